@@ -1,0 +1,142 @@
+"""Safe parsing of user formulas into SymPy expressions.
+
+A spec may define an activation as a formula in ``x`` or a loss as a formula in
+``y`` (the network output) and ``t`` (the target). Formula text is data, never
+code: it is parsed with :func:`ast.parse`, every node is checked against a
+whitelist (numbers, the allowed variable names, ``+ - * / **``, unary minus and
+calls of the whitelisted functions below), and the SymPy expression is built
+node by node. Nothing reaches ``eval``, ``exec`` or ``sympify``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from .errors import FormulaError
+
+MAX_LENGTH = 400
+MAX_DEPTH = 40
+MAX_CONSTANT_EXPONENT = 64
+MAX_CONSTANT_BASE = 10**6
+
+#: Functions a formula may call, with the number of arguments each takes.
+FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int]] = {
+    "exp": (sp.exp, 1),
+    "log": (sp.log, 1),
+    "ln": (sp.log, 1),
+    "log2": (lambda v: sp.log(v, 2), 1),
+    "log10": (lambda v: sp.log(v, 10), 1),
+    "sqrt": (sp.sqrt, 1),
+    "abs": (sp.Abs, 1),
+    "tanh": (sp.tanh, 1),
+    "sinh": (sp.sinh, 1),
+    "cosh": (sp.cosh, 1),
+    "sin": (sp.sin, 1),
+    "cos": (sp.cos, 1),
+    "atan": (sp.atan, 1),
+    "erf": (sp.erf, 1),
+    "max": (sp.Max, 2),
+    "min": (sp.Min, 2),
+}
+
+#: Named constants a formula may use.
+CONSTANTS: dict[str, sp.Expr] = {"e": sp.E, "pi": sp.pi}
+
+_BINARY: dict[type, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+
+def parse_formula(text: object, variables: Mapping[str, sp.Symbol], *, field: str) -> sp.Expr:
+    """Parse ``text`` into a SymPy expression over ``variables``.
+
+    ``field`` names the spec field for error messages. Raises
+    :class:`~symbp.errors.FormulaError` with a one-line message on anything that
+    is not plain arithmetic over the allowed names and functions.
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"expected a formula string, found {type(text).__name__}", field=field)
+    if not text.strip():
+        raise FormulaError("the formula is empty", field=field)
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is longer than {MAX_LENGTH} characters", field=field)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise FormulaError(
+            f"cannot parse formula {text.strip()!r}: {exc.msg} (column {exc.offset})", field=field
+        ) from None
+    builder = _Builder(variables, field, text.strip())
+    expr = builder.build(tree.body, 0)
+    if not isinstance(expr, sp.Expr):
+        raise FormulaError(f"formula {text.strip()!r} is not an expression", field=field)
+    return expr
+
+
+class _Builder:
+    def __init__(self, variables: Mapping[str, sp.Symbol], field: str, text: str) -> None:
+        self.variables = dict(variables)
+        self.field = field
+        self.text = text
+
+    def fail(self, what: str) -> FormulaError:
+        allowed = ", ".join(sorted(self.variables))
+        return FormulaError(
+            f"{what} in formula {self.text!r}; allowed: numbers, the variables {allowed}, "
+            f"+ - * / **, and the functions {', '.join(sorted(FUNCTIONS))}",
+            field=self.field,
+        )
+
+    def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise self.fail("nesting too deep")
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.fail(f"constant {value!r} is not a number")
+            if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+                raise self.fail(f"constant {value!r} is not finite")
+            return sp.Integer(value) if isinstance(value, int) else sp.Rational(repr(value))
+        if isinstance(node, ast.Name):
+            if node.id in self.variables:
+                return self.variables[node.id]
+            if node.id in CONSTANTS:
+                return CONSTANTS[node.id]
+            raise self.fail(f"unknown name {node.id!r}")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand, depth + 1)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitXor):
+                raise self.fail("'^' is not a power (write ** instead)")
+            op = _BINARY.get(type(node.op))
+            if op is None:
+                raise self.fail(f"operator {type(node.op).__name__} is not allowed")
+            left = self.build(node.left, depth + 1)
+            right = self.build(node.right, depth + 1)
+            if isinstance(node.op, ast.Pow) and right.is_number:
+                if abs(right) > MAX_CONSTANT_EXPONENT:
+                    raise self.fail(f"exponent {right} is larger than {MAX_CONSTANT_EXPONENT}")
+                if left.is_number and abs(left) > MAX_CONSTANT_BASE:
+                    raise self.fail(f"constant base {left} is larger than {MAX_CONSTANT_BASE}")
+            if isinstance(node.op, ast.Div) and right == 0:
+                raise self.fail("division by zero")
+            return op(left, right)
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise self.fail("only plain function calls such as exp(x) are allowed")
+            name = node.func.id
+            if name not in FUNCTIONS:
+                raise self.fail(f"unknown function {name!r}")
+            function, arity = FUNCTIONS[name]
+            if node.keywords or len(node.args) != arity:
+                raise self.fail(f"{name} takes {arity} positional argument(s)")
+            return function(*(self.build(arg, depth + 1) for arg in node.args))
+        raise self.fail(f"{type(node).__name__} is not allowed")

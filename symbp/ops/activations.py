@@ -1,0 +1,234 @@
+"""Activation functions.
+
+An :class:`Activation` holds the formula ``f(x)`` and a SymPy ``Function`` class
+whose ``fdiff`` returns the textbook derivative (``σ(x)(1-σ(x))``,
+``1 - tanh(x)^2``), so derivations stay in teaching form instead of
+``Subs(Derivative(...))``. For a custom formula the derivative comes from
+``sympy.diff`` of the formula.
+
+Conventions: ``relu'(0) = 0`` and ``leaky_relu'(0) = alpha`` (as PyTorch).
+``softmax`` is the one vector activation: ``a_i = exp(z_i) / sum_k exp(z_k)``,
+allowed on the output layer only; its Jacobian is ``a_i (δ_ij - a_j)``.
+
+To add an activation, add a builder to :data:`ACTIVATIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from .symbols import A, X
+
+
+class ElementwiseFunction(sp.Function):
+    """Base of the activation functions: numeric values come from ``formula``."""
+
+    nargs = 1
+    formula: sp.Expr = X
+    derivative_formula: sp.Expr = sp.Integer(1)
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        if arg.is_Rational:
+            value = cls.formula.xreplace({X: arg})
+            if value.is_Rational:
+                return value
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        return self.derivative_at(self.args[0])
+
+    @classmethod
+    def derivative_at(cls, arg: sp.Expr) -> sp.Expr:
+        return cls.derivative_formula.xreplace({X: arg})
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        arg = self.args[0].evalf(mpmath.libmp.prec_to_dps(prec))
+        if not arg.is_number:
+            return None
+        return self.formula.xreplace({X: arg}).evalf(mpmath.libmp.prec_to_dps(prec))
+
+    def _eval_rewrite_as_formula(self, arg: sp.Expr, **kwargs: object) -> sp.Expr:
+        return self.formula.xreplace({X: arg})
+
+
+def _function_class(
+    name: str, formula: sp.Expr, derivative: Callable[[type], sp.Expr] | None, latex: str
+) -> type[ElementwiseFunction]:
+    """A new ``ElementwiseFunction`` subclass; ``derivative(cls)`` gives f'(X) using cls."""
+    cls = type(name, (ElementwiseFunction,), {"formula": formula, "_latex_name": latex})
+    cls.derivative_formula = derivative(cls) if derivative else sp.diff(formula, X)
+    cls._latex = lambda self, printer, exp=None: _latex_call(latex, self, printer, exp)
+    return cls
+
+
+def _latex_call(name: str, fn: sp.Function, printer: object, exp: object = None) -> str:
+    inner = printer._print(fn.args[0])  # type: ignore[attr-defined]
+    head = name if exp is None else f"{name}^{{{exp}}}"
+    return rf"{head}\left({inner}\right)"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function.
+
+    ``function`` is the SymPy function class (call it on a SymPy expression);
+    ``formula`` is ``f(X)``; ``derivative`` is ``f'(X)``; ``derivative_from_output``
+    is ``f'`` written in the output ``A = f(x)`` where that is the textbook form
+    (``A(1-A)`` for sigmoid) and ``None`` otherwise. ``params`` records the
+    options the spec gave (e.g. ``alpha``); ``key`` identifies the activation in
+    caches and hashes.
+    """
+
+    name: str
+    label: str
+    formula: sp.Expr
+    function: Callable[[sp.Expr], sp.Expr]
+    derivative: sp.Expr
+    derivative_from_output: sp.Expr | None = None
+    params: Mapping[str, Fraction] = field(default_factory=dict)
+    elementwise: bool = True
+    output_only: bool = False
+    source: str | None = None
+
+    def __call__(self, z: sp.Expr) -> sp.Expr:
+        return self.function(z)
+
+    def derivative_at(self, z: sp.Expr) -> sp.Expr:
+        """``f'(z)``, written with ``f`` itself where that is the textbook form."""
+        return self.derivative.xreplace({X: z}) if self.elementwise else sp.nan
+
+    @property
+    def key(self) -> str:
+        opts = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        return f"{self.name}({opts})" if self.source is None else f"formula({self.source})"
+
+
+def _record(
+    name: str,
+    label: str,
+    formula: sp.Expr,
+    derivative: Callable[[type], sp.Expr] | None = None,
+    from_output: sp.Expr | None = None,
+    params: Mapping[str, Fraction] | None = None,
+    source: str | None = None,
+    cls_name: str | None = None,
+) -> Activation:
+    cls = _function_class(cls_name or name, formula, derivative, label)
+    return Activation(
+        name=name,
+        label=label,
+        formula=formula,
+        function=cls,
+        derivative=cls.derivative_formula,
+        derivative_from_output=from_output,
+        params=dict(params or {}),
+        source=source,
+    )
+
+
+def sigmoid() -> Activation:
+    return _record(
+        "sigmoid",
+        r"\sigma",
+        1 / (1 + sp.exp(-X)),
+        derivative=lambda f: f(X) * (1 - f(X)),
+        from_output=A * (1 - A),
+    )
+
+
+def tanh() -> Activation:
+    return Activation(
+        name="tanh",
+        label=r"\tanh",
+        formula=sp.tanh(X),
+        function=sp.tanh,
+        derivative=1 - sp.tanh(X) ** 2,
+        derivative_from_output=1 - A**2,
+    )
+
+
+def relu() -> Activation:
+    return _record(
+        "relu",
+        r"\operatorname{ReLU}",
+        sp.Max(0, X),
+        derivative=lambda f: sp.Heaviside(X, 0),
+    )
+
+
+def leaky_relu(alpha: Fraction = Fraction(1, 100)) -> Activation:
+    a = sp.Rational(alpha.numerator, alpha.denominator)
+    return _record(
+        "leaky_relu",
+        r"\operatorname{LeakyReLU}",
+        sp.Piecewise((X, X > 0), (a * X, True)),
+        derivative=lambda f: sp.Piecewise((1, X > 0), (a, True)),
+        params={"alpha": alpha},
+        cls_name=f"leaky_relu_{alpha.numerator}_{alpha.denominator}",
+    )
+
+
+def identity() -> Activation:
+    return Activation(
+        name="identity",
+        label=r"\operatorname{id}",
+        formula=X,
+        function=lambda z: z,
+        derivative=sp.Integer(1),
+        derivative_from_output=sp.Integer(1),
+    )
+
+
+class _SoftmaxPlaceholder(sp.Function):
+    """Stands for one softmax output in printed derivations; never evaluated element-wise."""
+
+    nargs = 1
+
+
+def softmax() -> Activation:
+    return Activation(
+        name="softmax",
+        label=r"\operatorname{softmax}",
+        formula=sp.exp(X),  # numerator; the normaliser is the sum over the layer
+        function=_SoftmaxPlaceholder,
+        derivative=sp.nan,
+        elementwise=False,
+        output_only=True,
+    )
+
+
+def custom(formula: sp.Expr, source: str, index: int) -> Activation:
+    """An activation given as a formula in ``x``; its derivative is ``sympy.diff``."""
+    return _record(
+        "formula",
+        rf"f_{{{index}}}",
+        formula,
+        source=source,
+        cls_name=f"f_{index}",
+    )
+
+
+#: Built-in activations by spec name: name -> (builder, accepted options).
+ACTIVATIONS: dict[str, tuple[Callable[..., Activation], tuple[str, ...]]] = {
+    "sigmoid": (sigmoid, ()),
+    "tanh": (tanh, ()),
+    "relu": (relu, ()),
+    "leaky_relu": (leaky_relu, ("alpha",)),
+    "identity": (identity, ()),
+    "linear": (identity, ()),
+    "softmax": (softmax, ()),
+}
+
+
+def make_activation(name: str, options: Mapping[str, Fraction]) -> Activation:
+    """Build the built-in activation ``name`` with ``options`` (already validated)."""
+    builder, _ = ACTIVATIONS[name]
+    return builder(**options)

@@ -1,0 +1,92 @@
+"""Weight initialisers: seeded, reproducible draws of a layer's weight matrix.
+
+Each :class:`Initializer` draws ``W[l]`` of shape ``(fan_out, fan_in)`` from a
+``numpy.random.Generator`` (or, for ``normal`` with ``generator: legacy``, from
+NumPy's legacy global generator, to reproduce texts that call
+``np.random.seed(s); np.random.randn(...)``). Biases start at zero unless the
+spec gives them.
+
+=================  ==================================================
+``uniform``        U(low, high)
+``normal``         N(0, std²)
+``xavier_uniform`` U(−r, r), r = √(6 / (fan_in + fan_out))   (Glorot)
+``xavier_normal``  N(0, 2 / (fan_in + fan_out))
+``he_uniform``     U(−r, r), r = √(6 / fan_in)
+``he_normal``      N(0, 2 / fan_in)
+=================  ==================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+Draw = Callable[[np.random.Generator | np.random.RandomState, int, int, Mapping[str, float]],
+                np.ndarray]
+
+
+@dataclass(frozen=True)
+class Initializer:
+    """One initialiser: option defaults (``None``: required) and the draw."""
+
+    name: str
+    options: Mapping[str, Fraction | None]
+    draw: Draw
+
+
+def _uniform(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
+    return rng.uniform(o["low"], o["high"], size=(fan_out, fan_in))
+
+
+def _normal(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
+    return rng.standard_normal(size=(fan_out, fan_in)) * o["std"]
+
+
+def _scaled_uniform(scale: Callable[[int, int], float]) -> Draw:
+    def draw(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
+        r = scale(fan_in, fan_out)
+        return rng.uniform(-r, r, size=(fan_out, fan_in))
+
+    return draw
+
+
+def _scaled_normal(scale: Callable[[int, int], float]) -> Draw:
+    def draw(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
+        return rng.standard_normal(size=(fan_out, fan_in)) * scale(fan_in, fan_out)
+
+    return draw
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "uniform": Initializer("uniform", {"low": Fraction(-1, 2), "high": Fraction(1, 2)}, _uniform),
+    "normal": Initializer("normal", {"std": Fraction(1, 10)}, _normal),
+    "xavier_uniform": Initializer(
+        "xavier_uniform", {}, _scaled_uniform(lambda i, o: math.sqrt(6 / (i + o)))
+    ),
+    "xavier_normal": Initializer(
+        "xavier_normal", {}, _scaled_normal(lambda i, o: math.sqrt(2 / (i + o)))
+    ),
+    "he_uniform": Initializer("he_uniform", {}, _scaled_uniform(lambda i, o: math.sqrt(6 / i))),
+    "he_normal": Initializer("he_normal", {}, _scaled_normal(lambda i, o: math.sqrt(2 / i))),
+}
+
+
+def draw_weights(
+    name: str, options: Mapping[str, Fraction], layers: tuple[int, ...], seed: int,
+    legacy: bool = False,
+) -> list[np.ndarray]:
+    """Draw every ``W[l]`` in layer order from one seeded generator (float64)."""
+    init = INITIALIZERS[name]
+    values = {k: float(v) for k, v in {**init.options, **options}.items() if v is not None}
+    if legacy:  # the stream of np.random.seed(seed); np.random.randn(...)
+        rng: np.random.Generator | np.random.RandomState = np.random.RandomState(seed)
+    else:
+        rng = np.random.default_rng(seed)
+    return [
+        np.asarray(init.draw(rng, fan_in, fan_out, values), dtype=np.float64)
+        for fan_in, fan_out in zip(layers[:-1], layers[1:], strict=True)
+    ]

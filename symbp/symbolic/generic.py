@@ -1,0 +1,261 @@
+"""Layer-generic derivation: the delta recursion in index form.
+
+For every layer ``l = 1..L`` (sizes kept symbolic, ``n_l``), SymPy builds
+
+    z^l_j = Σ_k w^l_{jk} a^{l-1}_k + b^l_j,        a^l_j = f_l(z^l_j)
+
+and differentiates with respect to a generic element: ``∂z^l_j/∂w^l_{pq}``
+gives ``KroneckerDelta``s, which :func:`sympy.concrete.delta.deltasummation`
+collapses into the textbook rules
+
+    δ^L_j = ∂L/∂z^L_j                                  (from the loss, below)
+    δ^l_k = (Σ_j δ^{l+1}_j w^{l+1}_{jk}) f_l'(z^l_k)    (hidden layers)
+    ∂L/∂w^l_{jk} = δ^l_j a^{l-1}_k,    ∂L/∂b^l_j = δ^l_j.
+
+``L`` is the loss of one example; over ``m`` examples ``E = (1/m) Σ L`` and every
+gradient is the mean of the per-example gradients. The cost of a derivation does
+not depend on the layer widths (they stay symbols), so a 784-512-512-10 network
+derives as fast as 3-4-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.concrete.delta import deltasummation
+
+from ..ops.activations import Activation
+from ..ops.losses import Loss
+from ..ops.symbols import A, T, Y
+from ..spec import Spec
+from . import notation as nt
+
+_p, _q = sp.symbols("p q", integer=True, nonnegative=True)
+
+
+@dataclass(frozen=True)
+class LayerFormulas:
+    """The formulas of layer ``l`` (1-based) in index form.
+
+    ``delta`` is exact (used for evaluation); ``delta_textbook`` writes
+    ``f(z^l_j)`` as ``a^l_j`` and applies the stated ``assumptions`` (e.g.
+    one-hot targets, ``Σ_i t_i = 1``, for softmax with cross-entropy).
+    """
+
+    layer: int
+    activation: Activation
+    z: sp.Eq
+    a: sp.Eq
+    delta: sp.Eq
+    delta_textbook: sp.Eq
+    grad_W: sp.Eq
+    grad_b: sp.Eq
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def is_output(self) -> bool:
+        return self.delta.rhs.has(nt.TARGET)
+
+
+@dataclass(frozen=True)
+class GenericModel:
+    """The layer-generic derivation of a spec: one :class:`LayerFormulas` per layer."""
+
+    spec: Spec
+    layers: tuple[LayerFormulas, ...]
+    loss: sp.Eq
+    cost: sp.Eq
+    loss_term: sp.Expr
+    loss_derivative: sp.Expr
+    output_chain: sp.Expr | None
+
+    def layer(self, l: int) -> LayerFormulas:
+        """The formulas of layer ``l`` (1-based, as in the textbook)."""
+        return self.layers[l - 1]
+
+
+def collapse(expr: sp.Expr) -> sp.Expr:
+    """Expand and collapse every ``Sum`` of ``KroneckerDelta`` terms (no simplify)."""
+    expr = sp.expand(expr)
+
+    def one(s: sp.Sum) -> sp.Expr:
+        body = collapse(s.function)
+        if not body.has(sp.KroneckerDelta):
+            return sp.Sum(body, *s.limits)
+        terms = sp.Add.make_args(sp.expand(body))
+        return sp.Add(*(deltasummation(t, s.limits[0], no_piecewise=True) for t in terms))
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), one)
+
+
+def pull_out(expr: sp.Expr) -> sp.Expr:
+    """Move the factors of each ``Sum`` body that do not involve its index in front."""
+
+    def one(s: sp.Sum) -> sp.Expr:
+        index = s.limits[0][0]
+        terms = []
+        for term in sp.Add.make_args(s.function):
+            factors = sp.Mul.make_args(sp.factor_terms(term))
+            inside = [f for f in factors if f.has(index)]
+            outside = [f for f in factors if not f.has(index)]
+            terms.append(sp.Mul(*outside) * sp.Sum(sp.Mul(*inside), *s.limits))
+        return sp.Add(*terms)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), one)
+
+
+def _shorter(*candidates: sp.Expr) -> sp.Expr:
+    """The candidate with the fewest operations (the first on ties)."""
+    return min(candidates, key=lambda e: sp.count_ops(e, visual=False))
+
+
+def _activated(activation: Activation, l: int, index: sp.Symbol) -> sp.Expr:
+    """``a^l_index`` as a formula in ``z^l`` (softmax: normalised over the layer)."""
+    z = nt.preactivation(l)
+    if activation.elementwise:
+        return activation(z[index])
+    return sp.exp(z[index]) / sp.Sum(sp.exp(z[nt.k]), (nt.k, 0, nt.size(l) - 1))
+
+
+def _as_activations(expr: sp.Expr, activation: Activation, l: int) -> sp.Expr:
+    """Write ``f(z^l_x)`` (or softmax's ``exp(z^l_x)/Σ``) as ``a^l_x``."""
+    z, a = nt.preactivation(l), nt.activation(l)
+    if activation.elementwise:
+        if activation.name == "identity":
+            return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == z,
+                                lambda e: a[e.indices])
+        return expr.replace(
+            lambda e: isinstance(e, sp.Function) and len(e.args) == 1
+            and isinstance(e.args[0], sp.Indexed) and e.args[0].base == z
+            and e.func == activation.function,
+            lambda e: a[e.args[0].indices],
+        )
+    norm = sp.Dummy("S", positive=True)
+
+    def is_normaliser(e: sp.Expr) -> bool:
+        return (isinstance(e, sp.Sum) and isinstance(e.function, sp.exp)
+                and e.function.args[0] == z[e.limits[0][0]])
+
+    def scaled_exp(e: sp.Expr) -> bool:
+        if not isinstance(e, sp.exp):
+            return False
+        coeff, rest = e.args[0].as_coeff_Mul()
+        return isinstance(rest, sp.Indexed) and rest.base == z and coeff.is_Number
+
+    def as_power(e: sp.exp) -> sp.Expr:
+        coeff, rest = e.args[0].as_coeff_Mul()
+        return (a[rest.indices] * norm) ** coeff
+
+    out = expr.replace(is_normaliser, lambda e: norm).replace(scaled_exp, as_power)
+    out = sp.expand(out, log=False)
+    if out.has(norm):  # the normaliser did not cancel: put it back
+        out = out.xreplace({norm: sp.Sum(sp.exp(z[nt.k]), (nt.k, 0, nt.size(l) - 1))})
+    return out
+
+
+def _loss_expr(loss: Loss, activation: Activation, L: int) -> sp.Expr:
+    i, n = nt.i, nt.size(L)
+    term = loss.term.xreplace({Y: _activated(activation, L, i), T: nt.TARGET[i]})
+    total = sp.Sum(term, (i, 0, n - 1))
+    return total / n if loss.reduction == "mean" else total
+
+
+def _output_delta(spec: Spec, L: int) -> tuple[sp.Expr, sp.Expr, tuple[str, ...]]:
+    """Exact δ^L_p and its textbook form with the assumptions used."""
+    activation = spec.activations[-1]
+    exact = collapse(sp.diff(_loss_expr(spec.loss, activation, L), nt.preactivation(L)[_p]))
+    textbook = pull_out(_as_activations(exact, activation, L))
+    chain = _output_chain(spec.loss, activation, L)
+    if chain is not None:
+        chain = chain.xreplace({nt.j: _p})
+        textbook = _shorter(chain, sp.factor(chain), textbook)
+    assumptions: tuple[str, ...] = ()
+    target_sum = sp.Sum(nt.TARGET[nt.i], (nt.i, 0, nt.size(L) - 1))
+    if textbook.has(target_sum):
+        textbook = sp.expand(textbook.xreplace({target_sum: sp.Integer(1)}))
+        assumptions = ("the targets of an example sum to 1 (one-hot), Σ_i t_i = 1",)
+    return exact, textbook, assumptions
+
+
+def _rename(expr: sp.Expr, mapping: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
+    return expr.xreplace(mapping)
+
+
+def derive_generic(spec: Spec) -> GenericModel:
+    """Derive the layer-generic formulas of ``spec`` (cost independent of widths)."""
+    L = spec.depth
+    j, k = nt.j, nt.k
+    formulas: dict[int, LayerFormulas] = {}
+    for l in range(L, 0, -1):
+        activation = spec.activations[l - 1]
+        w, b, z, a = nt.weight(l), nt.bias(l), nt.preactivation(l), nt.activation(l)
+        prev = nt.activation(l - 1)
+        z_rhs = sp.Sum(w[j, k] * prev[k], (k, 0, nt.size(l - 1) - 1)) + b[j]
+        a_rhs = _activated(activation, l, j)
+        assumptions: tuple[str, ...] = ()
+        if l == L:
+            exact, textbook, assumptions = _output_delta(spec, L)
+        else:
+            # δ^l_p = Σ_i δ^{l+1}_i ∂z^{l+1}_i/∂z^l_p, with a^l written through f(z^l).
+            w_next, d_next = nt.weight(l + 1), nt.delta(l + 1)
+            z_next = sp.Sum(w_next[nt.i, k] * _activated(activation, l, k),
+                            (k, 0, nt.size(l) - 1)) + nt.bias(l + 1)[nt.i]
+            local = collapse(sp.diff(z_next, z[_p]))
+            exact = pull_out(sp.Sum(d_next[nt.i] * local, (nt.i, 0, nt.size(l + 1) - 1)))
+            textbook = exact
+            if activation.derivative_from_output is not None:
+                textbook = exact.xreplace(
+                    {activation.derivative_at(z[_p]): activation.derivative_from_output.xreplace(
+                        {A: a[_p]})})
+            textbook = _as_activations(textbook, activation, l)
+        delta_j = {_p: j}
+        # ∂z^l_j/∂w^l_{pq} collapses to KroneckerDelta(j, p) a^{l-1}_q; summed against δ^l_j.
+        dz_dw = collapse(sp.diff(z_rhs, w[_p, _q]))
+        grad_w = collapse(sp.Sum(nt.delta(l)[j] * dz_dw, (j, 0, nt.size(l) - 1)))
+        dz_db = collapse(sp.diff(z_rhs, b[_p]))
+        grad_b = collapse(sp.Sum(nt.delta(l)[j] * dz_db, (j, 0, nt.size(l) - 1)))
+        names = {_p: j, _q: k}
+        formulas[l] = LayerFormulas(
+            layer=l,
+            activation=activation,
+            z=sp.Eq(z[j], z_rhs, evaluate=False),
+            a=sp.Eq(a[j], a_rhs, evaluate=False),
+            delta=sp.Eq(nt.delta(l)[j], _rename(exact, delta_j), evaluate=False),
+            delta_textbook=sp.Eq(nt.delta(l)[j], _rename(textbook, delta_j), evaluate=False),
+            grad_W=sp.Eq(sp.Derivative(nt.LOSS, w[j, k]), _rename(grad_w, names), evaluate=False),
+            grad_b=sp.Eq(sp.Derivative(nt.LOSS, b[j]), _rename(grad_b, names), evaluate=False),
+            assumptions=assumptions,
+        )
+    out = spec.activations[-1]
+    return GenericModel(
+        spec=spec,
+        layers=tuple(formulas[l] for l in range(1, L + 1)),
+        loss=sp.Eq(nt.LOSS, _loss_display(spec.loss, L), evaluate=False),
+        cost=sp.Eq(nt.COST, sp.Sum(nt.LOSS_E, (nt.EXAMPLE, 1, nt.N_EXAMPLES)) / nt.N_EXAMPLES,
+                   evaluate=False),
+        loss_term=spec.loss.term,
+        loss_derivative=spec.loss.derivative,
+        output_chain=_output_chain(spec.loss, out, L),
+    )
+
+
+def _loss_display(loss: Loss, L: int) -> sp.Expr:
+    """``L`` in terms of the outputs ``a^L_i`` and targets ``t_i``."""
+    i, n = nt.i, nt.size(L)
+    total = sp.Sum(loss.term.xreplace({Y: nt.activation(L)[i], T: nt.TARGET[i]}), (i, 0, n - 1))
+    return total / n if loss.reduction == "mean" else total
+
+
+def _output_chain(loss: Loss, activation: Activation, L: int) -> sp.Expr | None:
+    """``∂L/∂a^L_j · f'(z^L_j)`` before simplification (element-wise outputs only)."""
+    if not activation.elementwise:
+        return None
+    a_j, z_j = nt.activation(L)[nt.j], nt.preactivation(L)[nt.j]
+    scale = 1 / nt.size(L) if loss.reduction == "mean" else sp.Integer(1)
+    dloss = loss.derivative.xreplace({Y: a_j, T: nt.TARGET[nt.j]})
+    if activation.derivative_from_output is not None:
+        dact = activation.derivative_from_output.xreplace({A: a_j})
+    else:
+        dact = activation.derivative_at(z_j)
+    return sp.Mul(scale, dloss, dact, evaluate=False) if scale != 1 else sp.Mul(dloss, dact, evaluate=False)

@@ -1,0 +1,87 @@
+"""YAML reading that keeps exact numbers and the line of every field.
+
+Floats are read as :class:`fractions.Fraction` from their source text, so
+``0.179`` is exactly 179/1000 (never the nearest binary float). Every node's
+line is recorded under its path (a tuple of keys and indices) so errors can say
+``spec.yaml:12: layers[1]: ...``.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+PathKey = tuple[str | int, ...]
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """SafeLoader whose floats are exact fractions (non-finite floats are kept as float)."""
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Fraction | float:
+    text = str(node.value).replace("_", "")
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return float(yaml.SafeLoader.construct_yaml_float(loader, node))
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+# YAML 1.2 floats such as 1e-3 (YAML 1.1 reads them as strings).
+_ExactLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)$"),
+    list("-+0123456789."),
+)
+
+
+def _lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            out[(*path, name)] = key.start_mark.line + 1
+            _lines(value, (*path, name), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*path, i), out)
+
+
+def read_yaml(path: str | Path) -> tuple[Any, dict[PathKey, int]]:
+    """Read ``path``; return the data and a map from field path to line number."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("file not found", file=name) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read file: {exc}", file=name) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, int]]:
+    """Parse YAML ``text`` (named ``name`` in errors) into data and a line map."""
+    loader = _ExactLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError("the file is empty; expected a YAML mapping", file=name)
+        lines: dict[PathKey, int] = {}
+        _lines(node, (), lines)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(f"YAML syntax error: {problem}", file=name, line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}", file=name) from None
+    finally:
+        loader.dispose()
+    return data, lines
