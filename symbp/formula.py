@@ -101,7 +101,10 @@ class _Builder:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self.fail(f"constant {value!r} is not a number")
-            if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+            if (isinstance(value, float) and value != value) or value in (
+                float("inf"),
+                float("-inf"),
+            ):
                 raise self.fail(f"constant {value!r} is not finite")
             return sp.Integer(value) if isinstance(value, int) else sp.Rational(repr(value))
         if isinstance(node, ast.Name):

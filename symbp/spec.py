@@ -9,7 +9,7 @@ the same structure::
     loss: bce
     optimizer: {name: sgd, learning_rate: 0.5}
     params:                           # optional concrete starting values
-      W: [[[...], ...], [[...]]]      # W[l][j][k]: into neuron j of layer l+1 from neuron k of layer l
+      W: [[[...], ...], [[...]]]      # W[l][j][k]: into neuron j of layer l+1 from k of layer l
       b: [[...], [...]]
     example: {x: [...], t: [...]}     # or examples: [{x: ..., t: ...}, ...]
     frozen: [b]                       # parameters never updated: W, b, W[l] or b[l]
@@ -303,7 +303,9 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
 
     layers = tuple(raw.layers)
     if len(layers) < 2:
-        raise ctx.error(("layers",), f"expected at least 2 sizes (input and output), found {len(layers)}")
+        raise ctx.error(
+            ("layers",), f"expected at least 2 sizes (input and output), found {len(layers)}"
+        )
     for i, size in enumerate(layers):
         if size < 1:
             raise ctx.error(("layers", i), f"expected a positive layer size, found {size}")
@@ -318,9 +320,14 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
     frozen = _frozen(raw.frozen, len(layers) - 1, ctx)
     training = raw.training
     if training.epochs < 1:
-        raise ctx.error(("training", "epochs"), f"expected a positive number of epochs, found {training.epochs}")
+        raise ctx.error(
+            ("training", "epochs"), f"expected a positive number of epochs, found {training.epochs}"
+        )
     if training.batch_size is not None and training.batch_size < 1:
-        raise ctx.error(("training", "batch_size"), f"expected a positive batch size, found {training.batch_size}")
+        raise ctx.error(
+            ("training", "batch_size"),
+            f"expected a positive batch size, found {training.batch_size}",
+        )
     name = raw.name or (Path(file).stem if file else "network")
     return Spec(
         name=name,
@@ -334,7 +341,9 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         examples=examples,
         frozen=frozen,
         dtype=raw.dtype,
-        training=TrainingSpec(training.epochs, training.batch_size, training.shuffle, training.seed),
+        training=TrainingSpec(
+            training.epochs, training.batch_size, training.shuffle, training.seed
+        ),
         claims=tuple(raw.claims),
         title=raw.title,
         description=raw.description,
@@ -347,7 +356,11 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
 
 def _pydantic_error(exc: ValidationError, ctx: _Ctx) -> SpecError:
     err = exc.errors()[0]
-    path = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    path = [
+        p
+        for p in err["loc"]
+        if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    ]
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown field"
@@ -383,8 +396,10 @@ def _activations(value: Any, layers: tuple[int, ...], ctx: _Ctx) -> tuple[Activa
     n = len(layers) - 1
     if isinstance(value, list):
         if len(value) != n:
-            raise ctx.error(("activations",),
-                            f"expected {n} activations (one per non-input layer), found {len(value)}")
+            raise ctx.error(
+                ("activations",),
+                f"expected {n} activations (one per non-input layer), found {len(value)}",
+            )
         items = [(("activations", i), v) for i, v in enumerate(value)]
     else:
         items = [(("activations",), value)] * n
@@ -392,8 +407,11 @@ def _activations(value: Any, layers: tuple[int, ...], ctx: _Ctx) -> tuple[Activa
     for l, (path, item) in enumerate(items):
         activation = _activation(item, path, l + 1, ctx)
         if activation.output_only and l != n - 1:
-            raise ctx.error(path, f"{activation.name} is allowed on the output layer only, "
-                                  f"found on layer {l + 1} of {n}")
+            raise ctx.error(
+                path,
+                f"{activation.name} is allowed on the output layer only, "
+                f"found on layer {l + 1} of {n}",
+            )
         out.append(activation)
     return tuple(out)
 
@@ -410,7 +428,10 @@ def _activation(item: Any, path: tuple, index: int, ctx: _Ctx) -> Activation:
     if "formula" in item:
         extra = set(item) - {"formula"}
         if extra:
-            raise ctx.error((*path, sorted(extra)[0]), "unknown option; a formula activation takes only 'formula'")
+            raise ctx.error(
+                (*path, sorted(extra)[0]),
+                "unknown option; a formula activation takes only 'formula'",
+            )
         fpath = (*path, "formula")
         try:
             expr = formula_mod.parse_formula(item["formula"], {"x": X}, field=_fmt_path(fpath))
@@ -434,10 +455,14 @@ def _loss(value: Any, ctx: _Ctx) -> Loss:
     if "formula" in value:
         extra = set(value) - {"formula"}
         if extra:
-            raise ctx.error((*path, sorted(extra)[0]), "unknown option; a formula loss takes only 'formula'")
+            raise ctx.error(
+                (*path, sorted(extra)[0]), "unknown option; a formula loss takes only 'formula'"
+            )
         fpath = (*path, "formula")
         try:
-            term = formula_mod.parse_formula(value["formula"], {"y": Y, "t": T}, field=_fmt_path(fpath))
+            term = formula_mod.parse_formula(
+                value["formula"], {"y": Y, "t": T}, field=_fmt_path(fpath)
+            )
         except SpecError as err:
             raise err.located(file=ctx.file, line=ctx.error(fpath, "").line) from None
         return loss_mod.custom(term, str(value["formula"]).strip())
@@ -449,11 +474,13 @@ def _loss(value: Any, ctx: _Ctx) -> Loss:
         if key == "name":
             continue
         if key not in LOSSES[name][1]:
-            raise ctx.error((*path, key), f"unknown option for loss {name}; expected "
-                                          f"{', '.join(LOSSES[name][1]) or 'no options'}")
-        if key == "log_base":
-            if option not in LOG_BASES:
-                raise ctx.error((*path, key), f"expected e, 2 or 10, found {option!r}")
+            raise ctx.error(
+                (*path, key),
+                f"unknown option for loss {name}; expected "
+                f"{', '.join(LOSSES[name][1]) or 'no options'}",
+            )
+        if key == "log_base" and option not in LOG_BASES:
+            raise ctx.error((*path, key), f"expected e, 2 or 10, found {option!r}")
         options[key] = option
     return loss_mod.make_loss(name, options)
 
@@ -461,24 +488,37 @@ def _loss(value: Any, ctx: _Ctx) -> Loss:
 def _optimizer(raw: _RawOptimizer, given: Mapping[str, Any], ctx: _Ctx) -> OptimizerSpec:
     path = ("optimizer",)
     if raw.name not in OPTIMIZERS:
-        raise ctx.error((*path, "name"), f"unknown optimizer {raw.name!r}; expected one of "
-                                         f"{', '.join(OPTIMIZERS)}")
+        raise ctx.error(
+            (*path, "name"),
+            f"unknown optimizer {raw.name!r}; expected one of {', '.join(OPTIMIZERS)}",
+        )
     optimizer = OPTIMIZERS[raw.name]()
     extra = {k: v for k, v in given.items() if k not in _RawOptimizer.model_fields}
-    options = {**optimizer.hyperparameters,
-               **_option_values(extra, optimizer.hyperparameters, path, ctx)}
+    options = {
+        **optimizer.hyperparameters,
+        **_option_values(extra, optimizer.hyperparameters, path, ctx),
+    }
     if raw.learning_rate <= 0:
-        raise ctx.error((*path, "learning_rate"), f"expected a positive learning rate, found {raw.learning_rate}")
+        raise ctx.error(
+            (*path, "learning_rate"),
+            f"expected a positive learning rate, found {raw.learning_rate}",
+        )
     if raw.weight_decay < 0:
-        raise ctx.error((*path, "weight_decay"), f"expected a non-negative weight decay, found {raw.weight_decay}")
+        raise ctx.error(
+            (*path, "weight_decay"),
+            f"expected a non-negative weight decay, found {raw.weight_decay}",
+        )
     sched_value = raw.schedule if isinstance(raw.schedule, Mapping) else {"name": raw.schedule}
     spath = (*path, "schedule")
     sname = sched_value.get("name", "constant")
     if sname not in SCHEDULES:
-        raise ctx.error(spath, f"unknown schedule {sname!r}; expected one of {', '.join(SCHEDULES)}")
+        raise ctx.error(
+            spath, f"unknown schedule {sname!r}; expected one of {', '.join(SCHEDULES)}"
+        )
     schedule = SCHEDULES[sname]()
-    sopts = _option_values({k: v for k, v in sched_value.items() if k != "name"},
-                           schedule.hyperparameters, spath, ctx)
+    sopts = _option_values(
+        {k: v for k, v in sched_value.items() if k != "name"}, schedule.hyperparameters, spath, ctx
+    )
     for key, default in schedule.hyperparameters.items():
         if key not in sopts and default is None:
             raise ctx.error(spath, f"schedule {sname} needs option {key!r}")
@@ -502,18 +542,24 @@ def _params(raw: _RawParams | None, layers: tuple[int, ...], ctx: _Ctx):  # type
     if raw.W is None:
         raise ctx.error(("params",), "params needs W (the weights); b may be left out (zero)")
     if len(raw.W) != depth:
-        raise ctx.error(("params", "W"), f"expected {depth} weight matrices for layers "
-                                         f"{list(layers)}, found {len(raw.W)}")
+        raise ctx.error(
+            ("params", "W"),
+            f"expected {depth} weight matrices for layers {list(layers)}, found {len(raw.W)}",
+        )
     W = []
     for l, matrix in enumerate(raw.W):
         rows, cols = layers[l + 1], layers[l]
         if len(matrix) != rows:
-            raise ctx.error(("params", "W", l), f"expected {rows} rows (neurons of layer {l + 1}), "
-                                                f"found {len(matrix)}")
+            raise ctx.error(
+                ("params", "W", l),
+                f"expected {rows} rows (neurons of layer {l + 1}), found {len(matrix)}",
+            )
         for j, row in enumerate(matrix):
             if len(row) != cols:
-                raise ctx.error(("params", "W", l, j), f"expected {cols} weights (neurons of layer "
-                                                       f"{l}), found {len(row)}")
+                raise ctx.error(
+                    ("params", "W", l, j),
+                    f"expected {cols} weights (neurons of layer {l}), found {len(row)}",
+                )
         W.append(tuple(tuple(_rational(v) for v in row) for row in matrix))
     if raw.b is None:
         b = [tuple(sp.Integer(0) for _ in range(layers[l + 1])) for l in range(depth)]
@@ -523,7 +569,9 @@ def _params(raw: _RawParams | None, layers: tuple[int, ...], ctx: _Ctx):  # type
         b = []
         for l, vec in enumerate(raw.b):
             if len(vec) != layers[l + 1]:
-                raise ctx.error(("params", "b", l), f"expected {layers[l + 1]} biases, found {len(vec)}")
+                raise ctx.error(
+                    ("params", "b", l), f"expected {layers[l + 1]} biases, found {len(vec)}"
+                )
             b.append(tuple(_rational(v) for v in vec))
     return tuple(W), tuple(b)
 
@@ -532,8 +580,10 @@ def _init(raw: _RawInit | None, ctx: _Ctx) -> InitSpec | None:
     if raw is None:
         return None
     if raw.name not in INITIALIZERS:
-        raise ctx.error(("init", "name"), f"unknown initializer {raw.name!r}; expected one of "
-                                          f"{', '.join(INITIALIZERS)}")
+        raise ctx.error(
+            ("init", "name"),
+            f"unknown initializer {raw.name!r}; expected one of {', '.join(INITIALIZERS)}",
+        )
     extra = {k: v for k, v in (raw.model_extra or {}).items()}
     options = _option_values(extra, INITIALIZERS[raw.name].options, ("init",), ctx)
     return InitSpec(raw.name, options, raw.seed, raw.generator == "legacy")
@@ -550,9 +600,13 @@ def _examples(raw: _RawSpec, layers: tuple[int, ...], loss: Loss, ctx: _Ctx) -> 
     for path, ex in items:
         t = ex.t if isinstance(ex.t, list) else [ex.t]
         if len(ex.x) != layers[0]:
-            raise ctx.error((*path, "x"), f"expected {layers[0]} inputs (layers[0]), found {len(ex.x)}")
+            raise ctx.error(
+                (*path, "x"), f"expected {layers[0]} inputs (layers[0]), found {len(ex.x)}"
+            )
         if len(t) != layers[-1]:
-            raise ctx.error((*path, "t"), f"expected {layers[-1]} targets (layers[-1]), found {len(t)}")
+            raise ctx.error(
+                (*path, "t"), f"expected {layers[-1]} targets (layers[-1]), found {len(t)}"
+            )
         _check_targets(t, loss, (*path, "t"), ctx)
         out.append(Example(tuple(_rational(v) for v in ex.x), tuple(_rational(v) for v in t)))
     return tuple(out)
@@ -572,10 +626,18 @@ def _frozen(items: list[str], depth: int, ctx: _Ctx) -> frozenset[tuple[str, int
         if text in ("W", "b"):
             out.update((text, l) for l in range(depth))
             continue
-        if len(text) >= 4 and text[0] in "Wb" and text[1] == "[" and text[-1] == "]" and text[2:-1].isdigit():
+        if (
+            len(text) >= 4
+            and text[0] in "Wb"
+            and text[1] == "["
+            and text[-1] == "]"
+            and text[2:-1].isdigit()
+        ):
             l = int(text[2:-1])
             if l < depth:
                 out.add((text[0], l))
                 continue
-        raise ctx.error(("frozen", i), f"expected W, b, W[l] or b[l] with 0 <= l < {depth}, found {item!r}")
+        raise ctx.error(
+            ("frozen", i), f"expected W, b, W[l] or b[l] with 0 <= l < {depth}, found {item!r}"
+        )
     return frozenset(out)

@@ -108,7 +108,9 @@ class Activation:
     @property
     def key(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.name}({opts})" if self.source is None else f"formula({self.source})"
+        if self.source is not None:
+            return f"formula({self.source})"
+        return f"{self.name}({opts})" if opts else self.name
 
 
 def _record(

@@ -18,6 +18,7 @@ spec gives them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from fractions import Fraction
 
 import numpy as np
 
-Draw = Callable[[np.random.Generator | np.random.RandomState, int, int, Mapping[str, float]],
-                np.ndarray]
+Draw = Callable[
+    [np.random.Generator | np.random.RandomState, int, int, Mapping[str, float]], np.ndarray
+]
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,10 @@ INITIALIZERS: dict[str, Initializer] = {
 
 
 def draw_weights(
-    name: str, options: Mapping[str, Fraction], layers: tuple[int, ...], seed: int,
+    name: str,
+    options: Mapping[str, Fraction],
+    layers: tuple[int, ...],
+    seed: int,
     legacy: bool = False,
 ) -> list[np.ndarray]:
     """Draw every ``W[l]`` in layer order from one seeded generator (float64)."""
@@ -88,5 +93,5 @@ def draw_weights(
         rng = np.random.default_rng(seed)
     return [
         np.asarray(init.draw(rng, fan_in, fan_out, values), dtype=np.float64)
-        for fan_in, fan_out in zip(layers[:-1], layers[1:], strict=True)
+        for fan_in, fan_out in itertools.pairwise(layers)
     ]

@@ -64,7 +64,9 @@ class Loss:
     @property
     def key(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.name}({opts})" if self.source is None else f"formula({self.source})"
+        if self.source is not None:
+            return f"formula({self.source})"
+        return f"{self.name}({opts})" if opts else self.name
 
 
 def _log(base: object) -> Callable[[sp.Expr], sp.Expr]:
@@ -75,53 +77,85 @@ def _log(base: object) -> Callable[[sp.Expr], sp.Expr]:
 
 
 def half_sse() -> Loss:
-    return Loss("half_sse", r"\tfrac{1}{2}\,\mathrm{SSE}", (Y - T) ** 2 / 2, "sum",
-                "one half of the sum of squared errors over the outputs")
+    return Loss(
+        "half_sse",
+        r"\tfrac{1}{2}\,\mathrm{SSE}",
+        (Y - T) ** 2 / 2,
+        "sum",
+        "one half of the sum of squared errors over the outputs",
+    )
 
 
 def sse() -> Loss:
-    return Loss("sse", r"\mathrm{SSE}", (Y - T) ** 2, "sum",
-                "the sum of squared errors over the outputs (no factor 1/2)")
+    return Loss(
+        "sse",
+        r"\mathrm{SSE}",
+        (Y - T) ** 2,
+        "sum",
+        "the sum of squared errors over the outputs (no factor 1/2)",
+    )
 
 
 def mse() -> Loss:
-    return Loss("mse", r"\mathrm{MSE}", (Y - T) ** 2, "mean",
-                "the mean of squared errors over the outputs")
+    return Loss(
+        "mse", r"\mathrm{MSE}", (Y - T) ** 2, "mean", "the mean of squared errors over the outputs"
+    )
 
 
 def mae() -> Loss:
-    return Loss("mae", r"\mathrm{MAE}", sp.Abs(Y - T), "mean",
-                "the mean of absolute errors over the outputs")
+    return Loss(
+        "mae",
+        r"\mathrm{MAE}",
+        sp.Abs(Y - T),
+        "mean",
+        "the mean of absolute errors over the outputs",
+    )
 
 
 def bce(log_base: object = "e") -> Loss:
     log = _log(log_base)
-    return Loss("bce", r"\mathrm{BCE}", -(T * log(Y) + (1 - T) * log(1 - Y)), "sum",
-                "binary cross-entropy summed over the outputs"
-                + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
-                target_domain="unit_interval",
-                params={} if log_base in (None, "e") else {"log_base": log_base})
+    return Loss(
+        "bce",
+        r"\mathrm{BCE}",
+        -(T * log(Y) + (1 - T) * log(1 - Y)),
+        "sum",
+        "binary cross-entropy summed over the outputs"
+        + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
+        target_domain="unit_interval",
+        params={} if log_base in (None, "e") else {"log_base": log_base},
+    )
 
 
 def cross_entropy(log_base: object = "e") -> Loss:
     log = _log(log_base)
-    return Loss("cross_entropy", r"\mathrm{CE}", -T * log(Y), "sum",
-                "categorical cross-entropy summed over the outputs (one-hot targets)"
-                + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
-                target_domain="unit_interval",
-                params={} if log_base in (None, "e") else {"log_base": log_base})
+    return Loss(
+        "cross_entropy",
+        r"\mathrm{CE}",
+        -T * log(Y),
+        "sum",
+        "categorical cross-entropy summed over the outputs (one-hot targets)"
+        + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
+        target_domain="unit_interval",
+        params={} if log_base in (None, "e") else {"log_base": log_base},
+    )
 
 
 def hinge() -> Loss:
-    return Loss("hinge", r"\mathrm{hinge}", sp.Max(0, 1 - T * Y), "sum",
-                "the hinge loss max(0, 1 - t y) summed over the outputs (targets -1 or 1)",
-                target_domain="sign")
+    return Loss(
+        "hinge",
+        r"\mathrm{hinge}",
+        sp.Max(0, 1 - T * Y),
+        "sum",
+        "the hinge loss max(0, 1 - t y) summed over the outputs (targets -1 or 1)",
+        target_domain="sign",
+    )
 
 
 def custom(term: sp.Expr, source: str) -> Loss:
     """A loss given as a formula in ``y`` and ``t``; summed over the outputs."""
-    return Loss("formula", r"\ell", term, "sum",
-                "the given formula summed over the outputs", source=source)
+    return Loss(
+        "formula", r"\ell", term, "sum", "the given formula summed over the outputs", source=source
+    )
 
 
 #: Built-in losses by spec name: name -> (builder, accepted options).
@@ -144,4 +178,4 @@ def make_loss(name: str, options: Mapping[str, object]) -> Loss:
     return builder(**options)
 
 
-__all__ = ["LOG_BASES", "LOSSES", "Loss", "Fraction", "custom", "make_loss"]
+__all__ = ["LOG_BASES", "LOSSES", "Fraction", "Loss", "custom", "make_loss"]

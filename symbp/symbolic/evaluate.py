@@ -63,7 +63,7 @@ class _Env:
         if isinstance(expr, sp.Symbol):
             return self.scalars[expr]
         if isinstance(expr, sp.Sum):
-            (var, low, high), = expr.limits
+            ((var, low, high),) = expr.limits
             saved = self.scalars.get(var)
             total: sp.Expr = sp.Integer(0)
             for n in range(int(self.value(low)), int(self.value(high)) + 1):
@@ -77,8 +77,11 @@ class _Env:
             return _numeric(sp.Mul(*(self.value(a) for a in expr.args)))
         if isinstance(expr, sp.Piecewise):
             for branch, cond in expr.args:
-                if bool(cond.xreplace({s: self.value(s) for s in cond.free_symbols})) if \
-                        cond not in (sp.true, sp.false) else cond == sp.true:
+                if (
+                    bool(cond.xreplace({s: self.value(s) for s in cond.free_symbols}))
+                    if cond not in (sp.true, sp.false)
+                    else cond == sp.true
+                ):
                     return self.value(branch)
             raise ValueError(f"no branch of {expr} applies")
         args = [self.value(a) for a in expr.args]
@@ -167,7 +170,9 @@ def _step_json(step: Step) -> dict[str, Any]:
         "learning_rate": float(step.learning_rate),
     }
     if len(step.examples) > 1:
-        out["examples"] = [{"z": _f(e.z), "a": _f(e.a), "loss": float(e.loss)} for e in step.examples]
+        out["examples"] = [
+            {"z": _f(e.z), "a": _f(e.a), "loss": float(e.loss)} for e in step.examples
+        ]
     return out
 
 
@@ -179,8 +184,9 @@ def initial_parameters(spec: Spec) -> tuple[tuple[Matrix, ...], tuple[Vector, ..
         raise TooLargeError("the spec has no params and no init: give params (W, b) or init")
     from ..ops.initializers import draw_weights
 
-    drawn = draw_weights(spec.init.name, spec.init.options, spec.layers, spec.init.seed,
-                         legacy=spec.init.legacy)
+    drawn = draw_weights(
+        spec.init.name, spec.init.options, spec.layers, spec.init.seed, legacy=spec.init.legacy
+    )
     W = tuple(tuple(tuple(sp.Float(float(v), PRECISION) for v in row) for row in m) for m in drawn)
     b = tuple(tuple(sp.Integer(0) for _ in range(n)) for n in spec.layers[1:])
     return W, b
@@ -194,12 +200,14 @@ def evaluate(spec: Spec, steps: int = 0, model: GenericModel | None = None) -> E
     being finite.
     """
     if not spec.examples:
-        raise TooLargeError("the spec has no example: add example: {x: [...], t: [...]}",
-                            field="example")
+        raise TooLargeError(
+            "the spec has no example: add example: {x: [...], t: [...]}", field="example"
+        )
     if spec.n_params > MAX_EXACT_PARAMS:
         raise TooLargeError(
             f"exact evaluation is for worked examples (at most {MAX_EXACT_PARAMS} parameters, "
-            f"this net has {spec.n_params}); train it with `symbp compile` / `symbp train`")
+            f"this net has {spec.n_params}); train it with `symbp compile` / `symbp train`"
+        )
     if steps < 0:
         raise ValueError("steps must be >= 0")
     model = model or derive_generic(spec)
@@ -209,8 +217,10 @@ def evaluate(spec: Spec, steps: int = 0, model: GenericModel | None = None) -> E
     for index in range(steps + 1):
         step = _step(spec, model, index, W, b)
         if not all(_finite(v) for v in _flatten(step.loss, step.grad_W, step.grad_b)):
-            raise TrainingDiverged(f"the loss or a gradient is not finite at step {index}"
-                                   f" (last finite loss: {_last_loss(records)})")
+            raise TrainingDiverged(
+                f"the loss or a gradient is not finite at step {index}"
+                f" (last finite loss: {_last_loss(records)})"
+            )
         step = Step(**{**step.__dict__, "learning_rate": updater.rate(index)})
         records.append(step)
         if index < steps:
@@ -236,8 +246,9 @@ def _flatten(*items: Any) -> list[sp.Expr]:
     return out
 
 
-def _step(spec: Spec, model: GenericModel, index: int, W: tuple[Matrix, ...],
-          b: tuple[Vector, ...]) -> Step:
+def _step(
+    spec: Spec, model: GenericModel, index: int, W: tuple[Matrix, ...], b: tuple[Vector, ...]
+) -> Step:
     examples = tuple(_example(spec, model, W, b, ex.x, ex.t) for ex in spec.examples)
     m = len(examples)
 
@@ -245,18 +256,29 @@ def _step(spec: Spec, model: GenericModel, index: int, W: tuple[Matrix, ...],
         return _numeric(sp.Add(*values) / m)
 
     grad_W = tuple(
-        tuple(tuple(mean([e.grad_W[l][r][c] for e in examples]) for c in range(len(W[l][r])))
-              for r in range(len(W[l])))
+        tuple(
+            tuple(mean([e.grad_W[l][r][c] for e in examples]) for c in range(len(W[l][r])))
+            for r in range(len(W[l]))
+        )
         for l in range(len(W))
     )
-    grad_b = tuple(tuple(mean([e.grad_b[l][r] for e in examples]) for r in range(len(b[l])))
-                   for l in range(len(b)))
-    return Step(index, W, b, examples, mean([e.loss for e in examples]), grad_W, grad_b,
-                sp.Integer(0))
+    grad_b = tuple(
+        tuple(mean([e.grad_b[l][r] for e in examples]) for r in range(len(b[l])))
+        for l in range(len(b))
+    )
+    return Step(
+        index, W, b, examples, mean([e.loss for e in examples]), grad_W, grad_b, sp.Integer(0)
+    )
 
 
-def _example(spec: Spec, model: GenericModel, W: tuple[Matrix, ...], b: tuple[Vector, ...],
-             x: Vector, t: Vector) -> ExampleValues:
+def _example(
+    spec: Spec,
+    model: GenericModel,
+    W: tuple[Matrix, ...],
+    b: tuple[Vector, ...],
+    x: Vector,
+    t: Vector,
+) -> ExampleValues:
     L = spec.depth
     arrays: dict[sp.IndexedBase, Any] = {nt.activation(0): x, nt.TARGET: t}
     scalars: dict[sp.Symbol, Any] = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
@@ -293,8 +315,14 @@ def _example(spec: Spec, model: GenericModel, W: tuple[Matrix, ...], b: tuple[Ve
             rows.append(each(formulas.grad_W.rhs, spec.layers[l - 1], nt.k))
         grad_W.append(tuple(rows))
         grad_b.append(each(formulas.grad_b.rhs, spec.layers[l]))
-    return ExampleValues(tuple(zs), tuple(acts), tuple(deltas[l] for l in range(1, L + 1)), loss,
-                         tuple(grad_W), tuple(grad_b))
+    return ExampleValues(
+        tuple(zs),
+        tuple(acts),
+        tuple(deltas[l] for l in range(1, L + 1)),
+        loss,
+        tuple(grad_W),
+        tuple(grad_b),
+    )
 
 
 class _Updater:
@@ -305,40 +333,66 @@ class _Updater:
         self.spec = spec
         self.program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
         self.hyper = {opt.optimizer.symbol(k): v for k, v in opt.options.items()}
-        self.schedule_env = {LR0: opt.learning_rate, EPOCH: sp.Integer(0),
-                             **{sp.Symbol(k, positive=True): v
-                                for k, v in opt.schedule_options.items()}}
+        self.schedule_env = {
+            LR0: opt.learning_rate,
+            EPOCH: sp.Integer(0),
+            **{sp.Symbol(k, positive=True): v for k, v in opt.schedule_options.items()},
+        }
         self.state: dict[tuple[str, int], dict[str, list[list[sp.Expr]]]] = {}
 
     def rate(self, epoch: int) -> sp.Expr:
         env = _Env({}, {**self.schedule_env, EPOCH: sp.Integer(epoch)})
         return env.value(self.spec.optimizer.schedule.rate)
 
-    def apply(self, index: int, W: tuple[Matrix, ...], b: tuple[Vector, ...],
-              grad_W: tuple[Matrix, ...], grad_b: tuple[Vector, ...]):  # type: ignore[no-untyped-def]
+    def apply(
+        self,
+        index: int,
+        W: tuple[Matrix, ...],
+        b: tuple[Vector, ...],
+        grad_W: tuple[Matrix, ...],
+        grad_b: tuple[Vector, ...],
+    ):  # type: ignore[no-untyped-def]
         lr = self.rate(index)
         new_W = tuple(
-            W[l] if ("W", l) in self.spec.frozen else
-            tuple(tuple(self._one(("W", l), (r, c), W[l][r][c], grad_W[l][r][c], lr, index)
-                        for c in range(len(W[l][r]))) for r in range(len(W[l])))
+            W[l]
+            if ("W", l) in self.spec.frozen
+            else tuple(
+                tuple(
+                    self._one(("W", l), (r, c), W[l][r][c], grad_W[l][r][c], lr, index)
+                    for c in range(len(W[l][r]))
+                )
+                for r in range(len(W[l]))
+            )
             for l in range(len(W))
         )
         new_b = tuple(
-            b[l] if ("b", l) in self.spec.frozen else
-            tuple(self._one(("b", l), (r,), b[l][r], grad_b[l][r], lr, index)
-                  for r in range(len(b[l])))
+            b[l]
+            if ("b", l) in self.spec.frozen
+            else tuple(
+                self._one(("b", l), (r,), b[l][r], grad_b[l][r], lr, index)
+                for r in range(len(b[l]))
+            )
             for l in range(len(b))
         )
         return new_W, new_b
 
-    def _one(self, array: tuple[str, int], pos: tuple[int, ...], theta: sp.Expr, g: sp.Expr,
-             lr: sp.Expr, index: int) -> sp.Expr:
+    def _one(
+        self,
+        array: tuple[str, int],
+        pos: tuple[int, ...],
+        theta: sp.Expr,
+        g: sp.Expr,
+        lr: sp.Expr,
+        index: int,
+    ) -> sp.Expr:
         opt = self.spec.optimizer.optimizer
         state = self.state.setdefault((*array, *pos), {})  # type: ignore[arg-type]
         if not state:
             init_env = _Env({}, {LR: lr, **self.hyper})
             state.update({opt.symbol(n): init_env.value(v) for n, v in opt.state.items()})
-        env = _Env({}, {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **self.hyper, **state})
+        env = _Env(
+            {}, {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **self.hyper, **state}
+        )
         for target, expr in self.program:
             env.scalars[target] = env.value(expr)
         for name in opt.state:

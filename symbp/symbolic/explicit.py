@@ -129,8 +129,9 @@ class ExplicitModel:
         return out
 
 
-def _softmax_jacobian(zs: tuple[sp.Symbol, ...], acts: tuple[sp.Symbol, ...], i: int,
-                      j: int) -> sp.Expr:
+def _softmax_jacobian(
+    zs: tuple[sp.Symbol, ...], acts: tuple[sp.Symbol, ...], i: int, j: int
+) -> sp.Expr:
     """``∂a_i/∂z_j`` of softmax, differentiated by SymPy and written in the a's."""
     norm = sp.Add(*(sp.exp(z) for z in zs))
     d = sp.diff(sp.exp(zs[i]) / norm, zs[j])
@@ -153,23 +154,37 @@ def derive_explicit(spec: Spec) -> ExplicitModel:
         raise TooLargeError(
             f"the explicit view writes one chain per parameter and is limited to "
             f"{MAX_EXPLICIT_PARAMS} parameters; this net has {spec.n_params}. "
-            f"Use the layer-generic view instead (symbp derive --generic)")
+            f"Use the layer-generic view instead (symbp derive --generic)"
+        )
     sizes = spec.layers
     L = spec.depth
     x = tuple(nt.explicit_symbol("x", 0, k) for k in range(sizes[0]))
     t = tuple(nt.explicit_symbol("t", L, j) for j in range(sizes[-1]))
-    W = tuple(tuple(tuple(nt.explicit_symbol("w", l + 1, r, c) for c in range(sizes[l]))
-                    for r in range(sizes[l + 1])) for l in range(L))
-    b = tuple(tuple(nt.explicit_symbol("b", l + 1, r) for r in range(sizes[l + 1])) for l in range(L))
-    z = tuple(tuple(nt.explicit_symbol("z", l + 1, r) for r in range(sizes[l + 1])) for l in range(L))
-    a = (x, *(tuple(nt.explicit_symbol("a", l + 1, r) for r in range(sizes[l + 1]))
-              for l in range(L)))
+    W = tuple(
+        tuple(
+            tuple(nt.explicit_symbol("w", l + 1, r, c) for c in range(sizes[l]))
+            for r in range(sizes[l + 1])
+        )
+        for l in range(L)
+    )
+    b = tuple(
+        tuple(nt.explicit_symbol("b", l + 1, r) for r in range(sizes[l + 1])) for l in range(L)
+    )
+    z = tuple(
+        tuple(nt.explicit_symbol("z", l + 1, r) for r in range(sizes[l + 1])) for l in range(L)
+    )
+    a = (
+        x,
+        *(tuple(nt.explicit_symbol("a", l + 1, r) for r in range(sizes[l + 1])) for l in range(L)),
+    )
     loss_symbol = nt.COST if len(spec.examples) <= 1 else nt.LOSS
     definitions: dict[sp.Symbol, sp.Expr] = {}
     for l in range(L):
         act = spec.activations[l]
         for r in range(sizes[l + 1]):
-            definitions[z[l][r]] = sp.Add(*(W[l][r][c] * a[l][c] for c in range(sizes[l]))) + b[l][r]
+            definitions[z[l][r]] = (
+                sp.Add(*(W[l][r][c] * a[l][c] for c in range(sizes[l]))) + b[l][r]
+            )
             if act.elementwise:
                 definitions[a[l + 1][r]] = act(z[l][r])
             else:
@@ -193,7 +208,10 @@ def derive_explicit(spec: Spec) -> ExplicitModel:
     for p in range(sizes[-1]):
         sources = range(sizes[-1]) if not out_act.elementwise else (p,)
         paths_to[(L - 1, p)] = [
-            (Factor(loss_symbol, a[L][i], d_loss[i]), Factor(a[L][i], z[L - 1][p], d_act(L - 1, i, p)))
+            (
+                Factor(loss_symbol, a[L][i], d_loss[i]),
+                Factor(a[L][i], z[L - 1][p], d_act(L - 1, i, p)),
+            )
             for i in sources
         ]
     budget = 0
@@ -202,13 +220,16 @@ def derive_explicit(spec: Spec) -> ExplicitModel:
             local_act = Factor(a[l + 1][p], z[l][p], d_act(l, p, p))
             paths = []
             for i in range(sizes[l + 2]):
-                step = Factor(z[l + 1][i], a[l + 1][p], sp.diff(definitions[z[l + 1][i]], a[l + 1][p]))
+                step = Factor(
+                    z[l + 1][i], a[l + 1][p], sp.diff(definitions[z[l + 1][i]], a[l + 1][p])
+                )
                 paths += [(*path, step, local_act) for path in paths_to[(l + 1, i)]]
             budget += len(paths) * (2 * (L - l) + 1) * (sizes[l] + 1)
             if budget > MAX_CHAIN_FACTORS:
                 raise TooLargeError(
                     f"the explicit chains of this net would hold more than {MAX_CHAIN_FACTORS} "
-                    f"factors; use the layer-generic view instead (symbp derive --generic)")
+                    f"factors; use the layer-generic view instead (symbp derive --generic)"
+                )
             paths_to[(l, p)] = paths
     chains: dict[sp.Symbol, Chain] = {}
     for l in range(L):
@@ -216,11 +237,13 @@ def derive_explicit(spec: Spec) -> ExplicitModel:
             for c in range(sizes[l]):
                 w = W[l][r][c]
                 last = Factor(z[l][r], w, sp.diff(definitions[z[l][r]], w))
-                chains[w] = Chain(w, "w", l + 1, (r, c),
-                                  tuple((*path, last) for path in paths_to[(l, r)]))
+                chains[w] = Chain(
+                    w, "w", l + 1, (r, c), tuple((*path, last) for path in paths_to[(l, r)])
+                )
             last = Factor(z[l][r], b[l][r], sp.diff(definitions[z[l][r]], b[l][r]))
-            chains[b[l][r]] = Chain(b[l][r], "b", l + 1, (r,),
-                                    tuple((*path, last) for path in paths_to[(l, r)]))
+            chains[b[l][r]] = Chain(
+                b[l][r], "b", l + 1, (r,), tuple((*path, last) for path in paths_to[(l, r)])
+            )
     return ExplicitModel(spec, W, b, x, t, z, tuple(a), loss_symbol, loss, definitions, chains)
 
 

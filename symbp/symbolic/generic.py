@@ -123,19 +123,27 @@ def _as_activations(expr: sp.Expr, activation: Activation, l: int) -> sp.Expr:
     z, a = nt.preactivation(l), nt.activation(l)
     if activation.elementwise:
         if activation.name == "identity":
-            return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == z,
-                                lambda e: a[e.indices])
+            return expr.replace(
+                lambda e: isinstance(e, sp.Indexed) and e.base == z, lambda e: a[e.indices]
+            )
         return expr.replace(
-            lambda e: isinstance(e, sp.Function) and len(e.args) == 1
-            and isinstance(e.args[0], sp.Indexed) and e.args[0].base == z
-            and e.func == activation.function,
+            lambda e: (
+                isinstance(e, sp.Function)
+                and len(e.args) == 1
+                and isinstance(e.args[0], sp.Indexed)
+                and e.args[0].base == z
+                and e.func == activation.function
+            ),
             lambda e: a[e.args[0].indices],
         )
     norm = sp.Dummy("S", positive=True)
 
     def is_normaliser(e: sp.Expr) -> bool:
-        return (isinstance(e, sp.Sum) and isinstance(e.function, sp.exp)
-                and e.function.args[0] == z[e.limits[0][0]])
+        return (
+            isinstance(e, sp.Sum)
+            and isinstance(e.function, sp.exp)
+            and e.function.args[0] == z[e.limits[0][0]]
+        )
 
     def scaled_exp(e: sp.Expr) -> bool:
         if not isinstance(e, sp.exp):
@@ -199,15 +207,21 @@ def derive_generic(spec: Spec) -> GenericModel:
         else:
             # δ^l_p = Σ_i δ^{l+1}_i ∂z^{l+1}_i/∂z^l_p, with a^l written through f(z^l).
             w_next, d_next = nt.weight(l + 1), nt.delta(l + 1)
-            z_next = sp.Sum(w_next[nt.i, k] * _activated(activation, l, k),
-                            (k, 0, nt.size(l) - 1)) + nt.bias(l + 1)[nt.i]
+            z_next = (
+                sp.Sum(w_next[nt.i, k] * _activated(activation, l, k), (k, 0, nt.size(l) - 1))
+                + nt.bias(l + 1)[nt.i]
+            )
             local = collapse(sp.diff(z_next, z[_p]))
             exact = pull_out(sp.Sum(d_next[nt.i] * local, (nt.i, 0, nt.size(l + 1) - 1)))
             textbook = exact
             if activation.derivative_from_output is not None:
                 textbook = exact.xreplace(
-                    {activation.derivative_at(z[_p]): activation.derivative_from_output.xreplace(
-                        {A: a[_p]})})
+                    {
+                        activation.derivative_at(z[_p]): activation.derivative_from_output.xreplace(
+                            {A: a[_p]}
+                        )
+                    }
+                )
             textbook = _as_activations(textbook, activation, l)
         delta_j = {_p: j}
         # ∂z^l_j/∂w^l_{pq} collapses to KroneckerDelta(j, p) a^{l-1}_q; summed against δ^l_j.
@@ -232,8 +246,11 @@ def derive_generic(spec: Spec) -> GenericModel:
         spec=spec,
         layers=tuple(formulas[l] for l in range(1, L + 1)),
         loss=sp.Eq(nt.LOSS, _loss_display(spec.loss, L), evaluate=False),
-        cost=sp.Eq(nt.COST, sp.Sum(nt.LOSS_E, (nt.EXAMPLE, 1, nt.N_EXAMPLES)) / nt.N_EXAMPLES,
-                   evaluate=False),
+        cost=sp.Eq(
+            nt.COST,
+            sp.Sum(nt.LOSS_E, (nt.EXAMPLE, 1, nt.N_EXAMPLES)) / nt.N_EXAMPLES,
+            evaluate=False,
+        ),
         loss_term=spec.loss.term,
         loss_derivative=spec.loss.derivative,
         output_chain=_output_chain(spec.loss, out, L),
@@ -258,4 +275,8 @@ def _output_chain(loss: Loss, activation: Activation, L: int) -> sp.Expr | None:
         dact = activation.derivative_from_output.xreplace({A: a_j})
     else:
         dact = activation.derivative_at(z_j)
-    return sp.Mul(scale, dloss, dact, evaluate=False) if scale != 1 else sp.Mul(dloss, dact, evaluate=False)
+    return (
+        sp.Mul(scale, dloss, dact, evaluate=False)
+        if scale != 1
+        else sp.Mul(dloss, dact, evaluate=False)
+    )

@@ -77,5 +77,5 @@ def explicit_symbol(kind: str, l: int, *indices: int) -> sp.Symbol:
 
 
 def code_name(kind: str, l: int) -> str:
-    """Identifier used in generated code for an array of layer ``l`` (1-based), e.g. ``grad_W_2``."""
+    """Identifier in generated code for an array of layer ``l`` (1-based), e.g. ``grad_W_2``."""
     return f"{kind}_{l}"

@@ -1,0 +1,36 @@
+"""The Python API; the CLI takes exactly these paths.
+
+``load`` → ``derive`` → ``evaluate`` are here; ``compile``, ``document`` and
+``verify`` live in their stages (:mod:`symbp.codegen`, :mod:`symbp.render`,
+:mod:`symbp.verify`) and are re-exported by :mod:`symbp`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .spec import Spec
+from .spec import load as _load
+from .symbolic.derivation import Derivation
+from .symbolic.derivation import derive as _derive
+from .symbolic.evaluate import Evaluation
+from .symbolic.evaluate import evaluate as _evaluate
+
+SpecLike = Spec | str | Path | Mapping[str, Any]
+
+
+def load(source: SpecLike) -> Spec:
+    """Load and validate a spec from a YAML path or a dict (a Spec is returned as is)."""
+    return _load(source)
+
+
+def derive(spec: SpecLike, *, explicit: bool | None = None) -> Derivation:
+    """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets."""
+    return _derive(load(spec), explicit=explicit)
+
+
+def evaluate(spec: SpecLike, steps: int = 0) -> Evaluation:
+    """Evaluate a spec's worked example exactly over ``steps`` updates (``steps + 1`` records)."""
+    return _evaluate(load(spec), steps=steps)

@@ -1,0 +1,192 @@
+"""The ``symbp`` command: parse arguments, call the Python API, map errors to exit codes.
+
+Exit codes: 0 success, 1 a check failed (a claim in ``verify``, divergence in
+training), 2 bad input (spec, data, arguments). Errors print one line, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import SymbpError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, found {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symbp",
+        description="Symbolic backpropagation: derive, document, verify and compile small "
+        "neural networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"symbp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("derive", help="print the derivation (forward, loss, every gradient)")
+    p.add_argument("spec", type=Path, help="network spec (YAML)")
+    p.add_argument("--latex", action="store_true", help="print raw LaTeX instead of Unicode")
+    p.add_argument(
+        "--generic",
+        action="store_true",
+        help="layer-generic formulas only (no per-parameter chains)",
+    )
+    p.set_defaults(handler=_derive)
+
+    p = sub.add_parser("eval", help="evaluate the spec's worked example exactly")
+    p.add_argument("spec", type=Path)
+    p.add_argument("--steps", type=_positive_int, default=1, help="gradient steps (default 1)")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--digits", type=_positive_int, default=6, help="significant digits shown")
+    p.set_defaults(handler=_eval)
+
+    p = sub.add_parser("compile", help="generate the Numba trainer module for a spec")
+    p.add_argument("spec", type=Path)
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default: the per-user cache)",
+    )
+    p.add_argument("--dtype", choices=("float64", "float32"), default=None)
+    p.set_defaults(handler=_compile)
+
+    p = sub.add_parser("doc", help="write the derivation document (pdf, tex, html, md)")
+    p.add_argument("spec", type=Path)
+    p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
+    p.add_argument("--steps", type=_positive_int, default=1)
+    p.add_argument("-o", "--out", type=Path, default=None, help="output file")
+    p.set_defaults(handler=_doc)
+
+    p = sub.add_parser("verify", help="check the numbers a text prints against exact values")
+    p.add_argument("spec", type=Path, help="spec with concrete numbers and claims")
+    p.add_argument("--format", choices=("text", "md", "html"), default="text")
+    p.add_argument("-o", "--out", type=Path, default=None, help="write the report here")
+    p.add_argument(
+        "--against",
+        choices=("torch",),
+        default=None,
+        help="also recompute gradients with an independent autodiff",
+    )
+    p.set_defaults(handler=_verify)
+
+    p = sub.add_parser("train", help="train a compiled network on a data set")
+    p.add_argument("spec", type=Path)
+    p.add_argument(
+        "--data", required=True, help="digits, iris, breast_cancer, wine, FILE.csv or FILE.npz"
+    )
+    p.add_argument("--target", default=None, help="CSV: name of the target column")
+    p.add_argument("--epochs", type=_positive_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--standardize", action="store_true")
+    p.add_argument("--one-hot", action="store_true")
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--test-fraction", type=float, default=0.15)
+    p.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--out", type=Path, default=None, help="run directory")
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser("demo", help="the main job on the embedded 3-4-1 example and digits")
+    p.add_argument("-o", "--out", type=Path, default=Path("symbp-demo"), help="output directory")
+    p.set_defaults(handler=_demo)
+    return parser
+
+
+def _derive(args: argparse.Namespace) -> int:
+    from .api import derive, load
+    from .render.text import derivation_text
+
+    derivation = derive(load(args.spec), explicit=False if args.generic else None)
+    sys.stdout.write(derivation_text(derivation, as_latex=args.latex))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .api import evaluate, load
+    from .render.text import evaluation_text
+
+    evaluation = evaluate(load(args.spec), steps=args.steps)
+    if args.json:
+        json.dump(evaluation.to_json(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(evaluation_text(evaluation, digits=args.digits))
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from .codegen import write_module
+
+    path = write_module(args.spec, out_dir=args.out, dtype=args.dtype)
+    print(path)
+    return 0
+
+
+def _doc(args: argparse.Namespace) -> int:
+    from .render import write_document
+
+    path = write_document(args.spec, format=args.format, steps=args.steps, out=args.out)
+    print(path)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+
+    report = verify(args.spec, against=args.against)
+    text = report.render(args.format)
+    if args.out is not None:
+        from .fileio import write_atomic
+
+        write_atomic(args.out, text)
+        print(f"report written to {args.out}")
+        print(report.summary())
+    else:
+        sys.stdout.write(text)
+    return 0 if report.passed else 1
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .train.cli import run_train
+
+    return run_train(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .train.demo import run_demo
+
+    return run_demo(args.out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``symbp`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SymbpError as err:
+        print(f"symbp {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"symbp {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Documents rendered from the symbolic model (text, LaTeX/PDF, HTML, Markdown)."""
