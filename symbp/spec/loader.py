@@ -1,0 +1,102 @@
+"""Loading a spec from YAML or a dict into a validated :class:`~.model.Spec`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import SpecError
+from ..yamlio import PathKey, read_yaml
+from .fields import (
+    FieldContext,
+    build_activations,
+    build_examples,
+    build_frozen,
+    build_init,
+    build_loss,
+    build_optimizer,
+    build_params,
+    pydantic_error,
+)
+from .model import Spec, TrainingSpec
+from .schema import RawSpec
+
+
+def load(source: str | Path | Mapping[str, Any] | Spec) -> Spec:
+    """Load a spec from a YAML path, a dict of the same structure, or return a Spec as is."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, Mapping):
+        return _build(source, lines={}, file=None)
+    if isinstance(source, (str, Path)):
+        data, lines = read_yaml(source)
+        return _build(data, lines=lines, file=str(source))
+    raise SpecError(f"expected a spec path, dict or Spec, found {type(source).__name__}")
+
+
+def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec:
+    ctx = FieldContext(lines, file)
+    if not isinstance(data, Mapping):
+        raise ctx.error((), f"expected a mapping of spec fields, found {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise ctx.error((), f"field names must be strings, found {key!r}")
+    try:
+        raw = RawSpec.model_validate(dict(data))
+    except ValidationError as exc:
+        raise pydantic_error(exc, ctx) from None
+
+    layers = tuple(raw.layers)
+    if len(layers) < 2:
+        raise ctx.error(
+            ("layers",), f"expected at least 2 sizes (input and output), found {len(layers)}"
+        )
+    for i, size in enumerate(layers):
+        if size < 1:
+            raise ctx.error(("layers", i), f"expected a positive layer size, found {size}")
+    activations = build_activations(raw.activations, layers, ctx)
+    loss = build_loss(raw.loss, ctx)
+    if loss.name == "cross_entropy" and activations[-1].name != "softmax" and layers[-1] > 1:
+        pass  # allowed: cross-entropy over any outputs, stated in the document
+    optimizer = build_optimizer(raw.optimizer, dict(data.get("optimizer") or {}), ctx)
+    W, b = build_params(raw.params, layers, ctx)
+    init = build_init(raw.init, ctx)
+    examples = build_examples(raw, layers, loss, ctx)
+    frozen = build_frozen(raw.frozen, len(layers) - 1, ctx)
+    training = raw.training
+    if training.epochs < 1:
+        raise ctx.error(
+            ("training", "epochs"), f"expected a positive number of epochs, found {training.epochs}"
+        )
+    if training.batch_size is not None and training.batch_size < 1:
+        raise ctx.error(
+            ("training", "batch_size"),
+            f"expected a positive batch size, found {training.batch_size}",
+        )
+    name = raw.name or (Path(file).stem if file else "network")
+    return Spec(
+        name=name,
+        layers=layers,
+        activations=activations,
+        loss=loss,
+        optimizer=optimizer,
+        W=W,
+        b=b,
+        init=init,
+        examples=examples,
+        frozen=frozen,
+        dtype=raw.dtype,
+        training=TrainingSpec(
+            training.epochs, training.batch_size, training.shuffle, training.seed
+        ),
+        claims=tuple(raw.claims),
+        title=raw.title,
+        description=raw.description,
+        source=raw.source,
+        data=dict(data),
+        path=file,
+        lines=dict(lines),
+    )

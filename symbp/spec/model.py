@@ -1,0 +1,134 @@
+"""The validated spec: frozen dataclasses with exact values."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from ..ops.activations import Activation
+from ..ops.losses import Loss
+from ..ops.optimizers import Optimizer, Schedule
+from ..yamlio import PathKey
+
+Matrix = tuple[tuple[sp.Rational, ...], ...]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training example: input ``x`` and target ``t`` (exact rationals)."""
+
+    x: tuple[sp.Rational, ...]
+    t: tuple[sp.Rational, ...]
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """The optimiser with its options, the learning rate and its schedule."""
+
+    optimizer: Optimizer
+    learning_rate: sp.Rational
+    options: Mapping[str, sp.Rational]
+    weight_decay: sp.Rational
+    schedule: Schedule
+    schedule_options: Mapping[str, sp.Rational]
+
+    @property
+    def name(self) -> str:
+        return self.optimizer.name
+
+
+@dataclass(frozen=True)
+class InitSpec:
+    """How to draw starting weights when the spec gives none."""
+
+    name: str
+    options: Mapping[str, Fraction]
+    seed: int
+    legacy: bool
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """Training-loop settings; ``batch_size None`` means the whole data set."""
+
+    epochs: int
+    batch_size: int | None
+    shuffle: bool
+    seed: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated network spec (see the module docstring for the conventions)."""
+
+    name: str
+    layers: tuple[int, ...]
+    activations: tuple[Activation, ...]
+    loss: Loss
+    optimizer: OptimizerSpec
+    W: tuple[Matrix, ...] | None
+    b: tuple[tuple[sp.Rational, ...], ...] | None
+    init: InitSpec | None
+    examples: tuple[Example, ...]
+    frozen: frozenset[tuple[str, int]]
+    dtype: str
+    training: TrainingSpec
+    claims: tuple[Any, ...]
+    title: str | None
+    description: str | None
+    source: str | None
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+    path: str | None = field(default=None, compare=False)
+    lines: Mapping[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def depth(self) -> int:
+        """The number of weight layers (``len(layers) - 1``)."""
+        return len(self.layers) - 1
+
+    @property
+    def n_params(self) -> int:
+        """The number of parameters, trainable or frozen (3-4-1: 21)."""
+        return sum(o * (i + 1) for i, o in zip(self.layers[:-1], self.layers[1:], strict=True))
+
+    @property
+    def n_trainable(self) -> int:
+        """The number of parameters that updates change."""
+        total = 0
+        for l, (i, o) in enumerate(zip(self.layers[:-1], self.layers[1:], strict=True)):
+            total += 0 if ("W", l) in self.frozen else o * i
+            total += 0 if ("b", l) in self.frozen else o
+        return total
+
+    @property
+    def has_numbers(self) -> bool:
+        """Whether the spec carries starting parameters and at least one example."""
+        return self.W is not None and bool(self.examples)
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the spec's canonical data (first 16 hex digits)."""
+        text = json.dumps(_canonical(self.data), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def line_of(self, *path: str | int) -> int | None:
+        """The YAML line of a field, where the spec came from a file."""
+        return self.lines.get(tuple(path))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, float):
+        return str(Fraction(repr(value)))
+    return value

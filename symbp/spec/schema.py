@@ -1,0 +1,91 @@
+"""The raw structure of a spec (pydantic): field names and types only.
+
+Numbers are :class:`fractions.Fraction` (exact); booleans and strings are not
+numbers. Everything that needs more than a type (shapes, names of operators) is
+checked in :mod:`.fields`.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+
+def to_fraction(value: object) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        raise ValueError(f"expected a number, found {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, found {value!r}")
+        return Fraction(repr(value))
+    return Fraction(value)
+
+
+def to_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, Fraction) and value.denominator == 1:
+            return int(value)
+        raise ValueError(f"expected a whole number, found {value!r}")
+    return value
+
+
+Number = Annotated[Fraction, BeforeValidator(to_fraction)]
+Int = Annotated[int, BeforeValidator(to_int)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+class RawParams(StrictModel):
+    W: list[list[list[Number]]] | None = None
+    b: list[list[Number]] | None = None
+
+
+class RawExample(StrictModel):
+    x: list[Number]
+    t: list[Number] | Number
+
+
+class RawInit(StrictModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = "xavier_uniform"
+    seed: Int = 0
+    generator: Literal["default", "legacy"] = "default"
+
+
+class RawOptimizer(StrictModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = "sgd"
+    learning_rate: Number = Fraction(1, 10)
+    weight_decay: Number = Fraction(0)
+    schedule: str | dict[str, Any] = "constant"
+
+
+class RawTraining(StrictModel):
+    epochs: Int = 10
+    batch_size: Int | None = None
+    shuffle: bool = False
+    seed: Int = 0
+
+
+class RawSpec(StrictModel):
+    name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    source: str | None = None
+    layers: list[Int]
+    activations: Any = "sigmoid"
+    loss: Any = "half_sse"
+    optimizer: RawOptimizer = RawOptimizer()
+    params: RawParams | None = None
+    init: RawInit | None = None
+    example: RawExample | None = None
+    examples: list[RawExample] | None = None
+    frozen: list[str] = []
+    dtype: Literal["float64", "float32"] = "float64"
+    training: RawTraining = RawTraining()
+    claims: list[Any] = []
