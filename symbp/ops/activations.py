@@ -15,6 +15,7 @@ To add an activation, add a builder to :data:`ACTIVATIONS`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -207,6 +208,7 @@ def softmax() -> Activation:
     )
 
 
+@functools.cache
 def custom(formula: sp.Expr, source: str, index: int) -> Activation:
     """An activation given as a formula in ``x``; its derivative is ``sympy.diff``."""
     return _record(
@@ -231,6 +233,15 @@ ACTIVATIONS: dict[str, tuple[Callable[..., Activation], tuple[str, ...]]] = {
 
 
 def make_activation(name: str, options: Mapping[str, Fraction]) -> Activation:
-    """Build the built-in activation ``name`` with ``options`` (already validated)."""
+    """The built-in activation ``name`` with ``options`` (already validated).
+
+    Records are cached, so every spec that names the same activation shares one
+    SymPy function class and expressions from different loads compare equal.
+    """
+    return _cached(name, tuple(sorted(options.items())))
+
+
+@functools.cache
+def _cached(name: str, options: tuple[tuple[str, Fraction], ...]) -> Activation:
     builder, _ = ACTIVATIONS[name]
-    return builder(**options)
+    return builder(**dict(options))
