@@ -13,79 +13,25 @@ the schedule sees one epoch per step. Frozen parameters are never updated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
 from ..errors import TooLargeError, TrainingDiverged
-from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
 from ..spec import Spec
 from . import notation as nt
 from .generic import GenericModel, derive_generic
+from .instantiate import PRECISION, Env, numeric
+from .updates import Updater
 
-#: Significant digits kept for values that cannot stay rational.
-PRECISION = 60
 #: Exact evaluation is for worked examples; above this, use the compiled trainer.
 MAX_EXACT_PARAMS = 5000
 
 Number = sp.Expr
 Vector = tuple[Number, ...]
 Matrix = tuple[Vector, ...]
-
-
-def _numeric(value: sp.Expr) -> sp.Expr:
-    if value.is_Rational or value.is_Float:
-        return value
-    out = value.evalf(PRECISION)
-    if not out.is_number:
-        raise ValueError(f"cannot evaluate {value}")
-    return out
-
-
-class _Env:
-    """Values of the symbols of one instantiation: arrays, scalars and sizes."""
-
-    def __init__(self, arrays: Mapping[sp.IndexedBase, Any], scalars: Mapping[sp.Symbol, Any]):
-        self.arrays = dict(arrays)
-        self.scalars = dict(scalars)
-
-    def value(self, expr: sp.Expr) -> sp.Expr:
-        """The exact (or PRECISION-digit) value of ``expr`` in this environment."""
-        if expr.is_Number:
-            return expr
-        if isinstance(expr, sp.Indexed):
-            item = self.arrays[expr.base]
-            for index in expr.indices:
-                item = item[int(self.value(index))]
-            return item
-        if isinstance(expr, sp.Symbol):
-            return self.scalars[expr]
-        if isinstance(expr, sp.Sum):
-            ((var, low, high),) = expr.limits
-            saved = self.scalars.get(var)
-            total: sp.Expr = sp.Integer(0)
-            for n in range(int(self.value(low)), int(self.value(high)) + 1):
-                self.scalars[var] = sp.Integer(n)
-                total = total + self.value(expr.function)
-            self.scalars.pop(var, None) if saved is None else self.scalars.__setitem__(var, saved)
-            return _numeric(total)
-        if isinstance(expr, sp.Add):
-            return _numeric(sp.Add(*(self.value(a) for a in expr.args)))
-        if isinstance(expr, sp.Mul):
-            return _numeric(sp.Mul(*(self.value(a) for a in expr.args)))
-        if isinstance(expr, sp.Piecewise):
-            for branch, cond in expr.args:
-                if (
-                    bool(cond.xreplace({s: self.value(s) for s in cond.free_symbols}))
-                    if cond not in (sp.true, sp.false)
-                    else cond == sp.true
-                ):
-                    return self.value(branch)
-            raise ValueError(f"no branch of {expr} applies")
-        args = [self.value(a) for a in expr.args]
-        return _numeric(expr.func(*args))
 
 
 @dataclass(frozen=True)
@@ -212,7 +158,7 @@ def evaluate(spec: Spec, steps: int = 0, model: GenericModel | None = None) -> E
         raise ValueError("steps must be >= 0")
     model = model or derive_generic(spec)
     W, b = initial_parameters(spec)
-    updater = _Updater(spec)
+    updater = Updater(spec)
     records = []
     for index in range(steps + 1):
         step = _step(spec, model, index, W, b)
@@ -253,7 +199,7 @@ def _step(
     m = len(examples)
 
     def mean(values: Sequence[sp.Expr]) -> sp.Expr:
-        return _numeric(sp.Add(*values) / m)
+        return numeric(sp.Add(*values) / m)
 
     grad_W = tuple(
         tuple(
@@ -285,7 +231,7 @@ def _example(
     for l in range(1, L + 1):
         arrays[nt.weight(l)] = W[l - 1]
         arrays[nt.bias(l)] = b[l - 1]
-    env = _Env(arrays, scalars)
+    env = Env(arrays, scalars)
 
     def each(expr: sp.Expr, n: int, index: sp.Symbol = nt.j) -> Vector:
         out = []
@@ -323,78 +269,3 @@ def _example(
         tuple(grad_W),
         tuple(grad_b),
     )
-
-
-class _Updater:
-    """Applies the spec's optimiser program element-wise, keeping its state."""
-
-    def __init__(self, spec: Spec) -> None:
-        opt = spec.optimizer
-        self.spec = spec
-        self.program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
-        self.hyper = {opt.optimizer.symbol(k): v for k, v in opt.options.items()}
-        self.schedule_env = {
-            LR0: opt.learning_rate,
-            EPOCH: sp.Integer(0),
-            **{sp.Symbol(k, positive=True): v for k, v in opt.schedule_options.items()},
-        }
-        self.state: dict[tuple[str, int], dict[str, list[list[sp.Expr]]]] = {}
-
-    def rate(self, epoch: int) -> sp.Expr:
-        env = _Env({}, {**self.schedule_env, EPOCH: sp.Integer(epoch)})
-        return env.value(self.spec.optimizer.schedule.rate)
-
-    def apply(
-        self,
-        index: int,
-        W: tuple[Matrix, ...],
-        b: tuple[Vector, ...],
-        grad_W: tuple[Matrix, ...],
-        grad_b: tuple[Vector, ...],
-    ):  # type: ignore[no-untyped-def]
-        lr = self.rate(index)
-        new_W = tuple(
-            W[l]
-            if ("W", l) in self.spec.frozen
-            else tuple(
-                tuple(
-                    self._one(("W", l), (r, c), W[l][r][c], grad_W[l][r][c], lr, index)
-                    for c in range(len(W[l][r]))
-                )
-                for r in range(len(W[l]))
-            )
-            for l in range(len(W))
-        )
-        new_b = tuple(
-            b[l]
-            if ("b", l) in self.spec.frozen
-            else tuple(
-                self._one(("b", l), (r,), b[l][r], grad_b[l][r], lr, index)
-                for r in range(len(b[l]))
-            )
-            for l in range(len(b))
-        )
-        return new_W, new_b
-
-    def _one(
-        self,
-        array: tuple[str, int],
-        pos: tuple[int, ...],
-        theta: sp.Expr,
-        g: sp.Expr,
-        lr: sp.Expr,
-        index: int,
-    ) -> sp.Expr:
-        opt = self.spec.optimizer.optimizer
-        state = self.state.setdefault((*array, *pos), {})  # type: ignore[arg-type]
-        if not state:
-            init_env = _Env({}, {LR: lr, **self.hyper})
-            state.update({opt.symbol(n): init_env.value(v) for n, v in opt.state.items()})
-        env = _Env(
-            {}, {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **self.hyper, **state}
-        )
-        for target, expr in self.program:
-            env.scalars[target] = env.value(expr)
-        for name in opt.state:
-            state[opt.symbol(name)] = env.scalars[opt.symbol(name)]
-        return env.scalars[THETA]

@@ -1,0 +1,74 @@
+"""Instantiate index-form formulas with numbers: a small interpreter over SymPy trees.
+
+``Sum`` runs over concrete ranges, ``Indexed`` looks up arrays, and every other
+node is rebuilt from the values of its arguments. Values stay rational where
+the operations allow it and are otherwise kept with :data:`PRECISION`
+significant digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sympy as sp
+
+#: Significant digits kept for values that cannot stay rational.
+PRECISION = 60
+
+
+def numeric(value: sp.Expr) -> sp.Expr:
+    """``value`` as a SymPy Rational or a PRECISION-digit Float."""
+    if value.is_Rational or value.is_Float:
+        return value
+    out = value.evalf(PRECISION)
+    if not out.is_number:
+        raise ValueError(f"cannot evaluate {value}")
+    return out
+
+
+class Env:
+    """Values of the symbols of one instantiation: arrays, scalars and sizes."""
+
+    def __init__(self, arrays: Mapping[sp.IndexedBase, Any], scalars: Mapping[sp.Symbol, Any]):
+        self.arrays = dict(arrays)
+        self.scalars = dict(scalars)
+
+    def value(self, expr: sp.Expr) -> sp.Expr:
+        """The exact (or PRECISION-digit) value of ``expr`` in this environment."""
+        if expr.is_Number:
+            return expr
+        if isinstance(expr, sp.Indexed):
+            item = self.arrays[expr.base]
+            for index in expr.indices:
+                item = item[int(self.value(index))]
+            return item
+        if isinstance(expr, sp.Symbol):
+            return self.scalars[expr]
+        if isinstance(expr, sp.Sum):
+            return self._sum(expr)
+        if isinstance(expr, sp.Add):
+            return numeric(sp.Add(*(self.value(a) for a in expr.args)))
+        if isinstance(expr, sp.Mul):
+            return numeric(sp.Mul(*(self.value(a) for a in expr.args)))
+        if isinstance(expr, sp.Piecewise):
+            for branch, condition in expr.args:
+                if self._holds(condition):
+                    return self.value(branch)
+            raise ValueError(f"no branch of {expr} applies")
+        return numeric(expr.func(*(self.value(a) for a in expr.args)))
+
+    def _sum(self, expr: sp.Sum) -> sp.Expr:
+        ((var, low, high),) = expr.limits
+        outer = dict(self.scalars)
+        total: sp.Expr = sp.Integer(0)
+        for n in range(int(self.value(low)), int(self.value(high)) + 1):
+            self.scalars[var] = sp.Integer(n)
+            total = total + self.value(expr.function)
+        self.scalars = outer
+        return numeric(total)
+
+    def _holds(self, condition: sp.Basic) -> bool:
+        if condition in (sp.true, sp.false):
+            return condition == sp.true
+        return bool(condition.xreplace({s: self.value(s) for s in condition.free_symbols}))

@@ -1,0 +1,91 @@
+"""Parameter updates in exact arithmetic: the spec's optimiser program, element-wise.
+
+The optimiser records (:mod:`symbp.ops.optimizers`) are straight-line programs
+of SymPy assignments; this module runs them with exact numbers for every
+parameter element, keeping each element's optimiser state between steps.
+Frozen parameters are never updated.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
+from ..spec import Spec
+from .instantiate import Env
+
+Vector = tuple[sp.Expr, ...]
+Matrix = tuple[Vector, ...]
+
+
+class Updater:
+    """Applies the spec's optimiser program element-wise, keeping its state."""
+
+    def __init__(self, spec: Spec) -> None:
+        opt = spec.optimizer
+        self.spec = spec
+        self.program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
+        self.hyper = {opt.optimizer.symbol(k): v for k, v in opt.options.items()}
+        self.schedule_env = {
+            LR0: opt.learning_rate,
+            EPOCH: sp.Integer(0),
+            **{sp.Symbol(k, positive=True): v for k, v in opt.schedule_options.items()},
+        }
+        self.state: dict[tuple[str, int], dict[str, list[list[sp.Expr]]]] = {}
+
+    def rate(self, epoch: int) -> sp.Expr:
+        env = Env({}, {**self.schedule_env, EPOCH: sp.Integer(epoch)})
+        return env.value(self.spec.optimizer.schedule.rate)
+
+    def apply(
+        self,
+        index: int,
+        W: tuple[Matrix, ...],
+        b: tuple[Vector, ...],
+        grad_W: tuple[Matrix, ...],
+        grad_b: tuple[Vector, ...],
+    ):  # type: ignore[no-untyped-def]
+        lr = self.rate(index)
+        new_W = tuple(
+            W[l]
+            if ("W", l) in self.spec.frozen
+            else tuple(
+                tuple(
+                    self._one(("W", l), (r, c), W[l][r][c], grad_W[l][r][c], lr, index)
+                    for c in range(len(W[l][r]))
+                )
+                for r in range(len(W[l]))
+            )
+            for l in range(len(W))
+        )
+        new_b = tuple(
+            b[l]
+            if ("b", l) in self.spec.frozen
+            else tuple(
+                self._one(("b", l), (r,), b[l][r], grad_b[l][r], lr, index)
+                for r in range(len(b[l]))
+            )
+            for l in range(len(b))
+        )
+        return new_W, new_b
+
+    def _one(
+        self,
+        array: tuple[str, int],
+        pos: tuple[int, ...],
+        theta: sp.Expr,
+        g: sp.Expr,
+        lr: sp.Expr,
+        index: int,
+    ) -> sp.Expr:
+        opt = self.spec.optimizer.optimizer
+        state = self.state.setdefault((*array, *pos), {})  # type: ignore[arg-type]
+        if not state:
+            init_env = Env({}, {LR: lr, **self.hyper})
+            state.update({opt.symbol(n): init_env.value(v) for n, v in opt.state.items()})
+        env = Env({}, {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **self.hyper, **state})
+        for target, expr in self.program:
+            env.scalars[target] = env.value(expr)
+        for name in opt.state:
+            state[opt.symbol(name)] = env.scalars[opt.symbol(name)]
+        return env.scalars[THETA]
