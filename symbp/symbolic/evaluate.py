@@ -14,7 +14,7 @@ the schedule sees one epoch per step. Frozen parameters are never updated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sympy as sp
@@ -195,7 +195,7 @@ def _flatten(*items: Any) -> list[sp.Expr]:
 def _step(
     spec: Spec, model: GenericModel, index: int, W: tuple[Matrix, ...], b: tuple[Vector, ...]
 ) -> Step:
-    examples = tuple(_example(spec, model, W, b, ex.x, ex.t) for ex in spec.examples)
+    examples = tuple(_stable_example(spec, model, W, b, ex.x, ex.t) for ex in spec.examples)
     m = len(examples)
 
     def mean(values: Sequence[sp.Expr]) -> sp.Expr:
@@ -217,7 +217,7 @@ def _step(
     )
 
 
-def _example(
+def _stable_example(
     spec: Spec,
     model: GenericModel,
     W: tuple[Matrix, ...],
@@ -225,13 +225,51 @@ def _example(
     x: Vector,
     t: Vector,
 ) -> ExampleValues:
+    """One example's values; recomputed with more digits where PRECISION is not enough.
+
+    Saturated units lose everything to cancellation at 60 digits (1 − σ(10⁴) is
+    about 10⁻⁴³⁴³), so a non-finite loss or delta is recomputed at 10x and 100x
+    the precision before it counts as divergence; results are rounded back.
+    """
+    for precision in (PRECISION, 10 * PRECISION, 100 * PRECISION):
+        values = _example(spec, model, W, b, x, t, precision)
+        if all(_finite(v) for v in _flatten(values.loss, values.delta)):
+            break
+    if precision == PRECISION:
+        return values
+
+    def rounded(item: Any) -> Any:
+        if isinstance(item, tuple):
+            return tuple(rounded(v) for v in item)
+        return item.evalf(PRECISION) if item.is_Float else item
+
+    return ExampleValues(*(rounded(getattr(values, f.name)) for f in fields(ExampleValues)))
+
+
+def _widened(item: Any, precision: int) -> Any:
+    if isinstance(item, tuple):
+        return tuple(_widened(v, precision) for v in item)
+    return sp.Float(item, precision) if item.is_Float else item
+
+
+def _example(
+    spec: Spec,
+    model: GenericModel,
+    W: tuple[Matrix, ...],
+    b: tuple[Vector, ...],
+    x: Vector,
+    t: Vector,
+    precision: int,
+) -> ExampleValues:
     L = spec.depth
+    if precision > PRECISION:  # widen the inputs' Floats, or they cap the working precision
+        W, b, x, t = (_widened(v, precision) for v in (W, b, x, t))
     arrays: dict[sp.IndexedBase, Any] = {nt.activation(0): x, nt.TARGET: t}
     scalars: dict[sp.Symbol, Any] = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
     for l in range(1, L + 1):
         arrays[nt.weight(l)] = W[l - 1]
         arrays[nt.bias(l)] = b[l - 1]
-    env = Env(arrays, scalars)
+    env = Env(arrays, scalars, precision)
 
     def each(expr: sp.Expr, n: int, index: sp.Symbol = nt.j) -> Vector:
         out = []

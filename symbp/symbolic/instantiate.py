@@ -17,11 +17,11 @@ import sympy as sp
 PRECISION = 60
 
 
-def numeric(value: sp.Expr) -> sp.Expr:
-    """``value`` as a SymPy Rational or a PRECISION-digit Float."""
+def numeric(value: sp.Expr, precision: int = PRECISION) -> sp.Expr:
+    """``value`` as a SymPy Rational or a ``precision``-digit Float."""
     if value.is_Rational or value.is_Float:
         return value
-    out = value.evalf(PRECISION)
+    out = value.evalf(precision)
     if not out.is_number:
         raise ValueError(f"cannot evaluate {value}")
     return out
@@ -30,9 +30,15 @@ def numeric(value: sp.Expr) -> sp.Expr:
 class Env:
     """Values of the symbols of one instantiation: arrays, scalars and sizes."""
 
-    def __init__(self, arrays: Mapping[sp.IndexedBase, Any], scalars: Mapping[sp.Symbol, Any]):
+    def __init__(
+        self,
+        arrays: Mapping[sp.IndexedBase, Any],
+        scalars: Mapping[sp.Symbol, Any],
+        precision: int = PRECISION,
+    ) -> None:
         self.arrays = dict(arrays)
         self.scalars = dict(scalars)
+        self.precision = precision
 
     def value(self, expr: sp.Expr) -> sp.Expr:
         """The exact (or PRECISION-digit) value of ``expr`` in this environment."""
@@ -48,15 +54,15 @@ class Env:
         if isinstance(expr, sp.Sum):
             return self._sum(expr)
         if isinstance(expr, sp.Add):
-            return numeric(sp.Add(*(self.value(a) for a in expr.args)))
+            return numeric(sp.Add(*(self.value(a) for a in expr.args)), self.precision)
         if isinstance(expr, sp.Mul):
-            return numeric(sp.Mul(*(self.value(a) for a in expr.args)))
+            return numeric(sp.Mul(*(self.value(a) for a in expr.args)), self.precision)
         if isinstance(expr, sp.Piecewise):
             for branch, condition in expr.args:
                 if self._holds(condition):
                     return self.value(branch)
             raise ValueError(f"no branch of {expr} applies")
-        return numeric(expr.func(*(self.value(a) for a in expr.args)))
+        return numeric(expr.func(*(self.value(a) for a in expr.args)), self.precision)
 
     def _sum(self, expr: sp.Sum) -> sp.Expr:
         ((var, low, high),) = expr.limits
@@ -66,7 +72,7 @@ class Env:
             self.scalars[var] = sp.Integer(n)
             total = total + self.value(expr.function)
         self.scalars = outer
-        return numeric(total)
+        return numeric(total, self.precision)
 
     def _holds(self, condition: sp.Basic) -> bool:
         if condition in (sp.true, sp.false):
