@@ -92,13 +92,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default=None, help="CSV: name of the target column")
     p.add_argument("--epochs", type=_positive_int, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=None)
-    p.add_argument("--standardize", action="store_true")
-    p.add_argument("--one-hot", action="store_true")
+    p.add_argument(
+        "--standardize", action="store_true", help="scale features to mean 0, std 1 (train split)"
+    )
+    p.add_argument(
+        "--one-hot",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="encode class labels one unit per class (default: when the output layer has >1 unit)",
+    )
     p.add_argument("--val-fraction", type=float, default=0.15)
     p.add_argument("--test-fraction", type=float, default=0.15)
-    p.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--out", type=Path, default=None, help="run directory")
+    p.add_argument(
+        "--early-stopping",
+        type=_positive_int,
+        default=None,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a lower validation loss; keep the best epoch",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the train/validation/test split")
+    p.add_argument(
+        "-o", "--out", type=Path, default=None, help="run directory (default: runs/SPEC-DATA)"
+    )
     p.set_defaults(handler=_train)
 
     p = sub.add_parser("demo", help="the main job on the embedded 3-4-1 example and digits")

@@ -1,0 +1,220 @@
+"""Fit a :class:`~symbp.train.data.Dataset` to a spec: encode, split, standardise.
+
+* Feature count must equal the spec's input layer ``layers[0]``.
+* Class labels become targets by one-hot encoding (one output unit per class,
+  classes in sorted order) or, for a one-unit output layer, a single 0/1 column
+  (two classes only). A loss whose targets are signs (``hinge``) gets −1/+1
+  instead of 0/1. ``one_hot=None`` chooses: one-hot when the output layer has
+  more than one unit.
+* Targets are checked against the loss's target domain (``bce`` and
+  ``cross_entropy`` need ``[0, 1]``, ``hinge`` needs −1 or 1).
+* The split is seeded: test first, then validation from the rest, stratified by
+  class where every class has enough examples.
+* Standardisation (``x' = (x − mean) / std``, std 0 taken as 1) is fitted on the
+  training split only and applied to all three.
+
+Mismatches raise :class:`~symbp.errors.DataError`: what the data has, what the
+spec expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+from ..spec import Spec
+from .data import Dataset
+
+#: Losses whose networks are scored by accuracy rather than MSE.
+CLASSIFICATION_LOSSES = frozenset({"bce", "cross_entropy", "hinge"})
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: inputs ``X`` ``(n, layers[0])`` and targets ``T`` ``(n, layers[-1])``."""
+
+    X: np.ndarray
+    T: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Data ready for a spec's trainer.
+
+    ``task`` is ``"classification"`` (scored by accuracy) or ``"regression"``
+    (scored by MSE). ``classes`` are the labels in output order (``None`` for
+    real targets). ``mean``/``scale`` are the standardisation (``None`` if off).
+    """
+
+    name: str
+    train: Split
+    val: Split
+    test: Split
+    task: str
+    classes: np.ndarray | None
+    feature_names: tuple[str, ...]
+    mean: np.ndarray | None
+    scale: np.ndarray | None
+    sign_targets: bool
+
+    @property
+    def n_features(self) -> int:
+        return int(self.train.X.shape[1])
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Apply the training split's standardisation to new inputs."""
+        X = np.asarray(X, dtype=np.float64)
+        return X if self.mean is None else (X - self.mean) / self.scale
+
+
+def encode_targets(
+    y: np.ndarray,
+    classes: np.ndarray,
+    n_out: int,
+    *,
+    one_hot: bool,
+    sign: bool,
+) -> np.ndarray:
+    """Class labels ``y`` ``(n,)`` → targets ``(n, n_out)`` (one-hot, or one 0/1 column)."""
+    index = np.searchsorted(classes, y)
+    low = -1.0 if sign else 0.0
+    if one_hot:
+        T = np.full((len(y), len(classes)), low)
+        T[np.arange(len(y)), index] = 1.0
+        return T
+    return np.where(index == 1, 1.0, low).reshape(-1, 1)
+
+
+def targets_for(
+    data: Dataset, spec: Spec, one_hot: bool | None = None
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """The target matrix for ``spec``, the classes (if labels), and the one-hot choice."""
+    n_in, n_out = spec.layers[0], spec.layers[-1]
+    if data.n_features != n_in:
+        raise DataError(
+            f"{data.name}: {data.n_features} features per example; "
+            f"the spec's input layer expects {n_in}"
+        )
+    sign = spec.loss.target_domain == "sign"
+    if data.labels:
+        classes = np.unique(data.y)
+        use_one_hot = n_out > 1 if one_hot is None else one_hot
+        if use_one_hot and len(classes) != n_out:
+            raise DataError(
+                f"{data.name}: {len(classes)} classes; the spec's output layer has {n_out} "
+                f"unit{'s' if n_out != 1 else ''} (one-hot needs one unit per class)"
+            )
+        if not use_one_hot:
+            if n_out != 1:
+                raise DataError(
+                    f"{data.name}: one target column (class labels); the spec's output layer has "
+                    f"{n_out} units; pass --one-hot to encode the {len(classes)} classes"
+                )
+            if len(classes) != 2:
+                raise DataError(
+                    f"{data.name}: {len(classes)} classes; the spec's one-unit output layer holds "
+                    "2 classes (0/1); give the output layer one unit per class"
+                )
+        T = encode_targets(data.y, classes, n_out, one_hot=use_one_hot, sign=sign)
+        return T, classes, use_one_hot
+    if one_hot:
+        raise DataError(
+            f"{data.name}: --one-hot needs class labels; the targets are real numbers "
+            f"({data.y.shape[1]} column{'s' if data.y.shape[1] != 1 else ''})"
+        )
+    T = np.asarray(data.y, dtype=np.float64)
+    if T.shape[1] != n_out:
+        raise DataError(
+            f"{data.name}: {T.shape[1]} target column{'s' if T.shape[1] != 1 else ''}; "
+            f"the spec's output layer expects {n_out}"
+        )
+    return T, None, False
+
+
+def check_domain(T: np.ndarray, spec: Spec, name: str) -> None:
+    """Raise if the targets fall outside the loss's target domain."""
+    domain = spec.loss.target_domain
+    loss = spec.loss.name
+    if domain == "unit_interval" and (T.min() < 0 or T.max() > 1):
+        raise DataError(
+            f"{name}: targets range over [{T.min():g}, {T.max():g}]; the spec's loss {loss} "
+            "expects targets in [0, 1]"
+        )
+    if domain == "sign" and not np.all(np.isin(T, (-1.0, 1.0))):
+        raise DataError(f"{name}: targets are not all -1 or 1, as the spec's loss {loss} expects")
+
+
+def _split_indices(
+    n: int, strata: np.ndarray | None, val_fraction: float, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    def split(idx: np.ndarray, fraction: float, labels: np.ndarray | None):
+        if fraction <= 0:
+            return idx, idx[:0]
+        count = max(1, round(fraction * len(idx)))
+        try:
+            return train_test_split(idx, test_size=count, random_state=seed, stratify=labels)
+        except ValueError:  # a class too small to stratify
+            return train_test_split(idx, test_size=count, random_state=seed)
+
+    idx = np.arange(n)
+    rest, test = split(idx, test_fraction, strata)
+    rest_fraction = val_fraction / (1.0 - test_fraction)
+    train, val = split(rest, rest_fraction, None if strata is None else strata[rest])
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def prepare(
+    data: Dataset,
+    spec: Spec,
+    *,
+    one_hot: bool | None = None,
+    standardize: bool = False,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+) -> Prepared:
+    """Encode, split and (optionally) standardise ``data`` for ``spec``."""
+    for label, value in (("validation", val_fraction), ("test", test_fraction)):
+        if not 0 <= value < 1:
+            raise DataError(f"{label} fraction {value:g}; expected a number in [0, 1)")
+    if val_fraction + test_fraction >= 1:
+        raise DataError(
+            f"validation + test fractions {val_fraction + test_fraction:g}; expected less than 1"
+        )
+    T, classes, _ = targets_for(data, spec, one_hot)
+    check_domain(T, spec, data.name)
+    task = (
+        "classification"
+        if classes is not None or spec.loss.name in CLASSIFICATION_LOSSES
+        else "regression"
+    )
+    strata = data.y if data.labels else None
+    train, val, test = _split_indices(data.n_examples, strata, val_fraction, test_fraction, seed)
+    if len(train) < 1:
+        raise DataError(f"{data.name}: {data.n_examples} examples leave no training split")
+    X = data.X
+    mean = scale = None
+    if standardize:
+        mean = X[train].mean(axis=0)
+        scale = X[train].std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        X = (X - mean) / scale
+    return Prepared(
+        name=data.name,
+        train=Split(X[train], T[train]),
+        val=Split(X[val], T[val]),
+        test=Split(X[test], T[test]),
+        task=task,
+        classes=classes,
+        feature_names=data.feature_names,
+        mean=mean,
+        scale=scale,
+        sign_targets=spec.loss.target_domain == "sign",
+    )
