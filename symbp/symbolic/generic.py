@@ -84,9 +84,30 @@ def collapse(expr: sp.Expr) -> sp.Expr:
         if not body.has(sp.KroneckerDelta):
             return sp.Sum(body, *s.limits)
         terms = sp.Add.make_args(sp.expand(body))
-        return sp.Add(*(deltasummation(t, s.limits[0], no_piecewise=True) for t in terms))
+        return sp.Add(
+            *(deltasummation(_delta_outside(t), s.limits[0], no_piecewise=True) for t in terms)
+        )
 
     return expr.replace(lambda e: isinstance(e, sp.Sum), one)
+
+
+def _delta_outside(term: sp.Expr) -> sp.Expr:
+    """``Piecewise((δ·A, c), (δ·B, True))`` as ``δ·Piecewise((A, c), (B, True))``.
+
+    SymPy folds a piecewise derivative (leaky ReLU's) and the ``KroneckerDelta``
+    into one ``Piecewise``, where ``deltasummation`` cannot see the delta.
+    """
+    if not isinstance(term, sp.Piecewise):
+        return term
+    branches = [sp.Mul.make_args(sp.factor_terms(branch)) for branch, _ in term.args]
+    common = set.intersection(
+        *({f for f in factors if isinstance(f, sp.KroneckerDelta)} for factors in branches)
+    )
+    if not common:
+        return term
+    rest = [sp.Mul(*(f for f in factors if f not in common)) for factors in branches]
+    conditions = [cond for _, cond in term.args]
+    return sp.Mul(*common) * sp.Piecewise(*zip(rest, conditions, strict=True))
 
 
 def pull_out(expr: sp.Expr) -> sp.Expr:
