@@ -77,4 +77,6 @@ class Env:
     def _holds(self, condition: sp.Basic) -> bool:
         if condition in (sp.true, sp.false):
             return condition == sp.true
+        # Indexed values first: the free symbols of ``z^1[j] > 0`` include the base ``z^1``.
+        condition = condition.xreplace({e: self.value(e) for e in condition.atoms(sp.Indexed)})
         return bool(condition.xreplace({s: self.value(s) for s in condition.free_symbols}))
