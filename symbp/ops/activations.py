@@ -41,6 +41,10 @@ class ElementwiseFunction(sp.Function):
                 return value
         return None
 
+    def _eval_is_real(self) -> bool | None:
+        """Real where the argument is and the formula is real on the reals (σ, ReLU, ...)."""
+        return True if self.args[0].is_real and self.formula.is_real else None
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         if argindex != 1:
             raise sp.ArgumentIndexError(self, argindex)
