@@ -9,7 +9,8 @@
 * Targets are checked against the loss's target domain (``bce`` and
   ``cross_entropy`` need ``[0, 1]``, ``hinge`` needs −1 or 1).
 * The split is seeded: test first, then validation from the rest, stratified by
-  class where every class has enough examples.
+  class where every class has enough examples; each holds ``floor(f·n + ½)`` of
+  the ``n`` examples (iris, 0.15: 23), the training split the rest.
 * Standardisation (``x' = (x − mean) / std``, std 0 taken as 1) is fitted on the
   training split only and applied to all three.
 
@@ -19,6 +20,7 @@ spec expects.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,23 +152,33 @@ def check_domain(T: np.ndarray, spec: Spec, name: str) -> None:
 
 
 def _split_indices(
-    n: int, strata: np.ndarray | None, val_fraction: float, test_fraction: float, seed: int
+    name: str,
+    n: int,
+    strata: np.ndarray | None,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of train, validation, test; sizes ``floor(f·n + ½)`` of the whole set."""
     from sklearn.model_selection import train_test_split
 
-    def split(idx: np.ndarray, fraction: float, labels: np.ndarray | None):
-        if fraction <= 0:
+    def split(idx: np.ndarray, count: int, labels: np.ndarray | None):
+        if count <= 0:
             return idx, idx[:0]
-        count = max(1, round(fraction * len(idx)))
         try:
             return train_test_split(idx, test_size=count, random_state=seed, stratify=labels)
         except ValueError:  # a class too small to stratify
             return train_test_split(idx, test_size=count, random_state=seed)
 
-    idx = np.arange(n)
-    rest, test = split(idx, test_fraction, strata)
-    rest_fraction = val_fraction / (1.0 - test_fraction)
-    train, val = split(rest, rest_fraction, None if strata is None else strata[rest])
+    n_test = math.floor(test_fraction * n + 0.5)
+    n_val = math.floor(val_fraction * n + 0.5)
+    if n_test + n_val >= n:
+        raise DataError(
+            f"{name}: {n} examples leave no training split with validation fraction "
+            f"{val_fraction:g} and test fraction {test_fraction:g}"
+        )
+    rest, test = split(np.arange(n), n_test, strata)
+    train, val = split(rest, n_val, None if strata is None else strata[rest])
     return np.sort(train), np.sort(val), np.sort(test)
 
 
@@ -196,9 +208,9 @@ def prepare(
         else "regression"
     )
     strata = data.y if data.labels else None
-    train, val, test = _split_indices(data.n_examples, strata, val_fraction, test_fraction, seed)
-    if len(train) < 1:
-        raise DataError(f"{data.name}: {data.n_examples} examples leave no training split")
+    train, val, test = _split_indices(
+        data.name, data.n_examples, strata, val_fraction, test_fraction, seed
+    )
     X = data.X
     mean = scale = None
     if standardize:

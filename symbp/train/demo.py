@@ -1,0 +1,191 @@
+"""``symbp demo``: the main job on the embedded examples, no arguments, no network.
+
+1. Seed 001's 3-4-1 worked example (``koech_3_4_1.yaml``, package data of
+   ``symbp.examples``): derive it, write the derivation document (HTML always,
+   PDF when TeX is installed), verify the example's claims, compile its trainer
+   and train it on the article's one example, next to the exact trajectory
+   ``ŷ = 0.521, 0.648, …, 0.925``.
+2. ``digits_64_64_10.yaml`` on scikit-learn's digits: standardised pixels,
+   one-hot targets, the seeded 70/15/15 split, with the progress bar, metrics,
+   plots and diagnostics of :func:`symbp.train.runner.train`.
+3. A summary of what was written where, with the digits test accuracy.
+
+Every output goes under ``out_dir``. Exit code 0 when every step succeeded and
+digits reached :data:`TARGET_ACCURACY`, else 1.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from ..errors import SymbpError
+from ..fileio import write_atomic
+
+WORKED_EXAMPLE = "koech_3_4_1.yaml"
+DIGITS_SPEC = "digits_64_64_10.yaml"
+TARGET_ACCURACY = 0.95
+#: ŷ after 0..6 updates as seed 001 prints it.
+ARTICLE_TRAJECTORY = (0.521, 0.648, 0.758, 0.836, 0.881, 0.908, 0.925)
+
+
+@contextmanager
+def example_path(name: str) -> Iterator[Path]:
+    """A real file path for a shipped example (works from a wheel or a checkout)."""
+    with resources.as_file(resources.files("symbp.examples") / name) as path:
+        yield Path(path)
+
+
+def claims_name(spec_name: str) -> str | None:
+    """The shipped claims file for an example (``<stem>*claims*.yaml``), if any."""
+    stem = spec_name.removesuffix(".yaml")
+    names = sorted(
+        entry.name
+        for entry in resources.files("symbp.examples").iterdir()
+        if entry.name.startswith(stem) and "claims" in entry.name and entry.name.endswith(".yaml")
+    )
+    return names[0] if names else None
+
+
+def tex_available() -> bool:
+    """Whether a PDF can be built here (``latexmk`` or ``pdflatex`` on PATH)."""
+    return bool(shutil.which("latexmk") or shutil.which("pdflatex"))
+
+
+@dataclass
+class DemoLog:
+    """What the demo did: ``(step, outcome, path)`` rows, and whether all went well."""
+
+    rows: list[tuple[str, str, Path | None]] = field(default_factory=list)
+    ok: bool = True
+
+    def add(self, step: str, outcome: str, path: Path | None = None, ok: bool = True) -> None:
+        self.rows.append((step, outcome, path))
+        self.ok = self.ok and ok
+
+
+def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
+    from ..api import derive, evaluate, load
+    from ..codegen import compile as compile_spec
+    from ..render import write_document
+    from ..render.text import derivation_text
+
+    with example_path(WORKED_EXAMPLE) as spec_path:
+        spec = load(spec_path)
+        console.print(f"[bold]1. {spec.title or spec.name}[/bold]")
+        path = write_atomic(out / "derivation.txt", derivation_text(derive(spec)))
+        log.add("derive 3-4-1", "forward pass, loss, every gradient", path)
+        formats = ["html", "pdf"] if tex_available() else ["html"]
+        for fmt in formats:
+            try:
+                path = write_document(spec, format=fmt, steps=1, out=out / f"koech_3_4_1.{fmt}")
+                log.add(f"document ({fmt})", "derivation with the worked numbers", Path(path))
+            except SymbpError as err:
+                log.add(f"document ({fmt})", f"failed: {err}", None, ok=False)
+        if not tex_available():
+            log.add("document (pdf)", "skipped: no TeX (latexmk/pdflatex) on PATH")
+        _verify(out, log)
+        trainer = compile_spec(spec)
+        log.add("compile 3-4-1", "Numba trainer", Path(trainer.module_path))
+        x = np.array([[float(v) for v in ex.x] for ex in spec.examples])
+        t = np.array([[float(v) for v in ex.t] for ex in spec.examples])
+        kernel = [float(trainer.predict(x)[0, 0])]
+
+        def record(_epoch: int, tr: object, _history: object) -> None:
+            kernel.append(float(tr.predict(x)[0, 0]))  # type: ignore[attr-defined]
+
+        steps = len(ARTICLE_TRAJECTORY) - 1
+        trainer.fit(x, t, epochs=steps, batch_size=1, shuffle=False, callback=record)
+        exact = [float(s.examples[0].a[-1][0]) for s in evaluate(spec, steps=steps).steps]
+    gap = max(abs(k - e) for k, e in zip(kernel, exact, strict=True))
+    lines = ["update,yhat_kernel,yhat_exact,yhat_article"]
+    lines += [
+        f"{i},{k!r},{e!r},{a}"
+        for i, (k, e, a) in enumerate(zip(kernel, exact, ARTICLE_TRAJECTORY, strict=True))
+    ]
+    path = write_atomic(out / "training.csv", "\n".join(lines) + "\n")
+    shown = " ".join(f"{v:.3f}" for v in kernel)
+    matches = (
+        all(round(k, 3) == a for k, a in zip(kernel, ARTICLE_TRAJECTORY, strict=True))
+        and gap < 1e-9
+    )
+    log.add(
+        "train 3-4-1",
+        f"ŷ = {shown} (article: {' '.join(map(str, ARTICLE_TRAJECTORY))}; "
+        f"max |kernel − exact| = {gap:.1e})",
+        path,
+        ok=matches,
+    )
+
+
+def _verify(out: Path, log: DemoLog) -> None:
+    from ..verify import verify
+
+    name = claims_name(WORKED_EXAMPLE)
+    if name is None:
+        log.add("verify claims", "no claims file ships with the example", None, ok=False)
+        return
+    with example_path(name) as claims:
+        report = verify(claims)
+    path = write_atomic(out / "verify.md", report.render("md"))
+    log.add("verify claims", report.summary(), path, ok=bool(report.passed))
+
+
+def _digits(out: Path, log: DemoLog, console: Console, progress: bool) -> float:
+    from ..api import load
+    from .data import load_data
+    from .prepare import prepare
+    from .runner import train
+
+    with example_path(DIGITS_SPEC) as spec_path:
+        spec = load(spec_path)
+    console.print(f"[bold]2. {spec.title or spec.name}[/bold]")
+    data = prepare(load_data("digits"), spec, standardize=True, one_hot=True, seed=0)
+    result = train(spec, data, out_dir=out, progress=progress, console=console)
+    accuracy = result.test_score
+    log.add(
+        "train digits",
+        result.summary(),
+        out,
+        ok=accuracy >= TARGET_ACCURACY,
+    )
+    return accuracy
+
+
+def run_demo(out_dir: str | Path = "symbp-demo", *, progress: bool = True) -> int:
+    """Run the demo into ``out_dir``; print the summary; return the exit code."""
+    out = Path(out_dir)
+    console = Console(stderr=True, highlight=False)
+    start = time.perf_counter()
+    log = DemoLog()
+    _worked_example(out / "koech_3_4_1", log, console)
+    accuracy = _digits(out / "digits", log, console, progress)
+    seconds = time.perf_counter() - start
+    summary = _summary(log, out, accuracy, seconds)
+    write_atomic(out / "summary.txt", summary)
+    print(summary, end="")
+    return 0 if log.ok else 1
+
+
+def _summary(log: DemoLog, out: Path, accuracy: float, seconds: float) -> str:
+    lines = [f"symbp demo: wrote everything under {out}/ in {seconds:.1f} s", ""]
+    width = max(len(step) for step, _, _ in log.rows)
+    for step, outcome, path in log.rows:
+        lines.append(f"  {step:<{width}}  {outcome}")
+        if path is not None:
+            lines.append(f"  {'':<{width}}  -> {path}")
+    verdict = "reached" if accuracy >= TARGET_ACCURACY else "MISSED"
+    lines += [
+        "",
+        f"digits test accuracy: {accuracy:.4f} ({verdict} the {TARGET_ACCURACY:.0%} target)",
+        "all steps succeeded" if log.ok else "some steps FAILED (see above)",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,138 @@
+"""Data sources, their errors, and fitting data to a spec (no trainer needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symbp
+from symbp.errors import DataError
+from symbp.train.data import load_data
+from symbp.train.prepare import encode_targets, prepare
+
+
+def _spec(layers: list[int], activations: list[str], loss: str) -> symbp.Spec:
+    return symbp.load({"layers": layers, "activations": activations, "loss": loss})
+
+
+def test_sklearn_sets_have_their_published_shapes() -> None:
+    # scikit-learn's documentation: digits 1797x64 (10 classes), iris 150x4 (3),
+    # breast_cancer 569x30 (2), wine 178x13 (3).
+    for name, n, d, k in (
+        ("digits", 1797, 64, 10),
+        ("iris", 150, 4, 3),
+        ("breast_cancer", 569, 30, 2),
+        ("wine", 178, 13, 3),
+    ):
+        data = load_data(name)
+        assert data.X.shape == (n, d), name
+        assert data.labels and len(data.classes) == k, name
+    diabetes = load_data("diabetes")
+    assert diabetes.X.shape == (442, 10) and diabetes.y.shape == (442, 1) and not diabetes.labels
+
+
+def test_csv_target_by_name_numeric_and_labels(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("a,kind,b\n1,x,2.5\n3,y,-4\n5,x,6e1\n", encoding="utf-8")
+    data = load_data(path, target="kind")
+    assert data.feature_names == ("a", "b")
+    np.testing.assert_array_equal(data.X, [[1, 2.5], [3, -4], [5, 60]])
+    assert data.labels and list(data.y) == ["x", "y", "x"]
+    # with "a" as the target, the label column "kind" becomes a (non-numeric) feature
+    with pytest.raises(DataError, match=r"d\.csv:2: column 'kind': non-numeric cell 'x'"):
+        load_data(path, target="a")
+    numeric = tmp_path / "n.csv"
+    numeric.write_text("x1,x2,y\n1,2,0.5\n3,4,1.5\n", encoding="utf-8")
+    data = load_data(numeric, target="y")
+    assert not data.labels and data.y.tolist() == [[0.5], [1.5]]
+
+
+def test_npz_source(tmp_path: Path) -> None:
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.arange(6.0).reshape(3, 2), T=np.array([1.0, 0.0, 1.0]))
+    data = load_data(path)
+    assert data.X.shape == (3, 2) and data.y.shape == (3, 1)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, X=np.zeros((3, 2)), y=np.zeros(3))
+    with pytest.raises(DataError, match="expected arrays X and T; found X, y"):
+        load_data(bad)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "message"),
+    [
+        ("nope", None, "unknown data source 'nope'; expected digits, iris"),
+        ("missing.csv", "y", "missing.csv: no such file"),
+        ("missing.npz", None, "missing.npz: no such file"),
+        ("digits", "y", "--target applies to CSV files only"),
+    ],
+)
+def test_bad_sources(source: str, target: str | None, message: str) -> None:
+    with pytest.raises(DataError, match=message.replace(".", r"\.")):
+        load_data(source, target=target)
+
+
+def test_csv_errors(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,c\n1,2,3\n4,,6\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no column named 'y'; the header has a, b, c"):
+        load_data(path, target="y")
+    with pytest.raises(DataError, match="name the target column with --target"):
+        load_data(path)
+    with pytest.raises(DataError, match=r"d\.csv:3: column 'b': non-numeric cell ''"):
+        load_data(path, target="c")
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("a,b\n1,2\n3\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"r\.csv:3: found 1 cells; the header has 2 columns"):
+        load_data(ragged, target="b")
+
+
+def test_prepare_checks_the_spec() -> None:
+    iris = load_data("iris")
+    with pytest.raises(DataError, match=r"iris: 4 features per example; .* input layer expects 3"):
+        prepare(iris, _spec([3, 3], ["softmax"], "cross_entropy"))
+    with pytest.raises(DataError, match="iris: 3 classes; the spec's output layer has 4 units"):
+        prepare(iris, _spec([4, 4], ["softmax"], "cross_entropy"))
+    with pytest.raises(DataError, match="iris: 3 classes; the spec's one-unit output layer"):
+        prepare(iris, _spec([4, 1], ["sigmoid"], "bce"))
+    with pytest.raises(DataError, match="pass --one-hot to encode the 3 classes"):
+        prepare(iris, _spec([4, 3], ["softmax"], "cross_entropy"), one_hot=False)
+    diabetes = load_data("diabetes")
+    with pytest.raises(DataError, match=r"targets range over \[25, 346\]; .* loss bce"):
+        prepare(diabetes, _spec([10, 1], ["sigmoid"], "bce"))
+    with pytest.raises(DataError, match="fractions 1; expected less than 1"):
+        prepare(
+            iris, _spec([4, 3], ["softmax"], "cross_entropy"), val_fraction=0.5, test_fraction=0.5
+        )
+
+
+def test_split_is_seeded_stratified_and_standardised_on_train() -> None:
+    spec = _spec([4, 3], ["softmax"], "cross_entropy")
+    a = prepare(load_data("iris"), spec, standardize=True, seed=3)
+    b = prepare(load_data("iris"), spec, standardize=True, seed=3)
+    c = prepare(load_data("iris"), spec, standardize=True, seed=4)
+    assert (len(a.train), len(a.val), len(a.test)) == (104, 23, 23)
+    np.testing.assert_array_equal(a.test.X, b.test.X)
+    assert not np.array_equal(a.test.X, c.test.X)
+    np.testing.assert_allclose(a.train.X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(a.train.X.std(axis=0), 1, atol=1e-12)
+    # stratified: each class is a third of the test split (50 of each in iris)
+    counts = a.test.T.sum(axis=0)
+    assert counts.max() - counts.min() <= 1
+    assert a.task == "classification" and list(a.classes) == [0, 1, 2]
+    # every row one-hot
+    np.testing.assert_array_equal(a.train.T.sum(axis=1), 1)
+
+
+def test_encode_targets_binary_and_sign() -> None:
+    classes = np.array(["no", "yes"])
+    y = np.array(["yes", "no", "yes"])
+    assert encode_targets(y, classes, 1, one_hot=False, sign=False).ravel().tolist() == [1, 0, 1]
+    assert encode_targets(y, classes, 1, one_hot=False, sign=True).ravel().tolist() == [1, -1, 1]
+    assert encode_targets(y, classes, 2, one_hot=True, sign=False).tolist() == [
+        [0, 1],
+        [1, 0],
+        [0, 1],
+    ]
