@@ -99,6 +99,24 @@ class RunResult:
         return text
 
 
+class EarlyStopping:
+    """Stop after ``patience`` epochs in a row without a strictly lower validation loss."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best_loss = math.inf
+        self.best_epoch: int | None = None
+        self.since_best = 0
+
+    def update(self, epoch: int, val_loss: float) -> bool:
+        """Record epoch ``epoch``; true when training should stop."""
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch, self.since_best = val_loss, epoch, 0
+            return False
+        self.since_best += 1
+        return self.since_best >= self.patience
+
+
 def _copy(params: Params) -> Params:
     W, b = params
     return [np.array(w, copy=True) for w in W], [np.array(v, copy=True) for v in b]
@@ -173,15 +191,9 @@ def train(
     recorder = _Recorder(trainer, data, monitor)
     start = time.perf_counter()
     rows = [recorder.row(0, 0.0)]
-    state: dict[str, Any] = {
-        "last": _copy(trainer.params),
-        "best": None,
-        "best_loss": math.inf,
-        "best_epoch": None,
-        "since_best": 0,
-        "stopped_early": False,
-        "history": None,
-    }
+    stopper = EarlyStopping(early_stopping) if early_stopping is not None else None
+    state: dict[str, Any] = {"last": _copy(trainer.params), "best": None, "history": None}
+    stopped_early = False
     score = recorder.score
 
     bar = EpochBar(n_epochs, spec.name, enabled=progress, console=console)
@@ -195,14 +207,13 @@ def train(
         shown = "val" if len(data.val) else "train"
         bar.update(epoch, row["train_loss"], f"{shown} {score} {row[f'{shown}_{score}']:.4f}")
         stop = False
-        if early_stopping is not None:
-            if row["val_loss"] < state["best_loss"]:
-                state.update(best_loss=row["val_loss"], best_epoch=epoch, since_best=0)
+        if stopper is not None:
+            stop = stopper.update(epoch, row["val_loss"])
+            if stopper.best_epoch == epoch:
                 state["best"] = state["last"]
-            else:
-                state["since_best"] += 1
-                if state["since_best"] >= early_stopping:
-                    state["stopped_early"] = stop = True
+            if stop:
+                nonlocal stopped_early
+                stopped_early = True
         if callback is not None and callback(epoch, tr, rows):
             stop = True
         return stop
@@ -224,7 +235,7 @@ def train(
             interrupted = True
     if interrupted:
         trainer.params = state["last"]
-    elif state["stopped_early"] and state["best"] is not None:
+    elif stopped_early and state["best"] is not None:
         trainer.params = state["best"]
     history = state["history"]
     steps = np.asarray(getattr(history, "step_losses", ()), dtype=np.float64)
@@ -238,8 +249,8 @@ def train(
         epochs_planned=n_epochs,
         batch_size=batch,
         iterations_per_epoch=ipe,
-        stopped_early=bool(state["stopped_early"]),
-        best_epoch=state["best_epoch"] if state["stopped_early"] else None,
+        stopped_early=stopped_early,
+        best_epoch=stopper.best_epoch if stopper is not None and stopped_early else None,
         interrupted=interrupted,
         seconds=time.perf_counter() - start,
     )
