@@ -1,0 +1,56 @@
+"""Textbook verification: check the numbers a text prints and explain the mismatches.
+
+A verification file is an ordinary spec with concrete numbers plus ``claims``,
+what the text printed::
+
+    claims:
+      - {of: "a[2][0]", step: 0, printed: 0.521}     # ŷ after the forward pass
+      - {of: "w²₁₁", step: 1, printed: "0.50"}       # textbook notation; string keeps "0"
+      - {of: loss, step: 0, printed: 0.941, note: "Equation 3"}
+
+Quantity names are those of ``symbp eval --json`` (0-based, ``a[0]`` is the
+input, ``z[i]``/``delta[i]`` belong to layer ``i+1``), or textbook notation
+(:mod:`.quantities`); ``step`` counts the updates applied. A claim is
+
+- ``confirmed`` when the exact value rounds to the printed number at the printed
+  precision (or lies within the claim's ``tolerance``),
+- ``truncated`` when it only truncates to it (accepted, reported),
+- a ``mismatch`` otherwise.
+
+For every claim not confirmed, :mod:`.conventions` searches the usual conventions
+(loss scaling, log base, step off by one, learning rate, biases updated or not,
+sequential updates, transposed indices, sign, sigmoid/tanh, rounded or unrounded
+starting parameters) and reports which reproduce the printed number.
+
+``verify(spec)`` returns a :class:`Report` (``passed``, ``render("text"|"md"|"html")``,
+``summary()``, ``marks()``); ``symbp verify FILE`` exits 0 when every claim
+passes, 1 when any is a mismatch, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+from .claims import MAX_STEP, Claim, parse_claims
+from .compare import CONFIRMED, MISMATCH, TRUNCATED, Printed, judge, parse_printed
+from .conventions import ConventionSearch, Finding
+from .core import verify
+from .quantities import Quantity, parse_quantity
+from .report import ClaimResult, Report
+
+__all__ = [
+    "CONFIRMED",
+    "MAX_STEP",
+    "MISMATCH",
+    "TRUNCATED",
+    "Claim",
+    "ClaimResult",
+    "ConventionSearch",
+    "Finding",
+    "Printed",
+    "Quantity",
+    "Report",
+    "judge",
+    "parse_claims",
+    "parse_printed",
+    "parse_quantity",
+    "verify",
+]

@@ -1,0 +1,132 @@
+"""The ``claims`` of a spec: what a text printed, validated against the network.
+
+Each claim is a mapping::
+
+    {of: "a[2][0]", step: 1, printed: 0.648}
+    {of: "w²₁₁", step: 0, printed: "0.50", tolerance: 0.005, note: "Figure 4"}
+    {of: loss, step: 0, printed: 0.2, example: 1}
+
+``of`` names a quantity (:mod:`.quantities`), ``step`` counts the updates
+applied before it (default 0), ``printed`` is the number as printed (a string
+keeps trailing zeros), ``tolerance`` replaces the rounding rule, ``example``
+picks one example (forward values default to example 0; ``loss`` and the
+gradients default to the mean over the examples), ``note`` is free text shown in
+the report (where the number was printed).
+
+A claim that cannot be checked (unknown or out-of-range quantity, a printed
+value that is not a number, a step beyond :data:`MAX_STEP`) is a
+:class:`~symbp.errors.SpecError` naming the claim's index and text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..errors import SpecError
+from ..spec import Spec
+from .compare import Printed, parse_printed
+from .quantities import Quantity, parse_quantity
+
+#: Verify evaluates the worked example exactly; claims beyond this many updates are refused.
+MAX_STEP = 50
+FIELDS = ("of", "step", "printed", "tolerance", "example", "note")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One validated claim (see the module docstring)."""
+
+    index: int
+    text: str
+    of: str
+    quantity: Quantity
+    step: int
+    printed: Printed
+    tolerance: Fraction | None
+    example: int | None
+    note: str | None
+
+
+def claim_text(raw: object, limit: int = 90) -> str:
+    """A claim as a short one-line text for messages."""
+    if isinstance(raw, Mapping):
+        parts = [f"{k}: {_scalar(v)}" for k, v in raw.items()]
+        text = "{" + ", ".join(parts) + "}"
+    else:
+        text = _scalar(raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, Fraction):
+        try:
+            return str(parse_printed(value).text)
+        except ValueError:
+            return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return repr(value) if not isinstance(value, (int, float)) else str(value)
+
+
+def parse_claims(spec: Spec) -> tuple[Claim, ...]:
+    """Validate ``spec.claims`` against ``spec``'s network; raise SpecError on the first bad one."""
+    return tuple(_claim(i, raw, spec) for i, raw in enumerate(spec.claims))
+
+
+def _claim(index: int, raw: Any, spec: Spec) -> Claim:
+    text = claim_text(raw)
+
+    def error(message: str, key: str | None = None) -> SpecError:
+        line = spec.line_of("claims", index, key) if key else None
+        line = line or spec.line_of("claims", index)
+        return SpecError(f"{text}: {message}", field=f"claims[{index}]", file=spec.path, line=line)
+
+    if not isinstance(raw, Mapping):
+        raise error("expected a mapping such as {of: a[2][0], step: 0, printed: 0.521}")
+    unknown = [k for k in raw if k not in FIELDS]
+    if unknown:
+        raise error(f"unknown field {unknown[0]!r}; expected {', '.join(FIELDS)}", str(unknown[0]))
+    for key in ("of", "printed"):
+        if key not in raw:
+            raise error(f"'{key}' is missing")
+    try:
+        quantity = parse_quantity(raw["of"], spec)
+    except ValueError as err:
+        raise error(str(err), "of") from None
+    try:
+        printed = parse_printed(raw["printed"])
+    except ValueError as err:
+        raise error(str(err), "printed") from None
+    step = _whole(raw.get("step", 0), "step", error)
+    if step > MAX_STEP:
+        raise error(f"step {step} is beyond the {MAX_STEP} updates verify computes exactly", "step")
+    example = raw.get("example")
+    if example is not None:
+        example = _whole(example, "example", error)
+        if example >= len(spec.examples):
+            raise error(
+                f"example {example} does not exist; the spec has {len(spec.examples)}", "example"
+            )
+    tolerance = raw.get("tolerance")
+    if tolerance is not None:
+        try:
+            tolerance = parse_printed(tolerance).value
+        except ValueError:
+            raise error(f"tolerance must be a number, found {tolerance!r}", "tolerance") from None
+        if tolerance <= 0:
+            raise error(f"tolerance must be positive, found {tolerance}", "tolerance")
+    note = raw.get("note")
+    if note is not None and not isinstance(note, str):
+        raise error(f"note must be text, found {note!r}", "note")
+    return Claim(index, text, str(raw["of"]), quantity, step, printed, tolerance, example, note)
+
+
+def _whole(value: object, key: str, error: Any) -> int:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise error(f"{key} must be a whole number >= 0, found {value!r}", key)
+    return value

@@ -1,0 +1,117 @@
+"""Printed numbers and the rule that says whether an exact value matches one.
+
+A printed number carries its precision: ``0.521`` has 3 decimals. It *confirms*
+the exact value ``v`` when ``v`` rounds to it at that precision
+(``|v - p| <= ½·10⁻ᵈ``); it is *truncated* when cutting ``v`` after ``d``
+decimals (toward zero) gives it but rounding does not. With an explicit
+``tolerance`` the rule is ``|v - p| <= tolerance`` instead.
+
+YAML reads ``0.50`` as the number 1/2 and loses the trailing zero, so a claim
+may give ``printed`` as a string (``"0.50"``) to keep the printed digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import sympy as sp
+
+CONFIRMED = "confirmed"
+TRUNCATED = "truncated"
+MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A number as a text prints it: exact ``value`` and ``decimals`` after the point."""
+
+    text: str
+    value: Fraction
+    decimals: int
+
+    @property
+    def unit(self) -> Fraction:
+        """One unit in the last printed place (``10⁻ᵈ``)."""
+        return Fraction(1, 10**self.decimals)
+
+
+def parse_printed(raw: object) -> Printed:
+    """Read a claim's ``printed`` value (number or numeric string); ``ValueError`` if neither."""
+    if isinstance(raw, bool):
+        raise ValueError(f"printed must be a number, found {raw!r}")
+    if isinstance(raw, int):
+        return Printed(str(raw), Fraction(raw), 0)
+    if isinstance(raw, float):
+        return _from_text(repr(raw), raw)
+    if isinstance(raw, Fraction):
+        return _from_fraction(raw)
+    if isinstance(raw, str):
+        return _from_text(raw.strip().replace("−", "-"), raw)
+    raise ValueError(f"printed must be a number or a numeric string, found {raw!r}")
+
+
+def _from_text(text: str, raw: object) -> Printed:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"printed must be a number, found {raw!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"printed must be a finite number, found {raw!r}")
+    exponent = number.as_tuple().exponent
+    decimals = max(0, -int(exponent))
+    return Printed(text, Fraction(number), decimals)
+
+
+def _from_fraction(value: Fraction) -> Printed:
+    den, twos, fives = value.denominator, 0, 0
+    while den % 2 == 0:
+        den, twos = den // 2, twos + 1
+    while den % 5 == 0:
+        den, fives = den // 5, fives + 1
+    if den != 1:
+        raise ValueError(f"printed must be a decimal number, found {value}")
+    decimals = max(twos, fives)
+    return Printed(format_decimal(value, decimals), value, decimals)
+
+
+def exact(value: sp.Expr) -> Fraction:
+    """The exact rational value of a SymPy Rational or Float."""
+    r = sp.Rational(value)
+    return Fraction(int(r.p), int(r.q))
+
+
+def format_decimal(value: Fraction | sp.Expr, decimals: int) -> str:
+    """``value`` rounded (half to even) to ``decimals`` places, as text."""
+    v = value if isinstance(value, Fraction) else exact(value)
+    scaled = v * 10**decimals
+    n = round(scaled)
+    sign = "-" if n < 0 else ""
+    digits = str(abs(n)).rjust(decimals + 1, "0")
+    text = digits if decimals == 0 else f"{digits[:-decimals]}.{digits[-decimals:]}"
+    return sign + text
+
+
+def _truncate(v: Fraction, decimals: int) -> Fraction:
+    scale = 10**decimals
+    whole = abs(v.numerator) * scale // v.denominator
+    return Fraction(whole if v >= 0 else -whole, scale)
+
+
+def judge(value: sp.Expr | Fraction, printed: Printed, tolerance: Fraction | None = None) -> str:
+    """``confirmed``, ``truncated`` or ``mismatch`` for exact ``value`` against ``printed``."""
+    v = value if isinstance(value, Fraction) else exact(value)
+    p = printed.value
+    if tolerance is not None:
+        return CONFIRMED if abs(v - p) <= tolerance else MISMATCH
+    if abs(v - p) <= printed.unit / 2:
+        return CONFIRMED
+    if _truncate(v, printed.decimals) == p:
+        return TRUNCATED
+    return MISMATCH
+
+
+def shown_digits(printed: Printed) -> int:
+    """Decimals to show a computed value with: three more than printed (at least six)."""
+    return max(printed.decimals + 3, 6)

@@ -1,0 +1,365 @@
+"""Search the usual conventions for one that reproduces a printed number.
+
+When the spec's exact value does not round to what a text printed, the text
+probably used another convention. Each candidate is either a *variant spec*
+(built from ``spec.data`` with one change, loaded and evaluated exactly) or a
+*look-up* in the spec's own evaluation (another step, another index, the other
+sign). Candidates, in the order they are reported:
+
+- the parameters: the unrounded ones drawn by ``init`` when the spec prints
+  rounded ``params`` (give both), or the parameters rounded to 2, 3 or 4 decimals;
+- the loss scaling (½·SSE, SSE, MSE) and, for cross-entropy, the logarithm (ln,
+  log₂, log₁₀);
+- the step off by one (a parameter's value before or after the update);
+- the learning rate not applied; biases updated or kept fixed; gradients summed
+  instead of averaged over several examples; hidden gradients back-propagated
+  through the already-updated weights above (:mod:`.sequential`);
+- the weight's indices transposed; the gradient's sign flipped;
+- sigmoid and tanh swapped (in every layer, or in one).
+
+Variant evaluations are cached and made only when a claim needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from ..errors import SymbpError
+from ..spec import Spec, load
+from ..symbolic.evaluate import Step, evaluate, initial_parameters
+from ..symbolic.generic import GenericModel
+from . import sequential
+from .claims import MAX_STEP, Claim
+from .compare import CONFIRMED, MISMATCH, judge
+from .quantities import GRADIENTS, Quantity
+
+_SQUARED = {
+    "half_sse": "½·SSE (half the sum of squared errors)",
+    "sse": "SSE (the sum of squared errors, no ½)",
+    "mse": "MSE (the mean of squared errors over the outputs)",
+}
+_SWAP = {"sigmoid": "tanh", "tanh": "sigmoid"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A convention under which the printed number is reproduced.
+
+    ``verdict`` is ``confirmed`` (the value rounds to the printed one) or
+    ``truncated`` (it only truncates to it).
+    """
+
+    label: str
+    value: Any
+    verdict: str
+
+
+@dataclass(frozen=True)
+class _Variant:
+    key: str
+    label: str
+    needs_update: bool
+    build: Callable[[], tuple[Step, ...]]
+
+
+class ConventionSearch:
+    """Explains claims that ``evaluation`` (the spec's own values) does not confirm."""
+
+    def __init__(self, spec: Spec, model: GenericModel, steps: tuple[Step, ...]) -> None:
+        self.spec = spec
+        self.model = model
+        self.steps = steps
+        self.horizon = len(steps) - 1
+        self._cache: dict[str, tuple[Step, ...] | None] = {}
+        self._variants = list(_variants(self))
+
+    def explain(self, claim: Claim) -> tuple[Finding, ...]:
+        """Every candidate that reproduces ``claim.printed``; rounding matches first."""
+        found = []
+        base = claim.quantity.value(self.steps[claim.step], claim.example)
+        for label, get in self._candidates(claim):
+            try:
+                value = get()
+            except (SymbpError, ArithmeticError, ValueError, TypeError):
+                continue
+            if value is None or not getattr(value, "is_real", False) or value == base:
+                continue
+            verdict = judge(value, claim.printed, claim.tolerance)
+            if verdict != MISMATCH:
+                found.append(Finding(label, value, verdict))
+        return tuple(sorted(found, key=lambda f: f.verdict != CONFIRMED))
+
+    # -- evaluations ---------------------------------------------------------
+
+    def evaluated(self, key: str, build: Callable[[], tuple[Step, ...]]) -> tuple[Step, ...] | None:
+        """The steps of variant ``key`` (built once; ``None`` where it cannot be evaluated)."""
+        if key not in self._cache:
+            try:
+                self._cache[key] = build()
+            except (SymbpError, ArithmeticError, ValueError, TypeError):
+                self._cache[key] = None
+        return self._cache[key]
+
+    def variant_spec(self, **changes: Any) -> Spec:
+        """``spec.data`` with ``changes`` (``None`` removes a field), loaded."""
+        data = {k: v for k, v in self.spec.data.items() if k != "claims"}
+        for key, value in changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return load(data)
+
+    def run(self, spec: Spec, *, same_formulas: bool = True) -> tuple[Step, ...]:
+        """Evaluate ``spec`` over the claims' steps (re-deriving where formulas change)."""
+        model = self.model if same_formulas else None
+        return evaluate(spec, self.horizon, model=model).steps
+
+    def _extended(self) -> tuple[Step, ...] | None:
+        if self.horizon >= MAX_STEP:
+            return self.steps
+        return self.evaluated("base+1", lambda: evaluate(self.spec, self.horizon + 1).steps)
+
+    # -- candidates ----------------------------------------------------------
+
+    def _candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+        q, s, e = claim.quantity, claim.step, claim.example
+        params = [v for v in self._variants if v.key.startswith("params")]
+        others = [v for v in self._variants if not v.key.startswith("params")]
+        for variant in params + [v for v in others if v.key.startswith("loss")]:
+            yield variant.label, self._from_variant(variant, q, s, e)
+        yield from self._step_candidates(q, s, e)
+        for variant in others:
+            if variant.key.startswith("loss") or (variant.needs_update and s == 0):
+                continue
+            if not variant.key.startswith("act"):
+                yield variant.label, self._from_variant(variant, q, s, e)
+        yield from self._lookup_candidates(claim)
+        for variant in others:
+            if variant.key.startswith("act"):
+                yield variant.label, self._from_variant(variant, q, s, e)
+
+    def _from_variant(
+        self, variant: _Variant, q: Quantity, s: int, e: int | None
+    ) -> Callable[[], Any]:
+        def get() -> Any:
+            steps = self.evaluated(variant.key, variant.build)
+            return None if steps is None else q.value(steps[s], e)
+
+        return get
+
+    def _step_candidates(
+        self, q: Quantity, s: int, e: int | None
+    ) -> Iterator[tuple[str, Callable[[], Any]]]:
+        if s >= 1:
+            label = (
+                f"the value before update {s} (step {s - 1})"
+                if q.is_parameter
+                else f"step {s - 1} instead of {s} (one update fewer)"
+            )
+            yield label, lambda: q.value(self.steps[s - 1], e)
+        if q.kind not in ("learning_rate",) and s < MAX_STEP:
+            label = (
+                f"the value after update {s + 1} (step {s + 1})"
+                if q.is_parameter
+                else f"step {s + 1} instead of {s} (one update more)"
+            )
+
+            def after() -> Any:
+                steps = self._extended()
+                return None if steps is None or len(steps) <= s + 1 else q.value(steps[s + 1], e)
+
+            yield label, after
+
+    def _lookup_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+        q, s, e = claim.quantity, claim.step, claim.example
+        step = self.steps[s]
+        m = len(self.spec.examples)
+        if q.kind == "loss" and e is None and m > 1:
+            yield (
+                f"summed over the {m} examples instead of averaged",
+                lambda: sp.Integer(m) * q.value(step),
+            )
+        t = q.transposed()
+        if t is not None and _in_range(t, self.spec):
+            yield (
+                f"weight indices transposed: {t.name} (row = input neuron, column = output)",
+                lambda: t.value(step, e),
+            )
+        if q.kind in GRADIENTS:
+            yield "the opposite sign (error taken as t − y)", lambda: -q.value(step, e)
+
+
+def _in_range(q: Quantity, spec: Spec) -> bool:
+    l, j, k = q.indices
+    return j < spec.layers[l + 1] and k < spec.layers[l]
+
+
+def _variants(search: ConventionSearch) -> Iterator[_Variant]:
+    spec = search.spec
+    yield from _param_variants(search)
+    yield from _loss_variants(search)
+    lr = spec.optimizer.learning_rate
+    if lr != 1:
+        opt = {**dict(spec.data.get("optimizer") or {}), "learning_rate": 1}
+        yield _Variant(
+            "lr1",
+            f"the learning rate not applied (η = 1 instead of {_num(lr)})",
+            True,
+            lambda: search.run(search.variant_spec(optimizer=opt)),
+        )
+    yield from _frozen_variants(search)
+    m = len(spec.examples)
+    if m > 1:
+        opt_m = {**dict(spec.data.get("optimizer") or {}), "learning_rate": Fraction(str(lr)) * m}
+        yield _Variant(
+            "summed",
+            f"gradients summed over the {m} examples instead of averaged",
+            True,
+            lambda: search.run(search.variant_spec(optimizer=opt_m)),
+        )
+    if sequential.applies(spec):
+        yield _Variant(
+            "sequential",
+            "hidden-layer gradients back-propagated through the already-updated weights above",
+            True,
+            lambda: sequential.sequential_steps(spec, search.model, search.horizon),
+        )
+    yield from _activation_variants(search)
+
+
+def _num(value: Any) -> str:
+    r = sp.Rational(value)
+    return str(r) if r.q == 1 else str(float(r))
+
+
+def _param_variants(search: ConventionSearch) -> Iterator[_Variant]:
+    spec = search.spec
+    if spec.W is not None and spec.init is not None:
+        init = spec.init
+        desc = f"{init.name}, seed {init.seed}" + (", legacy" if init.legacy else "")
+        yield _Variant(
+            "params-unrounded",
+            f"the unrounded parameters from init ({desc}) instead of the printed params",
+            False,
+            lambda: search.run(search.variant_spec(params=None)),
+        )
+    try:
+        W, b = initial_parameters(spec)
+    except SymbpError:
+        return
+    for d in (2, 3, 4):
+        rW = [[[_round(v, d) for v in row] for row in m] for m in W]
+        rb = [[_round(v, d) for v in vec] for vec in b]
+        if _exactly(W, b, rW, rb):
+            continue
+        yield _Variant(
+            f"params-round{d}",
+            f"the parameters rounded to {d} decimals (as a figure prints them)",
+            False,
+            lambda rW=rW, rb=rb: search.run(search.variant_spec(params={"W": rW, "b": rb})),
+        )
+
+
+def _flat(item: Any) -> list[Any]:
+    if isinstance(item, (tuple, list)):
+        return [v for part in item for v in _flat(part)]
+    return [item]
+
+
+def _exactly(W: Any, b: Any, rW: Any, rb: Any) -> bool:
+    values = _flat(W) + _flat(b)
+    rounded = _flat(rW) + _flat(rb)
+    return all(
+        Fraction(int(sp.Rational(v).p), int(sp.Rational(v).q)) == r
+        for v, r in zip(values, rounded, strict=True)
+    )
+
+
+def _round(value: Any, decimals: int) -> Fraction:
+    r = sp.Rational(value)
+    return Fraction(round(Fraction(int(r.p), int(r.q)) * 10**decimals), 10**decimals)
+
+
+def _loss_variants(search: ConventionSearch) -> Iterator[_Variant]:
+    loss = search.spec.loss
+    if loss.name in _SQUARED:
+        for name, text in _SQUARED.items():
+            if name != loss.name:
+                yield _Variant(
+                    f"loss-{name}",
+                    f"loss {text} instead of {loss.name}",
+                    False,
+                    lambda name=name: search.run(
+                        search.variant_spec(loss=name), same_formulas=False
+                    ),
+                )
+    if loss.name in ("bce", "cross_entropy"):
+        base = loss.params.get("log_base", "e")
+        for other in ("e", 2, 10):
+            if other != base:
+                yield _Variant(
+                    f"loss-log{other}",
+                    f"the logarithm to base {_base(other)} instead of {_base(base)}",
+                    False,
+                    lambda other=other: search.run(
+                        search.variant_spec(loss={"name": loss.name, "log_base": other}),
+                        same_formulas=False,
+                    ),
+                )
+
+
+def _base(base: object) -> str:
+    return "e (ln)" if base in ("e", None) else str(base)
+
+
+def _frozen_variants(search: ConventionSearch) -> Iterator[_Variant]:
+    spec = search.spec
+    depth = spec.depth
+    raw = [str(f) for f in (spec.data.get("frozen") or [])]
+    b_frozen = {l for l in range(depth) if ("b", l) in spec.frozen}
+    if len(b_frozen) == depth:
+        kept = [f for f in raw if not f.replace(" ", "").startswith("b")]
+        yield _Variant(
+            "bias-updated",
+            "the biases updated too (the spec keeps them fixed)",
+            True,
+            lambda: search.run(search.variant_spec(frozen=kept or None)),
+        )
+    elif not b_frozen:
+        yield _Variant(
+            "bias-fixed",
+            "the biases kept fixed (not updated)",
+            True,
+            lambda: search.run(search.variant_spec(frozen=[*raw, "b"])),
+        )
+
+
+def _activation_variants(search: ConventionSearch) -> Iterator[_Variant]:
+    spec = search.spec
+    data = spec.data.get("activations", "sigmoid")
+    items = list(data) if isinstance(data, list) else [data] * spec.depth
+    swappable = [l for l, a in enumerate(spec.activations) if a.name in _SWAP]
+    if not swappable:
+        return
+    groups = [(swappable, "in every layer")] if len(swappable) > 1 else []
+    groups += [([l], f"in layer {l + 1}") for l in swappable]
+    for layers, where in groups:
+        new = list(items)
+        names = set()
+        for l in layers:
+            names.add(spec.activations[l].name)
+            new[l] = _SWAP[spec.activations[l].name]
+        old = "/".join(sorted(names))
+        label = f"{'/'.join(sorted(_SWAP[n] for n in names))} instead of {old} {where}"
+        yield _Variant(
+            f"act-{'-'.join(map(str, layers))}",
+            label,
+            False,
+            lambda new=new: search.run(search.variant_spec(activations=new), same_formulas=False),
+        )

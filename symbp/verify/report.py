@@ -1,0 +1,266 @@
+"""The verification report: one row per claim, rendered as text, Markdown or HTML.
+
+Columns: the claim's number, the quantity (as the claim wrote it, with the
+canonical name where that differs), the step, the printed value, the exact value
+with three more decimals than printed, the verdict and, for a claim that is not
+confirmed, the first convention that reproduces the printed number. A details
+section lists every reproducing convention and the claim's note.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .claims import Claim
+from .compare import CONFIRMED, MISMATCH, TRUNCATED, format_decimal, shown_digits
+from .conventions import Finding
+
+FORMATS = ("text", "md", "html")
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim, its exact value, its verdict and the conventions that explain it."""
+
+    claim: Claim
+    computed: Any
+    verdict: str
+    findings: tuple[Finding, ...] = ()
+    torch_value: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The canonical (``eval --json``) name of the claimed quantity."""
+        return self.claim.quantity.name
+
+    @property
+    def quantity_text(self) -> str:
+        of = self.claim.of
+        return of if of.replace(" ", "") == self.name else f"{of} ({self.name})"
+
+    @property
+    def computed_text(self) -> str:
+        return format_decimal(self.computed, shown_digits(self.claim.printed))
+
+    @property
+    def explanation(self) -> str:
+        """A short reason: the first reproducing convention, or why none was found."""
+        if self.verdict == CONFIRMED:
+            return ""
+        if self.findings:
+            first = self.findings[0]
+            how = "" if first.verdict == CONFIRMED else " (truncated)"
+            prefix = "or: " if self.verdict == TRUNCATED else ""
+            return f"{prefix}{first.label}{how}"
+        if self.verdict == TRUNCATED:
+            return "truncated where the text otherwise rounds?"
+        gap = abs(self.claim.printed.value - _fraction(self.computed)) / self.claim.printed.unit
+        if gap <= 3:
+            return (
+                "no listed convention; off by a few units in the last printed digit "
+                "(rounding carried from intermediate values?)"
+            )
+        return "no listed convention reproduces it"
+
+    def details(self) -> list[str]:
+        """Lines for the details section (every reproducing convention, the note)."""
+        out = []
+        digits = shown_digits(self.claim.printed)
+        for f in self.findings:
+            how = "rounds" if f.verdict == CONFIRMED else "truncates"
+            out.append(
+                f"{f.label}: {format_decimal(f.value, digits)} {how} to {self.claim.printed.text}"
+            )
+        if self.torch_value is not None:
+            out.append(f"PyTorch autograd (float64): {self.torch_value!r}")
+        if self.claim.note:
+            out.append(f"note: {self.claim.note}")
+        return out
+
+
+def _fraction(value: Any) -> Any:
+    from .compare import exact
+
+    return exact(value)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``symbp verify`` found (see :func:`symbp.verify.verify`).
+
+    ``passed`` is true when no claim is a mismatch (truncated values pass but are
+    reported) and the optional independent check agreed.
+    """
+
+    name: str
+    title: str | None
+    source: str | None
+    path: str | None
+    conventions: str
+    results: tuple[ClaimResult, ...]
+    against: str | None = None
+    independent: str | None = None
+    independent_ok: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return self.independent_ok and all(r.verdict != MISMATCH for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        out = {CONFIRMED: 0, TRUNCATED: 0, MISMATCH: 0}
+        for r in self.results:
+            out[r.verdict] += 1
+        return out
+
+    def summary(self) -> str:
+        """One line: the counts and PASS or FAIL."""
+        c = self.counts()
+        explained = sum(1 for r in self.results if r.verdict == MISMATCH and r.findings)
+        parts = [f"{c[CONFIRMED]} confirmed", f"{c[TRUNCATED]} truncated"]
+        parts.append(
+            f"{c[MISMATCH]} mismatch" + (f" ({explained} explained)" if c[MISMATCH] else "")
+        )
+        extra = (
+            f"; {self.against}: {'agrees' if self.independent_ok else 'DISAGREES'}"
+            if self.against
+            else ""
+        )
+        verdict = "PASS" if self.passed else "FAIL"
+        return f"{self.name}: {len(self.results)} claims: {', '.join(parts)}{extra} — {verdict}"
+
+    def marks(self) -> list[tuple[str, int, str]]:
+        """Per claim ``(canonical quantity name, step, verdict)``.
+
+        For example ``("a[2][0]", 1, "confirmed")``; names are those of ``eval --json``
+        whatever notation the claim used, verdicts ``confirmed|truncated|mismatch``.
+        """
+        return [(r.name, r.claim.step, r.verdict) for r in self.results]
+
+    def rows(self) -> list[list[str]]:
+        """The table body as text cells."""
+        return [
+            [
+                str(r.claim.index),
+                r.quantity_text,
+                str(r.claim.step),
+                r.claim.printed.text,
+                r.computed_text,
+                r.verdict,
+                r.explanation,
+            ]
+            for r in self.results
+        ]
+
+    def render(self, format: str = "text") -> str:
+        """The report as ``text``, ``md`` or ``html``."""
+        if format == "text":
+            return _text(self)
+        if format == "md":
+            return _markdown(self)
+        if format == "html":
+            return _html(self)
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, found {format!r}")
+
+
+HEADER = ["#", "quantity", "step", "printed", "computed", "verdict", "explanation"]
+
+
+def _heading(report: Report) -> list[str]:
+    lines = [f"symbp verify: {report.title or report.name}"]
+    if report.source:
+        lines.append(f"source: {report.source}")
+    if report.path:
+        lines.append(f"spec: {report.path}")
+    lines.append(f"conventions: {report.conventions}")
+    return lines
+
+
+def _details(report: Report) -> list[tuple[ClaimResult, list[str]]]:
+    return [(r, r.details()) for r in report.results if r.verdict != CONFIRMED]
+
+
+def _text(report: Report) -> str:
+    rows = [HEADER, *report.rows()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
+        return "  ".join([*cells, row[-1]]).rstrip()
+
+    out = [*_heading(report), "", line(HEADER), line(["-" * w for w in widths] + ["-" * 11])]
+    out += [line(r) for r in rows[1:]]
+    details = _details(report)
+    if details:
+        out += ["", "details:"]
+        for r, lines in details:
+            out.append(f"  #{r.claim.index} {r.quantity_text}, step {r.claim.step}:")
+            out += [f"    - {d}" for d in lines]
+    if report.independent:
+        out += ["", f"independent check: {report.independent}"]
+    out += ["", report.summary(), ""]
+    return "\n".join(out)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(report: Report) -> str:
+    head = _heading(report)
+    out = [f"# {_md_cell(head[0])}", ""]
+    out += [f"- {_md_cell(h)}" for h in head[1:]]
+    out += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    for row in report.rows():
+        out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    details = _details(report)
+    if details:
+        out += ["", "## Details", ""]
+        for r, lines in details:
+            out.append(f"- **#{r.claim.index} {_md_cell(r.quantity_text)}, step {r.claim.step}**")
+            out += [f"  - {_md_cell(d)}" for d in lines]
+    if report.independent:
+        out += ["", f"Independent check: {_md_cell(report.independent)}"]
+    out += ["", f"**{_md_cell(report.summary())}**", ""]
+    return "\n".join(out)
+
+
+_CSS = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
+    ".confirmed{background:#e6f4ea}.truncated{background:#fff4d6}.mismatch{background:#fde2e1}"
+)
+
+
+def _html(report: Report) -> str:
+    e = html.escape
+    head = _heading(report)
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(head[0])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(head[0])}</h1>",
+        "<ul>" + "".join(f"<li>{e(h)}</li>" for h in head[1:]) + "</ul>",
+        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEADER) + "</tr></thead>",
+        "<tbody>",
+    ]
+    for r, row in zip(report.results, report.rows(), strict=True):
+        cells = "".join(f"<td>{e(c)}</td>" for c in row)
+        out.append(f'<tr class="{e(r.verdict)}">{cells}</tr>')
+    out.append("</tbody></table>")
+    details = _details(report)
+    if details:
+        out.append("<h2>Details</h2><ul>")
+        for r, lines in details:
+            items = "".join(f"<li>{e(d)}</li>" for d in lines)
+            title = f"#{r.claim.index} {r.quantity_text}, step {r.claim.step}"
+            out.append(f"<li><strong>{e(title)}</strong><ul>{items}</ul></li>")
+        out.append("</ul>")
+    if report.independent:
+        out.append(f"<p>Independent check: {e(report.independent)}</p>")
+    out.append(f"<p><strong>{e(report.summary())}</strong></p>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
