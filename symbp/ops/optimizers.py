@@ -129,10 +129,10 @@ def _rprop() -> Optimizer:
             (same, G * prev),
             (
                 step,
-                sp.Piecewise(
-                    (sp.Min(step * eta_plus, step_max), same > 0),
-                    (sp.Max(step * eta_minus, step_min), same < 0),
-                    (step, True),
+                sp.Piecewise(  # clamped in every case, as PyTorch (also the first step)
+                    (sp.Min(sp.Max(step * eta_plus, step_min), step_max), same > 0),
+                    (sp.Min(sp.Max(step * eta_minus, step_min), step_max), same < 0),
+                    (sp.Min(sp.Max(step, step_min), step_max), True),
                 ),
             ),
             (g_used, sp.Piecewise((0, same < 0), (G, True))),
