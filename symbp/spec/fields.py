@@ -130,7 +130,7 @@ def _activation(item: Any, path: tuple, index: int, ctx: FieldContext) -> Activa
         extra = set(item) - {"formula"}
         if extra:
             raise ctx.error(
-                (*path, sorted(extra)[0]),
+                (*path, sorted(extra, key=str)[0]),
                 "unknown option; a formula activation takes only 'formula'",
             )
         fpath = (*path, "formula")
@@ -140,7 +140,7 @@ def _activation(item: Any, path: tuple, index: int, ctx: FieldContext) -> Activa
             raise err.located(file=ctx.file, line=ctx.error(fpath, "").line) from None
         return act_mod.custom(expr, str(item["formula"]).strip(), index)
     name = item.get("name")
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ctx.error(name_path, f"unknown activation {name!r}; expected one of {names}")
     options = {k: v for k, v in item.items() if k != "name"}
     return act_mod.make_activation(name, _option_values(options, ACTIVATIONS[name][1], path, ctx))
@@ -157,7 +157,8 @@ def build_loss(value: Any, ctx: FieldContext) -> Loss:
         extra = set(value) - {"formula"}
         if extra:
             raise ctx.error(
-                (*path, sorted(extra)[0]), "unknown option; a formula loss takes only 'formula'"
+                (*path, sorted(extra, key=str)[0]),
+                "unknown option; a formula loss takes only 'formula'",
             )
         fpath = (*path, "formula")
         try:
@@ -168,7 +169,7 @@ def build_loss(value: Any, ctx: FieldContext) -> Loss:
             raise err.located(file=ctx.file, line=ctx.error(fpath, "").line) from None
         return loss_mod.custom(term, str(value["formula"]).strip())
     name = value.get("name")
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:
         raise ctx.error(path, f"unknown loss {name!r}; expected one of {names}")
     options: dict[str, Any] = {}
     for key, option in value.items():
@@ -214,7 +215,7 @@ def build_optimizer(
     sched_value = raw.schedule if isinstance(raw.schedule, Mapping) else {"name": raw.schedule}
     spath = (*path, "schedule")
     sname = sched_value.get("name", "constant")
-    if sname not in SCHEDULES:
+    if not isinstance(sname, str) or sname not in SCHEDULES:
         raise ctx.error(
             spath, f"unknown schedule {sname!r}; expected one of {', '.join(SCHEDULES)}"
         )
