@@ -133,9 +133,9 @@ def _run(torch: Any, spec: Spec, step: Step, acts: list[Any], term: Any) -> dict
         L = len(zs)
         per_example.append(
             {
-                "loss": float(loss),
-                "a": [v.tolist() for v in acts_out],
-                "z": [v.tolist() for v in zs],
+                "loss": loss.item(),
+                "a": [v.detach().tolist() for v in acts_out],
+                "z": [v.detach().tolist() for v in zs],
                 "delta": [g.tolist() for g in grads[:L]],
                 "grad_W": [g.tolist() for g in grads[L : 2 * L]],
                 "grad_b": [g.tolist() for g in grads[2 * L :]],
@@ -146,7 +146,7 @@ def _run(torch: Any, spec: Spec, step: Step, acts: list[Any], term: Any) -> dict
     gW = torch.autograd.grad(E, [*W, *b])
     L = len(W)
     return {
-        "loss": float(E),
+        "loss": E.item(),
         "examples": per_example,
         "grad_W": [g.tolist() for g in gW[:L]],
         "grad_b": [g.tolist() for g in gW[L:]],

@@ -70,8 +70,15 @@ class _Variant:
 class ConventionSearch:
     """Explains claims that ``evaluation`` (the spec's own values) does not confirm."""
 
-    def __init__(self, spec: Spec, model: GenericModel, steps: tuple[Step, ...]) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        model: GenericModel,
+        steps: tuple[Step, ...],
+        claims: tuple[Claim, ...] = (),
+    ) -> None:
         self.spec = spec
+        self.claims = claims
         self.model = model
         self.steps = steps
         self.horizon = len(steps) - 1
@@ -133,6 +140,7 @@ class ConventionSearch:
         others = [v for v in self._variants if not v.key.startswith("params")]
         for variant in params + [v for v in others if v.key.startswith("loss")]:
             yield variant.label, self._from_variant(variant, q, s, e)
+        yield from self._carried_candidates(claim)
         yield from self._step_candidates(q, s, e)
         for variant in others:
             if variant.key.startswith("loss") or (variant.needs_update and s == 0):
@@ -176,6 +184,44 @@ class ConventionSearch:
 
             yield label, after
 
+    def _printed(self, kind: str, indices: tuple[int, ...], step: int, example: int | None) -> Any:
+        for c in self.claims:
+            q = c.quantity
+            if (q.kind, q.indices, c.step, c.example) == (kind, indices, step, example):
+                return c
+        return None
+
+    def _carried_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+        """Hand calculations carry their rounded numbers on: use the text's own factors."""
+        q, s, e = claim.quantity, claim.step, claim.example
+        if q.kind == "grad_W" and (e is not None or len(self.spec.examples) == 1):
+            l, j, k = q.indices
+            delta = self._printed("delta", (l, j), s, e)
+            if delta is not None:
+                act = self._printed("a", (l, k), s, e)
+                factor = "printed" if act is not None else "exact"
+                yield (
+                    f"rounding carried on: claim #{delta.index}'s printed δ {delta.printed.text}"
+                    f" × the {factor} a[{l}][{k}]",
+                    lambda: (
+                        _rational(delta.printed.value)
+                        * (
+                            _rational(act.printed.value)
+                            if act is not None
+                            else Quantity("a", (l, k)).value(self.steps[s], e)
+                        )
+                    ),
+                )
+        if q.is_parameter and s >= 1 and sequential.applies_sgd(self.spec):
+            grad = self._printed(f"grad_{q.kind}", q.indices, s - 1, None)
+            if grad is not None and (q.kind, q.indices[0]) not in self.spec.frozen:
+                before = self.steps[s - 1]
+                yield (
+                    f"rounding carried on: {q.name} − η × claim #{grad.index}'s printed "
+                    f"gradient {grad.printed.text}",
+                    lambda: q.value(before) - before.learning_rate * _rational(grad.printed.value),
+                )
+
     def _lookup_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
         q, s, e = claim.quantity, claim.step, claim.example
         step = self.steps[s]
@@ -193,6 +239,10 @@ class ConventionSearch:
             )
         if q.kind in GRADIENTS:
             yield "the opposite sign (error taken as t − y)", lambda: -q.value(step, e)
+
+
+def _rational(value: Fraction) -> sp.Rational:
+    return sp.Rational(value.numerator, value.denominator)
 
 
 def _in_range(q: Quantity, spec: Spec) -> bool:

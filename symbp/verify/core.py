@@ -46,7 +46,7 @@ def verify(spec: str | Path | Mapping[str, Any] | Spec, *, against: str | None =
         )
     model = derive_generic(spec)
     steps = evaluate(spec, max(c.step for c in claims), model=model).steps
-    search = ConventionSearch(spec, model, steps)
+    search = ConventionSearch(spec, model, steps, claims)
     results = []
     for claim in claims:
         value = claim.quantity.value(steps[claim.step], claim.example)

@@ -10,7 +10,8 @@ The canonical names are those of ``symbp eval --json`` (0-based)::
     b[l][j]              bias of neuron j of layer l+1
     grad_W[l][j][k]      ∂E/∂W[l][j][k];  grad_b[l][j]: ∂E/∂b[l][j]
 
-``y``, ``yhat`` and ``ŷ`` (optionally ``[j]``) stand for ``a[L][j]``; ``E`` and
+``y``, ``yhat``, ``y_hat``, ``y_pred``, ``output`` and ``ŷ`` (optionally ``[j]``) stand for
+``a[L][j]``; ``E`` and
 ``cost`` for ``loss``. Textbook notation is 1-based, layer first::
 
     w^2_11, w²₁₁, w^{2}_{1,12}   →  W[1][0][0], W[1][0][0], W[1][0][11]
@@ -140,7 +141,7 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
     indices = tuple(int(i) for i in re.findall(r"\d+", match.group(2)))
     if kind in ("E", "cost"):
         kind = "loss"
-    if kind in ("y", "yhat", "output"):
+    if kind in ("y", "yhat", "y_hat", "y_pred", "output"):
         if not indices and spec.layers[-1] != 1:
             raise ValueError(
                 f"{text!r}: the network has {spec.layers[-1]} outputs; write {kind}[j] or a[{L}][j]"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from .claims import Claim
@@ -56,7 +57,8 @@ class ClaimResult:
             prefix = "or: " if self.verdict == TRUNCATED else ""
             return f"{prefix}{first.label}{how}"
         if self.verdict == TRUNCATED:
-            return "truncated where the text otherwise rounds?"
+            rounded = format_decimal(self.computed, self.claim.printed.decimals)
+            return f"truncated, not rounded (rounding gives {rounded})"
         gap = abs(self.claim.printed.value - _fraction(self.computed)) / self.claim.printed.unit
         if gap <= 3:
             return (
@@ -74,8 +76,6 @@ class ClaimResult:
             out.append(
                 f"{f.label}: {format_decimal(f.value, digits)} {how} to {self.claim.printed.text}"
             )
-        if self.torch_value is not None:
-            out.append(f"PyTorch autograd (float64): {self.torch_value!r}")
         if self.claim.note:
             out.append(f"note: {self.claim.note}")
         return out
@@ -140,20 +140,34 @@ class Report:
         """
         return [(r.name, r.claim.step, r.verdict) for r in self.results]
 
+    @property
+    def header(self) -> list[str]:
+        """The table's column names (a ``torch`` column with ``against="torch"``)."""
+        torch = [self.against] if self.against else []
+        return ["#", "quantity", "step", "printed", "computed", *torch, "verdict", "explanation"]
+
     def rows(self) -> list[list[str]]:
         """The table body as text cells."""
-        return [
-            [
-                str(r.claim.index),
-                r.quantity_text,
-                str(r.claim.step),
-                r.claim.printed.text,
-                r.computed_text,
-                r.verdict,
-                r.explanation,
-            ]
-            for r in self.results
-        ]
+        out = []
+        for r in self.results:
+            torch = []
+            if self.against:
+                digits = shown_digits(r.claim.printed)
+                tv = r.torch_value
+                torch = ["—" if tv is None else format_decimal(Fraction(tv), digits)]
+            out.append(
+                [
+                    str(r.claim.index),
+                    r.quantity_text,
+                    str(r.claim.step),
+                    r.claim.printed.text,
+                    r.computed_text,
+                    *torch,
+                    r.verdict,
+                    r.explanation,
+                ]
+            )
+        return out
 
     def render(self, format: str = "text") -> str:
         """The report as ``text``, ``md`` or ``html``."""
@@ -164,9 +178,6 @@ class Report:
         if format == "html":
             return _html(self)
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, found {format!r}")
-
-
-HEADER = ["#", "quantity", "step", "printed", "computed", "verdict", "explanation"]
 
 
 def _heading(report: Report) -> list[str]:
@@ -184,14 +195,15 @@ def _details(report: Report) -> list[tuple[ClaimResult, list[str]]]:
 
 
 def _text(report: Report) -> str:
-    rows = [HEADER, *report.rows()]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
+    header = report.header
+    rows = [header, *report.rows()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
 
     def line(row: Sequence[str]) -> str:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
         return "  ".join([*cells, row[-1]]).rstrip()
 
-    out = [*_heading(report), "", line(HEADER), line(["-" * w for w in widths] + ["-" * 11])]
+    out = [*_heading(report), "", line(header), line(["-" * w for w in widths] + ["-" * 11])]
     out += [line(r) for r in rows[1:]]
     details = _details(report)
     if details:
@@ -213,7 +225,8 @@ def _markdown(report: Report) -> str:
     head = _heading(report)
     out = [f"# {_md_cell(head[0])}", ""]
     out += [f"- {_md_cell(h)}" for h in head[1:]]
-    out += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    header = report.header
+    out += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows():
         out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
     details = _details(report)
@@ -244,7 +257,7 @@ def _html(report: Report) -> str:
         f"<title>{e(head[0])}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(head[0])}</h1>",
         "<ul>" + "".join(f"<li>{e(h)}</li>" for h in head[1:]) + "</ul>",
-        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEADER) + "</tr></thead>",
+        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in report.header) + "</tr></thead>",
         "<tbody>",
     ]
     for r, row in zip(report.results, report.rows(), strict=True):

@@ -28,10 +28,15 @@ Vector = tuple[sp.Expr, ...]
 Matrix = tuple[Vector, ...]
 
 
-def applies(spec: Spec) -> bool:
-    """Whether the variant is modelled for ``spec`` (SGD, no weight decay, a hidden layer)."""
+def applies_sgd(spec: Spec) -> bool:
+    """Whether ``spec`` updates by plain SGD, ``θ ← θ − η·g`` (no weight decay)."""
     opt = spec.optimizer
-    return opt.name == "sgd" and opt.weight_decay == 0 and spec.depth >= 2
+    return opt.name == "sgd" and opt.weight_decay == 0
+
+
+def applies(spec: Spec) -> bool:
+    """Whether the variant is modelled for ``spec`` (plain SGD and a hidden layer)."""
+    return applies_sgd(spec) and spec.depth >= 2
 
 
 def sequential_steps(spec: Spec, model: GenericModel, steps: int) -> tuple[Step, ...]:
