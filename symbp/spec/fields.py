@@ -28,9 +28,16 @@ from .schema import RawInit, RawOptimizer, RawParams, RawSpec, to_fraction
 
 
 def _fmt_path(path: Sequence[str | int]) -> str:
+    """``example.x[1]``; a key that is not a plain name is quoted (``['a b']``), so the
+    error stays one line whatever the key holds."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).isidentifier():
+            out += f"[{str(part)!r}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
 
 
