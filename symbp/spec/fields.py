@@ -6,6 +6,8 @@ Each builder raises :class:`~symbp.errors.SpecError` located at the field path
 
 from __future__ import annotations
 
+import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -57,12 +59,16 @@ class FieldContext:
         return SpecError(message, field=_fmt_path(path) or None, file=self.file, line=line)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
 def pydantic_error(exc: ValidationError, ctx: FieldContext) -> SpecError:
     err = exc.errors()[0]
     path = [
         p
         for p in err["loc"]
-        if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        if not (isinstance(p, str) and ("[" in p or p.startswith("function-") or p == "str"))
     ]
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
@@ -72,7 +78,9 @@ def pydantic_error(exc: ValidationError, ctx: FieldContext) -> SpecError:
     elif err["type"] == "missing":
         message = "required field is missing"
     elif "expected" not in message:
-        message = f"{message[0].lower()}{message[1:]}, found {err.get('input')!r}"
+        message = re.sub(r" or instance of \w+", "", message)  # pydantic's own class names
+        found = _SHORT.repr(err.get("input"))
+        message = f"{message[0].lower()}{message[1:]}, found {found}"
     return ctx.error(path, message)
 
 
