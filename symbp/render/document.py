@@ -1,0 +1,106 @@
+"""Derivation documents: ``symbp doc`` and ``symbp.document``.
+
+:func:`write_document` renders a spec's derivation to LaTeX, PDF, HTML or
+Markdown; :func:`render_document` returns the text of the three text formats;
+:func:`shipped_outputs` gives the committed ``docs/`` files of the shipped
+examples (``python -m symbp.regenerate``). Output is deterministic: no dates,
+no absolute paths, only the spec's file name and hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import SymbpError
+from ..fileio import write_atomic
+from ..spec import Spec, load
+from .blocks import Marks
+from .escape import safe_filename
+from .mathtex import DIGITS
+from .model import build
+from .pdf import build_pdf
+from .templating import render
+
+FORMATS = ("pdf", "tex", "html", "md")
+_TEMPLATES = {"tex": "document.tex.j2", "html": "document.html.j2", "md": "document.md.j2"}
+#: The committed documents show this many updates (seed 001's trajectory: 0.521 ... 0.925).
+SHIPPED_STEPS = 6
+#: The committed documents' formats.
+SHIPPED_FORMATS = ("tex", "html", "md")
+
+SpecLike = Spec | str | Path | Mapping[str, Any]
+MarksLike = Mapping[tuple[str, int], str]
+
+
+def _check(format: str, steps: int, digits: int) -> None:
+    if format not in FORMATS:
+        raise SymbpError(f"format: expected one of {', '.join(FORMATS)}, found {format!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise SymbpError(f"steps: expected a whole number >= 0, found {steps!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise SymbpError(f"digits: expected a whole number from 1 to 15, found {digits!r}")
+
+
+def render_document(
+    spec: SpecLike,
+    *,
+    format: str = "tex",
+    steps: int = 1,
+    digits: int = DIGITS,
+    marks: MarksLike | None = None,
+) -> str:
+    """The document of ``spec`` as text: ``format`` is ``tex``, ``html`` or ``md``."""
+    _check(format, steps, digits)
+    if format == "pdf":
+        raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
+    document = build(load(spec), steps=steps, digits=digits, marks=Marks.from_mapping(marks))
+    return render(format, _TEMPLATES[format], doc=document)
+
+
+def write_document(
+    spec: SpecLike,
+    *,
+    format: str = "pdf",
+    steps: int = 1,
+    out: str | Path | None = None,
+    digits: int = DIGITS,
+    marks: MarksLike | None = None,
+    engine: str | None = None,
+) -> Path:
+    """Write the derivation document of ``spec`` and return its path.
+
+    ``spec`` is a YAML path, a dict or a :class:`~symbp.spec.Spec`; ``steps``
+    updates are worked and tabled; numbers are shown to ``digits`` significant
+    digits. ``out`` defaults to ``<spec name>.<format>`` in the current folder.
+    ``marks`` maps ``(name, step)`` in the ``symbp eval --json`` naming (e.g.
+    ``("a[2][0]", 1)``, ``("grad_W[1][0][0]", 0)``, ``("loss", 0)``) to a
+    verdict such as ``"confirmed"``; each marked number gets ✓ (confirmed),
+    ✗ (not confirmed) or ? next to it, and all are listed at the end.
+
+    ``format="pdf"`` runs ``engine`` (default ``pdflatex`` on ``PATH``) with
+    shell escape off; without one it writes the ``.tex`` beside ``out`` and
+    raises :class:`~symbp.render.pdf.TexMissing` (exit code 2 from the CLI).
+    Files are written atomically.
+    """
+    _check(format, steps, digits)
+    loaded = load(spec)
+    target = Path(out) if out is not None else Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
+    if format == "pdf":
+        source = render_document(loaded, format="tex", steps=steps, digits=digits, marks=marks)
+        return build_pdf(source, target, engine=engine)
+    text = render_document(loaded, format=format, steps=steps, digits=digits, marks=marks)
+    return write_atomic(target, text)
+
+
+def shipped_outputs(spec_paths: list[Path]) -> dict[str, str | bytes]:
+    """``docs/<spec file stem>.<tex|html|md>`` for every shipped example spec."""
+    out: dict[str, str | bytes] = {}
+    for path in spec_paths:
+        document = build(load(path), steps=SHIPPED_STEPS)
+        for format in SHIPPED_FORMATS:
+            out[f"docs/{Path(path).stem}.{format}"] = render(
+                format, _TEMPLATES[format], doc=document
+            )
+    return out

@@ -1,0 +1,167 @@
+"""LaTeX for documents: SymPy's printer in the documents' notation, with numbers.
+
+:class:`DocLatexPrinter` extends :class:`~symbp.render.printers.SymbpLatexPrinter`
+with the conventions a derivation document states once in its notation table:
+
+- indices are 1-based: the index form's ``Σ_{k=0}^{n_l - 1}`` prints as
+  ``Σ_{k=1}^{n_l}`` (the summed index is a bound variable, so only its range
+  is shifted), matching the explicit symbols ``w^{2}_{11}``;
+- ``ln`` for the natural logarithm, ``\\mathbf{1}[x > 0]`` for the step function;
+- ``names`` renames symbols (the network outputs ``a^L_j`` print as ``\\hat{y}_j``);
+- ``values`` substitutes numbers for symbols *while printing*, so a formula
+  with numbers keeps its shape (``0.521 (1 - 0.521)``) instead of collapsing
+  to one number; negative values are parenthesised, products get ``\\cdot``.
+
+Numbers are rounded for display only (:func:`tex_number`); the values passed
+in stay exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import sympy as sp
+
+from .escape import Tex
+from .printers import SymbpLatexPrinter, fmt_number
+
+#: Significant digits shown by default (seed 001's figures print three).
+DIGITS = 3
+
+
+def tex_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
+    """``value`` rounded to ``digits`` significant digits, ``1.2 \\times 10^{-5}`` style."""
+    text = fmt_number(value if not isinstance(value, int) else sp.Integer(value), digits)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return "0" if text == "-0" else text
+
+
+def plain_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
+    """``value`` rounded for plain text (``1.2e-05`` style)."""
+    text = fmt_number(value if not isinstance(value, int) else sp.Integer(value), digits)
+    return "0" if text == "-0" else text
+
+
+class DocLatexPrinter(SymbpLatexPrinter):
+    """The documents' LaTeX printer (see the module docstring)."""
+
+    _default_settings = {  # noqa: RUF012 - SymPy's printers declare settings this way
+        **SymbpLatexPrinter._default_settings,
+        "ln_notation": True,
+        "long_frac_ratio": 1,
+        "names": None,
+        "values": None,
+        "digits": DIGITS,
+    }
+
+    def __init__(self, settings: Mapping[str, object] | None = None) -> None:
+        settings = dict(settings or {})
+        if settings.get("values") is not None:
+            settings.setdefault("mul_symbol", "dot")
+        super().__init__(settings)
+
+    def _value_of(self, expr: sp.Basic) -> str | None:
+        values = self._settings["values"]
+        if values is None or expr not in values:
+            return None
+        value = values[expr]
+        text = tex_number(value, self._settings["digits"])
+        return rf"\left({text}\right)" if text.startswith("-") else text
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        shown = self._value_of(expr)
+        if shown is not None:
+            return shown
+        names = self._settings["names"]
+        if names and expr in names:
+            return names[expr]
+        return super()._print_Symbol(expr, style)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        shown = self._value_of(expr)
+        return shown if shown is not None else super()._print_Indexed(expr)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        (var, low, high), *rest = expr.limits
+        if not rest and low == 0:
+            expr = sp.Sum(expr.function, (var, 1, high + 1))
+        return super()._print_Sum(expr)
+
+    def _helper_print_standard_power(self, expr: sp.Pow, template: str) -> str:
+        if isinstance(expr.base, sp.Indexed) or (
+            expr.base.is_Symbol and self._value_of(expr.base) is not None
+        ):  # a^{1}_{j} squared: (a^{1}_{j})^{2}, never a double superscript
+            base = self._print(expr.base)
+            if not base.startswith(r"\left("):
+                base = rf"\left({base}\right)"
+            return template % (base, self._print(expr.exp))
+        return super()._helper_print_standard_power(expr, template)
+
+    def _print_Heaviside(self, expr: sp.Heaviside, exp: str | None = None) -> str:
+        inner = self._print(expr.args[0])
+        tex = rf"\mathbf{{1}}\left[{inner} > 0\right]"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
+        i, j = (self._print(a) for a in expr.args)
+        tex = rf"\delta_{{{i} {j}}}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+
+_DOUBLE_PARENS = re.compile(r"\\left\(\\left\(([^()]*)\\right\)\\right\)")
+
+
+def tex(
+    expr: sp.Basic,
+    *,
+    names: Mapping[sp.Basic, str] | None = None,
+    values: Mapping[sp.Basic, sp.Expr] | None = None,
+    digits: int = DIGITS,
+    order: str | None = None,
+) -> Tex:
+    """LaTeX of ``expr`` (numbers substituted from ``values`` where given).
+
+    ``order="rev-lex"`` prints ``θ - η g`` rather than SymPy's ``-η g + θ``.
+    A negative number that is a function's whole argument is parenthesised once.
+    """
+    settings = {"names": names, "values": values, "digits": digits, "order": order}
+    text = DocLatexPrinter(settings).doprint(expr)
+    if values is not None:
+        text = _DOUBLE_PARENS.sub(r"\\left(\1\\right)", text)
+    return Tex(text)
+
+
+def factor_tex(
+    expr: sp.Basic,
+    *,
+    names: Mapping[sp.Basic, str] | None = None,
+    values: Mapping[sp.Basic, sp.Expr] | None = None,
+    digits: int = DIGITS,
+) -> Tex:
+    """Like :func:`tex`, parenthesised where it is a sum or negative (a factor of a product)."""
+    text = tex(expr, names=names, values=values, digits=digits)
+    if isinstance(expr, sp.Add) or (text.startswith("-") and values is None):
+        return Tex(rf"\left({text}\right)")
+    return text
+
+
+def product_tex(factors: Sequence[str], sep: str = r" \cdot ") -> Tex:
+    """Factors (already LaTeX) written as one product."""
+    return Tex(sep.join(factors))
+
+
+def number_tex(
+    value: sp.Expr | float | int, digits: int = DIGITS, *, paren: bool | str = False
+) -> Tex:
+    """One rounded number as LaTeX.
+
+    ``paren=True`` wraps it in parentheses, ``paren="negative"`` only when it is
+    negative (a term of a sum: ``5.3 + (-2)``), ``False`` never.
+    """
+    text = tex_number(value, digits)
+    if paren is True or (paren == "negative" and text.startswith("-")):
+        return Tex(rf"\left({text}\right)")
+    return Tex(text)

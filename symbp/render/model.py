@@ -1,0 +1,381 @@
+"""The document model: everything a derivation document shows, built from the symbolic model.
+
+:func:`build` derives the spec (:func:`symbp.symbolic.derivation.derive`),
+evaluates its worked example exactly where it has one
+(:func:`symbp.symbolic.evaluate.evaluate`) and collects printed formulas and
+tables into a :class:`Document`. The templates only lay it out.
+
+How much is written out depends on the size of the net (never a 200-page dump):
+
+- ``worked`` (at most :data:`WORKED_MAX_PARAMS` parameters): every neuron's
+  weighted sum term by term, every parameter's chain of factors with numbers;
+- ``examples`` (the explicit view exists, up to 300 parameters): the first
+  neuron of each layer and the first weight and bias of each layer as worked
+  examples, tables for the rest;
+- ``generic`` (larger): the layer-generic formulas, one row per layer, and
+  per-layer statistics where the exact evaluation still runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from .. import __version__
+from ..spec import Spec
+from ..symbolic import notation as nt
+from ..symbolic.derivation import Derivation, derive
+from ..symbolic.evaluate import MAX_EXACT_PARAMS, Evaluation, evaluate
+from ..symbolic.explicit import Chain
+from . import steps as derivative_steps
+from . import tables, worked
+from .blocks import Aligned, Mark, Marks, Row, Table
+from .diagram import Diagram, layout
+from .escape import Tex
+from .mathtex import DIGITS, number_tex, plain_number, tex
+
+#: Nets with at most this many parameters get every neuron and every chain written out.
+WORKED_MAX_PARAMS = 60
+#: Chains with more paths than this are written through δ instead.
+MAX_PATHS = 3
+#: Per-neuron tables up to this many parameters; per-layer summaries above.
+TABLE_MAX_PARAMS = 300
+
+
+@dataclass(frozen=True)
+class Worked:
+    """A worked item: ``title`` (text, then ``math`` if given) and its derivation."""
+
+    title: str
+    body: Aligned
+    math: Tex | None = None
+
+
+@dataclass(frozen=True)
+class LayerSection:
+    """The formulas or worked items of one layer (1-based ``layer``)."""
+
+    layer: int
+    title: str
+    items: tuple[Worked, ...]
+    table: Table | None = None
+    note: str | None = None
+
+
+@dataclass
+class Document:
+    """The content of one derivation document (see the module docstring)."""
+
+    name: str
+    title: str
+    source: str | None
+    description: str | None
+    spec_file: str | None
+    spec_hash: str
+    version: str
+    tier: str
+    digits: int
+    steps: int
+    n_examples: int
+    layers: tuple[int, ...]
+    n_params: int
+    n_trainable: int
+    param_sum: Tex
+    loss_name: str
+    loss_scaling: str
+    optimizer: str
+    learning_rate: Tex
+    has_numbers: bool
+    numbers_note: str | None
+    structure: Table
+    notation: tuple[tuple[Tex, str, str], ...]
+    diagram: Diagram
+    forward_general: tuple[LayerSection, ...]
+    activation_steps: tuple[derivative_steps.DerivativeSteps, ...]
+    loss_steps: derivative_steps.DerivativeSteps
+    loss_general: Aligned
+    loss_in_output: Aligned
+    output_delta: Aligned
+    recursion: tuple[LayerSection, ...]
+    update_rule: Aligned | None = None
+    inputs: Table | None = None
+    forward_worked: tuple[LayerSection, ...] = ()
+    loss_worked: tuple[Worked, ...] = ()
+    backward_worked: tuple[LayerSection, ...] = ()
+    update_worked: tuple[LayerSection, ...] = ()
+    trajectory: Table | None = None
+    statistics: Table | None = None
+    marks: list[Mark] = field(default_factory=list)
+    unplaced_marks: list[Mark] = field(default_factory=list)
+
+    @property
+    def architecture(self) -> str:
+        return "-".join(str(n) for n in self.layers)
+
+
+def has_numbers(spec: Spec) -> str | None:
+    """``None`` when the spec's worked example can be evaluated exactly, else why not."""
+    if not spec.examples:
+        return "the spec gives no example (x, t), so the document shows the formulas only"
+    if spec.W is None and spec.init is None:
+        return "the spec gives neither parameters nor an initialiser, so no numbers are shown"
+    if spec.n_params > MAX_EXACT_PARAMS:
+        return (
+            f"exact worked numbers are computed for at most {MAX_EXACT_PARAMS} parameters; "
+            f"this net has {spec.n_params}, so the document shows the layer-generic formulas"
+        )
+    return None
+
+
+def _notation(spec: Spec) -> tuple[tuple[Tex, str, str], ...]:
+    L = spec.depth
+    return (
+        (Tex(r"l = 0, \dots, " + str(L)), "layer number: 0 is the input, "
+         f"{L} the output", "layers[l]"),
+        (Tex(r"n_l"), "number of neurons in layer l", "layers[l]"),
+        (Tex(r"x_k = a^{0}_{k}"), "input k of an example", "x[k-1]"),
+        (Tex(r"t_j"), "target of output j", "t[j-1]"),
+        (Tex(r"w^{l}_{jk}"), "weight into neuron j of layer l from neuron k of layer l-1",
+         "W[l-1][j-1][k-1]"),
+        (Tex(r"b^{l}_{j}"), "bias of neuron j of layer l", "b[l-1][j-1]"),
+        (Tex(r"z^{l}_{j}"), "weighted input of neuron j of layer l", "z[l-1][j-1]"),
+        (Tex(r"a^{l}_{j} = f_l(z^{l}_{j})"), "activation (output) of neuron j of layer l",
+         "a[l][j-1]"),
+        (Tex(rf"\hat{{y}}_j = a^{{{L}}}_{{j}}"), "output j of the network", f"a[{L}][j-1]"),
+        (Tex(r"\delta^{l}_{j} = \partial L / \partial z^{l}_{j}"),
+         "error signal of neuron j of layer l", "delta[l-1][j-1]"),
+        (Tex(r"L,\ E"), "loss of one example; cost E = mean of L over the m examples", "loss"),
+        (Tex(r"\eta"), "learning rate", "optimizer.learning_rate"),
+    )  # fmt: skip
+
+
+def build(
+    spec: Spec,
+    *,
+    steps: int = 1,
+    digits: int = DIGITS,
+    marks: Marks | None = None,
+    derivation: Derivation | None = None,
+) -> Document:
+    """The document model of ``spec`` with ``steps`` updates, numbers to ``digits`` digits."""
+    marks = marks or Marks()
+    derivation = derivation or derive(spec)
+    generic = derivation.generic
+    why_not = has_numbers(spec)
+    evaluation = evaluate(spec, steps=steps, model=generic) if why_not is None else None
+    if evaluation is None:
+        tier = "generic"
+    elif derivation.explicit is not None and spec.n_params <= WORKED_MAX_PARAMS:
+        tier = "worked"
+    elif derivation.explicit is not None:
+        tier = "examples"
+    else:
+        tier = "generic"
+    weights = evaluation.steps[0].W if evaluation is not None else None
+    doc = Document(
+        name=spec.name,
+        title=spec.title or f"Back-propagation in the network {spec.name}",
+        source=spec.source,
+        description=spec.description,
+        spec_file=Path(spec.path).name if spec.path else None,
+        spec_hash=spec.hash,
+        version=__version__,
+        tier=tier,
+        digits=digits,
+        steps=steps if evaluation is not None else 0,
+        n_examples=len(spec.examples),
+        layers=spec.layers,
+        n_params=spec.n_params,
+        n_trainable=spec.n_trainable,
+        param_sum=_param_sum(spec),
+        loss_name=spec.loss.name if spec.loss.source is None else f"custom ({spec.loss.source})",
+        loss_scaling=spec.loss.scaling,
+        optimizer=spec.optimizer.optimizer.label,
+        learning_rate=number_tex(spec.optimizer.learning_rate, 6),
+        has_numbers=evaluation is not None,
+        numbers_note=why_not,
+        structure=tables.layer_structure(spec),
+        notation=_notation(spec),
+        diagram=layout(spec, weights, digits),
+        forward_general=tuple(
+            LayerSection(
+                f.layer,
+                _layer_title(spec, f.layer),
+                (
+                    Worked(
+                        "",
+                        Aligned((Row(tex(f.z.lhs), tex(f.z.rhs)), Row(tex(f.a.lhs), tex(f.a.rhs)))),
+                    ),
+                ),
+            )
+            for f in generic.layers
+        ),
+        activation_steps=tuple(derivative_steps.activation_steps(generic)),
+        loss_steps=derivative_steps.loss_steps(generic),
+        loss_general=Aligned(
+            (
+                Row(tex(generic.loss.lhs), tex(generic.loss.rhs)),
+                Row(tex(generic.cost.lhs), tex(generic.cost.rhs)),
+            )
+        ),
+        loss_in_output=derivative_steps.loss_in_output(generic),
+        output_delta=derivative_steps.output_delta(generic),
+        recursion=tuple(_recursion(derivation)),
+        update_rule=worked.update_rule(evaluation) if evaluation is not None else None,
+    )
+    if evaluation is not None:
+        _numbers(doc, derivation, evaluation, marks)
+    doc.marks = marks.legend()
+    doc.unplaced_marks = marks.unplaced()
+    return doc
+
+
+def _param_sum(spec: Spec) -> Tex:
+    """``4 \\cdot 3 + 4 + 1 \\cdot 4 + 1 = 21``: weights and biases layer by layer."""
+    terms = [
+        rf"{o} \cdot {i} + {o}" for i, o in zip(spec.layers[:-1], spec.layers[1:], strict=True)
+    ]
+    return Tex(" + ".join(terms) + f" = {spec.n_params}")
+
+
+def _layer_title(spec: Spec, l: int) -> str:
+    kind = "output layer" if l == spec.depth else "hidden layer"
+    act = spec.activations[l - 1]
+    name = act.name if act.source is None else "custom activation"
+    return f"Layer {l} ({kind}, {spec.layers[l]} neurons, {name})"
+
+
+def _recursion(derivation: Derivation) -> list[LayerSection]:
+    """Per layer, output first: δ (textbook form) and the two gradient formulas."""
+    spec, generic = derivation.spec, derivation.generic
+    out = []
+    for f in reversed(generic.layers):
+        rows = (
+            []
+            if f.layer == spec.depth
+            else [Row(tex(f.delta_textbook.lhs), tex(f.delta_textbook.rhs))]
+        )
+        rows += [
+            Row(tex(f.grad_W.lhs), tex(f.grad_W.rhs)),
+            Row(tex(f.grad_b.lhs), tex(f.grad_b.rhs)),
+        ]
+        out.append(
+            LayerSection(f.layer, _layer_title(spec, f.layer), (Worked("", Aligned(tuple(rows))),))
+        )
+    return out
+
+
+def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, marks: Marks) -> None:
+    """Fill in the worked numbers and tables (``doc.tier`` says how many)."""
+    spec, digits = evaluation.spec, doc.digits
+    doc.inputs = tables.inputs(spec, marks)
+    doc.trajectory = tables.trajectory(evaluation, digits, marks)
+    tabled = spec.n_params <= TABLE_MAX_PARAMS
+    model = derivation.explicit
+    values = model.values(evaluation.steps[0]) if model is not None else {}
+    forward, backward, updates = [], [], []
+    for l in range(1, spec.depth + 1):
+        n = spec.layers[l]
+        wide = spec.layers[l - 1] > tables.WIDE
+        shown = range(n) if doc.tier == "worked" else range(min(1, n))
+        items: list[Worked] = []
+        if model is not None:
+            for j in shown:
+                z_rows, a_rows = worked.neuron(model, values, l - 1, j, digits)
+                items.append(
+                    Worked("Neuron", Aligned(z_rows.rows + a_rows.rows), tex(model.a[l][j]))
+                )
+        table = None
+        if tabled:
+            table = (tables.parameter_list if wide else tables.layer_forward)(
+                evaluation, l, digits, marks
+            )
+        forward.append(
+            LayerSection(
+                l, _layer_title(spec, l), tuple(items), table, _shown_note(doc.tier, n, "neuron")
+            )
+        )
+    for l in range(spec.depth, 0, -1):
+        items = []
+        if model is not None:
+            params = [c for c in model.chains.values() if c.layer == l]
+            if doc.tier != "worked":
+                params = [params[0], next(c for c in params if c.kind == "b")]
+            for chain in params:
+                title, math = _param_title(chain)
+                body = _gradient(model, chain, values, evaluation, digits)
+                items.append(Worked(title, body, math))
+        table = None
+        if tabled and spec.layers[l - 1] <= tables.WIDE:
+            table = tables.layer_gradients(evaluation, l, digits, marks)
+        backward.append(
+            LayerSection(
+                l, _layer_title(spec, l), tuple(items), table, _shown_note(doc.tier, 0, "parameter")
+            )
+        )
+        if len(evaluation.steps) > 1:
+            up_items = []
+            if model is not None:
+                chosen = [c for c in params if c.kind == "w"][:1] + [
+                    c for c in params if c.kind == "b"
+                ][:1]
+                for chain in chosen:
+                    title, math = _param_title(chain)
+                    up_items.append(Worked(title, _update(evaluation, chain, digits), math))
+            up_table = None
+            if tabled and spec.layers[l - 1] <= tables.WIDE:
+                up_table = tables.layer_updated(evaluation, l, digits, marks)
+            updates.append(LayerSection(l, _layer_title(spec, l), tuple(up_items), up_table))
+    doc.forward_worked = tuple(forward)
+    doc.backward_worked = tuple(backward)
+    doc.update_worked = tuple(updates)
+    if model is not None:
+        first = model.values(evaluation.steps[0], 0)
+        label = nt.COST if len(spec.examples) == 1 else sp.Symbol("L_1")
+        doc.loss_worked = (Worked("", worked.loss(model, first, digits, label)),)
+        if len(spec.examples) > 1:
+            losses = [e.loss for e in evaluation.steps[0].examples]
+            mean = " + ".join(number_tex(v, digits) for v in losses)
+            doc.loss_worked += (Worked("", Aligned.chain(
+                Tex("E"), Tex(rf"\frac{{1}}{{{len(losses)}}}\left({mean}\right)"),
+                number_tex(evaluation.steps[0].loss, digits))),)  # fmt: skip
+    if not tabled:
+        doc.statistics = tables.layer_statistics(evaluation, digits)
+
+
+def _shown_note(tier: str, n: int, what: str) -> str | None:
+    if tier == "worked":
+        return None
+    return f"As an example, the first {what} of the layer is worked out; the table lists all."
+
+
+def _param_title(chain: Chain) -> tuple[str, Tex]:
+    kind = "The weight" if chain.kind == "w" else "The bias"
+    return kind, tex(chain.parameter)
+
+
+def _gradient(model, chain, values, evaluation: Evaluation, digits: int) -> Aligned:  # type: ignore[no-untyped-def]
+    l, idx = chain.layer - 1, chain.indices
+    ex = evaluation.steps[0].examples[0]
+    gradient = ex.grad_W[l][idx[0]][idx[1]] if chain.kind == "w" else ex.grad_b[l][idx[0]]
+    if len(chain.paths) > MAX_PATHS:
+        return worked.delta_form(model, chain, values, ex.delta[l][idx[0]], gradient, digits)
+    return worked.chain(model, chain, values, gradient, digits)
+
+
+def _update(evaluation: Evaluation, chain, digits: int) -> Aligned:  # type: ignore[no-untyped-def]
+    l, idx = chain.layer - 1, chain.indices
+    before, after = evaluation.steps[0], evaluation.steps[1]
+    if chain.kind == "w":
+        r, c = idx
+        values = before.W[l][r][c], before.grad_W[l][r][c], after.W[l][r][c]
+    else:
+        (r,) = idx
+        values = before.b[l][r], before.grad_b[l][r], after.b[l][r]
+    frozen = ("W" if chain.kind == "w" else "b", l) in evaluation.spec.frozen
+    return worked.update(evaluation, chain.parameter, *values, digits, frozen=frozen)
+
+
+__all__ = ["Document", "build", "has_numbers", "plain_number"]
