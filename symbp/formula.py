@@ -21,6 +21,9 @@ MAX_LENGTH = 400
 MAX_DEPTH = 40
 MAX_CONSTANT_EXPONENT = 64
 MAX_CONSTANT_BASE = 10**6
+MAX_CONSTANT_DIGITS = 300
+#: No constant part of a formula may exceed this in magnitude (float64 range).
+MAX_CONSTANT = 10**MAX_CONSTANT_DIGITS
 
 #: Functions a formula may call, with the number of arguments each takes.
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int]] = {
@@ -95,6 +98,28 @@ class _Builder:
         )
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        """The expression of ``node``, checked so that nothing later meets a giant number.
+
+        Bottom-up, every constant part must be a finite real number of magnitude at
+        most :data:`MAX_CONSTANT` (so evaluating the next node is cheap), and every
+        power's rational exponent at most :data:`MAX_CONSTANT_EXPONENT`, also where
+        SymPy combined them (``(x**64)**64``, ``exp(10**12*log(x))``).
+        """
+        expr = self._node(node, depth)
+        if expr.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity):
+            raise self.fail("a part is infinite or undefined (a division by zero?)")
+        for power in expr.atoms(sp.Pow):
+            if power.exp.is_Rational and abs(power.exp) > MAX_CONSTANT_EXPONENT:
+                raise self.fail(f"exponent {power.exp} is larger than {MAX_CONSTANT_EXPONENT}")
+        if expr.is_number:
+            value = sp.N(expr, 20)
+            if not (value.is_real and value.is_finite):
+                raise self.fail(f"constant {expr} is not a finite real number")
+            if abs(value) > MAX_CONSTANT:
+                raise self.fail(f"constant {expr} is larger than 1e{MAX_CONSTANT_DIGITS}")
+        return expr
+
+    def _node(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise self.fail("nesting too deep")
         if isinstance(node, ast.Constant):
