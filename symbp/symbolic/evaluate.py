@@ -161,10 +161,15 @@ def evaluate(spec: Spec, steps: int = 0, model: GenericModel | None = None) -> E
     updater = Updater(spec)
     records = []
     for index in range(steps + 1):
-        step = _step(spec, model, index, W, b)
+        try:
+            step = _step(spec, model, index, W, b)
+        except OverflowError:  # mpmath: a value too large even for its exponent range
+            raise TrainingDiverged(
+                f"a value overflowed at step {index} (last finite loss: {_last_loss(records)})"
+            ) from None
         if not all(_finite(v) for v in _flatten(step.loss, step.grad_W, step.grad_b)):
             raise TrainingDiverged(
-                f"the loss or a gradient is not finite at step {index}"
+                f"the loss or a gradient is not a finite real number at step {index}"
                 f" (last finite loss: {_last_loss(records)})"
             )
         step = Step(**{**step.__dict__, "learning_rate": updater.rate(index)})
@@ -179,7 +184,8 @@ def _last_loss(records: Sequence[Step]) -> str:
 
 
 def _finite(value: sp.Expr) -> bool:
-    return bool(value.is_finite) and value.is_number
+    """A finite real number (a formula like sqrt(x) at x < 0 gives complex values)."""
+    return bool(value.is_finite) and value.is_number and bool(value.is_extended_real)
 
 
 def _flatten(*items: Any) -> list[sp.Expr]:
