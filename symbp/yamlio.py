@@ -41,6 +41,28 @@ _ExactLoader.add_implicit_resolver(
 )
 
 
+#: A spec may expand to at most this many YAML nodes, aliases counted at every use
+#: (a "billion laughs" file of nested aliases is refused, not expanded).
+MAX_NODES = 100_000
+
+
+def _size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """The number of nodes under ``node`` with aliases expanded (memoised per node)."""
+    if id(node) not in memo:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        total = 1
+        for child in children:
+            total += _size(child, memo)
+            if total > MAX_NODES:
+                break
+        memo[id(node)] = total
+    return memo[id(node)]
+
+
 def _lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -72,6 +94,10 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, in
         node = loader.get_single_node()
         if node is None:
             raise SpecError("the file is empty; expected a YAML mapping", file=name)
+        if _size(node, {}) > MAX_NODES:
+            raise SpecError(
+                f"the YAML expands to more than {MAX_NODES} values (through aliases?)", file=name
+            )
         lines: dict[PathKey, int] = {}
         _lines(node, (), lines)
         data = loader.construct_document(node)
@@ -82,6 +108,10 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, in
         raise SpecError(f"YAML syntax error: {problem}", file=name, line=line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=name) from None
+    except RecursionError:  # PyYAML composes recursively; an alias may contain itself
+        raise SpecError(
+            "the YAML is nested too deeply (or an alias contains itself)", file=name
+        ) from None
     finally:
         loader.dispose()
     return data, lines
