@@ -66,8 +66,13 @@ def _size(node: yaml.Node, memo: dict[int, int]) -> int:
 def _lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            if name in seen:  # PyYAML would silently keep the last value
+                field = ".".join(str(p) for p in (*path, name))
+                raise SpecError("duplicate key", field=field, line=key.start_mark.line + 1)
+            seen.add(name)
             out[(*path, name)] = key.start_mark.line + 1
             _lines(value, (*path, name), out)
     elif isinstance(node, yaml.SequenceNode):
@@ -108,6 +113,8 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, in
         raise SpecError(f"YAML syntax error: {problem}", file=name, line=line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=name) from None
+    except SpecError as err:
+        raise err.located(file=name) from None
     except RecursionError:  # PyYAML composes recursively; an alias may contain itself
         raise SpecError(
             "the YAML is nested too deeply (or an alias contains itself)", file=name
