@@ -41,7 +41,7 @@ def _torch() -> Any:
 def _lambdify(expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
     torch = _torch()
     expr = expr.rewrite(sp.Piecewise) if expr.has(sp.Max, sp.Min) else expr
-    expr = expr.replace(lambda e: e.is_number and not e.is_Number, lambda e: sp.Float(e, 30))
+    expr = expr.replace(lambda e: e.is_number and not e.is_Number, lambda e: e.evalf(30))
     fn = sp.lambdify(args, expr, modules="torch")
 
     def call(*values: Any) -> Any:

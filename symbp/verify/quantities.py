@@ -185,12 +185,12 @@ def _from_textbook(match: re.Match[str], text: str) -> Quantity:
             "separate two-digit ones with a comma, e.g. w^2_{1,12}"
         )
     sub = tuple(_one_based(p, text) for p in parts)
+    if match.group("grad") and kind not in ("w", "b"):
+        raise ValueError(f"{text!r}: only dE/dw and dE/db are gradients symbp reports")
     if kind == "a":
         return Quantity("a", (layer, *sub))
     l = _one_based(layer, text)
     if match.group("grad"):
-        if kind not in ("w", "b"):
-            raise ValueError(f"{text!r}: only dE/dw and dE/db are gradients symbp reports")
         return Quantity("grad_W" if kind == "w" else "grad_b", (l, *sub))
     return Quantity({"w": "W", "b": "b", "z": "z", "delta": "delta"}[kind], (l, *sub))
 

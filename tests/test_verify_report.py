@@ -1,0 +1,106 @@
+"""The report: table contents, the three formats, marks, summary, ``-o``, escaping."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import symbp
+from symbp.cli import main
+from symbp.verify import Report
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SPEC: dict[str, Any] = {
+    "name": "neuron",
+    "title": "One <b>neuron</b> & a | pipe",
+    "layers": [2, 1],
+    "activations": "sigmoid",
+    "loss": "half_sse",
+    "optimizer": {"name": "sgd", "learning_rate": 0.1},
+    "params": {"W": [[[0.5, -0.4]]], "b": [[0.1]]},
+    "example": {"x": [1, 2], "t": [1]},
+    "claims": [
+        {"of": "y", "printed": 0.4502},
+        {"of": "loss", "printed": 0.1511},
+        {"of": "w^1_12", "step": 1, "printed": -0.3728},
+        {"of": "dE/dw^1_12", "printed": 0.9, "note": "<script>alert(1)</script>"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return symbp.verify(SPEC)
+
+
+def test_rows_marks_and_summary(report: Report) -> None:
+    assert report.rows()[0] == ["0", "y (a[1][0])", "0", "0.4502", "0.4501660", "confirmed", ""]
+    assert report.rows()[1][3:6] == ["0.1511", "0.1511587", "truncated"]
+    assert report.rows()[1][6] == "truncated, not rounded (rounding gives 0.1512)"
+    assert report.marks() == [
+        ("a[1][0]", 0, "confirmed"),
+        ("loss", 0, "truncated"),
+        ("W[0][0][1]", 1, "confirmed"),
+        ("grad_W[0][0][1]", 0, "mismatch"),
+    ]
+    assert not report.passed
+    assert report.summary() == (
+        "neuron: 4 claims: 2 confirmed, 1 truncated, 1 mismatch (0 explained) — FAIL"
+    )
+    assert "\n" not in report.summary()
+
+
+def test_text(report: Report) -> None:
+    text = report.render("text")
+    lines = text.splitlines()
+    assert lines[0] == "symbp verify: One <b>neuron</b> & a | pipe"
+    header = next(line for line in lines if line.startswith("#"))
+    assert header.split() == ["#", "quantity", "step", "printed", "computed", "verdict",
+                              "explanation"]  # fmt: skip
+    assert text.rstrip().endswith("— FAIL")
+
+
+def test_markdown_escapes_pipes(report: Report) -> None:
+    md = report.render("md")
+    assert md.startswith("# symbp verify: One <b>neuron</b> & a \\| pipe\n")
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 4  # header and one row per claim
+    assert all(line.count(" | ") == 6 for line in table)
+    assert "| 3 | dE/dw^1_12 (grad_W[0][0][1]) | 0 | 0.9 |" in md
+
+
+def test_html_is_escaped(report: Report) -> None:
+    page = report.render("html")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "One &lt;b&gt;neuron&lt;/b&gt; &amp; a | pipe" in page
+    rows = re.findall(r'<tr class="(\w+)">', page)
+    assert rows == ["confirmed", "truncated", "confirmed", "mismatch"]
+    assert html.escape(report.summary()) in page
+
+
+def test_unknown_format(report: Report) -> None:
+    with pytest.raises(ValueError, match="format must be one of text, md, html"):
+        report.render("pdf")
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_cli_writes_the_report(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / f"report.{fmt}"
+    code = main(["verify", str(EXAMPLES / "seed000_forward_claims.yaml"), "--format", fmt,
+                 "-o", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"report written to {out}",
+        "seed000-forward-claims: 2 claims: 2 confirmed, 0 truncated, 0 mismatch — PASS",
+    ]
+    text = out.read_text(encoding="utf-8")
+    assert ("<table>" in text) == (fmt == "html")
+    assert "| 1 | a[1][0] | 0 | 0.96 | 0.964429 | confirmed |  |" in text or fmt == "html"
