@@ -4,7 +4,9 @@ Layers are columns from left (input) to right (output), neurons top to bottom
 (neuron 1 on top). A layer wider than :data:`MAX_DRAWN` shows its first
 :data:`HEAD` and last :data:`TAIL` neurons around a vertical ellipsis. Edges
 join every drawn pair; for small nets each edge is labelled with its weight
-(the value at step 0 where the spec has numbers, else ``w^l_{jk}``).
+(the value at step 0 where the spec has numbers, else ``w^l_{jk}``), placed a
+fraction ``0.25 … 0.75`` along the edge that depends on the source neuron, so
+labels of one layer do not overlap.
 Coordinates are in centimetres, ``y`` growing downwards.
 """
 
@@ -26,6 +28,9 @@ HEAD, TAIL = 3, 2
 #: Edges are labelled when the net has at most this many weights.
 MAX_LABELLED_WEIGHTS = 20
 DX, DY = 4.2, 1.5
+#: Column spacing when edges carry labels.
+DX_LABELLED = 5.6
+DY_LABELLED = 1.9
 
 
 @dataclass(frozen=True)
@@ -87,29 +92,35 @@ def _label(spec: Spec, l: int, j: int) -> tuple[Tex, str]:
 def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diagram:
     """Lay out ``spec``'s net; ``weights`` (spec-shaped ``W``) labels the edges with values."""
     columns = [_shown(n) for n in spec.layers]
+    n_weights = sum(a * b for a, b in zip(spec.layers[:-1], spec.layers[1:], strict=True))
+    labelled = n_weights <= MAX_LABELLED_WEIGHTS
+    dx = DX_LABELLED if labelled else DX
+    dy = DY_LABELLED if labelled else DY
     tallest = max(len(c) for c in columns)
-    height = (tallest - 1) * DY
+    height = (tallest - 1) * dy
     nodes: list[Node] = []
     positions: dict[tuple[int, int], tuple[float, float]] = {}
     ellipses = []
     for l, column in enumerate(columns):
-        top = (height - (len(column) - 1) * DY) / 2
+        top = (height - (len(column) - 1) * dy) / 2
         for row, j in enumerate(column):
-            x, y = l * DX, top + row * DY
+            x, y = l * dx, top + row * dy
             if j is None:
                 ellipses.append((x, y))
                 continue
             label_tex, label_text = _label(spec, l, j)
             positions[(l, j)] = (x, y)
             nodes.append(Node(f"n{l}x{j}", x, y, label_tex, label_text, l))
-    n_weights = sum(a * b for a, b in zip(spec.layers[:-1], spec.layers[1:], strict=True))
-    labelled = n_weights <= MAX_LABELLED_WEIGHTS
     edges: list[Edge] = []
     for l in range(1, len(columns)):
         for j in (j for j in columns[l] if j is not None):
             for k in (k for k in columns[l - 1] if k is not None):
                 (x0, y0), (x1, y1) = positions[(l - 1, k)], positions[(l, j)]
-                lx, ly = x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0)
+                # Labels of edges leaving one neuron share a distance along the edges;
+                # each source neuron has its own, so no two labels meet.
+                n_in = spec.layers[l - 1]
+                t = 0.25 + (0.5 * k / (n_in - 1) if n_in > 1 else 0.0)
+                lx, ly = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
                 label_tex: Tex | None = None
                 label_text: str | None = None
                 if labelled:
@@ -124,13 +135,13 @@ def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diag
     captions = []
     for l in range(len(columns)):
         kind = "input" if l == 0 else ("output" if l == spec.depth else "hidden")
-        captions.append((l * DX, f"layer {l} ({kind}, {spec.layers[l]})"))
+        captions.append((l * dx, f"layer {l} ({kind}, {spec.layers[l]})"))
     return Diagram(
         tuple(nodes),
         tuple(edges),
         tuple(ellipses),
         tuple(captions),
-        (len(columns) - 1) * DX,
+        (len(columns) - 1) * dx,
         height,
         labelled,
     )

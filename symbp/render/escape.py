@@ -94,7 +94,7 @@ def html_escape(text: object) -> str:
     return str(_html_escape(str(text)))
 
 
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~>])")
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]#|$~!])")
 
 
 def md_escape(text: object) -> str:

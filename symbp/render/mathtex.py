@@ -24,15 +24,59 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 
 from .escape import Tex
-from .printers import SymbpLatexPrinter, fmt_number
+from .printers import SymbpLatexPrinter
 
 #: Significant digits shown by default (seed 001's figures print three).
 DIGITS = 3
 
 
+def display_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
+    """``value`` as shown in documents (plain text, ``1.23e-05`` style).
+
+    An exact number whose decimal expansion ends within ``digits`` significant
+    digits is shown exactly (``5.3``, ``-2``, ``0.5``); any other number is
+    rounded to ``digits`` significant digits, trailing zeros kept (``0.240``).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, sp.Integer):
+        return str(int(value))
+    if isinstance(value, sp.Rational):
+        exact = _terminating(value)
+        if exact is not None and len(exact.lstrip("-0.").replace(".", "")) <= digits:
+            return exact
+    number = float(value)
+    if number == 0:
+        return "0"
+    text = f"{number:#.{digits}g}"
+    mantissa, e, exponent = text.partition("e")
+    mantissa = mantissa.rstrip(".")
+    return f"{mantissa}e{exponent}" if e else mantissa
+
+
+def _terminating(value: sp.Rational) -> str | None:
+    """The exact decimal of ``value`` if it terminates (denominator 2^a 5^b), else None."""
+    q = int(value.q)
+    twos = fives = 0
+    while q % 2 == 0:
+        q //= 2
+        twos += 1
+    while q % 5 == 0:
+        q //= 5
+        fives += 1
+    if q != 1:
+        return None
+    places = max(twos, fives)
+    scaled = abs(int(value.p)) * 10**places // int(value.q)
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(scaled, 10**places)
+    text = f"{whole}" + (f".{frac:0{places}d}".rstrip("0") if places else "")
+    return sign + text.rstrip(".")
+
+
 def tex_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
-    """``value`` rounded to ``digits`` significant digits, ``1.2 \\times 10^{-5}`` style."""
-    text = fmt_number(value if not isinstance(value, int) else sp.Integer(value), digits)
+    """``value`` as :func:`display_number` shows it, ``1.2 \\times 10^{-5}`` style."""
+    text = display_number(value, digits)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
@@ -41,7 +85,7 @@ def tex_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
 
 def plain_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
     """``value`` rounded for plain text (``1.2e-05`` style)."""
-    text = fmt_number(value if not isinstance(value, int) else sp.Integer(value), digits)
+    text = display_number(value, digits)
     return "0" if text == "-0" else text
 
 

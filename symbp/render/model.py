@@ -244,7 +244,8 @@ def _layer_title(spec: Spec, l: int) -> str:
     kind = "output layer" if l == spec.depth else "hidden layer"
     act = spec.activations[l - 1]
     name = act.name if act.source is None else "custom activation"
-    return f"Layer {l} ({kind}, {spec.layers[l]} neurons, {name})"
+    n = spec.layers[l]
+    return f"Layer {l} ({kind}, {n} neuron{'s' if n != 1 else ''}, {name})"
 
 
 def _recursion(derivation: Derivation) -> list[LayerSection]:
@@ -285,7 +286,11 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
             for j in shown:
                 z_rows, a_rows = worked.neuron(model, values, l - 1, j, digits)
                 items.append(
-                    Worked("Neuron", Aligned(z_rows.rows + a_rows.rows), tex(model.a[l][j]))
+                    Worked(
+                        "Neuron",
+                        Aligned(z_rows.rows + a_rows.rows),
+                        tex(model.a[l][j], names=worked.output_names(model)),
+                    )
                 )
         table = None
         if tabled:

@@ -41,6 +41,11 @@ class DerivativeSteps:
     steps: Aligned | None
     definition: Aligned
 
+    @property
+    def combined(self) -> Aligned:
+        """The definition followed by the derivative, as one aligned block."""
+        return Aligned(self.definition.rows + (self.steps.rows if self.steps else ()))
+
 
 def _call(label: str, *args: str) -> Tex:
     return Tex(rf"{label}\left({', '.join(args)}\right)")

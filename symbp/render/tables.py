@@ -98,8 +98,8 @@ def layer_gradients(evaluation: Evaluation, l: int, digits: int, marks: Marks) -
     n_in = spec.layers[l - 1]
     header = (
         "neuron",
-        *(Tex(rf"\frac{{\partial E}}{{\partial {_w(l, sp.Symbol('j'), k)}}}") for k in range(n_in)),
-        Tex(rf"\frac{{\partial E}}{{\partial b^{{{l}}}_{{j}}}}"),
+        *(Tex(rf"\partial E / \partial {_w(l, sp.Symbol('j'), k)}") for k in range(n_in)),
+        Tex(rf"\partial E / \partial b^{{{l}}}_{{j}}"),
         Tex(rf"\delta^{{{l}}}_{{j}}"),
     )
     rows = []

@@ -61,7 +61,15 @@ def _tex_finalize(value: object) -> object:
     raise TypeError(f"cannot print {type(value).__name__} into LaTeX")
 
 
+class _Raw(str):
+    """A Markdown macro's output (escaped while it rendered), printed as is."""
+
+    __slots__ = ()
+
+
 def _md_finalize(value: object) -> object:
+    if isinstance(value, _Raw):
+        return str(value)
     if isinstance(value, Tex):
         return str(value).replace("|", r"\vert ")
     if isinstance(value, str):
@@ -74,10 +82,15 @@ def _md_finalize(value: object) -> object:
 
 
 def mathml(value: Tex, display: bool = False) -> Markup:
-    """``value`` (trusted LaTeX math) as a MathML element."""
+    """``value`` (trusted LaTeX math) as an inline MathML element.
+
+    ``display=True`` typesets it in display style (full-size fractions and
+    sums) while keeping it inline, for the cells of aligned derivations.
+    """
     if not isinstance(value, Tex):
         raise TypeError("only Tex from the printers is converted to MathML")
-    return Markup(_to_mathml(str(value), display="block" if display else "inline"))
+    source = rf"\displaystyle {value}" if display else str(value)
+    return Markup(_to_mathml(source, display="inline"))
 
 
 def _cm(value: float) -> Tex:
@@ -125,6 +138,7 @@ def environment(kind: str) -> jinja2.Environment:
         env.filters["px"] = _px
     elif kind == "md":
         env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
+        env.filters["raw"] = _Raw
     else:
         raise ValueError(f"no template environment {kind!r}")
     env.tests["math"] = _is_math
