@@ -27,8 +27,14 @@ def load(source: SpecLike) -> Spec:
 
 
 def derive(spec: SpecLike, *, explicit: bool | None = None) -> Derivation:
-    """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets."""
-    return _derive(load(spec), explicit=explicit)
+    """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets.
+
+    The result shows its equations in Jupyter (``_repr_latex_``/``_repr_html_``,
+    see :func:`symbp.render.show`).
+    """
+    from .render.jupyter import show
+
+    return show(_derive(load(spec), explicit=explicit))
 
 
 def evaluate(spec: SpecLike, steps: int = 0) -> Evaluation:
