@@ -104,3 +104,17 @@ def test_cli_writes_the_report(
     text = out.read_text(encoding="utf-8")
     assert ("<table>" in text) == (fmt == "html")
     assert "| 1 | a[1][0] | 0 | 0.96 | 0.964429 | confirmed |  |" in text or fmt == "html"
+
+
+def test_marks_for_the_derivation_document() -> None:
+    """Marked numbers in the document: ✓ confirmed, ? truncated, ✗ mismatch (worst wins)."""
+    from symbp.render.document import render_document
+
+    path = EXAMPLES / "koech_3_4_1_figure_claims.yaml"
+    marks = symbp.verify(path).mark_map()
+    assert marks[("a[2][0]", 0)] == "mismatch"  # 0.521 confirmed, 0.52088767 not
+    assert marks[("a[2][0]", 3)] == "truncated"
+    assert marks[("a[1][2]", 0)] == "confirmed"
+    md = render_document(path, format="md", steps=3, marks=marks)
+    for verdict in ("confirmed", "mismatch", "truncated"):
+        assert f'<sup title="{verdict}">' in md

@@ -10,6 +10,8 @@ sign). Candidates, in the order they are reported:
   rounded ``params`` (give both), or the parameters rounded to 2, 3 or 4 decimals;
 - the loss scaling (½·SSE, SSE, MSE) and, for cross-entropy, the logarithm (ln,
   log₂, log₁₀);
+- rounding carried on, as hand calculations do: a gradient recomputed from the
+  text's own printed δ, an updated weight from its printed gradient;
 - the step off by one (a parameter's value before or after the update);
 - the learning rate not applied; biases updated or kept fixed; gradients summed
   instead of averaged over several examples; hidden gradients back-propagated
@@ -17,7 +19,11 @@ sign). Candidates, in the order they are reported:
 - the weight's indices transposed; the gradient's sign flipped;
 - sigmoid and tanh swapped (in every layer, or in one).
 
-Variant evaluations are cached and made only when a claim needs them.
+Variant evaluations are cached and made only when a claim needs them. A
+convention whose value equals the spec's own is never reported (it explains
+nothing). Several conventions can coincide (with two examples, summing ½·SSE over
+them equals averaging SSE); all that reproduce the number are listed, those that
+round to it before those that only truncate to it.
 """
 
 from __future__ import annotations
@@ -130,7 +136,9 @@ class ConventionSearch:
     def _extended(self) -> tuple[Step, ...] | None:
         if self.horizon >= MAX_STEP:
             return self.steps
-        return self.evaluated("base+1", lambda: evaluate(self.spec, self.horizon + 1).steps)
+        return self.evaluated(
+            "base+1", lambda: evaluate(self.spec, self.horizon + 1, model=self.model).steps
+        )
 
     # -- candidates ----------------------------------------------------------
 

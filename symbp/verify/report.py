@@ -146,6 +146,19 @@ class Report:
         torch = [self.against] if self.against else []
         return ["#", "quantity", "step", "printed", "computed", *torch, "verdict", "explanation"]
 
+    def mark_map(self) -> dict[tuple[str, int], str]:
+        """``{(name, step): verdict}`` for the derivation document's ``marks``.
+
+        Where several claims name the same number (printed at different precisions),
+        the worst verdict wins: mismatch, then truncated, then confirmed.
+        """
+        rank = {CONFIRMED: 0, TRUNCATED: 1, MISMATCH: 2}
+        out: dict[tuple[str, int], str] = {}
+        for name, step, verdict in self.marks():
+            if rank[verdict] >= rank[out.get((name, step), CONFIRMED)]:
+                out[(name, step)] = verdict
+        return out
+
     def rows(self) -> list[list[str]]:
         """The table body as text cells."""
         out = []
