@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check the numbers a text prints against exact values")
     p.add_argument("spec", type=Path, help="spec with concrete numbers and claims")
-    p.add_argument("--format", choices=("text", "md", "html"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "md", "html"),
+        default=None,
+        help="report format (default: from the -o suffix .md/.html, else text)",
+    )
     p.add_argument("-o", "--out", type=Path, default=None, help="write the report here")
     p.add_argument(
         "--against",
@@ -164,7 +169,9 @@ def _verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
     report = verify(args.spec, against=args.against)
-    text = report.render(args.format)
+    suffix = {".md": "md", ".html": "html", ".htm": "html"}
+    fmt = args.format or (suffix.get(args.out.suffix.lower()) if args.out else None) or "text"
+    text = report.render(fmt)
     if args.out is not None:
         from .fileio import write_atomic
 

@@ -118,3 +118,13 @@ def test_marks_for_the_derivation_document() -> None:
     md = render_document(path, format="md", steps=3, marks=marks)
     for verdict in ("confirmed", "mismatch", "truncated"):
         assert f'<sup title="{verdict}">' in md
+
+
+def test_cli_format_follows_the_output_suffix(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["verify", str(EXAMPLES / "seed000_forward_claims.yaml"), "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    out = tmp_path / "r.md"
+    assert main(["verify", str(EXAMPLES / "seed000_forward_claims.yaml"), "-o", str(out),
+                 "--format", "text"]) == 0  # fmt: skip
+    assert out.read_text(encoding="utf-8").startswith("symbp verify: ")
