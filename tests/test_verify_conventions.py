@@ -261,3 +261,27 @@ def test_no_convention_is_claimed_for_an_unrelated_number() -> None:
     assert report.results[0].verdict == MISMATCH
     assert report.results[0].findings == ()
     assert report.results[0].explanation == "no listed convention reproduces it"
+
+
+def test_gradient_summed_over_examples_and_sequential_hidden_gradients() -> None:
+    examples = [(X2, T3), ([0.1, 0.9], [0.5, 0.1, 0.7])]
+    ref = reference(P2["W"], P2["b"], examples, acts=[SIG, SIG], reduce_examples="sum")
+    spec = spec_with(
+        [{"of": "grad_W[1][2][0]", "printed": printed(ref[0]["grad_W"][1][2][0], 8)}],
+        examples=[{"x": x, "t": t} for x, t in examples],
+    )
+    del spec["example"]
+    found = labels(verify(spec))
+    assert "the gradient of the loss summed over the 2 examples instead of averaged" in found
+    # hidden gradient through the already-updated output weights, at step 0
+    W = [np.array(w) for w in P2["W"]]
+    a0 = np.array(X2)
+    a1 = SIG[0](W[0] @ a0 + np.array(P2["b"][0]))
+    a2 = SIG[0](W[1] @ a1 + np.array(P2["b"][1]))
+    d2 = (a2 - np.array(T3)) * a2 * (1 - a2)
+    W1_new = W[1] - 0.5 * np.outer(d2, a1)
+    d1 = (W1_new.T @ d2) * a1 * (1 - a1)
+    claim = [{"of": "grad_W[0][1][0]", "printed": printed(d1[1] * a0[0], 9)}]
+    assert labels(verify(spec_with(claim)))[0] == (
+        "hidden-layer gradients back-propagated through the already-updated weights above"
+    )

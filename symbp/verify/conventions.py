@@ -37,19 +37,13 @@ import sympy as sp
 
 from ..errors import SymbpError
 from ..spec import Spec, load
-from ..symbolic.evaluate import Step, evaluate, initial_parameters
+from ..symbolic.evaluate import Step, evaluate
 from ..symbolic.generic import GenericModel
 from . import sequential
 from .claims import MAX_STEP, Claim
 from .compare import CONFIRMED, MISMATCH, judge
 from .quantities import GRADIENTS, Quantity
-
-_SQUARED = {
-    "half_sse": "½·SSE (half the sum of squared errors)",
-    "sse": "SSE (the sum of squared errors, no ½)",
-    "mse": "MSE (the mean of squared errors over the outputs)",
-}
-_SWAP = {"sigmoid": "tanh", "tanh": "sigmoid"}
+from .variants import Variant, variants
 
 
 @dataclass(frozen=True)
@@ -63,14 +57,6 @@ class Finding:
     label: str
     value: Any
     verdict: str
-
-
-@dataclass(frozen=True)
-class _Variant:
-    key: str
-    label: str
-    needs_update: bool
-    build: Callable[[], tuple[Step, ...]]
 
 
 class ConventionSearch:
@@ -89,7 +75,7 @@ class ConventionSearch:
         self.steps = steps
         self.horizon = len(steps) - 1
         self._cache: dict[str, tuple[Step, ...] | None] = {}
-        self._variants = list(_variants(self))
+        self._variants = list(variants(self))
 
     def explain(self, claim: Claim) -> tuple[Finding, ...]:
         """Every candidate that reproduces ``claim.printed``; rounding matches first."""
@@ -161,7 +147,7 @@ class ConventionSearch:
                 yield variant.label, self._from_variant(variant, q, s, e)
 
     def _from_variant(
-        self, variant: _Variant, q: Quantity, s: int, e: int | None
+        self, variant: Variant, q: Quantity, s: int, e: int | None
     ) -> Callable[[], Any]:
         def get() -> Any:
             steps = self.evaluated(variant.key, variant.build)
@@ -234,9 +220,10 @@ class ConventionSearch:
         q, s, e = claim.quantity, claim.step, claim.example
         step = self.steps[s]
         m = len(self.spec.examples)
-        if q.kind == "loss" and e is None and m > 1:
+        if q.kind in ("loss", "grad_W", "grad_b") and e is None and m > 1:
+            what = "" if q.kind == "loss" else "the gradient of the loss "
             yield (
-                f"summed over the {m} examples instead of averaged",
+                f"{what}summed over the {m} examples instead of averaged",
                 lambda: sp.Integer(m) * q.value(step),
             )
         t = q.transposed()
@@ -256,168 +243,3 @@ def _rational(value: Fraction) -> sp.Rational:
 def _in_range(q: Quantity, spec: Spec) -> bool:
     l, j, k = q.indices
     return j < spec.layers[l + 1] and k < spec.layers[l]
-
-
-def _variants(search: ConventionSearch) -> Iterator[_Variant]:
-    spec = search.spec
-    yield from _param_variants(search)
-    yield from _loss_variants(search)
-    lr = spec.optimizer.learning_rate
-    if lr != 1:
-        opt = {**dict(spec.data.get("optimizer") or {}), "learning_rate": 1}
-        yield _Variant(
-            "lr1",
-            f"the learning rate not applied (η = 1 instead of {_num(lr)})",
-            True,
-            lambda: search.run(search.variant_spec(optimizer=opt)),
-        )
-    yield from _frozen_variants(search)
-    m = len(spec.examples)
-    if m > 1:
-        opt_m = {**dict(spec.data.get("optimizer") or {}), "learning_rate": Fraction(str(lr)) * m}
-        yield _Variant(
-            "summed",
-            f"gradients summed over the {m} examples instead of averaged",
-            True,
-            lambda: search.run(search.variant_spec(optimizer=opt_m)),
-        )
-    if sequential.applies(spec):
-        yield _Variant(
-            "sequential",
-            "hidden-layer gradients back-propagated through the already-updated weights above",
-            True,
-            lambda: sequential.sequential_steps(spec, search.model, search.horizon),
-        )
-    yield from _activation_variants(search)
-
-
-def _num(value: Any) -> str:
-    r = sp.Rational(value)
-    return str(r) if r.q == 1 else str(float(r))
-
-
-def _param_variants(search: ConventionSearch) -> Iterator[_Variant]:
-    spec = search.spec
-    if spec.W is not None and spec.init is not None:
-        init = spec.init
-        desc = f"{init.name}, seed {init.seed}" + (", legacy" if init.legacy else "")
-        yield _Variant(
-            "params-unrounded",
-            f"the unrounded parameters from init ({desc}) instead of the printed params",
-            False,
-            lambda: search.run(search.variant_spec(params=None)),
-        )
-    try:
-        W, b = initial_parameters(spec)
-    except SymbpError:
-        return
-    for d in (2, 3, 4):
-        rW = [[[_round(v, d) for v in row] for row in m] for m in W]
-        rb = [[_round(v, d) for v in vec] for vec in b]
-        if _exactly(W, b, rW, rb):
-            continue
-        yield _Variant(
-            f"params-round{d}",
-            f"the parameters rounded to {d} decimals (as a figure prints them)",
-            False,
-            lambda rW=rW, rb=rb: search.run(search.variant_spec(params={"W": rW, "b": rb})),
-        )
-
-
-def _flat(item: Any) -> list[Any]:
-    if isinstance(item, (tuple, list)):
-        return [v for part in item for v in _flat(part)]
-    return [item]
-
-
-def _exactly(W: Any, b: Any, rW: Any, rb: Any) -> bool:
-    values = _flat(W) + _flat(b)
-    rounded = _flat(rW) + _flat(rb)
-    return all(
-        Fraction(int(sp.Rational(v).p), int(sp.Rational(v).q)) == r
-        for v, r in zip(values, rounded, strict=True)
-    )
-
-
-def _round(value: Any, decimals: int) -> Fraction:
-    r = sp.Rational(value)
-    return Fraction(round(Fraction(int(r.p), int(r.q)) * 10**decimals), 10**decimals)
-
-
-def _loss_variants(search: ConventionSearch) -> Iterator[_Variant]:
-    loss = search.spec.loss
-    if loss.name in _SQUARED:
-        for name, text in _SQUARED.items():
-            if name != loss.name:
-                yield _Variant(
-                    f"loss-{name}",
-                    f"loss {text} instead of {loss.name}",
-                    False,
-                    lambda name=name: search.run(
-                        search.variant_spec(loss=name), same_formulas=False
-                    ),
-                )
-    if loss.name in ("bce", "cross_entropy"):
-        base = loss.params.get("log_base", "e")
-        for other in ("e", 2, 10):
-            if other != base:
-                yield _Variant(
-                    f"loss-log{other}",
-                    f"the logarithm to base {_base(other)} instead of {_base(base)}",
-                    False,
-                    lambda other=other: search.run(
-                        search.variant_spec(loss={"name": loss.name, "log_base": other}),
-                        same_formulas=False,
-                    ),
-                )
-
-
-def _base(base: object) -> str:
-    return "e (ln)" if base in ("e", None) else str(base)
-
-
-def _frozen_variants(search: ConventionSearch) -> Iterator[_Variant]:
-    spec = search.spec
-    depth = spec.depth
-    raw = [str(f) for f in (spec.data.get("frozen") or [])]
-    b_frozen = {l for l in range(depth) if ("b", l) in spec.frozen}
-    if len(b_frozen) == depth:
-        kept = [f for f in raw if not f.replace(" ", "").startswith("b")]
-        yield _Variant(
-            "bias-updated",
-            "the biases updated too (the spec keeps them fixed)",
-            True,
-            lambda: search.run(search.variant_spec(frozen=kept or None)),
-        )
-    elif not b_frozen:
-        yield _Variant(
-            "bias-fixed",
-            "the biases kept fixed (not updated)",
-            True,
-            lambda: search.run(search.variant_spec(frozen=[*raw, "b"])),
-        )
-
-
-def _activation_variants(search: ConventionSearch) -> Iterator[_Variant]:
-    spec = search.spec
-    data = spec.data.get("activations", "sigmoid")
-    items = list(data) if isinstance(data, list) else [data] * spec.depth
-    swappable = [l for l, a in enumerate(spec.activations) if a.name in _SWAP]
-    if not swappable:
-        return
-    groups = [(swappable, "in every layer")] if len(swappable) > 1 else []
-    groups += [([l], f"in layer {l + 1}") for l in swappable]
-    for layers, where in groups:
-        new = list(items)
-        names = set()
-        for l in layers:
-            names.add(spec.activations[l].name)
-            new[l] = _SWAP[spec.activations[l].name]
-        old = "/".join(sorted(names))
-        label = f"{'/'.join(sorted(_SWAP[n] for n in names))} instead of {old} {where}"
-        yield _Variant(
-            f"act-{'-'.join(map(str, layers))}",
-            label,
-            False,
-            lambda new=new: search.run(search.variant_spec(activations=new), same_formulas=False),
-        )

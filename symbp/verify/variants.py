@@ -1,0 +1,218 @@
+"""The variant specs the convention search evaluates (:mod:`.conventions`).
+
+Each :class:`Variant` is the spec with one convention changed, built from
+``spec.data`` and evaluated exactly over the claimed steps: the starting
+parameters (unrounded from ``init``, or rounded to 2-4 decimals), the loss
+scaling or logarithm, the learning rate, biases updated or fixed, gradients
+summed over the examples, sequential layer updates, sigmoid/tanh swapped.
+``needs_update`` marks variants that change nothing before the first update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Protocol
+
+import sympy as sp
+
+from ..errors import SymbpError
+from ..spec import Spec
+from ..symbolic.evaluate import Step, initial_parameters
+from ..symbolic.generic import GenericModel
+from . import sequential
+
+_SQUARED = {
+    "half_sse": "½·SSE (half the sum of squared errors)",
+    "sse": "SSE (the sum of squared errors, no ½)",
+    "mse": "MSE (the mean of squared errors over the outputs)",
+}
+_SWAP = {"sigmoid": "tanh", "tanh": "sigmoid"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One convention as a spec variant: ``build()`` evaluates it (steps 0..horizon)."""
+
+    key: str
+    label: str
+    needs_update: bool
+    build: Callable[[], tuple[Step, ...]]
+
+
+class Search(Protocol):
+    """What the variant builders use of :class:`~.conventions.ConventionSearch`."""
+
+    spec: Spec
+    model: GenericModel
+    horizon: int
+
+    def variant_spec(self, **changes: Any) -> Spec: ...
+
+    def run(self, spec: Spec, *, same_formulas: bool = True) -> tuple[Step, ...]: ...
+
+
+def variants(search: Search) -> Iterator[Variant]:
+    spec = search.spec
+    yield from _param_variants(search)
+    yield from _loss_variants(search)
+    lr = spec.optimizer.learning_rate
+    if lr != 1:
+        opt = {**dict(spec.data.get("optimizer") or {}), "learning_rate": 1}
+        yield Variant(
+            "lr1",
+            f"the learning rate not applied (η = 1 instead of {_num(lr)})",
+            True,
+            lambda: search.run(search.variant_spec(optimizer=opt)),
+        )
+    yield from _frozen_variants(search)
+    m = len(spec.examples)
+    if m > 1:
+        opt_m = {**dict(spec.data.get("optimizer") or {}), "learning_rate": Fraction(str(lr)) * m}
+        yield Variant(
+            "summed",
+            f"gradients summed over the {m} examples instead of averaged",
+            True,
+            lambda: search.run(search.variant_spec(optimizer=opt_m)),
+        )
+    if sequential.applies(spec):
+        yield Variant(
+            "sequential",
+            "hidden-layer gradients back-propagated through the already-updated weights above",
+            False,  # changes the hidden gradients already at step 0
+            lambda: sequential.sequential_steps(spec, search.model, search.horizon),
+        )
+    yield from _activation_variants(search)
+
+
+def _num(value: Any) -> str:
+    r = sp.Rational(value)
+    return str(r) if r.q == 1 else str(float(r))
+
+
+def _param_variants(search: Search) -> Iterator[Variant]:
+    spec = search.spec
+    if spec.W is not None and spec.init is not None:
+        init = spec.init
+        desc = f"{init.name}, seed {init.seed}" + (", legacy" if init.legacy else "")
+        yield Variant(
+            "params-unrounded",
+            f"the unrounded parameters from init ({desc}) instead of the printed params",
+            False,
+            lambda: search.run(search.variant_spec(params=None)),
+        )
+    try:
+        W, b = initial_parameters(spec)
+    except SymbpError:
+        return
+    for d in (2, 3, 4):
+        rW = [[[_round(v, d) for v in row] for row in m] for m in W]
+        rb = [[_round(v, d) for v in vec] for vec in b]
+        if _exactly(W, b, rW, rb):
+            continue
+        yield Variant(
+            f"params-round{d}",
+            f"the parameters rounded to {d} decimals (as a figure prints them)",
+            False,
+            lambda rW=rW, rb=rb: search.run(search.variant_spec(params={"W": rW, "b": rb})),
+        )
+
+
+def _flat(item: Any) -> list[Any]:
+    if isinstance(item, (tuple, list)):
+        return [v for part in item for v in _flat(part)]
+    return [item]
+
+
+def _exactly(W: Any, b: Any, rW: Any, rb: Any) -> bool:
+    values = _flat(W) + _flat(b)
+    rounded = _flat(rW) + _flat(rb)
+    return all(
+        Fraction(int(sp.Rational(v).p), int(sp.Rational(v).q)) == r
+        for v, r in zip(values, rounded, strict=True)
+    )
+
+
+def _round(value: Any, decimals: int) -> Fraction:
+    r = sp.Rational(value)
+    return Fraction(round(Fraction(int(r.p), int(r.q)) * 10**decimals), 10**decimals)
+
+
+def _loss_variants(search: Search) -> Iterator[Variant]:
+    loss = search.spec.loss
+    if loss.name in _SQUARED:
+        for name, text in _SQUARED.items():
+            if name != loss.name:
+                yield Variant(
+                    f"loss-{name}",
+                    f"loss {text} instead of {loss.name}",
+                    False,
+                    lambda name=name: search.run(
+                        search.variant_spec(loss=name), same_formulas=False
+                    ),
+                )
+    if loss.name in ("bce", "cross_entropy"):
+        base = loss.params.get("log_base", "e")
+        for other in ("e", 2, 10):
+            if other != base:
+                yield Variant(
+                    f"loss-log{other}",
+                    f"the logarithm to base {_base(other)} instead of {_base(base)}",
+                    False,
+                    lambda other=other: search.run(
+                        search.variant_spec(loss={"name": loss.name, "log_base": other}),
+                        same_formulas=False,
+                    ),
+                )
+
+
+def _base(base: object) -> str:
+    return "e (ln)" if base in ("e", None) else str(base)
+
+
+def _frozen_variants(search: Search) -> Iterator[Variant]:
+    spec = search.spec
+    depth = spec.depth
+    raw = [str(f) for f in (spec.data.get("frozen") or [])]
+    b_frozen = {l for l in range(depth) if ("b", l) in spec.frozen}
+    if len(b_frozen) == depth:
+        kept = [f for f in raw if not f.replace(" ", "").startswith("b")]
+        yield Variant(
+            "bias-updated",
+            "the biases updated too (the spec keeps them fixed)",
+            True,
+            lambda: search.run(search.variant_spec(frozen=kept or None)),
+        )
+    elif not b_frozen:
+        yield Variant(
+            "bias-fixed",
+            "the biases kept fixed (not updated)",
+            True,
+            lambda: search.run(search.variant_spec(frozen=[*raw, "b"])),
+        )
+
+
+def _activation_variants(search: Search) -> Iterator[Variant]:
+    spec = search.spec
+    data = spec.data.get("activations", "sigmoid")
+    items = list(data) if isinstance(data, list) else [data] * spec.depth
+    swappable = [l for l, a in enumerate(spec.activations) if a.name in _SWAP]
+    if not swappable:
+        return
+    groups = [(swappable, "in every layer")] if len(swappable) > 1 else []
+    groups += [([l], f"in layer {l + 1}") for l in swappable]
+    for layers, where in groups:
+        new = list(items)
+        names = set()
+        for l in layers:
+            names.add(spec.activations[l].name)
+            new[l] = _SWAP[spec.activations[l].name]
+        old = "/".join(sorted(names))
+        label = f"{'/'.join(sorted(_SWAP[n] for n in names))} instead of {old} {where}"
+        yield Variant(
+            f"act-{'-'.join(map(str, layers))}",
+            label,
+            False,
+            lambda new=new: search.run(search.variant_spec(activations=new), same_formulas=False),
+        )
