@@ -31,6 +31,8 @@ DX, DY = 4.2, 1.5
 #: Column spacing when edges carry labels.
 DX_LABELLED = 5.6
 DY_LABELLED = 1.9
+#: The widest diagram (cm); more layers are drawn closer together.
+MAX_WIDTH = 15.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diag
     columns = [_shown(n) for n in spec.layers]
     n_weights = sum(a * b for a, b in zip(spec.layers[:-1], spec.layers[1:], strict=True))
     labelled = n_weights <= MAX_LABELLED_WEIGHTS
-    dx = DX_LABELLED if labelled else DX
+    dx = min(DX_LABELLED if labelled else DX, MAX_WIDTH / max(len(columns) - 1, 1))
     dy = DY_LABELLED if labelled else DY
     tallest = max(len(c) for c in columns)
     height = (tallest - 1) * dy

@@ -187,7 +187,7 @@ def factor_tex(
 ) -> Tex:
     """Like :func:`tex`, parenthesised where it is a sum or negative (a factor of a product)."""
     text = tex(expr, names=names, values=values, digits=digits)
-    if isinstance(expr, sp.Add) or (text.startswith("-") and values is None):
+    if isinstance(expr, sp.Add) or text.startswith("-"):
         return Tex(rf"\left({text}\right)")
     return text
 

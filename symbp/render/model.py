@@ -7,7 +7,8 @@ tables into a :class:`Document`. The templates only lay it out.
 
 How much is written out depends on the size of the net (never a 200-page dump):
 
-- ``worked`` (at most :data:`WORKED_MAX_PARAMS` parameters): every neuron's
+- ``worked`` (at most :data:`WORKED_MAX_PARAMS` parameters in at most
+  :data:`WORKED_MAX_DEPTH` weight layers): every neuron's
   weighted sum term by term, every parameter's chain of factors with numbers;
 - ``examples`` (the explicit view exists, up to 300 parameters): the first
   neuron of each layer and the first weight and bias of each layer as worked
@@ -38,6 +39,8 @@ from .mathtex import DIGITS, number_tex, plain_number, tex
 
 #: Nets with at most this many parameters get every neuron and every chain written out.
 WORKED_MAX_PARAMS = 60
+#: ... and at most this many weight layers (deeper nets: one worked example per layer).
+WORKED_MAX_DEPTH = 3
 #: Chains with more paths than this are written through δ instead.
 MAX_PATHS = 3
 #: Per-neuron tables up to this many parameters; per-layer summaries above.
@@ -167,7 +170,11 @@ def build(
     evaluation = evaluate(spec, steps=steps, model=generic) if why_not is None else None
     if evaluation is None:
         tier = "generic"
-    elif derivation.explicit is not None and spec.n_params <= WORKED_MAX_PARAMS:
+    elif (
+        derivation.explicit is not None
+        and spec.n_params <= WORKED_MAX_PARAMS
+        and spec.depth <= WORKED_MAX_DEPTH
+    ):
         tier = "worked"
     elif derivation.explicit is not None:
         tier = "examples"
@@ -199,18 +206,26 @@ def build(
         structure=tables.layer_structure(spec),
         notation=_notation(spec),
         diagram=layout(spec, weights, digits),
-        forward_general=tuple(
+        forward_general=(
             LayerSection(
-                f.layer,
-                _layer_title(spec, f.layer),
+                0,
+                "",
                 (
                     Worked(
                         "",
-                        Aligned((Row(tex(f.z.lhs), tex(f.z.rhs)), Row(tex(f.a.lhs), tex(f.a.rhs)))),
+                        Aligned(
+                            tuple(
+                                row
+                                for f in generic.layers
+                                for row in (
+                                    Row(tex(f.z.lhs), tex(f.z.rhs)),
+                                    Row(tex(f.a.lhs), tex(f.a.rhs)),
+                                )
+                            )
+                        ),
                     ),
                 ),
-            )
-            for f in generic.layers
+            ),
         ),
         activation_steps=tuple(derivative_steps.activation_steps(generic)),
         loss_steps=derivative_steps.loss_steps(generic),

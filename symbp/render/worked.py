@@ -59,6 +59,34 @@ def _terms(
     return pairs, bias
 
 
+#: Terms per row when a weighted sum or a loss is written out (longer sums wrap).
+SUM_TERMS_PER_ROW = 4
+LOSS_TERMS_PER_ROW = 3
+
+
+def sum_rows(lhs: Tex, stages: list[list[str] | str], per_row: int) -> Aligned:
+    """``lhs = stage₁ = stage₂ …`` where a stage given as a list is a sum of terms.
+
+    Long sums wrap after ``per_row`` terms onto continuation rows (``+ …``);
+    consecutive identical stages are shown once.
+    """
+    rows: list[Row] = []
+    last = None
+    for stage in stages:
+        terms = [stage] if isinstance(stage, str) else stage
+        key = " + ".join(terms)
+        if key == last:
+            continue
+        last = key
+        for n in range(0, len(terms), per_row):
+            chunk = " + ".join(terms[n : n + per_row])
+            if n == 0:
+                rows.append(Row(lhs if not rows else None, Tex(chunk)))
+            else:
+                rows.append(Row(None, Tex(f"+ {chunk}"), None, Tex("")))
+    return Aligned(tuple(rows))
+
+
 def neuron(
     model: ExplicitModel, values: Values, l: int, r: int, digits: int
 ) -> tuple[Aligned, Aligned]:
@@ -66,22 +94,25 @@ def neuron(
     names = output_names(model)
     z, a = model.z[l][r], model.a[l + 1][r]
     pairs, bias = _terms(model, l, r)
-    symbolic = " + ".join(product_tex([tex(s), tex(w)], " ") for s, w in pairs)
-    numbers = " + ".join(
+    symbolic = [product_tex([tex(s), tex(w)], " ") for s, w in pairs]
+    numbers = [
         product_tex(
             [number_tex(values[s], digits, paren=True), number_tex(values[w], digits, paren=True)],
             "",
         )
         for s, w in pairs
-    )
+    ]
     weighted = _numeric(sp.Add(*(values[s] * values[w] for s, w in pairs)))
     b_value = number_tex(values[bias], digits, paren="negative")
-    z_rows = Aligned.chain(
+    z_rows = sum_rows(
         tex(z),
-        Tex(f"{symbolic} + {tex(bias)}"),
-        Tex(f"{numbers} + {b_value}"),
-        Tex(f"{number_tex(weighted, digits, paren='negative')} + {b_value}"),
-        number_tex(values[z], digits),
+        [
+            [*symbolic, tex(bias)],
+            [*numbers, b_value],
+            [number_tex(weighted, digits, paren="negative"), b_value],
+            number_tex(values[z], digits),
+        ],
+        SUM_TERMS_PER_ROW,
     )
     act = model.spec.activations[l]
     definition = model.definitions[a]
@@ -96,14 +127,31 @@ def neuron(
 def loss(
     model: ExplicitModel, values: Values, digits: int, symbol: sp.Symbol | None = None
 ) -> Aligned:
-    """The loss of one example: formula, numbers substituted, value."""
+    """The loss of one example: its per-output terms, with numbers, and its value.
+
+    The loss's terms are grouped by the output they involve (in output order),
+    so ``n`` outputs give ``n`` terms, wrapped :data:`LOSS_TERMS_PER_ROW` a row.
+    """
     names = output_names(model)
-    lhs = symbol if symbol is not None else model.loss_symbol
-    return Aligned.chain(
-        tex(lhs),
-        tex(model.loss, names=names),
-        tex(model.loss, values=values, digits=digits),
-        number_tex(values[model.loss_symbol], digits),
+    lhs = tex(symbol if symbol is not None else model.loss_symbol)
+    outputs = {a: i for i, a in enumerate(model.a[-1])}
+    groups: dict[int, list[sp.Expr]] = {}
+    for term in sp.Add.make_args(model.loss):
+        key = min((outputs[s] for s in term.free_symbols if s in outputs), default=-1)
+        groups.setdefault(key, []).append(term)
+    terms = [sp.Add(*groups[k]) for k in sorted(groups)]
+
+    def show(term: sp.Expr, **kw: object) -> str:
+        return factor_tex(term, **kw) if len(terms) > 1 else tex(term, **kw)  # type: ignore[arg-type]
+
+    return sum_rows(
+        lhs,
+        [
+            [show(t, names=names) for t in terms],
+            [show(t, values=values, digits=digits) for t in terms],
+            number_tex(values[model.loss_symbol], digits),
+        ],
+        LOSS_TERMS_PER_ROW,
     )
 
 
