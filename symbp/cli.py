@@ -68,8 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doc", help="write the derivation document (pdf, tex, html, md)")
     p.add_argument("spec", type=Path)
     p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
-    p.add_argument("--steps", type=_positive_int, default=1)
-    p.add_argument("-o", "--out", type=Path, default=None, help="output file")
+    p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
+    p.add_argument("--digits", type=_positive_int, default=3, help="significant digits shown")
+    p.add_argument(
+        "-o", "--out", type=Path, default=None, help="output file (default: ./<name>.<format>)"
+    )
     p.set_defaults(handler=_doc)
 
     p = sub.add_parser("verify", help="check the numbers a text prints against exact values")
@@ -160,7 +163,9 @@ def _compile(args: argparse.Namespace) -> int:
 def _doc(args: argparse.Namespace) -> int:
     from .render import write_document
 
-    path = write_document(args.spec, format=args.format, steps=args.steps, out=args.out)
+    path = write_document(
+        args.spec, format=args.format, steps=args.steps, out=args.out, digits=args.digits
+    )
     print(path)
     return 0
 
