@@ -218,3 +218,11 @@ def test_claims_by_example_and_textbook_names(tmp_path: Path) -> None:
     report = symbp.verify({**data, "claims": claims})
     assert [r.verdict for r in report.results] == [CONFIRMED] * 5
     assert float(e0.loss) != float(step.loss)  # the claims really pick different values
+
+
+def test_against_torch_without_torch_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    with pytest.raises(
+        DataError, match=r"--against torch needs PyTorch: pip install 'symbp\[torch\]'"
+    ):
+        symbp.verify({**NET, "claims": [{"of": "loss", "printed": 1}]}, against="torch")

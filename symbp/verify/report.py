@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from .claims import Claim
-from .compare import CONFIRMED, MISMATCH, TRUNCATED, format_decimal, shown_digits
+from .compare import CONFIRMED, MISMATCH, TRUNCATED, exact, format_decimal, shown_digits
 from .conventions import Finding
 
 FORMATS = ("text", "md", "html")
@@ -59,7 +59,7 @@ class ClaimResult:
         if self.verdict == TRUNCATED:
             rounded = format_decimal(self.computed, self.claim.printed.decimals)
             return f"truncated, not rounded (rounding gives {rounded})"
-        gap = abs(self.claim.printed.value - _fraction(self.computed)) / self.claim.printed.unit
+        gap = abs(self.claim.printed.value - exact(self.computed)) / self.claim.printed.unit
         if gap <= 3:
             return (
                 "no listed convention; off by a few units in the last printed digit "
@@ -81,12 +81,6 @@ class ClaimResult:
         return out
 
 
-def _fraction(value: Any) -> Any:
-    from .compare import exact
-
-    return exact(value)
-
-
 @dataclass(frozen=True)
 class Report:
     """What ``symbp verify`` found (see :func:`symbp.verify.verify`).
@@ -104,7 +98,6 @@ class Report:
     against: str | None = None
     independent: str | None = None
     independent_ok: bool = True
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def passed(self) -> bool:
