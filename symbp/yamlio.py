@@ -94,7 +94,10 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[PathKey, int]]:
 
 def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, int]]:
     """Parse YAML ``text`` (named ``name`` in errors) into data and a line map."""
-    loader = _ExactLoader(text)
+    try:
+        loader = _ExactLoader(text)  # the reader checks the characters here
+    except yaml.reader.ReaderError as exc:
+        raise SpecError(f"YAML error: {exc.reason} (offset {exc.position})", file=name) from None
     try:
         node = loader.get_single_node()
         if node is None:
