@@ -11,6 +11,7 @@ node by node. Nothing reaches ``eval``, ``exec`` or ``sympify``.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Mapping
 
 import sympy as sp
@@ -71,7 +72,9 @@ def parse_formula(text: object, variables: Mapping[str, sp.Symbol], *, field: st
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is longer than {MAX_LENGTH} characters", field=field)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # "1if x" warns on stderr before the error
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise FormulaError(
             f"cannot parse formula {text.strip()!r}: {exc.msg} (column {exc.offset})", field=field
