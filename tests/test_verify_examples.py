@@ -44,6 +44,7 @@ EXPECTED = {
     "manual_backprop_neuron_claims.yaml": (
         [C, C, T, T, T, M, T, C, C, C],
         {
+            2: "rounding carried on: the loss of the printed output (claim #1)",
             4: "rounding carried on: claim #3's printed δ -0.1360 × the exact a[0][0]",
             5: "rounding carried on: claim #3's printed δ -0.1360 × the exact a[0][1]",
         },

@@ -10,8 +10,9 @@ sign). Candidates, in the order they are reported:
   rounded ``params`` (give both), or the parameters rounded to 2, 3 or 4 decimals;
 - the loss scaling (½·SSE, SSE, MSE) and, for cross-entropy, the logarithm (ln,
   log₂, log₁₀);
-- rounding carried on, as hand calculations do: a gradient recomputed from the
-  text's own printed δ, an updated weight from its printed gradient;
+- rounding carried on, as hand calculations do: the loss of the text's own
+  printed outputs, a gradient from its printed δ, an updated weight from its
+  printed gradient;
 - the step off by one (a parameter's value before or after the update);
 - the learning rate not applied; biases updated or kept fixed; gradients summed
   instead of averaged over several examples; hidden gradients back-propagated
@@ -36,9 +37,11 @@ from typing import Any
 import sympy as sp
 
 from ..errors import SymbpError
+from ..ops.symbols import T, Y
 from ..spec import Spec, load
 from ..symbolic.evaluate import Step, evaluate
 from ..symbolic.generic import GenericModel
+from ..symbolic.instantiate import PRECISION
 from . import sequential
 from .claims import MAX_STEP, Claim
 from .compare import CONFIRMED, MISMATCH, judge
@@ -206,6 +209,15 @@ class ConventionSearch:
                         )
                     ),
                 )
+        if q.kind == "loss" and (e is not None or len(self.spec.examples) == 1):
+            L = self.spec.depth
+            outputs = [self._printed("a", (L, i), s, e) for i in range(self.spec.layers[-1])]
+            if all(c is not None for c in outputs):
+                shown = ", ".join(f"#{c.index}" for c in outputs)
+                yield (
+                    f"rounding carried on: the loss of the printed output (claim {shown})",
+                    lambda: self._loss_of([_rational(c.printed.value) for c in outputs], e),
+                )
         if q.is_parameter and s >= 1 and sequential.applies_sgd(self.spec):
             grad = self._printed(f"grad_{q.kind}", q.indices, s - 1, None)
             if grad is not None and (q.kind, q.indices[0]) not in self.spec.frozen:
@@ -215,6 +227,13 @@ class ConventionSearch:
                     f"gradient {grad.printed.text}",
                     lambda: q.value(before) - before.learning_rate * _rational(grad.printed.value),
                 )
+
+    def _loss_of(self, outputs: list[sp.Expr], example: int | None) -> sp.Expr:
+        """The spec's loss of one example whose outputs are ``outputs``."""
+        loss = self.spec.loss
+        targets = self.spec.examples[example or 0].t
+        terms = [loss.term.xreplace({Y: y, T: t}) for y, t in zip(outputs, targets, strict=True)]
+        return loss.reduce(terms).evalf(PRECISION)
 
     def _lookup_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
         q, s, e = claim.quantity, claim.step, claim.example
