@@ -147,4 +147,5 @@ def environment(kind: str) -> jinja2.Environment:
 
 def render(kind: str, template: str, **context: object) -> str:
     """Render ``template`` (a file in ``templates/``) with ``context``."""
-    return environment(kind).get_template(template).render(**context)
+    text = environment(kind).get_template(template).render(**context)
+    return text.lstrip("\n")  # the blank lines left by the templates' macro definitions
