@@ -28,20 +28,24 @@ def derivation_text(derivation: Derivation, *, as_latex: bool = False) -> str:
         out.append("")
         out.append(f"== {title}" if not as_latex else f"% == {title}")
 
+    def note(text: str) -> None:
+        """A line of prose: a LaTeX comment in --latex output (which holds only math)."""
+        out.append(f"% {text.strip()}" if as_latex else text)
+
     def eq(lhs: sp.Basic, rhs: sp.Basic) -> None:
         out.append(show(sp.Eq(lhs, rhs, evaluate=False)))
 
     section(f"Network {spec.name}")
-    out.append(
+    note(
         f"layers {list(spec.layers)} (layer 0 is the input x = a⁰, layer {spec.depth} "
         f"the output ŷ = a{str(spec.depth).translate(_SUP)}); {spec.n_params} parameters, "
         f"{spec.n_trainable} trainable"
     )
-    out.append(
+    note(
         "activations: "
         + ", ".join(f"layer {l + 1}: {a.key}" for l, a in enumerate(spec.activations))
     )
-    out.append(f"loss: {spec.loss.key}, {spec.loss.scaling}; over m examples E = (1/m) Σ L")
+    note(f"loss: {spec.loss.key}, {spec.loss.scaling}; over m examples E = (1/m) Σ L")
     section("Forward pass (layer-generic, 0-based indices)")
     for f in generic.layers:
         out.append(show(f.z))
@@ -56,15 +60,16 @@ def derivation_text(derivation: Derivation, *, as_latex: bool = False) -> str:
             continue
         seen.add(act.key)
         fx = sp.Function("f")(X)
-        out.append(f"layer {l}: {act.key}")
+        note(f"layer {l}: {act.key}")
         out.append("   " + show(sp.Eq(fx, act.formula, evaluate=False)))
         deriv = sp.Eq(sp.Derivative(fx, X), act.derivative, evaluate=False)
         out.append("   " + show(deriv))
         if act.derivative_from_output is not None:
             textbook = act.derivative_from_output.xreplace({A: sp.Symbol("a")})
-            out.append("   = " + show(textbook) + "   (with a = f(x))")
-    ell = sp.Function("ℓ")(Y, T)
-    out.append(f"loss: {spec.loss.key}")
+            where = "   % with a = f(x)" if as_latex else "   (with a = f(x))"
+            out.append("   = " + show(textbook) + where)
+    ell = sp.Function("ell" if as_latex else "ℓ")(Y, T)
+    note(f"loss: {spec.loss.key}")
     out.append("   " + show(sp.Eq(ell, spec.loss.term, evaluate=False)))
     out.append("   " + show(sp.Eq(sp.Derivative(ell, Y), spec.loss.derivative, evaluate=False)))
     section("Backward pass (delta recursion)")
@@ -74,13 +79,13 @@ def derivation_text(derivation: Derivation, *, as_latex: bool = False) -> str:
             out.append("   = " + show(f.delta_textbook.rhs))
         else:
             out.append(show(f.delta_textbook))
-        for note in f.assumptions:
-            out.append(f"   (assuming {note})")
+        for assumption in f.assumptions:
+            note(f"   (assuming {assumption})")
     for f in generic.layers:
         out.append(show(f.grad_W) + "    " + show(f.grad_b))
     section("Chain rule for every parameter (explicit view)")
     if derivation.explicit is None:
-        out.append(f"(skipped: {derivation.explicit_refusal})")
+        note(f"(skipped: {derivation.explicit_refusal})")
     else:
         for chain in derivation.explicit.chains.values():
             lhs = sp.Derivative(derivation.explicit.loss_symbol, chain.parameter, evaluate=False)
@@ -120,7 +125,11 @@ def _chain_line(
     return " ".join(
         p
         if isinstance(p, str)
-        else (rf"\left({show(p)}\right)" if isinstance(p, sp.Add) else show(p))
+        else (
+            rf"\left({show(p)}\right)"
+            if isinstance(p, sp.Add) or (p.is_Mul and p.could_extract_minus_sign())
+            else show(p)
+        )
         for p in parts
     )
 
