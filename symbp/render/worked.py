@@ -60,7 +60,7 @@ def _terms(
 
 
 #: Terms per row when a weighted sum or a loss is written out (longer sums wrap).
-SUM_TERMS_PER_ROW = 4
+SUM_TERMS_PER_ROW = 5
 LOSS_TERMS_PER_ROW = 3
 
 
