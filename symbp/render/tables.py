@@ -18,7 +18,7 @@ from ..symbolic import notation as nt
 from ..symbolic.evaluate import Evaluation, Step
 from .blocks import Cell, Marks, Table
 from .escape import Tex
-from .mathtex import number_tex, tex
+from .mathtex import number_tex, plain_number, tex
 
 #: Above this many inputs per neuron, parameter tables list one parameter per row.
 WIDE = 8
@@ -149,7 +149,8 @@ def layer_updated(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> 
             )
         )
     frozen = [kind for kind in ("W", "b") if (kind, l - 1) in spec.frozen]
-    caption = f"Layer {l}: parameters after the first update"
+    rate = plain_number(evaluation.steps[0].learning_rate, 6)
+    caption = f"Layer {l}: parameters after the first update (learning rate {rate})"
     if frozen:
         caption += f" ({' and '.join(frozen)} frozen: unchanged)"
     return Table(f"updated{l}", caption, header, tuple(rows))
