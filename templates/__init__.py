@@ -1,0 +1,1 @@
+"""Jinja templates of symbp (documents and kernels), shipped as package data."""
