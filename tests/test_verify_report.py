@@ -40,7 +40,12 @@ def report() -> Report:
 def test_rows_marks_and_summary(report: Report) -> None:
     assert report.rows()[0] == ["0", "y (a[1][0])", "0", "0.4502", "0.4501660", "confirmed", ""]
     assert report.rows()[1][3:6] == ["0.1511", "0.1511587", "truncated"]
-    assert report.rows()[1][6] == "truncated, not rounded (rounding gives 0.1512)"
+    # ½(1 − 0.4502)² = 0.15114: the text's loss is that of its own rounded output
+    assert (
+        report.rows()[1][6] == "or: rounding carried on: the loss of the printed output (claim #0)"
+    )
+    alone = symbp.verify({**SPEC, "claims": [{"of": "loss", "printed": 0.1511}]})
+    assert alone.rows()[0][6] == "truncated, not rounded (rounding gives 0.1512)"
     assert report.marks() == [
         ("a[1][0]", 0, "confirmed"),
         ("loss", 0, "truncated"),
