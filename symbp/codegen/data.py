@@ -1,0 +1,113 @@
+"""Checks of training data against a spec, before any kernel runs.
+
+``X`` must be a 2-D array of numbers with ``layers[0]`` columns; ``T`` one row per
+example with ``layers[-1]`` columns (a 1-D array is accepted as one column when the
+network has one output, and as integer class labels, turned into one-hot rows, when it
+has several). Everything must be finite, and targets must lie in the loss's domain
+(``[0, 1]`` for bce and cross-entropy, ``-1`` or ``1`` for hinge). Every problem is a
+one-line :class:`~symbp.errors.DataError` naming the array, the row and what was
+expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..spec import Spec
+
+
+def _numeric(value: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise DataError(
+            f"expected an array of numbers, found {type(value).__name__} ({err})", field=name
+        ) from None
+    if arr.dtype.kind not in "iuf":
+        raise DataError(
+            f"expected an array of numbers, found dtype {arr.dtype} (convert it with "
+            f"np.asarray({name}, dtype=float))",
+            field=name,
+        )
+    return arr
+
+
+def _finite(arr: np.ndarray, name: str) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise DataError(
+            f"row {row}, column {col} holds {arr[row, col]}; values must be finite "
+            f"(no NaN or Inf){' in this dtype' if arr.dtype == np.float32 else ''}",
+            field=name,
+        )
+
+
+def check_inputs(X: Any, spec: Spec, dtype: str) -> np.ndarray:
+    """``X`` as a C-contiguous ``(n, layers[0])`` array of ``dtype``."""
+    arr = _numeric(X, "X")
+    n_in = spec.layers[0]
+    if arr.ndim != 2:
+        raise DataError(
+            f"expected a 2-D array of shape (n, {n_in}), found shape {arr.shape}"
+            + (" (one example? use X.reshape(1, -1))" if arr.ndim == 1 else ""),
+            field="X",
+        )
+    if arr.shape[1] != n_in:
+        raise DataError(
+            f"expected {n_in} columns (layers[0] of the spec), found {arr.shape[1]}", field="X"
+        )
+    if arr.shape[0] == 0:
+        raise DataError("expected at least one example, found 0 rows", field="X")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    _finite(out, "X")
+    return out
+
+
+def check_targets(T: Any, spec: Spec, n: int, dtype: str) -> np.ndarray:
+    """``T`` as a C-contiguous ``(n, layers[-1])`` array of ``dtype``, in the loss's domain."""
+    arr = _numeric(T, "T")
+    n_out = spec.layers[-1]
+    if arr.ndim == 1 and n_out > 1 and arr.dtype.kind in "iu":
+        bad = (arr < 0) | (arr >= n_out)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise DataError(
+                f"class label {arr[row]} in row {row} is out of range 0..{n_out - 1} "
+                f"(the network has {n_out} outputs)",
+                field="T",
+            )
+        arr = np.eye(n_out, dtype=dtype)[arr]
+    elif arr.ndim == 1 and n_out == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[1] != n_out:
+        raise DataError(
+            f"expected shape ({n}, {n_out}) (layers[-1] = {n_out} outputs), found {arr.shape}"
+            + (
+                "; for class labels pass a 1-D integer array" if arr.ndim == 1 and n_out > 1 else ""
+            ),
+            field="T",
+        )
+    if arr.shape[0] != n:
+        raise DataError(f"expected {n} rows (one per row of X), found {arr.shape[0]}", field="T")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    _finite(out, "T")
+    domain = spec.loss.target_domain
+    if domain == "unit_interval":
+        bad = (out < 0) | (out > 1)
+        what = "targets in [0, 1]"
+    elif domain == "sign":
+        bad = (out != 1) & (out != -1)
+        what = "targets -1 or 1"
+    else:
+        return out
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise DataError(
+            f"loss {spec.loss.name} needs {what}; row {row}, column {col} holds {out[row, col]}",
+            field="T",
+        )
+    return out

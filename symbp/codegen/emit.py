@@ -1,0 +1,141 @@
+"""Render a kernel plan into the text of a generated trainer module (Jinja).
+
+The template (``templates/trainer.py.j2``) owns the loop structure, the plan
+(:mod:`.plan`) owns every right-hand side. Rendering is deterministic: the same spec,
+dtype, template and symbp version give byte-identical text. The only user text in a
+module is the spec's name, as a Python string literal (``repr``) and, reduced to
+printable ASCII, in the header comment.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+import jinja2
+
+from .. import __version__
+from ..spec import Spec
+from .plan import BLAS_MIN_WEIGHTS, KernelPlan, make_plan
+from .runtime import RUNTIME_HASH
+
+TEMPLATE = "trainer.py.j2"
+#: Bump when the template changes in a way the text does not show (it is in the header).
+TEMPLATE_VERSION = 1
+#: Pass layer sizes to the product helper as literals (Numba specialises it per size).
+LITERAL_SIZES = True
+#: Rows per chunk of a batch: buffers hold at most this many examples.
+CHUNK = 256
+
+
+#: The source checkout's templates (when ``symbp.templates`` is not importable, as in an
+#: editable install whose ``templates/`` has no ``__init__.py``).
+_SOURCE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _load_template(name: str) -> str:
+    try:
+        root = importlib.resources.files("symbp.templates")
+    except ModuleNotFoundError:
+        return (_SOURCE_TEMPLATES / name).read_text(encoding="utf-8")
+    return root.joinpath(name).read_text(encoding="utf-8")
+
+
+def environment() -> jinja2.Environment:
+    """The Jinja environment of the code templates (strict, no autoescape: Python out)."""
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def comment_text(text: object, limit: int = 80) -> str:
+    """``text`` as printable ASCII on one line (safe inside a ``#`` comment)."""
+    out = "".join(c if " " <= c <= "~" else "?" for c in str(text))
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def default_command(spec: Spec, dtype: str) -> str:
+    """The command that writes this module again."""
+    if spec.path:
+        return f"symbp compile {comment_text(Path(spec.path).name)} --dtype {dtype}"
+    return f"symbp.codegen.write_module(spec, dtype={dtype!r})"
+
+
+def buffers(plan: KernelPlan) -> list[tuple[str, str]]:
+    """Workspace arrays ``(name, shape code)`` for a chunk of ``rows`` examples."""
+    sizes = plan.sizes
+    out = [("a_0", f"(rows, {sizes[0]})")]
+    if plan.layers[0].transpose_input:
+        out.append(("aT_0", f"({sizes[0]}, rows)"))
+    for lay in plan.layers:
+        l, n = lay.index, lay.n_out
+        if lay.needs_z:
+            out.append((f"z_{l}", f"(rows, {n})"))
+        out.append((f"a_{l}", f"(rows, {n})"))
+        if l < plan.depth and plan.layers[l].transpose_input:
+            out.append((f"aT_{l}", f"({n}, rows)"))
+        out.append((f"delta_{l}", f"(rows, {n})"))
+        if lay.transpose_delta:
+            out.append((f"deltaT_{l}", f"({n}, rows)"))
+        if lay.keep_WT:
+            out.append((f"WT_{l}", f"({lay.n_in}, {n})"))
+    if plan.output.uses_lse:
+        out.append(("lse_buf", "(rows,)"))
+    if plan.output.uses_norm:
+        out.append(("norm_buf", "(rows,)"))
+    return out
+
+
+def render(
+    spec: Spec,
+    dtype: str | None = None,
+    *,
+    command: str | None = None,
+    blas_min_weights: int = BLAS_MIN_WEIGHTS,
+) -> str:
+    """The text of the generated module for ``spec`` in ``dtype`` (default: the spec's).
+
+    ``blas_min_weights`` is the size from which a layer's products use BLAS (tests
+    lower it to cross-check that path on small networks).
+    """
+    dtype = dtype or spec.dtype
+    plan = make_plan(spec, dtype, blas_min_weights=blas_min_weights)
+    bufs = buffers(plan)
+    suffix = "64" if dtype == "float64" else "32"
+    exp_name = f"exp{suffix}"
+    runtime = {*plan.runtime, "shuffle"}
+    if any(lay.blas for lay in plan.layers):
+        runtime |= {"blas_nt", "blas_tn"} | ({"blas_nn"} if plan.depth > 1 else set())
+    if not all(lay.blas for lay in plan.layers):
+        runtime.add("gemm_nt")
+    if plan.output.uses_norm:
+        runtime.add(exp_name)
+    context = {
+        "plan": plan,
+        "dtype": dtype,
+        "sizes": plan.sizes,
+        "version": __version__,
+        "template": TEMPLATE,
+        "template_version": TEMPLATE_VERSION,
+        "runtime_hash": RUNTIME_HASH,
+        "runtime_imports": sorted(runtime),
+        "spec_hash": spec.hash,
+        "spec_label": repr(comment_text(spec.name, 60)),
+        "spec_name_literal": repr(str(spec.name)),
+        "command": command or default_command(spec, dtype),
+        "loss_name": spec.loss.name,
+        "optimizer_name": spec.optimizer.name,
+        "buffers": bufs,
+        "buffer_names": [name for name, _ in bufs],
+        "param_names": [f"{k}_{lay.index}" for lay in plan.layers for k in ("W", "b")],
+        "grad_names": [f"grad_{k}_{lay.index}" for lay in plan.layers for k in ("W", "b")],
+        "chunk": CHUNK,
+        "exp_name": exp_name,
+        "literal_sizes": LITERAL_SIZES,
+    }
+    return environment().get_template(TEMPLATE).render(**context)

@@ -1,0 +1,131 @@
+"""Write generated modules to real files and import them.
+
+Numba's ``cache=True`` needs a real source file (code ``exec``'d from a string has no
+cache locator) and a module registered in ``sys.modules`` before it executes, so that
+a later process can load the compiled functions. Modules are written atomically
+(temporary file + rename) and never rewritten when unchanged: rewriting would change
+the file's timestamp and make Numba discard its cache.
+
+The compile cache lives in ``$SYMBP_CACHE_DIR`` or the per-user cache directory
+(``platformdirs``), subfolder ``kernels``. A module's name there is
+``<spec name>_<key>.py``, the key being the SHA-256 of its text, which names the spec
+hash, symbp's version, the template version and the runtime's hash: a stale module
+is never loaded. An index (``index/<render key>``) maps a spec + dtype + generator
+sources to its module file, so a warm start skips deriving and rendering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from ..fileio import write_atomic
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Where compiled modules go by default."""
+    env = os.environ.get("SYMBP_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / "kernels"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("symbp")) / "kernels"
+
+
+def safe_stem(name: str, limit: int = 40) -> str:
+    """An ASCII identifier-like file stem from a spec name."""
+    stem = "".join(c if c.isascii() and c.isalnum() else "_" for c in name)[:limit].strip("_")
+    return stem or "network"
+
+
+def _generator_hash() -> str:
+    """SHA-256 over every source that shapes a generated module (symbp + the template)."""
+    digest = hashlib.sha256()
+    files = sorted(_PACKAGE.rglob("*.py"))
+    template = _PACKAGE.parent / "templates" / "trainer.py.j2"
+    for path in [*files, template]:
+        if path.exists():
+            digest.update(str(path.relative_to(_PACKAGE.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_GENERATOR_HASH: str | None = None
+
+
+def render_key(spec_hash: str, dtype: str) -> str:
+    """Key of the index entry for a spec's module (spec, dtype, generator sources)."""
+    global _GENERATOR_HASH
+    if _GENERATOR_HASH is None:
+        _GENERATOR_HASH = _generator_hash()
+    return f"{spec_hash}_{dtype}_{_GENERATOR_HASH}"
+
+
+def lookup(directory: Path, key: str) -> Path | None:
+    """The module file recorded for ``key``, if it is still there."""
+    entry = directory / "index" / key
+    try:
+        name = entry.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = directory / name
+    return path if name and "/" not in name and path.is_file() else None
+
+
+def record(directory: Path, key: str, path: Path) -> None:
+    """Remember that ``key`` renders to ``path`` (best effort)."""
+    with contextlib.suppress(OSError):
+        write_atomic(directory / "index" / key, path.name + "\n")
+
+
+def write(text: str, path: Path) -> Path:
+    """Write ``text`` to ``path`` atomically, unless the file already holds exactly it."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    return write_atomic(path, text)
+
+
+def text_key(text: str) -> str:
+    """The content key of a module text (SHA-256, 16 hex digits).
+
+    The text names the spec hash, symbp's version, the template version and the
+    runtime's hash, so a change to any of them gives a new key.
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def module_name(path: Path) -> str:
+    """The ``sys.modules`` name of a generated module file (from its content)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"symbp_kernel_{digest}"
+
+
+def import_module(path: Path) -> ModuleType:
+    """Import the generated module at ``path`` (once per content per process)."""
+    path = Path(path).resolve()
+    name = module_name(path)
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has one
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module

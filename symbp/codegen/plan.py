@@ -1,0 +1,433 @@
+"""The kernel plan: what a generated trainer computes, lowered from the symbolic model.
+
+The plan is the bridge between :mod:`symbp.symbolic` and the templates. It holds every
+element-wise right-hand side as printed code (SymPy ``cse`` + :class:`.NumbaPrinter`)
+and the facts the loop structure depends on (layer sizes, which layers use BLAS, which
+arrays are kept). Nothing here re-derives a gradient: the expressions come from
+
+- the activation of layer ``l``: ``a = f(z)`` is ``GenericModel.layer(l).a``;
+- hidden deltas: the local factor of ``δ^l_j = f_l'(…) Σ_i δ^{l+1}_i w^{l+1}_{ij}`` in
+  ``GenericModel.layer(l).delta_textbook`` (the sum is the back-propagation product);
+- the output delta: ``delta_textbook`` of the output layer for element-wise outputs (the
+  shorter of the chain rule and its factored form, e.g. ``a - t`` for sigmoid + BCE); for
+  softmax the exact ``delta`` with ``exp(z_k)`` written as ``a_k Σ exp`` and cancelled, so
+  that no sum of exponentials is left (``a_j Σ_i t_i - t_j`` for cross-entropy);
+- the loss: ``GenericModel.loss``, with ``log a`` of a sigmoid output written
+  ``-softplus(-z)`` and ``log(1 - a)`` as ``-softplus(z)``, and ``log a`` of a softmax
+  output as ``z - logsumexp(z)``: the same numbers, finite for pre-activations of ±1e4;
+- the update: the optimiser's straight-line program (:mod:`symbp.ops.optimizers`) with
+  weight decay, inlined, with the parts that depend only on the learning rate and the
+  step number hoisted out of the per-element loop; the schedule's rate formula.
+
+Kernel conventions (also stated in every generated module): parameters live in one
+flat vector, ``W_l`` (shape ``(n_l, n_{l-1})``, row-major, ``W[l-1]`` of the spec) then
+``b_l`` for ``l = 1..L``; ``delta_l[s, j]`` holds ``(1/m) ∂L_s/∂z^l_j`` for the ``m``
+rows of a batch, so that ``grad_W_l = delta_lᵀ a_{l-1}`` is the gradient of the
+batch-mean loss ``E``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
+from ..ops.symbols import X
+from ..spec import Spec
+from ..symbolic import notation as nt
+from ..symbolic.generic import GenericModel, derive_generic, pull_out
+from .printer import NumbaPrinter, prepare, scalar_symbol, softplus
+
+#: Layers with at least this many weights run their products through BLAS ``gemm``.
+BLAS_MIN_WEIGHTS = 16384
+
+A_, Z_, T_ = scalar_symbol("a"), scalar_symbol("z"), scalar_symbol("t")
+LSE, NORM = scalar_symbol("lse"), scalar_symbol("norm")
+LR_ = sp.Symbol("lr", positive=True)
+K_ = sp.Symbol("k", positive=True, integer=True)
+EPOCH_ = sp.Symbol("epoch", nonnegative=True, integer=True)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Straight-line code: CSE temporaries ``(name, code)`` and the outputs' code."""
+
+    temps: tuple[tuple[str, str], ...]
+    outputs: tuple[str, ...]
+
+
+def block(printer: NumbaPrinter, exprs: list[sp.Expr], prefix: str) -> Block:
+    """Print ``exprs`` after one ``sympy.cse`` (temporaries named ``prefix0, prefix1…``)."""
+    prepared = [prepare(e) for e in exprs]
+    temps, reduced = sp.cse(prepared, symbols=sp.numbered_symbols(prefix, real=True))
+    return Block(
+        tuple((str(s), printer.doprint(v)) for s, v in temps),
+        tuple(printer.doprint(e) for e in reduced),
+    )
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """Layer ``index`` (1-based): ``z = W a_prev + b``, ``a = f(z)`` and its backward step."""
+
+    index: int
+    n_in: int
+    n_out: int
+    activation: str
+    softmax: bool
+    act: Block  # element-wise: a from z; softmax: the numerator exp(z) of z - max(z)
+    dact: Block | None  # hidden layers: the local factor f'(…) from a and z
+    needs_z: bool
+    blas: bool
+    fold: bool
+    W_offset: int
+    b_offset: int
+    frozen_W: bool
+    frozen_b: bool
+    transpose_input: bool  # keep aT_{l-1} (loop-path gradient product)
+    transpose_delta: bool  # keep deltaT_l
+    keep_WT: bool  # keep WT_l (loop-path back-propagation product)
+
+    @property
+    def n_weights(self) -> int:
+        return self.n_in * self.n_out
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """Per-row loss and output delta: sums over the outputs, then element-wise code."""
+
+    reductions: tuple[str, ...]
+    reduce: Block  # one output per reduction, from a, z, t (and lse, norm)
+    loss: Block  # the row's loss L from the reductions
+    delta: Block  # ∂L/∂z_j from a, z, t (index j) and the reductions
+    uses_lse: bool
+    uses_norm: bool
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """One optimiser update per parameter element, and per-step scalars."""
+
+    state: tuple[str, ...]
+    state_init: tuple[str, ...]  # code in lr
+    step_names: tuple[str, ...]
+    step: Block  # per-step scalars from lr and k
+    elem: Block  # outputs: the new theta, then the new state values
+    fold: tuple[str, str] | None  # (alpha, beta) code when the update is beta θ + alpha g
+    schedule: str  # the learning rate, code in epoch (float64)
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """Everything the templates render for one spec and dtype."""
+
+    spec: Spec
+    dtype: str
+    layers: tuple[LayerPlan, ...]
+    output: OutputPlan
+    update: UpdatePlan
+    n_params: int
+    segments: tuple[tuple[int, int], ...]
+    fold_segments: tuple[tuple[int, int], ...]
+    runtime: tuple[str, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.spec.layers
+
+
+def make_plan(
+    spec: Spec,
+    dtype: str,
+    model: GenericModel | None = None,
+    *,
+    blas_min_weights: int = BLAS_MIN_WEIGHTS,
+) -> KernelPlan:
+    """Lower ``spec``'s derivation to a :class:`KernelPlan` for ``dtype``.
+
+    Layers with at least ``blas_min_weights`` weights use BLAS for their products.
+    """
+    model = model or derive_generic(spec)
+    printer = NumbaPrinter(dtype)
+    sizes = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
+    L = spec.depth
+    update = _update_plan(spec, printer)
+    output = _output_plan(spec, model, printer, sizes)
+    offsets, offset = [], 0
+    for l in range(1, L + 1):
+        n_in, n_out = spec.layers[l - 1], spec.layers[l]
+        offsets.append((offset, offset + n_in * n_out))
+        offset += n_in * n_out + n_out
+    blas = [spec.layers[l - 1] * spec.layers[l] >= blas_min_weights for l in range(1, L + 1)]
+    layers = []
+    for l in range(1, L + 1):
+        activation = spec.activations[l - 1]
+        formulas = model.layer(l)
+        z_l, a_l = nt.preactivation(l), nt.activation(l)
+        scalars = {z_l[nt.j]: Z_, a_l[nt.j]: A_, **sizes}
+        if activation.elementwise:
+            act = block(printer, [formulas.a.rhs.xreplace(scalars)], f"fa{l}_")
+        else:
+            act = block(printer, [activation.formula.xreplace({X: Z_})], f"fa{l}_")
+        dact = None
+        needs_z = False
+        if l < L:
+            factor = _hidden_factor(formulas.delta_textbook.rhs, l).xreplace(scalars)
+            dact = block(printer, [factor], f"da{l}_")
+            needs_z = _uses(factor, Z_)
+        else:
+            needs_z = output.uses_z
+        frozen_W, frozen_b = ("W", l - 1) in spec.frozen, ("b", l - 1) in spec.frozen
+        layers.append(
+            LayerPlan(
+                index=l,
+                n_in=spec.layers[l - 1],
+                n_out=spec.layers[l],
+                activation=activation.name,
+                softmax=not activation.elementwise,
+                act=act,
+                dact=dact,
+                needs_z=needs_z,
+                blas=blas[l - 1],
+                fold=blas[l - 1] and update.fold is not None and not frozen_W,
+                W_offset=offsets[l - 1][0],
+                b_offset=offsets[l - 1][1],
+                frozen_W=frozen_W,
+                frozen_b=frozen_b,
+                transpose_input=not blas[l - 1],
+                transpose_delta=not blas[l - 1],
+                keep_WT=l > 1 and not blas[l - 1],
+            )
+        )
+    trainable, foldable = [], []
+    for lay in layers:
+        for lo, hi, frozen, folded in (
+            (lay.W_offset, lay.b_offset, lay.frozen_W, lay.fold),
+            (lay.b_offset, lay.b_offset + lay.n_out, lay.frozen_b, False),
+        ):
+            if not frozen:
+                trainable.append((lo, hi))
+                if not folded:
+                    foldable.append((lo, hi))
+    return KernelPlan(
+        spec=spec,
+        dtype=dtype,
+        layers=tuple(layers),
+        output=output.plan,
+        update=update,
+        n_params=offset,
+        segments=_merge(trainable),
+        fold_segments=_merge(foldable),
+        runtime=tuple(sorted(printer.used)),
+    )
+
+
+def _merge(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def _uses(expr: sp.Expr, symbol: sp.Symbol) -> bool:
+    return symbol in prepare(expr).free_symbols
+
+
+def _hidden_factor(delta: sp.Expr, l: int) -> sp.Expr:
+    """The local factor of ``δ^l_j = factor · Σ_i δ^{l+1}_i w^{l+1}_{ij}``."""
+    sums = [f for f in sp.Mul.make_args(delta) if isinstance(f, sp.Sum)]
+    expected = nt.delta(l + 1)[nt.i] * nt.weight(l + 1)[nt.i, nt.j]
+    if len(sums) != 1:
+        raise ValueError(f"internal error: unexpected hidden delta of layer {l}: {delta}")
+    outside = sp.Mul(*(f for f in sp.Mul.make_args(delta) if not isinstance(f, sp.Sum)))
+    inside = sp.piecewise_fold(sp.cancel(sums[0].function / expected))
+    if inside.has(nt.i) or inside.has(nt.delta(l + 1)) or inside.has(nt.weight(l + 1)):
+        raise ValueError(f"internal error: unexpected hidden delta of layer {l}: {delta}")
+    return outside * inside
+
+
+# ---------------------------------------------------------------------------
+# Output layer: loss and delta.
+
+
+@dataclass(frozen=True)
+class _Output:
+    plan: OutputPlan
+    uses_z: bool
+
+
+def _stable_logs(expr: sp.Expr, spec: Spec, L: int) -> sp.Expr:
+    """Write ``log a`` (and ``log(1 - a)``) of the output through ``z``, overflow-free."""
+    a, z = nt.activation(L), nt.preactivation(L)
+    name = spec.activations[-1].name
+
+    def is_log_of(e: sp.Expr, one_minus: bool) -> bool:
+        if not isinstance(e, sp.log):
+            return False
+        arg = e.args[0]
+        if one_minus:
+            arg = 1 - arg
+        return isinstance(arg, sp.Indexed) and arg.base == a
+
+    def index(e: sp.log, one_minus: bool) -> sp.Expr:
+        arg = 1 - e.args[0] if one_minus else e.args[0]
+        return arg.indices[0]
+
+    if name == "sigmoid":
+        expr = expr.replace(lambda e: is_log_of(e, False), lambda e: -softplus(-z[index(e, False)]))
+        expr = expr.replace(lambda e: is_log_of(e, True), lambda e: -softplus(z[index(e, True)]))
+    elif name == "softmax":
+        expr = expr.replace(lambda e: is_log_of(e, False), lambda e: z[index(e, False)] - LSE)
+    return expr
+
+
+def _softmax_delta(exact: sp.Expr, L: int) -> sp.Expr:
+    """The exact softmax output delta with every ``exp(z_k)`` written as ``a_k · S``."""
+    a, z = nt.activation(L), nt.preactivation(L)
+    S = sp.Dummy("S", positive=True)
+
+    def is_norm(e: sp.Expr) -> bool:
+        return (
+            isinstance(e, sp.Sum)
+            and isinstance(e.function, sp.exp)
+            and e.function.args[0] == z[e.limits[0][0]]
+        )
+
+    def is_exp(e: sp.Expr) -> bool:
+        if not isinstance(e, sp.exp):
+            return False
+        rest = e.args[0].as_coeff_Mul()[1]
+        return isinstance(rest, sp.Indexed) and rest.base == z
+
+    def as_a(e: sp.exp) -> sp.Expr:
+        coeff, rest = e.args[0].as_coeff_Mul()
+        return (a[rest.indices] * S) ** coeff
+
+    expr = exact.replace(is_norm, lambda e: S).replace(is_exp, as_a)
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Sum), lambda e: sp.Sum(sp.cancel(e.function), *e.limits)
+    )
+    expr = sp.Add(*(sp.cancel(t) for t in sp.Add.make_args(sp.expand(expr))))
+    expr = pull_out(expr)
+    return expr.xreplace({S: NORM})
+
+
+def _lower(expr: sp.Expr, L: int, sizes: dict, sums: dict[sp.Expr, sp.Symbol]) -> sp.Expr:
+    """Replace each ``Sum`` over the outputs by a reduction symbol (bodies kept in ``sums``)."""
+    a, z, t = nt.activation(L), nt.preactivation(L), nt.TARGET
+
+    def scalar(e: sp.Expr, var: sp.Expr) -> sp.Expr:
+        return e.xreplace({a[var]: A_, z[var]: Z_, t[var]: T_, **sizes})
+
+    def one(s: sp.Sum) -> sp.Symbol:
+        ((var, _, _),) = s.limits
+        body = scalar(s.function, var)
+        if body.has(sp.Indexed) or body.has(sp.Sum):
+            raise ValueError(f"internal error: cannot lower {s}")
+        if body not in sums:
+            sums[body] = scalar_symbol(f"red_{len(sums)}")
+        return sums[body]
+
+    out = expr.replace(lambda e: isinstance(e, sp.Sum), one)
+    out = scalar(out, nt.j)
+    if out.has(sp.Indexed):
+        raise ValueError(f"internal error: cannot lower {expr}")
+    return out
+
+
+def _output_plan(spec: Spec, model: GenericModel, printer: NumbaPrinter, sizes: dict) -> _Output:
+    L = spec.depth
+    layer = model.layer(L)
+    if spec.activations[-1].elementwise and not layer.assumptions:
+        delta = layer.delta_textbook.rhs
+    elif spec.activations[-1].elementwise:
+        delta = layer.delta.rhs
+    else:
+        delta = _softmax_delta(layer.delta.rhs, L)
+    sums: dict[sp.Expr, sp.Symbol] = {}
+    loss = _lower(_stable_logs(model.loss.rhs, spec, L), L, sizes, sums)
+    delta = _lower(delta, L, sizes, sums)
+    bodies = list(sums)
+    reduce = block(printer, bodies, "rd_") if bodies else Block((), ())
+    exprs = [*bodies, loss, delta]
+    plan = OutputPlan(
+        reductions=tuple(str(s) for s in sums.values()),
+        reduce=reduce,
+        loss=block(printer, [loss], "ls_"),
+        delta=block(printer, [delta], "dl_"),
+        uses_lse=any(_uses(e, LSE) for e in exprs),
+        uses_norm=any(_uses(e, NORM) for e in exprs),
+    )
+    return _Output(plan, any(_uses(e, Z_) for e in exprs))
+
+
+# ---------------------------------------------------------------------------
+# Optimiser update and schedule.
+
+
+def _hoist(expr: sp.Expr, step: frozenset, table: dict[sp.Expr, sp.Symbol]) -> sp.Expr:
+    """Replace the largest subexpressions that depend only on ``step`` symbols."""
+    if expr.is_Atom or not isinstance(expr, sp.Basic):
+        return expr
+    free = expr.free_symbols
+    if free and free <= step and isinstance(expr, sp.Expr):
+        if expr not in table:
+            table[expr] = sp.Symbol(f"h{len(table)}", real=True)
+        return table[expr]
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        inside = [a for a in expr.args if a.free_symbols and a.free_symbols <= step]
+        if len(inside) > 1:
+            rest = [a for a in expr.args if a not in inside]
+            return expr.func(
+                _hoist(expr.func(*inside), step, table), *(_hoist(a, step, table) for a in rest)
+            )
+    return expr.func(*(_hoist(a, step, table) for a in expr.args))
+
+
+def _update_plan(spec: Spec, printer: NumbaPrinter) -> UpdatePlan:
+    opt = spec.optimizer
+    record = opt.optimizer
+    hyper = {record.symbol(k): v for k, v in opt.options.items()}
+    theta, g = scalar_symbol("theta"), scalar_symbol("g")
+    state = {record.symbol(n): scalar_symbol(f"state_{n}") for n in record.state}
+    values: dict[sp.Symbol, sp.Expr] = {THETA: theta, G: g, LR: LR_, K: K_, **state}
+    for target, expr in with_weight_decay(record.program, opt.weight_decay):
+        values[target] = expr.xreplace(hyper).xreplace(values)
+    outputs = [values[THETA], *(values[s] for s in state)]
+    table: dict[sp.Expr, sp.Symbol] = {}
+    step = frozenset({LR_, K_})
+    hoisted = [_hoist(e, step, table) for e in outputs]
+    fold = None
+    if not state:
+        alpha, beta = sp.diff(outputs[0], g), sp.diff(outputs[0], theta)
+        if (
+            not (alpha.free_symbols | beta.free_symbols) & {theta, g}
+            and sp.expand(outputs[0] - alpha * g - beta * theta) == 0
+        ):
+            f64 = NumbaPrinter("float64")
+            fold = (f64.doprint(prepare(alpha)), f64.doprint(prepare(beta)))
+    init = [
+        printer.doprint(prepare(v.xreplace(hyper).xreplace({LR: LR_})))
+        for v in record.state.values()
+    ]
+    rate = opt.schedule.rate.xreplace({LR0: opt.learning_rate, EPOCH: EPOCH_}).xreplace(
+        {sp.Symbol(k, positive=True): v for k, v in opt.schedule_options.items()}
+    )
+    return UpdatePlan(
+        state=tuple(str(s) for s in state.values()),
+        state_init=tuple(init),
+        step_names=tuple(str(s) for s in table.values()),
+        step=block(printer, list(table), "hs_") if table else Block((), ()),
+        elem=block(printer, hoisted, "up_"),
+        fold=fold,
+        schedule=NumbaPrinter("float64").doprint(prepare(rate)),
+    )

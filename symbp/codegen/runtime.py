@@ -1,0 +1,394 @@
+"""Run-time helpers that generated trainer modules import.
+
+Everything here is ``@njit(cache=True)`` functions and intrinsics that LLVM inlines
+into the generated kernels (and vectorises there), so a generated module stays a plain
+file of ``@njit`` functions. The source of this module is part of every generated module's cache key
+(:data:`RUNTIME_HASH`): a change here gives new module files, never stale compiled code.
+
+- ``exp64``/``exp32``, ``expm1_64``/``expm1_32``, ``tanh64``/``tanh32``: branch-free,
+  vectorisable versions (Cody-Waite range reduction, Taylor polynomials, exponent by
+  bit cast) accurate to a few ulp; NaN propagates, overflow gives ``inf``, underflow 0.
+  The scalar libm calls they replace stop LLVM from vectorising element-wise loops.
+- ``gemm_nt(A, B, C, M, N, K, beta)``: ``C[:M, :N] = A[:M, :K] · B[:N, :K]ᵀ + beta·C``
+  for row-major operands, register-blocked 4x2 so that LLVM keeps the accumulators in
+  vector registers (the reduction runs along contiguous memory in both operands). It is
+  the one function compiled with ``fastmath={"reassoc", "contract"}`` (to vectorise its
+  sums); everything else keeps IEEE semantics, which the range reductions above need.
+- ``blas_nn``/``blas_nt``/``blas_tn(alpha, A, B, beta, C)``: ``C = alpha·op(A)·op(B) +
+  beta·C`` through the BLAS ``?gemm`` that Numba itself uses for ``np.dot`` (SciPy's
+  cython_blas), for the large layers; row-major (C-ordered) operands.
+- ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
+  64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+from llvmlite import ir
+from numba import njit
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+from numba.np import linalg as _nb_linalg
+
+RUNTIME_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+_JIT = {"error_model": "numpy", "cache": True}
+_REASSOC = {**_JIT, "fastmath": {"reassoc", "contract"}}
+
+# ---------------------------------------------------------------------------
+# Bit casts (integer pattern -> float), for building 2**n without a libm call.
+
+
+@intrinsic
+def _i64_as_f64(typingctx, x):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _i32_as_f32(typingctx, x):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
+# ---------------------------------------------------------------------------
+# float64 elementary functions.
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693147180369123816490
+_LN2_LO = 1.90821492927058770002e-10
+_HALF_LN2 = 0.34657359027997264
+
+
+_C64 = tuple(1.0 / math.factorial(i) for i in range(13, 0, -1))
+
+
+@njit(**_JIT)
+def _poly_exp64(r):  # type: ignore[no-untyped-def]
+    """exp(r) - 1 for |r| <= ln(2)/2 (Taylor to degree 13, relative error < 1e-16)."""
+    p = 0.0
+    for c in _C64:
+        p = p * r + c
+    return p * r
+
+
+@njit(**_JIT)
+def exp64(x):  # type: ignore[no-untyped-def]
+    """``exp(x)`` in float64, vectorisable."""
+    y = min(max(x, -746.0), 710.0)
+    n = np.floor(y * _LOG2E + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 + _poly_exp64(r)
+    ni = np.int64(n)
+    n1 = ni >> 1
+    out = p * _i64_as_f64((n1 + 1023) << 52) * _i64_as_f64((ni - n1 + 1023) << 52)
+    return out if x == x else x
+
+
+@njit(**_JIT)
+def expm1_64(x):  # type: ignore[no-untyped-def]
+    """``exp(x) - 1`` in float64, accurate near 0, vectorisable."""
+    small = _poly_exp64(x)
+    big = exp64(x) - 1.0
+    return small if abs(x) < _HALF_LN2 else big
+
+
+@njit(**_JIT)
+def tanh64(x):  # type: ignore[no-untyped-def]
+    """``tanh(x)`` in float64 as ``-u / (2 + u)``, ``u = expm1(-2|x|)``, vectorisable."""
+    u = expm1_64(-2.0 * min(abs(x), 40.0))
+    t = -u / (2.0 + u)
+    out = t if x >= 0 else -t
+    return out if x == x else x
+
+
+# ---------------------------------------------------------------------------
+# float32 versions (constants and polynomial degree for single precision).
+
+_F = np.float32
+_LOG2E_F = _F(1.442695)
+_LN2_HI_F = _F(0.693359375)
+_LN2_LO_F = _F(-2.12194440e-4)
+_HALF_LN2_F = _F(0.34657359)
+_C32 = tuple(_F(1.0 / math.factorial(i)) for i in range(8, 0, -1))
+_ONE_F, _TWO_F, _HALF_F = _F(1.0), _F(2.0), _F(0.5)
+_LO_F, _HI_F, _CAP_F = _F(-104.0), _F(89.0), _F(10.0)
+
+
+@njit(**_JIT)
+def _poly_exp32(r):  # type: ignore[no-untyped-def]
+    """exp(r) - 1 for |r| <= ln(2)/2 in float32 (Taylor to degree 8)."""
+    p = _F(0.0)
+    for c in _C32:
+        p = p * r + c
+    return p * r
+
+
+@njit(**_JIT)
+def exp32(x):  # type: ignore[no-untyped-def]
+    """``exp(x)`` in float32, vectorisable."""
+    y = min(max(x, _LO_F), _HI_F)
+    n = np.floor(y * _LOG2E_F + _HALF_F)
+    r = (y - n * _LN2_HI_F) - n * _LN2_LO_F
+    p = _ONE_F + _poly_exp32(r)
+    ni = np.int32(n)
+    n1 = ni >> 1
+    out = p * _i32_as_f32((n1 + 127) << 23) * _i32_as_f32((ni - n1 + 127) << 23)
+    return out if x == x else x
+
+
+@njit(**_JIT)
+def expm1_32(x):  # type: ignore[no-untyped-def]
+    """``exp(x) - 1`` in float32, accurate near 0, vectorisable."""
+    small = _poly_exp32(x)
+    big = exp32(x) - _ONE_F
+    return small if abs(x) < _HALF_LN2_F else big
+
+
+@njit(**_JIT)
+def tanh32(x):  # type: ignore[no-untyped-def]
+    """``tanh(x)`` in float32, vectorisable."""
+    u = expm1_32(-_TWO_F * min(abs(x), _CAP_F))
+    t = -u / (_TWO_F + u)
+    out = t if x >= 0 else -t
+    return out if x == x else x
+
+
+@njit(**_JIT)
+def softplus64(x):  # type: ignore[no-untyped-def]
+    """``log(1 + exp(x))`` in float64 without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
+    out = max(x, 0.0) + math.log1p(exp64(-abs(x)))
+    return out if x == x else x
+
+
+@njit(**_JIT)
+def softplus32(x):  # type: ignore[no-untyped-def]
+    """``log(1 + exp(x))`` in float32 without overflow."""
+    out = max(x, _F(0.0)) + math.log1p(exp32(-abs(x)))
+    return out if x == x else x
+
+
+# ---------------------------------------------------------------------------
+# Products.
+
+
+@njit(**_REASSOC)
+def gemm_nt(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
+    """``C[i, j] = beta*C[i, j] + sum_p A[i, p]*B[j, p]`` for i < M, j < N (beta 0 or 1)."""
+    z = C.dtype.type(0)
+    i = 0
+    while i + 4 <= M:
+        j = 0
+        while j + 2 <= N:
+            c00 = z
+            c10 = z
+            c20 = z
+            c30 = z
+            c01 = z
+            c11 = z
+            c21 = z
+            c31 = z
+            for p in range(K):
+                b0 = B[j, p]
+                b1 = B[j + 1, p]
+                a0 = A[i, p]
+                a1 = A[i + 1, p]
+                a2 = A[i + 2, p]
+                a3 = A[i + 3, p]
+                c00 += a0 * b0
+                c10 += a1 * b0
+                c20 += a2 * b0
+                c30 += a3 * b0
+                c01 += a0 * b1
+                c11 += a1 * b1
+                c21 += a2 * b1
+                c31 += a3 * b1
+            if beta != 0:
+                c00 += C[i, j]
+                c10 += C[i + 1, j]
+                c20 += C[i + 2, j]
+                c30 += C[i + 3, j]
+                c01 += C[i, j + 1]
+                c11 += C[i + 1, j + 1]
+                c21 += C[i + 2, j + 1]
+                c31 += C[i + 3, j + 1]
+            C[i, j] = c00
+            C[i + 1, j] = c10
+            C[i + 2, j] = c20
+            C[i + 3, j] = c30
+            C[i, j + 1] = c01
+            C[i + 1, j + 1] = c11
+            C[i + 2, j + 1] = c21
+            C[i + 3, j + 1] = c31
+            j += 2
+        while j < N:
+            c0 = z
+            c1 = z
+            c2 = z
+            c3 = z
+            for p in range(K):
+                b0 = B[j, p]
+                c0 += A[i, p] * b0
+                c1 += A[i + 1, p] * b0
+                c2 += A[i + 2, p] * b0
+                c3 += A[i + 3, p] * b0
+            if beta != 0:
+                c0 += C[i, j]
+                c1 += C[i + 1, j]
+                c2 += C[i + 2, j]
+                c3 += C[i + 3, j]
+            C[i, j] = c0
+            C[i + 1, j] = c1
+            C[i + 2, j] = c2
+            C[i + 3, j] = c3
+            j += 1
+        i += 4
+    while i < M:
+        for j in range(N):
+            c = z
+            for p in range(K):
+                c += A[i, p] * B[j, p]
+            if beta != 0:
+                c += C[i, j]
+            C[i, j] = c
+        i += 1
+
+
+_GEMM_FNTY = ir.FunctionType(
+    ir.IntType(32),
+    [
+        ir.IntType(8),  # kind
+        ir.IntType(8),  # transa
+        ir.IntType(8),  # transb
+        cgutils.intp_t,  # m
+        cgutils.intp_t,  # n
+        cgutils.intp_t,  # k
+        cgutils.voidptr_t,  # alpha
+        cgutils.voidptr_t,  # a
+        cgutils.intp_t,  # lda
+        cgutils.voidptr_t,  # b
+        cgutils.intp_t,  # ldb
+        cgutils.voidptr_t,  # beta
+        cgutils.voidptr_t,  # c
+        cgutils.intp_t,  # ldc
+    ],
+)
+
+
+def _make_blas(trans_a: bool, trans_b: bool):  # type: ignore[no-untyped-def]
+    """An intrinsic ``f(alpha, A, B, beta, C)``: ``C = alpha op(A) op(B) + beta C``.
+
+    Row-major operands are passed to the column-major BLAS as their transposes:
+    ``Cᵀ = alpha op(B)ᵀ op(A)ᵀ + beta Cᵀ``.
+    """
+
+    @intrinsic
+    def blas(typingctx, alpha, A, B, beta, C):  # type: ignore[no-untyped-def]
+        arrays = (A, B, C)
+        if not all(isinstance(a, types.Array) and a.ndim == 2 for a in arrays):
+            return None
+        if len({a.dtype for a in arrays}) != 1 or C.dtype not in (types.float32, types.float64):
+            return None
+        _nb_linalg.ensure_blas()
+        dtype = C.dtype
+        sig = types.void(dtype, A, B, dtype, C)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            alpha_v, a_v, b_v, beta_v, c_v = args
+            arrs = [
+                context.make_array(ty)(context, builder, val)
+                for ty, val in zip((A, B, C), (a_v, b_v, c_v), strict=True)
+            ]
+            itemsize = context.get_constant(
+                types.intp, context.get_abi_sizeof(context.get_data_type(dtype))
+            )
+
+            def dims(arr):  # type: ignore[no-untyped-def]
+                rows, cols = cgutils.unpack_tuple(builder, arr.shape, 2)
+                stride0 = cgutils.unpack_tuple(builder, arr.strides, 2)[0]
+                return rows, cols, builder.sdiv(stride0, itemsize)
+
+            a_rows, a_cols, lda = dims(arrs[0])
+            ldb = dims(arrs[1])[2]
+            c_rows, c_cols, ldc = dims(arrs[2])
+            m = c_rows
+            n = c_cols
+            k = a_rows if trans_a else a_cols
+            t = ir.Constant(ir.IntType(8), ord("t"))
+            nn = ir.Constant(ir.IntType(8), ord("n"))
+            kind = ir.Constant(ir.IntType(8), ord(_nb_linalg.get_blas_kind(dtype)))
+            alpha_p = cgutils.alloca_once_value(builder, alpha_v)
+            beta_p = cgutils.alloca_once_value(builder, beta_v)
+            fn = cgutils.get_or_insert_function(builder.module, _GEMM_FNTY, "numba_xxgemm")
+
+            def ptr(arr):  # type: ignore[no-untyped-def]
+                return builder.bitcast(arr.data, cgutils.voidptr_t)
+
+            res = builder.call(
+                fn,
+                (
+                    kind,
+                    t if trans_b else nn,
+                    t if trans_a else nn,
+                    n,
+                    m,
+                    k,
+                    builder.bitcast(alpha_p, cgutils.voidptr_t),
+                    ptr(arrs[1]),
+                    ldb,
+                    ptr(arrs[0]),
+                    lda,
+                    builder.bitcast(beta_p, cgutils.voidptr_t),
+                    ptr(arrs[2]),
+                    ldc,
+                ),
+            )
+            _nb_linalg.check_blas_return(context, builder, res)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return blas
+
+
+blas_nn = _make_blas(False, False)
+blas_nt = _make_blas(False, True)
+blas_tn = _make_blas(True, False)
+
+
+# ---------------------------------------------------------------------------
+# Shuffling.
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TWO53 = 1.0 / 9007199254740992.0
+
+
+@njit(**_JIT)
+def _splitmix(rng):  # type: ignore[no-untyped-def]
+    state = rng[0] + _GOLDEN
+    rng[0] = state
+    z = (state ^ (state >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@njit(**_JIT)
+def shuffle(order, rng):  # type: ignore[no-untyped-def]
+    """Shuffle ``order`` in place (Fisher-Yates; ``rng`` a uint64 array of length 1)."""
+    for i in range(order.shape[0] - 1, 0, -1):
+        u = np.float64(_splitmix(rng) >> _S11) * _TWO53
+        j = min(np.int64(u * (i + 1)), i)
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp

@@ -1,0 +1,301 @@
+"""The Python face of a generated module: :class:`Trainer` and :class:`History`.
+
+Conventions (the spec's): ``X`` has shape ``(n, layers[0])``, ``T`` ``(n, layers[-1])``;
+``params`` is ``(W, b)`` with ``W[l]`` of shape ``(layers[l+1], layers[l])`` and
+``b[l]`` of shape ``(layers[l+1],)``. The loss ``E`` is the mean over examples of the
+per-example loss ``L`` (the spec's loss with its reduction over the outputs), and the
+gradients are those of ``E``. A step takes the next ``batch_size`` rows (the last
+batch of an epoch may be smaller), records the batch-mean loss before the update, and
+applies one optimiser update; the learning rate follows the schedule per epoch.
+
+Training continues from the current parameters and optimiser state: ``fit`` twice for
+5 epochs is ``fit`` once for 10 (with the same shuffling seed only if ``shuffle`` is
+off). :meth:`Trainer.reset` returns to the starting parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, TrainingDiverged
+from ..spec import Spec
+from .data import check_inputs, check_targets
+
+Callback = Callable[[int, "Trainer", "History"], "bool | None"]
+
+
+class History:
+    """What one :meth:`Trainer.fit` did.
+
+    ``step_losses[i]`` is the batch-mean loss of step ``i``, taken before that step's
+    update; ``epoch_losses[e]`` the mean loss of the examples of epoch ``e`` (each
+    measured at its step). ``metrics`` holds per-epoch values that callbacks add with
+    :meth:`log` (e.g. ``history.log("val_loss", v)``).
+    """
+
+    def __init__(self, max_steps: int, max_epochs: int) -> None:
+        self._steps = np.full(max_steps, np.nan)
+        self._epochs = np.full(max_epochs, np.nan)
+        self.n_steps = 0
+        self.n_epochs = 0
+        self.metrics: dict[str, list[float]] = {}
+        self.stopped_early = False
+
+    @property
+    def step_losses(self) -> np.ndarray:
+        """Loss of every step taken (float64), before its update."""
+        return self._steps[: self.n_steps]
+
+    @property
+    def epoch_losses(self) -> np.ndarray:
+        """Mean training loss of every completed epoch (float64)."""
+        return self._epochs[: self.n_epochs]
+
+    @property
+    def epochs(self) -> int:
+        """The number of completed epochs."""
+        return self.n_epochs
+
+    def log(self, name: str, value: float) -> None:
+        """Append ``value`` to the per-epoch metric ``name``."""
+        self.metrics.setdefault(name, []).append(float(value))
+
+    def __repr__(self) -> str:
+        last = f", last loss {self.epoch_losses[-1]:.6g}" if self.n_epochs else ""
+        return f"History({self.n_epochs} epochs, {self.n_steps} steps{last})"
+
+
+def _seed_state(seed: int) -> np.ndarray:
+    return np.array([int(seed) % 2**64], dtype=np.uint64)
+
+
+class Trainer:
+    """A compiled network: train, predict, evaluate the loss and its gradients."""
+
+    def __init__(self, spec: Spec, module: ModuleType, dtype: str, module_path: Path) -> None:
+        self._spec = spec
+        self._module = module
+        self._dtype = np.dtype(dtype)
+        self._path = Path(module_path)
+        self._params = np.zeros(module.N_PARAMS, dtype=self._dtype)
+        self._state = np.zeros((len(module.STATE), module.N_PARAMS), dtype=self._dtype)
+        self._counters = np.zeros(5, dtype=np.int64)
+        self.reset()
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def spec(self) -> Spec:
+        return self._spec
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def module_path(self) -> Path:
+        """The generated module's file."""
+        return self._path
+
+    @property
+    def module(self) -> ModuleType:
+        """The generated module (its ``@njit`` kernels)."""
+        return self._module
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs trained since the last :meth:`reset` (the schedule's epoch counter)."""
+        return int(self._counters[0])
+
+    @property
+    def steps_done(self) -> int:
+        """Updates applied since the last :meth:`reset`."""
+        return int(self._counters[1])
+
+    def _split(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        W, b = [], []
+        for kind, _layer, offset, shape in self._module.PARAMS:
+            size = int(np.prod(shape))
+            arr = flat[offset : offset + size].reshape(shape).copy()
+            (W if kind == "W" else b).append(arr)
+        return W, b
+
+    @property
+    def params(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(W, b)``: copies of the current parameters, ``W[l]`` of shape (out, in)."""
+        return self._split(self._params)
+
+    @params.setter
+    def params(self, value: tuple[Sequence[Any], Sequence[Any]]) -> None:
+        try:
+            W, b = value
+        except (TypeError, ValueError):
+            raise DataError("expected a pair (W, b) of lists of arrays", field="params") from None
+        depth = self._spec.depth
+        if len(W) != depth or len(b) != depth:
+            raise DataError(
+                f"expected {depth} weight matrices and {depth} bias vectors, "
+                f"found {len(W)} and {len(b)}",
+                field="params",
+            )
+        flat = self._params.copy()
+        for kind, layer, offset, shape in self._module.PARAMS:
+            given = np.asarray((W if kind == "W" else b)[layer - 1])
+            name = f"{kind}[{layer - 1}]"
+            if given.dtype.kind not in "iuf" or given.shape != tuple(shape):
+                raise DataError(
+                    f"expected an array of numbers of shape {tuple(shape)}, found "
+                    f"{given.dtype} {given.shape}",
+                    field=f"params.{name}",
+                )
+            values = given.astype(self._dtype).ravel()
+            if not np.isfinite(values).all():
+                raise DataError("values must be finite", field=f"params.{name}")
+            flat[offset : offset + values.size] = values
+        self._params[:] = flat
+
+    # -- state -------------------------------------------------------------
+
+    def initial_params(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The starting parameters: the spec's, else drawn by its init (biases zero).
+
+        A spec with neither draws ``xavier_uniform`` with seed 0.
+        """
+        from ..ops.initializers import draw_weights
+
+        spec = self._spec
+        if spec.W is not None:
+            W = [np.array([[float(v) for v in row] for row in m]) for m in spec.W]
+            b = [np.array([float(v) for v in vec]) for vec in (spec.b or ())]
+            if not b:
+                b = [np.zeros(n) for n in spec.layers[1:]]
+            return W, b
+        init = spec.init
+        if init is None:
+            W = draw_weights("xavier_uniform", {}, spec.layers, 0)
+        else:
+            W = draw_weights(init.name, init.options, spec.layers, init.seed, legacy=init.legacy)
+        return W, [np.zeros(n) for n in spec.layers[1:]]
+
+    def reset(self) -> None:
+        """Starting parameters, fresh optimiser state, epoch and step counters at 0."""
+        self.params = self.initial_params()
+        self._counters[:] = 0
+        self._module.init_state(self._state, self._module.learning_rate(0))
+
+    # -- evaluation --------------------------------------------------------
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
+        X = check_inputs(X, self._spec, self._dtype.name)
+        out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
+        self._module.predict(self._params, X, out)
+        return out
+
+    def loss(self, X: Any, T: Any) -> float:
+        """The mean loss ``E`` over the rows of ``X``, ``T``."""
+        X, T = self._data(X, T)
+        return float(self._module.loss_value(self._params, X, T))
+
+    def gradients(self, X: Any, T: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(grad_W, grad_b)`` of ``E`` over all rows, in the spec's index convention."""
+        X, T = self._data(X, T)
+        grads = np.zeros_like(self._params)
+        self._module.loss_grad(self._params, X, T, grads)
+        return self._split(grads)
+
+    def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
+        X = check_inputs(X, self._spec, self._dtype.name)
+        return X, check_targets(T, self._spec, X.shape[0], self._dtype.name)
+
+    # -- training ----------------------------------------------------------
+
+    def fit(
+        self,
+        X: Any,
+        T: Any,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        shuffle: bool | None = None,
+        seed: int | None = None,
+        callback: Callback | None = None,
+    ) -> History:
+        """Train on ``X``, ``T``; ``None`` arguments come from the spec's ``training``.
+
+        ``batch_size`` None (in the spec too) means the whole data set (full-batch
+        gradient descent); 1 is per-example SGD. ``callback(epoch, trainer, history)``
+        runs after every epoch (``epoch`` counts from 1 within this call); returning
+        True stops training. Raises :class:`~symbp.errors.TrainingDiverged` when the
+        loss stops being finite (the parameters are those before that step).
+        """
+        training = self._spec.training
+        X, T = self._data(X, T)
+        n = X.shape[0]
+        epochs = training.epochs if epochs is None else epochs
+        batch_size = batch_size if batch_size is not None else (training.batch_size or n)
+        shuffle = training.shuffle if shuffle is None else shuffle
+        seed = training.seed if seed is None else seed
+        for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise DataError(f"expected a whole number >= {low}, found {value!r}", field=name)
+        batch = int(min(batch_size, n))
+        per_epoch = math.ceil(n / batch)
+        history = History(epochs * per_epoch + 1, epochs)
+        order = np.arange(n, dtype=np.int64)
+        rng = _seed_state(seed)
+        chunk = epochs if callback is None else 1
+        done_epochs = 0
+        while done_epochs < epochs:
+            todo = min(chunk, epochs - done_epochs)
+            self._counters[2:] = 0
+            steps = self._module.train(
+                self._params,
+                self._state,
+                X,
+                T,
+                order,
+                rng,
+                self._counters,
+                todo,
+                batch,
+                bool(shuffle),
+                history._steps[history.n_steps :],
+                history._epochs[done_epochs : done_epochs + todo],
+            )
+            if self._counters[3]:
+                self._diverged(history, int(steps), done_epochs, per_epoch)
+            history.n_steps += int(steps)
+            done_epochs += todo
+            history.n_epochs = done_epochs
+            if callback is not None and callback(done_epochs, self, history):
+                history.stopped_early = done_epochs < epochs
+                break
+        return history
+
+    def _diverged(self, history: History, steps: int, done_epochs: int, per_epoch: int) -> None:
+        value = history._steps[history.n_steps + steps]
+        history.n_steps += steps
+        step_in_epoch = int(self._counters[4])
+        epoch = done_epochs + (history.n_steps - done_epochs * per_epoch) // per_epoch + 1
+        history.n_epochs = epoch - 1
+        finite = history.step_losses[np.isfinite(history.step_losses)]
+        last = f"{finite[-1]:.6g}" if finite.size else "none (the first step)"
+        err = TrainingDiverged(
+            f"the loss became {value} at epoch {epoch}, step {step_in_epoch + 1} "
+            f"(update {self.steps_done + 1}); last finite loss: {last}. "
+            "Lower the learning rate or standardise the inputs"
+        )
+        err.history = history  # type: ignore[attr-defined]
+        err.epoch = epoch  # type: ignore[attr-defined]
+        err.step = step_in_epoch + 1  # type: ignore[attr-defined]
+        raise err
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(n) for n in self._spec.layers)
+        return f"Trainer({self._spec.name!r}, layers {sizes}, {self._dtype.name})"
