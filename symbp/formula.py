@@ -42,8 +42,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int]] = {
     "cos": (sp.cos, 1),
     "atan": (sp.atan, 1),
     "erf": (sp.erf, 1),
-    "max": (sp.Max, 2),
-    "min": (sp.Min, 2),
+    "max": (lambda a, b: sp.Piecewise((a, a >= b), (b, True)), 2),
+    "min": (lambda a, b: sp.Piecewise((a, a <= b), (b, True)), 2),
 }
 
 #: Named constants a formula may use.

@@ -18,6 +18,9 @@ name               per-example loss L                         targets
 ``hinge``          Σ_i max(0, 1 − t_i y_i)                     −1 or 1
 =================  =========================================  =========
 
+At the hinge's kink (``t y = 1``) its derivative is taken as 0, the same
+convention as ``relu'(0) = 0``.
+
 ``bce`` and ``cross_entropy`` take ``log_base`` (``e`` by default; ``2`` or
 ``10`` reproduce texts that use another logarithm). To add a loss, add a
 builder to :data:`LOSSES`.
@@ -144,7 +147,7 @@ def hinge() -> Loss:
     return Loss(
         "hinge",
         r"\mathrm{hinge}",
-        sp.Max(0, 1 - T * Y),
+        sp.Piecewise((1 - T * Y, T * Y < 1), (0, True)),
         "sum",
         "the hinge loss max(0, 1 - t y) summed over the outputs (targets -1 or 1)",
         target_domain="sign",

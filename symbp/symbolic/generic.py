@@ -99,10 +99,14 @@ def _delta_outside(term: sp.Expr) -> sp.Expr:
     """
     if not isinstance(term, sp.Piecewise):
         return term
+    # A zero branch is δ·0 for any δ, so it does not restrict the common factor.
     branches = [sp.Mul.make_args(sp.factor_terms(branch)) for branch, _ in term.args]
-    common = set.intersection(
-        *({f for f in factors if isinstance(f, sp.KroneckerDelta)} for factors in branches)
-    )
+    deltas = [
+        {f for f in factors if isinstance(f, sp.KroneckerDelta)}
+        for factors in branches
+        if factors != (sp.Integer(0),)
+    ]
+    common = set.intersection(*deltas) if deltas else set()
     if not common:
         return term
     rest = [sp.Mul(*(f for f in factors if f not in common)) for factors in branches]
@@ -226,23 +230,22 @@ def derive_generic(spec: Spec) -> GenericModel:
         if l == L:
             exact, textbook, assumptions = _output_delta(spec, L)
         else:
-            # δ^l_p = Σ_i δ^{l+1}_i ∂z^{l+1}_i/∂z^l_p, with a^l written through f(z^l).
+            # δ^l_p = Σ_i δ^{l+1}_i ∂z^{l+1}_i/∂z^l_p, with a^l = f(z^l) for an opaque f:
+            # the collapse then leaves f'(z^l_p) outside the sum, whatever f' is.
             w_next, d_next = nt.weight(l + 1), nt.delta(l + 1)
+            f = sp.Function("f", real=True)
             z_next = (
-                sp.Sum(w_next[nt.i, k] * _activated(activation, l, k), (k, 0, nt.size(l) - 1))
-                + nt.bias(l + 1)[nt.i]
+                sp.Sum(w_next[nt.i, k] * f(z[k]), (k, 0, nt.size(l) - 1)) + nt.bias(l + 1)[nt.i]
             )
             local = collapse(sp.diff(z_next, z[_p]))
-            exact = pull_out(sp.Sum(d_next[nt.i] * local, (nt.i, 0, nt.size(l + 1) - 1)))
-            textbook = exact
+            generic = pull_out(sp.Sum(d_next[nt.i] * local, (nt.i, 0, nt.size(l + 1) - 1)))
+            f_prime = sp.Derivative(f(z[_p]), z[_p])
+            exact = generic.xreplace({f_prime: activation.derivative_at(z[_p])})
             if activation.derivative_from_output is not None:
-                textbook = exact.xreplace(
-                    {
-                        activation.derivative_at(z[_p]): activation.derivative_from_output.xreplace(
-                            {A: a[_p]}
-                        )
-                    }
-                )
+                shown = activation.derivative_from_output.xreplace({A: a[_p]})
+            else:
+                shown = activation.derivative_at(z[_p])
+            textbook = generic.xreplace({f_prime: shown})
             textbook = _as_activations(textbook, activation, l)
         delta_j = {_p: j}
         # ∂z^l_j/∂w^l_{pq} collapses to KroneckerDelta(j, p) a^{l-1}_q; summed against δ^l_j.
