@@ -15,16 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
+__version__ = "0.1.0"
+
 from .api import derive, evaluate, load
 from .errors import SpecError, SymbpError
 from .spec import Spec
 
-__version__ = "0.1.0"
+# Imported eagerly: importing the subpackage symbp.verify binds that name to the
+# package, so the function must be bound after it (the stage's own API is
+# ``symbp.verify.verify``; ``symbp.verify`` is the same function).
+from .verify import verify
 
 _LAZY = {
     "compile": ("symbp.codegen", "compile"),
     "document": ("symbp.render", "write_document"),
-    "verify": ("symbp.verify", "verify"),
 }
 
 

@@ -25,17 +25,9 @@ starting parameters) and reports which reproduce the printed number.
 ``verify(spec)`` returns a :class:`Report` (``passed``, ``render("text"|"md"|"html")``,
 ``summary()``, ``marks()``); ``symbp verify FILE`` exits 0 when every claim
 passes, 1 when any is a mismatch, 2 on bad input.
-
-The package itself is callable: ``symbp.verify(spec)`` is ``symbp.verify.verify(spec)``
-whether or not the package has been imported (importing it binds ``symbp.verify``
-to the package, which would otherwise hide the lazy alias).
 """
 
 from __future__ import annotations
-
-import sys
-import types
-from typing import Any
 
 from .claims import MAX_STEP, Claim, parse_claims
 from .compare import CONFIRMED, MISMATCH, TRUNCATED, Printed, judge, parse_printed
@@ -63,12 +55,3 @@ __all__ = [
     "verify",
 ]
 
-
-class _CallablePackage(types.ModuleType):
-    """``symbp.verify`` the package, callable as ``symbp.verify(spec, against=...)``."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Report:
-        return verify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
