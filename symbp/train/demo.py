@@ -77,6 +77,7 @@ class DemoLog:
 def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
     from ..api import derive, evaluate, load
     from ..codegen import compile as compile_spec
+    from ..codegen import write_module
     from ..render import write_document
     from ..render.text import derivation_text
 
@@ -101,8 +102,9 @@ def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
                 log.add(f"document ({fmt})", f"failed: {err}", None, ok=False)
         if not tex_available():
             log.add("document (pdf)", "skipped: no TeX (latexmk/pdflatex) on PATH")
-        trainer = compile_spec(spec)
-        log.add("compile 3-4-1", "Numba trainer", Path(trainer.module_path))
+        trainer = compile_spec(spec)  # from the per-user kernel cache after the first run
+        path = write_module(spec, out_dir=out)
+        log.add("compile 3-4-1", "generated Numba trainer module (source)", path)
         x = np.array([[float(v) for v in ex.x] for ex in spec.examples])
         t = np.array([[float(v) for v in ex.t] for ex in spec.examples])
         kernel = [float(trainer.predict(x)[0, 0])]
@@ -161,7 +163,8 @@ def _verify(spec: Spec, out: Path, log: DemoLog) -> dict[tuple[str, int], str] |
         same = _same_network(spec, load(claims))
     path = write_atomic(out / "verify.md", report.render("md"))
     # a mismatch is a finding about the text (explained in the report), not a demo failure
-    log.add("verify claims", report.summary(), path)
+    note = "" if report.passed else "; see the report for each mismatch and its explanation"
+    log.add("verify claims", report.summary() + note, path)
     return report.mark_map() if same else None
 
 

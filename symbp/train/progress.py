@@ -11,12 +11,11 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
 
 class EpochBar:
-    """``epoch 12/30 ━━━━━━━ loss 0.1234  val accuracy 0.9630  0:00:03 0:00:04``.
+    """``digits-64-64-10 epoch 12/30 ━━━━━━━ loss 0.1234 val accuracy 0.9630 0:00:03``.
 
     A disabled bar (``enabled=False``) does nothing, so callers need no branches.
     """
@@ -36,7 +35,6 @@ class EpochBar:
                 TextColumn("loss {task.fields[loss]}"),
                 TextColumn("{task.fields[score]}"),
                 TimeElapsedColumn(),
-                TimeRemainingColumn(),
                 console=console or Console(stderr=True),
                 transient=False,
             )

@@ -1,0 +1,62 @@
+"""``symbp demo`` end to end (run once for the module)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from symbp.cli import main
+from symbp.train.demo import ARTICLE_TRAJECTORY, tex_available
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    out = tmp_path_factory.mktemp("demo") / "symbp-demo"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["demo", "-o", str(out)])
+    return code, stdout.getvalue(), out
+
+
+def test_demo_succeeds_and_reaches_the_accuracy(demo) -> None:
+    code, stdout, out = demo
+    assert code == 0, stdout
+    meta = json.loads((out / "digits" / "metrics.json").read_text())
+    assert meta["test"]["accuracy"] >= 0.95
+    assert f"digits test accuracy: {meta['test']['accuracy']:.4f}" in stdout
+    assert (out / "summary.txt").read_text() == stdout
+
+
+def test_demo_writes_every_output(demo) -> None:
+    _, _, out = demo
+    expected = [
+        "koech_3_4_1/derivation.txt",
+        "koech_3_4_1/koech_3_4_1.html",
+        "koech_3_4_1/verify.md",
+        "koech_3_4_1/training.csv",
+        "digits/params.npz",
+        "digits/metrics.csv",
+        "digits/loss.png",
+        "digits/accuracy.png",
+        "digits/gradient_norms.png",
+        "digits/feature_sensitivity.png",
+        "summary.txt",
+    ]
+    if tex_available():
+        expected.append("koech_3_4_1/koech_3_4_1.pdf")
+    for rel in expected:
+        assert (out / rel).is_file() and (out / rel).stat().st_size > 0, rel
+
+
+def test_demo_trains_the_worked_example_along_the_article(demo) -> None:
+    _, _, out = demo
+    with (out / "koech_3_4_1" / "training.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [round(float(r["yhat_kernel"]), 3) for r in rows] == list(ARTICLE_TRAJECTORY)
+    for r in rows:
+        assert float(r["yhat_kernel"]) == pytest.approx(float(r["yhat_exact"]), abs=1e-12)
