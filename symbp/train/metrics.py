@@ -42,3 +42,8 @@ def score_name(task: str) -> str:
 def score(task: str, Y: np.ndarray, T: np.ndarray, *, sign: bool = False) -> float:
     """Accuracy (classification) or MSE (regression)."""
     return accuracy(Y, T, sign=sign) if task == "classification" else mse(Y, T)
+
+
+def fmt(value: float) -> str:
+    """A metric for people: 4 decimals in [0.001, 10⁴), else 4 significant digits."""
+    return f"{value:.4f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4g}"

@@ -13,6 +13,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from .metrics import fmt
+
 
 class EpochBar:
     """``digits-64-64-10 epoch 12/30 ━━━━━━━ loss 0.1234 val accuracy 0.9630 0:00:03``.
@@ -57,4 +59,4 @@ class EpochBar:
     def update(self, epoch: int, loss: float, score: str) -> None:
         """Show epoch ``epoch`` done with its training loss and score text."""
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=epoch, loss=f"{loss:.4f}", score=score)
+            self._progress.update(self._task, completed=epoch, loss=fmt(loss), score=score)

@@ -90,8 +90,8 @@ class RunResult:
             f"{n} training examples) = {self.epochs_run * ipe} iterations"
         )
         if len(self.data.test):
-            text += f"; test {self.score_name} {self.test_score:.4f}"
-            text += f", test loss {self.test['loss']:.4f}"
+            text += f"; test {self.score_name} {metrics.fmt(self.test_score)}"
+            text += f", test loss {metrics.fmt(self.test['loss'])}"
         if self.stopped_early:
             text += f"; stopped early, kept epoch {self.best_epoch}"
         if self.interrupted:
@@ -205,7 +205,8 @@ def train(
         state["last"] = _copy(tr.params)
         state["history"] = history
         shown = "val" if len(data.val) else "train"
-        bar.update(epoch, row["train_loss"], f"{shown} {score} {row[f'{shown}_{score}']:.4f}")
+        shown_value = metrics.fmt(row[f"{shown}_{score}"])
+        bar.update(epoch, row["train_loss"], f"{shown} {score} {shown_value}")
         stop = False
         if stopper is not None:
             stop = stopper.update(epoch, row["val_loss"])
