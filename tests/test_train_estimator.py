@@ -74,3 +74,20 @@ def test_regressor_learns_a_linear_map() -> None:
     W, b = reg.trainer_.params
     np.testing.assert_allclose(W[0].ravel(), [1.5, -2.0, 0.5], atol=1e-3)
     np.testing.assert_allclose(b[0], [0.3], atol=1e-3)
+
+
+def test_binary_classifier_with_one_sigmoid_output() -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    spec = {
+        "layers": [30, 1],
+        "activations": ["sigmoid"],
+        "loss": "bce",
+        "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        "training": {"epochs": 10, "batch_size": 16},
+    }
+    clf = SymbpClassifier(spec, standardize=True).fit(X, y)
+    assert list(clf.classes_) == [0, 1]
+    assert clf.predict_proba(X).shape == (569, 2)
+    assert clf.score(X, y) >= 0.95

@@ -171,3 +171,56 @@ def test_cli_train_and_interrupt(
     assert code == 130
     assert "interrupted; saved the parameters and metrics of epoch 2" in err
     assert (tmp_path / "stop" / "params.npz").is_file()
+
+
+def test_regression_scores_by_mse(tmp_path: Path) -> None:
+    spec = symbp.load(
+        {
+            "name": "diabetes-linear",
+            "layers": [10, 1],
+            "activations": ["identity"],
+            "loss": "half_sse",
+            "optimizer": {"name": "sgd", "learning_rate": 0.05},
+            "training": {"epochs": 5, "batch_size": 16},
+        }
+    )
+    data = prepare(load_data("diabetes"), spec, standardize=True, seed=0)
+    assert data.task == "regression" and data.classes is None
+    result = train(spec, data, out_dir=tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "mse.png").is_file()
+    Y = result.trainer.predict(data.val.X)
+    assert result.rows[-1]["val_mse"] == pytest.approx(np.mean((Y - data.val.T) ** 2))
+    # half_sse on one output: the loss E is half the MSE
+    assert result.rows[-1]["val_loss"] == pytest.approx(result.rows[-1]["val_mse"] / 2)
+    assert "; test mse " in result.summary()
+
+
+def test_cli_csv_labels_and_npz(spec_path: Path, tmp_path: Path, capsys) -> None:
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    names = np.array(["setosa", "versicolor", "virginica"])[iris.target]
+    lines = ["sl,sw,pl,pw,species"] + [
+        ",".join([*map(str, x), s]) for x, s in zip(iris.data, names, strict=True)
+    ]
+    csv_path = tmp_path / "iris.csv"
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "csv"
+    code = main(
+        ["train", str(spec_path), "--data", str(csv_path), "--target", "species", "-o", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    with np.load(out / "params.npz") as archive:
+        assert archive["classes"].tolist() == ["setosa", "versicolor", "virginica"]
+    sens = (out / "sensitivity.csv").read_text().splitlines()
+    assert sens[0] == "feature,mean_abs_dy_dx,dy_setosa,dy_versicolor,dy_virginica"
+    assert [row.split(",")[0] for row in sens[1:]] == ["sl", "sw", "pl", "pw"]
+
+    npz = tmp_path / "iris.npz"
+    np.savez(npz, X=iris.data, T=np.eye(3)[iris.target])
+    code = main(
+        ["train", str(spec_path), "--data", str(npz), "--epochs", "2", "-o", str(tmp_path / "n")]
+    )
+    assert code == 0
+    meta = json.loads((tmp_path / "n" / "metrics.json").read_text())
+    assert meta["task"] == "classification" and meta["epochs_run"] == 2
