@@ -17,7 +17,6 @@ digits reached :data:`TARGET_ACCURACY`, else 1.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,8 +57,10 @@ def claims_name(spec_name: str) -> str | None:
 
 
 def tex_available() -> bool:
-    """Whether a PDF can be built here (``latexmk`` or ``pdflatex`` on PATH)."""
-    return bool(shutil.which("latexmk") or shutil.which("pdflatex"))
+    """Whether a PDF can be built here (the document renderer's TeX engine is on PATH)."""
+    from ..render.pdf import find_engine
+
+    return find_engine() is not None
 
 
 @dataclass
@@ -75,9 +76,7 @@ class DemoLog:
 
 
 def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
-    from ..api import derive, evaluate, load
-    from ..codegen import compile as compile_spec
-    from ..codegen import write_module
+    from ..api import derive, load
     from ..render import write_document
     from ..render.text import derivation_text
 
@@ -101,20 +100,29 @@ def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
             except SymbpError as err:
                 log.add(f"document ({fmt})", f"failed: {err}", None, ok=False)
         if not tex_available():
-            log.add("document (pdf)", "skipped: no TeX (latexmk/pdflatex) on PATH")
-        trainer = compile_spec(spec)  # from the per-user kernel cache after the first run
-        path = write_module(spec, out_dir=out)
-        log.add("compile 3-4-1", "generated Numba trainer module (source)", path)
-        x = np.array([[float(v) for v in ex.x] for ex in spec.examples])
-        t = np.array([[float(v) for v in ex.t] for ex in spec.examples])
-        kernel = [float(trainer.predict(x)[0, 0])]
+            log.add("document (pdf)", "skipped: no TeX engine (pdflatex) on PATH")
+        _train_worked_example(spec, out, log)
 
-        def record(_epoch: int, tr: object, _history: object) -> None:
-            kernel.append(float(tr.predict(x)[0, 0]))  # type: ignore[attr-defined]
 
-        steps = len(ARTICLE_TRAJECTORY) - 1
-        trainer.fit(x, t, epochs=steps, batch_size=1, shuffle=False, callback=record)
-        exact = [float(s.examples[0].a[-1][0]) for s in evaluate(spec, steps=steps).steps]
+def _train_worked_example(spec: Spec, out: Path, log: DemoLog) -> None:
+    """Compile the 3-4-1 trainer, take the article's six updates, compare ŷ."""
+    from ..api import evaluate
+    from ..codegen import compile as compile_spec
+    from ..codegen import write_module
+
+    trainer = compile_spec(spec)  # from the per-user kernel cache after the first run
+    path = write_module(spec, out_dir=out)
+    log.add("compile 3-4-1", "generated Numba trainer module (source)", path)
+    x = np.array([[float(v) for v in ex.x] for ex in spec.examples])
+    t = np.array([[float(v) for v in ex.t] for ex in spec.examples])
+    kernel = [float(trainer.predict(x)[0, 0])]
+
+    def record(_epoch: int, tr: object, _history: object) -> None:
+        kernel.append(float(tr.predict(x)[0, 0]))  # type: ignore[attr-defined]
+
+    steps = len(ARTICLE_TRAJECTORY) - 1
+    trainer.fit(x, t, epochs=steps, batch_size=1, shuffle=False, callback=record)
+    exact = [float(s.examples[0].a[-1][0]) for s in evaluate(spec, steps=steps).steps]
     gap = max(abs(k - e) for k, e in zip(kernel, exact, strict=True))
     lines = ["update,yhat_kernel,yhat_exact,yhat_article"]
     lines += [
