@@ -7,6 +7,12 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and rename."""
     path = Path(path)
@@ -18,6 +24,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
             fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": "\n"})
         ) as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
