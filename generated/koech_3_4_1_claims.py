@@ -45,7 +45,7 @@ NEW = np.int64(0)
 ZERO = DTYPE(0.0)
 ONE = DTYPE(1.0)
 JIT = {"cache": True, "error_model": "numpy", "nogil": True}
-#: Kernels the entry points (train, loss_grad, loss_value, predict) inline.
+#: The kernels that the entry points (train, predict) inline.
 PART = {**JIT, "inline": "always"}
 
 
@@ -201,19 +201,20 @@ def update_range(params, grads, state, lr, k, lo, hi):
 
 
 @njit(**JIT)
-def train(params, state, X, T, order, rng, counters, epochs, batch_size, shuffle_rows, step_losses, epoch_losses):
+def train(params, state, grads, X, T, order, rng, counters, epochs, batch_size, shuffle_rows, apply, step_losses, epoch_losses):
     """The fused training loop: ``epochs`` epochs of minibatch steps over X, T.
 
-    ``counters`` holds [epochs done, updates done, steps of this call, diverged (0/1),
-    step of the epoch that diverged]. Each step takes the next ``batch_size`` rows of
-    ``order`` (shuffled in place first when ``shuffle_rows``), records the batch-mean
-    loss before updating, and stops at the first loss that is not finite.
-    Returns the number of steps taken.
+    Each step takes the next ``batch_size`` rows of ``order`` (shuffled in place at the
+    start of every epoch when ``shuffle_rows``), records the batch-mean loss before the
+    update, leaves the gradient of that loss in ``grads`` and, when ``apply``, updates
+    ``params`` and ``state``. Without ``apply`` (one epoch, one full batch) it is the
+    loss and gradient of E over X, T. ``counters`` holds [epochs done, updates done,
+    steps of this call, diverged (0/1), step of the epoch that diverged]; training stops
+    at the first loss that is not finite, before its update. Returns the steps taken.
     """
     n = X.shape[0]
     rows = min(batch_size, CHUNK)
     P = views(params)
-    grads = np.zeros_like(params)
     G = views(grads)
     ws = workspace(rows)
     refresh(P, ws)
@@ -226,7 +227,7 @@ def train(params, state, X, T, order, rng, counters, epochs, batch_size, shuffle
         step = 0
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            fold = m <= rows
+            fold = apply and m <= rows
             loss = 0.0
             for c0 in range(start, start + m, rows):
                 mc = min(rows, start + m - c0)
@@ -243,49 +244,15 @@ def train(params, state, X, T, order, rng, counters, epochs, batch_size, shuffle
             step_losses[done] = loss / m
             done += 1
             step += 1
-            counters[1] += 1
-            update(params, grads, state, lr, counters[1], fold)
-            refresh(P, ws)
             epoch_loss += loss
+            if apply:
+                counters[1] += 1
+                update(params, grads, state, lr, counters[1], fold)
+                refresh(P, ws)
         epoch_losses[e] = epoch_loss / n
         counters[0] += 1
     counters[2] = done
     return done
-
-
-@njit(**JIT)
-def loss_grad(params, X, T, grads):
-    """Mean loss E over all rows of X, T; its gradient is written to ``grads``."""
-    n = X.shape[0]
-    rows = min(n, CHUNK)
-    P = views(params)
-    G = views(grads)
-    ws = workspace(rows)
-    refresh(P, ws)
-    order = np.arange(n)
-    loss = 0.0
-    for start in range(0, n, rows):
-        m = min(rows, n - start)
-        forward(P, ws, X, order, start, m)
-        loss += output(ws, T, order, start, m, DTYPE(1.0 / n))
-        backward(P, G, ws, m, 0 if start == 0 else 1, False, ZERO)
-    return loss / n
-
-
-@njit(**JIT)
-def loss_value(params, X, T):
-    """Mean loss E over all rows of X, T."""
-    n = X.shape[0]
-    rows = min(n, CHUNK)
-    P = views(params)
-    ws = workspace(rows)
-    order = np.arange(n)
-    loss = 0.0
-    for start in range(0, n, rows):
-        m = min(rows, n - start)
-        forward(P, ws, X, order, start, m)
-        loss += output(ws, T, order, start, m, DTYPE(1.0 / n))
-    return loss / n
 
 
 @njit(**JIT)

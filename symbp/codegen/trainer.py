@@ -200,15 +200,35 @@ class Trainer:
 
     def loss(self, X: Any, T: Any) -> float:
         """The mean loss ``E`` over the rows of ``X``, ``T``."""
-        X, T = self._data(X, T)
-        return float(self._module.loss_value(self._params, X, T))
+        return self._loss_grad(*self._data(X, T))[0]
 
     def gradients(self, X: Any, T: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """``(grad_W, grad_b)`` of ``E`` over all rows, in the spec's index convention."""
-        X, T = self._data(X, T)
+        return self._split(self._loss_grad(*self._data(X, T))[1])
+
+    def _loss_grad(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        """E and its gradient: one full-batch step of the training kernel, not applied."""
+        n = X.shape[0]
         grads = np.zeros_like(self._params)
-        self._module.loss_grad(self._params, X, T, grads)
-        return self._split(grads)
+        counters = self._counters.copy()
+        losses = np.zeros(1)
+        self._module.train(
+            self._params,
+            self._state,
+            grads,
+            X,
+            T,
+            np.arange(n, dtype=np.int64),
+            _seed_state(0),
+            counters,
+            1,
+            n,
+            False,
+            False,
+            losses,
+            np.zeros(1),
+        )
+        return float(losses[0]), grads
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
         X = check_inputs(X, self._spec, self._dtype.name)
@@ -249,6 +269,7 @@ class Trainer:
         history = History(epochs * per_epoch + 1, epochs)
         order = np.arange(n, dtype=np.int64)
         rng = _seed_state(seed)
+        grads = np.zeros_like(self._params)
         chunk = epochs if callback is None else 1
         done_epochs = 0
         while done_epochs < epochs:
@@ -257,6 +278,7 @@ class Trainer:
             steps = self._module.train(
                 self._params,
                 self._state,
+                grads,
                 X,
                 T,
                 order,
@@ -265,6 +287,7 @@ class Trainer:
                 todo,
                 batch,
                 bool(shuffle),
+                True,
                 history._steps[history.n_steps :],
                 history._epochs[done_epochs : done_epochs + todo],
             )
