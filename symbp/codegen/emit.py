@@ -108,7 +108,10 @@ def render(
     bufs = buffers(plan)
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
-    runtime = {*plan.runtime, "shuffle"}
+    runtime = {*plan.runtime, "shuffle", "column_sums"}
+    runtime.add("gather_rows_t" if plan.layers[0].transpose_input else "gather_rows")
+    if any(lay.keep_WT for lay in plan.layers):
+        runtime.add("transpose_into")
     if any(lay.blas for lay in plan.layers):
         runtime |= {"blas_nt", "blas_tn"} | ({"blas_nn"} if plan.depth > 1 else set())
     if not all(lay.blas for lay in plan.layers):

@@ -365,6 +365,48 @@ blas_tn = _make_blas(True, False)
 
 
 # ---------------------------------------------------------------------------
+# Data movement shared by every network (compiled once, not per network).
+
+
+@njit(**_JIT)
+def gather_rows(X, order, start, m, out):  # type: ignore[no-untyped-def]
+    """``out[s] = X[order[start + s]]`` for ``s < m``."""
+    for s in range(m):
+        r = order[start + s]
+        for k in range(X.shape[1]):
+            out[s, k] = X[r, k]
+
+
+@njit(**_JIT)
+def gather_rows_t(X, order, start, m, out, out_t):  # type: ignore[no-untyped-def]
+    """:func:`gather_rows`, also writing the transpose ``out_t[:, s]``."""
+    for s in range(m):
+        r = order[start + s]
+        for k in range(X.shape[1]):
+            v = X[r, k]
+            out[s, k] = v
+            out_t[k, s] = v
+
+
+@njit(**_JIT)
+def transpose_into(A, out):  # type: ignore[no-untyped-def]
+    """``out = Aᵀ``."""
+    for j in range(A.shape[0]):
+        for k in range(A.shape[1]):
+            out[k, j] = A[j, k]
+
+
+@njit(**_JIT)
+def column_sums(A, m, out, beta):  # type: ignore[no-untyped-def]
+    """``out = beta·out + Σ_{s<m} A[s]`` (beta 0 or 1)."""
+    if beta == 0:
+        out[:] = 0
+    for s in range(m):
+        for j in range(A.shape[1]):
+            out[j] += A[s, j]
+
+
+# ---------------------------------------------------------------------------
 # Shuffling.
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -1,0 +1,241 @@
+"""The kernel printer, the kernel plan and the run-time helpers, unit by unit."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from numba import njit
+
+import symbp
+from symbp.codegen import runtime as rt
+from symbp.codegen.plan import make_plan
+from symbp.codegen.printer import NumbaPrinter, prepare, softplus
+
+x, y, t = sp.symbols("x y t", real=True)
+k = sp.Symbol("k", positive=True, integer=True)
+
+
+def code(expr: sp.Expr, dtype: str = "float64") -> str:
+    return NumbaPrinter(dtype).doprint(prepare(expr))
+
+
+# ---------------------------------------------------------------------------
+# Printer
+
+
+@pytest.mark.parametrize(
+    ("expr", "f64", "f32"),
+    [
+        (x / 4, "(0.25)*x", "(np.float32(0.25))*x"),
+        (x**2, "(x*x)", "(x*x)"),
+        (1 / x, "(1.0/(x))", "(np.float32(1.0)/(x))"),
+        (sp.sqrt(x), "math.sqrt(x)", "math.sqrt(x)"),
+        (sp.Max(0, x), "max(0.0, x)", "max(np.float32(0.0), x)"),
+        (sp.log(y) / sp.log(2), "1.4426950408889634*math.log(y)", None),
+        (sp.tanh(x), "tanh64(x)", "tanh32(x)"),
+        (1 / (1 + sp.exp(-x)), "(1.0/((1.0 + exp64(-x))))", None),
+        (softplus(-x), "softplus64(-x)", "softplus32(-x)"),
+        (sp.Rational(9, 10) ** k, "((0.9)**k)", "((np.float32(0.9))**k)"),
+    ],
+)
+def test_printer_spells_numbers_in_the_kernel_dtype(expr, f64, f32) -> None:
+    assert code(expr) == f64
+    if f32 is not None:
+        assert code(expr, "float32") == f32
+
+
+def test_step_functions_follow_sympy_at_zero() -> None:
+    cases = {
+        sp.Heaviside(x): (1.0, 0.5, 0.0),
+        sp.Heaviside(x, 0): (1.0, 0.0, 0.0),
+        sp.sign(x): (1.0, 0.0, -1.0),
+    }
+    for expr, expected in cases.items():
+        text = code(expr)
+        fn = _compile_scalar(text)
+        assert (fn(2.0), fn(0.0), fn(-3.0)) == expected, text
+
+
+def _compile_scalar(text: str):  # type: ignore[no-untyped-def]
+    namespace: dict = {"math": math, "np": np}
+    exec(f"def f(x):\n    return {text}\n", namespace)
+    return njit(namespace["f"])
+
+
+def test_floor_of_an_integer_ratio_is_exact_integer_division() -> None:
+    epoch = sp.Symbol("epoch", integer=True, nonnegative=True)
+    assert code(sp.floor(epoch / 3)) == "((epoch) // 3)"
+    assert code(sp.floor(2 * epoch / 5)) == "((2*epoch) // 5)"
+
+
+def test_printer_refuses_what_it_cannot_spell() -> None:
+    with pytest.raises(ValueError, match="no kernel spelling"):
+        code(sp.Function("mystery")(x))
+    with pytest.raises(ValueError, match="not an identifier"):
+        NumbaPrinter().doprint(sp.Symbol("w^2_11"))
+
+
+def test_custom_activation_is_printed_from_its_formula() -> None:
+    spec = symbp.load({"layers": [1, 1], "activations": [{"formula": "x*tanh(x)"}]})
+    f = spec.activations[0].function
+    assert code(f(x)) == "x*tanh64(x)"
+
+
+# ---------------------------------------------------------------------------
+# Plan
+
+
+def test_plan_uses_stable_forms_for_log_losses() -> None:
+    bce = make_plan(
+        symbp.load({"layers": [2, 1], "activations": "sigmoid", "loss": "bce"}), "float64"
+    )
+    assert bce.output.delta.outputs == ("a - t",)
+    assert "softplus64(-z)" in bce.output.reduce.outputs[0]
+    assert "math.log" not in bce.output.reduce.outputs[0]
+    ce = make_plan(
+        symbp.load({"layers": [2, 3], "activations": "softmax", "loss": "cross_entropy"}),
+        "float64",
+    )
+    assert ce.output.uses_lse and not ce.output.uses_norm
+    assert "math.log" not in " ".join(ce.output.reduce.outputs)
+    # exact delta, no one-hot assumption: a_j Σ_i t_i - t_j
+    assert ce.output.delta.outputs == ("a*red_1 - t",)
+    assert ce.output.reduce.outputs[1] == "t"
+
+
+@pytest.mark.parametrize("z", [-30.0, -1.5, 0.0, 0.7, 25.0])
+def test_stable_log_forms_equal_the_logs(z: float) -> None:
+    mpmath.mp.dps = 40
+    sig = 1 / (1 + mpmath.exp(-z))
+    log_sig = -(mpmath.log(1 + mpmath.exp(-z)))
+    log_one_minus = -(mpmath.log(1 + mpmath.exp(z)))
+    assert abs(mpmath.log(sig) - log_sig) < 1e-30
+    assert abs(mpmath.log(1 - sig) - log_one_minus) < 1e-30
+    assert rt.softplus64(z) == pytest.approx(float(mpmath.log(1 + mpmath.exp(z))), rel=1e-15)
+
+
+def test_update_plan_hoists_per_step_scalars_and_detects_plain_steps() -> None:
+    adam = make_plan(
+        symbp.load({"layers": [1, 1], "optimizer": {"name": "adam", "learning_rate": 0.01}}),
+        "float64",
+    )
+    assert adam.update.step_names == ("h0", "h1")
+    assert all("k" in c for c in adam.update.step.outputs)
+    assert not any("**k" in c for _, c in adam.update.elem.temps)
+    assert adam.update.fold is None
+    decay = make_plan(
+        symbp.load({"layers": [1, 1], "optimizer": {"name": "sgd", "weight_decay": 0.5}}),
+        "float64",
+    )
+    assert decay.update.fold == ("-lr", "1.0 - 0.5*lr")
+    momentum = make_plan(
+        symbp.load({"layers": [1, 1], "optimizer": {"name": "momentum"}}), "float64"
+    )
+    assert momentum.update.fold is None and momentum.update.state == ("state_v",)
+
+
+def test_frozen_parameters_are_left_out_of_the_update_segments() -> None:
+    spec = symbp.load({"layers": [2, 3, 1], "frozen": ["W[0]", "b[1]"]})
+    plan = make_plan(spec, "float64")
+    # W_1: 0..6, b_1: 6..9, W_2: 9..12, b_2: 12..13
+    assert plan.segments == ((6, 12),)
+
+
+# ---------------------------------------------------------------------------
+# Run-time helpers
+
+
+@njit
+def _map(f, values):  # type: ignore[no-untyped-def]
+    out = np.empty_like(values)
+    for i in range(values.shape[0]):
+        out[i] = f(values[i])
+    return out
+
+
+_GRID = np.concatenate(
+    [
+        np.linspace(-750, 750, 20001),
+        np.linspace(-3, 3, 20001),
+        np.geomspace(1e-12, 1, 500),
+        -np.geomspace(1e-12, 1, 500),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "reference", "dtype", "rtol"),
+    [
+        ("exp64", np.exp, np.float64, 5e-16),
+        ("expm1_64", np.expm1, np.float64, 1e-15),
+        ("tanh64", np.tanh, np.float64, 1e-15),
+        ("exp32", np.exp, np.float32, 2.5e-7),
+        ("expm1_32", np.expm1, np.float32, 5e-7),
+        ("tanh32", np.tanh, np.float32, 5e-7),
+    ],
+)
+def test_vectorisable_functions_are_accurate(name, reference, dtype, rtol) -> None:
+    values = _GRID.astype(dtype)
+    out = _map(getattr(rt, name), values)
+    assert out.dtype == dtype
+    exact = reference(values.astype(np.float64))
+    tiny = np.finfo(dtype).tiny
+    with np.errstate(over="ignore"):
+        normal = np.isfinite(exact) & (np.abs(exact) > tiny) & (np.abs(exact) < np.finfo(dtype).max)
+    np.testing.assert_allclose(out[normal], exact[normal], rtol=rtol)
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0], dtype=dtype)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(_map(getattr(rt, name), specials), reference(specials))
+
+
+def test_softplus_is_finite_at_large_arguments() -> None:
+    assert rt.softplus64(1e4) == 1e4
+    assert rt.softplus64(-1e4) == 0.0
+    assert rt.softplus32(np.float32(1e4)) == np.float32(1e4)
+    assert math.isnan(rt.softplus64(math.nan))
+
+
+def test_shuffle_is_a_seeded_permutation() -> None:
+    @njit
+    def run(order, rng):  # type: ignore[no-untyped-def]
+        rt.shuffle(order, rng)
+
+    a, b, c = (np.arange(50) for _ in range(3))
+    run(a, np.array([7], np.uint64))
+    run(b, np.array([7], np.uint64))
+    run(c, np.array([8], np.uint64))
+    assert sorted(a) == list(range(50))
+    assert (a == b).all() and not (a == c).all()
+
+
+@pytest.mark.parametrize("beta", [0, 1])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_match_numpy(beta: int, dtype) -> None:
+    rng = np.random.default_rng(3)
+    A, B = rng.normal(size=(7, 5)).astype(dtype), rng.normal(size=(6, 5)).astype(dtype)
+    C0 = rng.normal(size=(7, 6)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+
+    @njit
+    def small(A, B, C, beta):  # type: ignore[no-untyped-def]
+        rt.gemm_nt(A, B, C, 7, 6, 5, beta)
+
+    C = C0.copy()
+    small(A, B, C, beta)
+    np.testing.assert_allclose(C, A @ B.T + beta * C0, rtol=tol, atol=tol)
+
+    @njit
+    def blas(alpha, A, B, beta, C, D, E):  # type: ignore[no-untyped-def]
+        rt.blas_nt(alpha, A, B, beta, C)
+        rt.blas_tn(alpha, A, A, beta, D)
+        rt.blas_nn(alpha, A, B.T.copy(), beta, E)
+
+    C, D, E = C0.copy(), np.ones((5, 5), dtype), np.ones((7, 6), dtype)
+    blas(dtype(-0.5), A, B, dtype(beta), C, D, E)
+    np.testing.assert_allclose(C, -0.5 * A @ B.T + beta * C0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(D, -0.5 * A.T @ A + beta, rtol=tol, atol=tol)
+    np.testing.assert_allclose(E, -0.5 * A @ B.T + beta, rtol=tol, atol=tol)
