@@ -36,7 +36,10 @@ def _numeric(value: Any, name: str) -> np.ndarray:
 
 
 def _finite(arr: np.ndarray, name: str) -> None:
-    bad = ~np.isfinite(arr)
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):  # one pass, no temporary array
+            return
+    bad = ~np.isfinite(arr)  # a NaN/Inf, or a sum that overflowed: look element by element
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])
         raise DataError(

@@ -65,7 +65,6 @@ def _i32_as_f32(typingctx, x):  # type: ignore[no-untyped-def]
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693147180369123816490
 _LN2_LO = 1.90821492927058770002e-10
-_HALF_LN2 = 0.34657359027997264
 
 
 _C64 = tuple(1.0 / math.factorial(i) for i in range(13, 0, -1))
@@ -81,30 +80,45 @@ def _poly_exp64(r):  # type: ignore[no-untyped-def]
 
 
 @njit(**_JIT)
+def _scale64(n):  # type: ignore[no-untyped-def]
+    """``2**n`` for an integral float ``n`` in [-1022, 1023], from its bit pattern."""
+    return _i64_as_f64((np.int64(n) + 1023) << 52)
+
+
+@njit(**_JIT)
 def exp64(x):  # type: ignore[no-untyped-def]
-    """``exp(x)`` in float64, vectorisable."""
+    """``exp(x)`` in float64, vectorisable (``2**n (1 + expm1(r))``, ``x = n ln 2 + r``)."""
     y = min(max(x, -746.0), 710.0)
     n = np.floor(y * _LOG2E + 0.5)
     r = (y - n * _LN2_HI) - n * _LN2_LO
-    p = 1.0 + _poly_exp64(r)
-    ni = np.int64(n)
-    n1 = ni >> 1
-    out = p * _i64_as_f64((n1 + 1023) << 52) * _i64_as_f64((ni - n1 + 1023) << 52)
+    p = _poly_exp64(r)
+    n1 = np.floor(0.5 * n)
+    out = _scale64(n1) * (_scale64(n - n1) * (1.0 + p))
     return out if x == x else x
 
 
 @njit(**_JIT)
 def expm1_64(x):  # type: ignore[no-untyped-def]
-    """``exp(x) - 1`` in float64, accurate near 0, vectorisable."""
-    small = _poly_exp64(x)
-    big = exp64(x) - 1.0
-    return small if abs(x) < _HALF_LN2 else big
+    """``exp(x) - 1`` in float64, accurate near 0 (``2**n expm1(r) + (2**n - 1)``)."""
+    y = min(max(x, -40.0), 710.0)
+    n = np.floor(y * _LOG2E + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    p = _poly_exp64(r)
+    n1 = np.floor(0.5 * n)
+    s1, s2 = _scale64(n1), _scale64(n - n1)
+    s = s1 * s2
+    out = s * p + (s - 1.0) if n < 60 else s1 * (s2 * (1.0 + p)) - 1.0
+    return out if x == x else x
 
 
 @njit(**_JIT)
 def tanh64(x):  # type: ignore[no-untyped-def]
     """``tanh(x)`` in float64 as ``-u / (2 + u)``, ``u = expm1(-2|x|)``, vectorisable."""
-    u = expm1_64(-2.0 * min(abs(x), 40.0))
+    y = -2.0 * min(abs(x), 20.0)
+    n = np.floor(y * _LOG2E + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    s = _scale64(n)
+    u = s * _poly_exp64(r) + (s - 1.0)
     t = -u / (2.0 + u)
     out = t if x >= 0 else -t
     return out if x == x else x
@@ -117,7 +131,6 @@ _F = np.float32
 _LOG2E_F = _F(1.442695)
 _LN2_HI_F = _F(0.693359375)
 _LN2_LO_F = _F(-2.12194440e-4)
-_HALF_LN2_F = _F(0.34657359)
 _C32 = tuple(_F(1.0 / math.factorial(i)) for i in range(8, 0, -1))
 _ONE_F, _TWO_F, _HALF_F = _F(1.0), _F(2.0), _F(0.5)
 _LO_F, _HI_F, _CAP_F = _F(-104.0), _F(89.0), _F(10.0)
@@ -133,30 +146,45 @@ def _poly_exp32(r):  # type: ignore[no-untyped-def]
 
 
 @njit(**_JIT)
+def _scale32(n):  # type: ignore[no-untyped-def]
+    """``2**n`` for an integral float32 ``n`` in [-126, 127], from its bit pattern."""
+    return _i32_as_f32((np.int32(n) + 127) << 23)
+
+
+@njit(**_JIT)
 def exp32(x):  # type: ignore[no-untyped-def]
     """``exp(x)`` in float32, vectorisable."""
     y = min(max(x, _LO_F), _HI_F)
     n = np.floor(y * _LOG2E_F + _HALF_F)
     r = (y - n * _LN2_HI_F) - n * _LN2_LO_F
-    p = _ONE_F + _poly_exp32(r)
-    ni = np.int32(n)
-    n1 = ni >> 1
-    out = p * _i32_as_f32((n1 + 127) << 23) * _i32_as_f32((ni - n1 + 127) << 23)
+    p = _poly_exp32(r)
+    n1 = np.floor(_HALF_F * n)
+    out = _scale32(n1) * (_scale32(n - n1) * (_ONE_F + p))
     return out if x == x else x
 
 
 @njit(**_JIT)
 def expm1_32(x):  # type: ignore[no-untyped-def]
-    """``exp(x) - 1`` in float32, accurate near 0, vectorisable."""
-    small = _poly_exp32(x)
-    big = exp32(x) - _ONE_F
-    return small if abs(x) < _HALF_LN2_F else big
+    """``exp(x) - 1`` in float32, accurate near 0."""
+    y = min(max(x, _F(-20.0)), _HI_F)
+    n = np.floor(y * _LOG2E_F + _HALF_F)
+    r = (y - n * _LN2_HI_F) - n * _LN2_LO_F
+    p = _poly_exp32(r)
+    n1 = np.floor(_HALF_F * n)
+    s1, s2 = _scale32(n1), _scale32(n - n1)
+    s = s1 * s2
+    out = s * p + (s - _ONE_F) if n < _F(30.0) else s1 * (s2 * (_ONE_F + p)) - _ONE_F
+    return out if x == x else x
 
 
 @njit(**_JIT)
 def tanh32(x):  # type: ignore[no-untyped-def]
     """``tanh(x)`` in float32, vectorisable."""
-    u = expm1_32(-_TWO_F * min(abs(x), _CAP_F))
+    y = -_TWO_F * min(abs(x), _CAP_F)
+    n = np.floor(y * _LOG2E_F + _HALF_F)
+    r = (y - n * _LN2_HI_F) - n * _LN2_LO_F
+    s = _scale32(n)
+    u = s * _poly_exp32(r) + (s - _ONE_F)
     t = -u / (_TWO_F + u)
     out = t if x >= 0 else -t
     return out if x == x else x
