@@ -132,6 +132,28 @@ def build_activations(
     return tuple(out)
 
 
+def _formula_field(
+    item: Mapping[str, Any],
+    path: tuple,
+    variables: Mapping[str, Any],
+    kind: str,
+    ctx: FieldContext,
+) -> tuple[sp.Expr, str]:
+    """The SymPy expression and source text of a ``{formula: ...}`` activation or loss."""
+    extra = set(item) - {"formula"}
+    if extra:
+        raise ctx.error(
+            (*path, sorted(extra, key=str)[0]),
+            f"unknown option; a formula {kind} takes only 'formula'",
+        )
+    fpath = (*path, "formula")
+    try:
+        expr = formula_mod.parse_formula(item["formula"], variables, field=_fmt_path(fpath))
+    except SpecError as err:
+        raise err.located(file=ctx.file, line=ctx.error(fpath, "").line) from None
+    return expr, str(item["formula"]).strip()
+
+
 def _activation(item: Any, path: tuple, index: int, ctx: FieldContext) -> Activation:
     names = ", ".join([*ACTIVATIONS, "{formula: ...}"])
     name_path = path
@@ -142,18 +164,8 @@ def _activation(item: Any, path: tuple, index: int, ctx: FieldContext) -> Activa
     if not isinstance(item, Mapping):
         raise ctx.error(path, f"expected an activation name or mapping ({names}), found {item!r}")
     if "formula" in item:
-        extra = set(item) - {"formula"}
-        if extra:
-            raise ctx.error(
-                (*path, sorted(extra, key=str)[0]),
-                "unknown option; a formula activation takes only 'formula'",
-            )
-        fpath = (*path, "formula")
-        try:
-            expr = formula_mod.parse_formula(item["formula"], {"x": X}, field=_fmt_path(fpath))
-        except SpecError as err:
-            raise err.located(file=ctx.file, line=ctx.error(fpath, "").line) from None
-        return act_mod.custom(expr, str(item["formula"]).strip(), index)
+        expr, source = _formula_field(item, path, {"x": X}, "activation", ctx)
+        return act_mod.custom(expr, source, index)
     name = item.get("name")
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ctx.error(name_path, f"unknown activation {name!r}; expected one of {names}")
@@ -169,20 +181,8 @@ def build_loss(value: Any, ctx: FieldContext) -> Loss:
     if not isinstance(value, Mapping):
         raise ctx.error(path, f"expected a loss name or mapping ({names}), found {value!r}")
     if "formula" in value:
-        extra = set(value) - {"formula"}
-        if extra:
-            raise ctx.error(
-                (*path, sorted(extra, key=str)[0]),
-                "unknown option; a formula loss takes only 'formula'",
-            )
-        fpath = (*path, "formula")
-        try:
-            term = formula_mod.parse_formula(
-                value["formula"], {"y": Y, "t": T}, field=_fmt_path(fpath)
-            )
-        except SpecError as err:
-            raise err.located(file=ctx.file, line=ctx.error(fpath, "").line) from None
-        return loss_mod.custom(term, str(value["formula"]).strip())
+        term, source = _formula_field(value, path, {"y": Y, "t": T}, "loss", ctx)
+        return loss_mod.custom(term, source)
     name = value.get("name")
     if not isinstance(name, str) or name not in LOSSES:
         raise ctx.error(path, f"unknown loss {name!r}; expected one of {names}")

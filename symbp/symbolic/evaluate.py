@@ -243,19 +243,19 @@ def _stable_example(
             break
     if precision == PRECISION:
         return values
+    return ExampleValues(
+        *(
+            _map_floats(getattr(values, f.name), lambda v: v.evalf(PRECISION))
+            for f in fields(ExampleValues)
+        )
+    )
 
-    def rounded(item: Any) -> Any:
-        if isinstance(item, tuple):
-            return tuple(rounded(v) for v in item)
-        return item.evalf(PRECISION) if item.is_Float else item
 
-    return ExampleValues(*(rounded(getattr(values, f.name)) for f in fields(ExampleValues)))
-
-
-def _widened(item: Any, precision: int) -> Any:
+def _map_floats(item: Any, change: Any) -> Any:
+    """``item`` (nested tuples of numbers) with ``change`` applied to every Float."""
     if isinstance(item, tuple):
-        return tuple(_widened(v, precision) for v in item)
-    return sp.Float(item, precision) if item.is_Float else item
+        return tuple(_map_floats(v, change) for v in item)
+    return change(item) if item.is_Float else item
 
 
 def _example(
@@ -269,7 +269,7 @@ def _example(
 ) -> ExampleValues:
     L = spec.depth
     if precision > PRECISION:  # widen the inputs' Floats, or they cap the working precision
-        W, b, x, t = (_widened(v, precision) for v in (W, b, x, t))
+        W, b, x, t = (_map_floats(v, lambda f: sp.Float(f, precision)) for v in (W, b, x, t))
     arrays: dict[sp.IndexedBase, Any] = {nt.activation(0): x, nt.TARGET: t}
     scalars: dict[sp.Symbol, Any] = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
     for l in range(1, L + 1):
