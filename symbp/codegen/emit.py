@@ -22,8 +22,9 @@ from .runtime import RUNTIME_HASH
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
 TEMPLATE_VERSION = 1
-#: Pass layer sizes to the product helper as literals (Numba specialises it per size).
-LITERAL_SIZES = True
+#: Pass layer sizes to the product helpers as literals, which makes Numba compile one
+#: specialisation per size (measured: no faster, and each network compiles longer).
+LITERAL_SIZES = False
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 
@@ -109,6 +110,10 @@ def render(
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
     runtime = {*plan.runtime, "shuffle", "column_sums"}
+    if any(lay.transpose_delta for lay in plan.layers) or any(
+        lay.transpose_input for lay in plan.layers[1:]
+    ):
+        runtime.add("transpose_rows")
     runtime.add("gather_rows_t" if plan.layers[0].transpose_input else "gather_rows")
     if any(lay.keep_WT for lay in plan.layers):
         runtime.add("transpose_into")
@@ -116,6 +121,8 @@ def render(
         runtime |= {"blas_nt", "blas_tn"} | ({"blas_nn"} if plan.depth > 1 else set())
     if not all(lay.blas for lay in plan.layers):
         runtime.add("gemm_nt")
+    if any(l.index > 1 and not l.blas and not l.keep_WT for l in plan.layers):
+        runtime.add("gemm_nn")
     if plan.output.uses_norm:
         runtime.add(exp_name)
     context = {

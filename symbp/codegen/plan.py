@@ -41,6 +41,9 @@ from .printer import NumbaPrinter, prepare, scalar_symbol, softplus
 
 #: Layers with at least this many weights run their products through BLAS ``gemm``.
 BLAS_MIN_WEIGHTS = 16384
+#: Below this many neurons, a layer back-propagates with the row (axpy) form of the
+#: product: a reduction that short does not fill a vector register.
+SHORT_REDUCTION = 16
 
 A_, Z_, T_ = scalar_symbol("a"), scalar_symbol("z"), scalar_symbol("t")
 LSE, NORM = scalar_symbol("lse"), scalar_symbol("norm")
@@ -87,7 +90,7 @@ class LayerPlan:
     frozen_b: bool
     transpose_input: bool  # keep aT_{l-1} (loop-path gradient product)
     transpose_delta: bool  # keep deltaT_l
-    keep_WT: bool  # keep WT_l (loop-path back-propagation product)
+    keep_WT: bool  # keep WT_l (back-propagation as a dot product over the neurons of l)
 
     @property
     def n_weights(self) -> int:
@@ -202,7 +205,7 @@ def make_plan(
                 frozen_b=frozen_b,
                 transpose_input=not blas[l - 1],
                 transpose_delta=not blas[l - 1],
-                keep_WT=l > 1 and not blas[l - 1],
+                keep_WT=l > 1 and not blas[l - 1] and spec.layers[l] >= SHORT_REDUCTION,
             )
         )
     trainable, foldable = [], []

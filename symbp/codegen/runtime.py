@@ -10,10 +10,12 @@ file of ``@njit`` functions. The source of this module is part of every generate
   bit cast) accurate to a few ulp; NaN propagates, overflow gives ``inf``, underflow 0.
   The scalar libm calls they replace stop LLVM from vectorising element-wise loops.
 - ``gemm_nt(A, B, C, M, N, K, beta)``: ``C[:M, :N] = A[:M, :K] · B[:N, :K]ᵀ + beta·C``
-  for row-major operands, register-blocked 4x2 so that LLVM keeps the accumulators in
+  for row-major operands, register-blocked 4x4 so that LLVM keeps the accumulators in
   vector registers (the reduction runs along contiguous memory in both operands). It is
   the one function compiled with ``fastmath={"reassoc", "contract"}`` (to vectorise its
   sums); everything else keeps IEEE semantics, which the range reductions above need.
+- ``gemm_nn(A, B, C, M, N, K, beta)``: ``C[:M, :N] = A[:M, :K] · B[:K, :N] + beta·C``,
+  vectorised along ``N``: the form for short reductions (a layer of a few neurons).
 - ``blas_nn``/``blas_nt``/``blas_tn(alpha, A, B, beta, C)``: ``C = alpha·op(A)·op(B) +
   beta·C`` through the BLAS ``?gemm`` that Numba itself uses for ``np.dot`` (SciPy's
   cython_blas), for the large layers; row-major (C-ordered) operands.
@@ -210,58 +212,66 @@ def softplus32(x):  # type: ignore[no-untyped-def]
 
 @njit(**_REASSOC)
 def gemm_nt(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
-    """``C[i, j] = beta*C[i, j] + sum_p A[i, p]*B[j, p]`` for i < M, j < N (beta 0 or 1)."""
+    """``C[i, j] = beta*C[i, j] + sum_p A[i, p]*B[j, p]`` for i < M, j < N (beta 0 or 1).
+
+    Blocks of 4x4 outputs: sixteen scalar accumulators that the loop vectoriser turns
+    into sixteen vector registers, eight loads for sixteen fused multiply-adds.
+    """
     z = C.dtype.type(0)
     i = 0
     while i + 4 <= M:
         j = 0
-        while j + 2 <= N:
-            c00 = z
-            c10 = z
-            c20 = z
-            c30 = z
-            c01 = z
-            c11 = z
-            c21 = z
-            c31 = z
+        while j + 4 <= N:
+            c00 = c01 = c02 = c03 = z
+            c10 = c11 = c12 = c13 = z
+            c20 = c21 = c22 = c23 = z
+            c30 = c31 = c32 = c33 = z
             for p in range(K):
-                b0 = B[j, p]
-                b1 = B[j + 1, p]
-                a0 = A[i, p]
-                a1 = A[i + 1, p]
-                a2 = A[i + 2, p]
-                a3 = A[i + 3, p]
-                c00 += a0 * b0
-                c10 += a1 * b0
-                c20 += a2 * b0
-                c30 += a3 * b0
-                c01 += a0 * b1
-                c11 += a1 * b1
-                c21 += a2 * b1
-                c31 += a3 * b1
+                b0, b1, b2, b3 = B[j, p], B[j + 1, p], B[j + 2, p], B[j + 3, p]
+                a = A[i, p]
+                c00 += a * b0
+                c01 += a * b1
+                c02 += a * b2
+                c03 += a * b3
+                a = A[i + 1, p]
+                c10 += a * b0
+                c11 += a * b1
+                c12 += a * b2
+                c13 += a * b3
+                a = A[i + 2, p]
+                c20 += a * b0
+                c21 += a * b1
+                c22 += a * b2
+                c23 += a * b3
+                a = A[i + 3, p]
+                c30 += a * b0
+                c31 += a * b1
+                c32 += a * b2
+                c33 += a * b3
             if beta != 0:
                 c00 += C[i, j]
-                c10 += C[i + 1, j]
-                c20 += C[i + 2, j]
-                c30 += C[i + 3, j]
                 c01 += C[i, j + 1]
+                c02 += C[i, j + 2]
+                c03 += C[i, j + 3]
+                c10 += C[i + 1, j]
                 c11 += C[i + 1, j + 1]
+                c12 += C[i + 1, j + 2]
+                c13 += C[i + 1, j + 3]
+                c20 += C[i + 2, j]
                 c21 += C[i + 2, j + 1]
+                c22 += C[i + 2, j + 2]
+                c23 += C[i + 2, j + 3]
+                c30 += C[i + 3, j]
                 c31 += C[i + 3, j + 1]
-            C[i, j] = c00
-            C[i + 1, j] = c10
-            C[i + 2, j] = c20
-            C[i + 3, j] = c30
-            C[i, j + 1] = c01
-            C[i + 1, j + 1] = c11
-            C[i + 2, j + 1] = c21
-            C[i + 3, j + 1] = c31
-            j += 2
+                c32 += C[i + 3, j + 2]
+                c33 += C[i + 3, j + 3]
+            C[i, j], C[i, j + 1], C[i, j + 2], C[i, j + 3] = c00, c01, c02, c03
+            C[i + 1, j], C[i + 1, j + 1], C[i + 1, j + 2], C[i + 1, j + 3] = c10, c11, c12, c13
+            C[i + 2, j], C[i + 2, j + 1], C[i + 2, j + 2], C[i + 2, j + 3] = c20, c21, c22, c23
+            C[i + 3, j], C[i + 3, j + 1], C[i + 3, j + 2], C[i + 3, j + 3] = c30, c31, c32, c33
+            j += 4
         while j < N:
-            c0 = z
-            c1 = z
-            c2 = z
-            c3 = z
+            c0 = c1 = c2 = c3 = z
             for p in range(K):
                 b0 = B[j, p]
                 c0 += A[i, p] * b0
@@ -273,10 +283,7 @@ def gemm_nt(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
                 c1 += C[i + 1, j]
                 c2 += C[i + 2, j]
                 c3 += C[i + 3, j]
-            C[i, j] = c0
-            C[i + 1, j] = c1
-            C[i + 2, j] = c2
-            C[i + 3, j] = c3
+            C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = c0, c1, c2, c3
             j += 1
         i += 4
     while i < M:
@@ -287,6 +294,41 @@ def gemm_nt(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
             if beta != 0:
                 c += C[i, j]
             C[i, j] = c
+        i += 1
+
+
+@njit(**_JIT)
+def gemm_nn(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
+    """``C[i, :N] = beta*C[i, :N] + sum_p A[i, p]*B[p, :N]`` for i < M (beta 0 or 1).
+
+    The form for a short reduction (small ``K``): vectorised along the rows of ``B``
+    and ``C``, four rows of ``C`` per pass over ``B``.
+    """
+    i = 0
+    while i + 4 <= M:
+        if beta == 0:
+            for j in range(N):
+                C[i, j] = 0
+                C[i + 1, j] = 0
+                C[i + 2, j] = 0
+                C[i + 3, j] = 0
+        for p in range(K):
+            a0, a1, a2, a3 = A[i, p], A[i + 1, p], A[i + 2, p], A[i + 3, p]
+            for j in range(N):
+                b = B[p, j]
+                C[i, j] += a0 * b
+                C[i + 1, j] += a1 * b
+                C[i + 2, j] += a2 * b
+                C[i + 3, j] += a3 * b
+        i += 4
+    while i < M:
+        if beta == 0:
+            for j in range(N):
+                C[i, j] = 0
+        for p in range(K):
+            a0 = A[i, p]
+            for j in range(N):
+                C[i, j] += a0 * B[p, j]
         i += 1
 
 
@@ -422,6 +464,14 @@ def transpose_into(A, out):  # type: ignore[no-untyped-def]
     for j in range(A.shape[0]):
         for k in range(A.shape[1]):
             out[k, j] = A[j, k]
+
+
+@njit(**_JIT)
+def transpose_rows(A, m, out):  # type: ignore[no-untyped-def]
+    """``out[:, :m] = A[:m]ᵀ`` (a separate pass keeps the loop that fills ``A`` vectorised)."""
+    for s in range(m):
+        for j in range(A.shape[1]):
+            out[j, s] = A[s, j]
 
 
 @njit(**_JIT)
