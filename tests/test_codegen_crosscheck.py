@@ -4,9 +4,10 @@ For every shipped example and every catalogue network (every activation, loss,
 optimiser, schedule, weight decay, frozen parameters): the kernel's loss and gradients
 equal the exact values (relative 1e-12 in float64, the scale being the largest exact
 gradient), and ``fit`` with full-batch steps follows the evaluator's trajectory: the
-loss of every step and the parameters after the last. The BLAS path (products through
-``gemm``, the plain gradient step folded into it) is checked the same way by lowering
-its size threshold, and chunked batches against single-chunk results.
+loss of every step and the parameters after the last. The path of large layers
+(products on every core, the plain gradient step folded into the gradient product) is
+checked the same way by lowering its size threshold, and chunked batches against
+single-chunk results.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ RTOL = 1e-12
 FEWER_STEPS = {"formula_softsign_cubic": 2}
 
 
-def small_blas_trainer(spec: symbp.Spec, tmp: Path) -> Trainer:
-    """A trainer whose every layer uses the BLAS path (threshold lowered to 1 weight)."""
-    text = emit.render(spec, "float64", blas_min_weights=1)
-    path = loader.write(text, tmp / f"blas_{loader.text_key(text)}.py")
+def small_parallel_trainer(spec: symbp.Spec, tmp: Path) -> Trainer:
+    """A trainer whose every layer takes the large-layer path (threshold lowered to 1)."""
+    text = emit.render(spec, "float64", parallel_min_weights=1)
+    path = loader.write(text, tmp / f"parallel_{loader.text_key(text)}.py")
     return Trainer(spec, loader.import_module(path), "float64", path)
 
 
@@ -89,11 +90,11 @@ def test_koech_outputs_follow_the_article() -> None:
     "name",
     ["softmax_cross_entropy", "sgd_weight_decay", "adam", "frozen_params", "deep_tanh_sigmoid_bce"],
 )
-def test_blas_path_matches_evaluator(name: str, tmp_path: Path) -> None:
+def test_parallel_path_matches_evaluator(name: str, tmp_path: Path) -> None:
     spec = symbp.load(catalog.spec(name))
-    trainer = small_blas_trainer(spec, tmp_path)
+    trainer = small_parallel_trainer(spec, tmp_path)
     text = trainer.module_path.read_text()
-    assert "blas_tn(" in text and "gemm_nt(" not in text
+    assert "gemm_nt_par(" in text and "    gemm_nt(" not in text
     assert_follows_evaluator(trainer, spec)
 
 

@@ -212,30 +212,45 @@ def test_shuffle_is_a_seeded_permutation() -> None:
     assert (a == b).all() and not (a == c).all()
 
 
-@pytest.mark.parametrize("beta", [0, 1])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_products_match_numpy(beta: int, dtype) -> None:
+def test_products_match_numpy(beta: float, dtype) -> None:
     rng = np.random.default_rng(3)
-    A, B = rng.normal(size=(7, 5)).astype(dtype), rng.normal(size=(6, 5)).astype(dtype)
-    C0 = rng.normal(size=(7, 6)).astype(dtype)
-    tol = 1e-12 if dtype == np.float64 else 1e-5
+    A, B = rng.normal(size=(70, 45)).astype(dtype), rng.normal(size=(66, 45)).astype(dtype)
+    C0 = rng.normal(size=(70, 66)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    alpha, beta = dtype(-0.5), dtype(beta)
 
     @njit
-    def small(A, B, C, beta):  # type: ignore[no-untyped-def]
-        rt.gemm_nt(A, B, C, 7, 6, 5, beta)
+    def run(A, B, C, D, E, alpha, beta):  # type: ignore[no-untyped-def]
+        rt.gemm_nt(A, B, C, 70, 66, 45, alpha, beta)
+        rt.gemm_nt_par(A, B, D, 70, 66, 45, alpha, beta)
+        rt.gemm_nn(A[:7], B[:45].copy(), E, 7, 45, 45, 0)
 
-    C = C0.copy()
-    small(A, B, C, beta)
-    np.testing.assert_allclose(C, A @ B.T + beta * C0, rtol=tol, atol=tol)
+    C, D = C0.copy(), C0.copy()
+    C[:] = np.nan if beta == 0 else C  # not read when beta is 0
+    D[:] = C
+    E = np.full((7, 45), np.nan, dtype)
+    run(A, B, C, D, E, alpha, beta)
+    expected = -0.5 * A @ B.T + (beta * C0 if beta else 0)
+    np.testing.assert_allclose(C, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(D, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(E, A[:7] @ B[:45], rtol=tol, atol=tol)
+
+
+def test_transposes_and_gathers() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20, 5))
+    order = rng.permutation(20)
+    a, aT = np.zeros((13, 5)), np.zeros((5, 13))
 
     @njit
-    def blas(alpha, A, B, beta, C, D, E):  # type: ignore[no-untyped-def]
-        rt.blas_nt(alpha, A, B, beta, C)
-        rt.blas_tn(alpha, A, A, beta, D)
-        rt.blas_nn(alpha, A, B.T.copy(), beta, E)
+    def run(X, order, a, aT, sums):  # type: ignore[no-untyped-def]
+        rt.gather_rows_t(X, order, 3, 11, a, aT)
+        rt.column_sums(a, 11, sums, 0)
 
-    C, D, E = C0.copy(), np.ones((5, 5), dtype), np.ones((7, 6), dtype)
-    blas(dtype(-0.5), A, B, dtype(beta), C, D, E)
-    np.testing.assert_allclose(C, -0.5 * A @ B.T + beta * C0, rtol=tol, atol=tol)
-    np.testing.assert_allclose(D, -0.5 * A.T @ A + beta, rtol=tol, atol=tol)
-    np.testing.assert_allclose(E, -0.5 * A @ B.T + beta, rtol=tol, atol=tol)
+    sums = np.full(5, np.nan)
+    run(X, order, a, aT, sums)
+    np.testing.assert_array_equal(a[:11], X[order[3:14]])
+    np.testing.assert_array_equal(aT[:, :11], X[order[3:14]].T)
+    np.testing.assert_allclose(sums, X[order[3:14]].sum(axis=0), rtol=1e-14)

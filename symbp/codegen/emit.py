@@ -16,7 +16,7 @@ import jinja2
 
 from .. import __version__
 from ..spec import Spec
-from .plan import BLAS_MIN_WEIGHTS, KernelPlan, make_plan
+from .plan import PARALLEL_MIN_WEIGHTS, KernelPlan, make_plan
 from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
@@ -97,32 +97,26 @@ def render(
     dtype: str | None = None,
     *,
     command: str | None = None,
-    blas_min_weights: int = BLAS_MIN_WEIGHTS,
+    parallel_min_weights: int = PARALLEL_MIN_WEIGHTS,
 ) -> str:
     """The text of the generated module for ``spec`` in ``dtype`` (default: the spec's).
 
-    ``blas_min_weights`` is the size from which a layer's products use BLAS (tests
-    lower it to cross-check that path on small networks).
+    ``parallel_min_weights`` is the size from which a layer's products run on every core
+    (tests lower it to cross-check that path on small networks).
     """
     dtype = dtype or spec.dtype
-    plan = make_plan(spec, dtype, blas_min_weights=blas_min_weights)
+    plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
     bufs = buffers(plan)
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
-    runtime = {*plan.runtime, "shuffle", "column_sums"}
-    if any(lay.transpose_delta for lay in plan.layers) or any(
-        lay.transpose_input for lay in plan.layers[1:]
-    ):
-        runtime.add("transpose_rows")
-    runtime.add("gather_rows_t" if plan.layers[0].transpose_input else "gather_rows")
+    runtime = {*plan.runtime, "shuffle", "column_sums", "gather_rows_t", "transpose_rows"}
     if any(lay.keep_WT for lay in plan.layers):
         runtime.add("transpose_into")
-    if any(lay.blas for lay in plan.layers):
-        runtime |= {"blas_nt", "blas_tn"} | ({"blas_nn"} if plan.depth > 1 else set())
-    if not all(lay.blas for lay in plan.layers):
-        runtime.add("gemm_nt")
-    if any(l.index > 1 and not l.blas and not l.keep_WT for l in plan.layers):
+    if any(lay.index > 1 and not lay.keep_WT for lay in plan.layers):
         runtime.add("gemm_nn")
+    runtime.add("gemm_nt")
+    if any(lay.parallel for lay in plan.layers):
+        runtime.add("gemm_nt_par")
     if plan.output.uses_norm:
         runtime.add(exp_name)
     context = {

@@ -2,8 +2,8 @@
 
 The plan is the bridge between :mod:`symbp.symbolic` and the templates. It holds every
 element-wise right-hand side as printed code (SymPy ``cse`` + :class:`.NumbaPrinter`)
-and the facts the loop structure depends on (layer sizes, which layers use BLAS, which
-arrays are kept). Nothing here re-derives a gradient: the expressions come from
+and the facts the loop structure depends on (layer sizes, which layers run on every
+core, which arrays are kept). Nothing here re-derives a gradient: the expressions come from
 
 - the activation of layer ``l``: ``a = f(z)`` is ``GenericModel.layer(l).a``;
 - hidden deltas: the local factor of ``δ^l_j = f_l'(…) Σ_i δ^{l+1}_i w^{l+1}_{ij}`` in
@@ -39,8 +39,8 @@ from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
 from .printer import NumbaPrinter, prepare, scalar_symbol, softplus
 
-#: Layers with at least this many weights run their products through BLAS ``gemm``.
-BLAS_MIN_WEIGHTS = 16384
+#: Layers with at least this many weights run their products on every core.
+PARALLEL_MIN_WEIGHTS = 16384
 #: Below this many neurons, a layer back-propagates with the row (axpy) form of the
 #: product: a reduction that short does not fill a vector register.
 SHORT_REDUCTION = 16
@@ -82,13 +82,13 @@ class LayerPlan:
     act: Block  # element-wise: a from z; softmax: the numerator exp(z) of z - max(z)
     dact: Block | None  # hidden layers: the local factor f'(…) from a and z
     needs_z: bool
-    blas: bool
+    parallel: bool
     fold: bool
     W_offset: int
     b_offset: int
     frozen_W: bool
     frozen_b: bool
-    transpose_input: bool  # keep aT_{l-1} (loop-path gradient product)
+    transpose_input: bool  # keep aT_{l-1} (the gradient product reduces over examples)
     transpose_delta: bool  # keep deltaT_l
     keep_WT: bool  # keep WT_l (back-propagation as a dot product over the neurons of l)
 
@@ -150,11 +150,11 @@ def make_plan(
     dtype: str,
     model: GenericModel | None = None,
     *,
-    blas_min_weights: int = BLAS_MIN_WEIGHTS,
+    parallel_min_weights: int = PARALLEL_MIN_WEIGHTS,
 ) -> KernelPlan:
     """Lower ``spec``'s derivation to a :class:`KernelPlan` for ``dtype``.
 
-    Layers with at least ``blas_min_weights`` weights use BLAS for their products.
+    Layers with at least ``parallel_min_weights`` weights run their products on every core.
     """
     model = model or derive_generic(spec)
     printer = NumbaPrinter(dtype)
@@ -167,7 +167,9 @@ def make_plan(
         n_in, n_out = spec.layers[l - 1], spec.layers[l]
         offsets.append((offset, offset + n_in * n_out))
         offset += n_in * n_out + n_out
-    blas = [spec.layers[l - 1] * spec.layers[l] >= blas_min_weights for l in range(1, L + 1)]
+    parallel = [
+        spec.layers[l - 1] * spec.layers[l] >= parallel_min_weights for l in range(1, L + 1)
+    ]
     layers = []
     for l in range(1, L + 1):
         activation = spec.activations[l - 1]
@@ -197,15 +199,15 @@ def make_plan(
                 act=act,
                 dact=dact,
                 needs_z=needs_z,
-                blas=blas[l - 1],
-                fold=blas[l - 1] and update.fold is not None and not frozen_W,
+                parallel=parallel[l - 1],
+                fold=parallel[l - 1] and update.fold is not None and not frozen_W,
                 W_offset=offsets[l - 1][0],
                 b_offset=offsets[l - 1][1],
                 frozen_W=frozen_W,
                 frozen_b=frozen_b,
-                transpose_input=not blas[l - 1],
-                transpose_delta=not blas[l - 1],
-                keep_WT=l > 1 and not blas[l - 1] and spec.layers[l] >= SHORT_REDUCTION,
+                transpose_input=True,
+                transpose_delta=True,
+                keep_WT=l > 1 and spec.layers[l] >= SHORT_REDUCTION,
             )
         )
     trainable, foldable = [], []
