@@ -162,8 +162,10 @@ def train(params, state, grads, X, T, order, rng, counters, epochs, batch_size, 
     update, leaves the gradient of that loss in ``grads`` and, when ``apply``, updates
     ``params`` and ``state``. Without ``apply`` (one epoch, one full batch) it is the
     loss and gradient of E over X, T. ``counters`` holds [epochs done, updates done,
-    steps of this call, diverged (0/1), step of the epoch that diverged]; training stops
-    at the first loss that is not finite, before its update. Returns the steps taken.
+    steps of this call, diverged (0/1), step of the epoch that diverged]; with no update
+    done yet, the optimiser state is first initialised for the current learning rate.
+    Training stops at the first loss that is not finite, before its update. Returns the
+    number of steps taken.
     """
     n = X.shape[0]
     rows = min(batch_size, CHUNK)
@@ -171,6 +173,8 @@ def train(params, state, grads, X, T, order, rng, counters, epochs, batch_size, 
     G = views(grads)
     ws = workspace(rows)
     refresh(P, ws)
+    if counters[1] == 0:
+        init_state(state, DTYPE(learning_rate(counters[0])))
     done = 0
     for e in range(epochs):
         if shuffle_rows:

@@ -186,8 +186,7 @@ class Trainer:
     def reset(self) -> None:
         """Starting parameters, fresh optimiser state, epoch and step counters at 0."""
         self.params = self.initial_params()
-        self._counters[:] = 0
-        self._module.init_state(self._state, self._module.learning_rate(0))
+        self._counters[:] = 0  # the kernel initialises the optimiser state at update 0
 
     # -- evaluation --------------------------------------------------------
 
