@@ -15,9 +15,8 @@ core, which arrays are kept). Nothing here re-derives a gradient: the expression
 - the loss: ``GenericModel.loss``, with ``log a`` of a sigmoid output written
   ``-softplus(-z)`` and ``log(1 - a)`` as ``-softplus(z)``, and ``log a`` of a softmax
   output as ``z - logsumexp(z)``: the same numbers, finite for pre-activations of ±1e4;
-- the update: the optimiser's straight-line program (:mod:`symbp.ops.optimizers`) with
-  weight decay, inlined, with the parts that depend only on the learning rate and the
-  step number hoisted out of the per-element loop; the schedule's rate formula.
+- the update: the optimiser's straight-line program with weight decay, and the
+  schedule's rate formula (:mod:`.update`).
 
 Kernel conventions (also stated in every generated module): parameters live in one
 flat vector, ``W_l`` (shape ``(n_l, n_{l-1})``, row-major, ``W[l-1]`` of the spec) then
@@ -32,12 +31,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
 from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
-from .printer import NumbaPrinter, prepare, scalar_symbol, softplus
+from .printer import Block, NumbaPrinter, block, prepare, scalar_symbol, softplus
+from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
 PARALLEL_MIN_WEIGHTS = 16384
@@ -47,27 +46,6 @@ SHORT_REDUCTION = 16
 
 A_, Z_, T_ = scalar_symbol("a"), scalar_symbol("z"), scalar_symbol("t")
 LSE, NORM = scalar_symbol("lse"), scalar_symbol("norm")
-LR_ = sp.Symbol("lr", positive=True)
-K_ = sp.Symbol("k", positive=True, integer=True)
-EPOCH_ = sp.Symbol("epoch", nonnegative=True, integer=True)
-
-
-@dataclass(frozen=True)
-class Block:
-    """Straight-line code: CSE temporaries ``(name, code)`` and the outputs' code."""
-
-    temps: tuple[tuple[str, str], ...]
-    outputs: tuple[str, ...]
-
-
-def block(printer: NumbaPrinter, exprs: list[sp.Expr], prefix: str) -> Block:
-    """Print ``exprs`` after one ``sympy.cse`` (temporaries named ``prefix0, prefix1…``)."""
-    prepared = [prepare(e) for e in exprs]
-    temps, reduced = sp.cse(prepared, symbols=sp.numbered_symbols(prefix, real=True))
-    return Block(
-        tuple((str(s), printer.doprint(v)) for s, v in temps),
-        tuple(printer.doprint(e) for e in reduced),
-    )
 
 
 @dataclass(frozen=True)
@@ -110,19 +88,6 @@ class OutputPlan:
 
 
 @dataclass(frozen=True)
-class UpdatePlan:
-    """One optimiser update per parameter element, and per-step scalars."""
-
-    state: tuple[str, ...]
-    state_init: tuple[str, ...]  # code in lr
-    step_names: tuple[str, ...]
-    step: Block  # per-step scalars from lr and k
-    elem: Block  # outputs: the new theta, then the new state values
-    fold: tuple[str, str] | None  # (alpha, beta) code when the update is beta θ + alpha g
-    schedule: str  # the learning rate, code in epoch (float64)
-
-
-@dataclass(frozen=True)
 class KernelPlan:
     """Everything the templates render for one spec and dtype."""
 
@@ -160,7 +125,7 @@ def make_plan(
     printer = NumbaPrinter(dtype)
     sizes = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
     L = spec.depth
-    update = _update_plan(spec, printer)
+    update = update_plan(spec, printer)
     output = _output_plan(spec, model, printer, sizes)
     offsets, offset = [], 0
     for l in range(1, L + 1):
@@ -373,66 +338,3 @@ def _output_plan(spec: Spec, model: GenericModel, printer: NumbaPrinter, sizes: 
         uses_norm=any(_uses(e, NORM) for e in exprs),
     )
     return _Output(plan, any(_uses(e, Z_) for e in exprs))
-
-
-# ---------------------------------------------------------------------------
-# Optimiser update and schedule.
-
-
-def _hoist(expr: sp.Expr, step: frozenset, table: dict[sp.Expr, sp.Symbol]) -> sp.Expr:
-    """Replace the largest subexpressions that depend only on ``step`` symbols."""
-    if expr.is_Atom or not isinstance(expr, sp.Basic):
-        return expr
-    free = expr.free_symbols
-    if free and free <= step and isinstance(expr, sp.Expr):
-        if expr not in table:
-            table[expr] = sp.Symbol(f"h{len(table)}", real=True)
-        return table[expr]
-    if isinstance(expr, (sp.Add, sp.Mul)):
-        inside = [a for a in expr.args if a.free_symbols and a.free_symbols <= step]
-        if len(inside) > 1:
-            rest = [a for a in expr.args if a not in inside]
-            return expr.func(
-                _hoist(expr.func(*inside), step, table), *(_hoist(a, step, table) for a in rest)
-            )
-    return expr.func(*(_hoist(a, step, table) for a in expr.args))
-
-
-def _update_plan(spec: Spec, printer: NumbaPrinter) -> UpdatePlan:
-    opt = spec.optimizer
-    record = opt.optimizer
-    hyper = {record.symbol(k): v for k, v in opt.options.items()}
-    theta, g = scalar_symbol("theta"), scalar_symbol("g")
-    state = {record.symbol(n): scalar_symbol(f"state_{n}") for n in record.state}
-    values: dict[sp.Symbol, sp.Expr] = {THETA: theta, G: g, LR: LR_, K: K_, **state}
-    for target, expr in with_weight_decay(record.program, opt.weight_decay):
-        values[target] = expr.xreplace(hyper).xreplace(values)
-    outputs = [values[THETA], *(values[s] for s in state)]
-    table: dict[sp.Expr, sp.Symbol] = {}
-    step = frozenset({LR_, K_})
-    hoisted = [_hoist(e, step, table) for e in outputs]
-    fold = None
-    if not state:
-        alpha, beta = sp.diff(outputs[0], g), sp.diff(outputs[0], theta)
-        if (
-            not (alpha.free_symbols | beta.free_symbols) & {theta, g}
-            and sp.expand(outputs[0] - alpha * g - beta * theta) == 0
-        ):
-            f64 = NumbaPrinter("float64")
-            fold = (f64.doprint(prepare(alpha)), f64.doprint(prepare(beta)))
-    init = [
-        printer.doprint(prepare(v.xreplace(hyper).xreplace({LR: LR_})))
-        for v in record.state.values()
-    ]
-    rate = opt.schedule.rate.xreplace({LR0: opt.learning_rate, EPOCH: EPOCH_}).xreplace(
-        {sp.Symbol(k, positive=True): v for k, v in opt.schedule_options.items()}
-    )
-    return UpdatePlan(
-        state=tuple(str(s) for s in state.values()),
-        state_init=tuple(init),
-        step_names=tuple(str(s) for s in table.values()),
-        step=block(printer, list(table), "hs_") if table else Block((), ()),
-        elem=block(printer, hoisted, "up_"),
-        fold=fold,
-        schedule=NumbaPrinter("float64").doprint(prepare(rate)),
-    )
