@@ -332,6 +332,21 @@ PEERS = [name for name in ROWS if name != "symbp (generated)"]
 # Measurement.
 
 
+def blas_kernel() -> str:
+    """Which BLAS numpy uses and the kernel it picked (OpenBLAS: its core type)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    for info in threadpool_info():
+        if "numpy" in info.get("filepath", "") and info.get("user_api") == "blas":
+            return (
+                f"{info.get('internal_api')} {info.get('version')}, kernel "
+                f"{info.get('architecture')}, {info.get('num_threads')} threads"
+            )
+    return "unknown"
+
+
 def gemm_peak(dtype: str, repeats: int = 5) -> float:
     a = np.random.default_rng(0).normal(size=(2048, 2048)).astype(dtype)
     a @ a
@@ -409,7 +424,7 @@ def compile_times(spec: dict[str, Any]) -> dict[str, float]:
 
 
 def report(results: list[Result], peaks: dict[str, float], workloads_: dict[str, Workload]) -> str:
-    lines = []
+    lines = [f"BLAS behind numpy: {blas_kernel()}"]
     for dtype in ("float64", "float32"):
         if dtype in peaks:
             lines.append(

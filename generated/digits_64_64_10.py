@@ -156,7 +156,7 @@ def backward(P, G, ws, m, beta, fold, lr):
     W_1, b_1, W_2, b_2, = P
     grad_W_1, grad_b_1, grad_W_2, grad_b_2, = G
     a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2, lse_buf, = ws
-    acc = DTYPE(beta)
+    keep = DTYPE(beta)  # beta of the gradient products: add to G (1) or overwrite (0)
     # delta_1 = (delta_2 W_2) * tanh'(z_1)
     gemm_nn(delta_2, W_2, delta_1, m, np.int64(64), np.int64(10), NEW)
     for s in range(m):
@@ -165,10 +165,10 @@ def backward(P, G, ws, m, beta, fold, lr):
             delta_1[s, k] *= 1.0 - (a*a)
     transpose_rows(delta_1, m, deltaT_1)
     # grad_W_2 = delta_2^T a_1, grad_b_2 = sum of delta_2
-    gemm_nt(deltaT_2, aT_1, grad_W_2, np.int64(10), np.int64(64), m, ONE, acc)
+    gemm_nt(deltaT_2, aT_1, grad_W_2, np.int64(10), np.int64(64), m, ONE, keep)
     column_sums(delta_2, m, grad_b_2, beta)
     # grad_W_1 = delta_1^T a_0, grad_b_1 = sum of delta_1
-    gemm_nt(deltaT_1, aT_0, grad_W_1, np.int64(64), np.int64(64), m, ONE, acc)
+    gemm_nt(deltaT_1, aT_0, grad_W_1, np.int64(64), np.int64(64), m, ONE, keep)
     column_sums(delta_1, m, grad_b_1, beta)
 
 

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-from symbp.codegen.runtime import column_sums, exp64, gather_rows_t, gemm_nn, gemm_nt, shuffle, softplus64, transpose_rows
+from symbp.codegen.runtime import column_sums, exp64, gather_rows, shuffle, softplus64
 
 SPEC_NAME = 'koech-3-4-1-figure-claims'
 SPEC_HASH = "379054d126ee1862"
@@ -65,23 +65,19 @@ def views(params):
 def workspace(rows):
     """Buffers for a chunk of up to ``rows`` examples."""
     a_0 = np.empty((rows, 3), DTYPE)
-    aT_0 = np.empty((3, rows), DTYPE)
     a_1 = np.empty((rows, 4), DTYPE)
-    aT_1 = np.empty((4, rows), DTYPE)
     delta_1 = np.empty((rows, 4), DTYPE)
-    deltaT_1 = np.empty((4, rows), DTYPE)
     z_2 = np.empty((rows, 1), DTYPE)
     a_2 = np.empty((rows, 1), DTYPE)
     delta_2 = np.empty((rows, 1), DTYPE)
-    deltaT_2 = np.empty((1, rows), DTYPE)
-    return (a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2,)
+    return (a_0, a_1, delta_1, z_2, a_2, delta_2,)
 
 
 @njit(**PART)
 def refresh(P, ws):
     """Copy the weights that back-propagation reads transposed (WT_l = W_l^T)."""
     W_1, b_1, W_2, b_2, = P
-    a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2, = ws
+    a_0, a_1, delta_1, z_2, a_2, delta_2, = ws
     return
 
 
@@ -89,17 +85,26 @@ def refresh(P, ws):
 def forward(P, ws, X, order, start, m):
     """Forward pass of rows order[start:start + m] of X: z_l, a_l for every layer."""
     W_1, b_1, W_2, b_2, = P
-    a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2, = ws
-    gather_rows_t(X, order, start, m, a_0, aT_0)
+    a_0, a_1, delta_1, z_2, a_2, delta_2, = ws
+    gather_rows(X, order, start, m, a_0)
     # layer 1: sigmoid
-    gemm_nt(a_0, W_1, a_1, m, np.int64(4), np.int64(3), ONE, ZERO)
+    for s in range(m):
+        for j in range(4):
+            acc = ZERO
+            for k in range(3):
+                acc += W_1[j, k] * a_0[s, k]
+            a_1[s, j] = acc
     for s in range(m):
         for j in range(4):
             z = a_1[s, j] + b_1[j]
             a_1[s, j] = (1.0/((1.0 + exp64(-z))))
-    transpose_rows(a_1, m, aT_1)
     # layer 2: sigmoid
-    gemm_nt(a_1, W_2, z_2, m, np.int64(1), np.int64(4), ONE, ZERO)
+    for s in range(m):
+        for j in range(1):
+            acc = ZERO
+            for k in range(4):
+                acc += W_2[j, k] * a_1[s, k]
+            z_2[s, j] = acc
     for s in range(m):
         for j in range(1):
             z = z_2[s, j] + b_2[j]
@@ -110,7 +115,7 @@ def forward(P, ws, X, order, start, m):
 @njit(**PART)
 def output(ws, T, order, start, m, scale):
     """Loss of each row (summed, float64) and delta_2 = scale * dL/dz_2."""
-    a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2, = ws
+    a_0, a_1, delta_1, z_2, a_2, delta_2, = ws
     loss = 0.0
     for s in range(m):
         r = order[start + s]
@@ -126,7 +131,6 @@ def output(ws, T, order, start, m, scale):
             z = z_2[s, j]
             t = T[r, j]
             delta_2[s, j] = scale * (a - t)
-    transpose_rows(delta_2, m, deltaT_2)
     return loss
 
 
@@ -140,20 +144,36 @@ def backward(P, G, ws, m, beta, fold, lr):
     """
     W_1, b_1, W_2, b_2, = P
     grad_W_1, grad_b_1, grad_W_2, grad_b_2, = G
-    a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2, = ws
-    acc = DTYPE(beta)
+    a_0, a_1, delta_1, z_2, a_2, delta_2, = ws
+    keep = DTYPE(beta)  # beta of the gradient products: add to G (1) or overwrite (0)
     # delta_1 = (delta_2 W_2) * sigmoid'(z_1)
-    gemm_nn(delta_2, W_2, delta_1, m, np.int64(4), np.int64(1), NEW)
+    for s in range(m):
+        for k in range(4):
+            acc = ZERO
+            for j in range(1):
+                acc += delta_2[s, j] * W_2[j, k]
+            delta_1[s, k] = acc
     for s in range(m):
         for k in range(4):
             a = a_1[s, k]
             delta_1[s, k] *= a*(1.0 - a)
-    transpose_rows(delta_1, m, deltaT_1)
     # grad_W_2 = delta_2^T a_1, grad_b_2 = sum of delta_2
-    gemm_nt(deltaT_2, aT_1, grad_W_2, np.int64(1), np.int64(4), m, ONE, acc)
+    if beta == 0:
+        grad_W_2[:, :] = ZERO
+    for s in range(m):
+        for j in range(1):
+            d = delta_2[s, j]
+            for k in range(4):
+                grad_W_2[j, k] += d * a_1[s, k]
     column_sums(delta_2, m, grad_b_2, beta)
     # grad_W_1 = delta_1^T a_0, grad_b_1 = sum of delta_1
-    gemm_nt(deltaT_1, aT_0, grad_W_1, np.int64(4), np.int64(3), m, ONE, acc)
+    if beta == 0:
+        grad_W_1[:, :] = ZERO
+    for s in range(m):
+        for j in range(4):
+            d = delta_1[s, j]
+            for k in range(3):
+                grad_W_1[j, k] += d * a_0[s, k]
     column_sums(delta_1, m, grad_b_1, beta)
 
 
@@ -249,7 +269,7 @@ def predict(params, X, out):
     rows = min(n, CHUNK)
     P = views(params)
     ws = workspace(rows)
-    a_0, aT_0, a_1, aT_1, delta_1, deltaT_1, z_2, a_2, delta_2, deltaT_2, = ws
+    a_0, a_1, delta_1, z_2, a_2, delta_2, = ws
     order = np.arange(n)
     for start in range(0, n, rows):
         m = min(rows, n - start)

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-from symbp.codegen.runtime import column_sums, exp64, gather_rows_t, gemm_nt, shuffle, transpose_rows
+from symbp.codegen.runtime import column_sums, exp64, gather_rows, shuffle
 
 SPEC_NAME = 'seed000-forward'
 SPEC_HASH = "40488ac3c1a16ca6"
@@ -60,18 +60,16 @@ def views(params):
 def workspace(rows):
     """Buffers for a chunk of up to ``rows`` examples."""
     a_0 = np.empty((rows, 3), DTYPE)
-    aT_0 = np.empty((3, rows), DTYPE)
     a_1 = np.empty((rows, 1), DTYPE)
     delta_1 = np.empty((rows, 1), DTYPE)
-    deltaT_1 = np.empty((1, rows), DTYPE)
-    return (a_0, aT_0, a_1, delta_1, deltaT_1,)
+    return (a_0, a_1, delta_1,)
 
 
 @njit(**PART)
 def refresh(P, ws):
     """Copy the weights that back-propagation reads transposed (WT_l = W_l^T)."""
     W_1, b_1, = P
-    a_0, aT_0, a_1, delta_1, deltaT_1, = ws
+    a_0, a_1, delta_1, = ws
     return
 
 
@@ -79,10 +77,15 @@ def refresh(P, ws):
 def forward(P, ws, X, order, start, m):
     """Forward pass of rows order[start:start + m] of X: z_l, a_l for every layer."""
     W_1, b_1, = P
-    a_0, aT_0, a_1, delta_1, deltaT_1, = ws
-    gather_rows_t(X, order, start, m, a_0, aT_0)
+    a_0, a_1, delta_1, = ws
+    gather_rows(X, order, start, m, a_0)
     # layer 1: sigmoid
-    gemm_nt(a_0, W_1, a_1, m, np.int64(1), np.int64(3), ONE, ZERO)
+    for s in range(m):
+        for j in range(1):
+            acc = ZERO
+            for k in range(3):
+                acc += W_1[j, k] * a_0[s, k]
+            a_1[s, j] = acc
     for s in range(m):
         for j in range(1):
             z = a_1[s, j] + b_1[j]
@@ -92,7 +95,7 @@ def forward(P, ws, X, order, start, m):
 @njit(**PART)
 def output(ws, T, order, start, m, scale):
     """Loss of each row (summed, float64) and delta_1 = scale * dL/dz_1."""
-    a_0, aT_0, a_1, delta_1, deltaT_1, = ws
+    a_0, a_1, delta_1, = ws
     loss = 0.0
     for s in range(m):
         r = order[start + s]
@@ -106,7 +109,6 @@ def output(ws, T, order, start, m, scale):
             a = a_1[s, j]
             t = T[r, j]
             delta_1[s, j] = scale * (a*(1.0 - a)*(2.0*a - 2.0*t))
-    transpose_rows(delta_1, m, deltaT_1)
     return loss
 
 
@@ -120,10 +122,16 @@ def backward(P, G, ws, m, beta, fold, lr):
     """
     W_1, b_1, = P
     grad_W_1, grad_b_1, = G
-    a_0, aT_0, a_1, delta_1, deltaT_1, = ws
-    acc = DTYPE(beta)
+    a_0, a_1, delta_1, = ws
+    keep = DTYPE(beta)  # beta of the gradient products: add to G (1) or overwrite (0)
     # grad_W_1 = delta_1^T a_0, grad_b_1 = sum of delta_1
-    gemm_nt(deltaT_1, aT_0, grad_W_1, np.int64(1), np.int64(3), m, ONE, acc)
+    if beta == 0:
+        grad_W_1[:, :] = ZERO
+    for s in range(m):
+        for j in range(1):
+            d = delta_1[s, j]
+            for k in range(3):
+                grad_W_1[j, k] += d * a_0[s, k]
     column_sums(delta_1, m, grad_b_1, beta)
 
 
@@ -219,7 +227,7 @@ def predict(params, X, out):
     rows = min(n, CHUNK)
     P = views(params)
     ws = workspace(rows)
-    a_0, aT_0, a_1, delta_1, deltaT_1, = ws
+    a_0, a_1, delta_1, = ws
     order = np.arange(n)
     for start in range(0, n, rows):
         m = min(rows, n - start)

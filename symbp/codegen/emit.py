@@ -109,13 +109,22 @@ def render(
     bufs = buffers(plan)
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
-    runtime = {*plan.runtime, "shuffle", "column_sums", "gather_rows_t", "transpose_rows"}
-    if any(lay.keep_WT for lay in plan.layers):
+    layers = plan.layers
+    runtime = {*plan.runtime, "shuffle", "column_sums"}
+    runtime.add("gather_rows_t" if layers[0].transpose_input else "gather_rows")
+    if any(lay.transpose_delta for lay in layers) or any(
+        lay.transpose_input for lay in layers[1:]
+    ):
+        runtime.add("transpose_rows")
+    if any(lay.keep_WT for lay in layers):
         runtime.add("transpose_into")
-    if any(lay.index > 1 and not lay.keep_WT for lay in plan.layers):
+    if any(lay.index > 1 and not lay.small and not lay.keep_WT for lay in layers):
         runtime.add("gemm_nn")
-    runtime.add("gemm_nt")
-    if any(lay.parallel for lay in plan.layers):
+    if any(not lay.small and not lay.parallel for lay in layers) or any(
+        lay.parallel and lay.index > 1 and not lay.keep_WT for lay in layers
+    ):
+        runtime.add("gemm_nt")
+    if any(lay.parallel for lay in layers):
         runtime.add("gemm_nt_par")
     if plan.output.uses_norm:
         runtime.add(exp_name)

@@ -43,6 +43,9 @@ PARALLEL_MIN_WEIGHTS = 16384
 #: Below this many neurons, a layer back-propagates with the row (axpy) form of the
 #: product: a reduction that short does not fill a vector register.
 SHORT_REDUCTION = 16
+#: Layers with at most this many weights get their products as loops written out in
+#: the module (no helper calls, no transposed copies; LLVM unrolls them completely).
+SMALL_MAX_WEIGHTS = 64
 
 A_, Z_, T_ = scalar_symbol("a"), scalar_symbol("z"), scalar_symbol("t")
 LSE, NORM = scalar_symbol("lse"), scalar_symbol("norm")
@@ -61,6 +64,7 @@ class LayerPlan:
     dact: Block | None  # hidden layers: the local factor f'(…) from a and z
     needs_z: bool
     parallel: bool
+    small: bool
     fold: bool
     W_offset: int
     b_offset: int
@@ -154,6 +158,7 @@ def make_plan(
         else:
             needs_z = output.uses_z
         frozen_W, frozen_b = ("W", l - 1) in spec.frozen, ("b", l - 1) in spec.frozen
+        small = spec.layers[l - 1] * spec.layers[l] <= SMALL_MAX_WEIGHTS and not parallel[l - 1]
         layers.append(
             LayerPlan(
                 index=l,
@@ -165,14 +170,15 @@ def make_plan(
                 dact=dact,
                 needs_z=needs_z,
                 parallel=parallel[l - 1],
+                small=small,
                 fold=parallel[l - 1] and update.fold is not None and not frozen_W,
                 W_offset=offsets[l - 1][0],
                 b_offset=offsets[l - 1][1],
                 frozen_W=frozen_W,
                 frozen_b=frozen_b,
-                transpose_input=True,
-                transpose_delta=True,
-                keep_WT=l > 1 and spec.layers[l] >= SHORT_REDUCTION,
+                transpose_input=not small,
+                transpose_delta=not small,
+                keep_WT=l > 1 and not small and spec.layers[l] >= SHORT_REDUCTION,
             )
         )
     trainable, foldable = [], []
