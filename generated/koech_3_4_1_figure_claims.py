@@ -37,7 +37,7 @@ PARAMS = (
 #: Optimiser state arrays (rows of ``state``).
 STATE = ()
 #: Ranges [start, stop) of ``params`` that updates change (frozen parameters left out),
-#: and those left when the plain gradient step is folded into the BLAS products.
+#: and those left when the plain gradient step is folded into the large layers' products.
 SEGMENTS = np.array([[0, 21]], dtype=np.int64).reshape(-1, 2)
 FOLD_SEGMENTS = np.array([[0, 21]], dtype=np.int64).reshape(-1, 2)
 #: Examples per chunk: a batch is processed in chunks of at most CHUNK rows.
