@@ -112,9 +112,7 @@ def render(
     layers = plan.layers
     runtime = {*plan.runtime, "shuffle", "column_sums"}
     runtime.add("gather_rows_t" if layers[0].transpose_input else "gather_rows")
-    if any(lay.transpose_delta for lay in layers) or any(
-        lay.transpose_input for lay in layers[1:]
-    ):
+    if any(lay.transpose_delta for lay in layers) or any(lay.transpose_input for lay in layers[1:]):
         runtime.add("transpose_rows")
     if any(lay.keep_WT for lay in layers):
         runtime.add("transpose_into")
