@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 #: Pass layer sizes to the product helpers as literals, which makes Numba compile one
 #: specialisation per size (measured: no faster, and each network compiles longer).
 LITERAL_SIZES = False
@@ -110,9 +110,8 @@ def render(
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
     layers = plan.layers
-    runtime = {*plan.runtime, "shuffle", "column_sums"}
-    runtime.add("gather_rows_t" if layers[0].transpose_input else "gather_rows")
-    if any(lay.transpose_delta for lay in layers) or any(lay.transpose_input for lay in layers[1:]):
+    runtime = {*plan.runtime, "shuffle"}
+    if any(lay.transpose_delta or lay.transpose_input for lay in layers):
         runtime.add("transpose_rows")
     if any(lay.keep_WT for lay in layers):
         runtime.add("transpose_into")

@@ -43,6 +43,27 @@ class softplus(sp.Function):  # a SymPy function class, printed by name
         return 1 / (1 + sp.exp(-self.args[0]))
 
 
+class log1pexp(sp.Function):  # a SymPy function class, printed by name
+    """``log(1 + exp(-y))`` for ``y >= 0``: the bounded part of ``softplus``.
+
+    ``softplus(x) = max(x, 0) + log1pexp(|x|)``, so ``softplus(z)`` and ``softplus(-z)``
+    (both in binary cross-entropy) share one ``log1pexp(|z|)`` after ``cse``.
+    """
+
+    nargs = 1
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return sp.log(1 + sp.exp(-self.args[0]))._eval_evalf(prec)
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return -1 / (1 + sp.exp(self.args[0]))
+
+
+def split_softplus(x: sp.Expr) -> sp.Expr:
+    """``softplus(x)`` as ``max(x, 0) + log1pexp(|x|)`` (same value, shareable tail)."""
+    return sp.Max(x, 0) + log1pexp(sp.Abs(x))
+
+
 def scalar_symbol(name: str) -> sp.Symbol:
     """A real scalar symbol with a code-safe generated name."""
     if not name.isidentifier():
@@ -174,6 +195,12 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_softplus(self, expr: softplus) -> str:
         return self._runtime(f"softplus{self.suffix}", expr.args[0])
+
+    def _print_log1pexp(self, expr: log1pexp) -> str:
+        return self._runtime(f"log1pexp{self.suffix}", expr.args[0])
+
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"abs({self._print(expr.args[0])})"
 
     def _print_floor(self, expr: sp.floor) -> str:
         """``floor(c·n)`` of an integer ``n`` and a rational ``c`` is exact integer division."""

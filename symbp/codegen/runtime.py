@@ -39,6 +39,8 @@ RUNTIME_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 _JIT = {"error_model": "numpy", "cache": True}
 _REASSOC = {**_JIT, "fastmath": {"reassoc", "contract"}}
+#: Scalar helpers that Numba inlines into the caller's IR (LLVM does not always).
+_INLINE = {**_JIT, "inline": "always"}
 
 # ---------------------------------------------------------------------------
 # Bit casts (integer pattern -> float), for building 2**n without a libm call.
@@ -191,17 +193,29 @@ def tanh32(x):  # type: ignore[no-untyped-def]
     return out if x == x else x
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
+def log1pexp64(y):  # type: ignore[no-untyped-def]
+    """``log(1 + exp(-y))`` in float64 for ``y >= 0`` (NaN propagates)."""
+    return math.log1p(exp64(-y))
+
+
+@njit(**_INLINE)
+def log1pexp32(y):  # type: ignore[no-untyped-def]
+    """``log(1 + exp(-y))`` in float32 for ``y >= 0``."""
+    return math.log1p(exp32(-y))
+
+
+@njit(**_INLINE)
 def softplus64(x):  # type: ignore[no-untyped-def]
     """``log(1 + exp(x))`` in float64 without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
-    out = max(x, 0.0) + math.log1p(exp64(-abs(x)))
+    out = max(x, 0.0) + log1pexp64(abs(x))
     return out if x == x else x
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def softplus32(x):  # type: ignore[no-untyped-def]
     """``log(1 + exp(x))`` in float32 without overflow."""
-    out = max(x, _F(0.0)) + math.log1p(exp32(-abs(x)))
+    out = max(x, _F(0.0)) + log1pexp32(abs(x))
     return out if x == x else x
 
 
@@ -346,22 +360,6 @@ def gemm_nn(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
 
 
 @njit(**_JIT)
-def gather_rows(X, order, start, m, out):  # type: ignore[no-untyped-def]
-    """``out[s] = X[order[start + s]]`` for ``s < m``."""
-    for s in range(m):
-        r = order[start + s]
-        for k in range(X.shape[1]):
-            out[s, k] = X[r, k]
-
-
-@njit(**_JIT)
-def gather_rows_t(X, order, start, m, out, out_t):  # type: ignore[no-untyped-def]
-    """:func:`gather_rows`, also writing the transpose ``out_t[:, :m]``."""
-    gather_rows(X, order, start, m, out)
-    transpose_rows(out, m, out_t)
-
-
-@njit(**_JIT)
 def transpose_rows(A, m, out):  # type: ignore[no-untyped-def]
     """``out[:, :m] = A[:m]ᵀ`` (a separate pass keeps the loop that fills ``A`` vectorised).
 
@@ -382,16 +380,6 @@ def transpose_rows(A, m, out):  # type: ignore[no-untyped-def]
 def transpose_into(A, out):  # type: ignore[no-untyped-def]
     """``out = Aᵀ``."""
     transpose_rows(A, A.shape[0], out)
-
-
-@njit(**_JIT)
-def column_sums(A, m, out, beta):  # type: ignore[no-untyped-def]
-    """``out = beta·out + Σ_{s<m} A[s]`` (beta 0 or 1)."""
-    if beta == 0:
-        out[:] = 0
-    for s in range(m):
-        for j in range(A.shape[1]):
-            out[j] += A[s, j]
 
 
 # ---------------------------------------------------------------------------
