@@ -217,7 +217,7 @@ def test_shuffle_is_a_seeded_permutation() -> None:
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_products_match_numpy(beta: float, dtype) -> None:
+def test_dot_products_match_numpy(beta: float, dtype) -> None:
     rng = np.random.default_rng(3)
     A, B = rng.normal(size=(70, 45)).astype(dtype), rng.normal(size=(66, 45)).astype(dtype)
     C0 = rng.normal(size=(70, 66)).astype(dtype)
@@ -225,20 +225,71 @@ def test_products_match_numpy(beta: float, dtype) -> None:
     alpha, beta = dtype(-0.5), dtype(beta)
 
     @njit
-    def run(A, B, C, D, E, alpha, beta):  # type: ignore[no-untyped-def]
+    def run(A, B, C, D, alpha, beta):  # type: ignore[no-untyped-def]
         rt.gemm_nt(A, B, C, 70, 66, 45, alpha, beta)
         rt.gemm_nt_par(A, B, D, 70, 66, 45, alpha, beta)
-        rt.gemm_nn(A[:7], B[:45].copy(), E, 7, 45, 45, 0)
 
     C, D = C0.copy(), C0.copy()
     C[:] = np.nan if beta == 0 else C  # not read when beta is 0
     D[:] = C
-    E = np.full((7, 45), np.nan, dtype)
-    run(A, B, C, D, E, alpha, beta)
+    run(A, B, C, D, alpha, beta)
     expected = -0.5 * A @ B.T + (beta * C0 if beta else 0)
     np.testing.assert_allclose(C, expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(D, expected, rtol=tol, atol=tol)
-    np.testing.assert_allclose(E, A[:7] @ B[:45], rtol=tol, atol=tol)
+
+
+#: (I, N, P): rows of C, columns of C, reduction. Row counts not a multiple of the
+#: 4-row block, columns below, at and past multiples of the vector width, empty cases.
+BROADCAST_SHAPES = [
+    (0, 5, 3),
+    (1, 1, 1),
+    (3, 10, 64),
+    (32, 64, 64),
+    (33, 10, 64),
+    (64, 64, 32),
+    (10, 64, 7),
+    (5, 17, 3),
+    (7, 100, 9),
+    (4, 33, 0),
+]
+
+
+@pytest.mark.parametrize("transposed_x", [False, True])
+@pytest.mark.parametrize("beta", [0, 1])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_broadcast_product_matches_numpy(transposed_x: bool, beta: int, dtype) -> None:
+    """gemm_acc on explicit vectors: exact region written, nothing around it touched."""
+    rng = np.random.default_rng(5)
+    tol = 1e-13 if dtype == np.float64 else 2e-5
+    for I, N, P in BROADCAST_SHAPES:
+        Y = rng.normal(size=(P + 1, N + 5)).astype(dtype)
+        C0 = rng.normal(size=(I + 2, N + 4)).astype(dtype)
+        if transposed_x:  # the weight-gradient form: X = a[:m].T, a strided view
+            D = rng.normal(size=(P + 4, I + 1)).astype(dtype)
+            X, Xv = D[:P].T, D[:P, :I].T
+        else:
+            X = rng.normal(size=(I + 3, P + 2)).astype(dtype)
+            Xv = X[:I, :P]
+        C = C0.copy()
+        rt.gemm_acc(X, Y, C, I, N, P, beta)
+        expected = Xv.astype(float) @ Y[:P, :N].astype(float) + (C0[:I, :N] if beta else 0)
+        np.testing.assert_allclose(C[:I, :N], expected, rtol=tol, atol=tol * max(1, P))
+        np.testing.assert_array_equal(C[I:], C0[I:])
+        np.testing.assert_array_equal(C[:, N:], C0[:, N:])
+
+
+def test_vectors_have_the_machine_width() -> None:
+    from symbp.codegen import simd
+
+    @njit
+    def widths(a64, a32):  # type: ignore[no-untyped-def]
+        return simd.lanes(a64), simd.lanes(a32)
+
+    assert simd.VECTOR_BITS in (128, 256, 512)
+    assert widths(np.zeros((1, 1)), np.zeros((1, 1), np.float32)) == (
+        simd.VECTOR_BITS // 64,
+        simd.VECTOR_BITS // 32,
+    )
 
 
 def test_transposes() -> None:

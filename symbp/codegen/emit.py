@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3
 #: Pass layer sizes to the product helpers as literals, which makes Numba compile one
 #: specialisation per size (measured: no faster, and each network compiles longer).
 LITERAL_SIZES = False
@@ -85,6 +85,8 @@ def buffers(plan: KernelPlan) -> list[tuple[str, str]]:
             out.append((f"deltaT_{l}", f"({n}, rows)"))
         if lay.keep_WT:
             out.append((f"WT_{l}", f"({lay.n_in}, {n})"))
+        if lay.keep_W:
+            out.append((f"W_{l}", f"({n}, {lay.n_in})"))
     if plan.output.uses_lse:
         out.append(("lse_buf", "(rows,)"))
     if plan.output.uses_norm:
@@ -113,14 +115,12 @@ def render(
     runtime = {*plan.runtime, "shuffle"}
     if any(lay.transpose_delta or lay.transpose_input for lay in layers):
         runtime.add("transpose_rows")
-    if any(lay.keep_WT for lay in layers):
+    if any(lay.keep_WT or lay.keep_W for lay in layers):
         runtime.add("transpose_into")
-    if any(lay.index > 1 and not lay.small and not lay.keep_WT for lay in layers):
-        runtime.add("gemm_nn")
     if any(not lay.small and not lay.parallel for lay in layers) or any(
         lay.parallel and lay.index > 1 and not lay.keep_WT for lay in layers
     ):
-        runtime.add("gemm_nt")
+        runtime.add("gemm_acc")
     if any(lay.parallel for lay in layers):
         runtime.add("gemm_nt_par")
     if plan.output.uses_norm:
@@ -142,8 +142,10 @@ def render(
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,
         "buffer_names": [name for name, _ in bufs],
-        "param_names": [f"{k}_{lay.index}" for lay in plan.layers for k in ("W", "b")],
-        "grad_names": [f"grad_{k}_{lay.index}" for lay in plan.layers for k in ("W", "b")],
+        "param_names": [name for lay in plan.layers for name in (lay.weight, f"b_{lay.index}")],
+        "grad_names": [
+            f"grad_{name}" for lay in plan.layers for name in (lay.weight, f"b_{lay.index}")
+        ],
         "chunk": CHUNK,
         "exp_name": exp_name,
         "literal_sizes": LITERAL_SIZES,

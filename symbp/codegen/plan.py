@@ -21,9 +21,11 @@ core, which arrays are kept). Nothing here re-derives a gradient: the expression
 
 Kernel conventions (also stated in every generated module): parameters live in one
 flat vector, ``W_l`` (shape ``(n_l, n_{l-1})``, row-major, ``W[l-1]`` of the spec) then
-``b_l`` for ``l = 1..L``; ``delta_l[s, j]`` holds ``(1/m) ∂L_s/∂z^l_j`` for the ``m``
-rows of a batch, so that ``grad_W_l = delta_lᵀ a_{l-1}`` is the gradient of the
-batch-mean loss ``E``.
+``b_l`` for ``l = 1..L``; the weights of layers whose products run on one core (neither
+small nor on every core) are stored transposed, as ``WT_l`` of shape ``(n_{l-1}, n_l)``,
+which is the operand the broadcast product ``a_{l-1} WT_l`` reads row by row;
+``delta_l[s, j]`` holds ``(1/m) ∂L_s/∂z^l_j`` for the ``m`` rows of a batch, so that
+``grad_W_l = delta_lᵀ a_{l-1}`` is the gradient of the batch-mean loss ``E``.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
 PARALLEL_MIN_WEIGHTS = 16384
-#: Below this many neurons, a layer back-propagates with the row (axpy) form of the
-#: product: a reduction that short does not fill a vector register.
+#: A layer on every core with fewer neurons than this back-propagates with the
+#: broadcast form of the product (``gemm_acc``): a reduction that short does not fill
+#: the dot-product form's vectors. Layers on one core always use the broadcast form.
 SHORT_REDUCTION = 16
 #: Layers with at most this many weights get their products as loops written out in
 #: the module (no helper calls, no transposed copies; LLVM unrolls them completely).
@@ -71,9 +74,16 @@ class LayerPlan:
     b_offset: int
     frozen_W: bool
     frozen_b: bool
-    transpose_input: bool  # keep aT_{l-1} (the gradient product reduces over examples)
-    transpose_delta: bool  # keep deltaT_l
-    keep_WT: bool  # keep WT_l (back-propagation as a dot product over the neurons of l)
+    transpose_input: bool  # keep aT_{l-1} (layers on every core: dot-product gradient)
+    transpose_delta: bool  # keep deltaT_l (the same)
+    keep_WT: bool  # keep a copy WT_l = W_l^T (layers on every core: back-propagation)
+    stored_T: bool  # W_l stored transposed, as WT_l (n_in, n_out): products on one core
+    keep_W: bool  # keep a copy W_l = WT_l^T (stored_T layers after the first: back-prop)
+
+    @property
+    def weight(self) -> str:
+        """Name of the weight array as stored in ``params``: ``W_l`` or ``WT_l``."""
+        return f"WT_{self.index}" if self.stored_T else f"W_{self.index}"
 
     @property
     def n_weights(self) -> int:
@@ -177,9 +187,11 @@ def make_plan(
                 b_offset=offsets[l - 1][1],
                 frozen_W=frozen_W,
                 frozen_b=frozen_b,
-                transpose_input=not small,
-                transpose_delta=not small,
-                keep_WT=l > 1 and not small and spec.layers[l] >= SHORT_REDUCTION,
+                transpose_input=parallel[l - 1],
+                transpose_delta=parallel[l - 1],
+                keep_WT=parallel[l - 1] and l > 1 and spec.layers[l] >= SHORT_REDUCTION,
+                stored_T=not small and not parallel[l - 1],
+                keep_W=not small and not parallel[l - 1] and l > 1,
             )
         )
     trainable, foldable = [], []

@@ -17,8 +17,9 @@ file of ``@njit`` functions. The source of this module is part of every generate
   sums); everything else keeps IEEE semantics, which the range reductions above need.
 - ``gemm_nt_par``: the same on every core (``prange`` over tiles of the output), for
   large layers.
-- ``gemm_nn(A, B, C, M, N, K, beta)``: ``C[:M, :N] = A[:M, :K] · B[:K, :N] + beta·C``,
-  vectorised along ``N``: the form for short reductions (a layer of a few neurons).
+- ``gemm_acc(X, Y, C, I, N, P, beta)``: ``C[:I, :N] = X[:I, :P] · Y[:P, :N] + beta·C``,
+  the broadcast form on explicit vectors (:mod:`.simd`), for every product of a layer
+  that runs on one core; ``X`` may be a transposed view (weight gradients).
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -34,6 +35,8 @@ from llvmlite import ir
 from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
+
+from .simd import lanes, vfma, vload, vload_n, vstore, vstore_n, vzero
 
 RUNTIME_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
@@ -321,38 +324,98 @@ def gemm_nt_par(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
 
 
 @njit(**_JIT)
-def gemm_nn(A, B, C, M, N, K, beta):  # type: ignore[no-untyped-def]
-    """``C[i, :N] = beta*C[i, :N] + sum_p A[i, p]*B[p, :N]`` for i < M (beta 0 or 1).
+def gemm_acc(X, Y, C, I, N, P, beta):  # type: ignore[no-untyped-def]
+    """``C[i, :N] = beta·C[i, :N] + Σ_{p<P} X[i, p]·Y[p, :N]`` for i < I (beta 0 or 1).
 
-    The form for a short reduction (small ``K``): vectorised along the rows of ``B``
-    and ``C``, four rows of ``C`` per pass over ``B``.
+    The broadcast form on explicit vectors (:mod:`.simd`): a block of 4 rows x 4
+    vectors of ``C`` stays in registers while ``p`` runs; each step loads 4 vectors
+    of a row of ``Y`` and broadcasts 4 scalars of ``X`` into 16 fused multiply-adds.
+    Nothing is transposed: ``X`` may be any view (``delta[:m].T`` for a weight
+    gradient). The last row block repeats its last row (same loads, same stores);
+    columns past a multiple of 4 vectors go through masked vectors. ``C`` must not
+    overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
     """
-    i = 0
-    while i + 4 <= M:
-        if beta == 0:
-            for j in range(N):
-                C[i, j] = 0
-                C[i + 1, j] = 0
-                C[i + 2, j] = 0
-                C[i + 3, j] = 0
-        for p in range(K):
-            a0, a1, a2, a3 = A[i, p], A[i + 1, p], A[i + 2, p], A[i + 3, p]
-            for j in range(N):
-                b = B[p, j]
-                C[i, j] += a0 * b
-                C[i + 1, j] += a1 * b
-                C[i + 2, j] += a2 * b
-                C[i + 3, j] += a3 * b
-        i += 4
-    while i < M:
-        if beta == 0:
-            for j in range(N):
-                C[i, j] = 0
-        for p in range(K):
-            a0 = A[i, p]
-            for j in range(N):
-                C[i, j] += a0 * B[p, j]
-        i += 1
+    L = lanes(C)
+    W = 4 * L
+    for i0 in range(0, I, 4):
+        i1 = min(i0 + 1, I - 1)
+        i2 = min(i0 + 2, I - 1)
+        i3 = min(i0 + 3, I - 1)
+        c = 0
+        while c + W <= N:
+            if beta != 0:
+                a00, a01 = vload(C, i0, c), vload(C, i0, c + L)
+                a02, a03 = vload(C, i0, c + 2 * L), vload(C, i0, c + 3 * L)
+                a10, a11 = vload(C, i1, c), vload(C, i1, c + L)
+                a12, a13 = vload(C, i1, c + 2 * L), vload(C, i1, c + 3 * L)
+                a20, a21 = vload(C, i2, c), vload(C, i2, c + L)
+                a22, a23 = vload(C, i2, c + 2 * L), vload(C, i2, c + 3 * L)
+                a30, a31 = vload(C, i3, c), vload(C, i3, c + L)
+                a32, a33 = vload(C, i3, c + 2 * L), vload(C, i3, c + 3 * L)
+            else:
+                a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = vzero(C)
+                a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00
+            for p in range(P):
+                y0, y1 = vload(Y, p, c), vload(Y, p, c + L)
+                y2, y3 = vload(Y, p, c + 2 * L), vload(Y, p, c + 3 * L)
+                x = X[i0, p]
+                a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
+                a02, a03 = vfma(x, y2, a02), vfma(x, y3, a03)
+                x = X[i1, p]
+                a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
+                a12, a13 = vfma(x, y2, a12), vfma(x, y3, a13)
+                x = X[i2, p]
+                a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
+                a22, a23 = vfma(x, y2, a22), vfma(x, y3, a23)
+                x = X[i3, p]
+                a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
+                a32, a33 = vfma(x, y2, a32), vfma(x, y3, a33)
+            vstore(C, i0, c, a00)
+            vstore(C, i0, c + L, a01)
+            vstore(C, i0, c + 2 * L, a02)
+            vstore(C, i0, c + 3 * L, a03)
+            vstore(C, i1, c, a10)
+            vstore(C, i1, c + L, a11)
+            vstore(C, i1, c + 2 * L, a12)
+            vstore(C, i1, c + 3 * L, a13)
+            vstore(C, i2, c, a20)
+            vstore(C, i2, c + L, a21)
+            vstore(C, i2, c + 2 * L, a22)
+            vstore(C, i2, c + 3 * L, a23)
+            vstore(C, i3, c, a30)
+            vstore(C, i3, c + L, a31)
+            vstore(C, i3, c + 2 * L, a32)
+            vstore(C, i3, c + 3 * L, a33)
+            c += W
+        while c < N:
+            n0 = min(N - c, L)
+            n1 = min(max(N - c - L, 0), L)
+            if beta != 0:
+                a00, a01 = vload_n(C, i0, c, n0), vload_n(C, i0, c + n0, n1)
+                a10, a11 = vload_n(C, i1, c, n0), vload_n(C, i1, c + n0, n1)
+                a20, a21 = vload_n(C, i2, c, n0), vload_n(C, i2, c + n0, n1)
+                a30, a31 = vload_n(C, i3, c, n0), vload_n(C, i3, c + n0, n1)
+            else:
+                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
+            for p in range(P):
+                y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p, c + n0, n1)
+                x = X[i0, p]
+                a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
+                x = X[i1, p]
+                a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
+                x = X[i2, p]
+                a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
+                x = X[i3, p]
+                a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
+            vstore_n(C, i0, c, a00, n0)
+            vstore_n(C, i0, c + n0, a01, n1)
+            vstore_n(C, i1, c, a10, n0)
+            vstore_n(C, i1, c + n0, a11, n1)
+            vstore_n(C, i2, c, a20, n0)
+            vstore_n(C, i2, c + n0, a21, n1)
+            vstore_n(C, i3, c, a30, n0)
+            vstore_n(C, i3, c + n0, a31, n1)
+            c += n0 + n1
 
 
 # ---------------------------------------------------------------------------

@@ -122,8 +122,11 @@ class Trainer:
         W, b = [], []
         for kind, _layer, offset, shape in self._module.PARAMS:
             size = int(np.prod(shape))
-            arr = flat[offset : offset + size].reshape(shape).copy()
-            (W if kind == "W" else b).append(arr)
+            arr = flat[offset : offset + size].reshape(shape)
+            if kind == "b":
+                b.append(arr.copy())
+            else:  # "WT" is stored transposed: give it back as (out, in)
+                W.append(arr.T.copy() if kind == "WT" else arr.copy())
         return W, b
 
     @property
@@ -145,16 +148,17 @@ class Trainer:
                 field="params",
             )
         flat = self._params.copy()
-        for kind, layer, offset, shape in self._module.PARAMS:
-            given = np.asarray((W if kind == "W" else b)[layer - 1])
-            name = f"{kind}[{layer - 1}]"
-            if given.dtype.kind not in "iuf" or given.shape != tuple(shape):
+        for kind, layer, offset, stored in self._module.PARAMS:
+            given = np.asarray((b if kind == "b" else W)[layer - 1])
+            name = f"{kind[0]}[{layer - 1}]"
+            shape = tuple(reversed(stored)) if kind == "WT" else tuple(stored)
+            if given.dtype.kind not in "iuf" or given.shape != shape:
                 raise DataError(
                     f"expected an array of numbers of shape {tuple(shape)}, found "
                     f"{given.dtype} {given.shape}",
                     field=f"params.{name}",
                 )
-            values = given.astype(self._dtype).ravel()
+            values = (given.T if kind == "WT" else given).astype(self._dtype).ravel()
             if not np.isfinite(values).all():
                 raise DataError("values must be finite", field=f"params.{name}")
             flat[offset : offset + values.size] = values

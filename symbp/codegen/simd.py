@@ -1,0 +1,203 @@
+"""Explicit SIMD vectors inside ``@njit`` code: a Numba type whose value is ``<n x T>``.
+
+Numba ships with LLVM's SLP vectoriser switched off, and its loop vectoriser cannot
+keep a block of accumulators of a matrix product in registers across the reduction.
+These intrinsics let a kernel say what it means: load a row segment as one vector,
+multiply-add a broadcast scalar into it (``llvm.fma``), store it back. The width of
+a vector is the machine's (:data:`VECTOR_BITS`: 512 with AVX-512, else 256 or 128),
+so ``lanes(A)`` is 8 float64 or 16 float32 on an AVX-512 machine.
+
+- ``lanes(A)``: the number of lanes of a vector of ``A``'s dtype (a constant);
+- ``vzero(A)``: a vector of zeros of ``A``'s dtype;
+- ``vload(A, i, j)`` / ``vstore(A, i, j, v)``: ``A[i, j:j + lanes]`` (unaligned);
+- ``vload_n(A, i, j, n)`` / ``vstore_n(A, i, j, v, n)``: the first ``n`` lanes only
+  (masked: nothing past ``A[i, j + n - 1]`` is read or written);
+- ``vfma(x, y, acc)``: ``x * y + acc`` lane by lane, fused, ``x`` a broadcast scalar.
+
+Indices are not bounds-checked: the caller keeps ``j + lanes`` (or ``j + n``) within
+the row. Vectors never cross a function boundary, so the type never appears in a
+signature and kernels that use it cache as usual.
+"""
+
+from __future__ import annotations
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, register_model
+
+
+def _vector_bits() -> int:
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f"):
+        return 512
+    if features.get("avx"):
+        return 256
+    return 128
+
+
+#: Width of the host's vector registers (decides the lanes of every vector).
+VECTOR_BITS = _vector_bits()
+
+
+class Vec(types.Type):
+    """``lanes`` values of ``dtype`` in one vector register."""
+
+    def __init__(self, dtype: types.Float, lanes: int) -> None:
+        self.dtype = dtype
+        self.lanes = lanes
+        super().__init__(name=f"Vec({dtype} x {lanes})")
+
+
+@register_model(Vec)
+class _VecModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type: Vec) -> None:  # type: ignore[no-untyped-def]
+        element = dmm.lookup(fe_type.dtype).get_value_type()
+        super().__init__(dmm, fe_type, ir.VectorType(element, fe_type.lanes))
+
+
+def _vec_of(ary: types.Type) -> Vec | None:
+    if not isinstance(ary, types.Array) or not isinstance(ary.dtype, types.Float):
+        return None
+    return Vec(ary.dtype, VECTOR_BITS // ary.dtype.bitwidth)
+
+
+def _llvm_vec(context, vec: Vec) -> ir.VectorType:  # type: ignore[no-untyped-def]
+    return ir.VectorType(context.get_value_type(vec.dtype), vec.lanes)
+
+
+def _pointer(context, builder, sig, args, vty):  # type: ignore[no-untyped-def]
+    """Address of ``A[i, j]`` (args 0-2), as a pointer to a vector."""
+    aryty = sig.args[0]
+    arr = context.make_array(aryty)(context, builder, args[0])
+    index = [
+        context.cast(builder, v, t, types.intp)
+        for v, t in zip(args[1:3], sig.args[1:3], strict=True)
+    ]
+    ptr = cgutils.get_item_pointer(context, builder, aryty, arr, index, wraparound=False)
+    return builder.bitcast(ptr, vty.as_pointer())
+
+
+def _splat(builder, value, vty):  # type: ignore[no-untyped-def]
+    lane0 = builder.insert_element(ir.Constant(vty, ir.Undefined), value, ir.IntType(32)(0))
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
+    return builder.shuffle_vector(lane0, ir.Constant(vty, ir.Undefined), zeros)
+
+
+def _mask(builder, lanes: int, count):  # type: ignore[no-untyped-def]
+    """``lane < count`` for every lane."""
+    ity = ir.VectorType(ir.IntType(64), lanes)
+    count = builder.sext(count, ir.IntType(64)) if count.type.width < 64 else count
+    lane = ir.Constant(ity, list(range(lanes)))
+    return builder.icmp_signed("<", lane, _splat(builder, count, ity))
+
+
+def _suffix(vty: ir.VectorType) -> str:
+    return f"v{vty.count}f{64 if isinstance(vty.element, ir.DoubleType) else 32}"
+
+
+def _align(vec: Vec) -> ir.Constant:
+    return ir.IntType(32)(vec.dtype.bitwidth // 8)
+
+
+@intrinsic
+def lanes(typingctx, ary):  # type: ignore[no-untyped-def]
+    vec = _vec_of(ary)
+    if vec is None:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return context.get_constant(types.intp, vec.lanes)
+
+    return types.intp(ary), codegen
+
+
+@intrinsic
+def vzero(typingctx, ary):  # type: ignore[no-untyped-def]
+    vec = _vec_of(ary)
+    if vec is None:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return ir.Constant(_llvm_vec(context, vec), [0.0] * vec.lanes)
+
+    return vec(ary), codegen
+
+
+@intrinsic
+def vload(typingctx, ary, i, j):  # type: ignore[no-untyped-def]
+    vec = _vec_of(ary)
+    if vec is None:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        vty = _llvm_vec(context, vec)
+        return builder.load(_pointer(context, builder, sig, args, vty), align=_align(vec).constant)
+
+    return vec(ary, i, j), codegen
+
+
+@intrinsic
+def vstore(typingctx, ary, i, j, v):  # type: ignore[no-untyped-def]
+    if _vec_of(ary) is None or v != _vec_of(ary):
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        ptr = _pointer(context, builder, sig, args, args[3].type)
+        builder.store(args[3], ptr, align=_align(v).constant)
+        return context.get_dummy_value()
+
+    return types.none(ary, i, j, v), codegen
+
+
+@intrinsic
+def vload_n(typingctx, ary, i, j, n):  # type: ignore[no-untyped-def]
+    vec = _vec_of(ary)
+    if vec is None:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        vty = _llvm_vec(context, vec)
+        mask = _mask(builder, vec.lanes, args[3])
+        fnty = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask.type, vty])
+        name = f"llvm.masked.load.{_suffix(vty)}.p0"
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+        ptr = _pointer(context, builder, sig, args, vty)
+        return builder.call(fn, [ptr, _align(vec), mask, ir.Constant(vty, None)])
+
+    return vec(ary, i, j, n), codegen
+
+
+@intrinsic
+def vstore_n(typingctx, ary, i, j, v, n):  # type: ignore[no-untyped-def]
+    if _vec_of(ary) is None or v != _vec_of(ary):
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        vty = args[3].type
+        mask = _mask(builder, vty.count, args[4])
+        fnty = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask.type])
+        name = f"llvm.masked.store.{_suffix(vty)}.p0"
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+        ptr = _pointer(context, builder, sig, args, vty)
+        builder.call(fn, [args[3], ptr, _align(v), mask])
+        return context.get_dummy_value()
+
+    return types.none(ary, i, j, v, n), codegen
+
+
+@intrinsic
+def vfma(typingctx, x, y, acc):  # type: ignore[no-untyped-def]
+    if not isinstance(acc, Vec) or y != acc or x != acc.dtype:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        scalar, vy, vacc = args
+        vty = vacc.type
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vty, [vty] * 3), f"llvm.fma.{_suffix(vty)}"
+        )
+        return builder.call(fn, [_splat(builder, scalar, vty), vy, vacc])
+
+    return acc(x, y, acc), codegen
