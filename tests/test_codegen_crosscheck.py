@@ -94,7 +94,7 @@ def test_parallel_path_matches_evaluator(name: str, tmp_path: Path) -> None:
     spec = symbp.load(catalog.spec(name))
     trainer = small_parallel_trainer(spec, tmp_path)
     text = trainer.module_path.read_text()
-    assert "gemm_nt_par(" in text and "    gemm_nt(" not in text
+    assert "gemm_acc_par(" in text and "gemm_acc(" not in text
     assert_follows_evaluator(trainer, spec)
 
 
@@ -166,3 +166,38 @@ def test_minibatch_steps_follow_a_numpy_loop(wide) -> None:
     epoch_mean = sum(l * m for l, m in zip(expected_losses, sizes, strict=True)) / 230
     assert history.epoch_losses[0] == pytest.approx(epoch_mean, rel=1e-12)
     trainer.reset()
+
+
+def test_parallel_dot_product_backprop_matches_one_core_path(tmp_path: Path) -> None:
+    """Wide hidden layers on every core back-propagate in the dot-product form (reading
+    WT_l as stored); the one-core path (broadcast form on a copy W_l) gives the same."""
+    spec = symbp.load(
+        {
+            "layers": [6, 20, 18, 3],
+            "activations": ["tanh", "sigmoid", "softmax"],
+            "loss": "cross_entropy",
+            "optimizer": {"name": "sgd", "learning_rate": 0.2, "weight_decay": 0.01},
+            "init": {"name": "xavier_uniform", "seed": 2},
+        }
+    )
+    wide = small_parallel_trainer(spec, tmp_path)
+    text = wide.module_path.read_text()
+    assert "gemm_nt_par(delta_2, WT_2, delta_1" in text  # 18 neurons: the dot-product form
+    assert "gemm_acc_par(delta_3, W_3, delta_2" in text  # 3 neurons: broadcast form on a copy
+    one_core = compile(spec)
+    assert "gemm_nt_par" not in one_core.module_path.read_text()
+    rng = np.random.default_rng(3)
+    X, T = rng.normal(size=(45, 6)), np.eye(3)[rng.integers(0, 3, 45)]
+    for trainer in (wide, one_core):
+        trainer.reset()
+    gW, gb = wide.gradients(X, T)
+    hW, hb = one_core.gradients(X, T)
+    assert relative_error([*gW, *gb], [*hW, *hb]) <= RTOL
+    runs = [t.fit(X, T, epochs=4, batch_size=16, shuffle=True, seed=5) for t in (wide, one_core)]
+    np.testing.assert_allclose(runs[0].step_losses, runs[1].step_losses, rtol=RTOL)
+    assert (
+        relative_error(
+            [*wide.params[0], *wide.params[1]], [*one_core.params[0], *one_core.params[1]]
+        )
+        <= RTOL
+    )

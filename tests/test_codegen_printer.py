@@ -255,13 +255,14 @@ BROADCAST_SHAPES = [
 
 
 @pytest.mark.parametrize("transposed_x", [False, True])
-@pytest.mark.parametrize("beta", [0, 1])
+@pytest.mark.parametrize("scale", [(1.0, 0.0), (1.0, 1.0), (-0.25, 0.5)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_broadcast_product_matches_numpy(transposed_x: bool, beta: int, dtype) -> None:
-    """gemm_acc on explicit vectors: exact region written, nothing around it touched."""
+def test_broadcast_product_matches_numpy(transposed_x: bool, scale: tuple, dtype) -> None:
+    """gemm_acc(_par): alpha X Y + beta C, exactly the region asked for, nothing else."""
     rng = np.random.default_rng(5)
     tol = 1e-13 if dtype == np.float64 else 2e-5
-    for I, N, P in BROADCAST_SHAPES:
+    alpha, beta = (dtype(v) for v in scale)
+    for I, N, P in [*BROADCAST_SHAPES, (70, 300, 33)]:
         Y = rng.normal(size=(P + 1, N + 5)).astype(dtype)
         C0 = rng.normal(size=(I + 2, N + 4)).astype(dtype)
         if transposed_x:  # the weight-gradient form: X = a[:m].T, a strided view
@@ -270,12 +271,16 @@ def test_broadcast_product_matches_numpy(transposed_x: bool, beta: int, dtype) -
         else:
             X = rng.normal(size=(I + 3, P + 2)).astype(dtype)
             Xv = X[:I, :P]
-        C = C0.copy()
-        rt.gemm_acc(X, Y, C, I, N, P, beta)
-        expected = Xv.astype(float) @ Y[:P, :N].astype(float) + (C0[:I, :N] if beta else 0)
-        np.testing.assert_allclose(C[:I, :N], expected, rtol=tol, atol=tol * max(1, P))
-        np.testing.assert_array_equal(C[I:], C0[I:])
-        np.testing.assert_array_equal(C[:, N:], C0[:, N:])
+        expected = alpha * (Xv.astype(float) @ Y[:P, :N].astype(float))
+        expected += beta * C0[:I, :N] if beta else 0
+        for product in (rt.gemm_acc, rt.gemm_acc_par):
+            C = C0.copy()
+            if beta == 0:
+                C[:I, :N] = np.nan  # not read when beta is 0
+            product(X, Y, C, I, N, P, alpha, beta)
+            np.testing.assert_allclose(C[:I, :N], expected, rtol=tol, atol=tol * max(1, P))
+            np.testing.assert_array_equal(C[I:], C0[I:])
+            np.testing.assert_array_equal(C[:, N:], C0[:, N:])
 
 
 def test_vectors_have_the_machine_width() -> None:

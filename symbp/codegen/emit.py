@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 3
+TEMPLATE_VERSION = 4
 #: Pass layer sizes to the product helpers as literals, which makes Numba compile one
 #: specialisation per size (measured: no faster, and each network compiles longer).
 LITERAL_SIZES = False
@@ -69,22 +69,13 @@ def default_command(spec: Spec, dtype: str) -> str:
 
 def buffers(plan: KernelPlan) -> list[tuple[str, str]]:
     """Workspace arrays ``(name, shape code)`` for a chunk of ``rows`` examples."""
-    sizes = plan.sizes
-    out = [("a_0", f"(rows, {sizes[0]})")]
-    if plan.layers[0].transpose_input:
-        out.append(("aT_0", f"({sizes[0]}, rows)"))
+    out = [("a_0", f"(rows, {plan.sizes[0]})")]
     for lay in plan.layers:
         l, n = lay.index, lay.n_out
         if lay.needs_z:
             out.append((f"z_{l}", f"(rows, {n})"))
         out.append((f"a_{l}", f"(rows, {n})"))
-        if l < plan.depth and plan.layers[l].transpose_input:
-            out.append((f"aT_{l}", f"({n}, rows)"))
         out.append((f"delta_{l}", f"(rows, {n})"))
-        if lay.transpose_delta:
-            out.append((f"deltaT_{l}", f"({n}, rows)"))
-        if lay.keep_WT:
-            out.append((f"WT_{l}", f"({lay.n_in}, {n})"))
         if lay.keep_W:
             out.append((f"W_{l}", f"({n}, {lay.n_in})"))
     if plan.output.uses_lse:
@@ -113,15 +104,13 @@ def render(
     exp_name = f"exp{suffix}"
     layers = plan.layers
     runtime = {*plan.runtime, "shuffle"}
-    if any(lay.transpose_delta or lay.transpose_input for lay in layers):
-        runtime.add("transpose_rows")
-    if any(lay.keep_WT or lay.keep_W for lay in layers):
+    if any(lay.keep_W for lay in layers):
         runtime.add("transpose_into")
-    if any(not lay.small and not lay.parallel for lay in layers) or any(
-        lay.parallel and lay.index > 1 and not lay.keep_WT for lay in layers
-    ):
+    if any(not lay.small and not lay.parallel for lay in layers):
         runtime.add("gemm_acc")
     if any(lay.parallel for lay in layers):
+        runtime.add("gemm_acc_par")
+    if any(lay.parallel and lay.index > 1 and not lay.keep_W for lay in layers):
         runtime.add("gemm_nt_par")
     if plan.output.uses_norm:
         runtime.add(exp_name)

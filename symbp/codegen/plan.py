@@ -21,9 +21,9 @@ core, which arrays are kept). Nothing here re-derives a gradient: the expression
 
 Kernel conventions (also stated in every generated module): parameters live in one
 flat vector, ``W_l`` (shape ``(n_l, n_{l-1})``, row-major, ``W[l-1]`` of the spec) then
-``b_l`` for ``l = 1..L``; the weights of layers whose products run on one core (neither
-small nor on every core) are stored transposed, as ``WT_l`` of shape ``(n_{l-1}, n_l)``,
-which is the operand the broadcast product ``a_{l-1} WT_l`` reads row by row;
+``b_l`` for ``l = 1..L``; the weights of every layer that is not small are stored
+transposed, as ``WT_l`` of shape ``(n_{l-1}, n_l)``, the operand that the broadcast
+product ``a_{l-1} WT_l`` reads row by row (and ``grad_WT_l = a_{l-1}ᵀ delta_l``);
 ``delta_l[s, j]`` holds ``(1/m) ∂L_s/∂z^l_j`` for the ``m`` rows of a batch, so that
 ``grad_W_l = delta_lᵀ a_{l-1}`` is the gradient of the batch-mean loss ``E``.
 """
@@ -43,9 +43,10 @@ from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
 PARALLEL_MIN_WEIGHTS = 16384
-#: A layer on every core with fewer neurons than this back-propagates with the
-#: broadcast form of the product (``gemm_acc``): a reduction that short does not fill
-#: the dot-product form's vectors. Layers on one core always use the broadcast form.
+#: A layer on every core with at least this many neurons back-propagates with the
+#: dot-product form (``gemm_nt_par``, reading ``WT_l`` as stored); below, or on one
+#: core, with the broadcast form on a copy ``W_l`` (a reduction that short does not
+#: fill the dot-product form's vectors).
 SHORT_REDUCTION = 16
 #: Layers with at most this many weights get their products as loops written out in
 #: the module (no helper calls, no transposed copies; LLVM unrolls them completely).
@@ -74,11 +75,8 @@ class LayerPlan:
     b_offset: int
     frozen_W: bool
     frozen_b: bool
-    transpose_input: bool  # keep aT_{l-1} (layers on every core: dot-product gradient)
-    transpose_delta: bool  # keep deltaT_l (the same)
-    keep_WT: bool  # keep a copy WT_l = W_l^T (layers on every core: back-propagation)
-    stored_T: bool  # W_l stored transposed, as WT_l (n_in, n_out): products on one core
-    keep_W: bool  # keep a copy W_l = WT_l^T (stored_T layers after the first: back-prop)
+    stored_T: bool  # W_l stored transposed, as WT_l (n_in, n_out): layers not small
+    keep_W: bool  # keep a copy W_l = WT_l^T for back-propagation in the broadcast form
 
     @property
     def weight(self) -> str:
@@ -187,11 +185,10 @@ def make_plan(
                 b_offset=offsets[l - 1][1],
                 frozen_W=frozen_W,
                 frozen_b=frozen_b,
-                transpose_input=parallel[l - 1],
-                transpose_delta=parallel[l - 1],
-                keep_WT=parallel[l - 1] and l > 1 and spec.layers[l] >= SHORT_REDUCTION,
-                stored_T=not small and not parallel[l - 1],
-                keep_W=not small and not parallel[l - 1] and l > 1,
+                stored_T=not small,
+                keep_W=not small
+                and l > 1
+                and not (parallel[l - 1] and spec.layers[l] >= SHORT_REDUCTION),
             )
         )
     trainable, foldable = [], []

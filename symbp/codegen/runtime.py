@@ -17,9 +17,10 @@ file of ``@njit`` functions. The source of this module is part of every generate
   sums); everything else keeps IEEE semantics, which the range reductions above need.
 - ``gemm_nt_par``: the same on every core (``prange`` over tiles of the output), for
   large layers.
-- ``gemm_acc(X, Y, C, I, N, P, beta)``: ``C[:I, :N] = X[:I, :P] · Y[:P, :N] + beta·C``,
-  the broadcast form on explicit vectors (:mod:`.simd`), for every product of a layer
-  that runs on one core; ``X`` may be a transposed view (weight gradients).
+- ``gemm_acc(X, Y, C, I, N, P, alpha, beta)``: ``C[:I, :N] = alpha·X[:I, :P]·Y[:P, :N]
+  + beta·C``, the broadcast form on explicit vectors (:mod:`.simd`): the forward and
+  gradient products of every layer (``X`` may be a transposed view: ``a[:m].T``);
+  ``gemm_acc_par`` the same in tiles on every core.
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -36,7 +37,7 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from .simd import lanes, vfma, vload, vload_n, vstore, vstore_n, vzero
+from .simd import lanes, vfma, vload, vload_n, vput, vput_n, vzero
 
 RUNTIME_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
@@ -324,16 +325,16 @@ def gemm_nt_par(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
 
 
 @njit(**_JIT)
-def gemm_acc(X, Y, C, I, N, P, beta):  # type: ignore[no-untyped-def]
-    """``C[i, :N] = beta·C[i, :N] + Σ_{p<P} X[i, p]·Y[p, :N]`` for i < I (beta 0 or 1).
+def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
+    """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I.
 
     The broadcast form on explicit vectors (:mod:`.simd`): a block of 4 rows x 4
-    vectors of ``C`` stays in registers while ``p`` runs; each step loads 4 vectors
-    of a row of ``Y`` and broadcasts 4 scalars of ``X`` into 16 fused multiply-adds.
-    Nothing is transposed: ``X`` may be any view (``delta[:m].T`` for a weight
-    gradient). The last row block repeats its last row (same loads, same stores);
-    columns past a multiple of 4 vectors go through masked vectors. ``C`` must not
-    overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
+    vectors of the product stays in registers while ``p`` runs; each step loads 4
+    vectors of a row of ``Y`` and broadcasts 4 scalars of ``X`` into 16 fused
+    multiply-adds. Nothing is transposed: ``X`` may be any view (``a[:m].T`` for a
+    weight gradient). The last row block computes its last row again and stores it
+    once; columns past a multiple of 4 vectors go through masked vectors. ``C`` must
+    not overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
     """
     L = lanes(C)
     W = 4 * L
@@ -343,18 +344,8 @@ def gemm_acc(X, Y, C, I, N, P, beta):  # type: ignore[no-untyped-def]
         i3 = min(i0 + 3, I - 1)
         c = 0
         while c + W <= N:
-            if beta != 0:
-                a00, a01 = vload(C, i0, c), vload(C, i0, c + L)
-                a02, a03 = vload(C, i0, c + 2 * L), vload(C, i0, c + 3 * L)
-                a10, a11 = vload(C, i1, c), vload(C, i1, c + L)
-                a12, a13 = vload(C, i1, c + 2 * L), vload(C, i1, c + 3 * L)
-                a20, a21 = vload(C, i2, c), vload(C, i2, c + L)
-                a22, a23 = vload(C, i2, c + 2 * L), vload(C, i2, c + 3 * L)
-                a30, a31 = vload(C, i3, c), vload(C, i3, c + L)
-                a32, a33 = vload(C, i3, c + 2 * L), vload(C, i3, c + 3 * L)
-            else:
-                a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = vzero(C)
-                a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00
+            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = vzero(C)
+            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00
             for p in range(P):
                 y0, y1 = vload(Y, p, c), vload(Y, p, c + L)
                 y2, y3 = vload(Y, p, c + 2 * L), vload(Y, p, c + 3 * L)
@@ -370,33 +361,30 @@ def gemm_acc(X, Y, C, I, N, P, beta):  # type: ignore[no-untyped-def]
                 x = X[i3, p]
                 a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
                 a32, a33 = vfma(x, y2, a32), vfma(x, y3, a33)
-            vstore(C, i0, c, a00)
-            vstore(C, i0, c + L, a01)
-            vstore(C, i0, c + 2 * L, a02)
-            vstore(C, i0, c + 3 * L, a03)
-            vstore(C, i1, c, a10)
-            vstore(C, i1, c + L, a11)
-            vstore(C, i1, c + 2 * L, a12)
-            vstore(C, i1, c + 3 * L, a13)
-            vstore(C, i2, c, a20)
-            vstore(C, i2, c + L, a21)
-            vstore(C, i2, c + 2 * L, a22)
-            vstore(C, i2, c + 3 * L, a23)
-            vstore(C, i3, c, a30)
-            vstore(C, i3, c + L, a31)
-            vstore(C, i3, c + 2 * L, a32)
-            vstore(C, i3, c + 3 * L, a33)
+            vput(C, i0, c, a00, alpha, beta)
+            vput(C, i0, c + L, a01, alpha, beta)
+            vput(C, i0, c + 2 * L, a02, alpha, beta)
+            vput(C, i0, c + 3 * L, a03, alpha, beta)
+            if i1 > i0:
+                vput(C, i1, c, a10, alpha, beta)
+                vput(C, i1, c + L, a11, alpha, beta)
+                vput(C, i1, c + 2 * L, a12, alpha, beta)
+                vput(C, i1, c + 3 * L, a13, alpha, beta)
+            if i2 > i1:
+                vput(C, i2, c, a20, alpha, beta)
+                vput(C, i2, c + L, a21, alpha, beta)
+                vput(C, i2, c + 2 * L, a22, alpha, beta)
+                vput(C, i2, c + 3 * L, a23, alpha, beta)
+            if i3 > i2:
+                vput(C, i3, c, a30, alpha, beta)
+                vput(C, i3, c + L, a31, alpha, beta)
+                vput(C, i3, c + 2 * L, a32, alpha, beta)
+                vput(C, i3, c + 3 * L, a33, alpha, beta)
             c += W
         while c < N:
             n0 = min(N - c, L)
             n1 = min(max(N - c - L, 0), L)
-            if beta != 0:
-                a00, a01 = vload_n(C, i0, c, n0), vload_n(C, i0, c + n0, n1)
-                a10, a11 = vload_n(C, i1, c, n0), vload_n(C, i1, c + n0, n1)
-                a20, a21 = vload_n(C, i2, c, n0), vload_n(C, i2, c + n0, n1)
-                a30, a31 = vload_n(C, i3, c, n0), vload_n(C, i3, c + n0, n1)
-            else:
-                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
+            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
             for p in range(P):
                 y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p, c + n0, n1)
                 x = X[i0, p]
@@ -407,15 +395,34 @@ def gemm_acc(X, Y, C, I, N, P, beta):  # type: ignore[no-untyped-def]
                 a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
                 x = X[i3, p]
                 a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
-            vstore_n(C, i0, c, a00, n0)
-            vstore_n(C, i0, c + n0, a01, n1)
-            vstore_n(C, i1, c, a10, n0)
-            vstore_n(C, i1, c + n0, a11, n1)
-            vstore_n(C, i2, c, a20, n0)
-            vstore_n(C, i2, c + n0, a21, n1)
-            vstore_n(C, i3, c, a30, n0)
-            vstore_n(C, i3, c + n0, a31, n1)
+            vput_n(C, i0, c, a00, alpha, beta, n0)
+            vput_n(C, i0, c + n0, a01, alpha, beta, n1)
+            if i1 > i0:
+                vput_n(C, i1, c, a10, alpha, beta, n0)
+                vput_n(C, i1, c + n0, a11, alpha, beta, n1)
+            if i2 > i1:
+                vput_n(C, i2, c, a20, alpha, beta, n0)
+                vput_n(C, i2, c + n0, a21, alpha, beta, n1)
+            if i3 > i2:
+                vput_n(C, i3, c, a30, alpha, beta, n0)
+                vput_n(C, i3, c + n0, a31, alpha, beta, n1)
             c += n0 + n1
+
+
+@njit(parallel=True, **_JIT)
+def gemm_acc_par(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
+    """:func:`gemm_acc` on every core: tiles of 32 rows x 8 vectors of ``C`` shared
+    out by ``prange`` (a tile's slab of ``Y``, P x 8 vectors, stays in the core's L2
+    while its 8 row blocks use it)."""
+    TI = 32
+    TN = 8 * lanes(C)
+    col_tiles = (N + TN - 1) // TN
+    for t in prange(((I + TI - 1) // TI) * col_tiles):
+        i0 = (t // col_tiles) * TI
+        j0 = (t % col_tiles) * TN
+        i1 = min(I, i0 + TI)
+        j1 = min(N, j0 + TN)
+        gemm_acc(X[i0:i1], Y[:, j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, P, alpha, beta)
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,10 @@ so ``lanes(A)`` is 8 float64 or 16 float32 on an AVX-512 machine.
 - ``vload(A, i, j)`` / ``vstore(A, i, j, v)``: ``A[i, j:j + lanes]`` (unaligned);
 - ``vload_n(A, i, j, n)`` / ``vstore_n(A, i, j, v, n)``: the first ``n`` lanes only
   (masked: nothing past ``A[i, j + n - 1]`` is read or written);
-- ``vfma(x, y, acc)``: ``x * y + acc`` lane by lane, fused, ``x`` a broadcast scalar.
+- ``vfma(x, y, acc)``: ``x * y + acc`` lane by lane, fused, ``x`` a broadcast scalar;
+- ``vput(A, i, j, v, alpha, beta)`` / ``vput_n(A, i, j, v, alpha, beta, n)``: the
+  product's epilogue ``A[i, j:…] = alpha·v + beta·A[i, j:…]`` (``A`` not read when
+  ``beta`` is 0).
 
 Indices are not bounds-checked: the caller keeps ``j + lanes`` (or ``j + n``) within
 the row. Vectors never cross a function boundary, so the type never appears in a
@@ -201,3 +204,64 @@ def vfma(typingctx, x, y, acc):  # type: ignore[no-untyped-def]
         return builder.call(fn, [_splat(builder, scalar, vty), vy, vacc])
 
     return acc(x, y, acc), codegen
+
+
+def _put(context, builder, sig, args, count):  # type: ignore[no-untyped-def]
+    """``alpha·v + beta·A[i, j:…]`` stored to ``A[i, j:…]`` (``count`` lanes, or all)."""
+    aryty = sig.args[0]
+    v = args[3]
+    vty = v.type
+    dtype = aryty.dtype
+    alpha = context.cast(builder, args[4], sig.args[4], dtype)
+    beta = context.cast(builder, args[5], sig.args[5], dtype)
+    ptr = _pointer(context, builder, sig, args, vty)
+    align = ir.IntType(32)(dtype.bitwidth // 8)
+    mask = None if count is None else _mask(builder, vty.count, count)
+    suffix = _suffix(vty)
+    out = builder.fmul(_splat(builder, alpha, vty), v)
+    slot = cgutils.alloca_once_value(builder, out)
+    with builder.if_then(builder.fcmp_unordered("!=", beta, ir.Constant(beta.type, 0.0))):
+        if mask is None:
+            old = builder.load(ptr, align=align.constant)
+        else:
+            fnty = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask.type, vty])
+            load = cgutils.get_or_insert_function(
+                builder.module, fnty, f"llvm.masked.load.{suffix}.p0"
+            )
+            old = builder.call(load, [ptr, align, mask, ir.Constant(vty, None)])
+        fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vty, [vty] * 3), f"llvm.fma.{suffix}"
+        )
+        builder.store(builder.call(fma, [_splat(builder, beta, vty), old, out]), slot)
+    result = builder.load(slot)
+    if mask is None:
+        builder.store(result, ptr, align=align.constant)
+    else:
+        fnty = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask.type])
+        store = cgutils.get_or_insert_function(
+            builder.module, fnty, f"llvm.masked.store.{suffix}.p0"
+        )
+        builder.call(store, [result, ptr, align, mask])
+    return context.get_dummy_value()
+
+
+@intrinsic
+def vput(typingctx, ary, i, j, v, alpha, beta):  # type: ignore[no-untyped-def]
+    if _vec_of(ary) is None or v != _vec_of(ary):
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return _put(context, builder, sig, args, None)
+
+    return types.none(ary, i, j, v, alpha, beta), codegen
+
+
+@intrinsic
+def vput_n(typingctx, ary, i, j, v, alpha, beta, n):  # type: ignore[no-untyped-def]
+    if _vec_of(ary) is None or v != _vec_of(ary):
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return _put(context, builder, sig, args, args[6])
+
+    return types.none(ary, i, j, v, alpha, beta, n), codegen

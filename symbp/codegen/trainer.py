@@ -86,6 +86,7 @@ class Trainer:
         self._params = np.zeros(module.N_PARAMS, dtype=self._dtype)
         self._state = np.zeros((len(module.STATE), module.N_PARAMS), dtype=self._dtype)
         self._counters = np.zeros(5, dtype=np.int64)
+        self._initial: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         self.reset()
 
     # -- properties --------------------------------------------------------
@@ -171,6 +172,12 @@ class Trainer:
 
         A spec with neither draws ``xavier_uniform`` with seed 0.
         """
+        if self._initial is None:  # drawn once: the draw is seeded, so always the same
+            self._initial = self._draw_initial()
+        W, b = self._initial
+        return [m.copy() for m in W], [v.copy() for v in b]
+
+    def _draw_initial(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         from ..ops.initializers import draw_weights
 
         spec = self._spec
