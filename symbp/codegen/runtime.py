@@ -18,9 +18,9 @@ file of ``@njit`` functions. The source of this module is part of every generate
 - ``gemm_nt_par``: the same on every core (``prange`` over tiles of the output), for
   large layers.
 - ``gemm_acc(X, Y, C, I, N, P, alpha, beta)``: ``C[:I, :N] = alpha·X[:I, :P]·Y[:P, :N]
-  + beta·C``, the broadcast form on explicit vectors (:mod:`.simd`): the forward and
-  gradient products of every layer (``X`` may be a transposed view: ``a[:m].T``);
-  ``gemm_acc_par`` the same in tiles on every core.
+  + beta·C``, the broadcast form on explicit vectors, and ``gemm_acc_par`` in tiles
+  on every core: the forward and gradient products of every layer that is not small
+  (defined in :mod:`.simd`, next to the vector intrinsics they are built on).
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -37,9 +37,13 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from .simd import lanes, vfma, vload, vload_n, vput, vput_n, vzero
+from .simd import gemm_acc as gemm_acc  # re-exported: generated modules import here
+from .simd import gemm_acc_par as gemm_acc_par
 
-RUNTIME_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+#: Hash of this module and :mod:`.simd` (whose products it re-exports).
+RUNTIME_HASH = hashlib.sha256(
+    Path(__file__).read_bytes() + Path(__file__).with_name("simd.py").read_bytes()
+).hexdigest()[:12]
 
 _JIT = {"error_model": "numpy", "cache": True}
 _REASSOC = {**_JIT, "fastmath": {"reassoc", "contract"}}
@@ -324,107 +328,6 @@ def gemm_nt_par(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
         gemm_nt(A[i0:i1], B[j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, K, alpha, beta)
 
 
-@njit(**_JIT)
-def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
-    """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I.
-
-    The broadcast form on explicit vectors (:mod:`.simd`): a block of 4 rows x 4
-    vectors of the product stays in registers while ``p`` runs; each step loads 4
-    vectors of a row of ``Y`` and broadcasts 4 scalars of ``X`` into 16 fused
-    multiply-adds. Nothing is transposed: ``X`` may be any view (``a[:m].T`` for a
-    weight gradient). The last row block computes its last row again and stores it
-    once; columns past a multiple of 4 vectors go through masked vectors. ``C`` must
-    not overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
-    """
-    L = lanes(C)
-    W = 4 * L
-    for i0 in range(0, I, 4):
-        i1 = min(i0 + 1, I - 1)
-        i2 = min(i0 + 2, I - 1)
-        i3 = min(i0 + 3, I - 1)
-        c = 0
-        while c + W <= N:
-            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = vzero(C)
-            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00
-            for p in range(P):
-                y0, y1 = vload(Y, p, c), vload(Y, p, c + L)
-                y2, y3 = vload(Y, p, c + 2 * L), vload(Y, p, c + 3 * L)
-                x = X[i0, p]
-                a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
-                a02, a03 = vfma(x, y2, a02), vfma(x, y3, a03)
-                x = X[i1, p]
-                a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
-                a12, a13 = vfma(x, y2, a12), vfma(x, y3, a13)
-                x = X[i2, p]
-                a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
-                a22, a23 = vfma(x, y2, a22), vfma(x, y3, a23)
-                x = X[i3, p]
-                a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
-                a32, a33 = vfma(x, y2, a32), vfma(x, y3, a33)
-            vput(C, i0, c, a00, alpha, beta)
-            vput(C, i0, c + L, a01, alpha, beta)
-            vput(C, i0, c + 2 * L, a02, alpha, beta)
-            vput(C, i0, c + 3 * L, a03, alpha, beta)
-            if i1 > i0:
-                vput(C, i1, c, a10, alpha, beta)
-                vput(C, i1, c + L, a11, alpha, beta)
-                vput(C, i1, c + 2 * L, a12, alpha, beta)
-                vput(C, i1, c + 3 * L, a13, alpha, beta)
-            if i2 > i1:
-                vput(C, i2, c, a20, alpha, beta)
-                vput(C, i2, c + L, a21, alpha, beta)
-                vput(C, i2, c + 2 * L, a22, alpha, beta)
-                vput(C, i2, c + 3 * L, a23, alpha, beta)
-            if i3 > i2:
-                vput(C, i3, c, a30, alpha, beta)
-                vput(C, i3, c + L, a31, alpha, beta)
-                vput(C, i3, c + 2 * L, a32, alpha, beta)
-                vput(C, i3, c + 3 * L, a33, alpha, beta)
-            c += W
-        while c < N:
-            n0 = min(N - c, L)
-            n1 = min(max(N - c - L, 0), L)
-            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
-            for p in range(P):
-                y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p, c + n0, n1)
-                x = X[i0, p]
-                a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
-                x = X[i1, p]
-                a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
-                x = X[i2, p]
-                a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
-                x = X[i3, p]
-                a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
-            vput_n(C, i0, c, a00, alpha, beta, n0)
-            vput_n(C, i0, c + n0, a01, alpha, beta, n1)
-            if i1 > i0:
-                vput_n(C, i1, c, a10, alpha, beta, n0)
-                vput_n(C, i1, c + n0, a11, alpha, beta, n1)
-            if i2 > i1:
-                vput_n(C, i2, c, a20, alpha, beta, n0)
-                vput_n(C, i2, c + n0, a21, alpha, beta, n1)
-            if i3 > i2:
-                vput_n(C, i3, c, a30, alpha, beta, n0)
-                vput_n(C, i3, c + n0, a31, alpha, beta, n1)
-            c += n0 + n1
-
-
-@njit(parallel=True, **_JIT)
-def gemm_acc_par(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
-    """:func:`gemm_acc` on every core: tiles of 32 rows x 8 vectors of ``C`` shared
-    out by ``prange`` (a tile's slab of ``Y``, P x 8 vectors, stays in the core's L2
-    while its 8 row blocks use it)."""
-    TI = 32
-    TN = 8 * lanes(C)
-    col_tiles = (N + TN - 1) // TN
-    for t in prange(((I + TI - 1) // TI) * col_tiles):
-        i0 = (t // col_tiles) * TI
-        j0 = (t % col_tiles) * TN
-        i1 = min(I, i0 + TI)
-        j1 = min(N, j0 + TN)
-        gemm_acc(X[i0:i1], Y[:, j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, P, alpha, beta)
-
-
 # ---------------------------------------------------------------------------
 # Data movement shared by every network (compiled once, not per network).
 
@@ -450,6 +353,15 @@ def transpose_rows(A, m, out):  # type: ignore[no-untyped-def]
 def transpose_into(A, out):  # type: ignore[no-untyped-def]
     """``out = Aᵀ``."""
     transpose_rows(A, A.shape[0], out)
+
+
+@njit(parallel=True, **_JIT)
+def transpose_into_par(A, out):  # type: ignore[no-untyped-def]
+    """``out = Aᵀ`` on every core, in blocks of 32 rows of ``A``."""
+    for t in prange((A.shape[0] + 31) // 32):
+        lo = 32 * t
+        hi = min(A.shape[0], lo + 32)
+        transpose_rows(A[lo:hi], hi - lo, out[:, lo:hi])
 
 
 # ---------------------------------------------------------------------------

@@ -20,15 +20,21 @@ so ``lanes(A)`` is 8 float64 or 16 float32 on an AVX-512 machine.
 Indices are not bounds-checked: the caller keeps ``j + lanes`` (or ``j + n``) within
 the row. Vectors never cross a function boundary, so the type never appears in a
 signature and kernels that use it cache as usual.
+
+The products built on them, :func:`gemm_acc` and :func:`gemm_acc_par`, live here too:
+Numba's cache does not follow a change in another module, so the kernels stay in the
+file of the intrinsics they inline (and :data:`.runtime.RUNTIME_HASH` covers both).
 """
 
 from __future__ import annotations
 
 import llvmlite.binding as llvm
 from llvmlite import ir
-from numba import types
+from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
+
+_JIT = {"error_model": "numpy", "cache": True}
 
 
 def _vector_bits() -> int:
@@ -265,3 +271,132 @@ def vput_n(typingctx, ary, i, j, v, alpha, beta, n):  # type: ignore[no-untyped-
         return _put(context, builder, sig, args, args[6])
 
     return types.none(ary, i, j, v, alpha, beta, n), codegen
+
+
+@intrinsic
+def vprefetch(typingctx, ary, i, j):  # type: ignore[no-untyped-def]
+    """Ask for the cache line of ``A[i, j]`` ahead of a later load or store."""
+    if _vec_of(ary) is None:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        i8p = ir.IntType(8).as_pointer()
+        ptr = _pointer(context, builder, sig, args, ir.IntType(8))
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(ary, i, j), codegen
+
+
+# ---------------------------------------------------------------------------
+# Products on explicit vectors.
+
+
+@njit(**_JIT)
+def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
+    """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I.
+
+    The broadcast form on explicit vectors (:mod:`.simd`): a block of 4 rows x 4
+    vectors of the product stays in registers while ``p`` runs; each step loads 4
+    vectors of a row of ``Y`` and broadcasts 4 scalars of ``X`` into 16 fused
+    multiply-adds. Nothing is transposed: ``X`` may be any view (``a[:m].T`` for a
+    weight gradient). The last row block computes its last row again and stores it
+    once; columns past a multiple of 4 vectors go through masked vectors. ``C`` must
+    not overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
+    """
+    L = lanes(C)
+    W = 4 * L
+    for i0 in range(0, I, 4):
+        i1 = min(i0 + 1, I - 1)
+        i2 = min(i0 + 2, I - 1)
+        i3 = min(i0 + 3, I - 1)
+        c = 0
+        while c + W <= N:
+            if beta != 0:  # C is read in the epilogue: ask for it now
+                for q in range(4):
+                    vprefetch(C, i0, c + q * L)
+                    vprefetch(C, i1, c + q * L)
+                    vprefetch(C, i2, c + q * L)
+                    vprefetch(C, i3, c + q * L)
+            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = vzero(C)
+            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00
+            for p in range(P):
+                y0, y1 = vload(Y, p, c), vload(Y, p, c + L)
+                y2, y3 = vload(Y, p, c + 2 * L), vload(Y, p, c + 3 * L)
+                x = X[i0, p]
+                a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
+                a02, a03 = vfma(x, y2, a02), vfma(x, y3, a03)
+                x = X[i1, p]
+                a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
+                a12, a13 = vfma(x, y2, a12), vfma(x, y3, a13)
+                x = X[i2, p]
+                a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
+                a22, a23 = vfma(x, y2, a22), vfma(x, y3, a23)
+                x = X[i3, p]
+                a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
+                a32, a33 = vfma(x, y2, a32), vfma(x, y3, a33)
+            vput(C, i0, c, a00, alpha, beta)
+            vput(C, i0, c + L, a01, alpha, beta)
+            vput(C, i0, c + 2 * L, a02, alpha, beta)
+            vput(C, i0, c + 3 * L, a03, alpha, beta)
+            if i1 > i0:
+                vput(C, i1, c, a10, alpha, beta)
+                vput(C, i1, c + L, a11, alpha, beta)
+                vput(C, i1, c + 2 * L, a12, alpha, beta)
+                vput(C, i1, c + 3 * L, a13, alpha, beta)
+            if i2 > i1:
+                vput(C, i2, c, a20, alpha, beta)
+                vput(C, i2, c + L, a21, alpha, beta)
+                vput(C, i2, c + 2 * L, a22, alpha, beta)
+                vput(C, i2, c + 3 * L, a23, alpha, beta)
+            if i3 > i2:
+                vput(C, i3, c, a30, alpha, beta)
+                vput(C, i3, c + L, a31, alpha, beta)
+                vput(C, i3, c + 2 * L, a32, alpha, beta)
+                vput(C, i3, c + 3 * L, a33, alpha, beta)
+            c += W
+        while c < N:
+            n0 = min(N - c, L)
+            n1 = min(max(N - c - L, 0), L)
+            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
+            for p in range(P):
+                y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p, c + n0, n1)
+                x = X[i0, p]
+                a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
+                x = X[i1, p]
+                a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
+                x = X[i2, p]
+                a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
+                x = X[i3, p]
+                a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
+            vput_n(C, i0, c, a00, alpha, beta, n0)
+            vput_n(C, i0, c + n0, a01, alpha, beta, n1)
+            if i1 > i0:
+                vput_n(C, i1, c, a10, alpha, beta, n0)
+                vput_n(C, i1, c + n0, a11, alpha, beta, n1)
+            if i2 > i1:
+                vput_n(C, i2, c, a20, alpha, beta, n0)
+                vput_n(C, i2, c + n0, a21, alpha, beta, n1)
+            if i3 > i2:
+                vput_n(C, i3, c, a30, alpha, beta, n0)
+                vput_n(C, i3, c + n0, a31, alpha, beta, n1)
+            c += n0 + n1
+
+
+@njit(parallel=True, **_JIT)
+def gemm_acc_par(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
+    """:func:`gemm_acc` on every core: tiles of 32 rows x 8 vectors of ``C`` shared
+    out by ``prange`` (a tile's slab of ``Y``, P x 8 vectors, stays in the core's L2
+    while its 8 row blocks use it)."""
+    TI = 32
+    TN = 8 * lanes(C)
+    col_tiles = (N + TN - 1) // TN
+    for t in prange(((I + TI - 1) // TI) * col_tiles):
+        i0 = (t // col_tiles) * TI
+        j0 = (t % col_tiles) * TN
+        i1 = min(I, i0 + TI)
+        j1 = min(N, j0 + TN)
+        gemm_acc(X[i0:i1], Y[:, j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, P, alpha, beta)
