@@ -201,3 +201,45 @@ def test_parallel_dot_product_backprop_matches_one_core_path(tmp_path: Path) -> 
         )
         <= RTOL
     )
+
+
+_CACHED_PARALLEL_SCRIPT = """
+import sys
+from pathlib import Path
+import numpy as np
+import symbp
+from symbp.codegen import emit, loader
+from symbp.codegen.trainer import Trainer
+spec = symbp.load({"layers": [5, 12, 3], "activations": ["tanh", "softmax"],
+                   "loss": "cross_entropy", "init": {"name": "xavier_uniform", "seed": 1}})
+rng = np.random.default_rng(0)
+X, T = rng.normal(size=(40, 5)), np.eye(3)[rng.integers(0, 3, 40)]
+for dtype in sys.argv[2:]:
+    text = emit.render(spec, dtype, parallel_min_weights=1)
+    path = loader.write(text, Path(sys.argv[1]) / f"parallel_{dtype}.py")
+    trainer = Trainer(spec, loader.import_module(path), dtype, path)
+    print(dtype, repr(float(trainer.fit(X, T, epochs=2, batch_size=8).step_losses[-1])))
+"""
+
+
+def test_cached_parallel_kernels_load_in_a_new_process(tmp_path: Path) -> None:
+    """Two modules with parallel regions compiled in one process, then loaded from
+    Numba's cache by later processes in another order (a parallel region imported from
+    another module made exactly this crash; the regions now live in each module)."""
+    import subprocess
+    import sys
+
+    def run(*dtypes: str) -> dict[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _CACHED_PARALLEL_SCRIPT, str(tmp_path), *dtypes],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return dict(line.split() for line in done.stdout.splitlines())
+
+    first = run("float64", "float32")
+    assert list(tmp_path.glob("__pycache__/parallel_float64*.nbc"))  # cached
+    assert run("float32") == {"float32": first["float32"]}
+    assert run("float64", "float32") == first

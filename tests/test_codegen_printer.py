@@ -8,7 +8,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from numba import njit
+from numba import njit, prange
 
 import symbp
 from symbp.codegen import runtime as rt
@@ -215,6 +215,19 @@ def test_shuffle_is_a_seeded_permutation() -> None:
     assert (a == b).all() and not (a == c).all()
 
 
+@njit(parallel=True)
+def gemm_nt_par(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
+    """The prange loop a generated module runs over the runtime's tiles."""
+    for t in prange(rt.nt_tiles(M, N)):
+        rt.gemm_nt_tile(A, B, C, M, N, K, alpha, beta, t)
+
+
+@njit(parallel=True)
+def gemm_acc_par(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
+    for t in prange(rt.acc_tiles(C, I, N)):
+        rt.gemm_acc_tile(X, Y, C, I, N, P, alpha, beta, t)
+
+
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dot_products_match_numpy(beta: float, dtype) -> None:
@@ -227,7 +240,7 @@ def test_dot_products_match_numpy(beta: float, dtype) -> None:
     @njit
     def run(A, B, C, D, alpha, beta):  # type: ignore[no-untyped-def]
         rt.gemm_nt(A, B, C, 70, 66, 45, alpha, beta)
-        rt.gemm_nt_par(A, B, D, 70, 66, 45, alpha, beta)
+        gemm_nt_par(A, B, D, 70, 66, 45, alpha, beta)
 
     C, D = C0.copy(), C0.copy()
     C[:] = np.nan if beta == 0 else C  # not read when beta is 0
@@ -273,7 +286,7 @@ def test_broadcast_product_matches_numpy(transposed_x: bool, scale: tuple, dtype
             Xv = X[:I, :P]
         expected = alpha * (Xv.astype(float) @ Y[:P, :N].astype(float))
         expected += beta * C0[:I, :N] if beta else 0
-        for product in (rt.gemm_acc, rt.gemm_acc_par):
+        for product in (rt.gemm_acc, gemm_acc_par):
             C = C0.copy()
             if beta == 0:
                 C[:I, :N] = np.nan  # not read when beta is 0

@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 4
+TEMPLATE_VERSION = 5
 #: Pass layer sizes to the product helpers as literals, which makes Numba compile one
 #: specialisation per size (measured: no faster, and each network compiles longer).
 LITERAL_SIZES = False
@@ -109,9 +109,10 @@ def render(
     if any(not lay.small and not lay.parallel for lay in layers):
         runtime.add("gemm_acc")
     if any(lay.parallel for lay in layers):
-        runtime.add("gemm_acc_par")
-    if any(lay.parallel and lay.index > 1 and not lay.keep_W for lay in layers):
-        runtime.add("gemm_nt_par")
+        runtime |= {"acc_tiles", "gemm_acc_tile"}
+    nt_par = any(lay.parallel and lay.index > 1 and not lay.keep_W for lay in layers)
+    if nt_par:
+        runtime |= {"nt_tiles", "gemm_nt_tile"}
     if plan.output.uses_norm:
         runtime.add(exp_name)
     context = {
@@ -138,5 +139,6 @@ def render(
         "chunk": CHUNK,
         "exp_name": exp_name,
         "literal_sizes": LITERAL_SIZES,
+        "nt_par": nt_par,
     }
     return environment().get_template(TEMPLATE).render(**context)

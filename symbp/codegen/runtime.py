@@ -15,12 +15,12 @@ file of ``@njit`` functions. The source of this module is part of every generate
   vector registers (the reduction runs along contiguous memory in both operands). It is
   the one function compiled with ``fastmath={"reassoc", "contract"}`` (to vectorise its
   sums); everything else keeps IEEE semantics, which the range reductions above need.
-- ``gemm_nt_par``: the same on every core (``prange`` over tiles of the output), for
-  large layers.
+- ``gemm_nt_tile``/``nt_tiles``: one tile of it, for the ``prange`` loop a generated
+  module runs on every core (back-propagation through wide layers).
 - ``gemm_acc(X, Y, C, I, N, P, alpha, beta)``: ``C[:I, :N] = alpha·X[:I, :P]·Y[:P, :N]
-  + beta·C``, the broadcast form on explicit vectors, and ``gemm_acc_par`` in tiles
-  on every core: the forward and gradient products of every layer that is not small
-  (defined in :mod:`.simd`, next to the vector intrinsics they are built on).
+  + beta·C``, the broadcast form on explicit vectors, and ``gemm_acc_tile`` one tile
+  of it for a module's ``prange`` loop: the forward and gradient products of every
+  layer that is not small (defined in :mod:`.simd`, next to the intrinsics they use).
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -37,8 +37,9 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from .simd import gemm_acc as gemm_acc  # re-exported: generated modules import here
-from .simd import gemm_acc_par as gemm_acc_par
+from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
+from .simd import gemm_acc as gemm_acc
+from .simd import gemm_acc_tile as gemm_acc_tile
 
 #: Hash of this module and :mod:`.simd` (whose products it re-exports).
 RUNTIME_HASH = hashlib.sha256(
@@ -311,21 +312,28 @@ def _put4(C, i, j, alpha, beta, c0, c1, c2, c3):  # type: ignore[no-untyped-def]
     _put(C, i, j + 3, alpha, beta, c3)
 
 
-@njit(parallel=True, **_JIT)
-def gemm_nt_par(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
-    """:func:`gemm_nt` on every core: tiles of 32x64 outputs shared out by ``prange``.
+@njit(**_JIT)
+def nt_tiles(M, N):  # type: ignore[no-untyped-def]
+    """Number of tiles of 32 x 64 outputs of :func:`gemm_nt_tile` for an M x N product."""
+    return ((M + 31) // 32) * ((N + 63) // 64)
 
-    For the products of large layers (the tiles of ``A`` and ``B`` stay in each core's
-    cache). Measured on this project's 2-core machine: 160 GFLOP/s in float64 and 370 in
-    float32 for 128x784 times 784x256, 1.6-1.9 times the BLAS that SciPy ships.
+
+@njit(**_JIT)
+def gemm_nt_tile(A, B, C, M, N, K, alpha, beta, t):  # type: ignore[no-untyped-def]
+    """Tile ``t`` (of :func:`nt_tiles`) of :func:`gemm_nt`: 32 x 64 outputs.
+
+    A generated module shares the tiles out to every core with its own ``prange``
+    loop (``gemm_nt_par``): a cached kernel that calls a parallel function defined in
+    another module crashes when loaded by a later process (Numba names the parallel
+    region by compile order), so parallel regions live in the generated module.
+    Tiles of ``A`` and ``B`` stay in each core's cache.
     """
     col_tiles = (N + 63) // 64
-    for t in prange(((M + 31) // 32) * col_tiles):
-        i0 = (t // col_tiles) * 32
-        j0 = (t % col_tiles) * 64
-        i1 = min(M, i0 + 32)
-        j1 = min(N, j0 + 64)
-        gemm_nt(A[i0:i1], B[j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, K, alpha, beta)
+    i0 = (t // col_tiles) * 32
+    j0 = (t % col_tiles) * 64
+    i1 = min(M, i0 + 32)
+    j1 = min(N, j0 + 64)
+    gemm_nt(A[i0:i1], B[j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, K, alpha, beta)
 
 
 # ---------------------------------------------------------------------------

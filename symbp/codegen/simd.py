@@ -21,7 +21,7 @@ Indices are not bounds-checked: the caller keeps ``j + lanes`` (or ``j + n``) wi
 the row. Vectors never cross a function boundary, so the type never appears in a
 signature and kernels that use it cache as usual.
 
-The products built on them, :func:`gemm_acc` and :func:`gemm_acc_par`, live here too:
+The products built on them, :func:`gemm_acc` and :func:`gemm_acc_tile`, live here too:
 Numba's cache does not follow a change in another module, so the kernels stay in the
 file of the intrinsics they inline (and :data:`.runtime.RUNTIME_HASH` covers both).
 """
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import llvmlite.binding as llvm
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 
@@ -386,17 +386,24 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
             c += n0 + n1
 
 
-@njit(parallel=True, **_JIT)
-def gemm_acc_par(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
-    """:func:`gemm_acc` on every core: tiles of 32 rows x 8 vectors of ``C`` shared
-    out by ``prange`` (a tile's slab of ``Y``, P x 8 vectors, stays in the core's L2
-    while its 8 row blocks use it)."""
-    TI = 32
+@njit(**_JIT)
+def acc_tiles(C, I, N):  # type: ignore[no-untyped-def]
+    """Number of tiles of :func:`gemm_acc_tile` for an I x N output ``C``."""
+    return ((I + 31) // 32) * ((N + 8 * lanes(C) - 1) // (8 * lanes(C)))
+
+
+@njit(**_JIT)
+def gemm_acc_tile(X, Y, C, I, N, P, alpha, beta, t):  # type: ignore[no-untyped-def]
+    """Tile ``t`` (of :func:`acc_tiles`) of :func:`gemm_acc`: 32 rows x 8 vectors of ``C``.
+
+    A generated module shares the tiles out with its own ``prange`` loop (see
+    :func:`.runtime.gemm_nt_tile` for why the parallel region lives there). A tile's
+    slab of ``Y`` (P x 8 vectors) stays in the core's L2 while its 8 row blocks use it.
+    """
     TN = 8 * lanes(C)
     col_tiles = (N + TN - 1) // TN
-    for t in prange(((I + TI - 1) // TI) * col_tiles):
-        i0 = (t // col_tiles) * TI
-        j0 = (t % col_tiles) * TN
-        i1 = min(I, i0 + TI)
-        j1 = min(N, j0 + TN)
-        gemm_acc(X[i0:i1], Y[:, j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, P, alpha, beta)
+    i0 = (t // col_tiles) * 32
+    j0 = (t % col_tiles) * TN
+    i1 = min(I, i0 + 32)
+    j1 = min(N, j0 + TN)
+    gemm_acc(X[i0:i1], Y[:, j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, P, alpha, beta)
