@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
@@ -79,16 +79,42 @@ _LN2_HI = 0.693147180369123816490
 _LN2_LO = 1.90821492927058770002e-10
 
 
-_C64 = tuple(1.0 / math.factorial(i) for i in range(13, 0, -1))
+@intrinsic
+def _fma(typingctx, a, b, c):  # type: ignore[no-untyped-def]
+    """``a*b + c`` rounded once (``llvm.fma``; the loop vectoriser keeps it fused)."""
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        ty = args[0].type
+        name = "llvm.fma.f64" if isinstance(ty, ir.DoubleType) else "llvm.fma.f32"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3), name)
+        return builder.call(fn, list(args))
+
+    return a(a, b, c), codegen
+
+
+#: 1/(k+1)! for k = 0..12: exp(r) - 1 = r·Σ_k A_k r^k (Taylor to degree 13).
+_A64 = tuple(1.0 / math.factorial(k + 1) for k in range(13))
 
 
 @njit(**_JIT)
 def _poly_exp64(r):  # type: ignore[no-untyped-def]
-    """exp(r) - 1 for |r| <= ln(2)/2 (Taylor to degree 13, relative error < 1e-16)."""
-    p = 0.0
-    for c in _C64:
-        p = p * r + c
-    return p * r
+    """exp(r) - 1 for |r| <= ln(2)/2 (Taylor to degree 13, relative error < 1e-16).
+
+    Estrin's scheme with fused multiply-adds: the dependency chain is 5 operations
+    deep instead of Horner's 26, so a vectorised loop is not latency-bound.
+    """
+    A = _A64
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    e0, e1 = _fma(A[1], r, A[0]), _fma(A[3], r, A[2])
+    e2, e3 = _fma(A[5], r, A[4]), _fma(A[7], r, A[6])
+    e4, e5 = _fma(A[9], r, A[8]), _fma(A[11], r, A[10])
+    f0, f1, f2 = _fma(e1, r2, e0), _fma(e3, r2, e2), _fma(e5, r2, e4)
+    g0, g1 = _fma(f1, r4, f0), _fma(A[12], r4, f2)
+    return _fma(g1, r8, g0) * r
 
 
 @njit(**_JIT)
@@ -143,18 +169,22 @@ _F = np.float32
 _LOG2E_F = _F(1.442695)
 _LN2_HI_F = _F(0.693359375)
 _LN2_LO_F = _F(-2.12194440e-4)
-_C32 = tuple(_F(1.0 / math.factorial(i)) for i in range(8, 0, -1))
+#: 1/(k+1)! for k = 0..7 (Taylor to degree 8).
+_A32 = tuple(_F(1.0 / math.factorial(k + 1)) for k in range(8))
 _ONE_F, _TWO_F, _HALF_F = _F(1.0), _F(2.0), _F(0.5)
 _LO_F, _HI_F, _CAP_F = _F(-104.0), _F(89.0), _F(10.0)
 
 
 @njit(**_JIT)
 def _poly_exp32(r):  # type: ignore[no-untyped-def]
-    """exp(r) - 1 for |r| <= ln(2)/2 in float32 (Taylor to degree 8)."""
-    p = _F(0.0)
-    for c in _C32:
-        p = p * r + c
-    return p * r
+    """exp(r) - 1 for |r| <= ln(2)/2 in float32 (Taylor to degree 8, Estrin's scheme)."""
+    A = _A32
+    r2 = r * r
+    r4 = r2 * r2
+    e0, e1 = _fma(A[1], r, A[0]), _fma(A[3], r, A[2])
+    e2, e3 = _fma(A[5], r, A[4]), _fma(A[7], r, A[6])
+    f0, f1 = _fma(e1, r2, e0), _fma(e3, r2, e2)
+    return _fma(f1, r4, f0) * r
 
 
 @njit(**_JIT)
