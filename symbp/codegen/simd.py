@@ -13,6 +13,7 @@ so ``lanes(A)`` is 8 float64 or 16 float32 on an AVX-512 machine.
 - ``vload_n(A, i, j, n)`` / ``vstore_n(A, i, j, v, n)``: the first ``n`` lanes only
   (masked: nothing past ``A[i, j + n - 1]`` is read or written);
 - ``vfma(x, y, acc)``: ``x * y + acc`` lane by lane, fused, ``x`` a broadcast scalar;
+  ``vadd(u, v)``: ``u + v``;
 - ``vput(A, i, j, v, alpha, beta)`` / ``vput_n(A, i, j, v, alpha, beta, n)``: the
   product's epilogue ``A[i, j:…] = alpha·v + beta·A[i, j:…]`` (``A`` not read when
   ``beta`` is 0).
@@ -197,6 +198,17 @@ def vstore_n(typingctx, ary, i, j, v, n):  # type: ignore[no-untyped-def]
 
 
 @intrinsic
+def vadd(typingctx, u, v):  # type: ignore[no-untyped-def]
+    if not isinstance(u, Vec) or u != v:
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return builder.fadd(*args)
+
+    return u(u, v), codegen
+
+
+@intrinsic
 def vfma(typingctx, x, y, acc):  # type: ignore[no-untyped-def]
     if not isinstance(acc, Vec) or y != acc or x != acc.dtype:
         return None
@@ -358,6 +370,29 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
                 vput(C, i3, c + 2 * L, a32, alpha, beta)
                 vput(C, i3, c + 3 * L, a33, alpha, beta)
             c += W
+        if N - c > 0 and N - c <= L:  # one masked vector per row: even and odd p
+            n0 = N - c  # accumulate apart, so that 8 fused multiply-adds are in flight
+            a00 = a10 = a20 = a30 = a01 = a11 = a21 = a31 = vzero(C)
+            p = 0
+            while p + 2 <= P:
+                y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p + 1, c, n0)
+                a00, a01 = vfma(X[i0, p], y0, a00), vfma(X[i0, p + 1], y1, a01)
+                a10, a11 = vfma(X[i1, p], y0, a10), vfma(X[i1, p + 1], y1, a11)
+                a20, a21 = vfma(X[i2, p], y0, a20), vfma(X[i2, p + 1], y1, a21)
+                a30, a31 = vfma(X[i3, p], y0, a30), vfma(X[i3, p + 1], y1, a31)
+                p += 2
+            if p < P:
+                y0 = vload_n(Y, p, c, n0)
+                a00, a10 = vfma(X[i0, p], y0, a00), vfma(X[i1, p], y0, a10)
+                a20, a30 = vfma(X[i2, p], y0, a20), vfma(X[i3, p], y0, a30)
+            vput_n(C, i0, c, vadd(a00, a01), alpha, beta, n0)
+            if i1 > i0:
+                vput_n(C, i1, c, vadd(a10, a11), alpha, beta, n0)
+            if i2 > i1:
+                vput_n(C, i2, c, vadd(a20, a21), alpha, beta, n0)
+            if i3 > i2:
+                vput_n(C, i3, c, vadd(a30, a31), alpha, beta, n0)
+            c = N
         while c < N:
             n0 = min(N - c, L)
             n1 = min(max(N - c - L, 0), L)
