@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 6
+TEMPLATE_VERSION = 7
 #: Pass layer sizes to the product helpers as literals, which makes Numba compile one
 #: specialisation per size (measured: no faster, and each network compiles longer).
 LITERAL_SIZES = False
