@@ -324,3 +324,46 @@ def test_transposes() -> None:
     np.testing.assert_array_equal(out[:, :11], A[:11].T)
     assert np.isnan(out[:, 11:]).all()
     np.testing.assert_array_equal(full, A.T)
+
+
+_NARROW_SCRIPT = """
+import json, sys
+import numpy as np
+from symbp.codegen import simd
+from symbp.codegen import runtime as rt
+rng = np.random.default_rng(11)
+out = {"bits": simd.VECTOR_BITS, "errors": []}
+for dtype in (np.float64, np.float32):
+    for I, N, P in [(1, 1, 1), (3, 10, 64), (33, 10, 64), (7, 100, 9), (64, 64, 32), (5, 17, 3)]:
+        for beta in (0.0, 1.0):
+            X = rng.normal(size=(I, P)).astype(dtype)
+            Y = rng.normal(size=(P, N + 3)).astype(dtype)
+            C0 = rng.normal(size=(I + 1, N + 2)).astype(dtype)
+            C = C0.copy()
+            rt.gemm_acc(X, Y, C, I, N, P, dtype(0.5), dtype(beta))
+            want = 0.5 * X.astype(float) @ Y[:, :N].astype(float) + beta * C0[:I, :N]
+            err = float(np.max(np.abs(C[:I, :N] - want)) / max(1.0, np.max(np.abs(want))))
+            untouched = bool(np.array_equal(C[I:], C0[I:]) and np.array_equal(C[:, N:], C0[:, N:]))
+            out["errors"].append([np.dtype(dtype).name, err, untouched])
+json.dump(out, sys.stdout)
+"""
+
+
+@pytest.mark.parametrize("bits", [128, 256])
+def test_narrower_vectors_compute_the_same_products(bits: int, tmp_path) -> None:
+    """The kernels at 128- and 256-bit vectors (what a machine without AVX-512 gets)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SYMBP_VECTOR_BITS": str(bits), "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _NARROW_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["bits"] == bits
+    for dtype, err, untouched in result["errors"]:
+        assert err <= (1e-13 if dtype == "float64" else 2e-5)
+        assert untouched

@@ -29,6 +29,8 @@ file of the intrinsics they inline (and :data:`.runtime.RUNTIME_HASH` covers bot
 
 from __future__ import annotations
 
+import os
+
 import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import njit, types
@@ -39,12 +41,17 @@ _JIT = {"error_model": "numpy", "cache": True}
 
 
 def _vector_bits() -> int:
+    """The host's vector width, or ``SYMBP_VECTOR_BITS`` (128 or 256 on a wider host).
+
+    The variable exists to test the narrower kernels on an AVX-512 machine. Numba's
+    cache does not see it, so set ``NUMBA_CACHE_DIR`` to a directory of its own as well.
+    """
     features = llvm.get_host_cpu_features()
-    if features.get("avx512f"):
-        return 512
-    if features.get("avx"):
-        return 256
-    return 128
+    host = 512 if features.get("avx512f") else 256 if features.get("avx") else 128
+    asked = os.environ.get("SYMBP_VECTOR_BITS", "")
+    if asked in ("128", "256", "512") and int(asked) <= host:
+        return int(asked)
+    return host
 
 
 #: Width of the host's vector registers (decides the lanes of every vector).
