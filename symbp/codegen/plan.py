@@ -13,8 +13,8 @@ core, which arrays are kept). Nothing here re-derives a gradient: the expression
   softmax the exact ``delta`` with ``exp(z_k)`` written as ``a_k Σ exp`` and cancelled, so
   that no sum of exponentials is left (``a_j Σ_i t_i - t_j`` for cross-entropy);
 - the loss: ``GenericModel.loss``, with ``log a`` of a sigmoid output written
-  ``-softplus(-z)`` and ``log(1 - a)`` as ``-softplus(z)`` (each split as
-  ``max(±z, 0) + log1pexp(|z|)``, so that they share one ``log1p``), and ``log a`` of a softmax
+  ``-softplus(-z)`` and ``log(1 - a)`` as ``-softplus(z)`` (printed so that the two
+  share one ``log1p``), and ``log a`` of a softmax
   output as ``z - logsumexp(z)``: the same numbers, finite for pre-activations of ±1e4;
 - the update: the optimiser's straight-line program with weight decay, and the
   schedule's rate formula (:mod:`.update`).
@@ -38,7 +38,7 @@ from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
-from .printer import Block, NumbaPrinter, block, prepare, scalar_symbol, split_softplus
+from .printer import Block, NumbaPrinter, block, prepare, scalar_symbol, softplus
 from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
@@ -269,12 +269,8 @@ def _stable_logs(expr: sp.Expr, spec: Spec, L: int) -> sp.Expr:
         return arg.indices[0]
 
     if name == "sigmoid":
-        expr = expr.replace(
-            lambda e: is_log_of(e, False), lambda e: -split_softplus(-z[index(e, False)])
-        )
-        expr = expr.replace(
-            lambda e: is_log_of(e, True), lambda e: -split_softplus(z[index(e, True)])
-        )
+        expr = expr.replace(lambda e: is_log_of(e, False), lambda e: -softplus(-z[index(e, False)]))
+        expr = expr.replace(lambda e: is_log_of(e, True), lambda e: -softplus(z[index(e, True)]))
     elif name == "softmax":
         expr = expr.replace(lambda e: is_log_of(e, False), lambda e: z[index(e, False)] - LSE)
     return expr

@@ -9,8 +9,9 @@ written as a comment), changed where Numba needs it:
   ``np.float32(0.5)`` in float32), so float32 kernels never promote to float64;
   number-valued subexpressions such as ``log(2)`` are folded to one literal first;
 - ``exp``, ``expm1`` and ``tanh`` call the vectorisable versions of
-  :mod:`symbp.codegen.runtime`; ``softplus`` (see :func:`softplus`) calls its stable
-  form ``max(x, 0) + log1p(exp(-|x|))``;
+  :mod:`symbp.codegen.runtime`; ``softplus(x)`` (see :func:`softplus`) is written in
+  its stable form ``max(x, 0) + log1pexp(|x|)``, so that ``softplus(z)`` and
+  ``softplus(-z)`` share one ``log1p(exp(-|z|))`` after ``cse``;
 - small integer powers are multiplications, ``x**(1/2)`` is ``math.sqrt(x)``;
 - ``Heaviside`` and ``sign`` are rewritten as ``Piecewise`` (SymPy's conventions at
   0: ``Heaviside(x, h0)`` is ``h0`` there, ``sign(0) = 0``).
@@ -31,7 +32,7 @@ from ..ops.activations import ElementwiseFunction
 from ..ops.symbols import X
 
 
-class softplus(sp.Function):  # a SymPy function class, printed by name
+class softplus(sp.Function):  # a SymPy function class, printed in its stable form
     """``log(1 + exp(x))``, printed in its overflow-free form."""
 
     nargs = 1
@@ -57,11 +58,6 @@ class log1pexp(sp.Function):  # a SymPy function class, printed by name
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return -1 / (1 + sp.exp(self.args[0]))
-
-
-def split_softplus(x: sp.Expr) -> sp.Expr:
-    """``softplus(x)`` as ``max(x, 0) + log1pexp(|x|)`` (same value, shareable tail)."""
-    return sp.Max(x, 0) + log1pexp(sp.Abs(x))
 
 
 def scalar_symbol(name: str) -> sp.Symbol:
@@ -91,7 +87,14 @@ def prepare(expr: sp.Expr) -> sp.Expr:
     """The form that is printed: formulas inlined, step functions as Piecewise, numbers folded."""
     expr = inline_functions(sp.sympify(expr))
     expr = expr.replace(lambda e: isinstance(e, (sp.Heaviside, sp.sign)), _as_piecewise)
+    expr = expr.replace(lambda e: isinstance(e, softplus), _split_softplus)
     return fold_numbers(expr)
+
+
+def _split_softplus(e: softplus) -> sp.Expr:
+    """``softplus(x)`` as ``max(x, 0) + log1pexp(|x|)`` (same value, shareable tail)."""
+    x = e.args[0]
+    return sp.Max(x, 0) + log1pexp(sp.Abs(x))
 
 
 def _as_piecewise(e: sp.Expr) -> sp.Expr:
@@ -192,9 +195,6 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_tanh(self, expr: sp.tanh) -> str:
         return self._runtime(f"tanh{self.suffix}", expr.args[0])
-
-    def _print_softplus(self, expr: softplus) -> str:
-        return self._runtime(f"softplus{self.suffix}", expr.args[0])
 
     def _print_log1pexp(self, expr: log1pexp) -> str:
         return self._runtime(f"log1pexp{self.suffix}", expr.args[0])

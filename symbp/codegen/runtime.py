@@ -244,20 +244,6 @@ def log1pexp32(y):  # type: ignore[no-untyped-def]
     return math.log1p(exp32(-y))
 
 
-@njit(**_INLINE)
-def softplus64(x):  # type: ignore[no-untyped-def]
-    """``log(1 + exp(x))`` in float64 without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
-    out = max(x, 0.0) + log1pexp64(abs(x))
-    return out if x == x else x
-
-
-@njit(**_INLINE)
-def softplus32(x):  # type: ignore[no-untyped-def]
-    """``log(1 + exp(x))`` in float32 without overflow."""
-    out = max(x, _F(0.0)) + log1pexp32(abs(x))
-    return out if x == x else x
-
-
 # ---------------------------------------------------------------------------
 # Products.
 
