@@ -9,14 +9,13 @@ so ``lanes(A)`` is 8 float64 or 16 float32 on an AVX-512 machine.
 
 - ``lanes(A)``: the number of lanes of a vector of ``A``'s dtype (a constant);
 - ``vzero(A)``: a vector of zeros of ``A``'s dtype;
-- ``vload(A, i, j)`` / ``vstore(A, i, j, v)``: ``A[i, j:j + lanes]`` (unaligned);
-- ``vload_n(A, i, j, n)`` / ``vstore_n(A, i, j, v, n)``: the first ``n`` lanes only
-  (masked: nothing past ``A[i, j + n - 1]`` is read or written);
+- ``vload(A, i, j)``: ``A[i, j:j + lanes]`` (unaligned); ``vload_n(A, i, j, n)``: the
+  first ``n`` lanes only (masked: nothing past ``A[i, j + n - 1]`` is read, the rest 0);
 - ``vfma(x, y, acc)``: ``x * y + acc`` lane by lane, fused, ``x`` a broadcast scalar;
   ``vadd(u, v)``: ``u + v``;
 - ``vput(A, i, j, v, alpha, beta)`` / ``vput_n(A, i, j, v, alpha, beta, n)``: the
-  product's epilogue ``A[i, j:…] = alpha·v + beta·A[i, j:…]`` (``A`` not read when
-  ``beta`` is 0).
+  product's epilogue, the only store: ``A[i, j:…] = alpha·v + beta·A[i, j:…]`` (``A``
+  not read when ``beta`` is 0; the ``_n`` form touches the first ``n`` lanes only).
 
 Indices are not bounds-checked: the caller keeps ``j + lanes`` (or ``j + n``) within
 the row. Vectors never cross a function boundary, so the type never appears in a
@@ -118,6 +117,36 @@ def _align(vec: Vec) -> ir.Constant:
     return ir.IntType(32)(vec.dtype.bitwidth // 8)
 
 
+def _load(builder, ptr, vty, align, mask):  # type: ignore[no-untyped-def]
+    """The vector at ``ptr``; with a ``mask``, only its lanes (the others 0)."""
+    if mask is None:
+        return builder.load(ptr, align=align.constant)
+    fnty = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask.type, vty])
+    name = f"llvm.masked.load.{_suffix(vty)}.p0"
+    fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+    return builder.call(fn, [ptr, align, mask, ir.Constant(vty, None)])
+
+
+def _store(builder, value, ptr, align, mask):  # type: ignore[no-untyped-def]
+    """Store ``value`` at ``ptr``; with a ``mask``, only its lanes."""
+    if mask is None:
+        builder.store(value, ptr, align=align.constant)
+        return
+    vty = value.type
+    fnty = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask.type])
+    name = f"llvm.masked.store.{_suffix(vty)}.p0"
+    fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+    builder.call(fn, [value, ptr, align, mask])
+
+
+def _fma(builder, a, b, c):  # type: ignore[no-untyped-def]
+    """``a*b + c`` lane by lane, rounded once."""
+    vty = c.type
+    fnty = ir.FunctionType(vty, [vty] * 3)
+    fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.fma.{_suffix(vty)}")
+    return builder.call(fn, [a, b, c])
+
+
 @intrinsic
 def lanes(typingctx, ary):  # type: ignore[no-untyped-def]
     vec = _vec_of(ary)
@@ -150,22 +179,9 @@ def vload(typingctx, ary, i, j):  # type: ignore[no-untyped-def]
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
         vty = _llvm_vec(context, vec)
-        return builder.load(_pointer(context, builder, sig, args, vty), align=_align(vec).constant)
+        return _load(builder, _pointer(context, builder, sig, args, vty), vty, _align(vec), None)
 
     return vec(ary, i, j), codegen
-
-
-@intrinsic
-def vstore(typingctx, ary, i, j, v):  # type: ignore[no-untyped-def]
-    if _vec_of(ary) is None or v != _vec_of(ary):
-        return None
-
-    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
-        ptr = _pointer(context, builder, sig, args, args[3].type)
-        builder.store(args[3], ptr, align=_align(v).constant)
-        return context.get_dummy_value()
-
-    return types.none(ary, i, j, v), codegen
 
 
 @intrinsic
@@ -177,31 +193,10 @@ def vload_n(typingctx, ary, i, j, n):  # type: ignore[no-untyped-def]
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
         vty = _llvm_vec(context, vec)
         mask = _mask(builder, vec.lanes, args[3])
-        fnty = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask.type, vty])
-        name = f"llvm.masked.load.{_suffix(vty)}.p0"
-        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
         ptr = _pointer(context, builder, sig, args, vty)
-        return builder.call(fn, [ptr, _align(vec), mask, ir.Constant(vty, None)])
+        return _load(builder, ptr, vty, _align(vec), mask)
 
     return vec(ary, i, j, n), codegen
-
-
-@intrinsic
-def vstore_n(typingctx, ary, i, j, v, n):  # type: ignore[no-untyped-def]
-    if _vec_of(ary) is None or v != _vec_of(ary):
-        return None
-
-    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
-        vty = args[3].type
-        mask = _mask(builder, vty.count, args[4])
-        fnty = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask.type])
-        name = f"llvm.masked.store.{_suffix(vty)}.p0"
-        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
-        ptr = _pointer(context, builder, sig, args, vty)
-        builder.call(fn, [args[3], ptr, _align(v), mask])
-        return context.get_dummy_value()
-
-    return types.none(ary, i, j, v, n), codegen
 
 
 @intrinsic
@@ -222,51 +217,27 @@ def vfma(typingctx, x, y, acc):  # type: ignore[no-untyped-def]
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
         scalar, vy, vacc = args
-        vty = vacc.type
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty] * 3), f"llvm.fma.{_suffix(vty)}"
-        )
-        return builder.call(fn, [_splat(builder, scalar, vty), vy, vacc])
+        return _fma(builder, _splat(builder, scalar, vacc.type), vy, vacc)
 
     return acc(x, y, acc), codegen
 
 
 def _put(context, builder, sig, args, count):  # type: ignore[no-untyped-def]
     """``alpha·v + beta·A[i, j:…]`` stored to ``A[i, j:…]`` (``count`` lanes, or all)."""
-    aryty = sig.args[0]
     v = args[3]
     vty = v.type
-    dtype = aryty.dtype
+    dtype = sig.args[0].dtype
     alpha = context.cast(builder, args[4], sig.args[4], dtype)
     beta = context.cast(builder, args[5], sig.args[5], dtype)
     ptr = _pointer(context, builder, sig, args, vty)
     align = ir.IntType(32)(dtype.bitwidth // 8)
     mask = None if count is None else _mask(builder, vty.count, count)
-    suffix = _suffix(vty)
     out = builder.fmul(_splat(builder, alpha, vty), v)
     slot = cgutils.alloca_once_value(builder, out)
     with builder.if_then(builder.fcmp_unordered("!=", beta, ir.Constant(beta.type, 0.0))):
-        if mask is None:
-            old = builder.load(ptr, align=align.constant)
-        else:
-            fnty = ir.FunctionType(vty, [vty.as_pointer(), ir.IntType(32), mask.type, vty])
-            load = cgutils.get_or_insert_function(
-                builder.module, fnty, f"llvm.masked.load.{suffix}.p0"
-            )
-            old = builder.call(load, [ptr, align, mask, ir.Constant(vty, None)])
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty] * 3), f"llvm.fma.{suffix}"
-        )
-        builder.store(builder.call(fma, [_splat(builder, beta, vty), old, out]), slot)
-    result = builder.load(slot)
-    if mask is None:
-        builder.store(result, ptr, align=align.constant)
-    else:
-        fnty = ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), ir.IntType(32), mask.type])
-        store = cgutils.get_or_insert_function(
-            builder.module, fnty, f"llvm.masked.store.{suffix}.p0"
-        )
-        builder.call(store, [result, ptr, align, mask])
+        old = _load(builder, ptr, vty, align, mask)
+        builder.store(_fma(builder, _splat(builder, beta, vty), old, out), slot)
+    _store(builder, builder.load(slot), ptr, align, mask)
     return context.get_dummy_value()
 
 
