@@ -22,9 +22,6 @@ from .runtime import RUNTIME_HASH
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
 TEMPLATE_VERSION = 7
-#: Pass layer sizes to the product helpers as literals, which makes Numba compile one
-#: specialisation per size (measured: no faster, and each network compiles longer).
-LITERAL_SIZES = False
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 
@@ -138,7 +135,6 @@ def render(
         ],
         "chunk": CHUNK,
         "exp_name": exp_name,
-        "literal_sizes": LITERAL_SIZES,
         "nt_par": nt_par,
     }
     return environment().get_template(TEMPLATE).render(**context)
