@@ -358,7 +358,7 @@ def gemm_nt_tile(A, B, C, M, N, K, alpha, beta, t):  # type: ignore[no-untyped-d
 
 @njit(**_JIT)
 def transpose_rows(A, m, out):  # type: ignore[no-untyped-def]
-    """``out[:, :m] = A[:m]ᵀ`` (a separate pass keeps the loop that fills ``A`` vectorised).
+    """``out[:, :m] = A[:m]ᵀ`` (the copies ``W_l`` of weights stored as ``WT_l``).
 
     Eight rows at a time, so that each write fills a cache line of ``out``.
     """
