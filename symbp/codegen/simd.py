@@ -281,6 +281,22 @@ def vprefetch(typingctx, ary, i, j):  # type: ignore[no-untyped-def]
     return types.none(ary, i, j), codegen
 
 
+@intrinsic
+def not_inlined(typingctx):  # type: ignore[no-untyped-def]
+    """Mark the function that calls this ``noinline`` for LLVM (does nothing at run time).
+
+    A caller links in the callee's code and LLVM would inline a large kernel at every
+    call site and optimise each copy again: compile time that grows with the call sites.
+    """
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        builder.function.attributes.add("noinline")
+        builder.function.attributes.add("noduplicate")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
 # ---------------------------------------------------------------------------
 # Products on explicit vectors.
 
@@ -297,6 +313,7 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     once; columns past a multiple of 4 vectors go through masked vectors. ``C`` must
     not overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
     """
+    not_inlined()
     L = lanes(C)
     W = 4 * L
     for i0 in range(0, I, 4):
