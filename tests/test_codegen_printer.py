@@ -271,6 +271,8 @@ BROADCAST_SHAPES = [
     (5, 17, 3),
     (7, 100, 9),
     (4, 33, 0),
+    (13, 45, 5),  # 8-row blocks with a rest; a full and a masked vector after 2 vectors
+    (9, 24, 4),  # float64: exactly one full vector after the 2-vector blocks
 ]
 
 

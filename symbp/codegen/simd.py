@@ -305,69 +305,80 @@ def not_inlined(typingctx):  # type: ignore[no-untyped-def]
 def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I.
 
-    The broadcast form on explicit vectors (:mod:`.simd`): a block of 4 rows x 4
-    vectors of the product stays in registers while ``p`` runs; each step loads 4
-    vectors of a row of ``Y`` and broadcasts 4 scalars of ``X`` into 16 fused
-    multiply-adds. Nothing is transposed: ``X`` may be any view (``a[:m].T`` for a
-    weight gradient). The last row block computes its last row again and stores it
-    once; columns past a multiple of 4 vectors go through masked vectors. ``C`` must
-    not overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
+    The broadcast form on explicit vectors (:mod:`.simd`): a block of 8 rows x 2
+    vectors of the product stays in registers while ``p`` runs; each step loads 2
+    vectors of a row of ``Y`` and broadcasts 8 scalars of ``X`` into 16 fused
+    multiply-adds (8 x 2 rather than 4 x 4: half the loads of ``Y``, which streams from
+    L2, per multiply-add). Nothing is transposed: ``X`` may be any view (``a[:m].T``
+    for a weight gradient). The last row block computes its last row again and stores
+    it once; the columns past a multiple of 2 vectors go through masked vectors, 4 rows
+    at a time. ``C`` must not overlap ``X`` or ``Y``; it is not read when ``beta`` is 0.
     """
     not_inlined()
     L = lanes(C)
-    W = 4 * L
-    for i0 in range(0, I, 4):
-        i1 = min(i0 + 1, I - 1)
-        i2 = min(i0 + 2, I - 1)
-        i3 = min(i0 + 3, I - 1)
-        c = 0
-        while c + W <= N:
+    W = 2 * L
+    tail = N - N % W  # first column of the masked part
+    for i0 in range(0, I, 8):
+        i1, i2, i3 = min(i0 + 1, I - 1), min(i0 + 2, I - 1), min(i0 + 3, I - 1)
+        i4, i5, i6 = min(i0 + 4, I - 1), min(i0 + 5, I - 1), min(i0 + 6, I - 1)
+        i7 = min(i0 + 7, I - 1)
+        for c in range(0, tail, W):
             if beta != 0:  # C is read in the epilogue: ask for it now
-                for q in range(4):
-                    vprefetch(C, i0, c + q * L)
-                    vprefetch(C, i1, c + q * L)
-                    vprefetch(C, i2, c + q * L)
-                    vprefetch(C, i3, c + q * L)
-            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = vzero(C)
-            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00
+                for i in range(i0, i7 + 1):
+                    vprefetch(C, i, c)
+                    vprefetch(C, i, c + L)
+            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
+            a40 = a41 = a50 = a51 = a60 = a61 = a70 = a71 = a00
             for p in range(P):
                 y0, y1 = vload(Y, p, c), vload(Y, p, c + L)
-                y2, y3 = vload(Y, p, c + 2 * L), vload(Y, p, c + 3 * L)
                 x = X[i0, p]
                 a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
-                a02, a03 = vfma(x, y2, a02), vfma(x, y3, a03)
                 x = X[i1, p]
                 a10, a11 = vfma(x, y0, a10), vfma(x, y1, a11)
-                a12, a13 = vfma(x, y2, a12), vfma(x, y3, a13)
                 x = X[i2, p]
                 a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
-                a22, a23 = vfma(x, y2, a22), vfma(x, y3, a23)
                 x = X[i3, p]
                 a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
-                a32, a33 = vfma(x, y2, a32), vfma(x, y3, a33)
+                x = X[i4, p]
+                a40, a41 = vfma(x, y0, a40), vfma(x, y1, a41)
+                x = X[i5, p]
+                a50, a51 = vfma(x, y0, a50), vfma(x, y1, a51)
+                x = X[i6, p]
+                a60, a61 = vfma(x, y0, a60), vfma(x, y1, a61)
+                x = X[i7, p]
+                a70, a71 = vfma(x, y0, a70), vfma(x, y1, a71)
             vput(C, i0, c, a00, alpha, beta)
             vput(C, i0, c + L, a01, alpha, beta)
-            vput(C, i0, c + 2 * L, a02, alpha, beta)
-            vput(C, i0, c + 3 * L, a03, alpha, beta)
             if i1 > i0:
                 vput(C, i1, c, a10, alpha, beta)
                 vput(C, i1, c + L, a11, alpha, beta)
-                vput(C, i1, c + 2 * L, a12, alpha, beta)
-                vput(C, i1, c + 3 * L, a13, alpha, beta)
             if i2 > i1:
                 vput(C, i2, c, a20, alpha, beta)
                 vput(C, i2, c + L, a21, alpha, beta)
-                vput(C, i2, c + 2 * L, a22, alpha, beta)
-                vput(C, i2, c + 3 * L, a23, alpha, beta)
             if i3 > i2:
                 vput(C, i3, c, a30, alpha, beta)
                 vput(C, i3, c + L, a31, alpha, beta)
-                vput(C, i3, c + 2 * L, a32, alpha, beta)
-                vput(C, i3, c + 3 * L, a33, alpha, beta)
-            c += W
-        if N - c > 0 and N - c <= L:  # one masked vector per row: even and odd p
-            n0 = N - c  # accumulate apart, so that 8 fused multiply-adds are in flight
-            a00 = a10 = a20 = a30 = a01 = a11 = a21 = a31 = vzero(C)
+            if i4 > i3:
+                vput(C, i4, c, a40, alpha, beta)
+                vput(C, i4, c + L, a41, alpha, beta)
+            if i5 > i4:
+                vput(C, i5, c, a50, alpha, beta)
+                vput(C, i5, c + L, a51, alpha, beta)
+            if i6 > i5:
+                vput(C, i6, c, a60, alpha, beta)
+                vput(C, i6, c + L, a61, alpha, beta)
+            if i7 > i6:
+                vput(C, i7, c, a70, alpha, beta)
+                vput(C, i7, c + L, a71, alpha, beta)
+    if tail == N:
+        return
+    c = tail
+    n0 = min(N - c, L)  # the masked part: 1 or 2 vectors of n0 (+ n1) lanes
+    n1 = N - c - n0
+    for i0 in range(0, I, 4):
+        i1, i2, i3 = min(i0 + 1, I - 1), min(i0 + 2, I - 1), min(i0 + 3, I - 1)
+        if n1 == 0:  # one masked vector per row: even and odd p accumulate apart,
+            a00 = a10 = a20 = a30 = a01 = a11 = a21 = a31 = vzero(C)  # 8 fmas in flight
             p = 0
             while p + 2 <= P:
                 y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p + 1, c, n0)
@@ -387,13 +398,10 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
                 vput_n(C, i2, c, vadd(a20, a21), alpha, beta, n0)
             if i3 > i2:
                 vput_n(C, i3, c, vadd(a30, a31), alpha, beta, n0)
-            c = N
-        while c < N:
-            n0 = min(N - c, L)
-            n1 = min(max(N - c - L, 0), L)
+        else:  # a full vector and a masked one per row
             a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = vzero(C)
             for p in range(P):
-                y0, y1 = vload_n(Y, p, c, n0), vload_n(Y, p, c + n0, n1)
+                y0, y1 = vload(Y, p, c), vload_n(Y, p, c + L, n1)
                 x = X[i0, p]
                 a00, a01 = vfma(x, y0, a00), vfma(x, y1, a01)
                 x = X[i1, p]
@@ -402,18 +410,17 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
                 a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
                 x = X[i3, p]
                 a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
-            vput_n(C, i0, c, a00, alpha, beta, n0)
-            vput_n(C, i0, c + n0, a01, alpha, beta, n1)
+            vput(C, i0, c, a00, alpha, beta)
+            vput_n(C, i0, c + L, a01, alpha, beta, n1)
             if i1 > i0:
-                vput_n(C, i1, c, a10, alpha, beta, n0)
-                vput_n(C, i1, c + n0, a11, alpha, beta, n1)
+                vput(C, i1, c, a10, alpha, beta)
+                vput_n(C, i1, c + L, a11, alpha, beta, n1)
             if i2 > i1:
-                vput_n(C, i2, c, a20, alpha, beta, n0)
-                vput_n(C, i2, c + n0, a21, alpha, beta, n1)
+                vput(C, i2, c, a20, alpha, beta)
+                vput_n(C, i2, c + L, a21, alpha, beta, n1)
             if i3 > i2:
-                vput_n(C, i3, c, a30, alpha, beta, n0)
-                vput_n(C, i3, c + n0, a31, alpha, beta, n1)
-            c += n0 + n1
+                vput(C, i3, c, a30, alpha, beta)
+                vput_n(C, i3, c + L, a31, alpha, beta, n1)
 
 
 @njit(**_JIT)
@@ -431,9 +438,9 @@ def gemm_acc_tile(X, Y, C, I, N, P, alpha, beta, t):  # type: ignore[no-untyped-
     slab of ``Y`` (P x 8 vectors) stays in the core's L2 while its 8 row blocks use it.
     """
     TN = 8 * lanes(C)
-    col_tiles = (N + TN - 1) // TN
-    i0 = (t // col_tiles) * 32
-    j0 = (t % col_tiles) * TN
+    row_tiles = (I + 31) // 32
+    i0 = (t % row_tiles) * 32
+    j0 = (t // row_tiles) * TN
     i1 = min(I, i0 + 32)
     j1 = min(N, j0 + TN)
     gemm_acc(X[i0:i1], Y[:, j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, P, alpha, beta)
