@@ -168,9 +168,10 @@ def test_minibatch_steps_follow_a_numpy_loop(wide) -> None:
     trainer.reset()
 
 
-def test_parallel_dot_product_backprop_matches_one_core_path(tmp_path: Path) -> None:
-    """Wide hidden layers on every core back-propagate in the dot-product form (reading
-    WT_l as stored); the one-core path (broadcast form on a copy W_l) gives the same."""
+def test_parallel_backprop_matches_one_core_path(tmp_path: Path) -> None:
+    """Layers on every core back-propagate on a copy W_l that a parallel transpose
+    refreshes after every update; the one-core path gives the same gradients and the
+    same trajectory."""
     spec = symbp.load(
         {
             "layers": [6, 20, 18, 3],
@@ -182,10 +183,11 @@ def test_parallel_dot_product_backprop_matches_one_core_path(tmp_path: Path) -> 
     )
     wide = small_parallel_trainer(spec, tmp_path)
     text = wide.module_path.read_text()
-    assert "gemm_nt_par(delta_2, WT_2, delta_1" in text  # 18 neurons: the dot-product form
-    assert "gemm_acc_par(delta_3, W_3, delta_2" in text  # 3 neurons: broadcast form on a copy
+    assert "gemm_acc_par(delta_2, W_2, delta_1" in text
+    assert "gemm_acc_par(delta_3, W_3, delta_2" in text
+    assert "transpose_par(WT_2, W_2)" in text
     one_core = compile(spec)
-    assert "gemm_nt_par" not in one_core.module_path.read_text()
+    assert "transpose_par" not in one_core.module_path.read_text()
     rng = np.random.default_rng(3)
     X, T = rng.normal(size=(45, 6)), np.eye(3)[rng.integers(0, 3, 45)]
     for trainer in (wide, one_core):
@@ -193,6 +195,10 @@ def test_parallel_dot_product_backprop_matches_one_core_path(tmp_path: Path) -> 
     gW, gb = wide.gradients(X, T)
     hW, hb = one_core.gradients(X, T)
     assert relative_error([*gW, *gb], [*hW, *hb]) <= RTOL
+    runs = [t.fit(X, T, epochs=2, batch_size=16, shuffle=False) for t in (wide, one_core)]
+    assert relative_error(runs[0].step_losses, runs[1].step_losses) <= RTOL
+    (pW, pb), (qW, qb) = wide.params, one_core.params
+    assert relative_error([*pW, *pb], [*qW, *qb]) <= RTOL
     runs = [t.fit(X, T, epochs=4, batch_size=16, shuffle=True, seed=5) for t in (wide, one_core)]
     np.testing.assert_allclose(runs[0].step_losses, runs[1].step_losses, rtol=RTOL)
     assert (

@@ -223,39 +223,9 @@ def test_shuffle_is_a_seeded_permutation() -> None:
 
 
 @njit(parallel=True)
-def gemm_nt_par(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
-    """The prange loop a generated module runs over the runtime's tiles."""
-    for t in prange(rt.nt_tiles(M, N)):
-        rt.gemm_nt_tile(A, B, C, M, N, K, alpha, beta, t)
-
-
-@njit(parallel=True)
 def gemm_acc_par(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     for t in prange(rt.acc_tiles(C, I, N)):
         rt.gemm_acc_tile(X, Y, C, I, N, P, alpha, beta, t)
-
-
-@pytest.mark.parametrize("beta", [0.0, 1.0])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_dot_products_match_numpy(beta: float, dtype) -> None:
-    rng = np.random.default_rng(3)
-    A, B = rng.normal(size=(70, 45)).astype(dtype), rng.normal(size=(66, 45)).astype(dtype)
-    C0 = rng.normal(size=(70, 66)).astype(dtype)
-    tol = 1e-12 if dtype == np.float64 else 1e-4
-    alpha, beta = dtype(-0.5), dtype(beta)
-
-    @njit
-    def run(A, B, C, D, alpha, beta):  # type: ignore[no-untyped-def]
-        rt.gemm_nt(A, B, C, 70, 66, 45, alpha, beta)
-        gemm_nt_par(A, B, D, 70, 66, 45, alpha, beta)
-
-    C, D = C0.copy(), C0.copy()
-    C[:] = np.nan if beta == 0 else C  # not read when beta is 0
-    D[:] = C
-    run(A, B, C, D, alpha, beta)
-    expected = -0.5 * A @ B.T + (beta * C0 if beta else 0)
-    np.testing.assert_allclose(C, expected, rtol=tol, atol=tol)
-    np.testing.assert_allclose(D, expected, rtol=tol, atol=tol)
 
 
 #: (I, N, P): rows of C, columns of C, reduction. Row counts not a multiple of the

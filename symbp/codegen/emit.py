@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 7
+TEMPLATE_VERSION = 8
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 
@@ -101,15 +101,14 @@ def render(
     exp_name = f"exp{suffix}"
     layers = plan.layers
     runtime = {*plan.runtime, "shuffle"}
-    if any(lay.keep_W for lay in layers):
+    if any(lay.keep_W and not lay.parallel for lay in layers):
         runtime.add("transpose_into")
+    if any(lay.keep_W and lay.parallel for lay in layers):
+        runtime.add("transpose_rows")
     if any(not lay.small and not lay.parallel for lay in layers):
         runtime.add("gemm_acc")
     if any(lay.parallel for lay in layers):
         runtime |= {"acc_tiles", "gemm_acc_tile"}
-    nt_par = any(lay.parallel and lay.index > 1 and not lay.keep_W for lay in layers)
-    if nt_par:
-        runtime |= {"nt_tiles", "gemm_nt_tile"}
     if plan.output.uses_norm:
         runtime.add(exp_name)
     context = {
@@ -135,6 +134,5 @@ def render(
         ],
         "chunk": CHUNK,
         "exp_name": exp_name,
-        "nt_par": nt_par,
     }
     return environment().get_template(TEMPLATE).render(**context)

@@ -43,11 +43,6 @@ from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
 PARALLEL_MIN_WEIGHTS = 16384
-#: A layer on every core with at least this many neurons back-propagates with the
-#: dot-product form (``gemm_nt_par``, reading ``WT_l`` as stored); below, or on one
-#: core, with the broadcast form on a copy ``W_l`` (a reduction that short does not
-#: fill the dot-product form's vectors).
-SHORT_REDUCTION = 16
 #: Layers with at most this many weights get their products as loops written out in
 #: the module (no helper calls, no transposed copies; LLVM unrolls them completely).
 SMALL_MAX_WEIGHTS = 64
@@ -186,9 +181,7 @@ def make_plan(
                 frozen_W=frozen_W,
                 frozen_b=frozen_b,
                 stored_T=not small,
-                keep_W=not small
-                and l > 1
-                and not (parallel[l - 1] and spec.layers[l] >= SHORT_REDUCTION),
+                keep_W=not small and l > 1,
             )
         )
     trainable, foldable = [], []

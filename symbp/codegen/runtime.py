@@ -9,18 +9,12 @@ file of ``@njit`` functions. The source of this module is part of every generate
   vectorisable versions (Cody-Waite range reduction, Taylor polynomials, exponent by
   bit cast) accurate to a few ulp; NaN propagates, overflow gives ``inf``, underflow 0.
   The scalar libm calls they replace stop LLVM from vectorising element-wise loops.
-- ``gemm_nt(A, B, C, M, N, K, alpha, beta)``: ``C[:M, :N] = alpha·A[:M, :K]·B[:N, :K]ᵀ +
-  beta·C``
-  for row-major operands, register-blocked 4x4 so that LLVM keeps the accumulators in
-  vector registers (the reduction runs along contiguous memory in both operands). It is
-  the one function compiled with ``fastmath={"reassoc", "contract"}`` (to vectorise its
-  sums); everything else keeps IEEE semantics, which the range reductions above need.
-- ``gemm_nt_tile``/``nt_tiles``: one tile of it, for the ``prange`` loop a generated
-  module runs on every core (back-propagation through wide layers).
 - ``gemm_acc(X, Y, C, I, N, P, alpha, beta)``: ``C[:I, :N] = alpha·X[:I, :P]·Y[:P, :N]
   + beta·C``, the broadcast form on explicit vectors, and ``gemm_acc_tile`` one tile
-  of it for a module's ``prange`` loop: the forward and gradient products of every
-  layer that is not small (defined in :mod:`.simd`, next to the intrinsics they use).
+  of it for a module's ``prange`` loop: every product of every layer that is not small
+  (defined in :mod:`.simd`, next to the intrinsics they use).
+- ``transpose_into``/``transpose_rows``: the copies ``W_l`` of weights stored as
+  ``WT_l`` that back-propagation reads.
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -33,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange
+from numba import njit
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
@@ -47,7 +41,6 @@ RUNTIME_HASH = hashlib.sha256(
 ).hexdigest()[:12]
 
 _JIT = {"error_model": "numpy", "cache": True}
-_REASSOC = {**_JIT, "fastmath": {"reassoc", "contract"}}
 #: Scalar helpers that Numba inlines into the caller's IR (LLVM does not always).
 _INLINE = {**_JIT, "inline": "always"}
 
@@ -245,114 +238,6 @@ def log1pexp32(y):  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------------------
-# Products.
-
-
-@njit(**_REASSOC)
-def gemm_nt(A, B, C, M, N, K, alpha, beta):  # type: ignore[no-untyped-def]
-    """``C[i, j] = alpha·sum_p A[i, p]·B[j, p] + beta·C[i, j]`` for i < M, j < N.
-
-    Blocks of 4x4 outputs: sixteen scalar accumulators that the loop vectoriser turns
-    into sixteen vector registers, eight loads for sixteen fused multiply-adds. ``C``
-    is not read when ``beta`` is 0.
-    """
-    z = C.dtype.type(0)
-    i = 0
-    while i + 4 <= M:
-        j = 0
-        while j + 4 <= N:
-            c00 = c01 = c02 = c03 = z
-            c10 = c11 = c12 = c13 = z
-            c20 = c21 = c22 = c23 = z
-            c30 = c31 = c32 = c33 = z
-            for p in range(K):
-                b0, b1, b2, b3 = B[j, p], B[j + 1, p], B[j + 2, p], B[j + 3, p]
-                a = A[i, p]
-                c00 += a * b0
-                c01 += a * b1
-                c02 += a * b2
-                c03 += a * b3
-                a = A[i + 1, p]
-                c10 += a * b0
-                c11 += a * b1
-                c12 += a * b2
-                c13 += a * b3
-                a = A[i + 2, p]
-                c20 += a * b0
-                c21 += a * b1
-                c22 += a * b2
-                c23 += a * b3
-                a = A[i + 3, p]
-                c30 += a * b0
-                c31 += a * b1
-                c32 += a * b2
-                c33 += a * b3
-            _put4(C, i, j, alpha, beta, c00, c01, c02, c03)
-            _put4(C, i + 1, j, alpha, beta, c10, c11, c12, c13)
-            _put4(C, i + 2, j, alpha, beta, c20, c21, c22, c23)
-            _put4(C, i + 3, j, alpha, beta, c30, c31, c32, c33)
-            j += 4
-        while j < N:
-            c0 = c1 = c2 = c3 = z
-            for p in range(K):
-                b0 = B[j, p]
-                c0 += A[i, p] * b0
-                c1 += A[i + 1, p] * b0
-                c2 += A[i + 2, p] * b0
-                c3 += A[i + 3, p] * b0
-            _put(C, i, j, alpha, beta, c0)
-            _put(C, i + 1, j, alpha, beta, c1)
-            _put(C, i + 2, j, alpha, beta, c2)
-            _put(C, i + 3, j, alpha, beta, c3)
-            j += 1
-        i += 4
-    while i < M:
-        for j in range(N):
-            c = z
-            for p in range(K):
-                c += A[i, p] * B[j, p]
-            _put(C, i, j, alpha, beta, c)
-        i += 1
-
-
-@njit(**_JIT)
-def _put(C, i, j, alpha, beta, c):  # type: ignore[no-untyped-def]
-    C[i, j] = alpha * c + beta * C[i, j] if beta != 0 else alpha * c
-
-
-@njit(**_JIT)
-def _put4(C, i, j, alpha, beta, c0, c1, c2, c3):  # type: ignore[no-untyped-def]
-    _put(C, i, j, alpha, beta, c0)
-    _put(C, i, j + 1, alpha, beta, c1)
-    _put(C, i, j + 2, alpha, beta, c2)
-    _put(C, i, j + 3, alpha, beta, c3)
-
-
-@njit(**_JIT)
-def nt_tiles(M, N):  # type: ignore[no-untyped-def]
-    """Number of tiles of 32 x 64 outputs of :func:`gemm_nt_tile` for an M x N product."""
-    return ((M + 31) // 32) * ((N + 63) // 64)
-
-
-@njit(**_JIT)
-def gemm_nt_tile(A, B, C, M, N, K, alpha, beta, t):  # type: ignore[no-untyped-def]
-    """Tile ``t`` (of :func:`nt_tiles`) of :func:`gemm_nt`: 32 x 64 outputs.
-
-    A generated module shares the tiles out to every core with its own ``prange``
-    loop (``gemm_nt_par``): a cached kernel that calls a parallel function defined in
-    another module crashes when loaded by a later process (Numba names the parallel
-    region by compile order), so parallel regions live in the generated module.
-    Tiles of ``A`` and ``B`` stay in each core's cache.
-    """
-    col_tiles = (N + 63) // 64
-    i0 = (t // col_tiles) * 32
-    j0 = (t % col_tiles) * 64
-    i1 = min(M, i0 + 32)
-    j1 = min(N, j0 + 64)
-    gemm_nt(A[i0:i1], B[j0:j1], C[i0:i1, j0:j1], i1 - i0, j1 - j0, K, alpha, beta)
-
-
-# ---------------------------------------------------------------------------
 # Data movement shared by every network (compiled once, not per network).
 
 
@@ -377,15 +262,6 @@ def transpose_rows(A, m, out):  # type: ignore[no-untyped-def]
 def transpose_into(A, out):  # type: ignore[no-untyped-def]
     """``out = Aᵀ``."""
     transpose_rows(A, A.shape[0], out)
-
-
-@njit(parallel=True, **_JIT)
-def transpose_into_par(A, out):  # type: ignore[no-untyped-def]
-    """``out = Aᵀ`` on every core, in blocks of 32 rows of ``A``."""
-    for t in prange((A.shape[0] + 31) // 32):
-        lo = 32 * t
-        hi = min(A.shape[0], lo + 32)
-        transpose_rows(A[lo:hi], hi - lo, out[:, lo:hi])
 
 
 # ---------------------------------------------------------------------------

@@ -433,9 +433,12 @@ def acc_tiles(C, I, N):  # type: ignore[no-untyped-def]
 def gemm_acc_tile(X, Y, C, I, N, P, alpha, beta, t):  # type: ignore[no-untyped-def]
     """Tile ``t`` (of :func:`acc_tiles`) of :func:`gemm_acc`: 32 rows x 8 vectors of ``C``.
 
-    A generated module shares the tiles out with its own ``prange`` loop (see
-    :func:`.runtime.gemm_nt_tile` for why the parallel region lives there). A tile's
-    slab of ``Y`` (P x 8 vectors) stays in the core's L2 while its 8 row blocks use it.
+    A generated module shares the tiles out with its own ``prange`` loop: a cached
+    kernel that calls a parallel function defined in another module crashes when a
+    later process loads it (Numba names the parallel region by compile order), so
+    parallel regions live in the generated module. Tiles go column block by column
+    block, so each core's share of the ``prange`` keeps to one slab of ``Y`` (P x 8
+    vectors), which stays in its L2 while the row blocks use it.
     """
     TN = 8 * lanes(C)
     row_tiles = (I + 31) // 32
