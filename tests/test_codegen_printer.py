@@ -34,14 +34,14 @@ def code(expr: sp.Expr, dtype: str = "float64") -> str:
         (x**2, "(x*x)", "(x*x)"),
         (1 / x, "(1.0/(x))", "(np.float32(1.0)/(x))"),
         (sp.sqrt(x), "math.sqrt(x)", "math.sqrt(x)"),
-        (sp.Max(0, x), "max(0.0, x)", "max(np.float32(0.0), x)"),
+        (sp.Max(0, x), "maximum(0.0, x)", "maximum(np.float32(0.0), x)"),
         (sp.log(y) / sp.log(2), "1.4426950408889634*math.log(y)", None),
         (sp.tanh(x), "tanh64(x)", "tanh32(x)"),
         (1 / (1 + sp.exp(-x)), "(1.0/((1.0 + exp64(-x))))", None),
         (
             softplus(-x),
-            "log1pexp64(abs(x)) + max(0.0, -x)",
-            "log1pexp32(abs(x)) + max(np.float32(0.0), -x)",
+            "log1pexp64(abs(x)) + maximum(0.0, -x)",
+            "log1pexp32(abs(x)) + maximum(np.float32(0.0), -x)",
         ),
         (sp.Rational(9, 10) ** k, "((0.9)**k)", "((np.float32(0.9))**k)"),
     ],
@@ -100,8 +100,8 @@ def test_plan_uses_stable_forms_for_log_losses() -> None:
     assert bce.output.delta.outputs == ("a - t",)
     # softplus(-z) and softplus(z) share one log1p(exp(-|z|))
     assert bce.output.reduce.temps == (("rd_0", "log1pexp64(abs(z))"),)
-    assert "max(0.0, -z)" in bce.output.reduce.outputs[0]
-    assert "max(0.0, z)" in bce.output.reduce.outputs[0]
+    assert "maximum(0.0, -z)" in bce.output.reduce.outputs[0]
+    assert "maximum(0.0, z)" in bce.output.reduce.outputs[0]
     assert "math.log" not in bce.output.reduce.outputs[0]
     ce = make_plan(
         symbp.load({"layers": [2, 3], "activations": "softmax", "loss": "cross_entropy"}),
@@ -346,3 +346,36 @@ def test_narrower_vectors_compute_the_same_products(bits: int, tmp_path) -> None
     for dtype, err, untouched in result["errors"]:
         assert err <= (1e-13 if dtype == "float64" else 2e-5)
         assert untouched
+
+
+def test_min_max_follow_python() -> None:
+    """The runtime's maximum/minimum keep Python's max/min semantics (first argument
+    unless the second is strictly larger/smaller), NaN included."""
+
+    @njit
+    def run(x, y):  # type: ignore[no-untyped-def]
+        return rt.maximum(x, y), rt.minimum(x, y)
+
+    nan = float("nan")
+    for x, y in [(1.0, 2.0), (2.0, 1.0), (-0.0, 0.0), (nan, 0.0), (0.0, nan), (3, 5)]:
+        got, want = run(x, y), (max(x, y), min(x, y))
+        assert [str(v) for v in got] == [str(v) for v in want], (x, y)
+
+
+def test_one_product_kernel_for_every_layout_of_x() -> None:
+    """Row-major X and X = a[:m].T share one compiled product (X typed any-layout)."""
+    from symbp.codegen import simd
+
+    rng = np.random.default_rng(2)
+    a, Y1, Y2 = rng.normal(size=(6, 9)), rng.normal(size=(9, 4)), rng.normal(size=(6, 5))
+
+    @njit
+    def both(a, Y1, Y2, C, D):  # type: ignore[no-untyped-def]
+        rt.gemm_acc(a, Y1, C, 6, 4, 9, 1.0, 0.0)  # X = a, row-major
+        rt.gemm_acc(a.T, Y2, D, 9, 5, 6, 1.0, 0.0)  # X = a.T, column-major
+
+    C, D = np.zeros((6, 4)), np.zeros((9, 5))
+    both(a, Y1, Y2, C, D)
+    np.testing.assert_allclose(C, a @ Y1, rtol=1e-13)
+    np.testing.assert_allclose(D, a.T @ Y2, rtol=1e-13)
+    assert {sig[0].layout for sig in simd._gemm_acc.signatures} == {"A"}

@@ -21,7 +21,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 8
+TEMPLATE_VERSION = 9
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 
@@ -100,7 +100,9 @@ def render(
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
     layers = plan.layers
-    runtime = {*plan.runtime, "shuffle"}
+    runtime = {*plan.runtime, "shuffle", "minimum"}
+    if any(lay.softmax for lay in layers):
+        runtime.add("maximum")
     if any(lay.keep_W and not lay.parallel for lay in layers):
         runtime.add("transpose_into")
     if any(lay.keep_W and lay.parallel for lay in layers):

@@ -15,6 +15,7 @@ file of ``@njit`` functions. The source of this module is part of every generate
   (defined in :mod:`.simd`, next to the intrinsics they use).
 - ``transpose_into``/``transpose_rows``: the copies ``W_l`` of weights stored as
   ``WT_l`` that back-propagation reads.
+- ``maximum``/``minimum``: Python's ``max``/``min`` of two values, typed in place.
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -223,6 +224,22 @@ def tanh32(x):  # type: ignore[no-untyped-def]
     t = -u / (_TWO_F + u)
     out = t if x >= 0 else -t
     return out if x == x else x
+
+
+@njit(**_INLINE)
+def maximum(x, y):  # type: ignore[no-untyped-def]
+    """``max(x, y)`` as Python has it (``x`` unless ``y > x``, so a NaN ``x`` stays).
+
+    Numba's own ``max`` is an overload that every new process compiles as a function
+    of its own before a kernel that uses it; this one is typed in place.
+    """
+    return y if y > x else x
+
+
+@njit(**_INLINE)
+def minimum(x, y):  # type: ignore[no-untyped-def]
+    """``min(x, y)`` as Python has it (``x`` unless ``y < x``); see :func:`maximum`."""
+    return y if y < x else x
 
 
 @njit(**_INLINE)

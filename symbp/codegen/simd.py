@@ -34,6 +34,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, models, register_model
 
 _JIT = {"error_model": "numpy", "cache": True}
@@ -282,6 +283,20 @@ def vprefetch(typingctx, ary, i, j):  # type: ignore[no-untyped-def]
 
 
 @intrinsic
+def strided(typingctx, ary):  # type: ignore[no-untyped-def]
+    """The same array, typed as any-layout (``"A"``): one compiled kernel serves C, F
+    and strided views alike (no copy; only the type changes)."""
+    if not isinstance(ary, types.Array):
+        return None
+    result = ary.copy(layout="A")
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return impl_ret_borrowed(context, builder, result, args[0])
+
+    return result(ary), codegen
+
+
+@intrinsic
 def not_inlined(typingctx):  # type: ignore[no-untyped-def]
     """Mark the function that calls this ``noinline`` for LLVM (does nothing at run time).
 
@@ -301,8 +316,18 @@ def not_inlined(typingctx):  # type: ignore[no-untyped-def]
 # Products on explicit vectors.
 
 
-@njit(**_JIT)
+@njit(**{**_JIT, "inline": "always"})
 def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
+    """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I (see
+    :func:`_gemm_acc`). ``X`` is passed on as any-layout, so that the forward products
+    (``X`` row-major) and the weight-gradient products (``X = a[:m].T``) share one
+    compiled kernel: a trainer compiles it once, not once per layout.
+    """
+    _gemm_acc(strided(X), Y, C, I, N, P, alpha, beta)
+
+
+@njit(**_JIT)
+def _gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I.
 
     The broadcast form on explicit vectors (:mod:`.simd`): a block of 8 rows x 2
