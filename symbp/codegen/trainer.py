@@ -205,7 +205,7 @@ class Trainer:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
         X = check_inputs(X, self._spec, self._dtype.name)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
-        self._module.predict(self._params, X, out)
+        self._module.predict(self._params, X, out, self._workspace(X.shape[0]))
         return out
 
     def loss(self, X: Any, T: Any) -> float:
@@ -226,6 +226,7 @@ class Trainer:
             self._params,
             self._state,
             grads,
+            self._workspace(n),
             X,
             T,
             np.arange(n, dtype=np.int64),
@@ -239,6 +240,10 @@ class Trainer:
             np.zeros(1),
         )
         return float(losses[0]), grads
+
+    def _workspace(self, batch: int) -> tuple[np.ndarray, ...]:
+        """The kernels' buffers for chunks of ``min(batch, CHUNK)`` rows."""
+        return self._module.workspace(max(1, min(batch, self._module.CHUNK)))
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
         X = check_inputs(X, self._spec, self._dtype.name)
@@ -280,6 +285,7 @@ class Trainer:
         order = np.arange(n, dtype=np.int64)
         rng = _seed_state(seed)
         grads = np.zeros_like(self._params)
+        workspace = self._workspace(batch)
         chunk = epochs if callback is None else 1
         done_epochs = 0
         while done_epochs < epochs:
@@ -289,6 +295,7 @@ class Trainer:
                 self._params,
                 self._state,
                 grads,
+                workspace,
                 X,
                 T,
                 order,
