@@ -215,8 +215,6 @@ def train(params, state, grads, ws, X, T, order, rng, counters, epochs, batch_si
     a_0, a_1, delta_1, z_2, a_2, delta_2, W_2, lse_buf, = ws
     rows = a_0.shape[0]
     transpose_into(WT_2, W_2)
-    if counters[1] == 0:
-        init_state(state, DTYPE(learning_rate(counters[0])))
     done = 0
     for e in range(epochs):
         if shuffle_rows:

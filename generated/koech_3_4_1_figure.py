@@ -219,8 +219,6 @@ def train(params, state, grads, ws, X, T, order, rng, counters, epochs, batch_si
     grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
     a_0, a_1, delta_1, z_2, a_2, delta_2, = ws
     rows = a_0.shape[0]
-    if counters[1] == 0:
-        init_state(state, DTYPE(learning_rate(counters[0])))
     done = 0
     for e in range(epochs):
         if shuffle_rows:

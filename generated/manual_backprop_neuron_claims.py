@@ -173,8 +173,6 @@ def train(params, state, grads, ws, X, T, order, rng, counters, epochs, batch_si
     grad_W_1, grad_b_1 = views(grads)
     a_0, a_1, delta_1, = ws
     rows = a_0.shape[0]
-    if counters[1] == 0:
-        init_state(state, DTYPE(learning_rate(counters[0])))
     done = 0
     for e in range(epochs):
         if shuffle_rows:

@@ -9,6 +9,7 @@ printable ASCII, in the header comment.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from pathlib import Path
 
@@ -39,8 +40,12 @@ def _load_template(name: str) -> str:
     return root.joinpath(name).read_text(encoding="utf-8")
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """The Jinja environment of the code templates (strict, no autoescape: Python out)."""
+    """The Jinja environment of the code templates (strict, no autoescape: Python out).
+
+    One per process, so that the template is compiled once, not on every render.
+    """
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
         undefined=jinja2.StrictUndefined,
