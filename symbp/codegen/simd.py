@@ -15,7 +15,9 @@ so ``lanes(A)`` is 8 float64 or 16 float32 on an AVX-512 machine.
   ``vadd(u, v)``: ``u + v``;
 - ``vput(A, i, j, v, alpha, beta)`` / ``vput_n(A, i, j, v, alpha, beta, n)``: the
   product's epilogue, the only store: ``A[i, j:…] = alpha·v + beta·A[i, j:…]`` (``A``
-  not read when ``beta`` is 0; the ``_n`` form touches the first ``n`` lanes only).
+  not read when ``beta`` is 0; the ``_n`` form touches the first ``n`` lanes only);
+- ``strided(A)``: ``A`` typed as any-layout (one compiled kernel for every layout);
+  ``not_inlined()``: marks the calling function ``noinline`` for LLVM.
 
 Indices are not bounds-checked: the caller keeps ``j + lanes`` (or ``j + n``) within
 the row. Vectors never cross a function boundary, so the type never appears in a
@@ -24,6 +26,8 @@ signature and kernels that use it cache as usual.
 The products built on them, :func:`gemm_acc` and :func:`gemm_acc_tile`, live here too:
 Numba's cache does not follow a change in another module, so the kernels stay in the
 file of the intrinsics they inline (and :data:`.runtime.RUNTIME_HASH` covers both).
+Their register block (8 rows x 2 vectors: 16 accumulators) is sized for AVX-512's 32
+vector registers; with 16 (AVX2) some accumulators spill, correct but slower.
 """
 
 from __future__ import annotations
