@@ -22,7 +22,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 10
+TEMPLATE_VERSION = 11
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 
