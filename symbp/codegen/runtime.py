@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 from llvmlite import ir
 from numba import njit
-from numba.core import cgutils, types
+from numba.core import types
 from numba.extending import intrinsic
 
 from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
+from .simd import fused_multiply_add
 from .simd import gemm_acc as gemm_acc
 from .simd import gemm_acc_tile as gemm_acc_tile
 
@@ -80,10 +81,7 @@ def _fma(typingctx, a, b, c):  # type: ignore[no-untyped-def]
         return None
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
-        ty = args[0].type
-        name = "llvm.fma.f64" if isinstance(ty, ir.DoubleType) else "llvm.fma.f32"
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3), name)
-        return builder.call(fn, list(args))
+        return fused_multiply_add(builder, *args)
 
     return a(a, b, c), codegen
 

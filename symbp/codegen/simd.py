@@ -114,8 +114,11 @@ def _mask(builder, lanes: int, count):  # type: ignore[no-untyped-def]
     return builder.icmp_signed("<", lane, _splat(builder, count, ity))
 
 
-def _suffix(vty: ir.VectorType) -> str:
-    return f"v{vty.count}f{64 if isinstance(vty.element, ir.DoubleType) else 32}"
+def _suffix(ty: ir.Type) -> str:
+    """LLVM's intrinsic suffix of a float or float-vector type: ``f64``, ``v8f64``, …"""
+    if isinstance(ty, ir.VectorType):
+        return f"v{ty.count}{_suffix(ty.element)}"
+    return "f64" if isinstance(ty, ir.DoubleType) else "f32"
 
 
 def _align(vec: Vec) -> ir.Constant:
@@ -144,11 +147,11 @@ def _store(builder, value, ptr, align, mask):  # type: ignore[no-untyped-def]
     builder.call(fn, [value, ptr, align, mask])
 
 
-def _fma(builder, a, b, c):  # type: ignore[no-untyped-def]
-    """``a*b + c`` lane by lane, rounded once."""
-    vty = c.type
-    fnty = ir.FunctionType(vty, [vty] * 3)
-    fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.fma.{_suffix(vty)}")
+def fused_multiply_add(builder, a, b, c):  # type: ignore[no-untyped-def]
+    """``a*b + c`` rounded once (``llvm.fma``), for floats or lane by lane for vectors."""
+    ty = c.type
+    fnty = ir.FunctionType(ty, [ty] * 3)
+    fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.fma.{_suffix(ty)}")
     return builder.call(fn, [a, b, c])
 
 
@@ -222,7 +225,7 @@ def vfma(typingctx, x, y, acc):  # type: ignore[no-untyped-def]
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
         scalar, vy, vacc = args
-        return _fma(builder, _splat(builder, scalar, vacc.type), vy, vacc)
+        return fused_multiply_add(builder, _splat(builder, scalar, vacc.type), vy, vacc)
 
     return acc(x, y, acc), codegen
 
@@ -241,7 +244,7 @@ def _put(context, builder, sig, args, count):  # type: ignore[no-untyped-def]
     slot = cgutils.alloca_once_value(builder, out)
     with builder.if_then(builder.fcmp_unordered("!=", beta, ir.Constant(beta.type, 0.0))):
         old = _load(builder, ptr, vty, align, mask)
-        builder.store(_fma(builder, _splat(builder, beta, vty), old, out), slot)
+        builder.store(fused_multiply_add(builder, _splat(builder, beta, vty), old, out), slot)
     _store(builder, builder.load(slot), ptr, align, mask)
     return context.get_dummy_value()
 
