@@ -333,6 +333,16 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     _gemm_acc(strided(X), Y, C, I, N, P, alpha, beta)
 
 
+@njit(**{**_JIT, "inline": "always"})
+def _put_row(C, i, above, c, u, v, n, alpha, beta):  # type: ignore[no-untyped-def]
+    """Row ``i`` of a register block into ``C``: ``u`` at column ``c``, the first ``n``
+    lanes of ``v`` after it. Skipped when ``i`` is not a row of its own (``i <= above``:
+    the last block repeats the last row). Inlined, so the vectors stay in registers."""
+    if i > above:
+        vput(C, i, c, u, alpha, beta)
+        vput_n(C, i, c + lanes(C), v, alpha, beta, n)
+
+
 @njit(**_JIT)
 def _gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I.
@@ -379,29 +389,14 @@ def _gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
                 a60, a61 = vfma(x, y0, a60), vfma(x, y1, a61)
                 x = X[i7, p]
                 a70, a71 = vfma(x, y0, a70), vfma(x, y1, a71)
-            vput(C, i0, c, a00, alpha, beta)
-            vput(C, i0, c + L, a01, alpha, beta)
-            if i1 > i0:
-                vput(C, i1, c, a10, alpha, beta)
-                vput(C, i1, c + L, a11, alpha, beta)
-            if i2 > i1:
-                vput(C, i2, c, a20, alpha, beta)
-                vput(C, i2, c + L, a21, alpha, beta)
-            if i3 > i2:
-                vput(C, i3, c, a30, alpha, beta)
-                vput(C, i3, c + L, a31, alpha, beta)
-            if i4 > i3:
-                vput(C, i4, c, a40, alpha, beta)
-                vput(C, i4, c + L, a41, alpha, beta)
-            if i5 > i4:
-                vput(C, i5, c, a50, alpha, beta)
-                vput(C, i5, c + L, a51, alpha, beta)
-            if i6 > i5:
-                vput(C, i6, c, a60, alpha, beta)
-                vput(C, i6, c + L, a61, alpha, beta)
-            if i7 > i6:
-                vput(C, i7, c, a70, alpha, beta)
-                vput(C, i7, c + L, a71, alpha, beta)
+            _put_row(C, i0, i0 - 1, c, a00, a01, L, alpha, beta)
+            _put_row(C, i1, i0, c, a10, a11, L, alpha, beta)
+            _put_row(C, i2, i1, c, a20, a21, L, alpha, beta)
+            _put_row(C, i3, i2, c, a30, a31, L, alpha, beta)
+            _put_row(C, i4, i3, c, a40, a41, L, alpha, beta)
+            _put_row(C, i5, i4, c, a50, a51, L, alpha, beta)
+            _put_row(C, i6, i5, c, a60, a61, L, alpha, beta)
+            _put_row(C, i7, i6, c, a70, a71, L, alpha, beta)
     if tail == N:
         return
     c = tail
@@ -442,17 +437,10 @@ def _gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
                 a20, a21 = vfma(x, y0, a20), vfma(x, y1, a21)
                 x = X[i3, p]
                 a30, a31 = vfma(x, y0, a30), vfma(x, y1, a31)
-            vput(C, i0, c, a00, alpha, beta)
-            vput_n(C, i0, c + L, a01, alpha, beta, n1)
-            if i1 > i0:
-                vput(C, i1, c, a10, alpha, beta)
-                vput_n(C, i1, c + L, a11, alpha, beta, n1)
-            if i2 > i1:
-                vput(C, i2, c, a20, alpha, beta)
-                vput_n(C, i2, c + L, a21, alpha, beta, n1)
-            if i3 > i2:
-                vput(C, i3, c, a30, alpha, beta)
-                vput_n(C, i3, c + L, a31, alpha, beta, n1)
+            _put_row(C, i0, i0 - 1, c, a00, a01, n1, alpha, beta)
+            _put_row(C, i1, i0, c, a10, a11, n1, alpha, beta)
+            _put_row(C, i2, i1, c, a20, a21, n1, alpha, beta)
+            _put_row(C, i3, i2, c, a30, a31, n1, alpha, beta)
 
 
 @njit(**_JIT)
