@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -54,6 +55,27 @@ def test_rendering_is_deterministic_across_processes(tmp_path: Path) -> None:
         )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == emit.render(symbp.load(CUSTOM))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_workspace_holds_every_buffer_aligned_and_apart(dtype: str) -> None:
+    """The flat workspace: each buffer starts on a 64-byte boundary, after the end of the
+    one before, and the last ends at WS_SIZE; ``workspace()`` is 64-byte aligned."""
+    from symbp.codegen.plan import make_plan
+
+    spec = symbp.load(ROOT / "examples" / "digits_64_64_10.yaml")
+    plan = make_plan(spec, dtype)
+    bufs = emit.buffers(plan, dtype)
+    itemsize = np.dtype(dtype).itemsize
+    assert [b.name for b in bufs][:3] == ["a_0", "a_1", "delta_1"]
+    assert all(b.offset * itemsize % 64 == 0 for b in bufs)
+    assert all(b.offset + b.size <= c.offset for b, c in itertools.pairwise(bufs))
+    shapes = {b.name: b.shape for b in bufs}
+    assert shapes["a_0"] == (emit.CHUNK, 64) and shapes["W_2"] == (10, 64)
+    module = compile(spec, dtype=dtype)._module
+    assert bufs[-1].offset + bufs[-1].size == module.WS_SIZE
+    ws = module.workspace()
+    assert ws.shape == (module.WS_SIZE,) and ws.dtype == dtype and ws.ctypes.data % 64 == 0
 
 
 def test_header_names_spec_versions_and_command() -> None:

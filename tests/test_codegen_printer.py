@@ -305,6 +305,26 @@ def test_transposes() -> None:
     np.testing.assert_array_equal(full, A.T)
 
 
+def test_matrix_is_a_view_into_the_flat_vector() -> None:
+    """``matrix(flat, start, rows, cols)`` is ``flat[start:...].reshape(rows, cols)`` and
+    writes through; a vector too short for it raises instead of reading past its end."""
+
+    @njit
+    def run(flat, start, rows, cols):  # type: ignore[no-untyped-def]
+        M = rt.matrix(flat, start, rows, cols)
+        M[rows - 1, cols - 1] = -1.0
+        return M.copy(), M.strides
+
+    flat = np.arange(30.0)
+    got, strides = run(flat, 7, 4, 5)
+    want = np.arange(30.0)[7:27].reshape(4, 5)
+    want[3, 4] = -1.0
+    np.testing.assert_array_equal(got, want)
+    assert strides == (40, 8) and flat[26] == -1.0
+    with pytest.raises(ValueError, match="too short"):
+        run(np.zeros(20), 7, 4, 5)
+
+
 _NARROW_SCRIPT = """
 import json, sys
 import numpy as np

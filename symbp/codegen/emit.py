@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -22,9 +24,11 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 11
+TEMPLATE_VERSION = 12
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
+#: Every buffer starts this many bytes into the (equally aligned) workspace.
+ALIGN_BYTES = 64
 
 
 #: The source checkout's templates (when ``symbp.templates`` is not importable, as in an
@@ -69,21 +73,45 @@ def default_command(spec: Spec, dtype: str) -> str:
     return f"symbp.codegen.write_module(spec, dtype={dtype!r})"
 
 
-def buffers(plan: KernelPlan) -> list[tuple[str, str]]:
-    """Workspace arrays ``(name, shape code)`` for a chunk of ``rows`` examples."""
-    out = [("a_0", f"(rows, {plan.sizes[0]})")]
+@dataclass(frozen=True)
+class Buffer:
+    """One array of the workspace: ``ws[offset:offset + size]``, viewed as ``shape``."""
+
+    name: str
+    shape: tuple[int, ...]
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
+    """The workspace of a chunk of :data:`CHUNK` examples: its arrays, laid out one after
+    the other in one flat vector, each starting on an :data:`ALIGN_BYTES` boundary.
+
+    One vector rather than a tuple of arrays: every array argument of a kernel costs
+    compile time (its unboxing in the wrapper Numba writes around the kernel).
+    """
+    rows = CHUNK
+    shapes = [("a_0", (rows, plan.sizes[0]))]
     for lay in plan.layers:
         l, n = lay.index, lay.n_out
         if lay.needs_z:
-            out.append((f"z_{l}", f"(rows, {n})"))
-        out.append((f"a_{l}", f"(rows, {n})"))
-        out.append((f"delta_{l}", f"(rows, {n})"))
+            shapes.append((f"z_{l}", (rows, n)))
+        shapes.append((f"a_{l}", (rows, n)))
+        shapes.append((f"delta_{l}", (rows, n)))
         if lay.keep_W:
-            out.append((f"W_{l}", f"({n}, {lay.n_in})"))
+            shapes.append((f"W_{l}", (n, lay.n_in)))
     if plan.output.uses_lse:
-        out.append(("lse_buf", "(rows,)"))
+        shapes.append(("lse_buf", (rows,)))
     if plan.output.uses_norm:
-        out.append(("norm_buf", "(rows,)"))
+        shapes.append(("norm_buf", (rows,)))
+    align = ALIGN_BYTES // (8 if dtype == "float64" else 4)
+    out, offset = [], 0
+    for name, shape in shapes:
+        out.append(Buffer(name, shape, offset))
+        offset += -(-math.prod(shape) // align) * align
     return out
 
 
@@ -101,11 +129,11 @@ def render(
     """
     dtype = dtype or spec.dtype
     plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
-    bufs = buffers(plan)
+    bufs = buffers(plan, dtype)
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
     layers = plan.layers
-    runtime = {*plan.runtime, "shuffle", "minimum"}
+    runtime = {*plan.runtime, "shuffle", "minimum", "matrix"}
     if any(lay.softmax for lay in layers):
         runtime.add("maximum")
     if any(lay.keep_W and not lay.parallel for lay in layers):
@@ -134,7 +162,10 @@ def render(
         "loss_name": spec.loss.name,
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,
-        "buffer_names": [name for name, _ in bufs],
+        "buffer_names": [buf.name for buf in bufs],
+        "buffer_offsets": {buf.name: buf.offset for buf in bufs},
+        "ws_size": bufs[-1].offset + bufs[-1].size,
+        "align_bytes": ALIGN_BYTES,
         "param_names": [name for lay in plan.layers for name in (lay.weight, f"b_{lay.index}")],
         "grad_names": [
             f"grad_{name}" for lay in plan.layers for name in (lay.weight, f"b_{lay.index}")

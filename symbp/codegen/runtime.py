@@ -16,6 +16,8 @@ file of ``@njit`` functions. The source of this module is part of every generate
 - ``transpose_into``/``transpose_rows``: the copies ``W_l`` of weights stored as
   ``WT_l`` that back-propagation reads.
 - ``maximum``/``minimum``: Python's ``max``/``min`` of two values, typed in place.
+- ``matrix(flat, start, rows, cols)``: a matrix inside a flat vector (parameters,
+  gradients, workspace), as a view.
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -29,7 +31,8 @@ from pathlib import Path
 import numpy as np
 from llvmlite import ir
 from numba import njit
-from numba.core import types
+from numba.core import cgutils, types
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
 from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
@@ -64,6 +67,53 @@ def _i32_as_f32(typingctx, x):  # type: ignore[no-untyped-def]
         return builder.bitcast(args[0], ir.FloatType())
 
     return types.float32(types.int32), codegen
+
+
+# ---------------------------------------------------------------------------
+# Views into flat vectors.
+
+
+@intrinsic
+def matrix(typingctx, flat, start, rows, cols):  # type: ignore[no-untyped-def]
+    """``flat[start:start + rows*cols]`` as a C-order ``(rows, cols)`` matrix (a view).
+
+    What ``flat[start:stop].reshape((rows, cols))`` gives, for the C-contiguous vectors
+    of a trainer (parameters, gradients, workspace), without the general reshape Numba
+    lowers at every call (its shape checks and helper call cost compile time per view).
+    Raises ``ValueError`` when ``flat`` is shorter than ``start + rows*cols``.
+    """
+    ints = (start, rows, cols)
+    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
+        return None
+    if not all(isinstance(t, types.Integer) for t in ints):
+        return None
+    result = flat.copy(ndim=2, layout="C")
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        src = context.make_array(flat)(context, builder, args[0])
+        first, n_rows, n_cols = (
+            context.cast(builder, v, t, types.intp)
+            for v, t in zip(args[1:], sig.args[1:], strict=True)
+        )
+        stop = builder.add(first, builder.mul(n_rows, n_cols))
+        length = cgutils.unpack_tuple(builder, src.shape, 1)[0]
+        with builder.if_then(builder.icmp_signed(">", stop, length), likely=False):
+            message = ("flat vector too short for the matrices it holds",)
+            context.call_conv.return_user_exc(builder, ValueError, message)
+        itemsize = src.itemsize
+        out = context.make_array(result)(context, builder)
+        context.populate_array(
+            out,
+            data=builder.gep(src.data, [first]),
+            shape=[n_rows, n_cols],
+            strides=[builder.mul(n_cols, itemsize), itemsize],
+            itemsize=itemsize,
+            meminfo=src.meminfo,
+            parent=src.parent,
+        )
+        return impl_ret_borrowed(context, builder, result, out._getvalue())
+
+    return result(flat, start, rows, cols), codegen
 
 
 # ---------------------------------------------------------------------------
