@@ -46,9 +46,11 @@ def safe_stem(name: str, limit: int = 40) -> str:
 
 
 def _generator_hash() -> str:
-    """SHA-256 over every source that shapes a generated module (symbp + the template)."""
+    """SHA-256 over every source that shapes a generated module (symbp + the template,
+    which an installed wheel holds as ``symbp/templates``, a source checkout as
+    ``templates/``)."""
     digest = hashlib.sha256()
-    files = sorted(_PACKAGE.rglob("*.py"))
+    files = sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.rglob("*.j2")])
     template = _PACKAGE.parent / "templates" / "trainer.py.j2"
     for path in [*files, template]:
         if path.exists():
