@@ -9,9 +9,11 @@ printable ASCII, in the header comment.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.resources
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +46,28 @@ def _load_template(name: str) -> str:
     return root.joinpath(name).read_text(encoding="utf-8")
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept on disk, so that a new process does not compile the
+    template again (about 50 ms): in ``__pycache__`` next to this module, as Python keeps
+    its own bytecode, or else in the user's cache directory. Entries are keyed by the
+    template's source checksum and written atomically by Jinja."""
+    from .loader import cache_dir
+
+    beside = Path(__file__).resolve().parent / "__pycache__"
+    for directory in (beside, cache_dir().parent / "jinja"):
+        with contextlib.suppress(OSError):
+            directory.mkdir(parents=True, exist_ok=True)
+            if os.access(directory, os.W_OK):
+                return jinja2.FileSystemBytecodeCache(str(directory), "symbp_%s.jinja")
+    return None
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The Jinja environment of the code templates (strict, no autoescape: Python out).
 
-    One per process, so that the template is compiled once, not on every render.
+    One per process, so that the template is compiled once, not on every render (and
+    its compiled form is cached on disk, see :func:`_bytecode_cache`).
     """
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
@@ -57,6 +76,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
     )
 
 
