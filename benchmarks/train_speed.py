@@ -10,10 +10,10 @@ plain SGD. The loss trajectories are compared (float64: relative 1e-10) so that 
 rows time the same work. Rounds are interleaved (each round runs every row once, in
 rotated order) because this machine is shared and noisy; the best round is reported.
 
-Workloads: W1 3-4-1 sigmoid/BCE, one example, SGD lr 0.5, 10,000 steps; W2 64-64-10
-tanh/softmax-CE on scikit-learn's digits, minibatch 32, lr 0.05, 20 epochs; W3
-784-256-256-10 relu/softmax-CE, minibatch 128, one epoch over 60,000 synthetic samples.
-Each in float64 and float32.
+Workloads (:mod:`workloads`): W1 3-4-1 sigmoid/BCE, one example, SGD lr 0.5, 10,000
+steps; W2 64-64-10 tanh/softmax-CE on scikit-learn's digits, minibatch 32, lr 0.05, 20
+epochs; W3 784-256-256-10 relu/softmax-CE, minibatch 128, one epoch over 60,000
+synthetic samples. Each in float64 and float32. The peers are in :mod:`peers`.
 
 Columns: samples/s; the generated trainer's speed divided by each peer's; the fraction
 of the GEMM peak (2 * multiply-adds of the forward pass, the weight gradients and the
@@ -26,7 +26,6 @@ Numba's cache), each in a fresh process.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import subprocess
@@ -39,82 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peers import Run, jax_loop_row, jax_scan_row, numpy_row, torch_row
+from workloads import Workload, workloads
 
 TOL = {"float64": 1e-10, "float32": 5e-3}
-
-
-@dataclass
-class Workload:
-    name: str
-    spec: dict[str, Any]
-    X: np.ndarray
-    T: np.ndarray
-    labels: np.ndarray
-    epochs: int
-    batch: int
-    lr: float
-
-    @property
-    def samples(self) -> int:
-        return self.epochs * len(self.X)
-
-    @property
-    def flops_per_sample(self) -> int:
-        sizes = self.spec["layers"]
-        pairs = list(itertools.pairwise(sizes))
-        macs = 2 * sum(i * o for i, o in pairs) + sum(i * o for i, o in pairs[1:])
-        return 2 * macs
-
-
-def workloads(names: list[str]) -> list[Workload]:
-    out = []
-    if "W1" in names:
-        X, T = np.array([[7.0, 8.0, 10.0]]), np.array([[1.0]])
-        spec = {
-            "name": "w1",
-            "layers": [3, 4, 1],
-            "activations": "sigmoid",
-            "loss": "bce",
-            "optimizer": {"name": "sgd", "learning_rate": 0.5},
-            "init": {"name": "normal", "std": 0.1, "seed": 3, "generator": "legacy"},
-        }
-        out.append(Workload("W1", spec, X, T, np.array([0]), 10_000, 1, 0.5))
-    if "W2" in names:
-        from sklearn.datasets import load_digits
-
-        digits = load_digits()
-        X, labels = digits.data / 16.0, digits.target
-        spec = {
-            "name": "w2",
-            "layers": [64, 64, 10],
-            "activations": ["tanh", "softmax"],
-            "loss": "cross_entropy",
-            "optimizer": {"name": "sgd", "learning_rate": 0.05},
-            "init": {"name": "xavier_uniform", "seed": 0},
-        }
-        out.append(Workload("W2", spec, X, np.eye(10)[labels], labels, 20, 32, 0.05))
-    if "W3" in names:
-        rng = np.random.default_rng(0)
-        X = rng.normal(size=(60_000, 784))
-        teacher = rng.normal(size=(784, 10))
-        labels = np.argmax(X @ teacher + rng.normal(size=(60_000, 10)) * 5, axis=1)
-        spec = {
-            "name": "w3",
-            "layers": [784, 256, 256, 10],
-            "activations": ["relu", "relu", "softmax"],
-            "loss": "cross_entropy",
-            "optimizer": {"name": "sgd", "learning_rate": 0.01},
-            "init": {"name": "he_uniform", "seed": 0},
-        }
-        out.append(Workload("W3", spec, X, np.eye(10)[labels], labels, 1, 128, 0.01))
-    return out
-
 
 # ---------------------------------------------------------------------------
 # Rows: each returns a function that trains from the initial weights and returns
 # the loss of every step (taken before its update).
-
-Run = Callable[[], np.ndarray]
 
 
 def symbp_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
@@ -128,193 +59,6 @@ def symbp_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
         trainer.reset()
         trainer.params = (W0, b0)
         return trainer.fit(X, T, epochs=w.epochs, batch_size=w.batch, shuffle=False).step_losses
-
-    return run
-
-
-def numpy_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
-    X, T = w.X.astype(dtype), w.T.astype(dtype)
-    acts = w.spec["activations"]
-    acts = acts if isinstance(acts, list) else [acts] * (len(w.spec["layers"]) - 1)
-    lr = np.asarray(w.lr, dtype)
-    n = len(X)
-
-    def run() -> np.ndarray:
-        W = [m.astype(dtype) for m in W0]
-        b = [v.astype(dtype) for v in b0]
-        losses = []
-        for _ in range(w.epochs):
-            for s in range(0, n, w.batch):
-                x, t = X[s : s + w.batch], T[s : s + w.batch]
-                a, zs, As = x, [], [x]
-                for l, act in enumerate(acts):
-                    z = a @ W[l].T + b[l]
-                    if act == "sigmoid":
-                        a = 1 / (1 + np.exp(-z))
-                    elif act == "tanh":
-                        a = np.tanh(z)
-                    elif act == "relu":
-                        a = np.maximum(z, 0)
-                    else:
-                        e = np.exp(z - z.max(axis=1, keepdims=True))
-                        a = e / e.sum(axis=1, keepdims=True)
-                    zs.append(z)
-                    As.append(a)
-                m = len(x)
-                z = zs[-1]
-                if acts[-1] == "sigmoid":
-                    losses.append(
-                        float(
-                            np.mean(
-                                np.sum(
-                                    np.logaddexp(0, -z) * t + np.logaddexp(0, z) * (1 - t), axis=1
-                                )
-                            )
-                        )
-                    )
-                else:
-                    lse = z.max(axis=1) + np.log(
-                        np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1)
-                    )
-                    losses.append(float(np.mean(lse * t.sum(axis=1) - (t * z).sum(axis=1))))
-                d = (As[-1] - t) / m
-                for l in range(len(W) - 1, -1, -1):
-                    gW, gb = d.T @ As[l], d.sum(axis=0)
-                    if l > 0:
-                        d = d @ W[l]
-                        a = As[l]
-                        d = d * (
-                            a * (1 - a)
-                            if acts[l - 1] == "sigmoid"
-                            else 1 - a * a
-                            if acts[l - 1] == "tanh"
-                            else (a > 0)
-                        )
-                    W[l] -= lr * gW
-                    b[l] -= lr * gb
-        return np.array(losses)
-
-    return run
-
-
-def torch_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
-    import torch
-
-    torch.set_num_threads(2)
-    tdt = getattr(torch, dtype)
-    acts = w.spec["activations"]
-    acts = acts if isinstance(acts, list) else [acts] * (len(w.spec["layers"]) - 1)
-    layers: list[Any] = []
-    for l, act in enumerate(acts):
-        layers.append(torch.nn.Linear(W0[l].shape[1], W0[l].shape[0]).to(tdt))
-        if l < len(acts) - 1:
-            layers.append(
-                {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[act]()
-            )
-    model = torch.nn.Sequential(*layers)
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    if acts[-1] == "sigmoid":
-        criterion = torch.nn.BCEWithLogitsLoss()
-        target = torch.tensor(w.T, dtype=tdt)
-    else:
-        criterion = torch.nn.CrossEntropyLoss()
-        target = torch.tensor(w.labels, dtype=torch.long)
-    X = torch.tensor(w.X, dtype=tdt)
-    n = len(X)
-    batches = [(X[s : s + w.batch], target[s : s + w.batch]) for s in range(0, n, w.batch)]
-
-    def run() -> np.ndarray:
-        with torch.no_grad():
-            for lin, Wl, bl in zip(linears, W0, b0, strict=True):
-                lin.weight.copy_(torch.tensor(Wl))
-                lin.bias.copy_(torch.tensor(bl))
-        optimizer = torch.optim.SGD(model.parameters(), lr=w.lr)
-        losses = []
-        for _ in range(w.epochs):
-            for x, t in batches:
-                optimizer.zero_grad()
-                loss = criterion(model(x), t)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
-        return np.array(losses)
-
-    return run
-
-
-def _jax_parts(w: Workload, dtype: str, W0: list, b0: list):  # type: ignore[no-untyped-def]
-    import jax
-    import jax.numpy as jnp
-
-    acts = w.spec["activations"]
-    acts = acts if isinstance(acts, list) else [acts] * (len(w.spec["layers"]) - 1)
-    fns = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu}
-    lr = w.lr
-
-    def loss_fn(params, x, t):  # type: ignore[no-untyped-def]
-        a = x
-        for l, (Wl, bl) in enumerate(params):
-            z = a @ Wl.T + bl
-            a = fns[acts[l]](z) if l < len(params) - 1 else z
-        if acts[-1] == "sigmoid":
-            return jnp.mean(jnp.sum(t * jax.nn.softplus(-a) + (1 - t) * jax.nn.softplus(a), axis=1))
-        return -jnp.mean(jnp.sum(t * jax.nn.log_softmax(a, axis=1), axis=1))
-
-    value_and_grad = jax.value_and_grad(loss_fn)
-
-    def step(params, batch):  # type: ignore[no-untyped-def]
-        loss, grads = value_and_grad(params, *batch)
-        return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads), loss
-
-    params = tuple(
-        (jnp.asarray(Wl, dtype), jnp.asarray(bl, dtype)) for Wl, bl in zip(W0, b0, strict=True)
-    )
-    X, T = w.X.astype(dtype), w.T.astype(dtype)
-    return jax, jnp, step, params, X, T
-
-
-def jax_scan_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
-    jax, jnp, step, params0, X, T = _jax_parts(w, dtype, W0, b0)
-    full = len(X) // w.batch
-    Xb = jnp.asarray(X[: full * w.batch].reshape(full, w.batch, -1))
-    Tb = jnp.asarray(T[: full * w.batch].reshape(full, w.batch, -1))
-    rest = (jnp.asarray(X[full * w.batch :]), jnp.asarray(T[full * w.batch :]))
-    has_rest = len(X) > full * w.batch
-
-    def epoch(params, _):  # type: ignore[no-untyped-def]
-        params, losses = jax.lax.scan(step, params, (Xb, Tb))
-        if has_rest:
-            params, last = step(params, rest)
-            losses = jnp.concatenate([losses, last[None]])
-        return params, losses
-
-    run_all = jax.jit(lambda p: jax.lax.scan(epoch, p, None, length=w.epochs))
-    jax.block_until_ready(run_all(params0))  # compile
-
-    def run() -> np.ndarray:
-        _, losses = jax.block_until_ready(run_all(params0))
-        return np.asarray(losses).ravel()
-
-    return run
-
-
-def jax_loop_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
-    jax, jnp, step, params0, X, T = _jax_parts(w, dtype, W0, b0)
-    step_jit = jax.jit(step)
-    batches = [
-        (jnp.asarray(X[s : s + w.batch]), jnp.asarray(T[s : s + w.batch]))
-        for s in range(0, len(X), w.batch)
-    ]
-    for batch in {b[0].shape: b for b in batches}.values():
-        jax.block_until_ready(step_jit(params0, batch))  # compile every batch shape
-
-    def run() -> np.ndarray:
-        params, losses = params0, []
-        for _ in range(w.epochs):
-            for batch in batches:
-                params, loss = step_jit(params, batch)
-                losses.append(loss)
-        return np.asarray(jax.block_until_ready(jnp.stack(losses)))
 
     return run
 
