@@ -368,13 +368,48 @@ def train(params, state, grads, ws, X, T, order, rng, counters, epochs, batch_si
 @njit(**JIT)
 def predict(params, X, out, ws):
     """Network outputs a_2 for every row of X, written to ``out`` (``ws`` from
-    :func:`workspace`)."""
+    :func:`workspace`). The forward pass is written out here too, on rows start..start+m-1
+    in order: one kernel to compile, and no NumPy allocation in it."""
     n = X.shape[0]
+    WT_1, b_1, WT_2, b_2 = views(params)
     a_0, a_1, delta_1, z_2, a_2, delta_2, W_2, lse_buf = buffers(ws)
-    order = np.arange(n)
     for start in range(0, n, CHUNK):
         m = minimum(CHUNK, n - start)
-        forward(params, ws, X, order, start, m)
+        for s in range(m):
+            r = start + s
+            for k in range(64):
+                a_0[s, k] = X[r, k]
+        # layer 1: tanh
+        gemm_acc(a_0, WT_1, a_1, m, np.int64(64), np.int64(64), ONE, ZERO)
+        for s in range(m):
+            for j in range(64):
+                z = a_1[s, j] + b_1[j]
+                a_1[s, j] = tanh64(z)
+        # layer 2: softmax
+        gemm_acc(a_1, WT_2, z_2, m, np.int64(10), np.int64(64), ONE, ZERO)
+        for s in range(m):
+            for j in range(10):
+                z_2[s, j] += b_2[j]
+            zmax = z_2[s, 0]
+            for j in range(1, 10):
+                zmax = maximum(zmax, z_2[s, j])
+            lse_buf[s] = zmax
+            for j in range(10):
+                a_2[s, j] = z_2[s, j] - zmax
+        # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
+        # (rows 0..m-1 of a_2, read as one flat slice of the workspace)
+        flat = ws[51712:51712 + m * 10]
+        for q in range(m * 10):
+            z = flat[q]
+            flat[q] = exp64(z)
+        for s in range(m):
+            total = ZERO
+            for j in range(10):
+                total += a_2[s, j]
+            inv = ONE / total
+            for j in range(10):
+                a_2[s, j] *= inv
+            lse_buf[s] += math.log(total)
         for s in range(m):
             for j in range(10):
                 out[start + s, j] = a_2[s, j]

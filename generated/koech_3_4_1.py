@@ -366,13 +366,40 @@ def train(params, state, grads, ws, X, T, order, rng, counters, epochs, batch_si
 @njit(**JIT)
 def predict(params, X, out, ws):
     """Network outputs a_2 for every row of X, written to ``out`` (``ws`` from
-    :func:`workspace`)."""
+    :func:`workspace`). The forward pass is written out here too, on rows start..start+m-1
+    in order: one kernel to compile, and no NumPy allocation in it."""
     n = X.shape[0]
+    W_1, b_1, W_2, b_2 = views(params)
     a_0, a_1, delta_1, z_2, a_2, delta_2 = buffers(ws)
-    order = np.arange(n)
     for start in range(0, n, CHUNK):
         m = minimum(CHUNK, n - start)
-        forward(params, ws, X, order, start, m)
+        for s in range(m):
+            r = start + s
+            for k in range(3):
+                a_0[s, k] = X[r, k]
+        # layer 1: sigmoid
+        for s in range(m):
+            for j in range(4):
+                acc = ZERO
+                for k in range(3):
+                    acc += W_1[j, k] * a_0[s, k]
+                a_1[s, j] = acc
+        for s in range(m):
+            for j in range(4):
+                z = a_1[s, j] + b_1[j]
+                a_1[s, j] = (1.0/((1.0 + exp64(-z))))
+        # layer 2: sigmoid
+        for s in range(m):
+            for j in range(1):
+                acc = ZERO
+                for k in range(4):
+                    acc += W_2[j, k] * a_1[s, k]
+                z_2[s, j] = acc
+        for s in range(m):
+            for j in range(1):
+                z = z_2[s, j] + b_2[j]
+                z_2[s, j] = z
+                a_2[s, j] = (1.0/((1.0 + exp64(-z))))
         for s in range(m):
             for j in range(1):
                 out[start + s, j] = a_2[s, j]

@@ -115,6 +115,22 @@ def wide() -> tuple[Trainer, np.ndarray, np.ndarray]:
     return compile(spec), X, T
 
 
+def numpy_forward(W: list, b: list, X: np.ndarray) -> np.ndarray:
+    """tanh hidden layers and a softmax output, in NumPy (W[l] of shape (out, in))."""
+    a = X
+    for l, (Wl, bl) in enumerate(zip(W, b, strict=True)):
+        z = a @ Wl.T + bl
+        a = np.tanh(z) if l < len(W) - 1 else np.exp(z - z.max(axis=1, keepdims=True))
+    return a / a.sum(axis=1, keepdims=True)
+
+
+def test_predict_over_several_chunks_matches_numpy(wide) -> None:
+    trainer, X, _ = wide
+    assert len(X) > 2 * emit.CHUNK  # three chunks, the last one short
+    trainer.reset()
+    np.testing.assert_allclose(trainer.predict(X), numpy_forward(*trainer.params, X), rtol=1e-13)
+
+
 def test_chunked_gradient_is_the_weighted_mean_of_chunks(wide) -> None:
     trainer, X, T = wide
     assert len(X) > emit.CHUNK  # the kernel accumulates over several chunks
@@ -199,6 +215,7 @@ def test_parallel_backprop_matches_one_core_path(tmp_path: Path) -> None:
     assert relative_error(runs[0].step_losses, runs[1].step_losses) <= RTOL
     (pW, pb), (qW, qb) = wide.params, one_core.params
     assert relative_error([*pW, *pb], [*qW, *qb]) <= RTOL
+    np.testing.assert_allclose(wide.predict(X), one_core.predict(X), rtol=RTOL)
     runs = [t.fit(X, T, epochs=4, batch_size=16, shuffle=True, seed=5) for t in (wide, one_core)]
     np.testing.assert_allclose(runs[0].step_losses, runs[1].step_losses, rtol=RTOL)
     assert (
