@@ -102,7 +102,6 @@ def forward(params, ws, X, order, start, m):
     """Forward pass of rows order[start:start + m] of X: z_l, a_l for every layer."""
     WT_1, b_1, WT_2, b_2 = views(params)
     a_0, a_1, delta_1, z_2, a_2, delta_2, W_2, lse_buf = buffers(ws)
-    transpose_into(WT_2, W_2)
     for s in range(m):
         r = order[start + s]
         for k in range(64):

@@ -131,6 +131,38 @@ def test_predict_over_several_chunks_matches_numpy(wide) -> None:
     np.testing.assert_allclose(trainer.predict(X), numpy_forward(*trainer.params, X), rtol=1e-13)
 
 
+def test_standalone_kernels_compose_to_the_fused_steps() -> None:
+    """forward, output, backward, init_state and update, called one by one, take the same
+    two Adam steps as train (a layer that keeps a copy W_l, a stateful optimiser)."""
+    spec = symbp.load(
+        {
+            "layers": [6, 20, 12, 3],
+            "activations": ["tanh", "tanh", "softmax"],
+            "loss": "cross_entropy",
+            "optimizer": {"name": "adam", "learning_rate": 0.01},
+            "init": {"name": "xavier_uniform", "seed": 3},
+        }
+    )
+    trainer = compile(spec)
+    module = trainer._module
+    assert "transpose_into(WT_2, W_2)" in trainer.module_path.read_text()  # a kept copy
+    rng = np.random.default_rng(5)
+    X, T = rng.normal(size=(10, 6)), np.eye(3)[rng.integers(0, 3, 10)]
+    trainer.reset()
+    params, state = trainer._params.copy(), trainer._state.copy()
+    fused = trainer.fit(X, T, epochs=2, batch_size=10, shuffle=False).step_losses
+    grads, ws, order = np.zeros_like(params), module.workspace(), np.arange(10)
+    lr = module.DTYPE(module.learning_rate(0))
+    module.init_state(state, lr)
+    for k in (1, 2):
+        module.forward(params, ws, X, order, 0, 10)
+        loss = module.output(ws, T, order, 0, 10, 0.1)
+        assert loss / 10 == pytest.approx(fused[k - 1], rel=RTOL)
+        module.backward(params, grads, ws, 10, 0)
+        module.update(params, grads, state, lr, k)
+    assert relative_error(params, trainer._params) <= RTOL
+
+
 def test_chunked_gradient_is_the_weighted_mean_of_chunks(wide) -> None:
     trainer, X, T = wide
     assert len(X) > emit.CHUNK  # the kernel accumulates over several chunks
