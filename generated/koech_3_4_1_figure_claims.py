@@ -142,7 +142,7 @@ def output(ws, T, order, start, m, scale):
             z = z_2[s, i]
             t = T[r, i]
             rd_0 = log1pexp64(abs(z))
-            red_0 += t*(rd_0 + maximum(0.0, -z)) + (1.0 - t)*(rd_0 + maximum(0.0, z))
+            red_0 += t*(rd_0 + maximum(-z, 0.0)) + (1.0 - t)*(rd_0 + maximum(z, 0.0))
         loss += red_0
         for j in range(1):
             a = a_2[s, j]
@@ -292,7 +292,7 @@ def train(params, state, grads, ws, X, T, order, rng, counters, epochs, batch_si
                         z = z_2[s, i]
                         t = T[r, i]
                         rd_0 = log1pexp64(abs(z))
-                        red_0 += t*(rd_0 + maximum(0.0, -z)) + (1.0 - t)*(rd_0 + maximum(0.0, z))
+                        red_0 += t*(rd_0 + maximum(-z, 0.0)) + (1.0 - t)*(rd_0 + maximum(z, 0.0))
                     chunk_loss += red_0
                     for j in range(1):
                         a = a_2[s, j]

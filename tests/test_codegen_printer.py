@@ -34,14 +34,14 @@ def code(expr: sp.Expr, dtype: str = "float64") -> str:
         (x**2, "(x*x)", "(x*x)"),
         (1 / x, "(1.0/(x))", "(np.float32(1.0)/(x))"),
         (sp.sqrt(x), "math.sqrt(x)", "math.sqrt(x)"),
-        (sp.Max(0, x), "maximum(0.0, x)", "maximum(np.float32(0.0), x)"),
+        (sp.Max(0, x), "maximum(x, 0.0)", "maximum(x, np.float32(0.0))"),  # NaN x stays
         (sp.log(y) / sp.log(2), "1.4426950408889634*math.log(y)", None),
         (sp.tanh(x), "tanh64(x)", "tanh32(x)"),
         (1 / (1 + sp.exp(-x)), "(1.0/((1.0 + exp64(-x))))", None),
         (
             softplus(-x),
-            "log1pexp64(abs(x)) + maximum(0.0, -x)",
-            "log1pexp32(abs(x)) + maximum(np.float32(0.0), -x)",
+            "log1pexp64(abs(x)) + maximum(-x, 0.0)",
+            "log1pexp32(abs(x)) + maximum(-x, np.float32(0.0))",
         ),
         (sp.Rational(9, 10) ** k, "((0.9)**k)", "((np.float32(0.9))**k)"),
     ],
@@ -100,8 +100,8 @@ def test_plan_uses_stable_forms_for_log_losses() -> None:
     assert bce.output.delta.outputs == ("a - t",)
     # softplus(-z) and softplus(z) share one log1p(exp(-|z|))
     assert bce.output.reduce.temps == (("rd_0", "log1pexp64(abs(z))"),)
-    assert "maximum(0.0, -z)" in bce.output.reduce.outputs[0]
-    assert "maximum(0.0, z)" in bce.output.reduce.outputs[0]
+    assert "maximum(-z, 0.0)" in bce.output.reduce.outputs[0]
+    assert "maximum(z, 0.0)" in bce.output.reduce.outputs[0]
     assert "math.log" not in bce.output.reduce.outputs[0]
     ce = make_plan(
         symbp.load({"layers": [2, 3], "activations": "softmax", "loss": "cross_entropy"}),

@@ -240,6 +240,26 @@ def test_divergence_stops_with_the_epoch_step_and_last_loss() -> None:
     assert info.value.exit_code == 1
 
 
+def test_a_nan_weight_reaches_the_loss_through_relu() -> None:
+    """relu(NaN) is NaN, as in NumPy, PyTorch and JAX: a NaN weight makes the loss NaN and
+    training stops at once (max(0, NaN) = 0 would hide it and train on)."""
+    trainer = compile(
+        {
+            "layers": [2, 3, 1],
+            "activations": ["relu", "sigmoid"],
+            "loss": "bce",
+            "init": {"name": "he_uniform", "seed": 1},
+        }
+    )
+    X, T = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[1.0], [0.0]])
+    trainer.reset()
+    trainer._params[0] = np.nan  # W_1[0, 0], past the checks of .params
+    assert np.isnan(trainer.predict(X)).all()
+    with pytest.raises(TrainingDiverged, match="the loss became nan") as info:
+        trainer.fit(X, T, epochs=3, batch_size=2)
+    assert (info.value.epoch, info.value.step) == (1, 1)
+
+
 def test_saturated_units_stay_finite(binary: Trainer) -> None:
     """Pre-activations of ±1e4: logits-based BCE and log-sum-exp, no NaN or Inf."""
     W = [np.zeros((3, 2)), np.zeros((1, 3))]

@@ -12,7 +12,8 @@ written as a comment), changed where Numba needs it:
   :mod:`symbp.codegen.runtime`; ``softplus(x)`` (see :func:`softplus`) is written in
   its stable form ``max(x, 0) + log1pexp(|x|)``, so that ``softplus(z)`` and
   ``softplus(-z)`` share one ``log1p(exp(-|z|))`` after ``cse``;
-- ``Max``/``Min`` call the runtime's ``maximum``/``minimum`` (Python's semantics);
+- ``Max``/``Min`` call the runtime's ``maximum``/``minimum`` (Python's semantics),
+  numbers last, so that a NaN argument propagates (``relu(nan)`` is NaN);
 - small integer powers are multiplications, ``x**(1/2)`` is ``math.sqrt(x)``;
 - ``Heaviside`` and ``sign`` are rewritten as ``Piecewise`` (SymPy's conventions at
   0: ``Heaviside(x, h0)`` is ``h0`` there, ``sign(0) = 0``).
@@ -181,10 +182,14 @@ class NumbaPrinter(PythonCodePrinter):
         return self._minmax("min", expr.args)
 
     def _minmax(self, name: str, args: Sequence[sp.Expr]) -> str:
+        """Nested ``maximum``/``minimum`` calls, numbers last: Python's ``max(x, y)`` keeps
+        ``x`` unless ``y`` is larger, so ``maximum(z, 0.0)`` passes a NaN ``z`` on (as
+        NumPy, PyTorch and JAX do) where ``maximum(0.0, z)`` would hide it as 0."""
         name = {"max": "maximum", "min": "minimum"}[name]  # the runtime's, typed in place
         self.used.add(name)
-        out = self._print(args[0])
-        for arg in args[1:]:
+        ordered = sorted(args, key=lambda arg: bool(arg.is_number))  # stable
+        out = self._print(ordered[0])
+        for arg in ordered[1:]:
             out = f"{name}({out}, {self._print(arg)})"
         return out
 
