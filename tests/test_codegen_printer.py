@@ -305,24 +305,30 @@ def test_transposes() -> None:
     np.testing.assert_array_equal(full, A.T)
 
 
-def test_matrix_is_a_view_into_the_flat_vector() -> None:
+def test_matrix_and_vector_are_views_into_the_flat_vector() -> None:
     """``matrix(flat, start, rows, cols)`` is ``flat[start:...].reshape(rows, cols)`` and
-    writes through; a vector too short for it raises instead of reading past its end."""
+    ``vector(flat, start, n)`` is ``flat[start:start + n]``; both write through, and a
+    vector too short for them raises instead of reading past its end."""
 
     @njit
     def run(flat, start, rows, cols):  # type: ignore[no-untyped-def]
         M = rt.matrix(flat, start, rows, cols)
+        v = rt.vector(flat, start + rows * cols, cols)
         M[rows - 1, cols - 1] = -1.0
-        return M.copy(), M.strides
+        v[0] = -2.0
+        return M.copy(), M.strides, v.copy()
 
-    flat = np.arange(30.0)
-    got, strides = run(flat, 7, 4, 5)
-    want = np.arange(30.0)[7:27].reshape(4, 5)
+    flat = np.arange(40.0)
+    got, strides, v = run(flat, 7, 4, 5)
+    want = np.arange(40.0)[7:27].reshape(4, 5)
     want[3, 4] = -1.0
     np.testing.assert_array_equal(got, want)
-    assert strides == (40, 8) and flat[26] == -1.0
+    np.testing.assert_array_equal(v, [-2.0, 28.0, 29.0, 30.0, 31.0])
+    assert strides == (40, 8) and flat[26] == -1.0 and flat[27] == -2.0
     with pytest.raises(ValueError, match="too short"):
-        run(np.zeros(20), 7, 4, 5)
+        run(np.zeros(20), 7, 4, 5)  # the matrix does not fit
+    with pytest.raises(ValueError, match="too short"):
+        run(np.zeros(30), 7, 4, 5)  # the matrix fits, the vector after it does not
 
 
 _NARROW_SCRIPT = """

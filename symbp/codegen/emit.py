@@ -153,7 +153,7 @@ def render(
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
     layers = plan.layers
-    runtime = {*plan.runtime, "shuffle", "minimum", "matrix"}
+    runtime = {*plan.runtime, "shuffle", "minimum", "matrix", "vector"}
     if any(lay.softmax for lay in layers):
         runtime.add("maximum")
     if any(lay.keep_W and not lay.parallel for lay in layers):

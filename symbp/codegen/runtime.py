@@ -16,8 +16,8 @@ file of ``@njit`` functions. The source of this module is part of every generate
 - ``transpose_into``/``transpose_rows``: the copies ``W_l`` of weights stored as
   ``WT_l`` that back-propagation reads.
 - ``maximum``/``minimum``: Python's ``max``/``min`` of two values, typed in place.
-- ``matrix(flat, start, rows, cols)``: a matrix inside a flat vector (parameters,
-  gradients, workspace), as a view.
+- ``matrix(flat, start, rows, cols)``, ``vector(flat, start, n)``: the arrays inside a
+  flat vector (parameters, gradients, workspace), as views, checked against its length.
 - ``shuffle(order, rng)``: in-place Fisher-Yates with a SplitMix64 generator whose
   64-bit state is ``rng[0]`` (reproducible, independent of NumPy's global state).
 """
@@ -73,6 +73,41 @@ def _i32_as_f32(typingctx, x):  # type: ignore[no-untyped-def]
 # Views into flat vectors.
 
 
+def _is_flat(flat: types.Type, ints: tuple[types.Type, ...]) -> bool:
+    """A C-contiguous vector and integer offsets/sizes: what :func:`matrix` and
+    :func:`vector` accept."""
+    is_vector = isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"
+    return is_vector and all(isinstance(t, types.Integer) for t in ints)
+
+
+def _view(context, builder, sig, args, result):  # type: ignore[no-untyped-def]
+    """The view ``flat[start:…]`` of shape ``args[2:]`` (C order), after checking that
+    ``flat`` holds it (else ``ValueError``)."""
+    flat = sig.args[0]
+    src = context.make_array(flat)(context, builder, args[0])
+    first, *shape = (
+        context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:], strict=True)
+    )
+    size = shape[0] if len(shape) == 1 else builder.mul(shape[0], shape[1])
+    length = cgutils.unpack_tuple(builder, src.shape, 1)[0]
+    with builder.if_then(builder.icmp_signed(">", builder.add(first, size), length), likely=False):
+        message = ("flat vector too short for the arrays it holds",)
+        context.call_conv.return_user_exc(builder, ValueError, message)
+    itemsize = src.itemsize
+    strides = [itemsize] if len(shape) == 1 else [builder.mul(shape[1], itemsize), itemsize]
+    out = context.make_array(result)(context, builder)
+    context.populate_array(
+        out,
+        data=builder.gep(src.data, [first]),
+        shape=shape,
+        strides=strides,
+        itemsize=itemsize,
+        meminfo=src.meminfo,
+        parent=src.parent,
+    )
+    return impl_ret_borrowed(context, builder, result, out._getvalue())
+
+
 @intrinsic
 def matrix(typingctx, flat, start, rows, cols):  # type: ignore[no-untyped-def]
     """``flat[start:start + rows*cols]`` as a C-order ``(rows, cols)`` matrix (a view).
@@ -82,38 +117,27 @@ def matrix(typingctx, flat, start, rows, cols):  # type: ignore[no-untyped-def]
     lowers at every call (its shape checks and helper call cost compile time per view).
     Raises ``ValueError`` when ``flat`` is shorter than ``start + rows*cols``.
     """
-    ints = (start, rows, cols)
-    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
-        return None
-    if not all(isinstance(t, types.Integer) for t in ints):
+    if not _is_flat(flat, (start, rows, cols)):
         return None
     result = flat.copy(ndim=2, layout="C")
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
-        src = context.make_array(flat)(context, builder, args[0])
-        first, n_rows, n_cols = (
-            context.cast(builder, v, t, types.intp)
-            for v, t in zip(args[1:], sig.args[1:], strict=True)
-        )
-        stop = builder.add(first, builder.mul(n_rows, n_cols))
-        length = cgutils.unpack_tuple(builder, src.shape, 1)[0]
-        with builder.if_then(builder.icmp_signed(">", stop, length), likely=False):
-            message = ("flat vector too short for the matrices it holds",)
-            context.call_conv.return_user_exc(builder, ValueError, message)
-        itemsize = src.itemsize
-        out = context.make_array(result)(context, builder)
-        context.populate_array(
-            out,
-            data=builder.gep(src.data, [first]),
-            shape=[n_rows, n_cols],
-            strides=[builder.mul(n_cols, itemsize), itemsize],
-            itemsize=itemsize,
-            meminfo=src.meminfo,
-            parent=src.parent,
-        )
-        return impl_ret_borrowed(context, builder, result, out._getvalue())
+        return _view(context, builder, sig, args, result)
 
     return result(flat, start, rows, cols), codegen
+
+
+@intrinsic
+def vector(typingctx, flat, start, n):  # type: ignore[no-untyped-def]
+    """``flat[start:start + n]`` (a view), raising ``ValueError`` where a slice would come
+    out short: ``flat`` shorter than ``start + n``."""
+    if not _is_flat(flat, (start, n)):
+        return None
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return _view(context, builder, sig, args, flat)
+
+    return flat(flat, start, n), codegen
 
 
 # ---------------------------------------------------------------------------
