@@ -46,16 +46,17 @@ def safe_stem(name: str, limit: int = 40) -> str:
 
 
 def _generator_hash() -> str:
-    """SHA-256 over every source that shapes a generated module (symbp + the template,
-    which an installed wheel holds as ``symbp/templates``, a source checkout as
-    ``templates/``)."""
+    """SHA-256 over every source that shapes a generated module: symbp's Python files
+    and the trainer template, read the way :mod:`.emit` reads it (from ``symbp/templates``
+    in an installed wheel, ``templates/`` in a source checkout)."""
+    from .emit import TEMPLATE, _load_template
+
     digest = hashlib.sha256()
-    files = sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.rglob("*.j2")])
-    template = _PACKAGE.parent / "templates" / "trainer.py.j2"
-    for path in [*files, template]:
-        if path.exists():
-            digest.update(str(path.relative_to(_PACKAGE.parent)).encode())
-            digest.update(path.read_bytes())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE.parent)).encode())
+        digest.update(path.read_bytes())
+    digest.update(TEMPLATE.encode())
+    digest.update(_load_template(TEMPLATE).encode())
     return digest.hexdigest()[:16]
 
 
