@@ -60,7 +60,7 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernels inline (views).
+#: Helpers that the kernels inline (views, buffers, learning_rate).
 PART = {**JIT, "inline": "always"}
 
 

@@ -205,7 +205,7 @@ class Trainer:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
         X = check_inputs(X, self._spec, self._dtype.name)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
-        self._module.predict(self._params, X, out, self._workspace())
+        self._module.predict(self._params, X, out, self._module.workspace())
         return out
 
     def loss(self, X: Any, T: Any) -> float:
@@ -226,7 +226,7 @@ class Trainer:
             self._params,
             self._state,
             grads,
-            self._workspace(),
+            self._module.workspace(),
             X,
             T,
             np.arange(n, dtype=np.int64),
@@ -240,10 +240,6 @@ class Trainer:
             np.zeros(1),
         )
         return float(losses[0]), grads
-
-    def _workspace(self) -> np.ndarray:
-        """The kernels' buffers (of one chunk of examples), in one flat vector."""
-        return self._module.workspace()
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
         X = check_inputs(X, self._spec, self._dtype.name)
@@ -285,7 +281,7 @@ class Trainer:
         order = np.arange(n, dtype=np.int64)
         rng = _seed_state(seed)
         grads = np.zeros_like(self._params)
-        workspace = self._workspace()
+        workspace = self._module.workspace()
         chunk = epochs if callback is None else 1
         done_epochs = 0
         while done_epochs < epochs:
