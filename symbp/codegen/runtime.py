@@ -35,6 +35,7 @@ from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
+from ..ops import batches as _batches
 from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
 from .simd import fused_multiply_add
 from .simd import gemm_acc as gemm_acc
@@ -356,28 +357,6 @@ def transpose_into(A, out):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------
 # Shuffling.
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TWO53 = 1.0 / 9007199254740992.0
-
-
-@njit(**_JIT)
-def _splitmix(rng):  # type: ignore[no-untyped-def]
-    state = rng[0] + _GOLDEN
-    rng[0] = state
-    z = (state ^ (state >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-@njit(**_JIT)
-def shuffle(order, rng):  # type: ignore[no-untyped-def]
-    """Shuffle ``order`` in place (Fisher-Yates; ``rng`` a uint64 array of length 1)."""
-    for i in range(order.shape[0] - 1, 0, -1):
-        u = np.float64(_splitmix(rng) >> _S11) * _TWO53
-        j = min(np.int64(u * (i + 1)), i)
-        tmp = order[i]
-        order[i] = order[j]
-        order[j] = tmp
+# The one shuffle of the package (symbp.ops.batches), compiled: the exact evaluator runs
+# the same function in Python, so both visit the rows in the same order for a seed.
+shuffle = njit(**_JIT)(_batches.shuffle)

@@ -15,7 +15,6 @@ off). :meth:`Trainer.reset` returns to the starting parameters.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, TrainingDiverged
+from ..ops.batches import BatchPlan
 from ..spec import Spec
 from .data import check_inputs, check_targets
 
@@ -236,6 +236,7 @@ class Trainer:
             n,
             False,
             False,
+            False,
             losses,
             np.zeros(1),
         )
@@ -256,11 +257,14 @@ class Trainer:
         shuffle: bool | None = None,
         seed: int | None = None,
         callback: Callback | None = None,
+        drop_last: bool | None = None,
     ) -> History:
         """Train on ``X``, ``T``; ``None`` arguments come from the spec's ``training``.
 
         ``batch_size`` None (in the spec too) means the whole data set (full-batch
-        gradient descent); 1 is per-example SGD. ``callback(epoch, trainer, history)``
+        gradient descent); 1 is per-example SGD; ``drop_last`` leaves out each epoch's
+        last, smaller batch. The row order is :mod:`symbp.ops.batches`' (the exact
+        evaluator's too). ``callback(epoch, trainer, history)``
         runs after every epoch (``epoch`` counts from 1 within this call); returning
         True stops training. Raises :class:`~symbp.errors.TrainingDiverged` when the
         loss stops being finite (the parameters are those before that step).
@@ -272,11 +276,12 @@ class Trainer:
         batch_size = batch_size if batch_size is not None else (training.batch_size or n)
         shuffle = training.shuffle if shuffle is None else shuffle
         seed = training.seed if seed is None else seed
+        drop_last = training.drop_last if drop_last is None else drop_last
         for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise DataError(f"expected a whole number >= {low}, found {value!r}", field=name)
-        batch = int(min(batch_size, n))
-        per_epoch = math.ceil(n / batch)
+        plan = BatchPlan(n, int(batch_size), bool(shuffle), int(seed), bool(drop_last))
+        batch, per_epoch = plan.batch, plan.per_epoch
         history = History(epochs * per_epoch + 1, epochs)
         order = np.arange(n, dtype=np.int64)
         rng = _seed_state(seed)
@@ -300,6 +305,7 @@ class Trainer:
                 todo,
                 batch,
                 bool(shuffle),
+                bool(drop_last),
                 True,
                 history._steps[history.n_steps :],
                 history._epochs[done_epochs : done_epochs + todo],

@@ -55,12 +55,18 @@ class InitSpec:
 
 @dataclass(frozen=True)
 class TrainingSpec:
-    """Training-loop settings; ``batch_size None`` means the whole data set."""
+    """Training-loop settings; ``batch_size None`` means the whole data set.
+
+    The schedule of every stage (exact evaluation, documents, verify, the kernels):
+    see :mod:`symbp.ops.batches`. ``drop_last`` leaves out each epoch's last, smaller
+    batch.
+    """
 
     epochs: int
     batch_size: int | None
     shuffle: bool
     seed: int
+    drop_last: bool = False
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class RawTraining(StrictModel):
     batch_size: Int | None = None
     shuffle: bool = False
     seed: Int = 0
+    drop_last: bool = False
 
 
 class RawSpec(StrictModel):

@@ -1,125 +1,54 @@
-"""Exact evaluation of a spec's worked example from the layer-generic formulas.
+"""Evaluation of a spec's worked example from the layer-generic formulas.
 
-The formulas of :mod:`.generic` are instantiated with the spec's numbers: sums
-run over the concrete layer sizes, indexed symbols are looked up, and every
-operation is done in SymPy numbers. Values stay rational where the operations
-allow it (identity, ReLU, polynomial losses) and are otherwise kept with
-:data:`PRECISION` significant digits; they are rounded only for display.
+The formulas of :mod:`.generic` are evaluated with the spec's numbers, in one of
+three arithmetics:
 
-Updates apply the spec's optimiser program (:mod:`symbp.ops.optimizers`) to
-the gradient of ``E = (1/m) Σ_e L_e`` over all examples (full-batch steps);
-the schedule sees one epoch per step. Frozen parameters are never updated.
+- ``exact`` (the default): values stay rational where the operations allow it
+  (identity, ReLU, polynomial losses) and are otherwise kept with
+  :data:`PRECISION` significant digits; they are rounded only for display;
+- ``float64`` / ``float32``: IEEE arithmetic in that format, with the compiled
+  trainer's operation order (sums accumulated in index order from zero, the
+  output δ scaled by ``1/m`` before it is back-propagated, the loss summed in
+  float64), for texts computed with NumPy, PyTorch or keras.
+
+The schedule is the spec's ``training`` (:mod:`symbp.ops.batches`, the kernels'
+too): a *step* is one update on one batch of rows, in the compiled trainer's row
+order; without ``training`` (or ``batch_size``) every step is a full-batch step
+over all examples, one epoch per step. Updates apply the spec's optimiser
+program (:mod:`symbp.ops.optimizers`) to the gradient of the batch-mean loss
+``E = (1/m) Σ_e L_e``; the learning-rate schedule sees the epoch. Frozen
+parameters are never updated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import Any
 
 import sympy as sp
 
 from ..errors import TooLargeError, TrainingDiverged
+from ..ops.batches import plan_of
 from ..spec import Spec
-from . import notation as nt
 from .generic import GenericModel, derive_generic
-from .instantiate import PRECISION, Env, numeric
+from .instantiate import PRECISION, numeric
+from .records import Evaluation, ExampleValues, Matrix, Number, Rows, Step, Vector
+from .reference import example_values, finite, flatten
 from .updates import Updater
+
+__all__ = [
+    "ARITHMETIC",
+    "MAX_EXACT_PARAMS",
+    "Evaluation",
+    "ExampleValues",
+    "Step",
+    "evaluate",
+    "initial_parameters",
+]
 
 #: Exact evaluation is for worked examples; above this, use the compiled trainer.
 MAX_EXACT_PARAMS = 5000
-
-Number = sp.Expr
-Vector = tuple[Number, ...]
-Matrix = tuple[Vector, ...]
-
-
-@dataclass(frozen=True)
-class ExampleValues:
-    """Forward and backward values of one example at one step (0-based lists).
-
-    ``z[l-1]`` and ``delta[l-1]`` belong to layer ``l``; ``a[0]`` is the input and
-    ``a[L]`` the output; ``grad_W``/``grad_b`` are this example's ``∂L/∂θ``.
-    """
-
-    z: tuple[Vector, ...]
-    a: tuple[Vector, ...]
-    delta: tuple[Vector, ...]
-    loss: Number
-    grad_W: tuple[Matrix, ...]
-    grad_b: tuple[Vector, ...]
-
-
-@dataclass(frozen=True)
-class Step:
-    """Parameters before update ``index + 1`` and everything they give.
-
-    ``loss``, ``grad_W`` and ``grad_b`` are of ``E``, the mean over the examples;
-    ``learning_rate`` is the rate the next update uses.
-    """
-
-    index: int
-    W: tuple[Matrix, ...]
-    b: tuple[Vector, ...]
-    examples: tuple[ExampleValues, ...]
-    loss: Number
-    grad_W: tuple[Matrix, ...]
-    grad_b: tuple[Vector, ...]
-    learning_rate: Number
-
-    @property
-    def z(self) -> tuple[Vector, ...]:
-        """``z`` of the first example."""
-        return self.examples[0].z
-
-    @property
-    def a(self) -> tuple[Vector, ...]:
-        """``a`` of the first example (input first)."""
-        return self.examples[0].a
-
-    @property
-    def output(self) -> Vector:
-        """The network output ŷ of the first example."""
-        return self.examples[0].a[-1]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """A worked example: ``steps[i]`` holds the parameters before update ``i + 1``."""
-
-    spec: Spec
-    model: GenericModel
-    steps: tuple[Step, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``symbp eval --json`` shape: 0-based nested lists of floats."""
-        return {"steps": [_step_json(s) for s in self.steps]}
-
-
-def _f(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_f(v) for v in value]
-    return float(value)
-
-
-def _step_json(step: Step) -> dict[str, Any]:
-    out = {
-        "step": step.index,
-        "W": _f(step.W),
-        "b": _f(step.b),
-        "z": _f(step.z),
-        "a": _f(step.a),
-        "delta": _f(step.examples[0].delta),
-        "loss": float(step.loss),
-        "grad_W": _f(step.grad_W),
-        "grad_b": _f(step.grad_b),
-        "learning_rate": float(step.learning_rate),
-    }
-    if len(step.examples) > 1:
-        out["examples"] = [
-            {"z": _f(e.z), "a": _f(e.a), "loss": float(e.loss)} for e in step.examples
-        ]
-    return out
+#: The arithmetics :func:`evaluate` offers.
+ARITHMETIC = ("exact", "float64", "float32")
 
 
 def initial_parameters(spec: Spec) -> tuple[tuple[Matrix, ...], tuple[Vector, ...]]:
@@ -138,10 +67,21 @@ def initial_parameters(spec: Spec) -> tuple[tuple[Matrix, ...], tuple[Vector, ..
     return W, b
 
 
-def evaluate(spec: Spec, steps: int = 0, model: GenericModel | None = None) -> Evaluation:
-    """Evaluate ``spec``'s worked example exactly for ``steps`` updates.
+def evaluate(
+    spec: Spec,
+    steps: int = 0,
+    model: GenericModel | None = None,
+    *,
+    epochs: int | None = None,
+    arithmetic: str = "exact",
+    fast: bool = True,
+) -> Evaluation:
+    """Evaluate ``spec``'s worked example for ``steps`` updates (or ``epochs`` epochs).
 
-    Returns ``steps + 1`` :class:`Step` records. Raises
+    Returns ``steps + 1`` :class:`Step` records (``epochs * steps_per_epoch + 1``
+    with ``epochs``). ``arithmetic`` is ``exact``, ``float64`` or ``float32``;
+    ``fast=False`` evaluates exactly one SymPy number at a time (the slow reference
+    the fast vectorised path is tested against). Raises
     :class:`~symbp.errors.TrainingDiverged` naming the step when a value stops
     being finite.
     """
@@ -154,162 +94,125 @@ def evaluate(spec: Spec, steps: int = 0, model: GenericModel | None = None) -> E
             f"exact evaluation is for worked examples (at most {MAX_EXACT_PARAMS} parameters, "
             f"this net has {spec.n_params}); train it with `symbp compile` / `symbp train`"
         )
+    if arithmetic not in ARITHMETIC:
+        raise ValueError(f"arithmetic must be one of {', '.join(ARITHMETIC)}, found {arithmetic!r}")
+    plan = plan_of(spec)
+    if epochs is not None:
+        if epochs < 0:
+            raise ValueError("epochs must be >= 0")
+        steps = epochs * plan.per_epoch
     if steps < 0:
         raise ValueError("steps must be >= 0")
     model = model or derive_generic(spec)
-    W, b = initial_parameters(spec)
-    updater = Updater(spec)
-    records = []
-    for index in range(steps + 1):
+    runner = _runner(spec, model, arithmetic, fast)
+    W, b = runner.start(*initial_parameters(spec))
+    records: list[Step] = []
+    losses: list[Number] = []
+    for index, (epoch, rows) in enumerate(plan.steps(steps + 1)):
         try:
-            step = _step(spec, model, index, W, b)
+            known, loss, grad_W, grad_b, grad_x = runner.batch(W, b, rows)
         except OverflowError:  # mpmath: a value too large even for its exponent range
             raise TrainingDiverged(
                 f"a value overflowed at step {index} (last finite loss: {_last_loss(records)})"
             ) from None
-        if not all(_finite(v) for v in _flatten(step.loss, step.grad_W, step.grad_b)):
+        if not all(finite(v) for v in flatten(loss, grad_W, grad_b)):
             raise TrainingDiverged(
                 f"the loss or a gradient is not a finite real number at step {index}"
                 f" (last finite loss: {_last_loss(records)})"
             )
-        step = Step(**{**step.__dict__, "learning_rate": updater.rate(index)})
+        lr = runner.rate(epoch)
+        new_W, new_b = runner.apply(index, epoch, W, b, grad_W, grad_b)
+        step = Step(
+            index=index,
+            W=W,
+            b=b,
+            examples=Rows(len(spec.examples), known, runner.one(W, b)),
+            loss=loss,
+            grad_W=grad_W,
+            grad_b=grad_b,
+            learning_rate=lr,
+            grad_x=grad_x,
+            update_W=runner.minus(new_W, W),
+            update_b=runner.minus(new_b, b),
+            rows=rows,
+            epoch=epoch,
+            epoch_loss=_epoch_loss(losses, index, plan.per_epoch, runner),
+        )
         records.append(step)
-        if index < steps:
-            W, b = updater.apply(index, W, b, step.grad_W, step.grad_b)
-    return Evaluation(spec, model, tuple(records))
+        losses.append(loss)
+        W, b = new_W, new_b
+    return Evaluation(spec, model, tuple(records), plan, arithmetic)
+
+
+def _epoch_loss(losses: list[Number], index: int, per_epoch: int, runner: object) -> Number | None:
+    """The mean step loss of the latest (or running) epoch before step ``index``."""
+    if index == 0:
+        return None
+    done = index % per_epoch or per_epoch
+    return runner.mean(losses[index - done : index])  # type: ignore[attr-defined]
+
+
+def _runner(spec: Spec, model: GenericModel, arithmetic: str, fast: bool):  # type: ignore[no-untyped-def]
+    if fast or arithmetic != "exact":
+        from .vectorised import VectorisedRunner
+
+        runner = VectorisedRunner(spec, model, arithmetic)
+        if arithmetic != "exact" or runner.supported:
+            return runner
+    return ReferenceRunner(spec, model)
+
+
+class ReferenceRunner:
+    """Exact steps one SymPy number at a time (:mod:`.reference`)."""
+
+    def __init__(self, spec: Spec, model: GenericModel) -> None:
+        self.spec = spec
+        self.model = model
+        self.updater = Updater(spec)
+
+    def start(self, W: tuple[Matrix, ...], b: tuple[Vector, ...]):  # type: ignore[no-untyped-def]
+        return W, b
+
+    def one(self, W: tuple[Matrix, ...], b: tuple[Vector, ...]):  # type: ignore[no-untyped-def]
+        def compute(row: int) -> ExampleValues:
+            ex = self.spec.examples[row]
+            return example_values(self.spec, self.model, W, b, ex.x, ex.t)
+
+        return compute
+
+    def batch(self, W: tuple[Matrix, ...], b: tuple[Vector, ...], rows: tuple[int, ...]):  # type: ignore[no-untyped-def]
+        compute = self.one(W, b)
+        known = {r: compute(r) for r in rows}
+        batch = [known[r] for r in rows]
+        return (
+            known,
+            self.mean([e.loss for e in batch]),
+            _mean_tree([e.grad_W for e in batch], self.mean),
+            _mean_tree([e.grad_b for e in batch], self.mean),
+            _mean_tree([e.grad_x for e in batch], self.mean),
+        )
+
+    def mean(self, values: Sequence[sp.Expr]) -> sp.Expr:
+        return numeric(sp.Add(*values) / len(values))
+
+    def rate(self, epoch: int) -> sp.Expr:
+        return self.updater.rate(epoch)
+
+    def apply(self, index, epoch, W, b, grad_W, grad_b):  # type: ignore[no-untyped-def]
+        return self.updater.apply(index, W, b, grad_W, grad_b, epoch=epoch)
+
+    def minus(self, new, old):  # type: ignore[no-untyped-def]
+        if isinstance(new, tuple):
+            return tuple(self.minus(n, o) for n, o in zip(new, old, strict=True))
+        return numeric(new - old)
+
+
+def _mean_tree(items: list, mean) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    """The element-wise ``mean`` of equally shaped nested tuples."""
+    if isinstance(items[0], tuple):
+        return tuple(_mean_tree(list(parts), mean) for parts in zip(*items, strict=True))
+    return mean(items)
 
 
 def _last_loss(records: Sequence[Step]) -> str:
     return f"{float(records[-1].loss):.6g}" if records else "none"
-
-
-def _finite(value: sp.Expr) -> bool:
-    """A finite real number (a formula like sqrt(x) at x < 0 gives complex values)."""
-    return bool(value.is_finite) and value.is_number and bool(value.is_extended_real)
-
-
-def _flatten(*items: Any) -> list[sp.Expr]:
-    out: list[sp.Expr] = []
-    for item in items:
-        if isinstance(item, tuple):
-            out.extend(_flatten(*item))
-        else:
-            out.append(item)
-    return out
-
-
-def _step(
-    spec: Spec, model: GenericModel, index: int, W: tuple[Matrix, ...], b: tuple[Vector, ...]
-) -> Step:
-    examples = tuple(_stable_example(spec, model, W, b, ex.x, ex.t) for ex in spec.examples)
-    m = len(examples)
-
-    def mean(values: Sequence[sp.Expr]) -> sp.Expr:
-        return numeric(sp.Add(*values) / m)
-
-    grad_W = tuple(
-        tuple(
-            tuple(mean([e.grad_W[l][r][c] for e in examples]) for c in range(len(W[l][r])))
-            for r in range(len(W[l]))
-        )
-        for l in range(len(W))
-    )
-    grad_b = tuple(
-        tuple(mean([e.grad_b[l][r] for e in examples]) for r in range(len(b[l])))
-        for l in range(len(b))
-    )
-    return Step(
-        index, W, b, examples, mean([e.loss for e in examples]), grad_W, grad_b, sp.Integer(0)
-    )
-
-
-def _stable_example(
-    spec: Spec,
-    model: GenericModel,
-    W: tuple[Matrix, ...],
-    b: tuple[Vector, ...],
-    x: Vector,
-    t: Vector,
-) -> ExampleValues:
-    """One example's values; recomputed with more digits where PRECISION is not enough.
-
-    Saturated units lose everything to cancellation at 60 digits (1 − σ(10⁴) is
-    about 10⁻⁴³⁴³), so a non-finite loss or delta is recomputed at 10x and 100x
-    the precision before it counts as divergence; results are rounded back.
-    """
-    for precision in (PRECISION, 10 * PRECISION, 100 * PRECISION):
-        values = _example(spec, model, W, b, x, t, precision)
-        if all(_finite(v) for v in _flatten(values.loss, values.delta)):
-            break
-    if precision == PRECISION:
-        return values
-    return ExampleValues(
-        *(
-            _map_floats(getattr(values, f.name), lambda v: v.evalf(PRECISION))
-            for f in fields(ExampleValues)
-        )
-    )
-
-
-def _map_floats(item: Any, change: Any) -> Any:
-    """``item`` (nested tuples of numbers) with ``change`` applied to every Float."""
-    if isinstance(item, tuple):
-        return tuple(_map_floats(v, change) for v in item)
-    return change(item) if item.is_Float else item
-
-
-def _example(
-    spec: Spec,
-    model: GenericModel,
-    W: tuple[Matrix, ...],
-    b: tuple[Vector, ...],
-    x: Vector,
-    t: Vector,
-    precision: int,
-) -> ExampleValues:
-    L = spec.depth
-    if precision > PRECISION:  # widen the inputs' Floats, or they cap the working precision
-        W, b, x, t = (_map_floats(v, lambda f: sp.Float(f, precision)) for v in (W, b, x, t))
-    arrays: dict[sp.IndexedBase, Any] = {nt.activation(0): x, nt.TARGET: t}
-    scalars: dict[sp.Symbol, Any] = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
-    for l in range(1, L + 1):
-        arrays[nt.weight(l)] = W[l - 1]
-        arrays[nt.bias(l)] = b[l - 1]
-    env = Env(arrays, scalars, precision)
-
-    def each(expr: sp.Expr, n: int, index: sp.Symbol = nt.j) -> Vector:
-        out = []
-        for v in range(n):
-            env.scalars[index] = sp.Integer(v)
-            out.append(env.value(expr))
-        return tuple(out)
-
-    zs, acts = [], [x]
-    for l in range(1, L + 1):
-        formulas = model.layer(l)
-        zs.append(each(formulas.z.rhs, spec.layers[l]))
-        env.arrays[nt.preactivation(l)] = zs[-1]
-        acts.append(each(formulas.a.rhs, spec.layers[l]))
-        env.arrays[nt.activation(l)] = acts[-1]
-    loss = env.value(model.loss.rhs)
-    deltas: dict[int, Vector] = {}
-    for l in range(L, 0, -1):
-        deltas[l] = each(model.layer(l).delta.rhs, spec.layers[l])
-        env.arrays[nt.delta(l)] = deltas[l]
-    grad_W, grad_b = [], []
-    for l in range(1, L + 1):
-        formulas = model.layer(l)
-        rows = []
-        for r in range(spec.layers[l]):
-            env.scalars[nt.j] = sp.Integer(r)
-            rows.append(each(formulas.grad_W.rhs, spec.layers[l - 1], nt.k))
-        grad_W.append(tuple(rows))
-        grad_b.append(each(formulas.grad_b.rhs, spec.layers[l]))
-    return ExampleValues(
-        tuple(zs),
-        tuple(acts),
-        tuple(deltas[l] for l in range(1, L + 1)),
-        loss,
-        tuple(grad_W),
-        tuple(grad_b),
-    )

@@ -69,6 +69,8 @@ class GenericModel:
     loss_term: sp.Expr
     loss_derivative: sp.Expr
     output_chain: sp.Expr | None
+    #: ``∂L/∂x_k = Σ_i δ^1_i w^1_{ik}``: the input gradient (sensitivity) of one example.
+    grad_input: sp.Eq | None = None
 
     def layer(self, l: int) -> LayerFormulas:
         """The formulas of layer ``l`` (1-based, as in the textbook)."""
@@ -278,7 +280,17 @@ def derive_generic(spec: Spec) -> GenericModel:
         loss_term=spec.loss.term,
         loss_derivative=spec.loss.derivative,
         output_chain=_output_chain(spec.loss, out, L),
+        grad_input=_input_gradient(),
     )
+
+
+def _input_gradient() -> sp.Eq:
+    """``∂L/∂a^0_k``: ``∂z^1_i/∂a^0_p`` collapsed and summed against ``δ^1_i``."""
+    k, i = nt.k, nt.i
+    z1 = sp.Sum(nt.weight(1)[i, k] * nt.activation(0)[k], (k, 0, nt.size(0) - 1)) + nt.bias(1)[i]
+    local = collapse(sp.diff(z1, nt.activation(0)[_p]))
+    rhs = pull_out(sp.Sum(nt.delta(1)[i] * local, (i, 0, nt.size(1) - 1))).xreplace({_p: k})
+    return sp.Eq(sp.Derivative(nt.LOSS, nt.activation(0)[k]), rhs, evaluate=False)
 
 
 def _loss_display(loss: Loss, L: int) -> sp.Expr:
