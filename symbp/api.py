@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .budget import time_limit as _budget
 from .spec import Spec
 from .spec import load as _load
 from .symbolic.derivation import Derivation
@@ -26,17 +27,26 @@ def load(source: SpecLike) -> Spec:
     return _load(source)
 
 
-def derive(spec: SpecLike, *, explicit: bool | None = None) -> Derivation:
+def derive(
+    spec: SpecLike, *, explicit: bool | None = None, time_limit: float | None = None
+) -> Derivation:
     """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets.
 
     The result shows its equations in Jupyter (``_repr_latex_``/``_repr_html_``,
-    see :func:`symbp.render.show`).
+    see :func:`symbp.render.show`). Loading and deriving stop with
+    :class:`~symbp.errors.TimeLimitExceeded` after ``time_limit`` seconds (``None``:
+    the running budget, else 30 s; ``0``: no limit; see :mod:`symbp.budget`).
     """
     from .render.jupyter import show
 
-    return show(_derive(load(spec), explicit=explicit))
+    with _budget(time_limit):
+        return show(_derive(load(spec), explicit=explicit))
 
 
-def evaluate(spec: SpecLike, steps: int = 0) -> Evaluation:
-    """Evaluate a spec's worked example exactly over ``steps`` updates (``steps + 1`` records)."""
-    return _evaluate(load(spec), steps=steps)
+def evaluate(spec: SpecLike, steps: int = 0, *, time_limit: float | None = None) -> Evaluation:
+    """Evaluate a spec's worked example exactly over ``steps`` updates (``steps + 1`` records).
+
+    ``time_limit`` bounds loading and evaluating as in :func:`derive`.
+    """
+    with _budget(time_limit):
+        return _evaluate(load(spec), steps=steps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,15 +17,50 @@ from pathlib import Path
 from . import __version__
 from .errors import SymbpError
 
+#: The largest value of a count option (--steps, --epochs, --digits ...).
+MAX_COUNT = 10**9
+#: --digits: more significant digits than exact evaluation keeps are never shown.
+MAX_DIGITS = 60
 
-def _positive_int(text: str) -> int:
+
+def _positive_int(text: str, maximum: int = MAX_COUNT) -> int:
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 20 else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:30]!r}")
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, found {value}")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"expected a number <= {maximum}, found {value}")
     return value
+
+
+def _digits(text: str) -> int:
+    return _positive_int(text, MAX_DIGITS)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text) if len(text) <= 20 else math.nan
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 10**6:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds from 0 (no limit) to 1000000, found {text[:30]!r}"
+        )
+    return value
+
+
+def _time_limit(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop the derivation and exact evaluation after this long (default 30; 0: none)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,13 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="layer-generic formulas only (no per-parameter chains)",
     )
+    _time_limit(p)
     p.set_defaults(handler=_derive)
 
     p = sub.add_parser("eval", help="evaluate the spec's worked example exactly")
     p.add_argument("spec", type=Path)
     p.add_argument("--steps", type=_positive_int, default=1, help="gradient steps (default 1)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
-    p.add_argument("--digits", type=_positive_int, default=6, help="significant digits shown")
+    p.add_argument("--digits", type=_digits, default=6, help="significant digits shown")
+    _time_limit(p)
     p.set_defaults(handler=_eval)
 
     p = sub.add_parser("compile", help="generate the Numba trainer module for a spec")
@@ -63,16 +101,18 @@ def _parser() -> argparse.ArgumentParser:
         help="output directory (default: the per-user cache)",
     )
     p.add_argument("--dtype", choices=("float64", "float32"), default=None)
+    _time_limit(p)
     p.set_defaults(handler=_compile)
 
     p = sub.add_parser("doc", help="write the derivation document (pdf, tex, html, md)")
     p.add_argument("spec", type=Path)
     p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
     p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
-    p.add_argument("--digits", type=_positive_int, default=3, help="significant digits shown")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits shown")
     p.add_argument(
         "-o", "--out", type=Path, default=None, help="output file (default: ./<name>.<format>)"
     )
+    _time_limit(p)
     p.set_defaults(handler=_doc)
 
     p = sub.add_parser("verify", help="check the numbers a text prints against exact values")
@@ -90,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="also recompute gradients with an independent autodiff",
     )
+    _time_limit(p)
     p.set_defaults(handler=_verify)
 
     p = sub.add_parser("train", help="train a compiled network on a data set")
@@ -200,17 +241,38 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.out)
 
 
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler, under its time budget where it has ``--time-limit``."""
+    if getattr(args, "time_limit", None) is None:
+        return int(args.handler(args))
+    from .budget import time_limit
+
+    with time_limit(args.time_limit):
+        return int(args.handler(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symbp`` console script."""
+    for stream in (sys.stdout, sys.stderr):  # never a traceback for an unprintable character
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        return _run(args)
     except SymbpError as err:
         print(f"symbp {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print(f"symbp {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BaseException as exc:  # the budget's signal, when it lands outside its block
+        from .budget import Expired
+
+        if not isinstance(exc, Expired):
+            raise
+        print(f"symbp {args.command}: error: stopped after the time limit", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
 

@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..budget import paused
 from ..errors import SymbpError
 from ..fileio import write_atomic
 
@@ -100,16 +101,17 @@ def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
         ]
         for _ in range(MAX_RUNS):
             try:
-                result = subprocess.run(
-                    command,
-                    cwd=work,
-                    env=_environment(work),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    timeout=TIMEOUT_S,
-                    check=False,
-                )
+                with paused():  # the engine has its own timeout
+                    result = subprocess.run(
+                        command,
+                        cwd=work,
+                        env=_environment(work),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        timeout=TIMEOUT_S,
+                        check=False,
+                    )
             except subprocess.TimeoutExpired:
                 raise TexFailed(f"{exe} ran longer than {TIMEOUT_S} s and was stopped") from None
             log_file = work / "document.log"

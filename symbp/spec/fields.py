@@ -25,22 +25,9 @@ from ..ops.losses import LOG_BASES, LOSSES, Loss
 from ..ops.optimizers import OPTIMIZERS, SCHEDULES
 from ..ops.symbols import T, X, Y
 from ..yamlio import PathKey
+from ..yamlio import format_path as _fmt_path
 from .model import Example, InitSpec, OptimizerSpec
 from .schema import RawInit, RawOptimizer, RawParams, RawSpec, to_fraction
-
-
-def _fmt_path(path: Sequence[str | int]) -> str:
-    """``example.x[1]``; a key that is not a plain name is quoted (``['a b']``), so the
-    error stays one line whatever the key holds."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not str(part).isidentifier():
-            out += f"[{str(part)!r}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 class FieldContext:
@@ -79,7 +66,10 @@ def pydantic_error(exc: ValidationError, ctx: FieldContext) -> SpecError:
         message = "required field is missing"
     elif "expected" not in message:
         message = re.sub(r" or instance of \w+", "", message)  # pydantic's own class names
-        found = _SHORT.repr(err.get("input"))
+        try:
+            found = _SHORT.repr(err.get("input"))
+        except ValueError:  # an int too long for repr (over 4300 digits)
+            found = "a number too long to show"
         message = f"{message[0].lower()}{message[1:]}, found {found}"
     return ctx.error(path, message)
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import SpecError
+from ..limits import MAX_LAYER_SIZE, MAX_LAYERS
 from ..yamlio import PathKey, read_yaml
 from .fields import (
     FieldContext,
@@ -54,9 +55,15 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         raise ctx.error(
             ("layers",), f"expected at least 2 sizes (input and output), found {len(layers)}"
         )
+    if len(layers) > MAX_LAYERS:
+        raise ctx.error(("layers",), f"expected at most {MAX_LAYERS} sizes, found {len(layers)}")
     for i, size in enumerate(layers):
         if size < 1:
             raise ctx.error(("layers", i), f"expected a positive layer size, found {size}")
+        if size > MAX_LAYER_SIZE:
+            raise ctx.error(
+                ("layers", i), f"expected a layer size of at most {MAX_LAYER_SIZE}, found {size}"
+            )
     activations = build_activations(raw.activations, layers, ctx)
     loss = build_loss(raw.loss, ctx)
     if loss.name == "cross_entropy" and activations[-1].name != "softmax" and layers[-1] > 1:

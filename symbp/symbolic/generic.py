@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.concrete.delta import deltasummation
 
+from ..budget import check as check_budget
 from ..ops.activations import Activation
 from ..ops.losses import Loss
 from ..ops.symbols import A, T, Y
@@ -221,6 +222,7 @@ def derive_generic(spec: Spec) -> GenericModel:
     j, k = nt.j, nt.k
     formulas: dict[int, LayerFormulas] = {}
     for l in range(L, 0, -1):
+        check_budget()
         activation = spec.activations[l - 1]
         w, b, z, a = nt.weight(l), nt.bias(l), nt.preactivation(l), nt.activation(l)
         prev = nt.activation(l - 1)
