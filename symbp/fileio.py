@@ -90,7 +90,7 @@ def read_limited(
     except OSError as exc:
         raise error(f"cannot read file: {exc.strerror or exc}", file=name) from None
     if kind is not None:
-        raise error(f"is {kind}, not a regular file; give the path of a YAML file", file=name)
+        raise error(f"cannot read file: it is {kind}, not a regular file", file=name)
     if size > max_bytes:
         raise error(
             f"the file is larger than {max_bytes} bytes ({max_bytes / 2**20:g} MiB), "
