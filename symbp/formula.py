@@ -34,7 +34,7 @@ from .errors import FormulaError
 from .limits import NumberError, decimal_fraction
 
 MAX_LENGTH = 400
-#: Levels of the expression tree (``-(-(x))`` has three).
+#: Levels of nesting (``-(-(x))`` has three; a chain ``a + b - c`` counts once).
 MAX_DEPTH = 24
 #: Function calls nested inside each other (``exp(sin(x))`` has two).
 MAX_CALL_DEPTH = 6
@@ -128,7 +128,7 @@ def character_problem(char: str, position: int) -> str:
         folded = unicodedata.normalize("NFKC", char)
     except ValueError:
         folded = char
-    if folded != char and folded.isascii() and folded.isprintable() and folded.strip():
+    if folded != char and folded.isascii() and folded.isprintable():
         return f"{where} looks like {folded!r} (NFKC) but only ASCII is accepted in formulas"
     if code < 0x80:
         return f"{where} is a control character; formulas are plain ASCII text"
@@ -168,7 +168,10 @@ class _Builder:
                         raise self.fail(
                             f"more than {MAX_CALL_DEPTH} function calls nested inside each other"
                         )
-            stack.extend((child, depth + 1, calls) for child in ast.iter_child_nodes(node))
+            for child in ast.iter_child_nodes(node):
+                # a + b + c is one level of a chain, not nesting: its left operands stay put
+                chained = isinstance(node, ast.BinOp) and child is node.left
+                stack.append((child, depth if chained else depth + 1, calls))
 
     def number(self, node: ast.Constant) -> sp.Expr:
         """The exact value of a number literal, read from its text within the limits."""
@@ -202,8 +205,6 @@ class _Builder:
         return expr
 
     def _node(self, node: ast.AST, depth: int) -> sp.Expr:
-        if depth > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels")
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):

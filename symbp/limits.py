@@ -77,16 +77,16 @@ def decimal_fraction(text: str) -> Fraction:
         if len(digits) > 19 or int(digits or "0") > MAX_INTEGER:
             raise NumberError(integer_limit_message(text))
         return Fraction(int(sign + (whole or "0")))
+    digits = (whole or "") + frac
+    significant = digits.strip("0")
+    if not significant:
+        return Fraction(0)
     if exp_text is not None and len(exp_text.lstrip("+-").lstrip("0")) > _MAX_EXPONENT_TEXT:
         raise NumberError(
             f"decimal {_short(text)} is out of range (magnitudes from 10^-{MAX_DECIMAL_EXPONENT}"
             f" to 10^{MAX_DECIMAL_EXPONENT} are accepted)"
         )
     exponent = int(exp_text) if exp_text is not None else 0
-    digits = (whole or "") + frac
-    significant = digits.strip("0")
-    if not significant:
-        return Fraction(0)
     if len(significant) > MAX_SIGNIFICANT_DIGITS:
         raise NumberError(
             f"decimal {_short(text)} has {len(significant)} significant digits "
