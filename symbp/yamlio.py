@@ -33,6 +33,7 @@ PathKey = tuple[str | int, ...]
 MAX_NODES = 100_000
 _DECIMAL_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 #: Integer text longer than this is over the integer limit whatever its form.
 _MAX_INT_TEXT = 40
 
@@ -98,8 +99,14 @@ def _construct_int(loader: _ExactLoader, node: yaml.ScalarNode) -> int:
         raise loader.refuse(node, str(err)) from None
 
 
+def _join_pair(match: re.Match[str]) -> str:
+    return match.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
 def _construct_str(loader: _ExactLoader, node: yaml.ScalarNode) -> str:
     value = yaml.SafeLoader.construct_yaml_str(loader, node)
+    if _SURROGATE.search(value):  # JSON-style "\\ud835\\udc65" is one character (𝑥)
+        value = _PAIR.sub(_join_pair, value)
     found = _SURROGATE.search(value)
     if found:
         raise loader.refuse(
