@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import SymbpError
@@ -76,9 +77,22 @@ def first_error(log: str) -> tuple[int | None, str]:
     return None, "no error message in the log"
 
 
-def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
-    """Compile LaTeX ``source`` to the PDF ``out`` (see the module docstring)."""
+def build_pdf(
+    source: str,
+    out: Path,
+    *,
+    engine: str | None = None,
+    inputs: Mapping[str, bytes] | None = None,
+) -> Path:
+    """Compile LaTeX ``source`` to the PDF ``out`` (see the module docstring).
+
+    ``inputs`` are files (plain names such as ``part1.pdf``) put next to the
+    source in the work folder, e.g. PDFs that ``pdfpages`` includes.
+    """
     out = Path(out)
+    for name in inputs or {}:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or name.startswith("document."):
+            raise ValueError(f"inputs: expected a plain file name, found {name!r}")
     tex_path = out.with_suffix(".tex")
     exe = find_engine(engine)
     if exe is None:
@@ -90,6 +104,8 @@ def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="symbp-tex-") as tmp:
         work = Path(tmp)
         (work / "document.tex").write_text(source, encoding="utf-8")
+        for name, data in (inputs or {}).items():
+            (work / name).write_bytes(data)
         command = [
             exe,
             "-no-shell-escape",

@@ -14,6 +14,7 @@ from .fields import (
     FieldContext,
     build_activations,
     build_examples,
+    build_exercise,
     build_frozen,
     build_init,
     build_loss,
@@ -76,6 +77,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             ("training", "batch_size"),
             f"expected a positive batch size, found {training.batch_size}",
         )
+    exercise = build_exercise(raw.exercise, loss, ctx) if "exercise" in data else None
     name = raw.name or (Path(file).stem if file else "network")
     return Spec(
         name=name,
@@ -99,4 +101,5 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         data=dict(data),
         path=file,
         lines=dict(lines),
+        exercise=exercise,
     )

@@ -15,6 +15,7 @@ from ..ops.activations import Activation
 from ..ops.losses import Loss
 from ..ops.optimizers import Optimizer, Schedule
 from ..yamlio import PathKey
+from .exercise import ExerciseSpec
 
 Matrix = tuple[tuple[sp.Rational, ...], ...]
 
@@ -86,6 +87,8 @@ class Spec:
     data: Mapping[str, Any] = field(repr=False, compare=False)
     path: str | None = field(default=None, compare=False)
     lines: Mapping[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
+    #: The ``exercise:`` block (:mod:`symbp.spec.exercise`), ``None`` when absent.
+    exercise: ExerciseSpec | None = None
 
     @property
     def depth(self) -> int:
