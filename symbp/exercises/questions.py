@@ -98,7 +98,7 @@ def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[Que
         raise DataError(f"{where}: expected at least one quantity to ask")
     out: list[Question] = []
     for i, text in enumerate(asks):
-        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else f"ask {text!r}")
+        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
         if any(p.quantity == q.quantity and p.step == q.step for p in out):
             raise DataError(f"{where}: {q.ask} is asked twice")
         out.append(q)

@@ -41,7 +41,9 @@ def answers_csv(exercises: ExerciseSet) -> str:
     for variant in exercises.variants:
         for a in variant.answers:
             q = a.question
-            writer.writerow((variant.student.id, q.label, q.name, q.step, a.full, tolerance, a.printed))
+            writer.writerow(
+                (variant.student.id, q.label, q.name, q.step, a.full, tolerance, a.printed)
+            )
     return buffer.getvalue()
 
 
@@ -164,4 +166,3 @@ def gift(exercises: ExerciseSet) -> str:
         text = gift_escape(_html(exercises, variant, a))
         lines += [f"::{name}::[html]{text}{{#{a.full}:{tolerance}}}", ""]
     return "\n".join(lines)
-
