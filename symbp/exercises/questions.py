@@ -148,7 +148,7 @@ def symbol_text(q: Quantity, spec: Spec) -> str:
 def describe(q: Question, spec: Spec) -> str:
     """What the question asks, in words, without its symbol (``the weighted input``)."""
     kind = q.quantity.kind
-    layer, _ = _indices(q.quantity)
+    layer = _indices(q.quantity)[0] if q.quantity.indices else 0
     words = {
         "loss": "the loss (cost over the examples)",
         "learning_rate": "the learning rate of the next update",
@@ -171,4 +171,6 @@ def describe(q: Question, spec: Spec) -> str:
         when = "with the given parameters" if not q.quantity.is_parameter else ""
     else:
         when = f"after {q.step} update{'s' if q.step != 1 else ''}"
+    if kind in ("a", "z", "delta") and len(spec.examples) > 1:
+        when += " (for the first example)"
     return f"{text} {when}".strip()
