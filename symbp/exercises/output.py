@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..render.pdf import INSTALL_HINT, TexMissing, find_engine
 from .plan import ExerciseSet
+from .questions import default_asks, parse_asks
 from .quiz import answers_csv, gift, moodle_xml
 from .variants import Variant
 from .yamltext import dump
@@ -26,13 +27,22 @@ from .yamltext import dump
 MARKER = "answers.csv"
 
 
+def _regenerate_command(exercises: ExerciseSet, variant: Variant) -> str:
+    """The command that rebuilds ``variant``, with ``--ask`` where the spec does not give them."""
+    spec = exercises.spec
+    given = exercises.settings.ask or tuple(default_asks(spec))
+    default = tuple(q.ask for q in parse_asks(list(given), spec))
+    asks = "" if default == exercises.asks else "".join(f" --ask '{a}'" for a in exercises.asks)
+    return f"symbp exercises {exercises.spec_file} --regenerate {variant.code.text}{asks}"
+
+
 def variant_yaml(exercises: ExerciseSet, variant: Variant) -> str:
     """``variants/ID.yaml``: a spec whose claims are the student's answers."""
     header = [
         f"Exercise variant for student {variant.student.id} (sheet code {variant.code.text}),",
         f"made by symbp exercises from {exercises.spec_file}.",
         f"Check it: symbp verify variants/{variant.student.id}.yaml",
-        f"Rebuild: symbp exercises {exercises.spec_file} --regenerate {variant.code.text}",
+        f"Rebuild: {_regenerate_command(exercises, variant)}",
     ]
     return dump(variant.data, header)
 
