@@ -72,6 +72,11 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
                 f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {raw_step!r}"
             )
         step = int(raw_step)
+    if quantity.is_parameter and (quantity.kind, quantity.indices[0]) in spec.frozen:
+        raise DataError(
+            f"{where}: {quantity.name} is frozen (never updated), so it is printed on the "
+            "sheet; ask another quantity"
+        )
     if quantity.is_parameter and step == 0:
         raise DataError(
             f"{where}: {quantity.name} at step 0 is printed on the sheet; ask it after an "

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..render.diagram import Diagram, layout
 from ..render.escape import Tex
-from ..render.mathtex import tex_number
+from ..render.mathtex import display_number, tex_number
 from ..render.pdf import build_pdf
 from ..render.templating import render
 from ..spec import Spec
@@ -68,6 +68,10 @@ def _n(value: Any) -> str:
     return tex_number(value, _LABEL_DIGITS)
 
 
+def _plain(value: Any) -> str:
+    return display_number(value, _LABEL_DIGITS)
+
+
 def _sub(*indices: int) -> str:
     sep = "," if any(i >= 9 for i in indices) else ""
     return sep.join(str(i + 1) for i in indices)
@@ -90,6 +94,21 @@ def numbers(spec: Spec) -> tuple[tuple[str, Tex], ...]:
     return tuple(rows)
 
 
+def _optimizer_text(spec: Spec) -> str:
+    """``sgd with learning rate 0.5``, with the optimiser's options, decay and schedule."""
+    opt = spec.optimizer
+    text = f"{opt.name} with learning rate {_plain(opt.learning_rate)}"
+    extra = [f"{k.replace('_', ' ')} {_plain(v)}" for k, v in opt.options.items()]
+    if opt.weight_decay != 0:
+        extra.append(f"weight decay {_plain(opt.weight_decay)}")
+    if opt.schedule.name != "constant":
+        options = ", ".join(
+            f"{k.replace('_', ' ')} {_plain(v)}" for k, v in opt.schedule_options.items()
+        )
+        extra.append(f"{opt.schedule.name} schedule ({options}), one epoch per update")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
 def conventions(spec: Spec) -> tuple[str, ...]:
     """The conventions a student needs, in words."""
     m = len(spec.examples)
@@ -98,16 +117,15 @@ def conventions(spec: Spec) -> tuple[str, ...]:
         act_text = f"{acts[0]} in every layer"
     else:
         act_text = ", ".join(f"layer {l + 1}: {a}" for l, a in enumerate(acts))
-    rate = tex_number(spec.optimizer.learning_rate, _LABEL_DIGITS)
-    frozen = sorted(f"{kind}[{l}]" for kind, l in spec.frozen)
-    kept = f"; these stay fixed: {', '.join(frozen)}" if frozen else ""
+    words = {"W": "the weights", "b": "the biases"}
+    frozen = [f"{words[kind]} of layer {l + 1}" for kind, l in sorted(spec.frozen)]
+    kept = f"; {', '.join(frozen)} stay fixed" if frozen else ""
     examples = "the one example" if m == 1 else f"all {m} examples"
     return (
         f"Loss of one example: {spec.loss.scaling}; the cost E is the mean of the "
         f"per-example losses over {examples}{' (so E = L)' if m == 1 else ''}.",
         f"Activation: {act_text}.",
-        f"Updates: {spec.optimizer.name} with learning rate {rate}, one full-batch step over "
-        f"{examples} per update{kept}.",
+        f"Updates: {_optimizer_text(spec)}; one full-batch step over {examples} per update{kept}.",
     )
 
 
