@@ -299,6 +299,15 @@ def test_bad_exercise_blocks(
     assert not (tmp_path / "out").exists()
 
 
+def test_large_nets_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "big.yaml"
+    spec.write_text("layers: [8, 8, 2]\nexample: {x: [0, 0, 0, 0, 0, 0, 0, 0], t: [0, 0]}\n")
+    assert _run(spec, tmp_path / "out", "--count", "1") == 2
+    assert "layers: exercises are worked by hand, for nets of at most 60 parameters; this one " \
+        "has 90" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unrelated_existing_folder_is_not_replaced(spec_file: Path, tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     assert _run(spec_file, tmp_path, "--count", "1") == 2

@@ -21,6 +21,8 @@ from .questions import Question, default_asks, parse_asks
 from .roster import Student, check_id, numbered, read_roster
 from .variants import Drawer, Variant
 
+#: Exercises are worked by hand: the sheet lists every parameter.
+MAX_PARAMS = 60
 #: The seed when neither --seed nor exercise.seed gives one.
 DEFAULT_SEED = 0
 #: The number of students when neither --count, a roster nor exercise.count gives one.
@@ -48,6 +50,13 @@ def _setup(
     spec: Spec | str | Path, ask: Sequence[str] | None
 ) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], Drawer]:
     loaded = load(spec)
+    if loaded.n_params > MAX_PARAMS:
+        raise DataError(
+            f"exercises are worked by hand, for nets of at most {MAX_PARAMS} parameters; "
+            f"this one has {loaded.n_params}",
+            field="layers",
+            file=loaded.path,
+        )
     settings = loaded.exercise or parse_exercise(None)
     if ask:
         questions = parse_asks(list(ask), loaded)
