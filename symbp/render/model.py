@@ -33,7 +33,7 @@ from ..symbolic.explicit import Chain
 from . import steps as derivative_steps
 from . import tables, worked
 from .blocks import Aligned, Mark, Marks, Row, Table
-from .diagram import Diagram, layout
+from .diagram import Diagram, layout, route
 from .escape import Tex
 from .mathtex import DIGITS, number_tex, plain_number, tex
 
@@ -49,11 +49,18 @@ TABLE_MAX_PARAMS = 300
 
 @dataclass(frozen=True)
 class Worked:
-    """A worked item: ``title`` (text, then ``math`` if given) and its derivation."""
+    """A worked item: ``title`` (text, then ``math`` if given) and its derivation.
+
+    ``kind`` says what is worked (``w``, ``b``, ``neuron`` or ``""``) so that a
+    style can pick items; ``diagram`` is the network with the item's route
+    highlighted, where the item is a parameter's gradient.
+    """
 
     title: str
     body: Aligned
     math: Tex | None = None
+    kind: str = ""
+    diagram: Diagram | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ class Document:
     learning_rate: Tex
     has_numbers: bool
     numbers_note: str | None
-    structure: Table
+    structure: Table | None
     notation: tuple[tuple[Tex, str, str], ...]
     diagram: Diagram
     forward_general: tuple[LayerSection, ...]
@@ -100,7 +107,7 @@ class Document:
     loss_steps: derivative_steps.DerivativeSteps
     loss_general: Aligned
     loss_in_output: Aligned
-    output_delta: Aligned
+    output_delta: Aligned | None
     recursion: tuple[LayerSection, ...]
     update_rule: Aligned | None = None
     inputs: Table | None = None
@@ -112,6 +119,8 @@ class Document:
     statistics: Table | None = None
     marks: list[Mark] = field(default_factory=list)
     unplaced_marks: list[Mark] = field(default_factory=list)
+    #: The style the templates lay out (:mod:`.styles`); ``full`` shows every section.
+    style: str = "full"
 
     @property
     def architecture(self) -> str:
@@ -181,6 +190,7 @@ def build(
     else:
         tier = "generic"
     weights = evaluation.steps[0].W if evaluation is not None else None
+    biases = evaluation.steps[0].b if evaluation is not None else None
     doc = Document(
         name=spec.name,
         title=spec.title or f"Back-propagation in the network {spec.name}",
@@ -205,7 +215,7 @@ def build(
         numbers_note=why_not,
         structure=tables.layer_structure(spec),
         notation=_notation(spec),
-        diagram=layout(spec, weights, digits),
+        diagram=layout(spec, weights, digits, biases),
         forward_general=(
             LayerSection(
                 0,
@@ -305,6 +315,7 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
                         "Neuron",
                         Aligned(z_rows.rows + a_rows.rows),
                         tex(model.a[l][j], names=worked.output_names(model)),
+                        kind="neuron",
                     )
                 )
         table = None
@@ -323,10 +334,12 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
             params = [c for c in model.chains.values() if c.layer == l]
             if doc.tier != "worked":
                 params = [params[0], next(c for c in params if c.kind == "b")]
-            for chain in params:
+            for n, chain in enumerate(params):
                 title, math = _param_title(chain)
                 body = _gradient(model, chain, values, evaluation, digits)
-                items.append(Worked(title, body, math))
+                # The layer's first worked parameter shows its route through the net.
+                path = route(doc.diagram, chain.kind, l, chain.indices) if n == 0 else None
+                items.append(Worked(title, body, math, kind=chain.kind, diagram=path))
         table = None
         if tabled and spec.layers[l - 1] <= tables.WIDE:
             table = tables.layer_gradients(evaluation, l, digits, marks)
@@ -343,7 +356,9 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
                 ][:1]
                 for chain in chosen:
                     title, math = _param_title(chain)
-                    up_items.append(Worked(title, _update(evaluation, chain, digits), math))
+                    up_items.append(
+                        Worked(title, _update(evaluation, chain, digits), math, kind=chain.kind)
+                    )
             up_table = None
             if tabled and spec.layers[l - 1] <= tables.WIDE:
                 up_table = tables.layer_updated(evaluation, l, digits, marks)

@@ -23,7 +23,7 @@ from ..ops.activations import Activation
 from ..ops.symbols import T, X, Y
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel
-from .blocks import Aligned
+from .blocks import Aligned, same_math
 from .escape import Tex
 from .mathtex import tex
 
@@ -76,7 +76,10 @@ def _one_activation(
         definition = Aligned.chain(tex(nt.activation(l)[nt.j]), tex(_softmax_rhs(generic, l)))
         return DerivativeSteps(title, layers, None, definition)
     fx = _call(act.label, "x")
-    definition = Aligned.chain(fx, tex(act.formula))
+    shown = tex(act.formula)
+    if same_math(shown, fx):  # tanh(x) = tanh(x) says nothing: write it out
+        shown = tex(act.formula.rewrite(sp.exp))
+    definition = Aligned.chain(fx, shown)
     raw = sp.diff(act.formula, X)
     rhs: list[Tex | tuple[Tex, str]] = [
         Tex(rf"\frac{{d}}{{dx}} \left({tex(act.formula)}\right)"),
