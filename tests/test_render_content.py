@@ -176,7 +176,8 @@ def test_numbers_are_shown_exactly_or_rounded() -> None:
 
 def test_escaping() -> None:
     assert tex_escape(r"\input{x}") == r"\textbackslash{}input\{x\}"
-    assert tex_escape("50% & $5 #1 a_b") == r"50\% \& \$5 \#1 a\_b"
+    assert tex_escape("50% & $5 #1 a_b") == r"50\% \& \$5 \#1 a\_\allowbreak{}b"
+    assert tex_escape("x.yaml 0.5 1/2 a/b") == r"x.\allowbreak{}yaml 0.5 1/2 a/\allowbreak{}b"
     assert tex_escape("--") == "-{}-"
     assert tex_escape("✓") == "[U+2713]"
     assert md_escape("<script>*x*</script>") == r"&lt;script&gt;\*x\*&lt;/script&gt;"

@@ -36,6 +36,7 @@ from .blocks import Aligned, Mark, Marks, Row, Table
 from .diagram import Diagram, layout, route
 from .escape import Tex
 from .mathtex import DIGITS, number_tex, plain_number, tex
+from .notation import notation_rows, param_sum
 
 #: Nets with at most this many parameters get every neuron and every chain written out.
 WORKED_MAX_PARAMS = 60
@@ -141,28 +142,6 @@ def has_numbers(spec: Spec) -> str | None:
     return None
 
 
-def _notation(spec: Spec) -> tuple[tuple[Tex, str, str], ...]:
-    L = spec.depth
-    return (
-        (Tex(r"l = 0, \dots, " + str(L)), "layer number: 0 is the input, "
-         f"{L} the output", "layers[l]"),
-        (Tex(r"n_l"), "number of neurons in layer l", "layers[l]"),
-        (Tex(r"x_k = a^{0}_{k}"), "input k of an example", "x[k-1]"),
-        (Tex(r"t_j"), "target of output j", "t[j-1]"),
-        (Tex(r"w^{l}_{jk}"), "weight into neuron j of layer l from neuron k of layer l-1",
-         "W[l-1][j-1][k-1]"),
-        (Tex(r"b^{l}_{j}"), "bias of neuron j of layer l", "b[l-1][j-1]"),
-        (Tex(r"z^{l}_{j}"), "weighted input of neuron j of layer l", "z[l-1][j-1]"),
-        (Tex(r"a^{l}_{j} = f_l(z^{l}_{j})"), "activation (output) of neuron j of layer l",
-         "a[l][j-1]"),
-        (Tex(rf"\hat{{y}}_j = a^{{{L}}}_{{j}}"), "output j of the network", f"a[{L}][j-1]"),
-        (Tex(r"\delta^{l}_{j} = \partial L / \partial z^{l}_{j}"),
-         "error signal of neuron j of layer l", "delta[l-1][j-1]"),
-        (Tex(r"L,\ E"), "loss of one example; cost E = mean of L over the m examples", "loss"),
-        (Tex(r"\eta"), "learning rate", "optimizer.learning_rate"),
-    )  # fmt: skip
-
-
 def build(
     spec: Spec,
     *,
@@ -206,15 +185,19 @@ def build(
         layers=spec.layers,
         n_params=spec.n_params,
         n_trainable=spec.n_trainable,
-        param_sum=_param_sum(spec),
-        loss_name=spec.loss.name if spec.loss.source is None else f"custom ({spec.loss.source})",
+        param_sum=param_sum(spec),
+        loss_name=(
+            spec.loss.name.replace("_", " ")
+            if spec.loss.source is None
+            else f"custom ({spec.loss.source})"
+        ),
         loss_scaling=spec.loss.scaling,
         optimizer=spec.optimizer.optimizer.label,
         learning_rate=number_tex(spec.optimizer.learning_rate, 6),
         has_numbers=evaluation is not None,
         numbers_note=why_not,
         structure=tables.layer_structure(spec),
-        notation=_notation(spec),
+        notation=notation_rows(spec),
         diagram=layout(spec, weights, digits, biases),
         forward_general=(
             LayerSection(
@@ -257,18 +240,10 @@ def build(
     return doc
 
 
-def _param_sum(spec: Spec) -> Tex:
-    """``4 \\cdot 3 + 4 + 1 \\cdot 4 + 1 = 21``: weights and biases layer by layer."""
-    terms = [
-        rf"{o} \cdot {i} + {o}" for i, o in zip(spec.layers[:-1], spec.layers[1:], strict=True)
-    ]
-    return Tex(" + ".join(terms) + f" = {spec.n_params}")
-
-
 def _layer_title(spec: Spec, l: int) -> str:
     kind = "output layer" if l == spec.depth else "hidden layer"
     act = spec.activations[l - 1]
-    name = act.name if act.source is None else "custom activation"
+    name = act.name.replace("_", " ") if act.source is None else "custom activation"
     n = spec.layers[l]
     return f"Layer {l} ({kind}, {n} neuron{'s' if n != 1 else ''}, {name})"
 

@@ -69,7 +69,7 @@ def _softmax_rhs(generic: GenericModel, l: int) -> sp.Expr:
 def _one_activation(
     generic: GenericModel, act: Activation, layers: tuple[int, ...]
 ) -> DerivativeSteps:
-    title = f"{act.name if act.source is None else 'custom formula ' + act.source}"
+    title = act.name.replace("_", " ") if act.source is None else f"custom formula {act.source}"
     if not act.elementwise:
         # Softmax couples the layer: its derivative enters through δ^L below.
         l = layers[-1]
@@ -102,7 +102,7 @@ def loss_steps(generic: GenericModel) -> DerivativeSteps:
         Tex(rf"\frac{{\partial}}{{\partial y}} \left({tex(loss.term)}\right)"),
         tex(loss.derivative),
     )
-    title = loss.name if loss.source is None else f"custom formula {loss.source}"
+    title = loss.name.replace("_", " ") if loss.source is None else f"custom formula {loss.source}"
     return DerivativeSteps(title, (), steps, definition)
 
 

@@ -27,7 +27,7 @@ import jinja2
 from latex2mathml.converter import convert as _to_mathml
 from markupsafe import Markup
 
-from .escape import Tex, md_escape, tex_escape
+from .escape import Tex, md_code, md_escape, tex_escape
 
 #: The source checkout's templates (used when ``symbp.templates`` is not importable,
 #: e.g. an editable install of a tree whose ``templates/`` has no ``__init__.py``).
@@ -175,6 +175,7 @@ def environment(kind: str) -> jinja2.Environment:
     elif kind == "md":
         env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
         env.filters["raw"] = _Raw
+        env.filters["code"] = lambda text: _Raw(md_code(text))
         env.filters["svg"] = lambda d: _Raw(_md_svg(svg(d)))
     else:
         raise ValueError(f"no template environment {kind!r}")
