@@ -77,17 +77,31 @@ def first_error(log: str) -> tuple[int | None, str]:
     return None, "no error message in the log"
 
 
+_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.M)
+
+
+def overfull_boxes(log: str) -> list[tuple[float, str]]:
+    """Every overfull box a TeX log reports, as ``(points, where)``.
+
+    For example ``(12.3, "in paragraph at lines 80--81")``.
+    """
+    return [(float(m.group(1)), m.group(2).strip()) for m in _OVERFULL.finditer(log)]
+
+
 def build_pdf(
     source: str,
     out: Path,
     *,
     engine: str | None = None,
+    log_out: Path | None = None,
     inputs: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Compile LaTeX ``source`` to the PDF ``out`` (see the module docstring).
 
-    ``inputs`` are files (plain names such as ``part1.pdf``) put next to the
-    source in the work folder, e.g. PDFs that ``pdfpages`` includes.
+    ``log_out``, if given, receives the TeX log of the last run (for checks such
+    as :func:`overfull_boxes`). ``inputs`` are files (plain names such as
+    ``part1.pdf``) put next to the source in the work folder, e.g. PDFs that
+    ``pdfpages`` includes.
     """
     out = Path(out)
     for name in inputs or {}:
@@ -141,4 +155,6 @@ def build_pdf(
                 raise TexFailed(f"LaTeX failed at {where}: {message} (log: {kept_log})")
             if not _RERUN.search(log):
                 break
+        if log_out is not None:
+            write_atomic(Path(log_out), log)
         return write_atomic(out, (work / "document.pdf").read_bytes())
