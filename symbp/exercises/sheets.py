@@ -12,7 +12,6 @@ derivation document of the student's variant follows (``write_document`` in
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from .plan import ExerciseSet
 from .questions import describe, symbol_tex
 from .variants import Variant
 
-#: The style of the derivation documents in the keys (documents' ``style=``, where known).
+#: The style of the derivation documents in the keys (``write_document(style=...)``).
 KEY_STYLE = "handout"
 #: Digits the diagram's weight labels may use (drawn numbers are short decimals: exact).
 _LABEL_DIGITS = 12
@@ -61,7 +60,7 @@ class Sheet:
     decimals: int
     questions: tuple[QuestionView, ...]
     mark_note: str
-    solution: str | None = None
+    solution: Tex | None = None
 
 
 def _n(value: Any) -> str:
@@ -149,13 +148,13 @@ def sheet(exercises: ExerciseSet, variant: Variant, solution: str | None = None)
         name=variant.student.name,
         code=variant.code.text,
         architecture="-".join(str(n) for n in spec.layers),
-        diagram=layout(spec, spec.W, digits=_LABEL_DIGITS),
+        diagram=layout(spec, spec.W, digits=_LABEL_DIGITS, biases=spec.b),
         numbers=numbers(spec),
         conventions=conventions(spec),
         decimals=exercises.settings.answer_decimals,
         questions=views,
         mark_note="with a check mark in the tables, and listed at the end",
-        solution=solution,
+        solution=Tex(solution) if solution else None,  # a file name symbp chose
     )
 
 
@@ -181,14 +180,6 @@ def sheet_tex(
     )
 
 
-def _document_options() -> dict[str, Any]:
-    """``style=KEY_STYLE`` where the documents know styles (the one place that chooses it)."""
-    from ..render.document import write_document
-
-    accepted = inspect.signature(write_document).parameters
-    return {"style": KEY_STYLE} if "style" in accepted else {}
-
-
 def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = None) -> bytes:
     """The derivation document of ``variant`` as PDF bytes, the asked numbers marked."""
     from ..render.document import write_document
@@ -205,7 +196,7 @@ def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = 
             digits=min(digits, 15),
             marks=marks,
             engine=engine,
-            **_document_options(),
+            style=KEY_STYLE,
         )
         return path.read_bytes()
 
@@ -242,7 +233,7 @@ def bundle_tex(exercises: ExerciseSet, parts: Sequence[str]) -> str:
     return render(
         "tex",
         "exercise_bundle.tex.j2",
-        parts=list(parts),
+        parts=[Tex(p) for p in parts],  # file names symbp chose (part1.pdf ...)
         spec_file=exercises.spec_file,
         spec_hash=exercises.spec.hash,
         seed=exercises.seed,
