@@ -78,7 +78,9 @@ def test_the_keys_box_the_answers_and_carry_the_worked_solution(run: tuple[Path,
     for student, rows in answers.items():
         text = _text(out / "key" / f"{student}.pdf")
         assert "Answer key: " in text and student in text
-        assert "The backward pass" in text  # the derivation document follows
+        assert "The backward pass" in text  # the derivation document follows (handout style)
+        for q in ("Q1", "Q2", "Q3"):  # the asked numbers are marked in its tables and listed
+            assert f"confirmed answer to {q}" in text
         for row in rows:
             assert row["printed"] in text and row["printed"] in combined
     assert combined.count("Answer key:") == 4

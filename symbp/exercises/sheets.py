@@ -184,7 +184,10 @@ def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = 
     """The derivation document of ``variant`` as PDF bytes, the asked numbers marked."""
     from ..render.document import write_document
 
-    marks = {(a.question.name, a.question.step): "confirmed answer" for a in variant.answers}
+    marks = {
+        (a.question.name, a.question.step): f"confirmed answer to {a.question.label}"
+        for a in variant.answers
+    }
     steps = max(1, *(a.question.step for a in variant.answers))
     digits = max(3, exercises.settings.answer_decimals)
     with tempfile.TemporaryDirectory(prefix="symbp-key-") as tmp:
