@@ -26,8 +26,6 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-import sympy as sp
-
 from ..errors import DataError, TrainingDiverged
 from ..spec import Spec, load
 from ..spec.exercise import ExerciseSpec, Range
@@ -80,10 +78,6 @@ def full_text(value: Fraction, digits: int = FULL_DIGITS) -> str:
     return f"{number:f}"
 
 
-def _fraction(value: sp.Expr) -> Fraction:
-    return Fraction(int(sp.Rational(value).p), int(sp.Rational(value).q))
-
-
 class Drawer:
     """Draws and checks the variants of one spec (see the module docstring)."""
 
@@ -117,7 +111,7 @@ class Drawer:
 
     def _values(self, stream: Stream, r: Range | None, fixed: Sequence[Any]) -> list[Fraction]:
         if r is None:
-            return [_fraction(v) for v in fixed]
+            return [exact(v) for v in fixed]
         return [stream.decimal(r) for _ in fixed]
 
     def draw(self, stream: Stream) -> tuple[list[Any], list[Any], list[dict[str, list[Any]]]]:
@@ -159,10 +153,10 @@ class Drawer:
         limit = self.settings.max_abs_z
         for step in steps:
             for ex in step.examples:
-                if any(abs(_fraction(z)) > limit for layer in ex.z for z in layer):
+                if any(abs(exact(z)) > limit for layer in ex.z for z in layer):
                     return "saturated"
         for q in self.questions:
-            text = format_decimal(_fraction(q.quantity.value(steps[q.step])), self._decimals)
+            text = format_decimal(exact(q.quantity.value(steps[q.step])), self._decimals)
             if not text.strip("-0."):
                 return "zero"
         return None
