@@ -55,7 +55,7 @@ class Sheet:
     code: str
     architecture: str
     diagram: Diagram
-    numbers: tuple[tuple[str, Tex], ...]
+    numbers: tuple[tuple[str, tuple[Tex, ...]], ...]
     conventions: tuple[str, ...]
     decimals: int
     questions: tuple[QuestionView, ...]
@@ -76,7 +76,7 @@ def _sub(*indices: int) -> str:
     return sep.join(str(i + 1) for i in indices)
 
 
-def numbers(spec: Spec) -> tuple[tuple[str, Tex], ...]:
+def numbers(spec: Spec) -> tuple[tuple[str, tuple[Tex, ...]], ...]:
     """One row per neuron (its weights and bias) and per example (inputs and targets)."""
     assert spec.W is not None and spec.b is not None
     rows = []
@@ -84,12 +84,12 @@ def numbers(spec: Spec) -> tuple[tuple[str, Tex], ...]:
         for j, row in enumerate(matrix):
             terms = [rf"w^{{{l + 1}}}_{{{_sub(j, k)}}} = {_n(v)}" for k, v in enumerate(row)]
             terms.append(rf"b^{{{l + 1}}}_{{{_sub(j)}}} = {_n(spec.b[l][j])}")
-            rows.append((f"layer {l + 1}, neuron {j + 1}", Tex(r",\quad ".join(terms))))
+            rows.append((f"layer {l + 1}, neuron {j + 1}", tuple(Tex(t) for t in terms)))
     for e, ex in enumerate(spec.examples):
         terms = [rf"x_{{{_sub(k)}}} = {_n(v)}" for k, v in enumerate(ex.x)]
         terms += [rf"t_{{{_sub(j)}}} = {_n(v)}" for j, v in enumerate(ex.t)]
         label = f"example {e + 1}" if len(spec.examples) > 1 else "the example"
-        rows.append((label, Tex(r",\quad ".join(terms))))
+        rows.append((label, tuple(Tex(t) for t in terms)))
     return tuple(rows)
 
 
