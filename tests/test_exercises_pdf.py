@@ -95,3 +95,16 @@ def test_regenerate_rebuilds_the_same_pdfs(run: tuple[Path, Path], tmp_path: Pat
                  "-o", str(target)]) == 0  # fmt: skip
     for rel in ("sheets/s02.pdf", "key/s02.pdf", "variants/s02.yaml"):
         assert (target / rel).read_bytes() == (out / rel).read_bytes(), rel
+
+
+def test_roster_names_are_typeset_literally(tmp_path: Path) -> None:
+    spec = tmp_path / "ex.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text('id,name\nst-1,"O\'Brien & \\input{x} $5 #1 %"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["exercises", str(spec), "--students", str(roster), "--ask", "loss", "-o", str(out)]
+    assert main(args) == 0
+    text = _text(out / "sheets.pdf").replace("\u2019", "'")  # the font's apostrophe
+    assert "O'Brien & \\input{x} $5 #1 %" in text and "st-1" in text
+    assert (out / "key.pdf").exists() and (out / "key" / "st-1.pdf").exists()

@@ -141,5 +141,5 @@ def write_exercises(
     if pdf:
         from .sheets import pdf_outputs
 
-        files.update(pdf_outputs(exercises, engine))
+        files.update(pdf_outputs(exercises, engine, combined=not single))
     return write_tree(files, out, replace=not single)

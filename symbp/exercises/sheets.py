@@ -209,8 +209,11 @@ def _pdf(source: str, inputs: Mapping[str, bytes] | None, engine: str | None) ->
         return build_pdf(source, Path(tmp) / "out.pdf", engine=engine, inputs=inputs).read_bytes()
 
 
-def pdf_outputs(exercises: ExerciseSet, engine: str | None = None) -> dict[str, bytes]:
-    """``sheets.pdf``, ``sheets/ID.pdf``, ``key.pdf`` and ``key/ID.pdf`` as bytes."""
+def pdf_outputs(
+    exercises: ExerciseSet, engine: str | None = None, *, combined: bool = True
+) -> dict[str, bytes]:
+    """``sheets/ID.pdf`` and ``key/ID.pdf`` as bytes, and with ``combined`` (not for
+    ``--regenerate``) ``sheets.pdf`` and ``key.pdf``."""
     out: dict[str, bytes] = {}
     keys: list[bytes] = []
     for v in exercises.variants:
@@ -219,8 +222,8 @@ def pdf_outputs(exercises: ExerciseSet, engine: str | None = None) -> dict[str, 
         source = sheet_tex(exercises, [v], key=True, solutions=["part1.pdf"])
         keys.append(_pdf(source, {"part1.pdf": solution}, engine))
         out[f"key/{v.student.id}.pdf"] = keys[-1]
-    if len(exercises.variants) == 1:
-        return out  # one student (--regenerate): the per-student files only
+    if not combined:
+        return out
     out["sheets.pdf"] = _pdf(sheet_tex(exercises, exercises.variants), None, engine)
     parts = {f"part{i + 1}.pdf": data for i, data in enumerate(keys)}
     out["key.pdf"] = _pdf(bundle_tex(exercises, sorted(parts, key=_part_number)), parts, engine)
