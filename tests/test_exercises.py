@@ -299,6 +299,19 @@ def test_bad_exercise_blocks(
     assert not (tmp_path / "out").exists()
 
 
+def test_without_tex_nothing_is_written(
+    spec_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["exercises", str(spec_file), "--count", "1", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "no TeX engine (pdflatex)" in err and "or pass --no-pdf" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_large_nets_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "big.yaml"
     spec.write_text("layers: [8, 8, 2]\nexample: {x: [0, 0, 0, 0, 0, 0, 0, 0], t: [0, 0]}\n")
