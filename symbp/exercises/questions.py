@@ -151,31 +151,25 @@ def symbol_text(q: Quantity, spec: Spec) -> str:
 
 
 def describe(q: Question, spec: Spec) -> str:
-    """What the question asks, in words, without its symbol (``the weighted input``)."""
+    """What the question asks, in words, without its symbol (``the weighted input ...``)."""
     kind = q.quantity.kind
     layer = _indices(q.quantity)[0] if q.quantity.indices else 0
     words = {
-        "loss": "the loss (cost over the examples)",
+        "loss": "the cost over the examples",
         "learning_rate": "the learning rate of the next update",
-        "z": f"the weighted input of a neuron in layer {layer}",
-        "delta": f"the error term (∂L/∂z) of a neuron in layer {layer}",
-        "grad_W": "the gradient of the loss with respect to the weight",
-        "grad_b": "the gradient of the loss with respect to the bias",
-        "W": "the weight",
-        "b": "the bias",
+        "z": f"the weighted input of this neuron of layer {layer}",
+        "delta": f"the error term ∂L/∂z of this neuron of layer {layer}",
+        "grad_W": "the gradient of the cost with respect to this weight",
+        "grad_b": "the gradient of the cost with respect to this bias",
+        "W": "this weight",
+        "b": "this bias",
     }
     if kind == "a":
-        text = (
-            "the network output"
-            if layer == spec.depth
-            else f"the output of a hidden neuron in layer {layer}"
-        )
+        text = "the network output" if layer == spec.depth else "the output of this neuron"
     else:
         text = words[kind]
-    if q.step == 0:
-        when = "with the given parameters" if not q.quantity.is_parameter else ""
-    else:
-        when = f"after {q.step} update{'s' if q.step != 1 else ''}"
     if kind in ("a", "z", "delta") and len(spec.examples) > 1:
-        when += " (for the first example)"
-    return f"{text} {when}".strip()
+        text += " for the first example"
+    if q.step == 0:
+        return f"{text}, for the given parameters"
+    return f"{text}, after {q.step} update{'s' if q.step != 1 else ''}"
