@@ -89,3 +89,4 @@ class RawSpec(StrictModel):
     dtype: Literal["float64", "float32"] = "float64"
     training: RawTraining = RawTraining()
     claims: list[Any] = []
+    names: Any = None
