@@ -65,9 +65,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float64", "float32"), default=None)
     p.set_defaults(handler=_compile)
 
-    p = sub.add_parser("doc", help="write the derivation document (pdf, tex, html, md)")
+    p = sub.add_parser(
+        "doc",
+        help="write the derivation document (pdf, tex, html, md); "
+        "a spec with claims gets each claimed number marked with its verdict",
+    )
     p.add_argument("spec", type=Path)
     p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
+    p.add_argument(
+        "--style",
+        choices=("full", "handout"),
+        default="full",
+        help="full: every step (the answer key, default); handout: diagram, forward pass, "
+        "loss, one weight per layer worked, the tables and the trajectory",
+    )
+    p.add_argument(
+        "--no-marks", action="store_true", help="do not mark the verdicts on the spec's claims"
+    )
     p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
     p.add_argument("--digits", type=_positive_int, default=3, help="significant digits shown")
     p.add_argument(
@@ -185,10 +199,16 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _doc(args: argparse.Namespace) -> int:
-    from .render import write_document
+    from .api import document
 
-    path = write_document(
-        args.spec, format=args.format, steps=args.steps, out=args.out, digits=args.digits
+    path = document(
+        args.spec,
+        format=args.format,
+        steps=args.steps,
+        out=args.out,
+        digits=args.digits,
+        style=args.style,
+        marks={} if args.no_marks else None,
     )
     print(path)
     return 0

@@ -105,6 +105,11 @@ def _shown(n: int) -> list[int | None]:
 
 
 def _label(spec: Spec, l: int, j: int) -> tuple[Tex, str]:
+    named = {quantity: name for name, quantity in spec.names}.get(f"a[{l}][{j}]")
+    if named is not None:  # the text's own name (spec names:)
+        from .notation import name_tex
+
+        return name_tex(named), named
     if l == 0:
         symbol = nt.explicit_symbol("x", 0, j)
     elif l == spec.depth:
@@ -174,7 +179,7 @@ def layout(
             bx, by = (l - 0.5) * dx, bias_y
             value = biases[l - 1][j] if biases is not None else None
             label_tex, label_text = _edge_label(labelled, value, ("b", l, j), digits)
-            t = 0.72
+            t = 0.6
             edges.append(
                 Edge(
                     f"b{l}",

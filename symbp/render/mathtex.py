@@ -7,7 +7,8 @@ with the conventions a derivation document states once in its notation table:
   ``Σ_{k=1}^{n_l}`` (the summed index is a bound variable, so only its range
   is shifted), matching the explicit symbols ``w^{2}_{11}``;
 - ``ln`` for the natural logarithm, ``\\mathbf{1}[x > 0]`` for the step function;
-- ``names`` renames symbols (the network outputs ``a^L_j`` print as ``\\hat{y}_j``);
+- ``names`` renames symbols (the network outputs ``a^L_j`` print as ``\\hat{y}_j``),
+  and inside :func:`text_names_in` the text's own names (spec ``names:``) win;
 - ``values`` substitutes numbers for symbols *while printing*, so a formula
   with numbers keeps its shape (``0.521 (1 - 0.521)``) instead of collapsing
   to one number; negative values are parenthesised (once: ``\\tanh(-0.2)``,
@@ -24,7 +25,9 @@ in stay exact.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import sympy as sp
 
@@ -33,6 +36,25 @@ from .printers import SymbpLatexPrinter
 
 #: Significant digits shown by default (seed 001's figures print three).
 DIGITS = 3
+
+#: The text's own names of symbols (spec ``names:``) while a document is built.
+_TEXT_NAMES: ContextVar[Mapping[sp.Basic, str] | None] = ContextVar(
+    "symbp_text_names", default=None
+)
+
+
+@contextmanager
+def text_names_in(names: Mapping[sp.Basic, str]) -> Iterator[None]:
+    """Print ``names`` (symbol -> trusted LaTeX) for those symbols inside the block.
+
+    The document model is built inside it (:func:`symbp.render.model.build`), so
+    every formula, table and diagram speaks the text's notation.
+    """
+    token = _TEXT_NAMES.set(dict(names))
+    try:
+        yield
+    finally:
+        _TEXT_NAMES.reset(token)
 
 
 def display_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
@@ -161,6 +183,9 @@ class DocLatexPrinter(SymbpLatexPrinter):
         shown = self._value_of(expr)
         if shown is not None:
             return shown
+        text = (_TEXT_NAMES.get() or {}).get(expr)
+        if text is not None:
+            return text
         names = self._settings["names"]
         if names and expr in names:
             return names[expr]

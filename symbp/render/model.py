@@ -35,8 +35,8 @@ from . import tables, worked
 from .blocks import Aligned, Mark, Marks, Row, Table
 from .diagram import Diagram, layout, route
 from .escape import Tex
-from .mathtex import DIGITS, number_tex, plain_number, tex
-from .notation import notation_rows, param_sum
+from .mathtex import DIGITS, number_tex, plain_number, tex, text_names_in
+from .notation import name_map, name_tex, notation_rows, param_sum, text_names
 
 #: Nets with at most this many parameters get every neuron and every chain written out.
 WORKED_MAX_PARAMS = 60
@@ -122,6 +122,10 @@ class Document:
     unplaced_marks: list[Mark] = field(default_factory=list)
     #: The style the templates lay out (:mod:`.styles`); ``full`` shows every section.
     style: str = "full"
+    #: The text's own names (spec ``names:``): (name, the document's symbol, quantity).
+    text_names: tuple[tuple[Tex, Tex | None, str], ...] = ()
+    #: The text's name of each named quantity, in math (``{"W[1][0][0]": "w_{5}"}``).
+    name_of: dict[str, Tex] = field(default_factory=dict)
 
     @property
     def architecture(self) -> str:
@@ -150,7 +154,24 @@ def build(
     marks: Marks | None = None,
     derivation: Derivation | None = None,
 ) -> Document:
-    """The document model of ``spec`` with ``steps`` updates, numbers to ``digits`` digits."""
+    """The document model of ``spec`` with ``steps`` updates, numbers to ``digits`` digits.
+
+    The spec's ``names:`` are printed for their symbols throughout (the text's notation).
+    """
+    with text_names_in(name_map(spec)):
+        doc = _build(spec, steps, digits, marks, derivation)
+    doc.text_names = text_names(spec)
+    doc.name_of = {quantity: name_tex(name) for name, quantity in spec.names}
+    return doc
+
+
+def _build(
+    spec: Spec,
+    steps: int,
+    digits: int,
+    marks: Marks | None,
+    derivation: Derivation | None,
+) -> Document:
     marks = marks or Marks()
     derivation = derivation or derive(spec)
     generic = derivation.generic

@@ -1,13 +1,27 @@
-"""The document's notation: the notation table and the parameter count.
+"""The document's notation: the notation table, the parameter count, the text's names.
 
 Indices are 1-based in the documents; the table maps each symbol onto the spec's
-0-based names (``w^{l}_{jk}`` is ``W[l-1][j-1][k-1]``).
+0-based names (``w^{l}_{jk}`` is ``W[l-1][j-1][k-1]``). A spec's ``names:``
+(:mod:`symbp.spec.names`) rename the document's symbols to the text's own
+(``w5`` for ``w^{2}_{11}``): :func:`name_map` gives the printers the mapping.
 """
 
 from __future__ import annotations
 
+import re
+
+import sympy as sp
+
 from ..spec import Spec
+from ..spec.names import NAME
+from ..symbolic import notation as nt
 from .escape import Tex
+from .printers import latex as _plain_latex
+
+
+def _plain_tex(symbol: sp.Basic) -> Tex:
+    """The document's own symbol, whatever the text calls it."""
+    return Tex(_plain_latex(symbol))
 
 
 def notation_rows(spec: Spec) -> tuple[tuple[Tex, str, str], ...]:
@@ -39,3 +53,72 @@ def param_sum(spec: Spec) -> Tex:
         rf"{o} \cdot {i} + {o}" for i, o in zip(spec.layers[:-1], spec.layers[1:], strict=True)
     ]
     return Tex(" + ".join(terms) + f" = {spec.n_params}")
+
+
+_GREEK = frozenset(
+    ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega")
+)  # fmt: skip
+
+
+def _part(text: str) -> str:
+    """One part of a validated name in math: a letter, a Greek letter, digits or a word."""
+    if text.lower() in _GREEK:
+        return "\\" + text
+    if len(text) == 1 or text.isdigit():
+        return text
+    head = text.rstrip("0123456789")
+    if len(head) == 1:  # h1, o2: a letter and its number
+        return text
+    return rf"\mathit{{{text}}}"
+
+
+def name_tex(name: str) -> Tex:
+    """A text's name (validated by :mod:`symbp.spec.names`) in math.
+
+    ``w5`` is ``w_{5}``, ``out_h1`` is ``\\mathit{out}_{h1}``, ``E_total`` is
+    ``E_{\\mathit{total}}``, ``delta_o1`` is ``\\delta_{o1}``.
+    """
+    if not NAME.match(name):
+        raise ValueError(f"not a valid name: {name!r}")
+    base, _, sub = name.partition("_")
+    if not sub:
+        stripped = base.rstrip("0123456789")
+        base, sub = stripped, base[len(stripped) :]
+    return Tex(_part(base) + (f"_{{{_part(sub)}}}" if sub else ""))
+
+
+def quantity_symbol(spec: Spec, quantity: str) -> sp.Symbol | None:
+    """The document's symbol of a canonical quantity (``W[1][0][0]`` is ``w^{2}_{11}``).
+
+    ``None`` for the gradients, which the documents write as fractions.
+    """
+    kind, *idx = re.findall(r"^\w+?(?=\[|$)|\d+", quantity)
+    if kind == "loss":
+        return nt.COST
+    if kind == "a":
+        l, j = (int(i) for i in idx)
+        return nt.explicit_symbol("x", 0, j) if l == 0 else nt.explicit_symbol("a", l, j)
+    if kind in ("W", "b", "z", "delta"):
+        l, *rest = (int(i) for i in idx)
+        return nt.explicit_symbol({"W": "w"}.get(kind, kind), l + 1, *rest)
+    return None
+
+
+def text_names(spec: Spec) -> tuple[tuple[Tex, Tex | None, str], ...]:
+    """The spec's ``names:`` as table rows: the name, the document's symbol, the quantity."""
+    rows = []
+    for name, quantity in spec.names:
+        symbol = quantity_symbol(spec, quantity)
+        rows.append((name_tex(name), None if symbol is None else _plain_tex(symbol), quantity))
+    return tuple(rows)
+
+
+def name_map(spec: Spec) -> dict[sp.Basic, str]:
+    """``{document symbol: the text's name in math}``, for the printers (:func:`text_names_in`)."""
+    out: dict[sp.Basic, str] = {}
+    for name, quantity in spec.names:
+        symbol = quantity_symbol(spec, quantity)
+        if symbol is not None:
+            out[symbol] = name_tex(name)
+    return out

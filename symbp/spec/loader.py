@@ -23,6 +23,7 @@ from .fields import (
     pydantic_error,
 )
 from .model import Spec, TrainingSpec
+from .names import build_names
 from .schema import RawSpec
 
 
@@ -95,6 +96,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             training.epochs, training.batch_size, training.shuffle, training.seed
         ),
         claims=tuple(raw.claims),
+        names=build_names(raw.names, layers, ctx),
         title=raw.title,
         description=raw.description,
         source=raw.source,

@@ -85,6 +85,8 @@ class Spec:
     description: str | None
     source: str | None
     data: Mapping[str, Any] = field(repr=False, compare=False)
+    #: The text's own names, ``((name, canonical quantity), …)`` (:mod:`symbp.spec.names`).
+    names: tuple[tuple[str, str], ...] = ()
     path: str | None = field(default=None, compare=False)
     lines: Mapping[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
     #: The ``exercise:`` block (:mod:`symbp.spec.exercise`), ``None`` when absent.

@@ -90,3 +90,4 @@ class RawSpec(StrictModel):
     training: RawTraining = RawTraining()
     claims: list[Any] = []
     exercise: Any = None
+    names: Any = None
