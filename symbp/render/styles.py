@@ -16,6 +16,7 @@ carry the same numbers:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,11 @@ def _first_weight(items: tuple[Worked, ...]) -> tuple[Worked, ...]:
     return tuple(weights[:1] or items[:1])
 
 
-def _one_each(sections: tuple[LayerSection, ...], pick) -> tuple[LayerSection, ...]:  # type: ignore[no-untyped-def]
+def _one_each(
+    sections: tuple[LayerSection, ...],
+    pick: Callable[[tuple[Worked, ...]], tuple[Worked, ...]],
+) -> tuple[LayerSection, ...]:
+    """Each section with the items ``pick`` keeps (and without its "as an example" note)."""
     return tuple(replace(s, items=pick(s.items), note=None) for s in sections)
 
 

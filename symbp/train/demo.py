@@ -179,7 +179,7 @@ def _verify(spec: Spec, out: Path, log: DemoLog) -> dict[tuple[str, int], str] |
     # a mismatch is a finding about the text (explained in the report), not a demo failure
     note = "" if report.passed else "; see the report for each mismatch and its explanation"
     log.add("verify claims", report.summary() + note, path)
-    return report.mark_map() if same else None
+    return report.marks() if same else None
 
 
 def _digits(out: Path, log: DemoLog, console: Console, progress: bool) -> float:
