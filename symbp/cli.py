@@ -104,9 +104,23 @@ def _parser() -> argparse.ArgumentParser:
     _time_limit(p)
     p.set_defaults(handler=_compile)
 
-    p = sub.add_parser("doc", help="write the derivation document (pdf, tex, html, md)")
+    p = sub.add_parser(
+        "doc",
+        help="write the derivation document (pdf, tex, html, md); "
+        "a spec with claims gets each claimed number marked with its verdict",
+    )
     p.add_argument("spec", type=Path)
     p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
+    p.add_argument(
+        "--style",
+        choices=("full", "handout"),
+        default="full",
+        help="full: every step (the answer key, default); handout: diagram, forward pass, "
+        "loss, one weight per layer worked, the tables and the trajectory",
+    )
+    p.add_argument(
+        "--no-marks", action="store_true", help="do not mark the verdicts on the spec's claims"
+    )
     p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
     p.add_argument("--digits", type=_digits, default=3, help="significant digits shown")
     p.add_argument(
@@ -165,6 +179,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_train)
 
+    p = sub.add_parser(
+        "exercises", help="per-student exercise sheets, answer keys and a quiz from one spec"
+    )
+    p.add_argument("spec", type=Path, help="network spec (YAML), optionally with exercise:")
+    p.add_argument("--count", type=_positive_int, default=None, help="students s01... (default 30)")
+    p.add_argument("--seed", type=_positive_int, default=None, help="seed of the draws (default 0)")
+    p.add_argument(
+        "--ask",
+        action="append",
+        default=None,
+        metavar="QUANTITY",
+        help="a question: a verify quantity name, QUANTITY@STEP for a step (repeatable)",
+    )
+    p.add_argument("--students", type=Path, default=None, help="roster CSV with an id column")
+    p.add_argument(
+        "--regenerate",
+        metavar="CODE",
+        default=None,
+        help="rebuild one student's sheet and key from the code on the sheet",
+    )
+    p.add_argument("--no-pdf", action="store_true", help="skip the sheets and keys (no TeX)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    p.set_defaults(handler=_exercises)
+
     p = sub.add_parser("demo", help="the main job on the embedded 3-4-1 example and digits")
     p.add_argument("-o", "--out", type=Path, default=Path("symbp-demo"), help="output directory")
     p.set_defaults(handler=_demo)
@@ -202,10 +240,16 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _doc(args: argparse.Namespace) -> int:
-    from .render import write_document
+    from .api import document
 
-    path = write_document(
-        args.spec, format=args.format, steps=args.steps, out=args.out, digits=args.digits
+    path = document(
+        args.spec,
+        format=args.format,
+        steps=args.steps,
+        out=args.out,
+        digits=args.digits,
+        style=args.style,
+        marks={} if args.no_marks else None,
     )
     print(path)
     return 0
@@ -233,6 +277,38 @@ def _train(args: argparse.Namespace) -> int:
     from .train.cli import run_train
 
     return run_train(args)
+
+
+def _exercises(args: argparse.Namespace) -> int:
+    from .exercises import make_exercises, regenerate_sheet
+
+    pdf = not args.no_pdf
+    if args.regenerate is not None:
+        if args.count is not None or args.seed is not None or args.students is not None:
+            print(
+                "symbp exercises: error: regenerate: the code gives the student and the seed; "
+                "leave out --count, --seed and --students",
+                file=sys.stderr,
+            )
+            return 2
+        done = regenerate_sheet(args.spec, args.regenerate, args.out, ask=args.ask, pdf=pdf)
+    else:
+        done = make_exercises(
+            args.spec,
+            args.out,
+            count=args.count,
+            seed=args.seed,
+            ask=args.ask,
+            students=args.students,
+            pdf=pdf,
+        )
+    n = len(done.variants)
+    print(
+        f"wrote {args.out}: {n} variant{'s' if n != 1 else ''}, "
+        f"{len(done.questions)} question{'s' if len(done.questions) != 1 else ''} each"
+        + ("" if pdf else " (no PDFs)")
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from .fields import (
     FieldContext,
     build_activations,
     build_examples,
+    build_exercise,
     build_frozen,
     build_init,
     build_loss,
@@ -23,6 +24,7 @@ from .fields import (
     pydantic_error,
 )
 from .model import Spec, TrainingSpec
+from .names import build_names
 from .schema import RawSpec
 
 
@@ -83,6 +85,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             ("training", "batch_size"),
             f"expected a positive batch size, found {training.batch_size}",
         )
+    exercise = build_exercise(raw.exercise, loss, ctx) if "exercise" in data else None
     name = raw.name or (Path(file).stem if file else "network")
     return Spec(
         name=name,
@@ -100,10 +103,12 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             training.epochs, training.batch_size, training.shuffle, training.seed
         ),
         claims=tuple(raw.claims),
+        names=build_names(raw.names, layers, ctx),
         title=raw.title,
         description=raw.description,
         source=raw.source,
         data=dict(data),
         path=file,
         lines=dict(lines),
+        exercise=exercise,
     )

@@ -106,3 +106,5 @@ class RawSpec(StrictModel):
     dtype: Literal["float64", "float32"] = "float64"
     training: RawTraining = RawTraining()
     claims: list[Any] = []
+    exercise: Any = None
+    names: Any = None

@@ -208,7 +208,7 @@ def _output_delta(spec: Spec, L: int) -> tuple[sp.Expr, sp.Expr, tuple[str, ...]
     target_sum = sp.Sum(nt.TARGET[nt.i], (nt.i, 0, nt.size(L) - 1))
     if textbook.has(target_sum):
         textbook = sp.expand(textbook.xreplace({target_sum: sp.Integer(1)}))
-        assumptions = ("the targets of an example sum to 1 (one-hot), Σ_i t_i = 1",)
+        assumptions = ("the targets of an example sum to 1 (one-hot targets)",)
     return exact, textbook, assumptions
 
 
