@@ -17,7 +17,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from .api import derive, evaluate, load
+from .api import derive, document, evaluate, load
 from .errors import SpecError, SymbpError
 from .spec import Spec
 
@@ -28,7 +28,6 @@ from .verify import verify
 
 _LAZY = {
     "compile": ("symbp.codegen", "compile"),
-    "document": ("symbp.render", "write_document"),
 }
 
 

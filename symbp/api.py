@@ -1,8 +1,10 @@
 """The Python API; the CLI takes exactly these paths.
 
-``load`` → ``derive`` → ``evaluate`` are here; ``compile``, ``document`` and
-``verify`` live in their stages (:mod:`symbp.codegen`, :mod:`symbp.render`,
-:mod:`symbp.verify`) and are re-exported by :mod:`symbp`.
+``load`` → ``derive`` → ``evaluate`` are here, and ``document``, which joins two
+stages: it writes the derivation document (:mod:`symbp.render`) with the
+verdicts on a spec's claims (:mod:`symbp.verify`) marked in place. ``compile``
+and ``verify`` live in their stages (:mod:`symbp.codegen`, :mod:`symbp.verify`)
+and are re-exported by :mod:`symbp`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .budget import time_limit as _budget
 from .spec import Spec
 from .spec import load as _load
 from .symbolic.derivation import Derivation
@@ -26,17 +29,56 @@ def load(source: SpecLike) -> Spec:
     return _load(source)
 
 
-def derive(spec: SpecLike, *, explicit: bool | None = None) -> Derivation:
+def derive(
+    spec: SpecLike, *, explicit: bool | None = None, time_limit: float | None = None
+) -> Derivation:
     """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets.
 
     The result shows its equations in Jupyter (``_repr_latex_``/``_repr_html_``,
-    see :func:`symbp.render.show`).
+    see :func:`symbp.render.show`). Loading and deriving stop with
+    :class:`~symbp.errors.TimeLimitExceeded` after ``time_limit`` seconds (``None``:
+    the running budget, else 30 s; ``0``: no limit; see :mod:`symbp.budget`).
     """
     from .render.jupyter import show
 
-    return show(_derive(load(spec), explicit=explicit))
+    with _budget(time_limit):
+        return show(_derive(load(spec), explicit=explicit))
 
 
-def evaluate(spec: SpecLike, steps: int = 0) -> Evaluation:
-    """Evaluate a spec's worked example exactly over ``steps`` updates (``steps + 1`` records)."""
-    return _evaluate(load(spec), steps=steps)
+def document(
+    spec: SpecLike,
+    *,
+    marks: Mapping[tuple[str, int], str] | None = None,
+    time_limit: float | None = None,
+    **options: Any,
+) -> Path:
+    """Write the derivation document of ``spec`` (``symbp doc``) and return its path.
+
+    Takes the options of :func:`symbp.render.write_document` (``format``,
+    ``steps``, ``style``, ``out``, ``digits``, ``engine``). A spec with ``claims``
+    (a verification file) gets every claimed number marked in place with its
+    verdict and cause (:meth:`symbp.verify.Report.marks`), unless ``marks`` is
+    given (``marks={}`` for none); the steps cover the claims' steps.
+    ``time_limit`` bounds the whole run as in :func:`derive`.
+    """
+    from .render import write_document
+
+    with _budget(time_limit):
+        loaded = load(spec)
+        if marks is None and loaded.claims:
+            from .verify import verify
+            from .verify.claims import parse_claims
+
+            marks = verify(loaded).marks()
+            last = max(c.step for c in parse_claims(loaded))
+            options["steps"] = max(options.get("steps", 1), last)
+        return write_document(loaded, marks=marks, **options)
+
+
+def evaluate(spec: SpecLike, steps: int = 0, *, time_limit: float | None = None) -> Evaluation:
+    """Evaluate a spec's worked example exactly over ``steps`` updates (``steps + 1`` records).
+
+    ``time_limit`` bounds loading and evaluating as in :func:`derive`.
+    """
+    with _budget(time_limit):
+        return _evaluate(load(spec), steps=steps)

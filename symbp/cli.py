@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,15 +17,50 @@ from pathlib import Path
 from . import __version__
 from .errors import SymbpError
 
+#: The largest value of a count option (--steps, --epochs, --digits ...).
+MAX_COUNT = 10**9
+#: --digits: more significant digits than exact evaluation keeps are never shown.
+MAX_DIGITS = 60
 
-def _positive_int(text: str) -> int:
+
+def _positive_int(text: str, maximum: int = MAX_COUNT) -> int:
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 20 else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:30]!r}")
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, found {value}")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"expected a number <= {maximum}, found {value}")
     return value
+
+
+def _digits(text: str) -> int:
+    return _positive_int(text, MAX_DIGITS)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text) if len(text) <= 20 else math.nan
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 10**6:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds from 0 (no limit) to 1000000, found {text[:30]!r}"
+        )
+    return value
+
+
+def _time_limit(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop the derivation and exact evaluation after this long (default 30; 0: none)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,13 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="layer-generic formulas only (no per-parameter chains)",
     )
+    _time_limit(p)
     p.set_defaults(handler=_derive)
 
     p = sub.add_parser("eval", help="evaluate the spec's worked example exactly")
     p.add_argument("spec", type=Path)
     p.add_argument("--steps", type=_positive_int, default=1, help="gradient steps (default 1)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
-    p.add_argument("--digits", type=_positive_int, default=6, help="significant digits shown")
+    p.add_argument("--digits", type=_digits, default=6, help="significant digits shown")
+    _time_limit(p)
     p.set_defaults(handler=_eval)
 
     p = sub.add_parser("compile", help="generate the Numba trainer module for a spec")
@@ -63,16 +101,32 @@ def _parser() -> argparse.ArgumentParser:
         help="output directory (default: the per-user cache)",
     )
     p.add_argument("--dtype", choices=("float64", "float32"), default=None)
+    _time_limit(p)
     p.set_defaults(handler=_compile)
 
-    p = sub.add_parser("doc", help="write the derivation document (pdf, tex, html, md)")
+    p = sub.add_parser(
+        "doc",
+        help="write the derivation document (pdf, tex, html, md); "
+        "a spec with claims gets each claimed number marked with its verdict",
+    )
     p.add_argument("spec", type=Path)
     p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
+    p.add_argument(
+        "--style",
+        choices=("full", "handout"),
+        default="full",
+        help="full: every step (the answer key, default); handout: diagram, forward pass, "
+        "loss, one weight per layer worked, the tables and the trajectory",
+    )
+    p.add_argument(
+        "--no-marks", action="store_true", help="do not mark the verdicts on the spec's claims"
+    )
     p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
-    p.add_argument("--digits", type=_positive_int, default=3, help="significant digits shown")
+    p.add_argument("--digits", type=_digits, default=3, help="significant digits shown")
     p.add_argument(
         "-o", "--out", type=Path, default=None, help="output file (default: ./<name>.<format>)"
     )
+    _time_limit(p)
     p.set_defaults(handler=_doc)
 
     p = sub.add_parser("verify", help="check the numbers a text prints against exact values")
@@ -90,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="also recompute gradients with an independent autodiff",
     )
+    _time_limit(p)
     p.set_defaults(handler=_verify)
 
     p = sub.add_parser("train", help="train a compiled network on a data set")
@@ -123,6 +178,30 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--out", type=Path, default=None, help="run directory (default: runs/SPEC-DATA)"
     )
     p.set_defaults(handler=_train)
+
+    p = sub.add_parser(
+        "exercises", help="per-student exercise sheets, answer keys and a quiz from one spec"
+    )
+    p.add_argument("spec", type=Path, help="network spec (YAML), optionally with exercise:")
+    p.add_argument("--count", type=_positive_int, default=None, help="students s01... (default 30)")
+    p.add_argument("--seed", type=_positive_int, default=None, help="seed of the draws (default 0)")
+    p.add_argument(
+        "--ask",
+        action="append",
+        default=None,
+        metavar="QUANTITY",
+        help="a question: a verify quantity name, QUANTITY@STEP for a step (repeatable)",
+    )
+    p.add_argument("--students", type=Path, default=None, help="roster CSV with an id column")
+    p.add_argument(
+        "--regenerate",
+        metavar="CODE",
+        default=None,
+        help="rebuild one student's sheet and key from the code on the sheet",
+    )
+    p.add_argument("--no-pdf", action="store_true", help="skip the sheets and keys (no TeX)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    p.set_defaults(handler=_exercises)
 
     p = sub.add_parser("demo", help="the main job on the embedded 3-4-1 example and digits")
     p.add_argument("-o", "--out", type=Path, default=Path("symbp-demo"), help="output directory")
@@ -161,10 +240,16 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _doc(args: argparse.Namespace) -> int:
-    from .render import write_document
+    from .api import document
 
-    path = write_document(
-        args.spec, format=args.format, steps=args.steps, out=args.out, digits=args.digits
+    path = document(
+        args.spec,
+        format=args.format,
+        steps=args.steps,
+        out=args.out,
+        digits=args.digits,
+        style=args.style,
+        marks={} if args.no_marks else None,
     )
     print(path)
     return 0
@@ -194,23 +279,76 @@ def _train(args: argparse.Namespace) -> int:
     return run_train(args)
 
 
+def _exercises(args: argparse.Namespace) -> int:
+    from .exercises import make_exercises, regenerate_sheet
+
+    pdf = not args.no_pdf
+    if args.regenerate is not None:
+        if args.count is not None or args.seed is not None or args.students is not None:
+            print(
+                "symbp exercises: error: regenerate: the code gives the student and the seed; "
+                "leave out --count, --seed and --students",
+                file=sys.stderr,
+            )
+            return 2
+        done = regenerate_sheet(args.spec, args.regenerate, args.out, ask=args.ask, pdf=pdf)
+    else:
+        done = make_exercises(
+            args.spec,
+            args.out,
+            count=args.count,
+            seed=args.seed,
+            ask=args.ask,
+            students=args.students,
+            pdf=pdf,
+        )
+    n = len(done.variants)
+    print(
+        f"wrote {args.out}: {n} variant{'s' if n != 1 else ''}, "
+        f"{len(done.questions)} question{'s' if len(done.questions) != 1 else ''} each"
+        + ("" if pdf else " (no PDFs)")
+    )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .train.demo import run_demo
 
     return run_demo(args.out)
 
 
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler, under its time budget where it has ``--time-limit``."""
+    if getattr(args, "time_limit", None) is None:
+        return int(args.handler(args))
+    from .budget import time_limit
+
+    with time_limit(args.time_limit):
+        return int(args.handler(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symbp`` console script."""
+    for stream in (sys.stdout, sys.stderr):  # never a traceback for an unprintable character
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        return _run(args)
     except SymbpError as err:
         print(f"symbp {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print(f"symbp {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BaseException as exc:  # the budget's signal, when it lands outside its block
+        from .budget import Expired
+
+        if not isinstance(exc, Expired):
+            raise
+        print(f"symbp {args.command}: error: stopped after the time limit", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
 

@@ -58,6 +58,10 @@ class TooLargeError(SymbpError):
     """The requested view would not scale to this network."""
 
 
+class TimeLimitExceeded(SymbpError):
+    """The derivation or exact evaluation ran past its time budget (:mod:`symbp.budget`)."""
+
+
 class DataError(SymbpError):
     """Training data or claims do not fit the spec."""
 

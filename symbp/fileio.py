@@ -1,10 +1,14 @@
-"""Atomic file writes: a crash never leaves a half-written output."""
+"""File access: atomic writes (a crash never leaves a half-written output) and bounded
+reads (a spec path cannot block symbp or fill the memory)."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from .errors import SymbpError
 
 
 def _umask() -> int:
@@ -30,3 +34,67 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words (``None`` for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_limited(
+    path: str | Path, max_bytes: int, *, error: type[SymbpError] = SymbpError
+) -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else at once.
+
+    A folder, a FIFO, a device or a socket is refused by ``os.stat`` before it is
+    opened (so a FIFO cannot block and ``/dev/zero`` cannot fill the memory); the
+    file is opened non-blocking and checked again through its descriptor, and at
+    most ``max_bytes`` are read. Problems raise ``error`` (a :class:`SymbpError`)
+    naming the file.
+    """
+    name = str(path)
+    try:
+        kind = _kind(os.stat(path).st_mode)
+        if kind is None:
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+            fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+            try:
+                info = os.fstat(fd)
+                kind = _kind(info.st_mode)
+                if kind is None and info.st_size <= max_bytes:
+                    chunks, size = [], 0
+                    while size <= max_bytes:
+                        chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+                        if not chunk:
+                            break
+                        chunks.append(chunk)
+                        size += len(chunk)
+                    data = b"".join(chunks)
+                else:
+                    data = b""
+                    size = info.st_size
+            finally:
+                os.close(fd)
+    except FileNotFoundError:
+        raise error("file not found", file=name) from None
+    except OSError as exc:
+        raise error(f"cannot read file: {exc.strerror or exc}", file=name) from None
+    if kind is not None:
+        raise error(f"cannot read file: it is {kind}, not a regular file", file=name)
+    if size > max_bytes:
+        raise error(
+            f"the file is larger than {max_bytes} bytes ({max_bytes / 2**20:g} MiB), "
+            "the most symbp reads",
+            file=name,
+        )
+    return data

@@ -6,25 +6,47 @@ code: it is parsed with :func:`ast.parse`, every node is checked against a
 whitelist (numbers, the allowed variable names, ``+ - * / **``, unary minus and
 calls of the whitelisted functions below), and the SymPy expression is built
 node by node. Nothing reaches ``eval``, ``exec`` or ``sympify``.
+
+Before SymPy sees anything the text is checked against the stated limits:
+
+* only printable ASCII (and spaces, tabs, newlines): any other character is refused
+  by its code point and position, lookalikes included (``ｘ`` or ``𝑥`` look like
+  ``x`` after NFKC normalisation, which Python's parser would silently apply);
+* at most :data:`MAX_LENGTH` characters, :data:`MAX_NODES` expression nodes,
+  :data:`MAX_DEPTH` levels of nesting and :data:`MAX_CALL_DEPTH` function calls
+  nested inside each other (the derivative of ``tanh(tanh(...))`` grows
+  exponentially with its depth);
+* number literals within :mod:`symbp.limits` (integers up to 10^18, decimals within
+  10^±308 with at most 50 significant digits), read exactly from their text
+  (``0.1`` is 1/10), and exponents of powers at most :data:`MAX_CONSTANT_EXPONENT`.
 """
 
 from __future__ import annotations
 
 import ast
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 
 import sympy as sp
 
 from .errors import FormulaError
+from .limits import NumberError, decimal_fraction
 
 MAX_LENGTH = 400
-MAX_DEPTH = 40
+#: Levels of nesting (``-(-(x))`` has three; a chain ``a + b - c`` counts once).
+MAX_DEPTH = 24
+#: Function calls nested inside each other (``exp(sin(x))`` has two).
+MAX_CALL_DEPTH = 6
+#: Expression nodes (numbers, names, operations, calls).
+MAX_NODES = 200
 MAX_CONSTANT_EXPONENT = 64
 MAX_CONSTANT_BASE = 10**6
 MAX_CONSTANT_DIGITS = 300
 #: No constant part of a formula may exceed this in magnitude (float64 range).
 MAX_CONSTANT = 10**MAX_CONSTANT_DIGITS
+#: Characters allowed besides printable ASCII.
+_WHITESPACE = frozenset("\t\n\r")
 
 #: Functions a formula may call, with the number of arguments each takes.
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int]] = {
@@ -63,27 +85,54 @@ def parse_formula(text: object, variables: Mapping[str, sp.Symbol], *, field: st
 
     ``field`` names the spec field for error messages. Raises
     :class:`~symbp.errors.FormulaError` with a one-line message on anything that
-    is not plain arithmetic over the allowed names and functions.
+    is not plain arithmetic over the allowed names and functions, or is beyond the
+    limits in the module docstring.
     """
     if not isinstance(text, str):
         raise FormulaError(f"expected a formula string, found {type(text).__name__}", field=field)
-    if not text.strip():
-        raise FormulaError("the formula is empty", field=field)
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is longer than {MAX_LENGTH} characters", field=field)
+    for position, char in enumerate(text, start=1):
+        if not (" " <= char <= "~" or char in _WHITESPACE):
+            raise FormulaError(character_problem(char, position), field=field)
+    if not text.strip():
+        raise FormulaError("the formula is empty", field=field)
+    source = text.strip()
     try:
         with warnings.catch_warnings():  # "1if x" warns on stderr before the error
             warnings.simplefilter("ignore")
-            tree = ast.parse(text.strip(), mode="eval")
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise FormulaError(
-            f"cannot parse formula {text.strip()!r}: {exc.msg} (column {exc.offset})", field=field
+            f"cannot parse formula {source!r}: {exc.msg} (column {exc.offset})", field=field
         ) from None
-    builder = _Builder(variables, field, text.strip())
+    except (ValueError, RecursionError, MemoryError):
+        raise FormulaError(f"cannot parse formula {source!r}: too complex", field=field) from None
+    builder = _Builder(variables, field, source)
+    builder.check_shape(tree.body)
     expr = builder.build(tree.body, 0)
     if not isinstance(expr, sp.Expr):
-        raise FormulaError(f"formula {text.strip()!r} is not an expression", field=field)
+        raise FormulaError(f"formula {source!r} is not an expression", field=field)
     return expr
+
+
+def character_problem(char: str, position: int) -> str:
+    """Why ``char`` (at 1-based ``position``) cannot be in a formula, in one line."""
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        what = "a lone surrogate, not a character"
+    else:
+        what = unicodedata.name(char, "") or f"category {unicodedata.category(char)}"
+    where = f"character U+{code:04X} ({what}) at position {position}"
+    try:
+        folded = unicodedata.normalize("NFKC", char)
+    except ValueError:
+        folded = char
+    if folded != char and folded.isascii() and folded.isprintable():
+        return f"{where} looks like {folded!r} (NFKC) but only ASCII is accepted in formulas"
+    if code < 0x80:
+        return f"{where} is a control character; formulas are plain ASCII text"
+    return f"{where} is not ASCII; formulas accept only ASCII letters, digits and + - * / ( ) . ,"
 
 
 class _Builder:
@@ -94,11 +143,44 @@ class _Builder:
 
     def fail(self, what: str) -> FormulaError:
         allowed = ", ".join(sorted(self.variables))
+        shown = self.text if len(self.text) <= 60 else f"{self.text[:40]}...{self.text[-12:]}"
         return FormulaError(
-            f"{what} in formula {self.text!r}; allowed: numbers, the variables {allowed}, "
+            f"{what} in formula {shown!r}; allowed: numbers, the variables {allowed}, "
             f"+ - * / **, and the functions {', '.join(sorted(FUNCTIONS))}",
             field=self.field,
         )
+
+    def check_shape(self, root: ast.AST) -> None:
+        """Refuse a tree beyond :data:`MAX_NODES`, :data:`MAX_DEPTH` or :data:`MAX_CALL_DEPTH`."""
+        nodes = 0
+        stack: list[tuple[ast.AST, int, int]] = [(root, 1, 0)]
+        while stack:
+            node, depth, calls = stack.pop()
+            if isinstance(node, ast.expr):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise self.fail(f"more than {MAX_NODES} terms (numbers, names, operations)")
+                if depth > MAX_DEPTH:
+                    raise self.fail(f"nesting deeper than {MAX_DEPTH} levels")
+                if isinstance(node, ast.Call):
+                    calls += 1
+                    if calls > MAX_CALL_DEPTH:
+                        raise self.fail(
+                            f"more than {MAX_CALL_DEPTH} function calls nested inside each other"
+                        )
+            for child in ast.iter_child_nodes(node):
+                # a + b + c is one level of a chain, not nesting: its left operands stay put
+                chained = isinstance(node, ast.BinOp) and child is node.left
+                stack.append((child, depth if chained else depth + 1, calls))
+
+    def number(self, node: ast.Constant) -> sp.Expr:
+        """The exact value of a number literal, read from its text within the limits."""
+        text = ast.get_source_segment(self.text, node) or repr(node.value)
+        try:
+            value = decimal_fraction(text)
+        except NumberError as err:
+            raise self.fail(str(err)) from None
+        return sp.Rational(value.numerator, value.denominator)
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         """The expression of ``node``, checked so that nothing later meets a giant number.
@@ -123,18 +205,11 @@ class _Builder:
         return expr
 
     def _node(self, node: ast.AST, depth: int) -> sp.Expr:
-        if depth > MAX_DEPTH:
-            raise self.fail("nesting too deep")
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self.fail(f"constant {value!r} is not a number")
-            if (isinstance(value, float) and value != value) or value in (
-                float("inf"),
-                float("-inf"),
-            ):
-                raise self.fail(f"constant {value!r} is not finite")
-            return sp.Integer(value) if isinstance(value, int) else sp.Rational(repr(value))
+            return self.number(node)
         if isinstance(node, ast.Name):
             if node.id in self.variables:
                 return self.variables[node.id]

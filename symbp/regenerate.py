@@ -9,6 +9,10 @@ documents of every spec in ``examples/``. They are never edited by hand::
 Each stage says what it ships: ``symbp.codegen.shipped_outputs`` and
 ``symbp.render.shipped_outputs`` map a path relative to the repository root to
 the file's content (str or bytes) for a list of example specs.
+
+A stage may also ship PDFs (``shipped_pdfs``, the exercise sheets and keys):
+they are written when TeX Live is installed, but not drift-checked, because
+their bytes depend on the TeX Live release (their LaTeX sources are checked).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from .fileio import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-STAGES = ("symbp.codegen", "symbp.render")
+STAGES = ("symbp.codegen", "symbp.render", "symbp.exercises")
 
 
 def example_specs(root: Path = ROOT) -> list[Path]:
@@ -40,6 +44,21 @@ def expected_outputs(root: Path = ROOT) -> dict[str, str | bytes]:
         shipped: Callable[[list[Path]], Mapping[str, str | bytes]] | None = getattr(
             module, "shipped_outputs", None
         )
+        if shipped is not None:
+            out.update(shipped(specs))
+    return out
+
+
+def pdf_outputs(root: Path = ROOT) -> dict[str, str | bytes]:
+    """The shipped PDFs (``shipped_pdfs`` of each stage); empty without a TeX engine."""
+    from .render.pdf import find_engine
+
+    if find_engine() is None:
+        return {}
+    out: dict[str, str | bytes] = {}
+    specs = example_specs(root)
+    for stage in STAGES:
+        shipped = getattr(importlib.import_module(stage), "shipped_pdfs", None)
         if shipped is not None:
             out.update(shipped(specs))
     return out
@@ -68,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     for rel, content in sorted(expected_outputs().items()):
         write_atomic(ROOT / rel, content)
         print(f"wrote {rel}")
+    pdfs = pdf_outputs()
+    for rel, content in sorted(pdfs.items()):
+        write_atomic(ROOT / rel, content)
+        print(f"wrote {rel} (not drift-checked)")
+    if not pdfs:
+        print("no TeX engine: the shipped PDFs were not rebuilt")
     return 0
 
 

@@ -4,11 +4,18 @@ Floats are read as :class:`fractions.Fraction` from their source text, so
 ``0.179`` is exactly 179/1000 (never the nearest binary float). Every node's
 line is recorded under its path (a tuple of keys and indices) so errors can say
 ``spec.yaml:12: layers[1]: ...``.
+
+Input is bounded (:mod:`symbp.limits`): the file is a regular file of at most
+:data:`~symbp.limits.MAX_SPEC_BYTES`, at most :data:`MAX_NODES` values are composed,
+every number is checked against the number limits before it is converted (so
+``1e999999999`` is refused, not expanded), and text holding a lone surrogate (a
+``"\\uD800"`` escape) is refused, each with the field and line it is at.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,34 +23,109 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
+from .fileio import read_limited
+from .limits import MAX_SPEC_BYTES, NumberError, check_integer, decimal_fraction
 
 PathKey = tuple[str | int, ...]
 
+#: A spec may expand to at most this many YAML nodes, aliases counted at every use
+#: (a "billion laughs" file of nested aliases is refused, not expanded).
+MAX_NODES = 100_000
+_DECIMAL_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+#: Integer text longer than this is over the integer limit whatever its form.
+_MAX_INT_TEXT = 40
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``example.x[1]``; a key that is not a plain name is quoted (``['a b']``), so the
+    error stays one line whatever the key holds."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).isidentifier():
+            out += f"[{str(part)!r}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
 
 class _ExactLoader(yaml.SafeLoader):
-    """SafeLoader whose floats are exact fractions (non-finite floats are kept as float)."""
+    """SafeLoader whose floats are exact fractions (non-finite floats are kept as float).
+
+    It counts the nodes it composes (refusing more than :data:`MAX_NODES`) and checks
+    numbers and strings as it constructs them; ``paths`` (filled by :func:`_lines`
+    before construction) names the field of each node in errors.
+    """
+
+    paths: dict[int, PathKey]
+    composed = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            mark = self.peek_event().start_mark
+            raise SpecError(f"the YAML holds more than {MAX_NODES} values", line=mark.line + 1)
+        return super().compose_node(parent, index)
+
+    def refuse(self, node: yaml.Node, message: str) -> SpecError:
+        path = getattr(self, "paths", {}).get(id(node))
+        return SpecError(
+            message, field=format_path(path) if path else None, line=node.start_mark.line + 1
+        )
 
 
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Fraction | float:
+def _construct_float(loader: _ExactLoader, node: yaml.ScalarNode) -> Fraction | float:
+    text = str(node.value).replace("_", "")
+    if _DECIMAL_TEXT.fullmatch(text):
+        try:
+            return decimal_fraction(text)
+        except NumberError as err:
+            raise loader.refuse(node, str(err)) from None
+    if len(text) > _MAX_INT_TEXT:  # a sexagesimal float (1:30.5) of absurd length
+        raise loader.refuse(node, f"number of {len(text)} characters is out of range")
+    return float(yaml.SafeLoader.construct_yaml_float(loader, node))
+
+
+def _construct_int(loader: _ExactLoader, node: yaml.ScalarNode) -> int:
     text = str(node.value).replace("_", "")
     try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        return float(yaml.SafeLoader.construct_yaml_float(loader, node))
+        if len(text) > _MAX_INT_TEXT:
+            raise NumberError(f"integer of {len(text)} digits is larger than 10^18 (the limit)")
+        return check_integer(yaml.SafeLoader.construct_yaml_int(loader, node))
+    except NumberError as err:
+        raise loader.refuse(node, str(err)) from None
+
+
+def _join_pair(match: re.Match[str]) -> str:
+    return match.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
+def _construct_str(loader: _ExactLoader, node: yaml.ScalarNode) -> str:
+    value = yaml.SafeLoader.construct_yaml_str(loader, node)
+    if _SURROGATE.search(value):  # JSON-style "\\ud835\\udc65" is one character (𝑥)
+        value = _PAIR.sub(_join_pair, value)
+    found = _SURROGATE.search(value)
+    if found:
+        raise loader.refuse(
+            node,
+            f"the text holds U+{ord(found.group()):04X} at position {found.start() + 1}, "
+            "a lone surrogate (not a character); write the character itself",
+        )
+    return value
 
 
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_ExactLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_ExactLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 # YAML 1.2 floats such as 1e-3 (YAML 1.1 reads them as strings).
 _ExactLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)$"),
     list("-+0123456789."),
 )
-
-
-#: A spec may expand to at most this many YAML nodes, aliases counted at every use
-#: (a "billion laughs" file of nested aliases is refused, not expanded).
-MAX_NODES = 100_000
 
 
 def _size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -63,8 +145,11 @@ def _size(node: yaml.Node, memo: dict[int, int]) -> int:
     return memo[id(node)]
 
 
-def _lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
+def _lines(
+    node: yaml.Node, path: PathKey, out: dict[PathKey, int], paths: dict[int, PathKey]
+) -> None:
     out[path] = node.start_mark.line + 1
+    paths.setdefault(id(node), path)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
@@ -74,21 +159,28 @@ def _lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
                 raise SpecError("duplicate key", field=field, line=key.start_mark.line + 1)
             seen.add(name)
             out[(*path, name)] = key.start_mark.line + 1
-            _lines(value, (*path, name), out)
+            paths.setdefault(id(key), (*path, name))
+            _lines(value, (*path, name), out, paths)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _lines(item, (*path, i), out)
+            _lines(item, (*path, i), out, paths)
 
 
 def read_yaml(path: str | Path) -> tuple[Any, dict[PathKey, int]]:
-    """Read ``path``; return the data and a map from field path to line number."""
+    """Read ``path``; return the data and a map from field path to line number.
+
+    Only a regular file of at most :data:`~symbp.limits.MAX_SPEC_BYTES` is read
+    (:func:`symbp.fileio.read_limited`).
+    """
     name = str(path)
+    data = read_limited(path, MAX_SPEC_BYTES, error=SpecError)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", file=name) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read file: {exc}", file=name) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"cannot read file: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            file=name,
+        ) from None
     return parse_yaml(text, name)
 
 
@@ -107,7 +199,8 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, in
                 f"the YAML expands to more than {MAX_NODES} values (through aliases?)", file=name
             )
         lines: dict[PathKey, int] = {}
-        _lines(node, (), lines)
+        loader.paths = {}
+        _lines(node, (), lines, loader.paths)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

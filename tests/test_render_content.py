@@ -62,7 +62,7 @@ def test_seed001_output_delta_derived_from_the_formulas(seed001_tex: str) -> Non
     assert r"\frac{e^{- x}}{\left(1 + e^{- x}\right)^{2}}" in flat
     assert r"&= a \left(1 - a\right)" in flat
     # BCE's derivative, and delta^2 collapsing to a - t.
-    assert r"- \frac{t}{y} + \frac{1 - t}{1 - y}" in flat
+    assert r"\frac{1 - t}{1 - y} - \frac{t}{y}" in flat  # textbook order: positive term first
     assert r"&= a^{2}_{j} - t_{j}" in flat
     # The hidden delta recursion in index form, 1-based sums.
     assert r"\delta^{1}_{j} &= \left(1 - a^{1}_{j}\right) a^{1}_{j} \sum_{i=1}^{n_{2}}" in flat
@@ -159,7 +159,7 @@ def test_custom_formulas_are_differentiated_in_the_document() -> None:
     # d/dx x^2/(1+x^2) = 2x/(x^2+1) - 2x^3/(x^2+1)^2 ; d/dy (y-t)^4 = 4 (y-t)^3
     assert r"\frac{2 x}{x^{2} + 1}" in text
     assert r"\frac{2 x^{3}}{\left(x^{2} + 1\right)^{2}}" in text
-    assert r"4 \left(- t + y\right)^{3}" in text
+    assert r"4 \left(y - t\right)^{3}" in text
     # z = 2, a = 4/5 exactly: shown exactly.
     assert r"&= 0.8" in text
 
@@ -176,7 +176,8 @@ def test_numbers_are_shown_exactly_or_rounded() -> None:
 
 def test_escaping() -> None:
     assert tex_escape(r"\input{x}") == r"\textbackslash{}input\{x\}"
-    assert tex_escape("50% & $5 #1 a_b") == r"50\% \& \$5 \#1 a\_b"
+    assert tex_escape("50% & $5 #1 a_b") == r"50\% \& \$5 \#1 a\_\allowbreak{}b"
+    assert tex_escape("x.yaml 0.5 1/2 a/b") == r"x.\allowbreak{}yaml 0.5 1/2 a/\allowbreak{}b"
     assert tex_escape("--") == "-{}-"
     assert tex_escape("✓") == "[U+2713]"
     assert md_escape("<script>*x*</script>") == r"&lt;script&gt;\*x\*&lt;/script&gt;"

@@ -26,7 +26,12 @@ def shipped() -> dict[str, str | bytes]:
 def test_every_example_ships_tex_html_md(shipped: dict[str, str | bytes]) -> None:
     stems = {p.stem for p in example_specs(ROOT)}
     assert stems, "no shipped examples"
-    assert set(shipped) == {f"docs/{s}.{ext}" for s in stems for ext in ("tex", "html", "md")}
+    assert set(shipped) == {
+        f"docs/{s}{style}.{ext}"
+        for s in stems
+        for style in ("", "_handout")
+        for ext in ("tex", "html", "md")
+    }
 
 
 def test_committed_docs_match_the_code(shipped: dict[str, str | bytes]) -> None:

@@ -46,12 +46,18 @@ def test_rows_marks_and_summary(report: Report) -> None:
     )
     alone = symbp.verify({**SPEC, "claims": [{"of": "loss", "printed": 0.1511}]})
     assert alone.rows()[0][6] == "truncated, not rounded (rounding gives 0.1512)"
-    assert report.marks() == [
+    assert report.verdicts() == [
         ("a[1][0]", 0, "confirmed"),
         ("loss", 0, "truncated"),
         ("W[0][0][1]", 1, "confirmed"),
         ("grad_W[0][0][1]", 0, "mismatch"),
     ]
+    marks = report.marks()  # what write_document(marks=) takes, with the causes
+    assert marks[("a[1][0]", 0)] == "confirmed"
+    assert marks[("loss", 0)] == (
+        "truncated: rounding carried on: the loss of the printed output (claim #0)"
+    )
+    assert marks[("grad_W[0][0][1]", 0)].startswith("mismatch: ")
     assert not report.passed
     assert report.summary() == (
         "neuron: 4 claims: 2 confirmed, 1 truncated, 1 mismatch (0 explained) — FAIL"

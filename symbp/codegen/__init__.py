@@ -25,6 +25,7 @@ from ..spec import Spec
 from ..spec import load as load_spec
 from . import loader
 from .emit import render
+from .memory import check_memory
 from .trainer import History, Trainer
 
 SpecLike = Spec | str | Path | Mapping[str, Any]
@@ -41,6 +42,7 @@ def _dtype(spec: Spec, dtype: str | None) -> str:
 
 def _module_file(spec: Spec, dtype: str, out_dir: Path | None) -> tuple[Path, str | None]:
     """The module file for ``spec`` (rendering only when the cache index has no entry)."""
+    check_memory(spec, dtype)  # before rendering: plans and buffers grow with the layers
     directory = Path(out_dir) if out_dir is not None else loader.cache_dir()
     key = loader.render_key(spec.hash, dtype)
     if out_dir is None:

@@ -8,11 +8,19 @@ with MathML in HTML, ``aligned`` and pipe tables in Markdown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import SymbpError
 from .escape import Tex
+
+_SIZING = re.compile(r"\\left|\\right|\\displaystyle|[{}\s]")
+
+
+def same_math(a: str, b: str) -> bool:
+    """Whether two LaTeX formulas read the same (``\\tanh{\\left(x \\right)}`` = ``\\tanh(x)``)."""
+    return _SIZING.sub("", a) == _SIZING.sub("", b)
 
 
 @dataclass(frozen=True)
@@ -33,15 +41,16 @@ class Aligned:
 
     @staticmethod
     def chain(lhs: Tex, *rhs: Tex | tuple[Tex, str], rel: str = "=") -> Aligned:
-        """``lhs = rhs₁ = rhs₂ …``; consecutive duplicate right-hand sides are dropped.
+        """``lhs = rhs₁ = rhs₂ …``; a right-hand side that reads as the one before it
+        (or as ``lhs``) is dropped.
 
         Each item is a ``Tex`` or ``(Tex, note)``.
         """
         rows: list[Row] = []
-        last = None
+        last: str = lhs
         for item in rhs:
             expr, note = item if isinstance(item, tuple) else (item, None)
-            if expr == last:
+            if same_math(expr, last):  # no tautology f(x) = f(x), no repeated step
                 continue
             rows.append(Row(lhs if not rows else None, Tex(expr), note, Tex(rel)))
             last = expr

@@ -6,14 +6,20 @@ Layers are columns from left (input) to right (output), neurons top to bottom
 join every drawn pair; for small nets each edge is labelled with its weight
 (the value at step 0 where the spec has numbers, else ``w^l_{jk}``), placed a
 fraction ``0.25 … 0.75`` along the edge that depends on the source neuron, so
-labels of one layer do not overlap.
+labels of one layer do not overlap. Each layer's biases are drawn as a bias
+unit ``1`` above the gap before the layer, with a dashed edge (labelled
+``b^l_j``) into each neuron.
+
+:func:`route` highlights the route of one parameter's gradient: its own edge
+and every edge from its neuron on to the outputs (the paths of its chain), and
+labels only those edges; the worked parameters' sections draw it small.
 Coordinates are in centimetres, ``y`` growing downwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -37,7 +43,10 @@ MAX_WIDTH = 15.0
 
 @dataclass(frozen=True)
 class Node:
-    """One drawn neuron: ``tex``/``text`` are its label in LaTeX and Unicode."""
+    """One drawn neuron or bias unit: ``tex``/``text`` are its label in LaTeX and Unicode.
+
+    ``kind`` is ``input``, ``hidden``, ``output`` or ``bias``.
+    """
 
     id: str
     x: float
@@ -45,11 +54,16 @@ class Node:
     tex: Tex
     text: str
     layer: int
+    kind: str = "hidden"
+    highlight: bool = False
 
 
 @dataclass(frozen=True)
 class Edge:
-    """A drawn weight from ``src`` to ``dst`` with an optional label."""
+    """A drawn weight (or bias, ``bias=True``) from ``src`` to ``dst``, optionally labelled.
+
+    ``x0, y0, x1, y1`` are the centres of the two ends.
+    """
 
     src: str
     dst: str
@@ -57,11 +71,18 @@ class Edge:
     text: str | None
     x: float
     y: float
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 0.0
+    y1: float = 0.0
+    bias: bool = False
+    highlight: bool = False
+    key: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Diagram:
-    """Everything the templates draw."""
+    """Everything the templates draw; ``top`` is the smallest ``y`` (the bias units' row)."""
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
@@ -70,6 +91,10 @@ class Diagram:
     width: float
     height: float
     labelled: bool
+    top: float = 0.0
+    scale: float = 1.0
+    route: str | None = None
+    ident: str = "net"
 
 
 def _shown(n: int) -> list[int | None]:
@@ -80,6 +105,11 @@ def _shown(n: int) -> list[int | None]:
 
 
 def _label(spec: Spec, l: int, j: int) -> tuple[Tex, str]:
+    named = {quantity: name for name, quantity in spec.names}.get(f"a[{l}][{j}]")
+    if named is not None:  # the text's own name (spec names:)
+        from .notation import name_tex
+
+        return name_tex(named), named
     if l == 0:
         symbol = nt.explicit_symbol("x", 0, j)
     elif l == spec.depth:
@@ -91,8 +121,10 @@ def _label(spec: Spec, l: int, j: int) -> tuple[Tex, str]:
     return tex(symbol), pretty(symbol)
 
 
-def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diagram:
-    """Lay out ``spec``'s net; ``weights`` (spec-shaped ``W``) labels the edges with values."""
+def layout(
+    spec: Spec, weights: Sequence | None = None, digits: int = 3, biases: Sequence | None = None
+) -> Diagram:
+    """Lay out ``spec``'s net; ``weights``/``biases`` (spec-shaped) label the edges with values."""
     columns = [_shown(n) for n in spec.layers]
     n_weights = sum(a * b for a, b in zip(spec.layers[:-1], spec.layers[1:], strict=True))
     labelled = n_weights <= MAX_LABELLED_WEIGHTS
@@ -105,6 +137,7 @@ def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diag
     ellipses = []
     for l, column in enumerate(columns):
         top = (height - (len(column) - 1) * dy) / 2
+        kind = "input" if l == 0 else ("output" if l == spec.depth else "hidden")
         for row, j in enumerate(column):
             x, y = l * dx, top + row * dy
             if j is None:
@@ -112,28 +145,57 @@ def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diag
                 continue
             label_tex, label_text = _label(spec, l, j)
             positions[(l, j)] = (x, y)
-            nodes.append(Node(f"n{l}x{j}", x, y, label_tex, label_text, l))
+            nodes.append(Node(f"n{l}x{j}", x, y, label_tex, label_text, l, kind))
+    bias_y = -0.75 * dy
+    for l in range(1, len(columns)):
+        nodes.append(Node(f"b{l}", (l - 0.5) * dx, bias_y, Tex("1"), "1", l, "bias"))
     edges: list[Edge] = []
     for l in range(1, len(columns)):
         for j in (j for j in columns[l] if j is not None):
+            (x1, y1) = positions[(l, j)]
             for k in (k for k in columns[l - 1] if k is not None):
-                (x0, y0), (x1, y1) = positions[(l - 1, k)], positions[(l, j)]
+                (x0, y0) = positions[(l - 1, k)]
                 # Labels of edges leaving one neuron share a distance along the edges;
                 # each source neuron has its own, so no two labels meet.
                 n_in = spec.layers[l - 1]
                 t = 0.25 + (0.5 * k / (n_in - 1) if n_in > 1 else 0.0)
-                lx, ly = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-                label_tex: Tex | None = None
-                label_text: str | None = None
-                if labelled:
-                    if weights is not None:
-                        value = weights[l - 1][j][k]
-                        label_tex = Tex(tex_number(value, digits))
-                        label_text = label_tex.replace(r"\times 10^", "e")
-                    else:
-                        symbol = nt.explicit_symbol("w", l, j, k)
-                        label_tex, label_text = tex(symbol), pretty(symbol)
-                edges.append(Edge(f"n{l - 1}x{k}", f"n{l}x{j}", label_tex, label_text, lx, ly))
+                value = weights[l - 1][j][k] if weights is not None else None
+                label_tex, label_text = _edge_label(labelled, value, ("w", l, j, k), digits)
+                edges.append(
+                    Edge(
+                        f"n{l - 1}x{k}",
+                        f"n{l}x{j}",
+                        label_tex,
+                        label_text,
+                        x0 + t * (x1 - x0),
+                        y0 + t * (y1 - y0),
+                        x0,
+                        y0,
+                        x1,
+                        y1,
+                        key=(l, j, k),
+                    )
+                )
+            bx, by = (l - 0.5) * dx, bias_y
+            value = biases[l - 1][j] if biases is not None else None
+            label_tex, label_text = _edge_label(labelled, value, ("b", l, j), digits)
+            t = 0.6
+            edges.append(
+                Edge(
+                    f"b{l}",
+                    f"n{l}x{j}",
+                    label_tex,
+                    label_text,
+                    bx + t * (x1 - bx),
+                    by + t * (y1 - by),
+                    bx,
+                    by,
+                    x1,
+                    y1,
+                    bias=True,
+                    key=(l, j),
+                )
+            )
     captions = []
     for l in range(len(columns)):
         kind = "input" if l == 0 else ("output" if l == spec.depth else "hidden")
@@ -146,4 +208,59 @@ def layout(spec: Spec, weights: Sequence | None = None, digits: int = 3) -> Diag
         (len(columns) - 1) * dx,
         height,
         labelled,
+        top=bias_y,
+    )
+
+
+def _edge_label(
+    labelled: bool, value: object, symbol: tuple, digits: int
+) -> tuple[Tex | None, str | None]:
+    """An edge's label: its value where known, else its symbol; none for large nets."""
+    if not labelled:
+        return None, None
+    if value is not None:
+        label = Tex(tex_number(value, digits))  # type: ignore[arg-type]
+        return label, label.replace(r"\times 10^", "e")
+    sym = nt.explicit_symbol(*symbol)
+    return tex(sym), pretty(sym)
+
+
+#: The size of a route diagram relative to the network diagram.
+ROUTE_SCALE = 0.5
+
+
+def route(diagram: Diagram, kind: str, layer: int, indices: Sequence[int]) -> Diagram:
+    """``diagram`` with the route of parameter ``kind`` (``w``/``b``) of ``layer`` highlighted.
+
+    ``indices`` are 0-based (``(j, k)`` for a weight, ``(j,)`` for a bias). The
+    route is the parameter's edge and every edge from its neuron to the
+    outputs: the paths of its chain. Only the highlighted edges keep labels.
+    """
+    j = indices[0]
+    own = (layer, *indices)
+    on_route = {f"n{layer}x{j}"}
+    for n in diagram.nodes:
+        if n.kind != "bias" and n.layer > layer:
+            on_route.add(n.id)
+    src = f"b{layer}" if kind == "b" else f"n{layer - 1}x{indices[1]}"
+    on_route.add(src)
+
+    def lit(e: Edge) -> bool:
+        if (e.bias == (kind == "b")) and e.key == own:
+            return True
+        return not e.bias and e.src in on_route and e.dst in on_route and e.key[0] > layer
+
+    edges = tuple(
+        replace(e, highlight=lit(e), tex=e.tex if lit(e) else None, text=e.text if lit(e) else None)
+        for e in diagram.edges
+    )
+    nodes = tuple(replace(n, highlight=n.id in on_route) for n in diagram.nodes)
+    symbol = nt.explicit_symbol(kind, layer, *indices)
+    return replace(
+        diagram,
+        nodes=nodes,
+        edges=edges,
+        scale=ROUTE_SCALE,
+        route=pretty(symbol),
+        ident=f"route-{kind}{layer}-" + "-".join(str(i) for i in indices),
     )

@@ -21,20 +21,25 @@ from .escape import safe_filename
 from .mathtex import DIGITS
 from .model import build
 from .pdf import build_pdf
+from .styles import STYLES, apply_style, check_style
 from .templating import render
 
 FORMATS = ("pdf", "tex", "html", "md")
+__all__ = ["FORMATS", "STYLES", "render_document", "shipped_outputs", "write_document"]
 _TEMPLATES = {"tex": "document.tex.j2", "html": "document.html.j2", "md": "document.md.j2"}
 #: The committed documents show this many updates (seed 001's trajectory: 0.521 ... 0.925).
 SHIPPED_STEPS = 6
 #: The committed documents' formats.
 SHIPPED_FORMATS = ("tex", "html", "md")
+#: The committed documents' styles and the suffix of their file names.
+SHIPPED_STYLES = {"full": "", "handout": "_handout"}
 
 SpecLike = Spec | str | Path | Mapping[str, Any]
 MarksLike = Mapping[tuple[str, int], str]
 
 
-def _check(format: str, steps: int, digits: int) -> None:
+def _check(format: str, steps: int, digits: int, style: str = "full") -> None:
+    check_style(style)
     if format not in FORMATS:
         raise SymbpError(f"format: expected one of {', '.join(FORMATS)}, found {format!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
@@ -50,13 +55,18 @@ def render_document(
     steps: int = 1,
     digits: int = DIGITS,
     marks: MarksLike | None = None,
+    style: str = "full",
 ) -> str:
-    """The document of ``spec`` as text: ``format`` is ``tex``, ``html`` or ``md``."""
-    _check(format, steps, digits)
+    """The document of ``spec`` as text: ``format`` is ``tex``, ``html`` or ``md``.
+
+    ``style`` is ``full`` (every section: the answer key) or ``handout``
+    (:mod:`symbp.render.styles`); both come from the same document model.
+    """
+    _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
     document = build(load(spec), steps=steps, digits=digits, marks=Marks.from_mapping(marks))
-    return render(format, _TEMPLATES[format], doc=document)
+    return render(format, _TEMPLATES[format], doc=apply_style(document, style))
 
 
 def write_document(
@@ -68,6 +78,7 @@ def write_document(
     digits: int = DIGITS,
     marks: MarksLike | None = None,
     engine: str | None = None,
+    style: str = "full",
 ) -> Path:
     """Write the derivation document of ``spec`` and return its path.
 
@@ -77,30 +88,36 @@ def write_document(
     ``marks`` maps ``(name, step)`` in the ``symbp eval --json`` naming (e.g.
     ``("a[2][0]", 1)``, ``("grad_W[1][0][0]", 0)``, ``("loss", 0)``) to a
     verdict such as ``"confirmed"``; each marked number gets ✓ (confirmed),
-    ✗ (not confirmed) or ? next to it, and all are listed at the end.
+    ✗ (not confirmed) or ? next to it, and all are listed at the end
+    (:meth:`symbp.verify.Report.marks` gives them for a spec's claims).
+    ``style`` is ``full`` (the answer key) or ``handout`` (diagram, forward
+    pass, loss, one weight per layer worked, the tables and the trajectory).
 
     ``format="pdf"`` runs ``engine`` (default ``pdflatex`` on ``PATH``) with
     shell escape off; without one it writes the ``.tex`` beside ``out`` and
     raises :class:`~symbp.render.pdf.TexMissing` (exit code 2 from the CLI).
     Files are written atomically.
     """
-    _check(format, steps, digits)
+    _check(format, steps, digits, style)
     loaded = load(spec)
     target = Path(out) if out is not None else Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
+    kw = {"steps": steps, "digits": digits, "marks": marks, "style": style}
     if format == "pdf":
-        source = render_document(loaded, format="tex", steps=steps, digits=digits, marks=marks)
+        source = render_document(loaded, format="tex", **kw)  # type: ignore[arg-type]
         return build_pdf(source, target, engine=engine)
-    text = render_document(loaded, format=format, steps=steps, digits=digits, marks=marks)
+    text = render_document(loaded, format=format, **kw)  # type: ignore[arg-type]
     return write_atomic(target, text)
 
 
 def shipped_outputs(spec_paths: list[Path]) -> dict[str, str | bytes]:
-    """``docs/<spec file stem>.<tex|html|md>`` for every shipped example spec."""
+    """``docs/<stem>.<tex|html|md>`` (full) and ``docs/<stem>_handout.*`` for every example."""
     out: dict[str, str | bytes] = {}
     for path in spec_paths:
         document = build(load(path), steps=SHIPPED_STEPS)
-        for format in SHIPPED_FORMATS:
-            out[f"docs/{Path(path).stem}.{format}"] = render(
-                format, _TEMPLATES[format], doc=document
-            )
+        for style, suffix in SHIPPED_STYLES.items():
+            styled = apply_style(document, style)
+            for format in SHIPPED_FORMATS:
+                out[f"docs/{Path(path).stem}{suffix}.{format}"] = render(
+                    format, _TEMPLATES[format], doc=styled
+                )
     return out

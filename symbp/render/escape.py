@@ -68,16 +68,23 @@ def tex_escape(text: object) -> str:
     """``text`` as LaTeX text-mode source that typesets it literally.
 
     Characters pdflatex cannot typeset without extra packages are written as
-    ``[U+XXXX]`` rather than breaking the build.
+    ``[U+XXXX]`` rather than breaking the build. Lines may break after ``_``,
+    and after a ``/`` or ``.`` followed by a letter (file names, URLs), so that
+    no long name runs into the margin.
     """
     out = []
     prev = ""
-    for ch in str(text):
+    text = str(text)
+    for n, ch in enumerate(text):
         if ch in "`'-<>," and ch == prev:  # no ligatures: -- stays two hyphens
             out.append("{}")
         prev = ch
         if ch in _TEX_SPECIALS:
             out.append(_TEX_SPECIALS[ch])
+            if ch == "_":  # file names and identifiers may break after _
+                out.append(r"\allowbreak{}")
+        elif ch in "/." and text[n + 1 : n + 2].isalpha():  # URLs (never 1/2 or 0.5)
+            out.append(ch + r"\allowbreak{}")
         elif ch in _TEX_UNICODE_MATH:
             out.append(_TEX_UNICODE_MATH[ch])
         elif ord(ch) < 32 or ord(ch) == 127:
@@ -101,6 +108,20 @@ def md_escape(text: object) -> str:
     """``text`` for Markdown: HTML-escaped, Markdown punctuation backslash-escaped."""
     flat = " ".join(str(text).split())
     return _MD_SPECIALS.sub(r"\\\1", html_escape(flat).replace("&#39;", "'"))
+
+
+def md_code(text: object) -> str:
+    """``text`` as a Markdown code span (shown literally; ``|`` escaped for tables).
+
+    Text with ``<``, ``>`` or ``&`` is escaped as prose instead (:func:`md_escape`):
+    a code span cannot escape them, and some renderers pass HTML through.
+    """
+    if any(c in str(text) for c in "<>&"):
+        return md_escape(text)
+    flat = " ".join(str(text).split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def safe_filename(name: str, default: str = "network") -> str:

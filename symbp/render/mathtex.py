@@ -7,10 +7,16 @@ with the conventions a derivation document states once in its notation table:
   ``Σ_{k=1}^{n_l}`` (the summed index is a bound variable, so only its range
   is shifted), matching the explicit symbols ``w^{2}_{11}``;
 - ``ln`` for the natural logarithm, ``\\mathbf{1}[x > 0]`` for the step function;
-- ``names`` renames symbols (the network outputs ``a^L_j`` print as ``\\hat{y}_j``);
+- ``names`` renames symbols (the network outputs ``a^L_j`` print as ``\\hat{y}_j``),
+  and inside :func:`text_names_in` the text's own names (spec ``names:``) win;
 - ``values`` substitutes numbers for symbols *while printing*, so a formula
   with numbers keeps its shape (``0.521 (1 - 0.521)``) instead of collapsing
-  to one number; negative values are parenthesised, products get ``\\cdot``.
+  to one number; negative values are parenthesised (once: ``\\tanh(-0.2)``,
+  never ``\\tanh((-0.2))``), products get ``\\cdot``, and terms of a sum
+  that are zero with the numbers (``(1 - t) \\ln(1 - y)`` at ``t = 1``) are
+  dropped;
+- sums are written in textbook order, positive terms first: ``y - t``, not
+  SymPy's ``-t + y``.
 
 Numbers are rounded for display only (:func:`tex_number`); the values passed
 in stay exact.
@@ -19,7 +25,9 @@ in stay exact.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import sympy as sp
 
@@ -28,6 +36,25 @@ from .printers import SymbpLatexPrinter
 
 #: Significant digits shown by default (seed 001's figures print three).
 DIGITS = 3
+
+#: The text's own names of symbols (spec ``names:``) while a document is built.
+_TEXT_NAMES: ContextVar[Mapping[sp.Basic, str] | None] = ContextVar(
+    "symbp_text_names", default=None
+)
+
+
+@contextmanager
+def text_names_in(names: Mapping[sp.Basic, str]) -> Iterator[None]:
+    """Print ``names`` (symbol -> trusted LaTeX) for those symbols inside the block.
+
+    The document model is built inside it (:func:`symbp.render.model.build`), so
+    every formula, table and diagram speaks the text's notation.
+    """
+    token = _TEXT_NAMES.set(dict(names))
+    try:
+        yield
+    finally:
+        _TEXT_NAMES.reset(token)
 
 
 def display_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
@@ -106,6 +133,7 @@ class DocLatexPrinter(SymbpLatexPrinter):
         if settings.get("values") is not None:
             settings.setdefault("mul_symbol", "dot")
         super().__init__(settings)
+        self._bare = 0  # > 0 while printing a function's only argument
 
     def _value_of(self, expr: sp.Basic) -> str | None:
         values = self._settings["values"]
@@ -113,12 +141,51 @@ class DocLatexPrinter(SymbpLatexPrinter):
             return None
         value = values[expr]
         text = tex_number(value, self._settings["digits"])
-        return rf"\left({text}\right)" if text.startswith("-") else text
+        return rf"\left({text}\right)" if text.startswith("-") and not self._bare else text
+
+    def _print(self, expr: sp.Basic, **kwargs: object) -> str:
+        """A function of one number prints its own parentheses: ``\\tanh(-0.2)``."""
+        if (
+            isinstance(expr, sp.Function)
+            and len(expr.args) == 1
+            and self._settings["values"] is not None
+            and expr.args[0] in self._settings["values"]
+        ):
+            self._bare += 1
+            try:
+                return super()._print(expr, **kwargs)
+            finally:
+                self._bare -= 1
+        return super()._print(expr, **kwargs)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        terms = list(self._as_ordered_terms(expr, order=order))
+        values = self._settings["values"]
+        if values is not None:
+            kept = [t for t in terms if not _is_zero(t, values)]
+            terms = kept or terms[:1]
+        signed = [_signed(t) for t in terms]
+        if self._settings["order"] != "rev-lex":
+            signed = [s for s in signed if not s[0]] + [s for s in signed if s[0]]
+        out = ""
+        for i, (negative, term) in enumerate(signed):
+            if negative:
+                out += " - " if i else "- "
+            elif i:
+                out += " + "
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = rf"\left({term_tex}\right)"
+            out += term_tex
+        return out
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         shown = self._value_of(expr)
         if shown is not None:
             return shown
+        text = (_TEXT_NAMES.get() or {}).get(expr)
+        if text is not None:
+            return text
         names = self._settings["names"]
         if names and expr in names:
             return names[expr]
@@ -153,6 +220,29 @@ class DocLatexPrinter(SymbpLatexPrinter):
         i, j = (self._print(a) for a in expr.args)
         tex = rf"\delta_{{{i} {j}}}"
         return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+
+def _negative(term: sp.Expr) -> bool:
+    return bool(term.could_extract_minus_sign())
+
+
+def _signed(term: sp.Expr) -> tuple[bool, sp.Expr]:
+    """``term`` as a sign and a magnitude; a factor ``t - 1`` is written ``-(1 - t)``."""
+    if _negative(term):
+        return True, -term
+    if term.is_Mul:
+        adds = [f for f in term.args if f.is_Add]
+        if len(adds) == 1 and adds[0].as_coeff_Add()[0].is_negative:
+            f = adds[0]
+            return True, sp.Mul(*[-a if a is f else a for a in term.args], evaluate=False)
+    return False, term
+
+
+def _is_zero(term: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> bool:
+    """Whether ``term`` is exactly zero with ``values`` substituted."""
+    if not term.free_symbols & set(values):
+        return False
+    return bool(term.xreplace(dict(values)) == 0)
 
 
 _DOUBLE_PARENS = re.compile(r"\\left\(\\left\(([^()]*)\\right\)\\right\)")

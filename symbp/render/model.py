@@ -33,9 +33,10 @@ from ..symbolic.explicit import Chain
 from . import steps as derivative_steps
 from . import tables, worked
 from .blocks import Aligned, Mark, Marks, Row, Table
-from .diagram import Diagram, layout
+from .diagram import Diagram, layout, route
 from .escape import Tex
-from .mathtex import DIGITS, number_tex, plain_number, tex
+from .mathtex import DIGITS, number_tex, plain_number, tex, text_names_in
+from .notation import name_map, name_tex, notation_rows, param_sum, text_names
 
 #: Nets with at most this many parameters get every neuron and every chain written out.
 WORKED_MAX_PARAMS = 60
@@ -49,11 +50,18 @@ TABLE_MAX_PARAMS = 300
 
 @dataclass(frozen=True)
 class Worked:
-    """A worked item: ``title`` (text, then ``math`` if given) and its derivation."""
+    """A worked item: ``title`` (text, then ``math`` if given) and its derivation.
+
+    ``kind`` says what is worked (``w``, ``b``, ``neuron`` or ``""``) so that a
+    style can pick items; ``diagram`` is the network with the item's route
+    highlighted, where the item is a parameter's gradient.
+    """
 
     title: str
     body: Aligned
     math: Tex | None = None
+    kind: str = ""
+    diagram: Diagram | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class Document:
     learning_rate: Tex
     has_numbers: bool
     numbers_note: str | None
-    structure: Table
+    structure: Table | None
     notation: tuple[tuple[Tex, str, str], ...]
     diagram: Diagram
     forward_general: tuple[LayerSection, ...]
@@ -100,7 +108,7 @@ class Document:
     loss_steps: derivative_steps.DerivativeSteps
     loss_general: Aligned
     loss_in_output: Aligned
-    output_delta: Aligned
+    output_delta: Aligned | None
     recursion: tuple[LayerSection, ...]
     update_rule: Aligned | None = None
     inputs: Table | None = None
@@ -112,6 +120,12 @@ class Document:
     statistics: Table | None = None
     marks: list[Mark] = field(default_factory=list)
     unplaced_marks: list[Mark] = field(default_factory=list)
+    #: The style the templates lay out (:mod:`.styles`); ``full`` shows every section.
+    style: str = "full"
+    #: The text's own names (spec ``names:``): (name, the document's symbol, quantity).
+    text_names: tuple[tuple[Tex, Tex | None, str], ...] = ()
+    #: The text's name of each named quantity, in math (``{"W[1][0][0]": "w_{5}"}``).
+    name_of: dict[str, Tex] = field(default_factory=dict)
 
     @property
     def architecture(self) -> str:
@@ -132,28 +146,6 @@ def has_numbers(spec: Spec) -> str | None:
     return None
 
 
-def _notation(spec: Spec) -> tuple[tuple[Tex, str, str], ...]:
-    L = spec.depth
-    return (
-        (Tex(r"l = 0, \dots, " + str(L)), "layer number: 0 is the input, "
-         f"{L} the output", "layers[l]"),
-        (Tex(r"n_l"), "number of neurons in layer l", "layers[l]"),
-        (Tex(r"x_k = a^{0}_{k}"), "input k of an example", "x[k-1]"),
-        (Tex(r"t_j"), "target of output j", "t[j-1]"),
-        (Tex(r"w^{l}_{jk}"), "weight into neuron j of layer l from neuron k of layer l-1",
-         "W[l-1][j-1][k-1]"),
-        (Tex(r"b^{l}_{j}"), "bias of neuron j of layer l", "b[l-1][j-1]"),
-        (Tex(r"z^{l}_{j}"), "weighted input of neuron j of layer l", "z[l-1][j-1]"),
-        (Tex(r"a^{l}_{j} = f_l(z^{l}_{j})"), "activation (output) of neuron j of layer l",
-         "a[l][j-1]"),
-        (Tex(rf"\hat{{y}}_j = a^{{{L}}}_{{j}}"), "output j of the network", f"a[{L}][j-1]"),
-        (Tex(r"\delta^{l}_{j} = \partial L / \partial z^{l}_{j}"),
-         "error signal of neuron j of layer l", "delta[l-1][j-1]"),
-        (Tex(r"L,\ E"), "loss of one example; cost E = mean of L over the m examples", "loss"),
-        (Tex(r"\eta"), "learning rate", "optimizer.learning_rate"),
-    )  # fmt: skip
-
-
 def build(
     spec: Spec,
     *,
@@ -162,7 +154,24 @@ def build(
     marks: Marks | None = None,
     derivation: Derivation | None = None,
 ) -> Document:
-    """The document model of ``spec`` with ``steps`` updates, numbers to ``digits`` digits."""
+    """The document model of ``spec`` with ``steps`` updates, numbers to ``digits`` digits.
+
+    The spec's ``names:`` are printed for their symbols throughout (the text's notation).
+    """
+    with text_names_in(name_map(spec)):
+        doc = _build(spec, steps, digits, marks, derivation)
+    doc.text_names = text_names(spec)
+    doc.name_of = {quantity: name_tex(name) for name, quantity in spec.names}
+    return doc
+
+
+def _build(
+    spec: Spec,
+    steps: int,
+    digits: int,
+    marks: Marks | None,
+    derivation: Derivation | None,
+) -> Document:
     marks = marks or Marks()
     derivation = derivation or derive(spec)
     generic = derivation.generic
@@ -181,6 +190,7 @@ def build(
     else:
         tier = "generic"
     weights = evaluation.steps[0].W if evaluation is not None else None
+    biases = evaluation.steps[0].b if evaluation is not None else None
     doc = Document(
         name=spec.name,
         title=spec.title or f"Back-propagation in the network {spec.name}",
@@ -196,16 +206,20 @@ def build(
         layers=spec.layers,
         n_params=spec.n_params,
         n_trainable=spec.n_trainable,
-        param_sum=_param_sum(spec),
-        loss_name=spec.loss.name if spec.loss.source is None else f"custom ({spec.loss.source})",
+        param_sum=param_sum(spec),
+        loss_name=(
+            spec.loss.name.replace("_", " ")
+            if spec.loss.source is None
+            else f"custom ({spec.loss.source})"
+        ),
         loss_scaling=spec.loss.scaling,
         optimizer=spec.optimizer.optimizer.label,
         learning_rate=number_tex(spec.optimizer.learning_rate, 6),
         has_numbers=evaluation is not None,
         numbers_note=why_not,
         structure=tables.layer_structure(spec),
-        notation=_notation(spec),
-        diagram=layout(spec, weights, digits),
+        notation=notation_rows(spec),
+        diagram=layout(spec, weights, digits, biases),
         forward_general=(
             LayerSection(
                 0,
@@ -247,18 +261,10 @@ def build(
     return doc
 
 
-def _param_sum(spec: Spec) -> Tex:
-    """``4 \\cdot 3 + 4 + 1 \\cdot 4 + 1 = 21``: weights and biases layer by layer."""
-    terms = [
-        rf"{o} \cdot {i} + {o}" for i, o in zip(spec.layers[:-1], spec.layers[1:], strict=True)
-    ]
-    return Tex(" + ".join(terms) + f" = {spec.n_params}")
-
-
 def _layer_title(spec: Spec, l: int) -> str:
     kind = "output layer" if l == spec.depth else "hidden layer"
     act = spec.activations[l - 1]
-    name = act.name if act.source is None else "custom activation"
+    name = act.name.replace("_", " ") if act.source is None else "custom activation"
     n = spec.layers[l]
     return f"Layer {l} ({kind}, {n} neuron{'s' if n != 1 else ''}, {name})"
 
@@ -305,6 +311,7 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
                         "Neuron",
                         Aligned(z_rows.rows + a_rows.rows),
                         tex(model.a[l][j], names=worked.output_names(model)),
+                        kind="neuron",
                     )
                 )
         table = None
@@ -323,10 +330,12 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
             params = [c for c in model.chains.values() if c.layer == l]
             if doc.tier != "worked":
                 params = [params[0], next(c for c in params if c.kind == "b")]
-            for chain in params:
+            for n, chain in enumerate(params):
                 title, math = _param_title(chain)
                 body = _gradient(model, chain, values, evaluation, digits)
-                items.append(Worked(title, body, math))
+                # The layer's first worked parameter shows its route through the net.
+                path = route(doc.diagram, chain.kind, l, chain.indices) if n == 0 else None
+                items.append(Worked(title, body, math, kind=chain.kind, diagram=path))
         table = None
         if tabled and spec.layers[l - 1] <= tables.WIDE:
             table = tables.layer_gradients(evaluation, l, digits, marks)
@@ -343,7 +352,9 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
                 ][:1]
                 for chain in chosen:
                     title, math = _param_title(chain)
-                    up_items.append(Worked(title, _update(evaluation, chain, digits), math))
+                    up_items.append(
+                        Worked(title, _update(evaluation, chain, digits), math, kind=chain.kind)
+                    )
             up_table = None
             if tabled and spec.layers[l - 1] <= tables.WIDE:
                 up_table = tables.layer_updated(evaluation, l, digits, marks)

@@ -18,8 +18,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from ..budget import paused
 from ..errors import SymbpError
 from ..fileio import write_atomic
 
@@ -76,9 +78,36 @@ def first_error(log: str) -> tuple[int | None, str]:
     return None, "no error message in the log"
 
 
-def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
-    """Compile LaTeX ``source`` to the PDF ``out`` (see the module docstring)."""
+_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.M)
+
+
+def overfull_boxes(log: str) -> list[tuple[float, str]]:
+    """Every overfull box a TeX log reports, as ``(points, where)``.
+
+    For example ``(12.3, "in paragraph at lines 80--81")``.
+    """
+    return [(float(m.group(1)), m.group(2).strip()) for m in _OVERFULL.finditer(log)]
+
+
+def build_pdf(
+    source: str,
+    out: Path,
+    *,
+    engine: str | None = None,
+    log_out: Path | None = None,
+    inputs: Mapping[str, bytes] | None = None,
+) -> Path:
+    """Compile LaTeX ``source`` to the PDF ``out`` (see the module docstring).
+
+    ``log_out``, if given, receives the TeX log of the last run (for checks such
+    as :func:`overfull_boxes`). ``inputs`` are files (plain names such as
+    ``part1.pdf``) put next to the source in the work folder, e.g. PDFs that
+    ``pdfpages`` includes.
+    """
     out = Path(out)
+    for name in inputs or {}:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or name.startswith("document."):
+            raise ValueError(f"inputs: expected a plain file name, found {name!r}")
     tex_path = out.with_suffix(".tex")
     exe = find_engine(engine)
     if exe is None:
@@ -90,6 +119,8 @@ def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="symbp-tex-") as tmp:
         work = Path(tmp)
         (work / "document.tex").write_text(source, encoding="utf-8")
+        for name, data in (inputs or {}).items():
+            (work / name).write_bytes(data)
         command = [
             exe,
             "-no-shell-escape",
@@ -100,16 +131,17 @@ def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
         ]
         for _ in range(MAX_RUNS):
             try:
-                result = subprocess.run(
-                    command,
-                    cwd=work,
-                    env=_environment(work),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    timeout=TIMEOUT_S,
-                    check=False,
-                )
+                with paused():  # the engine has its own timeout
+                    result = subprocess.run(
+                        command,
+                        cwd=work,
+                        env=_environment(work),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        timeout=TIMEOUT_S,
+                        check=False,
+                    )
             except subprocess.TimeoutExpired:
                 raise TexFailed(f"{exe} ran longer than {TIMEOUT_S} s and was stopped") from None
             log_file = work / "document.log"
@@ -125,4 +157,6 @@ def build_pdf(source: str, out: Path, *, engine: str | None = None) -> Path:
                 raise TexFailed(f"LaTeX failed at {where}: {message} (log: {kept_log})")
             if not _RERUN.search(log):
                 break
+        if log_out is not None:
+            write_atomic(Path(log_out), log)
         return write_atomic(out, (work / "document.pdf").read_bytes())

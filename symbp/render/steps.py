@@ -23,7 +23,7 @@ from ..ops.activations import Activation
 from ..ops.symbols import T, X, Y
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel
-from .blocks import Aligned
+from .blocks import Aligned, same_math
 from .escape import Tex
 from .mathtex import tex
 
@@ -69,14 +69,17 @@ def _softmax_rhs(generic: GenericModel, l: int) -> sp.Expr:
 def _one_activation(
     generic: GenericModel, act: Activation, layers: tuple[int, ...]
 ) -> DerivativeSteps:
-    title = f"{act.name if act.source is None else 'custom formula ' + act.source}"
+    title = act.name.replace("_", " ") if act.source is None else f"custom formula {act.source}"
     if not act.elementwise:
         # Softmax couples the layer: its derivative enters through δ^L below.
         l = layers[-1]
         definition = Aligned.chain(tex(nt.activation(l)[nt.j]), tex(_softmax_rhs(generic, l)))
         return DerivativeSteps(title, layers, None, definition)
     fx = _call(act.label, "x")
-    definition = Aligned.chain(fx, tex(act.formula))
+    shown = tex(act.formula)
+    if same_math(shown, fx):  # tanh(x) = tanh(x) says nothing: write it out
+        shown = tex(act.formula.rewrite(sp.exp))
+    definition = Aligned.chain(fx, shown)
     raw = sp.diff(act.formula, X)
     rhs: list[Tex | tuple[Tex, str]] = [
         Tex(rf"\frac{{d}}{{dx}} \left({tex(act.formula)}\right)"),
@@ -99,7 +102,7 @@ def loss_steps(generic: GenericModel) -> DerivativeSteps:
         Tex(rf"\frac{{\partial}}{{\partial y}} \left({tex(loss.term)}\right)"),
         tex(loss.derivative),
     )
-    title = loss.name if loss.source is None else f"custom formula {loss.source}"
+    title = loss.name.replace("_", " ") if loss.source is None else f"custom formula {loss.source}"
     return DerivativeSteps(title, (), steps, definition)
 
 

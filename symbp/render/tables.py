@@ -268,7 +268,7 @@ def layer_structure(spec: Spec) -> Table:
             (
                 Cell(f"{l} ({kind})"),
                 Cell(Tex(str(n_out))),
-                Cell(act.name if act.source is None else f"f(x) = {act.source}"),
+                Cell(act.name.replace("_", " ") if act.source is None else f"f(x) = {act.source}"),
                 Cell(Tex(rf"{n_out} \times {n_in}")),
                 Cell(Tex(rf"{n_out} \cdot {n_in} + {n_out} = {n_out * n_in + n_out}")),
                 Cell(Tex(str(trainable))),

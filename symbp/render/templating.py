@@ -21,12 +21,13 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from latex2mathml.converter import convert as _to_mathml
 from markupsafe import Markup
 
-from .escape import Tex, md_escape, tex_escape
+from .escape import Tex, md_code, md_escape, tex_escape
 
 #: The source checkout's templates (used when ``symbp.templates`` is not importable,
 #: e.g. an editable install of a tree whose ``templates/`` has no ``__init__.py``).
@@ -93,6 +94,39 @@ def mathml(value: Tex, display: bool = False) -> Markup:
     return Markup(_to_mathml(source, display="inline"))
 
 
+_SVG_STYLE = (
+    "svg.diagram{display:block;margin:1em auto;max-width:100%;height:auto}"
+    "svg .input{fill:#eef0fb;stroke:#222;stroke-width:1.5}"
+    "svg .hidden{fill:#fdf3e7;stroke:#222;stroke-width:1.5}"
+    "svg .output{fill:#e9f6e9;stroke:#222;stroke-width:1.5}"
+    "svg .bias{fill:#eeeeee;stroke:#444;stroke-width:1}"
+    "svg circle.lit{stroke:#b03020;stroke-width:3}"
+    "svg line.edge{stroke:#777;stroke-width:1}svg line.lit{stroke:#b03020;stroke-width:2.5}"
+    "svg line.bias{stroke-dasharray:4 3}"
+    "svg .node{font-size:16px;font-style:italic}svg .unit{font-size:11px}"
+    "svg .weight{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
+    "svg .caption{font-size:13px}"
+)
+
+
+def svg(diagram: Any) -> Markup:
+    """The diagram as one inline ``<svg>`` element (``templates/diagram.svg.j2``).
+
+    The same markup serves HTML and Markdown; the SVG has no blank line, so a
+    Markdown renderer keeps it one HTML block; ``diagram.ident`` names its arrow
+    markers, so that several diagrams in one page keep theirs apart.
+    """
+    template = environment("html").get_template("diagram.svg.j2")
+    text = template.render(d=diagram, ident=diagram.ident)
+    return Markup("\n".join(line for line in text.splitlines() if line.strip()))
+
+
+def _md_svg(markup: Markup) -> str:
+    """An SVG for Markdown: its styles inline in a ``<style>`` element of its own."""
+    head, sep, rest = str(markup).partition(">")
+    return f"{head}{sep}<style>{_SVG_STYLE}</style>{rest}"
+
+
 def _cm(value: float) -> Tex:
     return Tex(f"{value:.2f}")
 
@@ -136,9 +170,13 @@ def environment(kind: str) -> jinja2.Environment:
         env.filters["math"] = mathml
         env.filters["dmath"] = lambda v: mathml(v, display=True)
         env.filters["px"] = _px
+        env.filters["svg"] = svg
+        env.globals["svg_style"] = _SVG_STYLE
     elif kind == "md":
         env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
         env.filters["raw"] = _Raw
+        env.filters["code"] = lambda text: _Raw(md_code(text))
+        env.filters["svg"] = lambda d: _Raw(_md_svg(svg(d)))
     else:
         raise ValueError(f"no template environment {kind!r}")
     env.tests["math"] = _is_math

@@ -144,11 +144,13 @@ def loss(
     def show(term: sp.Expr, **kw: object) -> str:
         return factor_tex(term, **kw) if len(terms) > 1 else tex(term, **kw)  # type: ignore[arg-type]
 
+    # A term that is zero with the numbers (t_j = 0 in cross-entropy) is left out there.
+    nonzero = [t for t in terms if t.xreplace(dict(values)) != 0] or terms[:1]
     return sum_rows(
         lhs,
         [
             [show(t, names=names) for t in terms],
-            [show(t, values=values, digits=digits) for t in terms],
+            [show(t, values=values, digits=digits) for t in nonzero],
             number_tex(values[model.loss_symbol], digits),
         ],
         LOSS_TERMS_PER_ROW,

@@ -25,22 +25,10 @@ from ..ops.losses import LOG_BASES, LOSSES, Loss
 from ..ops.optimizers import OPTIMIZERS, SCHEDULES
 from ..ops.symbols import T, X, Y
 from ..yamlio import PathKey
+from ..yamlio import format_path as _fmt_path
+from .exercise import ExerciseFieldError, ExerciseSpec, parse_exercise
 from .model import Example, InitSpec, OptimizerSpec
 from .schema import RawInit, RawOptimizer, RawParams, RawSpec, to_fraction
-
-
-def _fmt_path(path: Sequence[str | int]) -> str:
-    """``example.x[1]``; a key that is not a plain name is quoted (``['a b']``), so the
-    error stays one line whatever the key holds."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not str(part).isidentifier():
-            out += f"[{str(part)!r}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 class FieldContext:
@@ -79,7 +67,10 @@ def pydantic_error(exc: ValidationError, ctx: FieldContext) -> SpecError:
         message = "required field is missing"
     elif "expected" not in message:
         message = re.sub(r" or instance of \w+", "", message)  # pydantic's own class names
-        found = _SHORT.repr(err.get("input"))
+        try:
+            found = _SHORT.repr(err.get("input"))
+        except ValueError:  # an int too long for repr (over 4300 digits)
+            found = "a number too long to show"
         message = f"{message[0].lower()}{message[1:]}, found {found}"
     return ctx.error(path, message)
 
@@ -362,3 +353,23 @@ def build_frozen(items: list[str], depth: int, ctx: FieldContext) -> frozenset[t
             ("frozen", i), f"expected W, b, W[l] or b[l] with 0 <= l < {depth}, found {item!r}"
         )
     return frozenset(out)
+
+
+def build_exercise(value: Any, loss: Loss, ctx: FieldContext) -> ExerciseSpec:
+    """The ``exercise:`` block; a target range must lie in the loss's target domain."""
+    try:
+        exercise = parse_exercise(value)
+    except ExerciseFieldError as err:
+        raise ctx.error(("exercise", *err.path), str(err)) from None
+    t = exercise.t
+    if t is not None:
+        if loss.target_domain == "sign":
+            raise ctx.error(
+                ("exercise", "t"), f"{loss.name} needs targets -1 or 1; keep them fixed (t: fixed)"
+            )
+        if loss.target_domain == "unit_interval" and (t.low < 0 or t.high > 1):
+            raise ctx.error(
+                ("exercise", "t", "range"),
+                f"{loss.name} needs targets in [0, 1], found [{float(t.low):g}, {float(t.high):g}]",
+            )
+    return exercise

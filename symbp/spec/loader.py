@@ -9,11 +9,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import SpecError
+from ..limits import MAX_LAYER_SIZE, MAX_LAYERS
 from ..yamlio import PathKey, read_yaml
 from .fields import (
     FieldContext,
     build_activations,
     build_examples,
+    build_exercise,
     build_frozen,
     build_init,
     build_loss,
@@ -22,6 +24,7 @@ from .fields import (
     pydantic_error,
 )
 from .model import Spec, TrainingSpec
+from .names import build_names
 from .schema import RawSpec
 
 
@@ -54,9 +57,15 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         raise ctx.error(
             ("layers",), f"expected at least 2 sizes (input and output), found {len(layers)}"
         )
+    if len(layers) > MAX_LAYERS:
+        raise ctx.error(("layers",), f"expected at most {MAX_LAYERS} sizes, found {len(layers)}")
     for i, size in enumerate(layers):
         if size < 1:
             raise ctx.error(("layers", i), f"expected a positive layer size, found {size}")
+        if size > MAX_LAYER_SIZE:
+            raise ctx.error(
+                ("layers", i), f"expected a layer size of at most {MAX_LAYER_SIZE}, found {size}"
+            )
     activations = build_activations(raw.activations, layers, ctx)
     loss = build_loss(raw.loss, ctx)
     if loss.name == "cross_entropy" and activations[-1].name != "softmax" and layers[-1] > 1:
@@ -76,6 +85,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             ("training", "batch_size"),
             f"expected a positive batch size, found {training.batch_size}",
         )
+    exercise = build_exercise(raw.exercise, loss, ctx) if "exercise" in data else None
     name = raw.name or (Path(file).stem if file else "network")
     return Spec(
         name=name,
@@ -93,10 +103,12 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             training.epochs, training.batch_size, training.shuffle, training.seed, training.drop_last
         ),
         claims=tuple(raw.claims),
+        names=build_names(raw.names, layers, ctx),
         title=raw.title,
         description=raw.description,
         source=raw.source,
         data=dict(data),
         path=file,
         lines=dict(lines),
+        exercise=exercise,
     )

@@ -15,6 +15,7 @@ from ..ops.activations import Activation
 from ..ops.losses import Loss
 from ..ops.optimizers import Optimizer, Schedule
 from ..yamlio import PathKey
+from .exercise import ExerciseSpec
 
 Matrix = tuple[tuple[sp.Rational, ...], ...]
 
@@ -90,8 +91,12 @@ class Spec:
     description: str | None
     source: str | None
     data: Mapping[str, Any] = field(repr=False, compare=False)
+    #: The text's own names, ``((name, canonical quantity), …)`` (:mod:`symbp.spec.names`).
+    names: tuple[tuple[str, str], ...] = ()
     path: str | None = field(default=None, compare=False)
     lines: Mapping[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
+    #: The ``exercise:`` block (:mod:`symbp.spec.exercise`), ``None`` when absent.
+    exercise: ExerciseSpec | None = None
 
     @property
     def depth(self) -> int:

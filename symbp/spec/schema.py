@@ -8,28 +8,45 @@ checked in :mod:`.fields`.
 from __future__ import annotations
 
 import math
+import reprlib
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+from ..limits import NumberError, check_fraction, check_integer, decimal_fraction
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
 
 def to_fraction(value: object) -> Fraction:
+    """``value`` as an exact fraction, within the number limits of :mod:`symbp.limits`."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-        raise ValueError(f"expected a number, found {value!r}")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, found {value!r}")
-        return Fraction(repr(value))
-    return Fraction(value)
+        raise ValueError(f"expected a number, found {_SHORT.repr(value)}")
+    try:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError(f"expected a finite number, found {value!r}")
+            return decimal_fraction(repr(value))
+        if isinstance(value, int):
+            return Fraction(check_integer(value))
+        return check_fraction(value)
+    except NumberError as err:
+        raise ValueError(f"expected a number within the limits: {err}") from None
 
 
 def to_int(value: object) -> int:
+    """``value`` as a whole number of magnitude at most 10^18."""
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, Fraction) and value.denominator == 1:
-            return int(value)
-        raise ValueError(f"expected a whole number, found {value!r}")
-    return value
+            value = value.numerator
+        else:
+            raise ValueError(f"expected a whole number, found {_SHORT.repr(value)}")
+    try:
+        return check_integer(value)
+    except NumberError as err:
+        raise ValueError(f"expected a whole number within the limits: {err}") from None
 
 
 Number = Annotated[Fraction, BeforeValidator(to_fraction)]
@@ -90,3 +107,5 @@ class RawSpec(StrictModel):
     dtype: Literal["float64", "float32"] = "float64"
     training: RawTraining = RawTraining()
     claims: list[Any] = []
+    exercise: Any = None
+    names: Any = None

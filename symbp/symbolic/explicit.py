@@ -23,6 +23,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..budget import check as check_budget
 from ..errors import TooLargeError
 from ..ops.activations import Activation
 from ..ops.symbols import A, T, Y
@@ -217,6 +218,7 @@ def derive_explicit(spec: Spec) -> ExplicitModel:
     budget = 0
     for l in range(L - 2, -1, -1):
         for p in range(sizes[l + 1]):
+            check_budget()
             local_act = Factor(a[l + 1][p], z[l][p], d_act(l, p, p))
             paths = []
             for i in range(sizes[l + 2]):

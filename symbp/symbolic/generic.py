@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.concrete.delta import deltasummation
 
+from ..budget import check as check_budget
 from ..ops.activations import Activation
 from ..ops.losses import Loss
 from ..ops.symbols import A, T, Y
@@ -209,7 +210,7 @@ def _output_delta(spec: Spec, L: int) -> tuple[sp.Expr, sp.Expr, tuple[str, ...]
     target_sum = sp.Sum(nt.TARGET[nt.i], (nt.i, 0, nt.size(L) - 1))
     if textbook.has(target_sum):
         textbook = sp.expand(textbook.xreplace({target_sum: sp.Integer(1)}))
-        assumptions = ("the targets of an example sum to 1 (one-hot), Σ_i t_i = 1",)
+        assumptions = ("the targets of an example sum to 1 (one-hot targets)",)
     return exact, textbook, assumptions
 
 
@@ -223,6 +224,7 @@ def derive_generic(spec: Spec) -> GenericModel:
     j, k = nt.j, nt.k
     formulas: dict[int, LayerFormulas] = {}
     for l in range(L, 0, -1):
+        check_budget()
         activation = spec.activations[l - 1]
         w, b, z, a = nt.weight(l), nt.bias(l), nt.preactivation(l), nt.activation(l)
         prev = nt.activation(l - 1)

@@ -16,6 +16,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..budget import check as check_budget
 from ..spec import Spec
 from . import notation as nt
 from .generic import GenericModel
@@ -95,6 +96,7 @@ def _example(
     def each(expr: sp.Expr, n: int, index: sp.Symbol = nt.j) -> Vector:
         out = []
         for v in range(n):
+            check_budget()  # the time budget, where no signal can interrupt (threads)
             env.scalars[index] = sp.Integer(v)
             out.append(env.value(expr))
         return tuple(out)

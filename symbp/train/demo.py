@@ -78,6 +78,7 @@ class DemoLog:
 def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
     from ..api import derive, load
     from ..render import write_document
+    from ..render.styles import DEMO_STYLE
     from ..render.text import derivation_text
 
     with example_path(WORKED_EXAMPLE) as spec_path:
@@ -95,8 +96,13 @@ def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
                     steps=len(ARTICLE_TRAJECTORY) - 1,
                     out=out / f"koech_3_4_1.{fmt}",
                     marks=marks,
+                    style=DEMO_STYLE,
                 )
-                log.add(f"document ({fmt})", "derivation, 6 worked updates, claims marked", path)
+                log.add(
+                    f"document ({fmt})",
+                    f"derivation ({DEMO_STYLE}), 6 worked updates, claims marked",
+                    path,
+                )
             except SymbpError as err:
                 log.add(f"document ({fmt})", f"failed: {err}", None, ok=False)
         if not tex_available():
@@ -145,7 +151,7 @@ def _train_worked_example(spec: Spec, out: Path, log: DemoLog) -> None:
 
 
 #: Spec fields that do not change the network or its numbers.
-_LABELS = frozenset({"name", "title", "description", "source", "claims"})
+_LABELS = frozenset({"name", "title", "description", "source", "claims", "names"})
 
 
 def _same_network(a: Spec, b: Spec) -> bool:
@@ -173,7 +179,7 @@ def _verify(spec: Spec, out: Path, log: DemoLog) -> dict[tuple[str, int], str] |
     # a mismatch is a finding about the text (explained in the report), not a demo failure
     note = "" if report.passed else "; see the report for each mismatch and its explanation"
     log.add("verify claims", report.summary() + note, path)
-    return report.mark_map() if same else None
+    return report.marks() if same else None
 
 
 def _digits(out: Path, log: DemoLog, console: Console, progress: bool) -> float:

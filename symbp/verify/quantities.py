@@ -20,7 +20,9 @@ The canonical names are those of ``symbp eval --json`` (0-based)::
     ∂E/∂w^2_11, dE/db^1_2        →  grad_W[1][0][0], grad_b[0][1]
     x_2                          →  a[0][1]
 
-Two-digit textbook subscripts need a comma (``w^2_{1,12}``).
+Two-digit textbook subscripts need a comma (``w^2_{1,12}``). The spec's ``names:``
+(:mod:`symbp.spec.names`) are accepted too: with ``names: {w5: W[1][0][0]}``, ``w5``
+is ``W[1][0][0]``.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"'of' must name a quantity such as a[2][0], found {text!r}")
-    raw = _normalise(text.strip())
+    named = dict(spec.names).get(text.strip())  # the text's own name (spec ``names:``)
+    raw = _normalise(named or text.strip())
     L = spec.depth
     textbook = _TEXTBOOK.match(raw)
     if textbook:

@@ -125,13 +125,32 @@ class Report:
         verdict = "PASS" if self.passed else "FAIL"
         return f"{self.name}: {len(self.results)} claims: {', '.join(parts)}{extra} — {verdict}"
 
-    def marks(self) -> list[tuple[str, int, str]]:
+    def verdicts(self) -> list[tuple[str, int, str]]:
         """Per claim ``(canonical quantity name, step, verdict)``.
 
         For example ``("a[2][0]", 1, "confirmed")``; names are those of ``eval --json``
         whatever notation the claim used, verdicts ``confirmed|truncated|mismatch``.
         """
         return [(r.name, r.claim.step, r.verdict) for r in self.results]
+
+    def marks(self) -> dict[tuple[str, int], str]:
+        """What ``write_document(marks=)`` takes: ``{(name, step): verdict and cause}``.
+
+        ``"confirmed"``, ``"truncated: …"`` or ``"mismatch: …"`` with the
+        explanation of :attr:`ClaimResult.explanation` (the convention that
+        reproduces the printed number), e.g. ``("loss", 0): "mismatch: log base 2
+        instead of ln"``. Where several claims name one number, the worst wins.
+        """
+        rank = {CONFIRMED: 0, TRUNCATED: 1, MISMATCH: 2}
+        worst: dict[tuple[str, int], ClaimResult] = {}
+        for r in self.results:
+            key = (r.name, r.claim.step)
+            if key not in worst or rank[r.verdict] >= rank[worst[key].verdict]:
+                worst[key] = r
+        return {
+            key: r.verdict + (f": {r.explanation.removeprefix('or: ')}" if r.explanation else "")
+            for key, r in worst.items()
+        }
 
     @property
     def header(self) -> list[str]:
@@ -140,14 +159,14 @@ class Report:
         return ["#", "quantity", "step", "printed", "computed", *torch, "verdict", "explanation"]
 
     def mark_map(self) -> dict[tuple[str, int], str]:
-        """``{(name, step): verdict}`` for the derivation document's ``marks``.
+        """``{(name, step): verdict}``: :meth:`marks` with the verdict words only.
 
         Where several claims name the same number (printed at different precisions),
         the worst verdict wins: mismatch, then truncated, then confirmed.
         """
         rank = {CONFIRMED: 0, TRUNCATED: 1, MISMATCH: 2}
         out: dict[tuple[str, int], str] = {}
-        for name, step, verdict in self.marks():
+        for name, step, verdict in self.verdicts():
             if rank[verdict] >= rank[out.get((name, step), CONFIRMED)]:
                 out[(name, step)] = verdict
         return out

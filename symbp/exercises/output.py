@@ -1,0 +1,145 @@
+"""Writing an exercise set: every file made in a temporary folder, renamed into place at the end.
+
+:func:`text_outputs` gives the deterministic files (variant specs, ``answers.csv``,
+``moodle.xml``, ``gift.txt``) by path; :func:`write_exercises` adds the PDFs
+and writes the folder. Nothing is written when anything fails: the files are
+assembled in a sibling temporary folder, which replaces the output folder only
+once everything is there. An existing output folder is replaced only if it is
+empty or an earlier ``symbp exercises`` output (it holds ``answers.csv``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import DataError
+from ..render.pdf import INSTALL_HINT, TexMissing, find_engine
+from .plan import ExerciseSet
+from .questions import default_asks, parse_asks
+from .quiz import answers_csv, gift, moodle_xml
+from .variants import Variant
+from .yamltext import dump
+
+#: The file that marks a folder as an earlier exercises output.
+MARKER = "answers.csv"
+
+
+def _regenerate_command(exercises: ExerciseSet, variant: Variant) -> str:
+    """The command that rebuilds ``variant``, with ``--ask`` where the spec does not give them."""
+    spec = exercises.spec
+    given = exercises.settings.ask or tuple(default_asks(spec))
+    default = tuple(q.ask for q in parse_asks(list(given), spec))
+    asks = "" if default == exercises.asks else "".join(f" --ask '{a}'" for a in exercises.asks)
+    return f"symbp exercises {exercises.spec_file} --regenerate {variant.code.text}{asks}"
+
+
+def variant_yaml(exercises: ExerciseSet, variant: Variant) -> str:
+    """``variants/ID.yaml``: a spec whose claims are the student's answers."""
+    header = [
+        f"Exercise variant for student {variant.student.id} (sheet code {variant.code.text}),",
+        f"made by symbp exercises from {exercises.spec_file}.",
+        f"Check it: symbp verify variants/{variant.student.id}.yaml",
+        f"Rebuild: {_regenerate_command(exercises, variant)}",
+    ]
+    return dump(variant.data, header)
+
+
+def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]:
+    """The deterministic files by relative path (``quiz=False``: the variant specs only)."""
+    out = {f"variants/{v.student.id}.yaml": variant_yaml(exercises, v) for v in exercises.variants}
+    if quiz:
+        out["answers.csv"] = answers_csv(exercises)
+        out["moodle.xml"] = moodle_xml(exercises)
+        out["gift.txt"] = gift(exercises)
+    return out
+
+
+def check_tex(engine: str | None = None) -> None:
+    """Raise :class:`TexMissing` (nothing written yet) when no TeX engine is found."""
+    if find_engine(engine) is None:
+        raise TexMissing(
+            f"no TeX engine ({engine or 'pdflatex'}) found on PATH for the sheets and keys; "
+            f"{INSTALL_HINT}, or pass --no-pdf"
+        )
+
+
+def _replaceable(out: Path) -> bool:
+    if not out.exists():
+        return True
+    if not out.is_dir():
+        return False
+    entries = list(out.iterdir())
+    return not entries or (out / MARKER).is_file()
+
+
+def write_tree(files: dict[str, str | bytes], out: str | Path, *, replace: bool = True) -> Path:
+    """Write ``files`` (relative path → content) as the folder ``out``, atomically.
+
+    ``replace=False`` adds the files to ``out`` (each one renamed into place)
+    instead of replacing the folder.
+    """
+    out = Path(out)
+    if replace and not _replaceable(out):
+        raise DataError(
+            f"out: {out} exists and is not an earlier symbp exercises output (no {MARKER}); "
+            "choose a new folder"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for rel, content in sorted(files.items()):
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8", newline="\n")
+        if not replace:
+            for rel in sorted(files):
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp / rel, out / rel)
+            return out
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / "previous")
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        os.chmod(out, 0o777 & ~_umask())
+        return out
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_exercises(
+    exercises: ExerciseSet,
+    out: str | Path,
+    *,
+    pdf: bool = True,
+    engine: str | None = None,
+    single: bool = False,
+) -> Path:
+    """Write ``exercises`` to the folder ``out`` (see :mod:`symbp.exercises`).
+
+    ``single`` (``--regenerate``) adds one student's variant, sheet and key to
+    ``out`` instead of replacing the folder.
+    """
+    if pdf:
+        check_tex(engine)
+    files: dict[str, str | bytes] = dict(text_outputs(exercises, quiz=not single))
+    if pdf:
+        from .sheets import pdf_outputs
+
+        files.update(pdf_outputs(exercises, engine, combined=not single))
+    return write_tree(files, out, replace=not single)

@@ -1,0 +1,168 @@
+"""The answers as data: ``answers.csv``, a Moodle XML quiz and the same quiz in GIFT.
+
+- ``answers.csv`` (:mod:`csv`): ``student, question, quantity, step, value,
+  tolerance, printed``; ``value`` has :data:`~.variants.FULL_DIGITS`
+  significant digits, ``printed`` the sheet's decimals.
+- ``moodle.xml`` (:mod:`xml.etree.ElementTree`): a ``<quiz>`` with a category
+  per student and one ``numerical`` question per student and question, whose
+  answer is the full value with the quiz tolerance. The question text states
+  the student's numbers, so each question stands on its own.
+- ``gift.txt``: the same questions in GIFT (``{#value:tolerance}``), with
+  GIFT's special characters escaped.
+
+All three are deterministic: no dates, no paths, fixed order and formatting.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+from ..verify.core import conventions_text
+from .plan import ExerciseSet
+from .questions import describe, symbol_text
+from .variants import Answer, Variant
+from .yamltext import decimal_text
+
+CSV_HEADER = ("student", "question", "quantity", "step", "value", "tolerance", "printed")
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def answers_csv(exercises: ExerciseSet) -> str:
+    """``answers.csv``: one row per student and question."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    tolerance = decimal_text(exercises.settings.quiz_tolerance)
+    for variant in exercises.variants:
+        for a in variant.answers:
+            q = a.question
+            writer.writerow(
+                (variant.student.id, q.label, q.name, q.step, a.full, tolerance, a.printed)
+            )
+    return buffer.getvalue()
+
+
+def _number(value: object) -> str:
+    return decimal_text(value) if not isinstance(value, int) else str(value)  # type: ignore[arg-type]
+
+
+def _sub(*indices: int) -> str:
+    sep = "," if any(i >= 9 for i in indices) else ""
+    return sep.join(str(i + 1) for i in indices).translate(_SUB)
+
+
+def numbers_text(variant: Variant) -> list[str]:
+    """The student's numbers in textbook notation, one line per layer and example."""
+    params = variant.data["params"]
+    lines = []
+    for l, matrix in enumerate(params["W"]):
+        sup = str(l + 1).translate(_SUP)
+        weights = [
+            f"w{sup}{_sub(j, k)} = {_number(v)}"
+            for j, row in enumerate(matrix)
+            for k, v in enumerate(row)
+        ]
+        biases = [f"b{sup}{_sub(j)} = {_number(v)}" for j, v in enumerate(params["b"][l])]
+        lines.append(", ".join(weights + biases))
+    examples = variant.data.get("examples") or [variant.data["example"]]
+    for e, ex in enumerate(examples):
+        x = ", ".join(_number(v) for v in ex["x"])
+        t = ", ".join(_number(v) for v in ex["t"])
+        label = f"example {e + 1}: " if len(examples) > 1 else ""
+        lines.append(f"{label}x = ({x}), t = ({t})")
+    return lines
+
+
+def question_text(exercises: ExerciseSet, a: Answer) -> str:
+    """What the question asks, in words and symbol: ``the network output ŷ``."""
+    spec = exercises.spec
+    return f"{symbol_text(a.question.quantity, spec)}, {describe(a.question, spec)}"
+
+
+def _html(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
+    """The question as HTML (escaped text only; no scripts, no links)."""
+    spec = variant.spec
+    arch = "-".join(str(n) for n in spec.layers)
+    d = exercises.settings.answer_decimals
+    parts = [
+        f"<p>Exercise {html.escape(variant.student.id)} (sheet code "
+        f"{html.escape(variant.code.text)}): the {arch} network of the sheet.</p>",
+        f"<p>Conventions: {html.escape(conventions_text(spec))}. w<sup>l</sup><sub>jk</sub> is "
+        "the weight into neuron j of layer l from neuron k of layer l-1; layer 0 is the "
+        "input.</p>",
+        "<p>" + "<br/>".join(html.escape(line) for line in numbers_text(variant)) + "</p>",
+        f"<p>{html.escape(a.question.label)}. Compute "
+        f"{html.escape(question_text(exercises, a))}. Give {d} decimal places.</p>",
+    ]
+    return "".join(parts)
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    ET.SubElement(element, "text").text = text
+    return element
+
+
+def _category(exercises: ExerciseSet, variant: Variant) -> str:
+    return f"$course$/top/symbp/{exercises.spec.name}/{variant.student.id}"
+
+
+def _items(exercises: ExerciseSet) -> Iterator[tuple[Variant, Answer]]:
+    for variant in exercises.variants:
+        for a in variant.answers:
+            yield variant, a
+
+
+def moodle_xml(exercises: ExerciseSet) -> str:
+    """``moodle.xml``: one numerical question per student and question (Moodle XML)."""
+    quiz = ET.Element("quiz")
+    tolerance = decimal_text(exercises.settings.quiz_tolerance)
+    current = None
+    for variant, a in _items(exercises):
+        if variant is not current:
+            current = variant
+            category = ET.SubElement(quiz, "question", {"type": "category"})
+            _text(category, "category", _category(exercises, variant))
+        q = ET.SubElement(quiz, "question", {"type": "numerical"})
+        _text(q, "name", f"{variant.student.id} {a.question.label} {a.question.ask}")
+        _text(q, "questiontext", _html(exercises, variant, a), format="html")
+        _text(q, "generalfeedback", f"<p>{html.escape(a.printed)}</p>", format="html")
+        ET.SubElement(q, "defaultgrade").text = "1"
+        ET.SubElement(q, "penalty").text = "0"
+        ET.SubElement(q, "hidden").text = "0"
+        ET.SubElement(q, "idnumber").text = f"{variant.code.text}/{a.question.label}"
+        answer = ET.SubElement(q, "answer", {"fraction": "100", "format": "moodle_auto_format"})
+        ET.SubElement(answer, "text").text = a.full
+        ET.SubElement(answer, "tolerance").text = tolerance
+        _text(answer, "feedback", "", format="html")
+    ET.indent(quiz, space="  ")
+    body = ET.tostring(quiz, encoding="unicode", short_empty_elements=True)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+_GIFT_SPECIAL = str.maketrans({c: "\\" + c for c in "\\~=#{}:"})
+
+
+def gift_escape(text: str) -> str:
+    """``text`` with GIFT's special characters (``~ = # { } : \\``) escaped."""
+    return text.translate(_GIFT_SPECIAL)
+
+
+def gift(exercises: ExerciseSet) -> str:
+    """``gift.txt``: the questions of :func:`moodle_xml` in GIFT format."""
+    tolerance = decimal_text(exercises.settings.quiz_tolerance)
+    lines = [f"// symbp exercises of {gift_escape(exercises.spec.name)}, seed {exercises.seed}", ""]
+    current = None
+    for variant, a in _items(exercises):
+        if variant is not current:
+            current = variant
+            lines += [f"$CATEGORY: {_category(exercises, variant)}", ""]
+        name = gift_escape(f"{variant.student.id} {a.question.label} {a.question.ask}")
+        text = gift_escape(_html(exercises, variant, a))
+        lines += [f"::{name}::[html]{text}{{#{a.full}:{tolerance}}}", ""]
+    return "\n".join(lines)

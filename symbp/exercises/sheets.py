@@ -1,0 +1,246 @@
+"""The question sheets and the answer keys, as LaTeX and PDF.
+
+A sheet (``templates/exercise_sheet.tex.j2``) shows one student's network
+diagram with their weights, their numbers (weights, biases, the examples), the
+conventions (loss and its scaling, activations, optimiser and learning rate,
+index convention) and the questions, with a line for each answer and never the
+answer. A key's first page is the same sheet with the answers boxed; the
+derivation document of the student's variant follows (``write_document`` in
+:data:`KEY_STYLE`, the asked numbers marked in its tables), included with
+``pdfpages``. ``key.pdf`` puts every student's key in one file the same way.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..render.diagram import Diagram, layout
+from ..render.escape import Tex
+from ..render.mathtex import display_number, tex_number
+from ..render.pdf import build_pdf
+from ..render.templating import render
+from ..spec import Spec
+from .plan import ExerciseSet
+from .questions import describe, symbol_tex
+from .variants import Variant
+
+#: The style of the derivation documents in the keys (``write_document(style=...)``).
+KEY_STYLE = "handout"
+#: Digits the diagram's weight labels may use (drawn numbers are short decimals: exact).
+_LABEL_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """One question as a sheet prints it."""
+
+    label: str
+    symbol: Tex
+    text: str
+    printed: Tex
+    full: Tex
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One student's page (see the module docstring)."""
+
+    title: str
+    student: str
+    name: str | None
+    code: str
+    architecture: str
+    diagram: Diagram
+    numbers: tuple[tuple[str, tuple[Tex, ...]], ...]
+    conventions: tuple[str, ...]
+    decimals: int
+    questions: tuple[QuestionView, ...]
+    mark_note: str
+    solution: Tex | None = None
+
+
+def _n(value: Any) -> str:
+    return tex_number(value, _LABEL_DIGITS)
+
+
+def _plain(value: Any) -> str:
+    return display_number(value, _LABEL_DIGITS)
+
+
+def _sub(*indices: int) -> str:
+    sep = "," if any(i >= 9 for i in indices) else ""
+    return sep.join(str(i + 1) for i in indices)
+
+
+def numbers(spec: Spec) -> tuple[tuple[str, tuple[Tex, ...]], ...]:
+    """One row per neuron (its weights and bias) and per example (inputs and targets)."""
+    assert spec.W is not None and spec.b is not None
+    rows = []
+    for l, matrix in enumerate(spec.W):
+        for j, row in enumerate(matrix):
+            terms = [rf"w^{{{l + 1}}}_{{{_sub(j, k)}}} = {_n(v)}" for k, v in enumerate(row)]
+            terms.append(rf"b^{{{l + 1}}}_{{{_sub(j)}}} = {_n(spec.b[l][j])}")
+            rows.append((f"layer {l + 1}, neuron {j + 1}", tuple(Tex(t) for t in terms)))
+    for e, ex in enumerate(spec.examples):
+        terms = [rf"x_{{{_sub(k)}}} = {_n(v)}" for k, v in enumerate(ex.x)]
+        terms += [rf"t_{{{_sub(j)}}} = {_n(v)}" for j, v in enumerate(ex.t)]
+        label = f"example {e + 1}" if len(spec.examples) > 1 else "the example"
+        rows.append((label, tuple(Tex(t) for t in terms)))
+    return tuple(rows)
+
+
+def _optimizer_text(spec: Spec) -> str:
+    """``sgd with learning rate 0.5``, with the optimiser's options, decay and schedule."""
+    opt = spec.optimizer
+    text = f"{opt.name} with learning rate {_plain(opt.learning_rate)}"
+    extra = [f"{k.replace('_', ' ')} {_plain(v)}" for k, v in opt.options.items()]
+    if opt.weight_decay != 0:
+        extra.append(f"weight decay {_plain(opt.weight_decay)}")
+    if opt.schedule.name != "constant":
+        options = ", ".join(
+            f"{k.replace('_', ' ')} {_plain(v)}" for k, v in opt.schedule_options.items()
+        )
+        extra.append(f"{opt.schedule.name} schedule ({options}), one epoch per update")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def conventions(spec: Spec) -> tuple[str, ...]:
+    """The conventions a student needs, in words."""
+    m = len(spec.examples)
+    acts = [a.name if a.source is None else f"f(x) = {a.source}" for a in spec.activations]
+    if len(set(acts)) == 1:
+        act_text = f"{acts[0]} in every layer"
+    else:
+        act_text = ", ".join(f"layer {l + 1}: {a}" for l, a in enumerate(acts))
+    words = {"W": "the weights", "b": "the biases"}
+    frozen = [f"{words[kind]} of layer {l + 1}" for kind, l in sorted(spec.frozen)]
+    kept = f"; {', '.join(frozen)} stay fixed" if frozen else ""
+    examples = "the one example" if m == 1 else f"all {m} examples"
+    return (
+        f"Loss of one example: {spec.loss.scaling}; the cost E is the mean of the "
+        f"per-example losses over {examples}{' (so E = L)' if m == 1 else ''}.",
+        f"Activation: {act_text}.",
+        f"Updates: {_optimizer_text(spec)}; one full-batch step over {examples} per update{kept}.",
+    )
+
+
+def sheet(exercises: ExerciseSet, variant: Variant, solution: str | None = None) -> Sheet:
+    """The :class:`Sheet` of ``variant`` (``solution``: the included PDF of a key)."""
+    spec = variant.spec
+    base = exercises.spec
+    views = tuple(
+        QuestionView(
+            a.question.label,
+            Tex(symbol_tex(a.question.quantity, spec)),
+            describe(a.question, spec),
+            Tex(a.printed),
+            Tex(a.full),
+        )
+        for a in variant.answers
+    )
+    return Sheet(
+        title=base.title or base.name,
+        student=variant.student.id,
+        name=variant.student.name,
+        code=variant.code.text,
+        architecture="-".join(str(n) for n in spec.layers),
+        diagram=layout(spec, spec.W, digits=_LABEL_DIGITS, biases=spec.b),
+        numbers=numbers(spec),
+        conventions=conventions(spec),
+        decimals=exercises.settings.answer_decimals,
+        questions=views,
+        mark_note="with a check mark in the tables, and listed at the end",
+        solution=Tex(solution) if solution else None,  # a file name symbp chose
+    )
+
+
+def sheet_tex(
+    exercises: ExerciseSet,
+    variants: Sequence[Variant],
+    *,
+    key: bool = False,
+    solutions: Sequence[str] | None = None,
+) -> str:
+    """The LaTeX of the sheets (or, with ``key``, the keys' first pages) of ``variants``."""
+    sheets = [
+        sheet(exercises, v, solutions[i] if solutions else None) for i, v in enumerate(variants)
+    ]
+    return render(
+        "tex",
+        "exercise_sheet.tex.j2",
+        sheets=sheets,
+        key=key,
+        spec_file=exercises.spec_file,
+        spec_hash=exercises.spec.hash,
+        seed=exercises.seed,
+    )
+
+
+def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = None) -> bytes:
+    """The derivation document of ``variant`` as PDF bytes, the asked numbers marked."""
+    from ..render.document import write_document
+
+    marks = {
+        (a.question.name, a.question.step): f"confirmed answer to {a.question.label}"
+        for a in variant.answers
+    }
+    steps = max(1, *(a.question.step for a in variant.answers))
+    digits = max(3, exercises.settings.answer_decimals)
+    with tempfile.TemporaryDirectory(prefix="symbp-key-") as tmp:
+        path = write_document(
+            variant.spec,
+            format="pdf",
+            steps=steps,
+            out=Path(tmp) / "solution.pdf",
+            digits=min(digits, 15),
+            marks=marks,
+            engine=engine,
+            style=KEY_STYLE,
+        )
+        return path.read_bytes()
+
+
+def _pdf(source: str, inputs: Mapping[str, bytes] | None, engine: str | None) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="symbp-sheet-") as tmp:
+        return build_pdf(source, Path(tmp) / "out.pdf", engine=engine, inputs=inputs).read_bytes()
+
+
+def pdf_outputs(
+    exercises: ExerciseSet, engine: str | None = None, *, combined: bool = True
+) -> dict[str, bytes]:
+    """``sheets/ID.pdf`` and ``key/ID.pdf`` as bytes, and with ``combined`` (not for
+    ``--regenerate``) ``sheets.pdf`` and ``key.pdf``."""
+    out: dict[str, bytes] = {}
+    keys: list[bytes] = []
+    for v in exercises.variants:
+        out[f"sheets/{v.student.id}.pdf"] = _pdf(sheet_tex(exercises, [v]), None, engine)
+        solution = solution_pdf(exercises, v, engine)
+        source = sheet_tex(exercises, [v], key=True, solutions=["part1.pdf"])
+        keys.append(_pdf(source, {"part1.pdf": solution}, engine))
+        out[f"key/{v.student.id}.pdf"] = keys[-1]
+    if not combined:
+        return out
+    out["sheets.pdf"] = _pdf(sheet_tex(exercises, exercises.variants), None, engine)
+    parts = {f"part{i + 1}.pdf": data for i, data in enumerate(keys)}
+    out["key.pdf"] = _pdf(bundle_tex(exercises, sorted(parts, key=_part_number)), parts, engine)
+    return out
+
+
+def _part_number(name: str) -> int:
+    return int(name.removeprefix("part").removesuffix(".pdf"))
+
+
+def bundle_tex(exercises: ExerciseSet, parts: Sequence[str]) -> str:
+    """The LaTeX that puts the PDFs ``parts`` one after the other."""
+    return render(
+        "tex",
+        "exercise_bundle.tex.j2",
+        parts=[Tex(p) for p in parts],  # file names symbp chose (part1.pdf ...)
+        spec_file=exercises.spec_file,
+        spec_hash=exercises.spec.hash,
+        seed=exercises.seed,
+    )

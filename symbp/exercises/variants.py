@@ -1,0 +1,249 @@
+"""One variant per student: numbers drawn, the problem checked well posed, answers exact.
+
+For each student the stream of :mod:`.draw` gives the weights (layer by layer,
+row by row), the biases, then each example's inputs and targets, as the
+``exercise:`` block's ranges say (a fixed kind keeps the spec's numbers). A draw
+is kept when
+
+- no unit saturates: ``|z| <= max_abs_z`` for every neuron, example and step
+  that the questions reach;
+- no answer rounds to 0 at the printed precision (``answer_decimals``);
+- the numbers differ from every earlier student's (else the student's next
+  valid draw is taken, and the sheet's code records the skip);
+
+otherwise the next draw is tried, at most ``max_draws`` times. Answers are the
+exact evaluator's values (:func:`symbp.symbolic.evaluate.evaluate`), the same
+engine ``symbp verify`` judges the variant spec's claims with.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+from ..errors import DataError, TrainingDiverged
+from ..spec import Spec, load
+from ..spec.exercise import ExerciseSpec, Range
+from ..symbolic.evaluate import Step, evaluate
+from ..symbolic.generic import GenericModel
+from ..verify.compare import exact, format_decimal
+from .codes import Code, make_code
+from .draw import Stream
+from .questions import Question
+from .roster import Student
+
+#: Significant digits of an answer's full-precision value (answers.csv, the quiz).
+FULL_DIGITS = 15
+#: Fields of the spec that a variant replaces or leaves out.
+_REPLACED = ("name", "title", "params", "init", "example", "examples", "claims", "exercise")
+
+Numbers = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The exact answer to one question, with its full and printed texts."""
+
+    question: Question
+    value: Fraction
+    full: str
+    printed: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One student's problem: its spec data (with claims), the loaded spec, the answers."""
+
+    student: Student
+    code: Code
+    data: dict[str, Any]
+    spec: Spec
+    answers: tuple[Answer, ...]
+    steps: tuple[Step, ...]
+
+
+def full_text(value: Fraction, digits: int = FULL_DIGITS) -> str:
+    """``value`` rounded to ``digits`` significant digits, positional (``-0.0123...``)."""
+    if value == 0:
+        return "0"
+    with localcontext() as ctx:
+        ctx.prec = digits
+        ctx.rounding = ROUND_HALF_EVEN
+        number = Decimal(value.numerator) / Decimal(value.denominator)
+    return f"{number:f}"
+
+
+class Drawer:
+    """Draws and checks the variants of one spec (see the module docstring)."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        settings: ExerciseSpec,
+        questions: Sequence[Question],
+        model: GenericModel,
+        asks: Sequence[str],
+    ) -> None:
+        self.spec, self.settings, self.questions, self.model = spec, settings, questions, model
+        self.asks = tuple(asks)
+        self.max_step = max(q.step for q in questions)
+        self._check_fixed()
+
+    def _check_fixed(self) -> None:
+        s = self.settings
+        if (s.W is None or s.b is None) and self.spec.W is None:
+            kind = "W" if s.W is None else "b"
+            raise DataError(
+                f"exercise.{kind}: fixed, but the spec gives no params to keep; "
+                "give params or a range"
+            )
+        if (s.x is None or s.t is None) and not self.spec.examples:
+            kind = "x" if s.x is None else "t"
+            raise DataError(
+                f"exercise.{kind}: fixed, but the spec gives no example to keep; "
+                "give an example or a range"
+            )
+
+    def _values(self, stream: Stream, r: Range | None, fixed: Sequence[Any]) -> list[Fraction]:
+        if r is None:
+            return [exact(v) for v in fixed]
+        return [stream.decimal(r) for _ in fixed]
+
+    def draw(self, stream: Stream) -> tuple[list[Any], list[Any], list[dict[str, list[Any]]]]:
+        """One draw: ``W`` and ``b`` (spec-shaped lists) and the examples."""
+        layers, s = self.spec.layers, self.settings
+        zero_W = [[[0] * i for _ in range(o)] for i, o in itertools.pairwise(layers)]
+        base_W = self.spec.W if self.spec.W is not None else zero_W
+        base_b = self.spec.b if self.spec.b is not None else [[0] * o for o in layers[1:]]
+        W = [[self._values(stream, s.W, row) for row in matrix] for matrix in base_W]
+        b = [self._values(stream, s.b, vec) for vec in base_b]
+        bases = self.spec.examples or [None]
+        examples = []
+        for ex in bases:
+            x = self._values(stream, s.x, ex.x if ex else [0] * layers[0])
+            t = self._values(stream, s.t, ex.t if ex else [0] * layers[-1])
+            examples.append({"x": x, "t": t})
+        return W, b, examples
+
+    def variant_data(
+        self, student: Student, W: list[Any], b: list[Any], examples: list[Any]
+    ) -> dict[str, Any]:
+        """The variant spec's fields (claims added by :meth:`make`)."""
+        base = self.spec.data
+        title = base.get("title") or self.spec.name
+        data: dict[str, Any] = {
+            "name": f"{self.spec.name}-{student.id}",
+            "title": f"{title}: exercise {student.id}",
+        }
+        data.update({k: v for k, v in base.items() if k not in _REPLACED})
+        data["params"] = {"W": W, "b": b}
+        if len(examples) == 1:
+            data["example"] = examples[0]
+        else:
+            data["examples"] = examples
+        return data
+
+    def _problem(self, steps: Sequence[Step]) -> str | None:
+        """Why the draw is not well posed (a key of the failure counts), or ``None``."""
+        limit = self.settings.max_abs_z
+        for step in steps:
+            for ex in step.examples:
+                if any(abs(exact(z)) > limit for layer in ex.z for z in layer):
+                    return "saturated"
+        for q in self.questions:
+            text = format_decimal(exact(q.quantity.value(steps[q.step])), self._decimals)
+            if not text.strip("-0."):
+                return "zero"
+        return None
+
+    @property
+    def _decimals(self) -> int:
+        return self.settings.answer_decimals
+
+    def make(
+        self, student: Student, seed: int, *, taken: set[tuple] | None = None, skip: int = 0
+    ) -> Variant:
+        """The variant of ``student``.
+
+        Making a set, ``taken`` holds the earlier students' numbers and a repeat is
+        skipped; regenerating one sheet (``taken`` is ``None``), the first ``skip``
+        valid draws are passed over, as its code says.
+        """
+        stream = Stream(seed, student.id)
+        failures: Counter[str] = Counter()
+        passed = 0
+        for _ in range(self.settings.max_draws):
+            W, b, examples = self.draw(stream)
+            spec = load(self.variant_data(student, W, b, examples))
+            try:
+                steps = evaluate(spec, self.max_step, model=self.model).steps
+            except TrainingDiverged:
+                failures["diverged"] += 1
+                continue
+            problem = self._problem(steps)
+            key = _key(W, b, examples)
+            if problem is None and taken is not None and key in taken:
+                problem = "repeated"
+            elif problem is None and taken is None and passed < skip:
+                problem = "skipped"
+            if problem is not None:
+                failures[problem] += 1
+                passed += problem in ("repeated", "skipped")
+                continue
+            if taken is not None:
+                taken.add(key)
+            return self._finish(student, seed, passed, W, b, examples, steps)
+        raise DataError(self._give_up(student, failures))
+
+    def _finish(
+        self,
+        student: Student,
+        seed: int,
+        skip: int,
+        W: list[Any],
+        b: list[Any],
+        examples: list[Any],
+        steps: Sequence[Step],
+    ) -> Variant:
+        code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
+        answers = []
+        for q in self.questions:
+            value = exact(q.quantity.value(steps[q.step]))
+            answers.append(
+                Answer(q, value, full_text(value), format_decimal(value, self._decimals))
+            )
+        data = self.variant_data(student, W, b, examples)
+        data["claims"] = [
+            {"of": a.question.name, "step": a.question.step, "printed": a.printed,
+             "note": f"{a.question.label} of exercise {code.text}"}
+            for a in answers
+        ]  # fmt: skip
+        return Variant(student, code, data, load(data), tuple(answers), tuple(steps))
+
+    def _give_up(self, student: Student, failures: Counter[str]) -> str:
+        s = self.settings
+        reasons = {
+            "saturated": f"a unit saturated (|z| > {float(s.max_abs_z):g})",
+            "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
+            "repeated": "the numbers repeated an earlier student's",
+            "diverged": "the values were not finite",
+            "skipped": "skipped",
+        }
+        told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
+        return (
+            f"exercise: no draw of {s.max_draws} satisfied the constraints for student "
+            f"{student.id} ({told}); widen or shift the ranges (exercise.W, b, x, t), "
+            "raise exercise.max_abs_z or ask other quantities"
+        )
+
+
+def _key(W: list[Any], b: list[Any], examples: list[Any]) -> tuple:
+    def frozen(v: Any) -> Any:
+        return tuple(frozen(i) for i in v) if isinstance(v, list) else v
+
+    return (frozen(W), frozen(b), tuple((frozen(e["x"]), frozen(e["t"])) for e in examples))
