@@ -337,3 +337,19 @@ def test_shipped_exercise_outputs_match_the_code() -> None:
     assert not drifted, f"regenerate with `python -m symbp.regenerate`: {drifted}"
     for name in ("sheets.pdf", "key.pdf"):  # committed, not drift-checked
         assert (ROOT / "docs/exercises/exercises_2_2_1" / name).read_bytes().startswith(b"%PDF")
+
+
+def test_the_worked_key_boxes_each_asked_number(tmp_path: Path) -> None:
+    """A key's derivation (``solution_pdf`` marks) boxes the asked numbers in every format."""
+    from symbp.render import write_document
+
+    spec = ROOT / "examples" / "exercises_2_2_1.yaml"
+    marks = {("a[2][0]", 0): "confirmed answer to Q1", ("loss", 0): "confirmed"}
+    tex = write_document(spec, format="tex", out=tmp_path / "k.tex", marks=marks).read_text()
+    html = write_document(spec, format="html", out=tmp_path / "k.html", marks=marks).read_text()
+    md = write_document(spec, format="md", out=tmp_path / "k.md", marks=marks).read_text()
+    boxed = tex.count(r"\symbpanswer{$")  # each table that shows a[2][0] boxes it
+    assert boxed >= 1 and html.count('<span class="answer">') == boxed
+    assert md.count("**$0.525$**") == boxed  # a[2][0] = sigmoid(0.0982) = 0.5245...
+    plain = write_document(spec, format="tex", out=tmp_path / "p.tex").read_text()
+    assert r"\symbpanswer{$" not in plain

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from llvmlite import ir
-from numba import njit
+from numba import config, njit
 from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
@@ -41,9 +41,13 @@ from .simd import fused_multiply_add
 from .simd import gemm_acc as gemm_acc
 from .simd import gemm_acc_tile as gemm_acc_tile
 
-#: Hash of this module and :mod:`.simd` (whose products it re-exports).
+#: Hash of this module, :mod:`.simd` (whose products it re-exports) and the reference
+#: mode's :mod:`.purepython`.
 RUNTIME_HASH = hashlib.sha256(
-    Path(__file__).read_bytes() + Path(__file__).with_name("simd.py").read_bytes()
+    b"".join(
+        Path(__file__).with_name(name).read_bytes()
+        for name in ("runtime.py", "simd.py", "purepython.py")
+    )
 ).hexdigest()[:12]
 
 _JIT = {"error_model": "numpy", "cache": True}
@@ -360,3 +364,10 @@ def transpose_into(A, out):  # type: ignore[no-untyped-def]
 # The one shuffle of the package (symbp.ops.batches), compiled: the exact evaluator runs
 # the same function in Python, so both visit the rows in the same order for a seed.
 shuffle = njit(**_JIT)(_batches.shuffle)
+
+
+if config.DISABLE_JIT:  # reference mode: plain NumPy in place of each intrinsic
+    from . import purepython as _pure
+
+    _fma, _i32_as_f32, _i64_as_f64 = _pure.fma, _pure.i32_as_f32, _pure.i64_as_f64
+    matrix, vector = _pure.matrix, _pure.vector

@@ -36,7 +36,7 @@ import os
 
 import llvmlite.binding as llvm
 from llvmlite import ir
-from numba import njit, types
+from numba import config, njit, types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, models, register_model
@@ -317,6 +317,14 @@ def not_inlined(typingctx):  # type: ignore[no-untyped-def]
         return context.get_dummy_value()
 
     return types.none(), codegen
+
+
+if config.DISABLE_JIT:  # reference mode: plain NumPy in place of each intrinsic
+    from . import purepython as _pure
+
+    lanes, vzero, vload, vload_n = _pure.lanes, _pure.vzero, _pure.vload, _pure.vload_n
+    vadd, vfma, vput, vput_n = _pure.vadd, _pure.vfma, _pure.vput, _pure.vput_n
+    vprefetch, strided, not_inlined = _pure.vprefetch, _pure.strided, _pure.not_inlined
 
 
 # ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ conventions (loss and its scaling, activations, optimiser and learning rate,
 index convention) and the questions, with a line for each answer and never the
 answer. A key's first page is the same sheet with the answers boxed; the
 derivation document of the student's variant follows (``write_document`` in
-:data:`KEY_STYLE`, the asked numbers marked in its tables), included with
+:data:`KEY_STYLE`, the asked numbers boxed and ticked in its tables), included with
 ``pdfpages``. ``key.pdf`` puts every student's key in one file the same way.
 """
 

@@ -59,7 +59,8 @@ class Aligned:
 
 @dataclass(frozen=True)
 class Mark:
-    """A verdict on one number (from ``symbp verify``): ``kind`` is ok, bad or other."""
+    """A verdict on one number (from ``symbp verify``): ``kind`` is ok, bad or other,
+    or answer (an exercise key's asked number: boxed, with ✓)."""
 
     name: str
     step: int
@@ -68,7 +69,7 @@ class Mark:
 
     @property
     def symbol(self) -> str:
-        return {"ok": "✓", "bad": "✗"}.get(self.kind, "?")
+        return {"ok": "✓", "answer": "✓", "bad": "✗"}.get(self.kind, "?")
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,14 @@ _BAD = (
 
 
 def _kind(verdict: str) -> str:
-    """``ok`` (✓), ``bad`` (✗) or ``other`` (?) from the verdict's first word."""
+    """``ok`` (✓), ``bad`` (✗) or ``other`` (?) from the verdict's first word; ``answer``
+    (boxed ✓) for a confirmed number that answers a question (``"confirmed answer to Q1"``)."""
     words = verdict.strip().lower().replace("-", " ").split()
     first = words[0] if words else ""
     if first in _BAD or first.startswith(_BAD[:9]):
         return "bad"
+    if first.startswith(_OK) and "answer" in words:
+        return "answer"
     if first.startswith(_OK):
         return "ok"
     return "other"
