@@ -100,7 +100,11 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         frozen=frozen,
         dtype=raw.dtype,
         training=TrainingSpec(
-            training.epochs, training.batch_size, training.shuffle, training.seed, training.drop_last
+            training.epochs,
+            training.batch_size,
+            training.shuffle,
+            training.seed,
+            training.drop_last,
         ),
         claims=tuple(raw.claims),
         names=build_names(raw.names, layers, ctx),

@@ -74,14 +74,16 @@ def evaluate(
     *,
     epochs: int | None = None,
     arithmetic: str = "exact",
-    fast: bool = True,
+    fast: bool | None = None,
 ) -> Evaluation:
     """Evaluate ``spec``'s worked example for ``steps`` updates (or ``epochs`` epochs).
 
     Returns ``steps + 1`` :class:`Step` records (``epochs * steps_per_epoch + 1``
     with ``epochs``). ``arithmetic`` is ``exact``, ``float64`` or ``float32``;
-    ``fast=False`` evaluates exactly one SymPy number at a time (the slow reference
-    the fast vectorised path is tested against). Raises
+    Exact evaluation of a batch of at least :data:`~.vectorised.FAST_ROWS` rows takes
+    the vectorised runner (60-digit numbers in arrays, :mod:`.vectorised`), smaller
+    ones the reference (one SymPy number at a time, rational where it can be);
+    ``fast=True`` or ``False`` chooses. The float arithmetics are always vectorised. Raises
     :class:`~symbp.errors.TrainingDiverged` naming the step when a value stops
     being finite.
     """
@@ -104,7 +106,7 @@ def evaluate(
     if steps < 0:
         raise ValueError("steps must be >= 0")
     model = model or derive_generic(spec)
-    runner = _runner(spec, model, arithmetic, fast)
+    runner = _runner(spec, model, arithmetic, fast, plan.batch)
     W, b = runner.start(*initial_parameters(spec))
     records: list[Step] = []
     losses: list[Number] = []
@@ -152,13 +154,19 @@ def _epoch_loss(losses: list[Number], index: int, per_epoch: int, runner: object
     return runner.mean(losses[index - done : index])  # type: ignore[attr-defined]
 
 
-def _runner(spec: Spec, model: GenericModel, arithmetic: str, fast: bool):  # type: ignore[no-untyped-def]
-    if fast or arithmetic != "exact":
-        from .vectorised import VectorisedRunner
+def _runner(spec: Spec, model: GenericModel, arithmetic: str, fast: bool | None, batch: int):  # type: ignore[no-untyped-def]
+    from .vectorised import FAST_ROWS, VectorisedRunner
 
-        runner = VectorisedRunner(spec, model, arithmetic)
-        if arithmetic != "exact" or runner.supported:
-            return runner
+    if arithmetic == "exact" and (fast is False or (fast is None and batch < FAST_ROWS)):
+        return ReferenceRunner(spec, model)
+    runner = VectorisedRunner(spec, model, arithmetic)
+    if runner.supported:
+        return runner
+    if arithmetic != "exact":
+        raise TooLargeError(
+            f"{arithmetic} arithmetic cannot evaluate this spec's activations or loss"
+            " (a formula without a numeric form); use the exact arithmetic"
+        )
     return ReferenceRunner(spec, model)
 
 

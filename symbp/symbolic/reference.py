@@ -114,7 +114,9 @@ def _example(
         deltas[l] = each(model.layer(l).delta.rhs, spec.layers[l])
         env.arrays[nt.delta(l)] = deltas[l]
     env.scalars[nt.j] = sp.Integer(0)
-    grad_x = each(model.grad_input.rhs, spec.layers[0], nt.k) if model.grad_input else ()
+    grad_x: Vector = ()
+    if model.grad_input is not None:
+        grad_x = each(model.grad_input.rhs, spec.layers[0], nt.k)
     grad_W, grad_b = [], []
     for l in range(1, L + 1):
         formulas = model.layer(l)

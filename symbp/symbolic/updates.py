@@ -44,8 +44,12 @@ class Updater:
         b: tuple[Vector, ...],
         grad_W: tuple[Matrix, ...],
         grad_b: tuple[Vector, ...],
+        *,
+        epoch: int | None = None,
     ):  # type: ignore[no-untyped-def]
-        lr = self.rate(index)
+        """The parameters after update ``index + 1`` (its rate: the schedule at ``epoch``,
+        by default ``index``: one full-batch update per epoch)."""
+        lr = self.rate(index if epoch is None else epoch)
         new_W = tuple(
             W[l]
             if ("W", l) in self.spec.frozen
