@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from catalog import items
 
 import symbp
-from catalog import items
 from symbp.spec import load
 from symbp.symbolic.evaluate import evaluate
 from symbp.symbolic.reference import flatten
