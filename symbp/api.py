@@ -75,10 +75,20 @@ def document(
         return write_document(loaded, marks=marks, **options)
 
 
-def evaluate(spec: SpecLike, steps: int = 0, *, time_limit: float | None = None) -> Evaluation:
-    """Evaluate a spec's worked example exactly over ``steps`` updates (``steps + 1`` records).
+def evaluate(
+    spec: SpecLike,
+    steps: int = 0,
+    *,
+    epochs: int | None = None,
+    arithmetic: str = "exact",
+    time_limit: float | None = None,
+) -> Evaluation:
+    """Evaluate a spec's worked example over ``steps`` updates (``steps + 1`` records).
 
-    ``time_limit`` bounds loading and evaluating as in :func:`derive`.
+    A step is one update of the spec's ``training`` schedule (full batch without
+    one); ``epochs`` counts whole epochs instead. ``arithmetic`` is ``exact``,
+    ``float64`` or ``float32``. ``time_limit`` bounds loading and evaluating as in
+    :func:`derive`.
     """
     with _budget(time_limit):
-        return _evaluate(load(spec), steps=steps)
+        return _evaluate(load(spec), steps=steps, epochs=epochs, arithmetic=arithmetic)

@@ -85,7 +85,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate the spec's worked example exactly")
     p.add_argument("spec", type=Path)
-    p.add_argument("--steps", type=_positive_int, default=1, help="gradient steps (default 1)")
+    count = p.add_mutually_exclusive_group()
+    count.add_argument("--steps", type=_positive_int, default=1, help="updates (default 1)")
+    count.add_argument(
+        "--epochs", type=_positive_int, help="whole epochs of the spec's training schedule"
+    )
+    p.add_argument(
+        "--arithmetic",
+        choices=("exact", "float64", "float32"),
+        default="exact",
+        help="exact (default), or IEEE float64/float32 as NumPy or a float trainer computes",
+    )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument("--digits", type=_digits, default=6, help="significant digits shown")
     _time_limit(p)
@@ -222,7 +232,9 @@ def _eval(args: argparse.Namespace) -> int:
     from .api import evaluate, load
     from .render.text import evaluation_text
 
-    evaluation = evaluate(load(args.spec), steps=args.steps)
+    evaluation = evaluate(
+        load(args.spec), steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic
+    )
     if args.json:
         json.dump(evaluation.to_json(), sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -143,3 +143,40 @@ def test_vectorised_exact_runner_equals_the_reference(name: str, data: dict) -> 
             za = [float(v) for v in flatten(r.examples[row].z, r.examples[row].delta)]
             zb = [float(v) for v in flatten(f.examples[row].z, f.examples[row].delta)]
             np.testing.assert_allclose(zb, za, rtol=1e-40, atol=1e-300)
+
+
+def test_verify_confirms_an_online_text_at_full_float64_precision() -> None:
+    """Final weights printed with 17 digits by a per-example NumPy loop, claimed at epoch 20."""
+    from symbp.verify import verify
+
+    params, losses = numpy_online(20)
+    data = online(batch_size=1, shuffle=False)
+    data["claims"] = [
+        {"of": "W[0][0][1]", "epoch": 20, "printed": repr(float(params[0][0, 1]))},
+        {"of": "W[1][0][1]", "epoch": 20, "printed": repr(float(params[2][0, 1]))},
+        {"of": "b[1][0]", "epoch": 20, "printed": repr(float(params[3][0]))},
+        {"of": "epoch_loss", "epoch": 20, "printed": f"{np.mean(losses[-3:]):.6f}"},
+        {"of": "epoch_loss", "epoch": 1, "printed": f"{np.mean(losses[:3]):.6f}"},
+    ]
+    report = verify(load(data))
+    assert report.passed, report.summary()
+    assert report.counts()["confirmed"] == 5
+
+
+def test_eval_cli_epochs_and_arithmetic(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import yaml
+
+    from symbp.cli import main
+
+    path = tmp_path / "online.yaml"
+    path.write_text(yaml.safe_dump(online(batch_size=1)))
+    assert main(["eval", str(path), "--epochs", "2", "--arithmetic", "float32", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["arithmetic"] == "float32" and len(out["steps"]) == 7
+    assert out["schedule"]["steps_per_epoch"] == 3
+    params, losses = numpy_online(2)
+    np.testing.assert_allclose(out["steps"][-1]["W"][0], params[0], rtol=1e-6)
+    np.testing.assert_allclose(out["steps"][6]["epoch_loss"], np.mean(losses[3:]), rtol=1e-6)
+    assert out["steps"][0]["grad_x"] and out["steps"][0]["update_W"]

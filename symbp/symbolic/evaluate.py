@@ -80,12 +80,13 @@ def evaluate(
 
     Returns ``steps + 1`` :class:`Step` records (``epochs * steps_per_epoch + 1``
     with ``epochs``). ``arithmetic`` is ``exact``, ``float64`` or ``float32``;
-    Exact evaluation of a batch of at least :data:`~.vectorised.FAST_ROWS` rows takes
-    the vectorised runner (60-digit numbers in arrays, :mod:`.vectorised`), smaller
-    ones the reference (one SymPy number at a time, rational where it can be);
-    ``fast=True`` or ``False`` chooses. The float arithmetics are always vectorised. Raises
-    :class:`~symbp.errors.TrainingDiverged` naming the step when a value stops
-    being finite.
+    Exact evaluation of a batch of at least :data:`~.vectorised.FAST_ROWS` rows, or of
+    more than :data:`~.vectorised.FAST_STEPS` steps, takes the vectorised runner
+    (60-digit numbers in arrays, :mod:`.vectorised`), smaller ones the reference (one
+    SymPy number at a time, rational where it can be); ``fast=True`` or ``False``
+    chooses. The float arithmetics are always vectorised. Raises
+    :class:`~symbp.errors.TrainingDiverged` naming the step when a value stops being
+    finite.
     """
     if not spec.examples:
         raise TooLargeError(
@@ -106,7 +107,7 @@ def evaluate(
     if steps < 0:
         raise ValueError("steps must be >= 0")
     model = model or derive_generic(spec)
-    runner = _runner(spec, model, arithmetic, fast, plan.batch)
+    runner = _runner(spec, model, arithmetic, fast, plan.batch, steps)
     W, b = runner.start(*initial_parameters(spec))
     records: list[Step] = []
     losses: list[Number] = []
@@ -154,10 +155,13 @@ def _epoch_loss(losses: list[Number], index: int, per_epoch: int, runner: object
     return runner.mean(losses[index - done : index])  # type: ignore[attr-defined]
 
 
-def _runner(spec: Spec, model: GenericModel, arithmetic: str, fast: bool | None, batch: int):  # type: ignore[no-untyped-def]
-    from .vectorised import FAST_ROWS, VectorisedRunner
+def _runner(
+    spec: Spec, model: GenericModel, arithmetic: str, fast: bool | None, batch: int, steps: int
+):  # type: ignore[no-untyped-def]
+    from .vectorised import FAST_ROWS, FAST_STEPS, VectorisedRunner
 
-    if arithmetic == "exact" and (fast is False or (fast is None and batch < FAST_ROWS)):
+    auto_reference = batch < FAST_ROWS and steps <= FAST_STEPS
+    if arithmetic == "exact" and (fast is False or (fast is None and auto_reference)):
         return ReferenceRunner(spec, model)
     runner = VectorisedRunner(spec, model, arithmetic)
     if runner.supported:

@@ -42,6 +42,8 @@ from .updates import Updater
 
 #: Exact evaluation takes this runner for batches of at least this many rows.
 FAST_ROWS = 32
+#: ... and for runs of more than this many steps (rationals grow with every update).
+FAST_STEPS = 20
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 

@@ -5,13 +5,15 @@ Each claim is a mapping::
     {of: "a[2][0]", step: 1, printed: 0.648}
     {of: "w²₁₁", step: 0, printed: "0.50", tolerance: 0.005, note: "Figure 4"}
     {of: loss, step: 0, printed: 0.2, example: 1}
+    {of: epoch_loss, epoch: 3, printed: 0.1342}
 
-``of`` names a quantity (:mod:`.quantities`), ``step`` counts the updates
-applied before it (default 0), ``printed`` is the number as printed (a string
-keeps trailing zeros), ``tolerance`` replaces the rounding rule, ``example``
-picks one example (forward values default to example 0; ``loss`` and the
-gradients default to the mean over the examples), ``note`` is free text shown in
-the report (where the number was printed).
+``of`` names a quantity (:mod:`.quantities`), ``step`` counts the updates applied
+before it (default 0), or ``epoch`` the whole epochs (``epoch * steps per epoch``
+updates, the spec's ``training`` schedule; not both), ``printed`` is the number as
+printed (a string keeps trailing zeros), ``tolerance`` replaces the rounding rule,
+``example`` picks one example (forward values default to example 0; ``loss`` and the
+gradients default to the mean over the examples), ``note`` is free text shown in the
+report (where the number was printed).
 
 A claim that cannot be checked (unknown or out-of-range quantity, a printed
 value that is not a number, a step beyond :data:`MAX_STEP`) is a
@@ -26,13 +28,14 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import SpecError
+from ..ops.batches import plan_of
 from ..spec import Spec
 from .compare import Printed, parse_printed
 from .quantities import Quantity, parse_quantity
 
 #: Verify evaluates the worked example exactly; claims beyond this many updates are refused.
-MAX_STEP = 50
-FIELDS = ("of", "step", "printed", "tolerance", "example", "note")
+MAX_STEP = 1000
+FIELDS = ("of", "step", "epoch", "printed", "tolerance", "example", "note")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,12 @@ def _claim(index: int, raw: Any, spec: Spec) -> Claim:
     except ValueError as err:
         raise error(str(err), "printed") from None
     step = _whole(raw.get("step", 0), "step", error)
+    if "epoch" in raw:
+        if "step" in raw:
+            raise error("give step or epoch, not both", "epoch")
+        step = _whole(raw["epoch"], "epoch", error) * plan_of(spec).per_epoch
+    if quantity.kind == "epoch_loss" and step == 0:
+        raise error("epoch_loss is of a whole epoch: give epoch: 1 or later", "epoch")
     if step > MAX_STEP:
         raise error(f"step {step} is beyond the {MAX_STEP} updates verify computes exactly", "step")
     example = raw.get("example")

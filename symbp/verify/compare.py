@@ -6,6 +6,12 @@ the exact value ``v`` when ``v`` rounds to it at that precision
 decimals (toward zero) gives it but rounding does not. With an explicit
 ``tolerance`` the rule is ``|v - p| <= tolerance`` instead.
 
+A number printed with :data:`FLOAT64_DIGITS` or more significant digits is a float64
+written in full (``repr`` of a NumPy or PyTorch float64): it is judged at float64
+precision, confirmed within :data:`FLOAT64_RELATIVE` of its size (the rounding a
+float trainer accumulates over many updates; exactness would ask for digits past
+what the format holds).
+
 YAML reads ``0.50`` as the number 1/2 and loses the trailing zero, so a claim
 may give ``printed`` as a string (``"0.50"``) to keep the printed digits.
 """
@@ -22,6 +28,11 @@ CONFIRMED = "confirmed"
 TRUNCATED = "truncated"
 MISMATCH = "mismatch"
 
+#: Significant digits from which a printed number is read as a full float64.
+FLOAT64_DIGITS = 15
+#: Relative agreement that confirms a full float64 (about 4,500 units in its last place).
+FLOAT64_RELATIVE = Fraction(1, 10**12)
+
 
 @dataclass(frozen=True)
 class Printed:
@@ -30,6 +41,12 @@ class Printed:
     text: str
     value: Fraction
     decimals: int
+
+    @property
+    def significant(self) -> int:
+        """Significant digits printed (``0.00521`` has 3)."""
+        digits = "".join(ch for ch in self.text.split("e")[0].split("E")[0] if ch.isdigit())
+        return len(digits.lstrip("0")) or 1
 
     @property
     def unit(self) -> Fraction:
@@ -107,6 +124,8 @@ def judge(value: sp.Expr | Fraction, printed: Printed, tolerance: Fraction | Non
         return CONFIRMED if abs(v - p) <= tolerance else MISMATCH
     if abs(v - p) <= printed.unit / 2:
         return CONFIRMED
+    if printed.significant >= FLOAT64_DIGITS and abs(v - p) <= abs(p) * FLOAT64_RELATIVE:
+        return CONFIRMED  # a float64 in full: judged at its precision
     if _truncate(v, printed.decimals) == p:
         return TRUNCATED
     return MISMATCH

@@ -9,6 +9,11 @@ The canonical names are those of ``symbp eval --json`` (0-based)::
     W[l][j][k]           weight into neuron j of layer l+1 from neuron k of layer l
     b[l][j]              bias of neuron j of layer l+1
     grad_W[l][j][k]      ∂E/∂W[l][j][k];  grad_b[l][j]: ∂E/∂b[l][j]
+    grad_x[j]            ∂E/∂x_j, the input gradient (batch mean); grad_x[i][j]: example i's
+    update_W[l][j][k]    the change Δ applied to W[l][j][k] by the update after the step
+                         (update_b[l][j] likewise)
+    epoch_loss           the mean over an epoch's steps of each step's loss before its update
+                         (claim it with ``epoch: e``: epoch e, 1-based)
 
 ``y``, ``yhat``, ``y_hat``, ``y_pred``, ``output`` and ``ŷ`` (optionally ``[j]``) stand for
 ``a[L][j]``; ``E`` and
@@ -45,6 +50,10 @@ ARITY = {
     "b": 2,
     "grad_W": 3,
     "grad_b": 2,
+    "grad_x": 1,
+    "update_W": 3,
+    "update_b": 2,
+    "epoch_loss": 0,
 }
 PARAMETERS = ("W", "b")
 GRADIENTS = ("grad_W", "grad_b", "delta")
@@ -93,6 +102,15 @@ class Quantity:
             return step.loss if example is None else step.examples[e].loss
         if self.kind == "learning_rate":
             return step.learning_rate
+        if self.kind == "epoch_loss":
+            return step.epoch_loss
+        if self.kind == "grad_x" and len(self.indices) == 2:
+            return step.examples[self.indices[0]].grad_x[self.indices[1]]
+        if self.kind in ("update_W", "update_b"):
+            item = getattr(step, self.kind)
+            for i in self.indices:
+                item = item[i]
+            return item
         if self.kind in ("a", "z", "delta"):
             item: Any = getattr(step.examples[e], self.kind)
         elif self.kind in PARAMETERS:
@@ -152,6 +170,10 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
         kind, indices = "a", (L, *(indices or (0,)))
     if kind not in ARITY:
         raise ValueError(f"unknown quantity {kind!r}; {_expected()}")
+    if kind == "grad_x" and len(indices) == 2:  # grad_x[i][j]: example i's own ∂L/∂x_j
+        if indices[0] >= len(spec.examples):
+            raise ValueError(f"{text!r}: example {indices[0]} does not exist")
+        return _check(Quantity(kind, indices), spec)
     if len(indices) != ARITY[kind]:
         raise ValueError(
             f"{kind} takes {ARITY[kind]} index{'es' if ARITY[kind] != 1 else ''}, "
@@ -163,7 +185,8 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
 def _expected() -> str:
     return (
         "expected loss, learning_rate, a[l][j], z[i][j], delta[i][j], W[l][j][k], b[l][j], "
-        "grad_W[l][j][k], grad_b[l][j], y[j], or textbook w^l_jk, b^l_j, dE/dw^l_jk"
+        "grad_W[l][j][k], grad_b[l][j], grad_x[j], update_W[l][j][k], update_b[l][j], "
+        "epoch_loss, y[j], or textbook w^l_jk, b^l_j, dE/dw^l_jk"
     )
 
 
@@ -203,6 +226,12 @@ def _check(q: Quantity, spec: Spec) -> Quantity:
     if not q.indices:
         return q
     first = q.indices[0]
+    if q.kind == "grad_x":
+        if q.indices[-1] >= layers[0]:
+            raise ValueError(
+                f"{q.name}: index {q.indices[-1]} is out of range; there are {layers[0]} inputs"
+            )
+        return q
     if q.kind == "a":
         if first > L:
             raise ValueError(f"{q.name}: layer {first} does not exist; a has layers 0..{L}")
