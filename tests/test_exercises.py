@@ -353,3 +353,26 @@ def test_the_worked_key_boxes_each_asked_number(tmp_path: Path) -> None:
     assert md.count("**$0.525$**") == boxed  # a[2][0] = sigmoid(0.0982) = 0.5245...
     plain = write_document(spec, format="tex", out=tmp_path / "p.tex").read_text()
     assert r"\symbpanswer{$" not in plain
+
+
+def test_epoch_loss_can_be_asked(spec_file: Path, tmp_path: Path) -> None:
+    """``--ask epoch_loss@2``: full batch, one example: epoch 2's loss is the cost after one
+    update, checked against plain NumPy (½SSE, learning rate 0.5)."""
+    out = tmp_path / "out"
+    assert _run(spec_file, out, "--count", "2", "--seed", "5", "--ask", "epoch_loss@2") == 0
+    for row in _rows(out):
+        data = yaml.safe_load((out / "variants" / f"{row['student']}.yaml").read_text())
+        W0, W1 = (np.array(w, dtype=np.float64) for w in data["params"]["W"])
+        b0, b1 = (np.array(b, dtype=np.float64) for b in data["params"]["b"])
+        x = np.array(data["example"]["x"], dtype=np.float64)
+        t = np.array(data["example"]["t"], dtype=np.float64)
+        a1 = _sigmoid(W0 @ x + b0)
+        y = _sigmoid(W1 @ a1 + b1)
+        d2 = (y - t) * y * (1 - y)
+        d1 = (W1.T @ d2) * a1 * (1 - a1)
+        W1, b1 = W1 - 0.5 * np.outer(d2, a1), b1 - 0.5 * d2
+        W0, b0 = W0 - 0.5 * np.outer(d1, x), b0 - 0.5 * d1
+        y = _sigmoid(W1 @ _sigmoid(W0 @ x + b0) + b1)
+        assert row["quantity"] == "epoch_loss" and row["step"] == "2"
+        assert float(row["value"]) == pytest.approx(0.5 * float(np.sum((y - t) ** 2)), rel=1e-12)
+    assert main(["verify", str(out / "variants" / "s01.yaml")]) == 0

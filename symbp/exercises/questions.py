@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import DataError
+from ..ops.batches import plan_of
 from ..spec import Spec
 from ..verify.claims import MAX_STEP
 from ..verify.quantities import Quantity, parse_quantity
@@ -62,6 +63,10 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
         quantity = parse_quantity(match.group("name"), spec)
     except ValueError as err:
         raise DataError(f"{where}: {err}") from None
+    if quantity.kind in ("grad_x", "update_W", "update_b"):
+        raise DataError(f"{where}: {quantity.name} is not asked on sheets; ask another quantity")
+    if quantity.kind == "epoch_loss":
+        return _epoch_question(match.group("step"), spec, number, where, quantity)
     if quantity.kind == "a" and quantity.indices[0] == 0:
         raise DataError(f"{where}: {quantity.name} is an input, printed on the sheet; ask another")
     raw_step = match.group("step")
@@ -83,6 +88,22 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
             f"update, e.g. {quantity.name}@1"
         )
     return Question(number, quantity, step)
+
+
+def _epoch_question(
+    raw: str | None, spec: Spec, number: int, where: str, quantity: Quantity
+) -> Question:
+    """``epoch_loss@E``: the loss of epoch ``E`` (1-based, default 1) of the spec's schedule."""
+    per_epoch = plan_of(spec).per_epoch
+    epoch = 1
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) * per_epoch <= MAX_STEP:
+            raise DataError(
+                f"{where}: expected an epoch from 1 to {MAX_STEP // per_epoch} after '@',"
+                f" found {raw!r}"
+            )
+        epoch = int(raw)
+    return Question(number, quantity, epoch * per_epoch)
 
 
 def default_asks(spec: Spec) -> list[str]:
@@ -124,6 +145,8 @@ def symbol_tex(q: Quantity, spec: Spec) -> str:
     """The textbook symbol of ``q`` in LaTeX math (``\\partial E/\\partial w^{2}_{11}``)."""
     if q.kind == "loss":
         return "E"
+    if q.kind == "epoch_loss":
+        return r"E_{\text{epoch}}"
     if q.kind == "learning_rate":
         return r"\eta"
     layer, sub = _indices(q)
@@ -140,6 +163,8 @@ def symbol_text(q: Quantity, spec: Spec) -> str:
     """The textbook symbol of ``q`` in Unicode (``∂E/∂w²₁₁``)."""
     if q.kind == "loss":
         return "E"
+    if q.kind == "epoch_loss":
+        return "E_epoch"
     if q.kind == "learning_rate":
         return "η"
     layer, sub = _indices(q)
@@ -153,6 +178,12 @@ def symbol_text(q: Quantity, spec: Spec) -> str:
 def describe(q: Question, spec: Spec) -> str:
     """What the question asks, in words, without its symbol (``the weighted input ...``)."""
     kind = q.quantity.kind
+    if kind == "epoch_loss":
+        epoch = q.step // plan_of(spec).per_epoch
+        return (
+            f"the loss of epoch {epoch}: the mean over its updates of each update's cost,"
+            " taken before that update"
+        )
     layer = _indices(q.quantity)[0] if q.quantity.indices else 0
     words = {
         "loss": "the cost over the examples",
