@@ -9,46 +9,59 @@ Data flows one way: spec → symbolic model → (documents | kernels) → verify
     trainer = symbp.compile(spec)            # Numba trainer for this network
     symbp.document(spec, format="html")      # derivation document
     report = symbp.verify("examples/koech_3_4_1_claims.yaml")
+    trainer.save("run.npz"); symbp.load_trainer("run.npz")
+
+The names are imported on first use (PEP 562), so that ``import symbp`` and
+``symbp --help`` do not import SymPy, NumPy or Numba.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .api import derive, document, evaluate, load
-from .errors import SpecError, SymbpError
-from .spec import Spec
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from .api import derive, document, evaluate, load
+    from .codegen import compile
+    from .codegen.persist import load_trainer
+    from .codegen.torch import to_torch
+    from .errors import SpecError, SymbpError
+    from .spec import Spec
+    from .verify import verify
 
-# Imported eagerly: importing the subpackage symbp.verify binds that name to the
-# package, so the function must be bound after it (the stage's own API is
-# ``symbp.verify.verify``; ``symbp.verify`` is the same function).
-from .verify import verify
-
-_LAZY = {
+#: Public name → (module, attribute). ``verify`` is the stage's package itself, which
+#: is callable (``symbp.verify(path)`` is ``symbp.verify.verify(path)``), so the name
+#: means the same whether or not the subpackage was imported first.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Spec": ("symbp.spec", "Spec"),
+    "SpecError": ("symbp.errors", "SpecError"),
+    "SymbpError": ("symbp.errors", "SymbpError"),
     "compile": ("symbp.codegen", "compile"),
+    "derive": ("symbp.api", "derive"),
+    "document": ("symbp.api", "document"),
+    "evaluate": ("symbp.api", "evaluate"),
+    "load": ("symbp.api", "load"),
+    "load_trainer": ("symbp.codegen.persist", "load_trainer"),
+    "to_torch": ("symbp.codegen.torch", "to_torch"),
+    "verify": ("symbp.verify", None),
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
+    try:
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'symbp' has no attribute {name!r}")
+    except KeyError:
+        raise AttributeError(f"module 'symbp' has no attribute {name!r}") from None
+    loaded = importlib.import_module(module)
+    value = loaded if attr is None else getattr(loaded, attr)
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "Spec",
-    "SpecError",
-    "SymbpError",
-    "__version__",
-    "compile",
-    "derive",
-    "document",
-    "evaluate",
-    "load",
-    "verify",
-]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = ["__version__", *sorted(_LAZY)]

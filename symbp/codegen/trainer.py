@@ -15,7 +15,7 @@ off). :meth:`Trainer.reset` returns to the starting parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -137,18 +137,22 @@ class Trainer:
 
     @params.setter
     def params(self, value: tuple[Sequence[Any], Sequence[Any]]) -> None:
+        self._params[:] = self._flatten(value, "params")
+
+    def _flatten(self, value: tuple[Sequence[Any], Sequence[Any]], what: str) -> np.ndarray:
+        """``(W, b)`` in the spec's layout as the module's flat array (checked)."""
         try:
             W, b = value
         except (TypeError, ValueError):
-            raise DataError("expected a pair (W, b) of lists of arrays", field="params") from None
+            raise DataError("expected a pair (W, b) of lists of arrays", field=what) from None
         depth = self._spec.depth
         if len(W) != depth or len(b) != depth:
             raise DataError(
                 f"expected {depth} weight matrices and {depth} bias vectors, "
                 f"found {len(W)} and {len(b)}",
-                field="params",
+                field=what,
             )
-        flat = self._params.copy()
+        flat = np.zeros(self._module.N_PARAMS, dtype=self._dtype)
         for kind, layer, offset, stored in self._module.PARAMS:
             given = np.asarray((b if kind == "b" else W)[layer - 1])
             name = f"{kind[0]}[{layer - 1}]"
@@ -157,13 +161,41 @@ class Trainer:
                 raise DataError(
                     f"expected an array of numbers of shape {tuple(shape)}, found "
                     f"{given.dtype} {given.shape}",
-                    field=f"params.{name}",
+                    field=f"{what}.{name}",
                 )
             values = (given.T if kind == "WT" else given).astype(self._dtype).ravel()
             if not np.isfinite(values).all():
-                raise DataError("values must be finite", field=f"params.{name}")
+                raise DataError("values must be finite", field=f"{what}.{name}")
             flat[offset : offset + values.size] = values
-        self._params[:] = flat
+        return flat
+
+    def optimizer_state(self) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
+        """The optimiser's state by name (``velocity``, ``m``, ``v`` …; none for SGD),
+        each as ``(W, b)`` shaped like :attr:`params` (copies)."""
+        return {name: self._split(row) for name, row in zip(self._module.STATE, self._state)}
+
+    def set_optimizer_state(self, state: dict[str, tuple[Sequence[Any], Sequence[Any]]]) -> None:
+        """Set the optimiser's state (the names of :meth:`optimizer_state`, all of them)."""
+        names = tuple(self._module.STATE)
+        if sorted(state) != sorted(names):
+            raise DataError(
+                f"expected the state {', '.join(names) or '(none)'}, found "
+                f"{', '.join(sorted(state)) or '(none)'}",
+                field="optimizer_state",
+            )
+        rows = [self._flatten(state[name], f"optimizer_state.{name}") for name in names]
+        for i, row in enumerate(rows):
+            self._state[i] = row
+
+    def set_position(self, epochs: int, steps: int) -> None:
+        """Where the schedule resumes: ``epochs`` done and ``steps`` updates applied.
+
+        With ``steps > 0`` the optimiser's state is taken as it stands (the kernel
+        initialises it at update 0 only).
+        """
+        if epochs < 0 or steps < 0:
+            raise DataError(f"expected counts >= 0, found {epochs}, {steps}", field="counters")
+        self._counters[0], self._counters[1] = epochs, steps
 
     # -- state -------------------------------------------------------------
 
@@ -338,6 +370,56 @@ class Trainer:
         err.step = step_in_epoch + 1  # type: ignore[attr-defined]
         raise err
 
+    # -- persistence and interop -----------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the trained network to ``path`` (``.npz``, or a folder), see
+        :mod:`symbp.codegen.persist`; :func:`symbp.load_trainer` reads it back."""
+        from .persist import save
+
+        return save(self, path)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The parameters under ``nn.Sequential`` keys (``0.weight`` of shape (out, in),
+        ``0.bias``, ``2.weight`` …), as :func:`symbp.to_torch` lays the layers out."""
+        from .persist import state_dict
+
+        return state_dict(self)
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set the parameters from :meth:`state_dict` keys (arrays or torch tensors)."""
+        from .persist import load_state_dict
+
+        load_state_dict(self, state)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled state: the spec (as data), the dtype, the parameters, the optimiser
+        state and the counters; never the generated module, which is found again
+        in the compile cache (or rendered) when unpickled."""
+        return {
+            "spec": self._spec,
+            "dtype": self._dtype.name,
+            "params": self.params,
+            "optimizer_state": self.optimizer_state(),
+            "counters": self._counters.copy(),
+            "initial": self._initial,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from . import _module_file
+        from .loader import import_module
+
+        spec, dtype = state["spec"], state["dtype"]
+        path, _ = _module_file(spec, dtype, None)
+        self.__init__(spec, import_module(path), dtype, path)  # type: ignore[misc]
+        self._initial = state["initial"]
+        self.params = state["params"]
+        self.set_optimizer_state(state["optimizer_state"])
+        self._counters[:] = state["counters"]
+
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in self._spec.layers)
-        return f"Trainer({self._spec.name!r}, layers {sizes}, {self._dtype.name})"
+        return (
+            f"Trainer({self._spec.name!r}, layers {sizes}, {self._dtype.name}, "
+            f"{self.epochs_done} epochs trained)"
+        )

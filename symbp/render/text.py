@@ -178,3 +178,62 @@ def evaluation_text(evaluation: Evaluation, *, digits: int = 6, width: int = 110
         f"{len(spec.examples)} example(s), full-batch steps"
     )
     return buffer.getvalue()
+
+
+def _equation_json(equation: sp.Eq) -> dict[str, str]:
+    return {
+        "lhs": sp.sstr(equation.lhs),
+        "rhs": sp.sstr(equation.rhs),
+        "latex": latex(sp.Eq(equation.lhs, equation.rhs, evaluate=False)),
+    }
+
+
+def derivation_json(derivation: Derivation) -> dict[str, object]:
+    """The derivation for scripts (``symbp derive --json``).
+
+    ``generic``: per layer (textbook numbering, 1 = first hidden) the equations
+    ``z``, ``a``, ``delta`` (exact), ``delta_textbook`` (as a text prints it, with its
+    ``assumptions``), ``grad_W``, ``grad_b``, each as ``lhs``/``rhs`` (SymPy's plain text) and
+    as ``latex``; then the loss and the cost. ``chains``: every parameter's chain of
+    factors (``paths`` of ``[∂numerator/∂denominator, expression]`` pairs) when the
+    network is small enough to have them, else ``null`` with the reason.
+    """
+    spec, generic = derivation.spec, derivation.generic
+    layers = []
+    for f in generic.layers:
+        item: dict[str, object] = {"layer": f.layer, "activation": f.activation.name}
+        for name in ("z", "a", "delta", "delta_textbook", "grad_W", "grad_b"):
+            item[name] = _equation_json(getattr(f, name))
+        item["assumptions"] = list(f.assumptions)
+        layers.append(item)
+    out: dict[str, object] = {
+        "spec": spec.name,
+        "layers": list(spec.layers),
+        "generic": {
+            "layers": layers,
+            "loss": _equation_json(generic.loss),
+            "cost": _equation_json(generic.cost),
+        },
+    }
+    explicit = derivation.explicit
+    if explicit is None:
+        out["chains"] = None
+        out["chains_refused"] = derivation.explicit_refusal
+        return out
+    chains = []
+    for parameter in explicit.parameters:
+        chain = explicit.chains[parameter]
+        chains.append(
+            {
+                "parameter": sp.sstr(parameter),
+                "kind": chain.kind,
+                "layer": chain.layer,
+                "indices": list(chain.indices),
+                "paths": [
+                    [[sp.sstr(f.derivative), sp.sstr(f.expr)] for f in p] for p in chain.paths
+                ],
+                "gradient": sp.sstr(chain.expr),
+            }
+        )
+    out["chains"] = chains
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -124,22 +122,37 @@ class Spec:
 
     @property
     def hash(self) -> str:
-        """SHA-256 of the spec's canonical data (first 16 hex digits)."""
-        text = json.dumps(_canonical(self.data), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        """SHA-256 (16 hex digits) of the spec's normalised data (:meth:`to_data`).
+
+        Recomputed from the fields (:func:`symbp.spec.dump.content_hash`), never from
+        the text the spec was loaded from, so a spec changed with
+        :func:`dataclasses.replace` (or any other way) has its own hash: the compile
+        cache and the exercise codes are keyed by it.
+        """
+        from .dump import content_hash
+
+        return content_hash(self)
+
+    def to_data(self) -> dict[str, Any]:
+        """The spec's normalised data, loadable by :func:`symbp.load` (:mod:`.dump`)."""
+        from .dump import to_data
+
+        return to_data(self)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle as data (:meth:`to_data`) and reload: no SymPy objects are stored."""
+        return (_from_data, (self.to_data(), self.path))
 
     def line_of(self, *path: str | int) -> int | None:
         """The YAML line of a field, where the spec came from a file."""
         return self.lines.get(tuple(path))
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, Fraction):
-        return str(value)
-    if isinstance(value, float):
-        return str(Fraction(repr(value)))
-    return value
+def _from_data(data: Mapping[str, Any], path: str | None) -> Spec:
+    """Unpickle a spec: load its data again (and remember the file it came from)."""
+    import dataclasses
+
+    from .loader import load
+
+    spec = load(data)
+    return dataclasses.replace(spec, path=path) if path is not None else spec

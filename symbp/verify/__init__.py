@@ -29,6 +29,10 @@ passes, 1 when any is a mismatch, 2 on bad input.
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from .claims import MAX_STEP, Claim, parse_claims
 from .compare import CONFIRMED, MISMATCH, TRUNCATED, Printed, judge, parse_printed
 from .conventions import ConventionSearch, Finding
@@ -54,3 +58,17 @@ __all__ = [
     "parse_quantity",
     "verify",
 ]
+
+
+class _VerifyStage(types.ModuleType):
+    """The stage's package, callable as its main function: ``symbp.verify(path)``.
+
+    ``import symbp.verify`` binds the name ``symbp.verify`` to this package, so the
+    package itself is what ``symbp.verify(...)`` calls.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Report:
+        return verify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _VerifyStage

@@ -38,7 +38,8 @@ def _torch() -> Any:
     return torch
 
 
-def _lambdify(expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
+def torch_function(expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
+    """``expr`` of ``args`` as a torch function (``sympy.lambdify``; constants at 30 digits)."""
     torch = _torch()
     expr = expr.rewrite(sp.Piecewise) if expr.has(sp.Max, sp.Min) else expr
     expr = expr.replace(lambda e: e.is_number and not e.is_Number, lambda e: e.evalf(30))
@@ -60,8 +61,10 @@ def torch_check(
 ) -> tuple[list[ClaimResult], str, bool]:
     """Torch values for the claims, a one-line summary, and whether torch agrees."""
     torch = _torch()
-    acts = [None if not a.elementwise else _lambdify(a.formula, (X,)) for a in spec.activations]
-    term = _lambdify(spec.loss.term, (Y, T))
+    acts = [
+        None if not a.elementwise else torch_function(a.formula, (X,)) for a in spec.activations
+    ]
+    term = torch_function(spec.loss.term, (Y, T))
     wanted = sorted({r.claim.step for r in results} | {0})
     values: dict[int, dict[str, Any]] = {}
     worst, count = 0.0, 0

@@ -1,0 +1,7 @@
+"""``python -m symbp``: the ``symbp`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,208 @@
+"""A trained network as a file: :func:`save` and :func:`load_trainer`.
+
+The file is one ``.npz`` (NumPy's zip of arrays, read with ``allow_pickle=False``,
+so loading one never runs code) holding
+
+==================  ==========================================================
+``format``          ``symbp-trainer/1``
+``spec``            the spec as YAML text (:func:`symbp.spec.dump.to_yaml`)
+``dtype``           ``float64`` or ``float32``
+``W_1 … W_L``       the weights, textbook layers: ``W_l`` is the spec's ``W[l-1]``,
+``b_1 … b_L``       shape ``(n_l, n_{l-1})``; the biases ``(n_l,)``
+``<s>.W_l``,       the optimiser's state ``s`` (``velocity``, ``m``, ``v`` …), shaped
+``<s>.b_l``         as the parameters it belongs to; ``state_names`` lists the ``s``
+``counters``        ``[epochs done, updates done]`` (the schedule's position)
+==================  ==========================================================
+
+It is a superset of a run directory's ``params.npz`` (which holds ``W_l``/``b_l``
+and, for a standardised run, ``x_mean``/``x_scale``), so ``symbp train
+--init-from`` takes either, and a run directory is a saved trainer. The generated
+module is not stored: loading compiles the spec again, which the compile cache makes
+a lookup.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..fileio import write_atomic
+from ..symbolic.notation import code_name
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+FORMAT = "symbp-trainer/1"
+#: The file a run directory keeps its trained network in.
+RUN_FILE = "params.npz"
+
+
+def trainer_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
+    """The arrays :func:`save` writes (see the module docstring)."""
+    from ..spec.dump import to_yaml
+
+    W, b = trainer.params
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(FORMAT),
+        "spec": np.array(
+            to_yaml(trainer.spec, header=("saved by symbp: the trained network's spec",))
+        ),
+        "dtype": np.array(trainer.dtype.name),
+    }
+    for l, (w, bias) in enumerate(zip(W, b, strict=True), start=1):
+        arrays[code_name("W", l)] = w
+        arrays[code_name("b", l)] = bias
+    state = trainer.optimizer_state()
+    for name, (sW, sb) in state.items():
+        for l, (w, bias) in enumerate(zip(sW, sb, strict=True), start=1):
+            arrays[f"{name}.{code_name('W', l)}"] = w
+            arrays[f"{name}.{code_name('b', l)}"] = bias
+    arrays["state_names"] = np.array(list(state), dtype=str)
+    arrays["counters"] = np.array([trainer.epochs_done, trainer.steps_done], dtype=np.int64)
+    return arrays
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """``arrays`` as the bytes of an uncompressed ``.npz``."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def save(trainer: Trainer, path: str | Path) -> Path:
+    """Write ``trainer`` to ``path`` (a ``.npz`` file, or a folder: ``path/params.npz``)."""
+    path = Path(path)
+    if path.is_dir() or path.suffix == "":
+        path = path / RUN_FILE
+    return write_atomic(path, npz_bytes(trainer_arrays(trainer)))
+
+
+def _npz_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        path = path / RUN_FILE
+    if not path.is_file():
+        raise DataError("expected a saved trainer (.npz) or a run directory", file=str(path))
+    return path
+
+
+def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of a saved trainer or ``params.npz`` (``allow_pickle=False``)."""
+    path = _npz_path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read as .npz: {err}", file=str(path)) from None
+
+
+def stored_params(
+    arrays: Mapping[str, np.ndarray], source: str
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``(W, b)`` (spec order) from the ``W_l``/``b_l`` arrays of a file."""
+    depth = sum(1 for key in arrays if key.startswith("W_"))
+    try:
+        W = [arrays[code_name("W", l)] for l in range(1, depth + 1)]
+        b = [arrays[code_name("b", l)] for l in range(1, depth + 1)]
+    except KeyError as err:
+        raise DataError(f"missing array {err.args[0]}", file=source) from None
+    if not W:
+        raise DataError("no weights (W_1, W_2, ...) in the file", file=source)
+    return W, b
+
+
+def restore(trainer: Trainer, arrays: Mapping[str, np.ndarray], source: str) -> Trainer:
+    """Put a file's parameters (and, where stored, optimiser state and counters) into
+    ``trainer``; the shapes must be the trainer's network's."""
+    try:
+        trainer.params = stored_params(arrays, source)
+    except DataError as err:
+        raise DataError(f"does not fit {trainer.spec.name}: {err.message}", file=source) from None
+    if "counters" not in arrays:
+        return trainer  # parameters only (a params.npz): fresh optimiser state
+    names = [str(n) for n in arrays.get("state_names", np.array([], dtype=str))]
+    wanted = trainer.optimizer_state()
+    if sorted(names) != sorted(wanted):
+        return trainer  # another optimiser: its state does not carry over
+    state = {}
+    for name in names:
+        prefixed = {k[len(name) + 1 :]: v for k, v in arrays.items() if k.startswith(name + ".")}
+        state[name] = stored_params(prefixed, source)
+    try:
+        trainer.set_optimizer_state(state)
+    except DataError as err:
+        raise DataError(f"optimiser state: {err.message}", file=source) from None
+    epochs, steps = (int(v) for v in arrays["counters"][:2])
+    trainer.set_position(epochs, steps)
+    return trainer
+
+
+def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
+    """The trainer saved at ``path`` (a ``.npz`` of :func:`save` or a run directory).
+
+    Compiles the stored spec (a cache lookup when it was compiled before) and
+    restores its parameters, optimiser state and schedule position; ``dtype``
+    defaults to the saved one.
+    """
+    from ..spec import load as load_spec
+    from ..yamlio import parse_yaml
+    from . import compile as compile_spec
+
+    npz = _npz_path(path)
+    arrays = read_arrays(npz)
+    if "spec" not in arrays:
+        raise DataError(
+            "holds parameters but no spec (a params.npz from an older run?): "
+            "compile the spec and pass it to symbp train --init-from",
+            file=str(npz),
+        )
+    data, _ = parse_yaml(str(arrays["spec"]), name=f"{npz}:spec")
+    spec = load_spec(data)
+    saved_dtype = str(arrays["dtype"]) if "dtype" in arrays else spec.dtype
+    trainer = compile_spec(spec, dtype=dtype or saved_dtype)
+    return restore(trainer, arrays, str(npz))
+
+
+def init_from(trainer: Trainer, path: str | Path) -> Trainer:
+    """``symbp train --init-from``: start ``trainer`` from a saved run's parameters."""
+    npz = _npz_path(path)
+    return restore(trainer, read_arrays(npz), str(npz))
+
+
+def state_dict(trainer: Trainer) -> dict[str, np.ndarray]:
+    """``nn.Sequential``-style keys: ``"0.weight"`` ``(out, in)``, ``"0.bias"``, ``"2.weight"`` …
+
+    Layer ``l`` (0-based) is module ``2l`` of the Sequential that :func:`to_torch`
+    builds (a ``Linear`` followed by its activation).
+    """
+    W, b = trainer.params
+    out: dict[str, np.ndarray] = {}
+    for l, (w, bias) in enumerate(zip(W, b, strict=True)):
+        out[f"{2 * l}.weight"] = w
+        out[f"{2 * l}.bias"] = bias
+    return out
+
+
+def load_state_dict(trainer: Trainer, state: Mapping[str, Any]) -> None:
+    """Set ``trainer``'s parameters from :func:`state_dict`-style keys (NumPy arrays or
+    torch tensors); every key must be there and no other."""
+    depth = trainer.spec.depth
+    expected = {f"{2 * l}.{kind}" for l in range(depth) for kind in ("weight", "bias")}
+    given = set(state)
+    if given != expected:
+        missing, extra = sorted(expected - given), sorted(given - expected)
+        what = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
+        raise DataError(f"expected the keys of an nn.Sequential's Linear layers: {what}")
+
+    def array(value: Any) -> np.ndarray:
+        detach = getattr(value, "detach", None)
+        return np.asarray(detach().cpu().numpy() if detach is not None else value)
+
+    W = [array(state[f"{2 * l}.weight"]) for l in range(depth)]
+    b = [array(state[f"{2 * l}.bias"]) for l in range(depth)]
+    trainer.params = (W, b)

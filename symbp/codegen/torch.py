@@ -1,0 +1,80 @@
+"""PyTorch interop without PyTorch as a dependency: :func:`to_torch`.
+
+A trained symbp network becomes the ``torch.nn.Sequential`` of ``Linear`` layers
+each followed by its activation (``nn.Sigmoid``, ``nn.Tanh``, ``nn.ReLU``,
+``nn.LeakyReLU``, ``nn.Softmax(dim=-1)``, ``nn.Identity``; a formula activation
+becomes a small module computing the spec's formula through ``sympy.lambdify``),
+so module ``2l`` is layer ``l``'s ``Linear`` and the keys of
+:meth:`~symbp.codegen.trainer.Trainer.state_dict` are the Sequential's. PyTorch is
+imported only here, when called; ``pip install 'symbp[torch]'`` provides it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DataError
+
+if TYPE_CHECKING:
+    from ..ops.activations import Activation
+    from .trainer import Trainer
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise DataError("to_torch needs PyTorch: pip install 'symbp[torch]'") from None
+    return torch
+
+
+def _activation_module(torch: Any, activation: Activation) -> Any:
+    nn = torch.nn
+    name = activation.name
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(float(activation.params["alpha"]))
+    if name in ("identity", "linear"):
+        return nn.Identity()
+    if name == "softmax":
+        return nn.Softmax(dim=-1)
+    from ..ops.symbols import X
+    from ..verify.against import torch_function
+
+    function = torch_function(activation.formula, (X,))
+    label = activation.source or name
+
+    class Formula(nn.Module):  # type: ignore[misc,name-defined]
+        """The spec's elementwise activation ``f(x)``."""
+
+        def forward(self, x: Any) -> Any:
+            return function(x)
+
+        def extra_repr(self) -> str:
+            return f"f(x) = {label}"
+
+    return Formula()
+
+
+def to_torch(trainer: Trainer, *, dtype: Any = None) -> Any:
+    """The ``torch.nn.Sequential`` of ``trainer``'s network with its current parameters.
+
+    ``dtype`` defaults to the trainer's (``torch.float64`` or ``torch.float32``).
+    The loss is not part of the Sequential.
+    """
+    torch = _torch()
+    spec = trainer.spec
+    dtype = dtype or getattr(torch, trainer.dtype.name)
+    layers: list[Any] = []
+    for l, activation in enumerate(spec.activations):
+        layers.append(torch.nn.Linear(spec.layers[l], spec.layers[l + 1], dtype=dtype))
+        layers.append(_activation_module(torch, activation))
+    model = torch.nn.Sequential(*layers)
+    state = {k: torch.as_tensor(v, dtype=dtype) for k, v in trainer.state_dict().items()}
+    model.load_state_dict(state)
+    return model
