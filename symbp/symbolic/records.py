@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 
 import sympy as sp
 
@@ -17,9 +17,9 @@ from ..ops.batches import BatchPlan
 from ..spec import Spec
 from .generic import GenericModel
 
-Number = sp.Expr
-Vector = tuple[Number, ...]
-Matrix = tuple[Vector, ...]
+Number: TypeAlias = sp.Expr
+Vector: TypeAlias = tuple[Number, ...]
+Matrix: TypeAlias = tuple[Vector, ...]
 
 
 @dataclass(frozen=True)
