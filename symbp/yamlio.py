@@ -63,12 +63,14 @@ class _ExactLoader(yaml.SafeLoader):
     paths: dict[int, PathKey]
     composed = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         self.composed += 1
         if self.composed > MAX_NODES:
             mark = self.peek_event().start_mark
             raise SpecError(f"the YAML holds more than {MAX_NODES} values", line=mark.line + 1)
-        return super().compose_node(parent, index)
+        # PyYAML passes a list index or, for a mapping's value, the key node; the stubs
+        # (types-PyYAML) only name the int.
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
 
     def refuse(self, node: yaml.Node, message: str) -> SpecError:
         path = getattr(self, "paths", {}).get(id(node))
@@ -158,9 +160,10 @@ def _lines(
                 field = ".".join(str(p) for p in (*path, name))
                 raise SpecError("duplicate key", field=field, line=key.start_mark.line + 1)
             seen.add(name)
-            out[(*path, name)] = key.start_mark.line + 1
-            paths.setdefault(id(key), (*path, name))
-            _lines(value, (*path, name), out, paths)
+            key_path: PathKey = (*path, name)
+            out[key_path] = key.start_mark.line + 1
+            paths.setdefault(id(key), key_path)
+            _lines(value, key_path, out, paths)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _lines(item, (*path, i), out, paths)

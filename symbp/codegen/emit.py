@@ -114,7 +114,7 @@ def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
     compile time (its unboxing in the wrapper Numba writes around the kernel).
     """
     rows = CHUNK
-    shapes = [("a_0", (rows, plan.sizes[0]))]
+    shapes: list[tuple[str, tuple[int, ...]]] = [("a_0", (rows, plan.sizes[0]))]
     for lay in plan.layers:
         l, n = lay.index, lay.n_out
         if lay.needs_z:

@@ -36,8 +36,8 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
 from ..ops import batches as _batches
+from .simd import JitOptions, fused_multiply_add
 from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
-from .simd import fused_multiply_add
 from .simd import gemm_acc as gemm_acc
 from .simd import gemm_acc_tile as gemm_acc_tile
 
@@ -50,9 +50,9 @@ RUNTIME_HASH = hashlib.sha256(
     )
 ).hexdigest()[:12]
 
-_JIT = {"error_model": "numpy", "cache": True}
+_JIT: JitOptions = {"error_model": "numpy", "cache": True}
 #: Scalar helpers that Numba inlines into the caller's IR (LLVM does not always).
-_INLINE = {**_JIT, "inline": "always"}
+_INLINE: JitOptions = {**_JIT, "inline": "always"}
 
 # ---------------------------------------------------------------------------
 # Bit casts (integer pattern -> float), for building 2**n without a libm call.
@@ -366,8 +366,11 @@ def transpose_into(A, out):  # type: ignore[no-untyped-def]
 shuffle = njit(**_JIT)(_batches.shuffle)
 
 
-if config.DISABLE_JIT:  # reference mode: plain NumPy in place of each intrinsic
+# numba.config sets its options from NUMBA_* variables at import; its stub declares none.
+if config.DISABLE_JIT:  # type: ignore[attr-defined]  # reference mode: NumPy for intrinsics
     from . import purepython as _pure
 
-    _fma, _i32_as_f32, _i64_as_f64 = _pure.fma, _pure.i32_as_f32, _pure.i64_as_f64
-    matrix, vector = _pure.matrix, _pure.vector
+    # The names are typed as the intrinsics; in reference mode they are the plain
+    # functions of the same arguments, hence the assignment ignores.
+    _fma, _i32_as_f32, _i64_as_f64 = _pure.fma, _pure.i32_as_f32, _pure.i64_as_f64  # type: ignore[assignment]
+    matrix, vector = _pure.matrix, _pure.vector  # type: ignore[assignment]

@@ -33,6 +33,7 @@ vector registers; with 16 (AVX2) some accumulators spill, correct but slower.
 from __future__ import annotations
 
 import os
+from typing import Literal, TypedDict
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -41,7 +42,18 @@ from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, models, register_model
 
-_JIT = {"error_model": "numpy", "cache": True}
+
+class JitOptions(TypedDict, total=False):
+    """The keyword options of ``numba.njit`` the runtime passes (typed for Numba's stubs)."""
+
+    error_model: Literal["python", "numpy"]
+    cache: bool
+    inline: Literal["never", "always"]
+
+
+_JIT: JitOptions = {"error_model": "numpy", "cache": True}
+#: Kernels that Numba inlines into the caller's IR.
+_INLINE: JitOptions = {**_JIT, "inline": "always"}
 
 
 def _vector_bits() -> int:
@@ -319,19 +331,22 @@ def not_inlined(typingctx):  # type: ignore[no-untyped-def]
     return types.none(), codegen
 
 
-if config.DISABLE_JIT:  # reference mode: plain NumPy in place of each intrinsic
+# numba.config sets its options from NUMBA_* variables at import; its stub declares none.
+if config.DISABLE_JIT:  # type: ignore[attr-defined]  # reference mode: NumPy for intrinsics
     from . import purepython as _pure
 
-    lanes, vzero, vload, vload_n = _pure.lanes, _pure.vzero, _pure.vload, _pure.vload_n
-    vadd, vfma, vput, vput_n = _pure.vadd, _pure.vfma, _pure.vput, _pure.vput_n
-    vprefetch, strided, not_inlined = _pure.vprefetch, _pure.strided, _pure.not_inlined
+    # The names are typed as the intrinsics; in reference mode they are the plain
+    # functions of the same arguments, hence the assignment ignores.
+    lanes, vzero, vload, vload_n = _pure.lanes, _pure.vzero, _pure.vload, _pure.vload_n  # type: ignore[assignment]
+    vadd, vfma, vput, vput_n = _pure.vadd, _pure.vfma, _pure.vput, _pure.vput_n  # type: ignore[assignment]
+    vprefetch, strided, not_inlined = _pure.vprefetch, _pure.strided, _pure.not_inlined  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------------------
 # Products on explicit vectors.
 
 
-@njit(**{**_JIT, "inline": "always"})
+@njit(**_INLINE)
 def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     """``C[i, :N] = alpha·Σ_{p<P} X[i, p]·Y[p, :N] + beta·C[i, :N]`` for i < I (see
     :func:`_gemm_acc`). ``X`` is passed on as any-layout, so that the forward products
@@ -341,7 +356,7 @@ def gemm_acc(X, Y, C, I, N, P, alpha, beta):  # type: ignore[no-untyped-def]
     _gemm_acc(strided(X), Y, C, I, N, P, alpha, beta)
 
 
-@njit(**{**_JIT, "inline": "always"})
+@njit(**_INLINE)
 def _put_row(C, i, above, c, u, v, n, alpha, beta):  # type: ignore[no-untyped-def]
     """Row ``i`` of a register block into ``C``: ``u`` at column ``c``, the first ``n``
     lanes of ``v`` after it. Skipped when ``i`` is not a row of its own (``i <= above``:

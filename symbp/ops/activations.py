@@ -19,6 +19,7 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
 import mpmath
 import sympy as sp
@@ -68,7 +69,11 @@ def _function_class(
     name: str, formula: sp.Expr, derivative: Callable[[type], sp.Expr] | None, latex: str
 ) -> type[ElementwiseFunction]:
     """A new ``ElementwiseFunction`` subclass; ``derivative(cls)`` gives f'(X) using cls."""
-    cls = type(name, (ElementwiseFunction,), {"formula": formula, "_latex_name": latex})
+    # type() builds the class so that SymPy's metaclass registers it under ``name``.
+    cls = cast(
+        "type[ElementwiseFunction]",
+        type(name, (ElementwiseFunction,), {"formula": formula, "_latex_name": latex}),
+    )
     cls.derivative_formula = derivative(cls) if derivative else sp.diff(formula, X)
     cls._latex = lambda self, printer, exp=None: _latex_call(latex, self, printer, exp)
     return cls

@@ -160,13 +160,13 @@ def layout(
                 n_in = spec.layers[l - 1]
                 t = 0.25 + (0.5 * k / (n_in - 1) if n_in > 1 else 0.0)
                 value = weights[l - 1][j][k] if weights is not None else None
-                label_tex, label_text = _edge_label(labelled, value, ("w", l, j, k), digits)
+                edge_tex, edge_text = _edge_label(labelled, value, ("w", l, j, k), digits)
                 edges.append(
                     Edge(
                         f"n{l - 1}x{k}",
                         f"n{l}x{j}",
-                        label_tex,
-                        label_text,
+                        edge_tex,
+                        edge_text,
                         x0 + t * (x1 - x0),
                         y0 + t * (y1 - y0),
                         x0,
@@ -178,14 +178,14 @@ def layout(
                 )
             bx, by = (l - 0.5) * dx, bias_y
             value = biases[l - 1][j] if biases is not None else None
-            label_tex, label_text = _edge_label(labelled, value, ("b", l, j), digits)
+            edge_tex, edge_text = _edge_label(labelled, value, ("b", l, j), digits)
             t = 0.6
             edges.append(
                 Edge(
                     f"b{l}",
                     f"n{l}x{j}",
-                    label_tex,
-                    label_text,
+                    edge_tex,
+                    edge_text,
                     bx + t * (x1 - bx),
                     by + t * (y1 - by),
                     bx,

@@ -72,8 +72,10 @@ def first_error(log: str) -> tuple[int | None, str]:
         if found:
             return int(found.group(1)), found.group(2).strip()
         if line.startswith("! "):
-            context = next((c for c in lines[n + 1 : n + 8] if re.match(r"^l\.\d+", c)), None)
-            number = int(re.match(r"^l\.(\d+)", context).group(1)) if context else None
+            number = next(
+                (int(m.group(1)) for c in lines[n + 1 : n + 8] if (m := re.match(r"^l\.(\d+)", c))),
+                None,
+            )
             return number, line[2:].strip()
     return None, "no error message in the log"
 

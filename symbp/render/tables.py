@@ -169,7 +169,7 @@ def parameter_list(evaluation: Evaluation, l: int, digits: int, marks: Marks) ->
     )
     rows = []
     for j in range(spec.layers[l]):
-        entries = [
+        entries: list[tuple[Tex, str, tuple[str | int, ...]]] = [
             (_w(l, j, k), f"W[{l - 1}][{j}][{k}]", ("W", l - 1, j, k))
             for k in range(spec.layers[l - 1])
         ]

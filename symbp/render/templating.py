@@ -142,7 +142,7 @@ def _is_math(value: object) -> bool:
 @cache
 def environment(kind: str) -> jinja2.Environment:
     """The Jinja environment for ``kind``: ``tex``, ``html`` or ``md``."""
-    common = {
+    common: dict[str, Any] = {
         "loader": _loader(),
         "undefined": jinja2.StrictUndefined,
         "trim_blocks": True,

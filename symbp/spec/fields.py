@@ -28,7 +28,7 @@ from ..yamlio import PathKey
 from ..yamlio import format_path as _fmt_path
 from .exercise import ExerciseFieldError, ExerciseSpec, parse_exercise
 from .model import Example, InitSpec, OptimizerSpec
-from .schema import RawInit, RawOptimizer, RawParams, RawSpec, to_fraction
+from .schema import RawExample, RawInit, RawOptimizer, RawParams, RawSpec, to_fraction
 
 
 class FieldContext:
@@ -107,7 +107,7 @@ def build_activations(
                 ("activations",),
                 f"expected {n} activations (one per non-input layer), found {len(value)}",
             )
-        items = [(("activations", i), v) for i, v in enumerate(value)]
+        items: list[tuple[PathKey, Any]] = [(("activations", i), v) for i, v in enumerate(value)]
     else:
         items = [(("activations",), value)] * n
     out = []
@@ -304,6 +304,7 @@ def build_examples(
 ) -> tuple[Example, ...]:
     if raw.example is not None and raw.examples is not None:
         raise ctx.error(("examples",), "give either example or examples, not both")
+    items: list[tuple[PathKey, RawExample]]
     if raw.example is not None:
         items = [(("example",), raw.example)]
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 
 import sympy as sp
 
@@ -17,9 +17,9 @@ from ..ops.batches import BatchPlan
 from ..spec import Spec
 from .generic import GenericModel
 
-Number = sp.Expr
-Vector = tuple[Number, ...]
-Matrix = tuple[Vector, ...]
+Number: TypeAlias = sp.Expr
+Vector: TypeAlias = tuple[Number, ...]
+Matrix: TypeAlias = tuple[Vector, ...]
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,22 @@ class Evaluation:
             self.steps[e * p].epoch_loss  # type: ignore[misc]
             for e in range(1, (len(self.steps) - 1) // p + 1)
         )
+
+    def __repr__(self) -> str:
+        """One line: the spec, the updates, the arithmetic and the loss at both ends."""
+        first, last = self.steps[0], self.steps[-1]
+        layers = "-".join(str(n) for n in self.spec.layers)
+        return (
+            f"Evaluation({self.spec.name!r}, layers={layers}, updates={len(self.steps) - 1}, "
+            f"arithmetic={self.arithmetic}, loss {float(first.loss):.6g} at step 0"
+            + (f" -> {float(last.loss):.6g} at step {last.index})" if last is not first else ")")
+        )
+
+    def _repr_html_(self) -> str:
+        """The trajectory as an HTML table in Jupyter (:func:`symbp.render.jupyter`)."""
+        from ..render.jupyter import evaluation_html  # symbolic imports no rendering
+
+        return evaluation_html(self)
 
     def to_json(self) -> dict[str, Any]:
         """The ``symbp eval --json`` shape: 0-based nested lists of floats."""

@@ -98,6 +98,7 @@ class Quantity:
         ``loss`` and the gradients are of ``E`` (the mean) unless ``example`` is given.
         """
         e = example or 0
+        item: Any
         if self.kind == "loss":
             return step.loss if example is None else step.examples[e].loss
         if self.kind == "learning_rate":
@@ -112,7 +113,7 @@ class Quantity:
                 item = item[i]
             return item
         if self.kind in ("a", "z", "delta"):
-            item: Any = getattr(step.examples[e], self.kind)
+            item = getattr(step.examples[e], self.kind)
         elif self.kind in PARAMETERS:
             item = getattr(step, self.kind)
         else:

@@ -194,6 +194,14 @@ class Report:
             )
         return out
 
+    def __repr__(self) -> str:
+        """One line: the spec's name, the claim counts and PASS or FAIL (:meth:`summary`)."""
+        return f"<Report {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        """The report's HTML table for Jupyter: a fragment, its styles scoped to it."""
+        return _html_fragment(self)
+
     def render(self, format: str = "text") -> str:
         """The report as ``text``, ``md`` or ``html``."""
         if format == "text":
@@ -280,6 +288,32 @@ def _html(report: Report) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(head[0])}</title><style>{_CSS}</style></head><body>",
+        *_html_body(report),
+        "</body></html>",
+    ]
+    return "\n".join(out) + "\n"
+
+
+#: :data:`_CSS` for a fragment inside a notebook: every rule scoped to the report's div.
+_SCOPED_CSS = (
+    ".symbp-verify table{border-collapse:collapse}"
+    ".symbp-verify td,.symbp-verify th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
+    ".symbp-verify .confirmed{background:#e6f4ea}.symbp-verify .truncated{background:#fff4d6}"
+    ".symbp-verify .mismatch{background:#fde2e1}"
+)
+
+
+def _html_fragment(report: Report) -> str:
+    """The report's body in a ``<div class="symbp-verify">`` with its scoped styles."""
+    body = "\n".join(_html_body(report))
+    return f'<div class="symbp-verify"><style>{_SCOPED_CSS}</style>\n{body}\n</div>'
+
+
+def _html_body(report: Report) -> list[str]:
+    """The lines of the report's HTML between ``<body>`` and ``</body>`` (text escaped)."""
+    e = html.escape
+    head = _heading(report)
+    out = [
         f"<h1>{e(head[0])}</h1>",
         "<ul>" + "".join(f"<li>{e(h)}</li>" for h in head[1:]) + "</ul>",
         "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in report.header) + "</tr></thead>",
@@ -300,5 +334,4 @@ def _html(report: Report) -> str:
     if report.independent:
         out.append(f"<p>Independent check: {e(report.independent)}</p>")
     out.append(f"<p><strong>{e(report.summary())}</strong></p>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return out

@@ -53,6 +53,16 @@ class Search(Protocol):
     def run(self, spec: Spec, *, same_formulas: bool = True) -> tuple[Step, ...]: ...
 
 
+def _build(
+    search: Search, *, same_formulas: bool = True, **changes: Any
+) -> Callable[[], tuple[Step, ...]]:
+    """A variant's ``build``: runs ``search.variant_spec(**changes)`` when called.
+
+    The changes are bound now (a loop's current values), the evaluation is deferred.
+    """
+    return lambda: search.run(search.variant_spec(**changes), same_formulas=same_formulas)
+
+
 def variants(search: Search) -> Iterator[Variant]:
     spec = search.spec
     yield from _param_variants(search)
@@ -115,7 +125,7 @@ def _param_variants(search: Search) -> Iterator[Variant]:
             f"params-round{d}",
             f"the parameters rounded to {d} decimals (as a figure prints them)",
             False,
-            lambda rW=rW, rb=rb: search.run(search.variant_spec(params={"W": rW, "b": rb})),
+            _build(search, params={"W": rW, "b": rb}),
         )
 
 
@@ -148,9 +158,7 @@ def _loss_variants(search: Search) -> Iterator[Variant]:
                     f"loss-{name}",
                     f"loss {text} instead of {loss.name}",
                     False,
-                    lambda name=name: search.run(
-                        search.variant_spec(loss=name), same_formulas=False
-                    ),
+                    _build(search, same_formulas=False, loss=name),
                 )
     if loss.name in ("bce", "cross_entropy"):
         base = loss.params.get("log_base", "e")
@@ -160,9 +168,8 @@ def _loss_variants(search: Search) -> Iterator[Variant]:
                     f"loss-log{other}",
                     f"the logarithm to base {_base(other)} instead of {_base(base)}",
                     False,
-                    lambda other=other: search.run(
-                        search.variant_spec(loss={"name": loss.name, "log_base": other}),
-                        same_formulas=False,
+                    _build(
+                        search, same_formulas=False, loss={"name": loss.name, "log_base": other}
                     ),
                 )
 
@@ -214,5 +221,5 @@ def _activation_variants(search: Search) -> Iterator[Variant]:
             f"act-{'-'.join(map(str, layers))}",
             label,
             False,
-            lambda new=new: search.run(search.variant_spec(activations=new), same_formulas=False),
+            _build(search, same_formulas=False, activations=new),
         )
