@@ -23,13 +23,17 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from .api import derive, document, evaluate, load
-    from .codegen import compile
-    from .codegen.persist import load_trainer
-    from .codegen.torch import to_torch
-    from .errors import SpecError, SymbpError
-    from .spec import Spec
-    from .verify import verify
+    from .api import derive as derive
+    from .api import document as document
+    from .api import evaluate as evaluate
+    from .api import load as load
+    from .codegen import compile as compile
+    from .codegen.persist import load_trainer as load_trainer
+    from .codegen.torch import to_torch as to_torch
+    from .errors import SpecError as SpecError
+    from .errors import SymbpError as SymbpError
+    from .spec import Spec as Spec
+    from .verify import verify as verify
 
 #: Public name → (module, attribute). ``verify`` is the stage's package itself, which
 #: is callable (``symbp.verify(path)`` is ``symbp.verify.verify(path)``), so the name

@@ -48,20 +48,26 @@ def derive(
 def document(
     spec: SpecLike,
     *,
+    format: str = "pdf",
+    steps: int = 1,
+    style: str = "full",
+    out: str | Path | None = None,
+    digits: int | None = None,
+    engine: str | None = None,
     marks: Mapping[tuple[str, int], str] | None = None,
     time_limit: float | None = None,
-    **options: Any,
 ) -> Path:
     """Write the derivation document of ``spec`` (``symbp doc``) and return its path.
 
-    Takes the options of :func:`symbp.render.write_document` (``format``,
-    ``steps``, ``style``, ``out``, ``digits``, ``engine``). A spec with ``claims``
-    (a verification file) gets every claimed number marked in place with its
-    verdict and cause (:meth:`symbp.verify.Report.marks`), unless ``marks`` is
-    given (``marks={}`` for none); the steps cover the claims' steps.
+    ``format``, ``steps``, ``style``, ``out``, ``digits`` (default: the documents'
+    significant digits) and ``engine`` are those of :func:`symbp.render.write_document`.
+    A spec with ``claims`` (a verification file) gets every claimed number marked in
+    place with its verdict and cause (:meth:`symbp.verify.Report.marks`), unless
+    ``marks`` is given (``marks={}`` for none); the steps cover the claims' steps.
     ``time_limit`` bounds the whole run as in :func:`derive`.
     """
     from .render import write_document
+    from .render.mathtex import DIGITS
 
     with _budget(time_limit):
         loaded = load(spec)
@@ -70,9 +76,17 @@ def document(
             from .verify.claims import parse_claims
 
             marks = verify(loaded).marks()
-            last = max(c.step for c in parse_claims(loaded))
-            options["steps"] = max(options.get("steps", 1), last)
-        return write_document(loaded, marks=marks, **options)
+            steps = max(steps, max(c.step for c in parse_claims(loaded)))
+        return write_document(
+            loaded,
+            format=format,
+            steps=steps,
+            style=style,
+            out=out,
+            digits=DIGITS if digits is None else digits,
+            engine=engine,
+            marks=marks,
+        )
 
 
 def evaluate(

@@ -179,22 +179,12 @@ def test_run_result_html(run: RunResult) -> None:
     assert float(last[4]) == pytest.approx(run.rows[-1]["val_accuracy"], rel=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="symbp/spec/model.py (being changed elsewhere) needs Spec.__repr__ -> spec_repr "
-    "and Spec._repr_html_ -> spec_repr_html",
-)
 def test_spec_displays_itself() -> None:
     spec = symbp.load(SEED001)
     assert repr(spec) == spec_repr(spec)
     assert spec._repr_html_() == spec_repr_html(spec)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="symbp/train/runner.py (being changed elsewhere) needs RunResult.__repr__ -> "
-    "run_result_repr and RunResult._repr_html_ -> run_result_repr_html",
-)
 def test_run_result_displays_itself(run: RunResult) -> None:
     assert repr(run) == run_result_repr(run)
     assert run._repr_html_() == run_result_repr_html(run)

@@ -89,21 +89,11 @@ def test_document_is_typed_for_users(revealed: list[str]) -> None:
     assert document.endswith("-> pathlib.Path")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="symbp.compile comes from the lazy module __getattr__ (Any): symbp/__init__.py "
-    "needs `if TYPE_CHECKING: from .codegen import compile as compile`",
-)
 def test_compile_is_typed_for_users(revealed: list[str]) -> None:
     compile_, _, fit = revealed
     assert compile_ != "Any" and compile_.endswith("-> symbp.codegen.trainer.Trainer")
     assert fit != "Any"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="symbp.document takes **options: Any: symbp/api.py needs write_document's "
-    "keywords (format, steps, style, out, digits, engine) spelt out",
-)
 def test_document_options_are_checked(user_check: str) -> None:
     assert 'Unexpected keyword argument "fromat"' in user_check, user_check

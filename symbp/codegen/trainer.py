@@ -172,9 +172,12 @@ class Trainer:
     def optimizer_state(self) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
         """The optimiser's state by name (``velocity``, ``m``, ``v`` …; none for SGD),
         each as ``(W, b)`` shaped like :attr:`params` (copies)."""
-        return {name: self._split(row) for name, row in zip(self._module.STATE, self._state)}
+        return {
+            name: self._split(row)
+            for name, row in zip(self._module.STATE, self._state, strict=True)
+        }
 
-    def set_optimizer_state(self, state: dict[str, tuple[Sequence[Any], Sequence[Any]]]) -> None:
+    def set_optimizer_state(self, state: Mapping[str, tuple[Sequence[Any], Sequence[Any]]]) -> None:
         """Set the optimiser's state (the names of :meth:`optimizer_state`, all of them)."""
         names = tuple(self._module.STATE)
         if sorted(state) != sorted(names):

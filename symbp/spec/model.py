@@ -143,6 +143,16 @@ class Spec:
         """Pickle as data (:meth:`to_data`) and reload: no SymPy objects are stored."""
         return (_from_data, (self.to_data(), self.path))
 
+    def __repr__(self) -> str:
+        from ..render.jupyter import spec_repr  # the spec imports no rendering
+
+        return spec_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..render.jupyter import spec_repr_html
+
+        return spec_repr_html(self)
+
     def line_of(self, *path: str | int) -> int | None:
         """The YAML line of a field, where the spec came from a file."""
         return self.lines.get(tuple(path))

@@ -80,6 +80,16 @@ class RunResult:
     def test_score(self) -> float:
         return self.test[self.score_name]
 
+    def __repr__(self) -> str:
+        from ..render.jupyter import run_result_repr
+
+        return run_result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..render.jupyter import run_result_repr_html
+
+        return run_result_repr_html(self)
+
     def summary(self) -> str:
         """One line: epochs × iterations, batch, examples, test score."""
         n = len(self.data.train)
