@@ -247,3 +247,36 @@ def test_fitted_estimators_pickle_and_deepcopy() -> None:
     clf.trainer_.fit(clf._transform(X), np.eye(3)[y], epochs=1)
     twin.trainer_.fit(twin._transform(X), np.eye(3)[y], epochs=1)
     np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+
+
+# -- parallel grid search --------------------------------------------------
+
+GRID = {"learning_rate": [0.02, 0.05], "epochs": [5, 10]}
+
+
+def shared_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name the compile cache in the environment, so worker processes share it."""
+    from symbp.codegen.loader import cache_dir
+
+    monkeypatch.setenv("SYMBP_CACHE_DIR", str(cache_dir().parent))
+
+
+def grid_scores(estimator: Any, n_jobs: int, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(estimator, GRID, cv=cv, n_jobs=n_jobs).fit(X, y)
+    assert search.best_estimator_.n_iter_ == search.best_params_["epochs"]
+    return search.cv_results_["mean_test_score"]
+
+
+def test_grid_search_in_two_processes_gives_the_sequential_scores(monkeypatch) -> None:
+    shared_cache(monkeypatch)
+    X, y = load_iris(return_X_y=True)
+    unfitted = SymbpClassifier(CLASSIFIER_SPEC, standardize=True, random_state=0)
+    sequential = grid_scores(unfitted, 1, X, y)
+    assert sequential.max() > 0.9 and len(set(sequential)) > 1
+    np.testing.assert_array_equal(grid_scores(unfitted, 2, X, y), sequential)
+    fitted = clone(unfitted).fit(X, y)
+    np.testing.assert_array_equal(grid_scores(fitted, 2, X, y), sequential)
+    assert fitted.n_iter_ == 20  # the search fitted clones, never the estimator given
