@@ -62,8 +62,12 @@ class TimeLimitExceeded(SymbpError):
     """The derivation or exact evaluation ran past its time budget (:mod:`symbp.budget`)."""
 
 
-class DataError(SymbpError):
-    """Training data or claims do not fit the spec."""
+class DataError(SymbpError, ValueError):
+    """Training data or claims do not fit the spec.
+
+    Also a :class:`ValueError`, so scikit-learn (and code written for it) treats
+    bad data the way it treats its own data errors.
+    """
 
 
 class TrainingDiverged(SymbpError):

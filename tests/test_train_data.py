@@ -54,10 +54,27 @@ def test_npz_source(tmp_path: Path) -> None:
     np.savez(path, X=np.arange(6.0).reshape(3, 2), T=np.array([1.0, 0.0, 1.0]))
     data = load_data(path)
     assert data.X.shape == (3, 2) and data.y.shape == (3, 1)
+    # y as well as T: integer labels stay numbers until the spec or --classes asks
+    labelled = tmp_path / "y.npz"
+    np.savez(labelled, X=np.arange(6.0).reshape(3, 2), y=np.array([2, 0, 1]))
+    data = load_data(labelled)
+    assert not data.labels and data.integer_targets and data.y.tolist() == [[2], [0], [1]]
+    classes = data.as_labels()
+    assert classes.labels and classes.y.dtype == np.int64 and list(classes.classes) == [0, 1, 2]
     bad = tmp_path / "bad.npz"
-    np.savez(bad, X=np.zeros((3, 2)), y=np.zeros(3))
-    with pytest.raises(DataError, match="expected arrays X and T; found X, y"):
+    np.savez(bad, X=np.zeros((3, 2)), t=np.zeros(3))
+    with pytest.raises(DataError, match=r"expected arrays X and y \(or X and T\); found X, t$"):
         load_data(bad)
+    both = tmp_path / "both.npz"
+    np.savez(both, X=np.zeros((3, 2)), y=np.zeros(3), T=np.zeros(3))
+    with pytest.raises(DataError, match="found T, X, y; give y or T, not both"):
+        load_data(both)
+    assert load_data(path).integer_targets  # T = 1, 0, 1
+    real = tmp_path / "real.npz"
+    np.savez(real, X=np.zeros((3, 2)), T=np.array([1.0, 0.5, 2.0]))
+    assert not load_data(real).integer_targets
+    with pytest.raises(DataError, match=r"class labels must be whole numbers; found 0\.5"):
+        load_data(real).as_labels()
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,13 @@ def load(source: str | Path | Mapping[str, Any] | Spec) -> Spec:
     raise SpecError(f"expected a spec path, dict or Spec, found {type(source).__name__}")
 
 
+def build(
+    data: Mapping[str, Any], *, lines: Mapping[PathKey, int] | None = None, file: str | None = None
+) -> Spec:
+    """Validate spec ``data`` (a mapping) that came from ``file`` with YAML ``lines``."""
+    return _build(data, lines=lines or {}, file=file)
+
+
 def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec:
     ctx = FieldContext(lines, file)
     if not isinstance(data, Mapping):
@@ -52,13 +59,24 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
     except ValidationError as exc:
         raise pydantic_error(exc, ctx) from None
 
-    layers = tuple(raw.layers)
-    if len(layers) < 2:
+    sizes = tuple(raw.layers)
+    if len(sizes) < 2:
         raise ctx.error(
-            ("layers",), f"expected at least 2 sizes (input and output), found {len(layers)}"
+            ("layers",), f"expected at least 2 sizes (input and output), found {len(sizes)}"
         )
-    if len(layers) > MAX_LAYERS:
-        raise ctx.error(("layers",), f"expected at most {MAX_LAYERS} sizes, found {len(layers)}")
+    if len(sizes) > MAX_LAYERS:
+        raise ctx.error(("layers",), f"expected at most {MAX_LAYERS} sizes, found {len(sizes)}")
+    for i, size in enumerate(sizes):
+        if size is None:
+            if 0 < i < len(sizes) - 1:
+                raise ctx.error(
+                    ("layers", i),
+                    "open size (null) is allowed for the input and output layers only; "
+                    "give the hidden layer's size",
+                )
+            # symbp.spec.sizing fills open sizes from the data (the estimators do)
+            raise ctx.error(("layers", i), "open size; give it or fit an estimator")
+    layers: tuple[int, ...] = tuple(s for s in sizes if s is not None)
     for i, size in enumerate(layers):
         if size < 1:
             raise ctx.error(("layers", i), f"expected a positive layer size, found {size}")

@@ -49,8 +49,14 @@ def to_int(value: object) -> int:
         raise ValueError(f"expected a whole number within the limits: {err}") from None
 
 
+def to_size(value: object) -> int | None:
+    """A layer size: a whole number, or ``None`` for an open size (:mod:`.sizing`)."""
+    return None if value is None else to_int(value)
+
+
 Number = Annotated[Fraction, BeforeValidator(to_fraction)]
 Int = Annotated[int, BeforeValidator(to_int)]
+Size = Annotated[int | None, BeforeValidator(to_size)]
 
 
 class StrictModel(BaseModel):
@@ -95,7 +101,7 @@ class RawSpec(StrictModel):
     title: str | None = None
     description: str | None = None
     source: str | None = None
-    layers: list[Int]
+    layers: list[Size]
     activations: Any = "sigmoid"
     loss: Any = "half_sse"
     optimizer: RawOptimizer = RawOptimizer()

@@ -1,5 +1,9 @@
 """``symbp train SPEC --data SOURCE``: the command's glue (logic lives in the modules).
 
+A spec with open sizes (``layers: [null, 32, null]``) is sized from the data, and a
+target column of whole numbers trains a multiclass net when the spec's output is
+softmax or ``--classes`` is given (:func:`~symbp.train.prepare.spec_for_data`).
+
 Everything is checked before anything is written: the spec, the data source,
 the fit of the data to the spec (features, classes, target domain) and the
 split fractions. Bad input is a one-line :class:`~symbp.errors.SymbpError`
@@ -14,7 +18,7 @@ from pathlib import Path
 
 from ..errors import SymbpError
 from .data import load_data
-from .prepare import prepare
+from .prepare import prepare, spec_for_data
 from .runner import RunResult, train
 
 
@@ -36,6 +40,13 @@ def report(result: RunResult, out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _open(source: str | Path) -> bool:
+    """Whether the spec at ``source`` leaves its input or output size open (``null``)."""
+    from ..spec.sizing import open_sizes, spec_source
+
+    return any(open_sizes(spec_source(source)[0]))
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``symbp train``; returns the exit code."""
     from ..spec import load as load_spec
@@ -46,8 +57,13 @@ def run_train(args: argparse.Namespace) -> int:
             raise SymbpError(
                 f"expected a positive number, found {value}", field="--" + name.replace("_", "-")
             )
-    spec = load_spec(args.spec)
+    if not _open(args.spec):
+        load_spec(args.spec)  # a bad spec is reported before the data is read
     dataset = load_data(args.data, target=args.target)
+    # --classes (parsed by symbp.cli where present): whole-number targets are class labels
+    spec, dataset = spec_for_data(
+        args.spec, dataset, classes=bool(getattr(args, "classes", False)), one_hot=args.one_hot
+    )
     prepared = prepare(
         dataset,
         spec,

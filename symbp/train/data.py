@@ -6,10 +6,14 @@ targets of shape ``(n, k)``). Nothing is downloaded: the scikit-learn sets
 (``digits``, ``iris``, ``breast_cancer``, ``wine`` and the regression set
 ``diabetes``) ship inside scikit-learn.
 
-* CSV: a header row names the columns; ``target`` picks the target column by
-  name, every other column is a feature and must be numeric. A numeric target is
-  a real target (one column); a non-numeric target is a class label.
-* ``.npz``: arrays ``X`` (``(n, d)``) and ``T`` (``(n,)`` or ``(n, k)``), numeric.
+* CSV (read by :func:`numpy.loadtxt`: comma-separated, ``"`` quotes, a UTF-8 BOM
+  and blank lines allowed): a header row names the columns; ``target`` picks the
+  target column by name, every other column is a feature and must be numeric. A
+  numeric target is a real target (one column); a non-numeric target is a class label.
+* ``.npz``: arrays ``X`` (``(n, d)``) and ``y`` or ``T`` (``(n,)`` or ``(n, k)``), numeric.
+* A target column of whole numbers (``0, 1, 2``) is read as real targets; it becomes
+  class labels (:meth:`Dataset.as_labels`) when the spec's output is softmax or the
+  user says so (``symbp train --classes``), see :func:`symbp.train.prepare.spec_for_data`.
 
 Every problem is a :class:`~symbp.errors.DataError` whose message names the
 source and says what was found and what was expected.
@@ -17,10 +21,12 @@ source and says what was found and what was expected.
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import re
+import warnings
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +72,30 @@ class Dataset:
         """The sorted distinct class labels (``None`` for real targets)."""
         return np.unique(self.y) if self.labels else None
 
+    @property
+    def integer_targets(self) -> bool:
+        """Whether the targets are one column of whole numbers (class labels, possibly)."""
+        if self.labels or self.y.ndim != 2 or self.y.shape[1] != 1:
+            return False
+        return bool(np.all(self.y == np.round(self.y)) and np.all(np.abs(self.y) < 2**53))
+
+    def as_labels(self) -> Dataset:
+        """This data set with its one column of whole numbers as class labels ``(n,)`` int64.
+
+        Raises :class:`~symbp.errors.DataError` when the targets are not such a column.
+        """
+        if self.labels:
+            return self
+        if self.y.ndim != 2 or self.y.shape[1] != 1:
+            raise DataError(
+                f"{self.name}: class labels need one target column; found {self.y.shape[1]}"
+            )
+        if not self.integer_targets:
+            bad = self.y[self.y != np.round(self.y)]
+            raise DataError(f"{self.name}: class labels must be whole numbers; found {bad[0]:g}")
+        labels = self.y[:, 0].astype(np.int64)
+        return replace(self, y=labels, labels=True)
+
 
 def known_sources() -> str:
     """The accepted ``--data`` values, for messages."""
@@ -110,88 +140,114 @@ def _sklearn(name: str) -> Dataset:
     return Dataset(name, X, y, names, labels, description=f"scikit-learn {name}")
 
 
-def _number(cell: str) -> float | None:
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
+def _numbers(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cells`` (strings) as float64, and a mask of the cells that are finite numbers."""
+    values = np.full(cells.shape, np.nan)
+    flat_cells, flat_values = cells.ravel(), values.ravel()
+    try:  # the whole block at once (the usual case) ...
+        flat_values[:] = np.char.strip(flat_cells).astype(np.float64)
+    except ValueError:  # ... else cell by cell, to say which cell is wrong
+        for i, cell in enumerate(flat_cells):
+            with contextlib.suppress(ValueError):
+                flat_values[i] = float(cell)
+    return values, np.isfinite(values)
 
 
 def _csv(path: Path, target: str | None) -> Dataset:
+    """Read a CSV file with :func:`numpy.loadtxt` (quotes, BOM and blank lines handled)."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot read the file ({err.__class__.__name__})") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+    lines = text.splitlines()
+    # the file line of each row loadtxt returns (it skips blank lines), for messages
+    line_of = [i for i, line in enumerate(lines, start=1) if line.strip()]
+    if not line_of:
         raise DataError(f"{path}: empty file; expected a header row and data rows")
-    header = [h.strip() for h in rows[0]]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # blank lines, no data rows
+            table = np.loadtxt(
+                lines, delimiter=",", dtype=str, ndmin=2, quotechar='"', comments=None
+            )
+    except ValueError as err:
+        changed = re.search(r"changed from (\d+) to (\d+) at row (\d+)", str(err))
+        if changed is None:
+            raise DataError(f"{path}: cannot read the CSV ({err})") from None
+        cols, found, row = (int(g) for g in changed.groups())
+        raise DataError(
+            f"{path}:{line_of[row - 1]}: found {found} cells; the header has {cols} columns"
+        ) from None
+    header = [str(h).strip() for h in table[0]]
     if target is None:
         raise DataError(
             f"{path}: name the target column with --target; columns are {', '.join(header)}"
         )
     if target not in header:
         raise DataError(f"{path}: no column named {target!r}; the header has {', '.join(header)}")
-    if len(rows) < 2:
+    if table.shape[0] < 2:
         raise DataError(f"{path}: no data rows after the header")
     t_col = header.index(target)
     features = [i for i in range(len(header)) if i != t_col]
     if not features:
         raise DataError(f"{path}: the only column is the target {target!r}; expected features")
-    X = np.empty((len(rows) - 1, len(features)))
-    raw_target: list[str] = []
-    for r, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}:{r}: found {len(row)} cells; the header has {len(header)} columns"
-            )
-        for c, col in enumerate(features):
-            value = _number(row[col].strip())
-            if value is None:
-                raise DataError(
-                    f"{path}:{r}: column {header[col]!r}: non-numeric cell {row[col]!r}; "
-                    "expected a finite number"
-                )
-            X[r - 2, c] = value
-        raw_target.append(row[t_col].strip())
-    numbers = [_number(cell) for cell in raw_target]
+    body = table[1:]
+    X, finite = _numbers(body[:, features])
+    if not finite.all():
+        r, c = (int(v[0]) for v in np.nonzero(~finite))
+        raise DataError(
+            f"{path}:{line_of[r + 1]}: column {header[features[c]]!r}: non-numeric cell "
+            f"{str(body[r, features[c]])!r}; expected a finite number"
+        )
+    raw_target = np.char.strip(body[:, t_col])
     names = tuple(header[i] for i in features)
-    if all(v is not None for v in numbers):
-        y = np.asarray(numbers, dtype=np.float64).reshape(-1, 1)
+    numbers, ok = _numbers(raw_target)
+    if ok.all():
+        y = numbers.reshape(-1, 1)
         return Dataset(str(path), X, y, names, labels=False, description=f"CSV {path.name}")
-    if any(cell == "" for cell in raw_target):
-        row = raw_target.index("") + 2
-        raise DataError(f"{path}:{row}: column {target!r}: empty target cell")
-    y = np.asarray(raw_target)
+    empty = np.nonzero(raw_target == "")[0]
+    if empty.size:
+        raise DataError(
+            f"{path}:{line_of[int(empty[0]) + 1]}: column {target!r}: empty target cell"
+        )
+    y = raw_target.astype(str)
     return Dataset(str(path), X, y, names, labels=True, description=f"CSV {path.name}")
 
 
 def _npz(path: Path) -> Dataset:
+    """Read arrays ``X`` and ``y`` (or ``T``) from an ``.npz`` archive."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
-            if not {"X", "T"} <= keys:
+            targets = [k for k in ("y", "T") if k in keys]
+            if "X" not in keys or len(targets) != 1:
                 found = ", ".join(sorted(keys)) or "no arrays"
-                raise DataError(f"{path}: expected arrays X and T; found {found}")
-            X, T = archive["X"], archive["T"]
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
+                both = "; give y or T, not both" if len(targets) == 2 else ""
+                raise DataError(
+                    f"{path}: expected arrays X and y (or X and T); found {found}{both}"
+                )
+            key = targets[0]
+            X, T = archive["X"], archive[key]
+    except (OSError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the archive ({err.__class__.__name__})") from None
-    for key, arr in (("X", X), ("T", T)):
+    except ValueError as err:
+        if isinstance(err, DataError):
+            raise
+        raise DataError(f"{path}: cannot read the archive ({err.__class__.__name__})") from None
+    for name, arr in (("X", X), (key, T)):
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-            raise DataError(f"{path}: array {key} has dtype {arr.dtype}; expected real numbers")
+            raise DataError(f"{path}: array {name} has dtype {arr.dtype}; expected real numbers")
     if X.ndim != 2:
         raise DataError(f"{path}: X has shape {X.shape}; expected (examples, features)")
     if T.ndim not in (1, 2) or T.shape[0] != X.shape[0]:
         raise DataError(
-            f"{path}: T has shape {T.shape}; expected ({X.shape[0]},) or ({X.shape[0]}, outputs) "
-            "to match X"
+            f"{path}: {key} has shape {T.shape}; expected ({X.shape[0]},) or "
+            f"({X.shape[0]}, outputs) to match X"
         )
     X = X.astype(np.float64)
     T = T.astype(np.float64).reshape(len(T), -1)
-    for key, arr in (("X", X), ("T", T)):
+    for name, arr in (("X", X), (key, T)):
         if not np.all(np.isfinite(arr)):
-            raise DataError(f"{path}: {key} holds NaN or infinite values; expected finite numbers")
+            raise DataError(f"{path}: {name} holds NaN or infinite values; expected finite numbers")
     names = tuple(f"x{i + 1}" for i in range(X.shape[1]))
     return Dataset(str(path), X, T, names, labels=False, description=f"NPZ {path.name}")

@@ -14,6 +14,14 @@
 * Standardisation (``x' = (x − mean) / std``, std 0 taken as 1) is fitted on the
   training split only and applied to all three.
 
+* :func:`spec_for_data` fits the spec to the data first: a target column of whole
+  numbers becomes class labels when the spec's output activation is softmax or the
+  caller asks (``classes=True``, ``symbp train --classes``), and open sizes
+  (``layers: [null, …, null]``, :mod:`symbp.spec.sizing`) are filled: the input from
+  the features, the output from the classes (one unit each; one unit for two classes
+  when the output is neither softmax nor trained by cross-entropy, unless ``one_hot``)
+  or the target columns.
+
 Mismatches raise :class:`~symbp.errors.DataError`: what the data has, what the
 spec expects.
 """
@@ -21,12 +29,16 @@ spec expects.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
 from ..spec import Spec
+from ..spec.loader import build
+from ..spec.sizing import SpecSource, open_sizes, spec_source, with_sizes
 from .data import Dataset
 
 #: Losses whose networks are scored by accuracy rather than MSE.
@@ -90,6 +102,54 @@ def encode_targets(
         T[np.arange(len(y)), index] = 1.0
         return T
     return np.where(index == 1, 1.0, low).reshape(-1, 1)
+
+
+def _name(item: Any) -> Any:
+    return item.get("name") if isinstance(item, Mapping) else item
+
+
+def output_activation(data: Mapping[str, Any]) -> Any:
+    """The name of the output activation in raw spec ``data`` (a formula: ``None``)."""
+    activations = data.get("activations", "sigmoid")
+    if isinstance(activations, list):
+        activations = activations[-1] if activations else None
+    return _name(activations)
+
+
+def class_units(data: Mapping[str, Any], n_classes: int, one_hot: bool | None = None) -> int:
+    """Output units for ``n_classes`` classes under raw spec ``data`` (open output size).
+
+    One per class; one for two classes when ``one_hot`` is not asked and the output
+    is neither softmax nor trained by cross-entropy (a 0/1, or −1/+1, unit).
+    """
+    single = output_activation(data) != "softmax" and _name(data.get("loss")) != "cross_entropy"
+    if n_classes == 2 and single and not one_hot:
+        return 1
+    return n_classes
+
+
+def spec_for_data(
+    source: SpecSource, data: Dataset, *, classes: bool = False, one_hot: bool | None = None
+) -> tuple[Spec, Dataset]:
+    """The spec for ``data`` (open sizes filled) and the data (integer labels as classes).
+
+    ``classes`` asks for a whole-number target column to be class labels (it is
+    anyway when the spec's output is softmax); a target that is not such a column is
+    then a :class:`~symbp.errors.DataError`.
+    """
+    raw, lines, file = spec_source(source)
+    if not isinstance(raw, Mapping):
+        return build(raw, lines=lines, file=file), data  # type: ignore[arg-type]
+    if classes or (output_activation(raw) == "softmax" and data.integer_targets):
+        data = data.as_labels()
+    open_in, open_out = open_sizes(raw)
+    if open_in or open_out:
+        if data.labels:
+            n_out = class_units(raw, len(np.unique(data.y)), one_hot)
+        else:
+            n_out = int(data.y.shape[1])
+        raw = with_sizes(raw, data.n_features, n_out)
+    return build(raw, lines=lines, file=file), data
 
 
 def targets_for(
