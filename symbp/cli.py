@@ -63,7 +63,24 @@ def _time_limit(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the command's result (no progress, paths or summaries)",
+    )
+    return common
+
+
+#: ``-o -``: the result goes to standard output.
+STDOUT = Path("-")
+
+
 def _parser() -> argparse.ArgumentParser:
+    common = _common()
     parser = argparse.ArgumentParser(
         prog="symbp",
         description="Symbolic backpropagation: derive, document, verify and compile small "
@@ -72,9 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symbp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("derive", help="print the derivation (forward, loss, every gradient)")
+    p = sub.add_parser(
+        parents=[common], name="derive", help="print the derivation (forward, loss, every gradient)"
+    )
     p.add_argument("spec", type=Path, help="network spec (YAML)")
     p.add_argument("--latex", action="store_true", help="print raw LaTeX instead of Unicode")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument(
         "--generic",
         action="store_true",
@@ -83,7 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     _time_limit(p)
     p.set_defaults(handler=_derive)
 
-    p = sub.add_parser("eval", help="evaluate the spec's worked example exactly")
+    p = sub.add_parser(
+        parents=[common], name="eval", help="evaluate the spec's worked example exactly"
+    )
     p.add_argument("spec", type=Path)
     count = p.add_mutually_exclusive_group()
     count.add_argument("--steps", type=_positive_int, default=1, help="updates (default 1)")
@@ -101,26 +123,34 @@ def _parser() -> argparse.ArgumentParser:
     _time_limit(p)
     p.set_defaults(handler=_eval)
 
-    p = sub.add_parser("compile", help="generate the Numba trainer module for a spec")
+    p = sub.add_parser(
+        parents=[common], name="compile", help="generate the Numba trainer module for a spec"
+    )
     p.add_argument("spec", type=Path)
     p.add_argument(
         "-o",
         "--out",
         type=Path,
         default=None,
-        help="output directory (default: the per-user cache)",
+        help="output directory (default: the per-user cache; -: print the module)",
     )
     p.add_argument("--dtype", choices=("float64", "float32"), default=None)
     _time_limit(p)
     p.set_defaults(handler=_compile)
 
     p = sub.add_parser(
-        "doc",
+        parents=[common],
+        name="doc",
         help="write the derivation document (pdf, tex, html, md); "
         "a spec with claims gets each claimed number marked with its verdict",
     )
     p.add_argument("spec", type=Path)
-    p.add_argument("--format", choices=("pdf", "tex", "html", "md"), default="pdf")
+    p.add_argument(
+        "--format",
+        choices=DOC_FORMATS,
+        default=None,
+        help="pdf, tex, html or md (default: from the -o suffix, else pdf)",
+    )
     p.add_argument(
         "--style",
         choices=("full", "handout"),
@@ -134,12 +164,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
     p.add_argument("--digits", type=_digits, default=3, help="significant digits shown")
     p.add_argument(
-        "-o", "--out", type=Path, default=None, help="output file (default: ./<name>.<format>)"
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="output file (default: ./<name>.<format>; -: standard output)",
     )
     _time_limit(p)
     p.set_defaults(handler=_doc)
 
-    p = sub.add_parser("verify", help="check the numbers a text prints against exact values")
+    p = sub.add_parser(
+        parents=[common], name="verify", help="check the numbers a text prints against exact values"
+    )
     p.add_argument("spec", type=Path, help="spec with concrete numbers and claims")
     p.add_argument(
         "--format",
@@ -147,7 +183,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="report format (default: from the -o suffix .md/.html, else text)",
     )
-    p.add_argument("-o", "--out", type=Path, default=None, help="write the report here")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument(
+        "-o", "--out", type=Path, default=None, help="write the report here (-: standard output)"
+    )
     p.add_argument(
         "--against",
         choices=("torch",),
@@ -157,7 +196,9 @@ def _parser() -> argparse.ArgumentParser:
     _time_limit(p)
     p.set_defaults(handler=_verify)
 
-    p = sub.add_parser("train", help="train a compiled network on a data set")
+    p = sub.add_parser(
+        parents=[common], name="train", help="train a compiled network on a data set"
+    )
     p.add_argument("spec", type=Path)
     p.add_argument(
         "--data", required=True, help="digits, iris, breast_cancer, wine, FILE.csv or FILE.npz"
@@ -185,12 +226,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the train/validation/test split")
     p.add_argument(
+        "--classes",
+        action="store_true",
+        help="a whole-number target column holds class labels (one output unit per class)",
+    )
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="start from a run directory's (or a params.npz's) parameters; the optimiser "
+        "state and the schedule resume where that run stopped",
+    )
+    p.add_argument("--json", action="store_true", help="print the run's metrics as JSON")
+    p.add_argument(
         "-o", "--out", type=Path, default=None, help="run directory (default: runs/SPEC-DATA)"
     )
     p.set_defaults(handler=_train)
 
     p = sub.add_parser(
-        "exercises", help="per-student exercise sheets, answer keys and a quiz from one spec"
+        parents=[common],
+        name="exercises",
+        help="per-student exercise sheets, answer keys and a quiz from one spec",
     )
     p.add_argument("spec", type=Path, help="network spec (YAML), optionally with exercise:")
     p.add_argument("--count", type=_positive_int, default=None, help="students s01... (default 30)")
@@ -213,17 +270,67 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
     p.set_defaults(handler=_exercises)
 
-    p = sub.add_parser("demo", help="the main job on the embedded 3-4-1 example and digits")
+    p = sub.add_parser(
+        parents=[common], name="demo", help="the main job on the embedded 3-4-1 example and digits"
+    )
     p.add_argument("-o", "--out", type=Path, default=Path("symbp-demo"), help="output directory")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser(
+        parents=[common],
+        name="export-spec",
+        help="write the spec of a trained network (a run directory or saved trainer), "
+        "its params the trained ones",
+    )
+    p.add_argument("run", type=Path, help="run directory or .npz written by symbp train/save")
+    p.add_argument(
+        "-o", "--out", type=Path, required=True, help="the spec to write (YAML; -: stdout)"
+    )
+    p.set_defaults(handler=_export_spec)
+
+    p = sub.add_parser(
+        parents=[common],
+        name="examples",
+        help="list the shipped example specs, print one's path or copy them to a folder",
+    )
+    p.add_argument("name", nargs="?", default=None, help="an example's name (e.g. koech_3_4_1)")
+    p.add_argument("--path", action="store_true", help="print the example's file path")
+    p.add_argument("-o", "--out", type=Path, default=None, help="copy the example(s) here")
+    p.set_defaults(handler=_examples)
     return parser
+
+
+DOC_FORMATS = ("pdf", "tex", "html", "md")
+_DOC_SUFFIXES = {".pdf": "pdf", ".tex": "tex", ".html": "html", ".htm": "html", ".md": "md"}
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """An informational line (a path written, a summary): not with ``--quiet``."""
+    if not args.quiet:
+        print(text)
+
+
+def _write_json(payload: object) -> None:
+    json.dump(payload, sys.stdout, indent=1, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _no_stdout(args: argparse.Namespace, what: str) -> None:
+    if args.out == STDOUT:
+        raise SymbpError(f"{what} is a folder; -o - (standard output) does not apply", field="-o")
 
 
 def _derive(args: argparse.Namespace) -> int:
     from .api import derive, load
-    from .render.text import derivation_text
 
     derivation = derive(load(args.spec), explicit=False if args.generic else None)
+    if args.json:
+        from .render.text import derivation_json
+
+        _write_json(derivation_json(derivation))
+        return 0
+    from .render.text import derivation_text
+
     sys.stdout.write(derivation_text(derivation, as_latex=args.latex))
     return 0
 
@@ -236,34 +343,70 @@ def _eval(args: argparse.Namespace) -> int:
         load(args.spec), steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic
     )
     if args.json:
-        json.dump(evaluation.to_json(), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        _write_json(evaluation.to_json())
     else:
         sys.stdout.write(evaluation_text(evaluation, digits=args.digits))
     return 0
 
 
 def _compile(args: argparse.Namespace) -> int:
+    if args.out == STDOUT:
+        from .api import load
+        from .codegen import render
+
+        spec = load(args.spec)
+        sys.stdout.write(render(spec, args.dtype or spec.dtype))
+        return 0
     from .codegen import write_module
 
     path = write_module(args.spec, out_dir=args.out, dtype=args.dtype)
-    print(path)
+    _say(args, str(path))
     return 0
 
 
+def _doc_format(args: argparse.Namespace) -> str:
+    """``--format``, else the ``-o`` suffix's, else pdf; a contradiction is an error."""
+    implied = None
+    if args.out is not None and args.out != STDOUT and args.out.suffix:
+        implied = _DOC_SUFFIXES.get(args.out.suffix.lower())
+        if implied is None and args.format is None:
+            raise SymbpError(
+                f"cannot tell the format from the suffix {args.out.suffix!r}; expected "
+                ".pdf, .tex, .html or .md, or give --format",
+                field="-o",
+            )
+    if args.format is not None and implied is not None and implied != args.format:
+        raise SymbpError(
+            f"{args.out.name} is a .{implied} name but --format is {args.format}", field="-o"
+        )
+    return args.format or implied or "pdf"
+
+
 def _doc(args: argparse.Namespace) -> int:
+    fmt = _doc_format(args)
+    options = {
+        "format": fmt,
+        "steps": args.steps,
+        "digits": args.digits,
+        "style": args.style,
+        "marks": {} if args.no_marks else None,
+    }
+    if args.out == STDOUT:
+        import tempfile
+
+        from .api import document
+
+        with tempfile.TemporaryDirectory(prefix="symbp-doc-") as tmp:
+            path = document(args.spec, out=Path(tmp) / f"document.{fmt}", **options)  # type: ignore[arg-type]
+            data = path.read_bytes()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
     from .api import document
 
-    path = document(
-        args.spec,
-        format=args.format,
-        steps=args.steps,
-        out=args.out,
-        digits=args.digits,
-        style=args.style,
-        marks={} if args.no_marks else None,
-    )
-    print(path)
+    path = document(args.spec, out=args.out, **options)  # type: ignore[arg-type]
+    _say(args, str(path))
     return 0
 
 
@@ -271,15 +414,19 @@ def _verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
     report = verify(args.spec, against=args.against)
-    suffix = {".md": "md", ".html": "html", ".htm": "html"}
-    fmt = args.format or (suffix.get(args.out.suffix.lower()) if args.out else None) or "text"
-    text = report.render(fmt)
-    if args.out is not None:
+    if args.json:
+        text = json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
+    else:
+        suffix = {".md": "md", ".html": "html", ".htm": "html"}
+        to_file = args.out is not None and args.out != STDOUT
+        fmt = args.format or (suffix.get(args.out.suffix.lower()) if to_file else None) or "text"
+        text = report.render(fmt)
+    if args.out is not None and args.out != STDOUT:
         from .fileio import write_atomic
 
         write_atomic(args.out, text)
-        print(f"report written to {args.out}")
-        print(report.summary())
+        _say(args, f"report written to {args.out}")
+        _say(args, report.summary())
     else:
         sys.stdout.write(text)
     return 0 if report.passed else 1
@@ -288,21 +435,21 @@ def _verify(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .train.cli import run_train
 
+    _no_stdout(args, "the run directory")
     return run_train(args)
 
 
 def _exercises(args: argparse.Namespace) -> int:
     from .exercises import make_exercises, regenerate_sheet
 
+    _no_stdout(args, "the exercises' output")
     pdf = not args.no_pdf
     if args.regenerate is not None:
         if args.count is not None or args.seed is not None or args.students is not None:
-            print(
-                "symbp exercises: error: regenerate: the code gives the student and the seed; "
-                "leave out --count, --seed and --students",
-                file=sys.stderr,
+            raise SymbpError(
+                "regenerate: the code gives the student and the seed; "
+                "leave out --count, --seed and --students"
             )
-            return 2
         done = regenerate_sheet(args.spec, args.regenerate, args.out, ask=args.ask, pdf=pdf)
     else:
         done = make_exercises(
@@ -315,10 +462,11 @@ def _exercises(args: argparse.Namespace) -> int:
             pdf=pdf,
         )
     n = len(done.variants)
-    print(
+    _say(
+        args,
         f"wrote {args.out}: {n} variant{'s' if n != 1 else ''}, "
         f"{len(done.questions)} question{'s' if len(done.questions) != 1 else ''} each"
-        + ("" if pdf else " (no PDFs)")
+        + ("" if pdf else " (no PDFs)"),
     )
     return 0
 
@@ -326,7 +474,40 @@ def _exercises(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .train.demo import run_demo
 
-    return run_demo(args.out)
+    _no_stdout(args, "the demo's output")
+    return run_demo(args.out, progress=not args.quiet, quiet=args.quiet)
+
+
+def _export_spec(args: argparse.Namespace) -> int:
+    from .codegen.export import trained_spec_yaml
+
+    text = trained_spec_yaml(args.run)
+    if args.out == STDOUT:
+        sys.stdout.write(text)
+        return 0
+    from .fileio import write_atomic
+
+    write_atomic(args.out, text)
+    _say(args, str(args.out))
+    return 0
+
+
+def _examples(args: argparse.Namespace) -> int:
+    from .shipped import copy_examples, example_path, listing
+
+    if args.name is None and args.path:
+        raise SymbpError("--path needs an example's name", field="--path")
+    if args.out is not None:
+        _no_stdout(args, "the examples' folder")
+        for path in copy_examples(args.out, args.name):
+            _say(args, str(path))
+        return 0
+    if args.name is not None:
+        path = example_path(args.name)
+        sys.stdout.write(str(path) + "\n" if args.path else path.read_text(encoding="utf-8"))
+        return 0
+    sys.stdout.write(listing())
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -351,6 +532,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymbpError as err:
         print(f"symbp {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # unwritable, missing, disk full ...: one line, exit 2
+        if isinstance(err, BrokenPipeError):
+            return 0
+        from .fileio import os_error_text
+
+        print(f"symbp {args.command}: error: {os_error_text(err)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"symbp {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -361,8 +549,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"symbp {args.command}: error: stopped after the time limit", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -99,3 +99,38 @@ def read_limited(
             file=name,
         )
     return data
+
+
+def os_error_text(err: OSError) -> str:
+    """An ``OSError`` as one line: the path and what failed (``disk full`` …)."""
+    reason = err.strerror or type(err).__name__
+    if err.errno is not None:
+        import errno
+
+        reason = {
+            errno.ENOSPC: "no space left on the device (disk full)",
+            errno.EACCES: "permission denied",
+            errno.EROFS: "the file system is read-only",
+            errno.ENOTDIR: "a file stands where a folder is expected",
+            errno.EISDIR: "a folder stands where a file is expected",
+            errno.ENOENT: "no such file or folder",
+            errno.EEXIST: "a file stands where a folder is expected",
+        }.get(err.errno, reason)
+    where = err.filename if err.filename is not None else "(unknown path)"
+    return f"{where}: {reason}"
+
+
+def check_writable_dir(path: str | Path, *, field: str = "--out") -> Path:
+    """Create the folder ``path`` (and its parents) and prove it writable, before any
+    long work that would write there; a one-line :class:`SymbpError` otherwise."""
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise SymbpError(f"{path}: expected a folder, found a file", field=field)
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".symbp-probe.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise SymbpError(f"cannot write there: {os_error_text(err)}", field=field) from None
+    return path

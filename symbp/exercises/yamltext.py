@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 WIDTH = 96
+_ONE_LINE = re.compile(r"[\r\n\x85\u2028\u2029]")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -79,7 +80,8 @@ def flow(value: Any) -> str:
 
 def dump(data: Mapping[str, Any], header: Sequence[str] = ()) -> str:
     """``data`` as a YAML document, with ``header`` lines as comments on top."""
-    lines = [f"# {h}" if h else "#" for h in header]
+    # a header line never ends its comment: line breaks in it become spaces
+    lines = [f"# {_ONE_LINE.sub(' ', h)}" if h else "#" for h in header]
     for key, value in data.items():
         one = f"{_key(key)}: {flow(value)}"
         if isinstance(value, Mapping) and value and len(one) > WIDTH:

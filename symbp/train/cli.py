@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SymbpError
+from ..fileio import check_writable_dir
 from .data import load_data
 from .prepare import prepare, spec_for_data
 from .runner import RunResult, train
@@ -75,10 +76,16 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if args.early_stopping is not None and args.early_stopping < 1:
         raise SymbpError("expected a patience of at least 1 epoch", field="--early-stopping")
+    out = args.out if args.out is not None else default_run_dir(spec.name, args.data)
+    check_writable_dir(out)  # before training, not after it
     from ..codegen import compile as compile_spec
 
     trainer = compile_spec(spec)
-    out = args.out if args.out is not None else default_run_dir(spec.name, args.data)
+    if getattr(args, "init_from", None) is not None:
+        from ..codegen.persist import init_from
+
+        init_from(trainer, args.init_from)
+    quiet = bool(getattr(args, "quiet", False))
     result = train(
         spec,
         prepared,
@@ -87,8 +94,16 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         early_stopping=args.early_stopping,
+        progress=not quiet,
     )
-    sys.stdout.write(report(result, out))
+    if getattr(args, "json", False):
+        from .rundir import json_text
+        from .runner import payload
+
+        files = [p.name for p in result.files]
+        sys.stdout.write(json_text({**payload(result), "run_dir": str(out), "files": files}))
+    elif not quiet:
+        sys.stdout.write(report(result, out))
     if result.interrupted:
         print(
             f"symbp train: interrupted; saved the parameters and metrics of epoch "

@@ -28,7 +28,7 @@ import numpy as np
 from rich.console import Console
 
 from ..errors import SymbpError
-from ..fileio import write_atomic
+from ..fileio import check_writable_dir, write_atomic
 from ..spec import Spec
 
 WORKED_EXAMPLE = "koech_3_4_1.yaml"
@@ -203,10 +203,15 @@ def _digits(out: Path, log: DemoLog, console: Console, progress: bool) -> float:
     return accuracy
 
 
-def run_demo(out_dir: str | Path = "symbp-demo", *, progress: bool = True) -> int:
-    """Run the demo into ``out_dir``; print the summary; return the exit code."""
-    out = Path(out_dir)
-    console = Console(stderr=True, highlight=False)
+def run_demo(
+    out_dir: str | Path = "symbp-demo", *, progress: bool = True, quiet: bool = False
+) -> int:
+    """Run the demo into ``out_dir``; print the summary; return the exit code.
+
+    ``quiet`` keeps the step-by-step lines off standard error (the summary stays).
+    """
+    out = check_writable_dir(out_dir)
+    console = Console(stderr=True, highlight=False, quiet=quiet)
     start = time.perf_counter()
     log = DemoLog()
     _worked_example(out / "koech_3_4_1", log, console)

@@ -254,6 +254,8 @@ class _SymbpEstimator(BaseEstimator):
         X_val = T_val = None
         if self.early_stopping:
             X, X_val, T, T_val = self._validation_split(X, T, strata, seed)
+        self.mean_: np.ndarray | None
+        self.scale_: np.ndarray | None
         if self.standardize:
             self.mean_ = X.mean(axis=0)
             std = X.std(axis=0)
@@ -337,42 +339,6 @@ class _SymbpEstimator(BaseEstimator):
         check_is_fitted(self, "trainer_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return np.asarray(self.trainer_.predict(self._transform(X)))
-
-    # -- pickling ----------------------------------------------------------
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        trainer = state.pop("trainer_", None)
-        spec = state.pop("spec_", None)
-        if trainer is not None and spec is not None:
-            state["_fitted_net"] = {
-                "data": dict(spec.data),
-                "file": spec.path,
-                "dtype": trainer.dtype.name,
-                "params": trainer.params,
-                # the optimiser state and the epoch/step counters, so training resumes
-                "optimizer": {
-                    k: np.array(getattr(trainer, k), copy=True)
-                    for k in ("_state", "_counters")
-                    if hasattr(trainer, k)
-                },
-            }
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        net = state.pop("_fitted_net", None)
-        super().__setstate__(state)
-        if net is not None:
-            from ..codegen import compile as compile_spec
-
-            spec = build(net["data"], file=net["file"])
-            trainer = compile_spec(spec, dtype=net["dtype"])
-            trainer.params = net["params"]
-            for key, value in net["optimizer"].items():
-                getattr(trainer, key)[...] = value
-            self.spec_ = spec
-            self.trainer_ = trainer
 
 
 class SymbpClassifier(ClassifierMixin, _SymbpEstimator):

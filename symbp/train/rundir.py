@@ -3,7 +3,9 @@
 ==========================  ===================================================
 ``params.npz``              ``W_1 … W_L``, ``b_1 … b_L`` (textbook layers, ``W_l`` is spec
                             ``W[l-1]``, shape ``(n_l, n_{l-1})``); ``x_mean``/``x_scale``
-                            when inputs were standardised; ``classes`` in output order
+                            when inputs were standardised; ``classes`` in output order;
+                            the spec, optimiser state and counters of a saved trainer
+                            (:mod:`symbp.codegen.persist`), so the folder is one
 ``metrics.csv``             one row per epoch (epoch 0 = before training): loss, score and
                             gradient norms on train/validation
 ``metrics.json``            the same rows, the per-iteration batch losses, the test scores and
@@ -56,9 +58,20 @@ def params_npz(
     mean: np.ndarray | None = None,
     scale: np.ndarray | None = None,
     classes: np.ndarray | None = None,
+    trainer: Any = None,
 ) -> bytes:
-    """The parameters (and the input transform) as ``.npz`` bytes."""
+    """The parameters (and the input transform) as ``.npz`` bytes.
+
+    With ``trainer`` the file is also a saved trainer (:mod:`symbp.codegen.persist`:
+    the spec, the optimiser state, the schedule's position), which
+    :func:`symbp.load_trainer`, ``symbp train --init-from`` and ``symbp export-spec``
+    read.
+    """
     arrays: dict[str, np.ndarray] = {}
+    if trainer is not None:
+        from ..codegen.persist import trainer_arrays
+
+        arrays.update(trainer_arrays(trainer))
     for l, (w, bias) in enumerate(zip(W, b, strict=True), start=1):
         arrays[code_name("W", l)] = np.asarray(w)
         arrays[code_name("b", l)] = np.asarray(bias)
@@ -115,6 +128,11 @@ def sensitivity_csv(
     return buf.getvalue()
 
 
+def json_text(payload: Mapping[str, Any]) -> str:
+    """``payload`` as JSON text (arrays as lists, NaN and infinity as ``null``)."""
+    return json.dumps(_clean(payload), indent=1) + "\n"
+
+
 def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
     """Write ``payload`` as JSON (NaN and infinity as ``null``)."""
-    return write_atomic(path, json.dumps(_clean(payload), indent=1) + "\n")
+    return write_atomic(path, json_text(payload))

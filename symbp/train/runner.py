@@ -297,7 +297,9 @@ def write_run(result: RunResult, out: Path, *, plots_enabled: bool = True) -> li
     files = [
         write_atomic(
             out / "params.npz",
-            rundir.params_npz(W, b, mean=data.mean, scale=data.scale, classes=data.classes),
+            rundir.params_npz(
+                W, b, mean=data.mean, scale=data.scale, classes=data.classes, trainer=result.trainer
+            ),
         ),
         write_atomic(out / "metrics.csv", rundir.rows_csv(result.rows)),
         rundir.write_json(out / "metrics.json", _payload(result)),
@@ -340,6 +342,12 @@ def write_run(result: RunResult, out: Path, *, plots_enabled: bool = True) -> li
     result.run_dir = out
     result.files = files
     return files
+
+
+def payload(result: RunResult) -> dict[str, Any]:
+    """The run's settings, metrics rows, test scores and summary (``metrics.json``,
+    ``symbp train --json``)."""
+    return _payload(result)
 
 
 def _payload(result: RunResult) -> dict[str, Any]:

@@ -125,6 +125,51 @@ class Report:
         verdict = "PASS" if self.passed else "FAIL"
         return f"{self.name}: {len(self.results)} claims: {', '.join(parts)}{extra} — {verdict}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The verdicts for scripts (``symbp verify --json``).
+
+        Per claim: the quantity as written (``of``) and its canonical name, the step,
+        the printed text, the exact value (``computed``: 20 significant digits as
+        text, and as a float), the verdict, the explanation and every reproducing
+        convention (``label``, its value rounded as printed, its verdict).
+        """
+        claims = []
+        for r in self.results:
+            digits = shown_digits(r.claim.printed)
+            claims.append(
+                {
+                    "of": r.claim.of,
+                    "quantity": r.name,
+                    "step": r.claim.step,
+                    "example": r.claim.example,
+                    "printed": r.claim.printed.text,
+                    "computed": format_decimal(r.computed, 20),
+                    "computed_float": float(exact(r.computed)),
+                    "verdict": r.verdict,
+                    "explanation": r.explanation,
+                    "conventions": [
+                        {
+                            "label": f.label,
+                            "value": format_decimal(f.value, digits),
+                            "verdict": f.verdict,
+                        }
+                        for f in r.findings
+                    ],
+                    "torch": r.torch_value,
+                    "note": r.claim.note,
+                }
+            )
+        return {
+            "name": self.name,
+            "title": self.title,
+            "source": self.source,
+            "conventions": self.conventions,
+            "passed": self.passed,
+            "counts": self.counts(),
+            "summary": self.summary(),
+            "claims": claims,
+        }
+
     def verdicts(self) -> list[tuple[str, int, str]]:
         """Per claim ``(canonical quantity name, step, verdict)``.
 

@@ -1,0 +1,57 @@
+"""The example specs shipped inside the package (``symbp examples``).
+
+They are package data (``symbp.examples``, the checkout's ``examples/``), found
+through :mod:`importlib.resources`, so they are there in a wheel install too.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from .errors import SymbpError
+
+
+def _root() -> Path:
+    return Path(str(importlib.resources.files("symbp.examples")))
+
+
+def names() -> list[str]:
+    """The shipped examples' names (file stems), sorted."""
+    return sorted(p.stem for p in _root().glob("*.yaml"))
+
+
+def example_path(name: str) -> Path:
+    """The file of the shipped example ``name`` (with or without ``.yaml``)."""
+    stem = name.removesuffix(".yaml")
+    if stem not in names():
+        raise SymbpError(
+            f"no shipped example {name[:60]!r}; expected one of {', '.join(names())}",
+            field="name",
+        )
+    return _root() / f"{stem}.yaml"
+
+
+def listing() -> str:
+    """One line per example: its name and title."""
+    from .yamlio import read_yaml
+
+    lines = []
+    width = max(len(n) for n in names())
+    for name in names():
+        data, _ = read_yaml(example_path(name))
+        title = data.get("title") or data.get("name") or ""
+        lines.append(f"{name:<{width}}  {' '.join(str(title).split())}")
+    return "\n".join(lines) + "\n"
+
+
+def copy_examples(out: Path, name: str | None = None) -> list[Path]:
+    """Copy one example (or all) into the folder ``out``; the written paths."""
+    from .fileio import check_writable_dir, write_atomic
+
+    check_writable_dir(out)
+    chosen = [name] if name is not None else names()
+    return [
+        write_atomic(out / f"{Path(example_path(n)).name}", example_path(n).read_bytes())
+        for n in chosen
+    ]
