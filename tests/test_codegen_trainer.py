@@ -296,6 +296,6 @@ def test_frozen_parameters_have_gradients_but_do_not_move() -> None:
 
 
 def test_reprs_name_the_network(clf: Trainer) -> None:
-    assert repr(clf) == "Trainer('classifier', layers 4-6-3, float64)"
+    assert repr(clf) == "Trainer('classifier', layers 4-6-3, float64, 0 epochs trained)"
     assert repr(History(3, 1)) == "History(0 epochs, 0 steps)"
     assert symbp.compile is compile
