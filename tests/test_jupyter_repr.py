@@ -188,3 +188,30 @@ def test_spec_displays_itself() -> None:
 def test_run_result_displays_itself(run: RunResult) -> None:
     assert repr(run) == run_result_repr(run)
     assert run._repr_html_() == run_result_repr_html(run)
+
+
+def test_progress_bar_in_a_notebook_without_widgets_prints_plain_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """rich warns ("install ipywidgets") in a notebook without widgets; the bar falls back."""
+    import io
+    import sys
+    import warnings
+
+    from rich.console import Console
+
+    from symbp.train.progress import PLAIN_LINES, EpochBar
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    out = io.StringIO()
+    console = Console(force_jupyter=True, file=out)
+    total = 3 * PLAIN_LINES
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with EpochBar(total, "net", console=console) as bar:
+            for epoch in range(1, total + 1):
+                bar.update(epoch, 0.25, "accuracy 1.0000")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == PLAIN_LINES
+    assert lines[0] == "net epoch 3/60 loss 0.2500 accuracy 1.0000"
+    assert lines[-1] == f"net epoch {total}/{total} loss 0.2500 accuracy 1.0000"

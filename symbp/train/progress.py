@@ -1,8 +1,16 @@
-"""The epoch progress bar (rich), on stderr so that stdout keeps the summary."""
+"""The epoch progress bar (rich), on stderr so that stdout keeps the summary.
+
+In a Jupyter notebook rich draws its live bar through ``ipywidgets``; where
+that is not installed (rich would warn), the bar falls back to plain lines,
+at most :data:`PLAIN_LINES` of them per run.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from types import TracebackType
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -14,6 +22,16 @@ from rich.progress import (
 )
 
 from .metrics import fmt
+
+#: A plain (notebook without ipywidgets) bar prints at most about this many lines.
+PLAIN_LINES = 20
+
+
+def _has_widgets() -> bool:
+    try:
+        return importlib.util.find_spec("ipywidgets") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class EpochBar:
@@ -28,7 +46,12 @@ class EpochBar:
         self.enabled = enabled
         self._progress: Progress | None = None
         self._task = None
-        if enabled:
+        self._plain: TextIO | None = None
+        self._total, self._label = total, label
+        console = console or Console(stderr=True)
+        if enabled and console.is_jupyter and not _has_widgets():
+            self._plain = console.file if console.file is not sys.stdout else sys.stderr
+        elif enabled:
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"),
                 TextColumn("epoch"),
@@ -37,7 +60,7 @@ class EpochBar:
                 TextColumn("loss {task.fields[loss]}"),
                 TextColumn("{task.fields[score]}"),
                 TimeElapsedColumn(),
-                console=console or Console(stderr=True),
+                console=console,
                 transient=False,
             )
             self._task = self._progress.add_task(label, total=total, loss="-", score="")
@@ -60,3 +83,8 @@ class EpochBar:
         """Show epoch ``epoch`` done with its training loss and score text."""
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=epoch, loss=fmt(loss), score=score)
+        elif self._plain is not None:
+            every = max(1, self._total // PLAIN_LINES)
+            if epoch % every == 0 or epoch == self._total:
+                line = f"{self._label} epoch {epoch}/{self._total} loss {fmt(loss)} {score}"
+                print(line.rstrip(), file=self._plain, flush=True)
