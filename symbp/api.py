@@ -56,11 +56,13 @@ def document(
     engine: str | None = None,
     marks: Mapping[tuple[str, int], str] | None = None,
     time_limit: float | None = None,
+    chains: bool = False,
 ) -> Path:
     """Write the derivation document of ``spec`` (``symbp doc``) and return its path.
 
     ``format``, ``steps``, ``style``, ``out``, ``digits`` (default: the documents'
-    significant digits) and ``engine`` are those of :func:`symbp.render.write_document`.
+    significant digits), ``engine`` and ``chains`` are those of
+    :func:`symbp.render.write_document`.
     A spec with ``claims`` (a verification file) gets every claimed number marked in
     place with its verdict and cause (:meth:`symbp.verify.Report.marks`), unless
     ``marks`` is given (``marks={}`` for none); the steps cover the claims' steps.
@@ -86,6 +88,7 @@ def document(
             digits=DIGITS if digits is None else digits,
             engine=engine,
             marks=marks,
+            chains=chains,
         )
 
 

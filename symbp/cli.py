@@ -159,6 +159,12 @@ def _parser() -> argparse.ArgumentParser:
         "loss, one weight per layer worked, the tables and the trajectory",
     )
     p.add_argument(
+        "--chains",
+        action="store_true",
+        help="write each gradient of a small net as its chain of factors "
+        "(default: through the worked error signals δ)",
+    )
+    p.add_argument(
         "--no-marks", action="store_true", help="do not mark the verdicts on the spec's claims"
     )
     p.add_argument("--steps", type=_positive_int, default=1, help="updates worked (default 1)")
@@ -389,6 +395,7 @@ def _doc(args: argparse.Namespace) -> int:
         "steps": args.steps,
         "digits": args.digits,
         "style": args.style,
+        "chains": args.chains,
         "marks": {} if args.no_marks else None,
     }
     if args.out == STDOUT:

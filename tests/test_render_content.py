@@ -38,6 +38,12 @@ def seed001_tex() -> str:
     return render_document(SEED001, format="tex", steps=6)
 
 
+@pytest.fixture(scope="module")
+def seed001_chains_tex() -> str:
+    """The gradients as chains of factors (``symbp doc --chains``)."""
+    return render_document(SEED001, format="tex", steps=6, chains=True)
+
+
 def test_seed000_forward_pass_term_by_term(seed000_tex: str) -> None:
     flat = " ".join(seed000_tex.split())
     assert (
@@ -68,8 +74,8 @@ def test_seed001_output_delta_derived_from_the_formulas(seed001_tex: str) -> Non
     assert r"\delta^{1}_{j} &= \left(1 - a^{1}_{j}\right) a^{1}_{j} \sum_{i=1}^{n_{2}}" in flat
 
 
-def test_seed001_chain_for_w2_11(seed001_tex: str) -> None:
-    flat = " ".join(seed001_tex.split())
+def test_seed001_chain_for_w2_11(seed001_chains_tex: str) -> None:
+    flat = " ".join(seed001_chains_tex.split())
     head = (
         r"\frac{\partial E}{\partial w^{2}_{11}} &= \frac{\partial E}{\partial \hat{y}} \cdot "
         r"\frac{\partial \hat{y}}{\partial z^{2}_{1}} \cdot "
@@ -82,14 +88,35 @@ def test_seed001_chain_for_w2_11(seed001_tex: str) -> None:
     assert chain.rstrip().endswith("&= -0.405")
 
 
-def test_seed001_hidden_chain_has_five_factors(seed001_tex: str) -> None:
-    flat = " ".join(seed001_tex.split())
+def test_seed001_hidden_chain_has_five_factors(seed001_chains_tex: str) -> None:
+    flat = " ".join(seed001_chains_tex.split())
     head = r"\frac{\partial E}{\partial w^{1}_{43}} &= "
     chain = flat[flat.index(head) :]
     chain = chain[: chain.index(r"\end{align*}")]
     assert chain.count(r"\frac{\partial") == 1 + 5
     assert r"\cdot x_{3}" in chain
     assert r"\cdot 10" in chain  # x_3 = 10
+
+
+def _aligned(flat: str, head: str) -> str:
+    start = flat.index(head)
+    return flat[start : flat.index(r"\end{align*}", start)]
+
+
+def test_seed001_gradients_reuse_the_worked_deltas(seed001_tex: str) -> None:
+    """Without --chains every gradient is δ times the weight's input, δ worked above it."""
+    flat = " ".join(seed001_tex.split())
+    out = _aligned(flat, r"\delta^{2}_{1} &= ")
+    assert r"&= 0.521 - 1" in out and out.rstrip().endswith("&= -0.479")
+    grad = _aligned(flat, r"\frac{\partial E}{\partial w^{2}_{11}} &= ")
+    assert r"\delta^{2}_{1} a^{1}_{1}" in grad and r"\left(-0.479\right)\left(0.845\right)" in grad
+    # δ¹₁ = (δ²₁ w²₁₁) σ'(z¹₁): the back-propagated term, σ' = a(1 - a) with a = 0.845
+    hidden = _aligned(flat, r"\delta^{2}_{1} w^{2}_{11} &= ")
+    assert r"\left(-0.479\right)\left(0.0881\right)" in hidden
+    assert r"\sigma'\left(z^{1}_{1}\right) &= a^{1}_{1} \left(1 - a^{1}_{1}\right)" in hidden
+    assert r"&= 0.845 \cdot \left(1 - 0.845\right)" in hidden
+    assert hidden.rstrip().endswith("&= -0.00552")
+    assert r"\frac{\partial E}{\partial w^{1}_{11}} &= \delta^{1}_{1} x_{1}" in flat
 
 
 def test_chain_factors_multiply_to_the_exact_gradient() -> None:
@@ -138,9 +165,14 @@ def test_mid_size_net_gets_examples_and_tables_not_every_chain() -> None:
             "example": {"x": [1, 0, 1, 0, 1, 0], "t": [1, 0, 0]}}  # fmt: skip
     doc = build(symbp.load(spec), steps=1)
     assert doc.tier == "examples"  # 83 parameters
-    chains = [item for section in doc.backward_worked for item in section.items]
-    assert len(chains) == 4  # first weight and bias of each layer
-    assert all(section.table is not None for section in doc.backward_worked)
+    kinds = [[item.kind for item in section.items] for section in doc.backward_worked]
+    assert kinds == [["delta", "w", "b"]] * 2  # first neuron's δ, first weight and bias
+    # 6 inputs: a gradient table; 8 inputs (wide): the forward pass's one-parameter-a-row
+    # table carries the gradients, and the note says so
+    _, second = doc.forward_worked
+    assert [s.table is not None for s in doc.backward_worked] == [False, True]
+    assert "forward pass lists all" in doc.backward_worked[0].note
+    assert second.table is not None and "gradients" in second.table.caption
 
 
 def test_stats_above_table_limit() -> None:
@@ -156,9 +188,9 @@ def test_custom_formulas_are_differentiated_in_the_document() -> None:
             "loss": {"formula": "(y-t)**4"}, "params": {"W": [[[2]]], "b": [[0]]},
             "example": {"x": [1], "t": [0]}}  # fmt: skip
     text = " ".join(render_document(spec, format="tex").split())
-    # d/dx x^2/(1+x^2) = 2x/(x^2+1) - 2x^3/(x^2+1)^2 ; d/dy (y-t)^4 = 4 (y-t)^3
-    assert r"\frac{2 x}{x^{2} + 1}" in text
-    assert r"\frac{2 x^{3}}{\left(x^{2} + 1\right)^{2}}" in text
+    # d/dx x^2/(1+x^2) = 2x/(x^2+1) - 2x^3/(x^2+1)^2 = 2x/(x^2+1)^2 (shortest form);
+    # d/dy (y-t)^4 = 4 (y-t)^3
+    assert r"&= \frac{2 x}{\left(x^{2} + 1\right)^{2}} && \text{(simplified)}" in text
     assert r"4 \left(y - t\right)^{3}" in text
     # z = 2, a = 4/5 exactly: shown exactly.
     assert r"&= 0.8" in text

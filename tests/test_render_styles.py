@@ -65,16 +65,17 @@ def test_one_model_two_styles(koech: symbp.Spec, handout_tex: str) -> None:
     doc = build(koech, steps=1)
     full, handout = apply_style(doc, "full"), apply_style(doc, "handout")
     assert handout.trajectory == full.trajectory and handout.inputs == full.inputs
-    # every chain in the answer key (21 parameters), one weight per layer in the handout
-    assert [len(s.items) for s in full.backward_worked] == [5, 16]
-    assert [[i.kind for i in s.items] for s in handout.backward_worked] == [["w"], ["w"]]
+    # every δ and gradient in the answer key (5 neurons, 21 parameters); one δ and the
+    # weight that reuses it per layer in the handout
+    assert [len(s.items) for s in full.backward_worked] == [1 + 5, 4 + 16]
+    assert [[i.kind for i in s.items] for s in handout.backward_worked] == [["delta", "w"]] * 2
     assert [[i.kind for i in s.items] for s in handout.forward_worked] == [["neuron"]] * 2
     # the delta tables and the updates tables stay
     assert all(s.table is not None for s in handout.backward_worked + handout.update_worked)
     assert handout.notation == () and handout.recursion == () and handout.structure is None
     full_tex = render_document(koech, format="tex", steps=1)
     assert r"\subsection*{Notation}" in full_tex and "Notation" not in handout_tex
-    for value in ("0.521", "0.648", "-0.405", "0.291", "-0.0387"):
+    for value in ("0.521", "0.648", "-0.479", "-0.00552", "-0.405", "0.291", "-0.0387"):
         assert value in handout_tex and value in full_tex, value
 
 
@@ -101,8 +102,11 @@ def test_diagram_draws_biases_and_routes(koech: symbp.Spec, handout_tex: str) ->
     assert all(e.text is None for e in hidden.edges if not e.highlight)
     bias = route(d, "b", 1, (2,))
     assert [(e.src, e.dst) for e in bias.edges if e.highlight] == [("b1", "n1x2"), ("n1x2", "n2x0")]
-    # in the LaTeX: TikZ with dashed bias edges, the routes drawn in their sections
-    assert handout_tex.count(r"\begin{tikzpicture}") == 3
+    # in the LaTeX: TikZ with dashed bias edges; the handout draws the hidden weight's
+    # route (through the whole net) in its section, the answer key every worked route
+    assert handout_tex.count(r"\begin{tikzpicture}") == 2
+    full_tex = render_document(koech, format="tex", steps=1)
+    assert full_tex.count(r"\begin{tikzpicture}") == 3
     assert r"(b1) -- (n1x0)" in handout_tex and "dashed" in handout_tex
     assert r"\draw[->, red!70!black, line width=1.4pt] (n1x0) -- (n2x0);" in handout_tex
 
@@ -120,7 +124,7 @@ def test_markdown_and_html_draw_inline_svg() -> None:
     md = render_document(KOECH, format="md", steps=1, style="handout")
     html = render_document(KOECH, format="html", steps=1, style="handout")
     for text in (md, html):
-        assert text.count("<svg ") == 3  # the network and the two routes
+        assert text.count("<svg ") == 2  # the network and the hidden weight's route
         urls = set(re.findall(r"https?://[^\"' ]+", text))
         assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1998/Math/MathML"}
         assert 'class="lit"' in text and "stroke-dasharray" in text

@@ -230,3 +230,17 @@ def test_every_format_and_style_is_checked(shipped_documents: dict[str, str], ki
     """The checks above see both styles of every shipped example."""
     stems = {Path(rel).stem for rel in shipped_documents if rel.endswith(f".{kind}")}
     assert stems and all(f"{s}_handout" in stems for s in stems if not s.endswith("_handout"))
+
+
+def test_html_scrolls_wide_blocks_inside_the_page(shipped_documents: dict[str, str]) -> None:
+    """The page is at most 52rem wide and every wide block (derivation, table, diagram)
+    scrolls or shrinks inside it, so a 1280-px window never scrolls sideways."""
+    for rel, source in shipped_documents.items():
+        if _kind(rel) != "html":
+            continue
+        style = source[source.index("<style>") : source.index("</style>")]
+        assert "max-width: 52rem" in style, rel
+        for selector in (".aligned {", "table {"):
+            rule = style[style.index(selector) :].split("}", 1)[0]
+            assert "overflow-x: auto" in rule, (rel, selector)
+        assert "max-width:100%" in style.replace(" ", ""), rel  # the SVG diagrams

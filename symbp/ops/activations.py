@@ -24,6 +24,7 @@ from typing import cast
 import mpmath
 import sympy as sp
 
+from .shortest import shortest_form
 from .symbols import A, X
 
 
@@ -110,6 +111,17 @@ class Activation:
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
+
+    @functools.cached_property
+    def derivative_shortest(self) -> sp.Expr:
+        """``f'(X)`` in its shortest form (:func:`~.shortest.shortest_form`), for the documents.
+
+        The kernels and the evaluator keep :attr:`derivative` (the form they were
+        checked in); both forms are equal for every real ``X``.
+        """
+        if not self.elementwise or self.source is None:
+            return self.derivative
+        return shortest_form(self.derivative)
 
     def derivative_at(self, z: sp.Expr) -> sp.Expr:
         """``f'(z)``, written with ``f`` itself where that is the textbook form."""

@@ -97,7 +97,7 @@ def _nesterov() -> Optimizer:
 
 def _adam() -> Optimizer:
     b1, b2, eps = _h("beta1"), _h("beta2"), _h("eps")
-    m, v = _s("m"), _s("v")
+    m, v, m_hat, v_hat = _s("m"), _s("v"), _s("m_hat"), _s("v_hat")
     return Optimizer(
         "adam",
         "Adam",
@@ -106,7 +106,9 @@ def _adam() -> Optimizer:
         (
             (m, b1 * m + (1 - b1) * G),
             (v, b2 * v + (1 - b2) * G**2),
-            (THETA, THETA - LR * (m / (1 - b1**K)) / (sp.sqrt(v / (1 - b2**K)) + eps)),
+            (m_hat, m / (1 - b1**K)),  # bias corrections (temporaries, not state)
+            (v_hat, v / (1 - b2**K)),
+            (THETA, THETA - LR * m_hat / (sp.sqrt(v_hat) + eps)),
         ),
     )
 

@@ -78,6 +78,8 @@ class Cell:
 
     content: Tex | str
     mark: Mark | None = None
+    #: ``change`` marks the first cell of a row of changes Δθ (a handout leaves those out).
+    kind: str = ""
 
 
 @dataclass(frozen=True)

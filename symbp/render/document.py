@@ -56,16 +56,21 @@ def render_document(
     digits: int = DIGITS,
     marks: MarksLike | None = None,
     style: str = "full",
+    chains: bool = False,
 ) -> str:
     """The document of ``spec`` as text: ``format`` is ``tex``, ``html`` or ``md``.
 
     ``style`` is ``full`` (every section: the answer key) or ``handout``
     (:mod:`symbp.render.styles`); both come from the same document model.
+    ``chains=True`` writes small nets' gradients as chains of factors
+    (:func:`symbp.render.model.build`).
     """
     _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
-    document = build(load(spec), steps=steps, digits=digits, marks=Marks.from_mapping(marks))
+    document = build(
+        load(spec), steps=steps, digits=digits, marks=Marks.from_mapping(marks), chains=chains
+    )
     return render(format, _TEMPLATES[format], doc=apply_style(document, style))
 
 
@@ -79,6 +84,7 @@ def write_document(
     marks: MarksLike | None = None,
     engine: str | None = None,
     style: str = "full",
+    chains: bool = False,
 ) -> Path:
     """Write the derivation document of ``spec`` and return its path.
 
@@ -92,6 +98,7 @@ def write_document(
     (:meth:`symbp.verify.Report.marks` gives them for a spec's claims).
     ``style`` is ``full`` (the answer key) or ``handout`` (diagram, forward
     pass, loss, one weight per layer worked, the tables and the trajectory).
+    ``chains=True`` writes small nets' gradients as chains of factors.
 
     ``format="pdf"`` runs ``engine`` (default ``pdflatex`` on ``PATH``) with
     shell escape off; without one it writes the ``.tex`` beside ``out`` and
@@ -101,7 +108,7 @@ def write_document(
     _check(format, steps, digits, style)
     loaded = load(spec)
     target = Path(out) if out is not None else Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
-    kw = {"steps": steps, "digits": digits, "marks": marks, "style": style}
+    kw = {"steps": steps, "digits": digits, "marks": marks, "style": style, "chains": chains}
     if format == "pdf":
         source = render_document(loaded, format="tex", **kw)  # type: ignore[arg-type]
         return build_pdf(source, target, engine=engine)

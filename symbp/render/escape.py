@@ -61,6 +61,9 @@ _TEX_UNICODE_MATH = {
     "λ": r"$\lambda$",
     "Σ": r"$\Sigma$",
     "∂": r"$\partial$",
+    "Δ": r"$\Delta$",
+    "≠": r"$\neq$",
+    "⊙": r"$\odot$",
 }
 
 

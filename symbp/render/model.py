@@ -25,17 +25,20 @@ from pathlib import Path
 import sympy as sp
 
 from .. import __version__
+from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.derivation import Derivation, derive
 from ..symbolic.evaluate import MAX_EXACT_PARAMS, Evaluation, evaluate
 from ..symbolic.explicit import Chain
+from ..symbolic.generic import LayerFormulas
 from . import steps as derivative_steps
 from . import tables, worked
 from .blocks import Aligned, Mark, Marks, Row, Table
 from .diagram import Diagram, layout, route
 from .escape import Tex
 from .mathtex import DIGITS, number_tex, plain_number, tex, text_names_in
+from .matrix import matrix_form
 from .notation import name_map, name_tex, notation_rows, param_sum, text_names
 
 #: Nets with at most this many parameters get every neuron and every chain written out.
@@ -46,6 +49,19 @@ WORKED_MAX_DEPTH = 3
 MAX_PATHS = 3
 #: Per-neuron tables up to this many parameters; per-layer summaries above.
 TABLE_MAX_PARAMS = 300
+
+
+DELTA_INTRO = (
+    "Each layer's error signals come first: the output layer's from the loss, a hidden "
+    "neuron's as the back-propagated sum of the next layer's errors times the local "
+    "derivative of its activation. Each gradient then reuses the error signal of its "
+    "neuron: the weight's is the error times the weight's input, the bias's the error itself."
+)
+CHAINS_INTRO = (
+    "Each layer's error signals are worked first; each gradient is then written as the "
+    "product of the local derivatives along the path from the loss to the parameter: "
+    "first as derivatives, then as formulas, then with the numbers, then as a value."
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,11 @@ class Document:
     loss_in_output: Aligned
     output_delta: Aligned | None
     recursion: tuple[LayerSection, ...]
+    #: The recursion in matrix form with shapes (:mod:`.matrix`).
+    matrix_form: Aligned | None = None
     update_rule: Aligned | None = None
+    #: The optimiser's hyper-parameters besides η (``\mu = 0.9``), empty for plain SGD.
+    hyperparameters: Tex = field(default_factory=lambda: Tex(""))
     inputs: Table | None = None
     forward_worked: tuple[LayerSection, ...] = ()
     loss_worked: tuple[Worked, ...] = ()
@@ -122,10 +142,17 @@ class Document:
     unplaced_marks: list[Mark] = field(default_factory=list)
     #: The style the templates lay out (:mod:`.styles`); ``full`` shows every section.
     style: str = "full"
+    #: The sentence that opens the worked gradients (δ first, or chains of factors).
+    gradients_intro: str = ""
     #: The text's own names (spec ``names:``): (name, the document's symbol, quantity).
     text_names: tuple[tuple[Tex, Tex | None, str], ...] = ()
     #: The text's name of each named quantity, in math (``{"W[1][0][0]": "w_{5}"}``).
     name_of: dict[str, Tex] = field(default_factory=dict)
+
+    @property
+    def matrix_symbols(self) -> tuple[Tex, Tex]:
+        """``W^l`` and ``w^l_{jk}``, for the prose that introduces the matrix form."""
+        return Tex("W^{l}"), Tex("w^{l}_{jk}")
 
     @property
     def architecture(self) -> str:
@@ -153,13 +180,19 @@ def build(
     digits: int = DIGITS,
     marks: Marks | None = None,
     derivation: Derivation | None = None,
+    chains: bool = False,
 ) -> Document:
     """The document model of ``spec`` with ``steps`` updates, numbers to ``digits`` digits.
+
+    Every layer's error signals ``δ`` are worked with their numbers and each
+    gradient reuses the ``δ`` it depends on (``∂E/∂w^l_{jk} = δ^l_j a^{l-1}_k``);
+    ``chains=True`` writes each gradient as its chain of factors instead where the
+    chain has at most :data:`MAX_PATHS` paths (small nets).
 
     The spec's ``names:`` are printed for their symbols throughout (the text's notation).
     """
     with text_names_in(name_map(spec)):
-        doc = _build(spec, steps, digits, marks, derivation)
+        doc = _build(spec, steps, digits, marks, derivation, chains)
     doc.text_names = text_names(spec)
     doc.name_of = {quantity: name_tex(name) for name, quantity in spec.names}
     return doc
@@ -171,6 +204,7 @@ def _build(
     digits: int,
     marks: Marks | None,
     derivation: Derivation | None,
+    chains: bool = False,
 ) -> Document:
     marks = marks or Marks()
     derivation = derivation or derive(spec)
@@ -252,10 +286,13 @@ def _build(
         loss_in_output=derivative_steps.loss_in_output(generic),
         output_delta=derivative_steps.output_delta(generic),
         recursion=tuple(_recursion(derivation)),
+        matrix_form=matrix_form(derivation),
         update_rule=worked.update_rule(evaluation) if evaluation is not None else None,
+        hyperparameters=worked.hyperparameters(evaluation) if evaluation is not None else Tex(""),
     )
     if evaluation is not None:
-        _numbers(doc, derivation, evaluation, marks)
+        _numbers(doc, derivation, evaluation, marks, chains)
+        doc.gradients_intro = CHAINS_INTRO if chains else DELTA_INTRO
     doc.marks = marks.legend()
     doc.unplaced_marks = marks.unplaced()
     return doc
@@ -269,6 +306,16 @@ def _layer_title(spec: Spec, l: int) -> str:
     return f"Layer {l} ({kind}, {n} neuron{'s' if n != 1 else ''}, {name})"
 
 
+def _shortest_derivative(f: LayerFormulas) -> sp.Expr:
+    """The layer's textbook ``δ`` with a custom activation's ``f'`` in its shortest form."""
+    act, z = f.activation, nt.preactivation(f.layer)[nt.j]
+    if act.derivative_shortest == act.derivative:
+        return f.delta_textbook.rhs
+    return f.delta_textbook.rhs.xreplace(
+        {act.derivative.xreplace({X: z}): act.derivative_shortest.xreplace({X: z})}
+    )
+
+
 def _recursion(derivation: Derivation) -> list[LayerSection]:
     """Per layer, output first: δ (textbook form) and the two gradient formulas."""
     spec, generic = derivation.spec, derivation.generic
@@ -277,7 +324,7 @@ def _recursion(derivation: Derivation) -> list[LayerSection]:
         rows = (
             []
             if f.layer == spec.depth
-            else [Row(tex(f.delta_textbook.lhs), tex(f.delta_textbook.rhs))]
+            else [Row(tex(f.delta_textbook.lhs), tex(_shortest_derivative(f)))]
         )
         rows += [
             Row(tex(f.grad_W.lhs), tex(f.grad_W.rhs)),
@@ -289,7 +336,9 @@ def _recursion(derivation: Derivation) -> list[LayerSection]:
     return out
 
 
-def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, marks: Marks) -> None:
+def _numbers(
+    doc: Document, derivation: Derivation, evaluation: Evaluation, marks: Marks, chains: bool
+) -> None:
     """Fill in the worked numbers and tables (``doc.tier`` says how many)."""
     spec, digits = evaluation.spec, doc.digits
     doc.inputs = tables.inputs(spec, marks)
@@ -324,15 +373,18 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
                 l, _layer_title(spec, l), tuple(items), table, _shown_note(doc.tier, n, "neuron")
             )
         )
+    first_example = evaluation.steps[0].examples[0]
     for l in range(spec.depth, 0, -1):
         items = []
         if model is not None:
+            shown = range(spec.layers[l]) if doc.tier == "worked" else range(1)
+            items += [_delta_item(derivation, values, first_example, l, j, digits) for j in shown]
             params = [c for c in model.chains.values() if c.layer == l]
             if doc.tier != "worked":
                 params = [params[0], next(c for c in params if c.kind == "b")]
             for n, chain in enumerate(params):
                 title, math = _param_title(chain)
-                body = _gradient(model, chain, values, evaluation, digits)
+                body = _gradient(model, chain, values, evaluation, digits, chains)
                 # The layer's first worked parameter shows its route through the net.
                 path = route(doc.diagram, chain.kind, l, chain.indices) if n == 0 else None
                 items.append(Worked(title, body, math, kind=chain.kind, diagram=path))
@@ -341,7 +393,11 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
             table = tables.layer_gradients(evaluation, l, digits, marks)
         backward.append(
             LayerSection(
-                l, _layer_title(spec, l), tuple(items), table, _shown_note(doc.tier, 0, "parameter")
+                l,
+                _layer_title(spec, l),
+                tuple(items),
+                table,
+                _shown_note(doc.tier, 0, "parameter", elsewhere=tabled and table is None),
             )
         )
         if len(evaluation.steps) > 1:
@@ -351,10 +407,7 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
                     c for c in params if c.kind == "b"
                 ][:1]
                 for chain in chosen:
-                    title, math = _param_title(chain)
-                    up_items.append(
-                        Worked(title, _update(evaluation, chain, digits), math, kind=chain.kind)
-                    )
+                    up_items += _update_items(evaluation, chain, digits)
             up_table = None
             if tabled and spec.layers[l - 1] <= tables.WIDE:
                 up_table = tables.layer_updated(evaluation, l, digits, marks)
@@ -376,10 +429,16 @@ def _numbers(doc: Document, derivation: Derivation, evaluation: Evaluation, mark
         doc.statistics = tables.layer_statistics(evaluation, digits)
 
 
-def _shown_note(tier: str, n: int, what: str) -> str | None:
+def _shown_note(tier: str, n: int, what: str, *, elsewhere: bool = False) -> str | None:
+    """What a section that works one example of many says about the rest."""
     if tier == "worked":
         return None
-    return f"As an example, the first {what} of the layer is worked out; the table lists all."
+    where = (
+        "the layer's parameter table in the forward pass lists all of them with their gradients"
+        if elsewhere
+        else "the table lists all"
+    )
+    return f"As an example, the first {what} of the layer is worked out; {where}."
 
 
 def _param_title(chain: Chain) -> tuple[str, Tex]:
@@ -387,26 +446,51 @@ def _param_title(chain: Chain) -> tuple[str, Tex]:
     return kind, tex(chain.parameter)
 
 
-def _gradient(model, chain, values, evaluation: Evaluation, digits: int) -> Aligned:  # type: ignore[no-untyped-def]
+def _delta_item(
+    derivation: Derivation, values: dict, example, l: int, j: int, digits: int
+) -> Worked:  # type: ignore[no-untyped-def]
+    """The error signal ``δ^l_j`` of the first example, worked with its numbers."""
+    model = derivation.explicit
+    assert model is not None
+    symbol = nt.explicit_symbol("delta", l, j)
+    if l == model.spec.depth:
+        layer = derivation.generic.layer(l)
+        note = "; ".join(f"assuming {a}" for a in layer.assumptions) or None
+        body = worked.output_delta(
+            model, layer.delta_textbook.rhs, values, example.delta[l - 1][j], j, digits, note
+        )
+    else:
+        body = worked.hidden_delta(model, values, example.delta, l, j, digits)
+    return Worked("The error signal", body, tex(symbol), kind="delta")
+
+
+def _gradient(model, chain, values, evaluation: Evaluation, digits: int, chains: bool) -> Aligned:  # type: ignore[no-untyped-def]
     l, idx = chain.layer - 1, chain.indices
     ex = evaluation.steps[0].examples[0]
     gradient = ex.grad_W[l][idx[0]][idx[1]] if chain.kind == "w" else ex.grad_b[l][idx[0]]
-    if len(chain.paths) > MAX_PATHS:
+    if not chains or len(chain.paths) > MAX_PATHS:
         return worked.delta_form(model, chain, values, ex.delta[l][idx[0]], gradient, digits)
     return worked.chain(model, chain, values, gradient, digits)
 
 
-def _update(evaluation: Evaluation, chain, digits: int) -> Aligned:  # type: ignore[no-untyped-def]
-    l, idx = chain.layer - 1, chain.indices
-    before, after = evaluation.steps[0], evaluation.steps[1]
-    if chain.kind == "w":
-        r, c = idx
-        values = before.W[l][r][c], before.grad_W[l][r][c], after.W[l][r][c]
-    else:
-        (r,) = idx
-        values = before.b[l][r], before.grad_b[l][r], after.b[l][r]
-    frozen = ("W" if chain.kind == "w" else "b", l) in evaluation.spec.frozen
-    return worked.update(evaluation, chain.parameter, *values, digits, frozen=frozen)
+def _update_items(evaluation: Evaluation, chain, digits: int) -> list[Worked]:  # type: ignore[no-untyped-def]
+    """The first update(s) of one parameter, worked (:func:`.worked.update`)."""
+    kind = "W" if chain.kind == "w" else "b"
+    l = chain.layer - 1
+    frozen = (kind, l) in evaluation.spec.frozen
+    worked_updates = worked.update(
+        evaluation, chain.parameter, (kind, l, tuple(chain.indices)), digits, frozen=frozen
+    )
+    title, math = _param_title(chain)
+    return [
+        Worked(
+            title if len(worked_updates) == 1 else f"Update {k} of {title.lower()}",
+            body,
+            math,
+            kind=chain.kind,
+        )
+        for k, body in worked_updates
+    ]
 
 
 __all__ = ["Document", "build", "has_numbers", "plain_number"]

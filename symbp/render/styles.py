@@ -7,9 +7,10 @@ carry the same numbers:
 - ``full`` (the answer key): everything the model holds;
 - ``handout``: the diagram, the training data, the forward pass (one neuron
   per layer worked and the layer tables), the loss, one output-layer weight and
-  one hidden-layer weight worked through (each with its route highlighted in
-  the diagram), the δ/gradient tables, one update worked, the updated
-  parameters and the trajectory. The layer table, the notation table, the
+  one hidden-layer weight worked through (the hidden one with its route
+  highlighted in the diagram), each with the error signal it reuses, the
+  δ/gradient tables, one update worked, the updated parameters and the
+  trajectory. The layer table, the notation table, the
   layer-generic forward pass and recursion and the derivatives of the
   activations are left to the answer key. Seed 001's 3-4-1 example fits on four pages.
 """
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from ..errors import SymbpError
 
 if TYPE_CHECKING:
+    from .blocks import Table
     from .model import Document, LayerSection, Worked
 
 #: The styles, the first the default of ``symbp doc``.
@@ -30,7 +32,7 @@ STYLES = ("full", "handout")
 #: The style of ``symbp demo``'s worked example.
 DEMO_STYLE = "handout"
 #: The handout draws the network this much smaller.
-HANDOUT_SCALE = 0.72
+HANDOUT_SCALE = 0.6
 
 
 def check_style(style: str) -> str:
@@ -44,6 +46,33 @@ def _first_weight(items: tuple[Worked, ...]) -> tuple[Worked, ...]:
     """The first worked weight of a layer (the first item when none is a weight)."""
     weights = [item for item in items if item.kind == "w"]
     return tuple(weights[:1] or items[:1])
+
+
+def _delta_and_weight(items: tuple[Worked, ...]) -> tuple[Worked, ...]:
+    """The first neuron's worked error signal and the layer's first worked weight."""
+    deltas = [item for item in items if item.kind == "delta"]
+    return tuple(deltas[:1]) + _first_weight(items)
+
+
+def _backward(sections: tuple[LayerSection, ...]) -> tuple[LayerSection, ...]:
+    """One δ and one weight per layer; only the deepest layer's weight shows its route
+    (the one whose route runs through the whole net)."""
+    picked = _one_each(sections, _delta_and_weight)
+    return tuple(
+        s
+        if n == len(picked) - 1
+        else replace(s, items=tuple(replace(item, diagram=None) for item in s.items))
+        for n, s in enumerate(picked)
+    )
+
+
+def _without_changes(table: Table | None) -> Table | None:
+    """The table without its rows of changes Δθ (the worked update shows one)."""
+    if table is None:
+        return None
+    rows = tuple(row for row in table.rows if not (row and row[0].kind == "change"))
+    caption = table.caption.replace(", each with its change in the row below", "")
+    return replace(table, rows=rows, caption=caption)
 
 
 def _one_each(
@@ -62,7 +91,12 @@ def apply_style(doc: Document, style: str) -> Document:
     updates = doc.update_worked
     # One update worked (the output layer's weight); the tables show the rest.
     updates = tuple(
-        replace(s, items=_first_weight(s.items) if n == 0 else (), note=None)
+        replace(
+            s,
+            items=_first_weight(s.items) if n == 0 else (),
+            note=None,
+            table=_without_changes(s.table),
+        )
         for n, s in enumerate(updates)
     )
     return replace(
@@ -75,8 +109,9 @@ def apply_style(doc: Document, style: str) -> Document:
         activation_steps=(),
         output_delta=None,
         recursion=(),
+        matrix_form=None,
         forward_worked=_one_each(doc.forward_worked, lambda items: items[:1]),
-        backward_worked=_one_each(doc.backward_worked, _first_weight),
+        backward_worked=_backward(doc.backward_worked),
         update_worked=updates,
     )
 

@@ -21,7 +21,7 @@ from .escape import Tex
 from .mathtex import number_tex, plain_number, tex
 
 #: Above this many inputs per neuron, parameter tables list one parameter per row.
-WIDE = 8
+WIDE = 6
 #: The trajectory table shows at most this many outputs.
 MAX_OUTPUT_COLUMNS = 6
 
@@ -127,10 +127,29 @@ def layer_gradients(evaluation: Evaluation, l: int, digits: int, marks: Marks) -
     return Table(f"gradients{l}", caption, header, tuple(rows))
 
 
+def _changed_digits(evaluation: Evaluation, l: int, digits: int) -> int:
+    """Digits at which every parameter of layer ``l`` that update 1 changes prints changed."""
+    from .worked import visible_digits
+
+    before, after = evaluation.steps[0], evaluation.steps[1]
+    pairs = [
+        (before.W[l - 1][j][k], after.W[l - 1][j][k])
+        for j in range(len(before.W[l - 1]))
+        for k in range(len(before.W[l - 1][j]))
+    ] + [(before.b[l - 1][j], after.b[l - 1][j]) for j in range(len(before.b[l - 1]))]
+    return visible_digits(pairs, digits)
+
+
 def layer_updated(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> Table:
-    """Weight layer ``l`` after the first update."""
+    """Weight layer ``l`` after the first update, and the change ``Δθ`` of each parameter.
+
+    The new values get as many significant digits as it takes for every changed
+    parameter to print differently from its old value (at least ``digits``).
+    """
     spec, step = evaluation.spec, evaluation.steps[1]
+    before = evaluation.steps[0]
     n_in = spec.layers[l - 1]
+    shown = _changed_digits(evaluation, l, digits)
     header = (
         "neuron",
         *(_w(l, sp.Symbol("j"), k) for k in range(n_in)),
@@ -142,15 +161,30 @@ def layer_updated(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> 
             (
                 Cell(Tex(f"j = {j + 1}")),
                 *(
-                    marks.cell(number_tex(step.W[l - 1][j][k], digits), f"W[{l - 1}][{j}][{k}]", 1)
+                    marks.cell(number_tex(step.W[l - 1][j][k], shown), f"W[{l - 1}][{j}][{k}]", 1)
                     for k in range(n_in)
                 ),
-                marks.cell(number_tex(step.b[l - 1][j], digits), f"b[{l - 1}][{j}]", 1),
+                marks.cell(number_tex(step.b[l - 1][j], shown), f"b[{l - 1}][{j}]", 1),
+            )
+        )
+        rows.append(
+            (
+                Cell(Tex(r"\Delta"), kind="change"),
+                *(
+                    Cell(number_tex(step.W[l - 1][j][k] - before.W[l - 1][j][k], digits))
+                    for k in range(n_in)
+                ),
+                Cell(number_tex(step.b[l - 1][j] - before.b[l - 1][j], digits)),
             )
         )
     frozen = [kind for kind in ("W", "b") if (kind, l - 1) in spec.frozen]
     rate = plain_number(evaluation.steps[0].learning_rate, 6)
-    caption = f"Layer {l}: parameters after the first update (learning rate {rate})"
+    caption = (
+        f"Layer {l}: parameters after the first update (learning rate {rate}),"
+        " each with its change in the row below"
+    )
+    if shown > digits:
+        caption += f"; new values to {shown} significant digits, so that every change shows"
     if frozen:
         caption += f" ({' and '.join(frozen)} frozen: unchanged)"
     return Table(f"updated{l}", caption, header, tuple(rows))

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from ..ops.optimizers import LR, THETA, G, with_weight_decay
+from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, with_weight_decay
 from ..ops.symbols import X
 from ..symbolic import notation as nt
 from ..symbolic.evaluate import PRECISION, Evaluation
@@ -208,70 +208,170 @@ def chain_factor_values(chain: Chain, values: Values) -> list[list[sp.Expr]]:
     return [[_numeric(f.expr.xreplace(dict(values))) for f in path] for path in chain.paths]
 
 
-_HYPER_NAMES = {
+#: How the optimisers' hyper-parameters and state print (PyTorch's names in the spec).
+OPTIMIZER_NAMES: dict[sp.Basic, str] = {
     sp.Symbol("eps", positive=True): r"\epsilon",
     sp.Symbol("momentum", positive=True): r"\mu",
+    sp.Symbol("beta1", positive=True): r"\beta_{1}",
+    sp.Symbol("beta2", positive=True): r"\beta_{2}",
+    sp.Symbol("eta_minus", positive=True): r"\eta^{-}",
+    sp.Symbol("eta_plus", positive=True): r"\eta^{+}",
+    sp.Symbol("step_min", positive=True): r"\Delta_{\min}",
+    sp.Symbol("step_max", positive=True): r"\Delta_{\max}",
+    sp.Symbol("m_hat", real=True): r"\hat{m}",
+    sp.Symbol("v_hat", real=True): r"\hat{v}",
+    sp.Symbol("step", real=True): r"\Delta",
+    sp.Symbol("prev", real=True): r"g_{\mathrm{prev}}",
+    sp.Symbol("same_sign", real=True): r"s",
+    sp.Symbol("g_used", real=True): r"\tilde{g}",
+    sp.Symbol("weight_decay", positive=True): r"\lambda",
+    LR: r"\eta",
 }
 
 
-def update_rule(evaluation: Evaluation) -> Aligned:
-    """The optimiser's update program, one assignment per row (``←``)."""
+def _program(evaluation: Evaluation):  # type: ignore[no-untyped-def]
     opt = evaluation.spec.optimizer
-    program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
+    return with_weight_decay(opt.optimizer.program, opt.weight_decay)
+
+
+def hyperparameters(evaluation: Evaluation) -> Tex:
+    """The optimiser's hyper-parameters and weight decay as ``\\mu = 0.9, \\lambda = ...``."""
+    opt = evaluation.spec.optimizer
+    parts = [
+        f"{tex(opt.optimizer.symbol(k), names=OPTIMIZER_NAMES)} = {number_tex(v, 6)}"
+        for k, v in opt.options.items()
+    ]
+    if opt.weight_decay != 0:
+        parts.append(rf"\lambda = {number_tex(opt.weight_decay, 6)}")
+    return Tex(r",\ ".join(parts))
+
+
+def update_rule(evaluation: Evaluation) -> Aligned:
+    """The optimiser's update program, one assignment per row (``←``).
+
+    Weight decay ``λ`` appears as ``g + λθ``; a schedule other than ``constant``
+    gets its rate formula ``η = …`` as the first row.
+    """
+    opt = evaluation.spec.optimizer
     names = {
-        **_HYPER_NAMES,
+        **OPTIMIZER_NAMES,
         THETA: r"\theta",
         G: r"\frac{\partial E}{\partial \theta}",
-        LR: r"\eta",
     }
-    rows = tuple(
-        Row(
-            tex(target, names=names),
-            tex(expr, names=names, order="rev-lex"),
-            None,
-            Tex(r"\leftarrow"),
+    rows = []
+    if opt.schedule.name != "constant":
+        rate = opt.schedule.rate.xreplace({LR0: sp.Symbol("eta_0", positive=True)})
+        rows.append(Row(Tex(r"\eta"), tex(rate, names={EPOCH: r"\mathrm{epoch}", **names})))
+    for target, expr in _decay_named(_program(evaluation), opt.weight_decay):
+        rows.append(
+            Row(
+                tex(target, names=names),
+                tex(expr, names=names, order="rev-lex"),
+                None,
+                Tex(r"\leftarrow"),
+            )
         )
-        for target, expr in program
+    return Aligned(tuple(rows))
+
+
+_LAMBDA = sp.Symbol("weight_decay", positive=True)
+
+
+def _decay_named(program, decay):  # type: ignore[no-untyped-def]
+    """The program with the weight decay's number written as ``λ`` (for the formulas)."""
+    if decay == 0:
+        return program
+    return tuple(
+        (target, expr.xreplace({decay * THETA: _LAMBDA * THETA})) for target, expr in program
     )
-    return Aligned(rows)
+
+
+#: Updates worked per parameter: stateful optimisers show a second (its state at work).
+UPDATES_WORKED = {"sgd": 1, "gd": 1}
 
 
 def update(
     evaluation: Evaluation,
     parameter: sp.Symbol,
-    before: sp.Expr,
-    gradient: sp.Expr,
-    after: sp.Expr,
+    position: tuple[str, int, tuple[int, ...]],
     digits: int,
     *,
     frozen: bool = False,
-) -> Aligned:
-    """One parameter's first update: ``θ ← θ - η ∂E/∂θ = numbers = value``.
+) -> list[tuple[int, Aligned]]:
+    """One parameter's first updates ``(k, derivation)``: each assignment of the
+    optimiser's program in symbols, with the numbers and as a value, then
+    ``Δθ = θ_new − θ``.
 
-    Numbers are substituted where the optimiser's update is one assignment
-    without state (plain gradient descent); otherwise the new value follows.
+    ``position`` is ``("W" | "b", layer (0-based), indices)``. The values come from
+    :func:`~symbp.symbolic.updates.trace_element` (the evaluator's program run on this
+    element from the evaluation's gradients); the new value must equal the
+    evaluation's. Numbers get enough digits that old and new values differ.
     """
+    from ..symbolic.updates import trace_element
+
     opt = evaluation.spec.optimizer
-    program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
-    lr = evaluation.steps[0].learning_rate
-    d_theta = rf"\frac{{\partial E}}{{\partial {tex(parameter)}}}"
-    names = {**_HYPER_NAMES, THETA: tex(parameter), G: d_theta, LR: r"\eta"}
+    kind, l, idx = position
     lhs = tex(parameter)
     arrow = Tex(r"\leftarrow")
-    if frozen:
-        return Aligned((Row(lhs, number_tex(after, digits), "frozen: never updated", arrow),))
-    rows = []
-    if len(program) == 1 and not opt.optimizer.state:
-        ((_, expr),) = program
-        values = {THETA: before, G: gradient, LR: lr}
-        rows.append(Row(lhs, tex(expr, names=names, order="rev-lex"), None, arrow))
-        rows.append(Row(None, tex(expr, values=values, digits=digits, order="rev-lex")))
-        rows.append(Row(None, number_tex(after, digits)))
-    else:
-        rows.append(
-            Row(lhs, number_tex(after, digits), f"one step of {opt.optimizer.label}", arrow)
+
+    def at(step, grad=False):  # type: ignore[no-untyped-def]
+        arrays = (
+            (step.grad_W if grad else step.W) if kind == "W" else (step.grad_b if grad else step.b)
         )
-    return Aligned(tuple(rows))
+        value = arrays[l]
+        for n in idx:
+            value = value[n]
+        return value
+
+    steps = evaluation.steps
+    if frozen:
+        frozen_row = Row(lhs, number_tex(at(steps[-1]), digits), "frozen: never updated", arrow)
+        return [(1, Aligned((frozen_row,)))]
+    count = min(len(steps) - 1, UPDATES_WORKED.get(opt.optimizer.name, 2))
+    traces = trace_element(
+        evaluation.spec,
+        at(steps[0]),
+        [at(steps[k], grad=True) for k in range(count)],
+        [steps[k].learning_rate for k in range(count)],
+    )
+    d_theta = rf"\frac{{\partial E}}{{\partial {lhs}}}"
+    names = {**OPTIMIZER_NAMES, THETA: lhs, G: d_theta}
+    out = []
+    for trace in traces:
+        old, new = trace.before[THETA], trace.after
+        expected = at(steps[trace.k])
+        if abs(sp.N(new - expected, 40)) > 1e-40 * max(1, abs(float(expected))):  # pragma: no cover
+            raise AssertionError(f"update {trace.k} of {parameter}: the trace disagrees")
+        shown = visible_digits([(old, new)], digits)
+        env = dict(trace.before)
+        rows: list[Row] = []
+        for target, expr in _decay_named(_program(evaluation), opt.weight_decay):
+            values = {**env, _LAMBDA: opt.weight_decay}
+            rows.append(
+                Row(tex(target, names=names), tex(expr, names=names, order="rev-lex"), None, arrow)
+            )
+            rows.append(Row(None, tex(expr, values=values, digits=shown, order="rev-lex")))
+            env[target] = dict(trace.assigned)[target]
+            rows.append(Row(None, number_tex(env[target], shown)))
+        change = Tex(rf"\Delta {lhs}")
+        if old != 0:
+            difference = f"{number_tex(new, shown)} - {number_tex(old, shown, paren='negative')}"
+            rows.append(Row(change, Tex(difference)))
+        rows.append(Row(change if old == 0 else None, number_tex(new - old, digits)))
+        out.append((trace.k, Aligned(_dedupe(rows))))
+    return out
+
+
+def visible_digits(pairs: list[tuple[sp.Expr, sp.Expr]], digits: int, most: int = 12) -> int:
+    """The fewest significant digits (at least ``digits``) at which every changed
+    ``(old, new)`` pair prints as two different numbers (at most ``most``)."""
+    from .mathtex import display_number
+
+    changed = [(a, b) for a, b in pairs if a != b]
+    for n in range(digits, most + 1):
+        if all(float(display_number(a, n)) != float(display_number(b, n)) for a, b in changed):
+            return n
+    return most
 
 
 def delta_form(
@@ -298,3 +398,116 @@ def delta_form(
         ),
         number_tex(gradient, digits),
     )
+
+
+def _explicit(expr: sp.Expr, model: ExplicitModel, layer: int, j: int) -> sp.Expr:
+    """The index-form ``expr`` of neuron ``j`` (0-based) of ``layer`` in explicit symbols."""
+    spec = model.spec
+    expr = expr.xreplace({nt.j: sp.Integer(j)})
+    expr = expr.xreplace({nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)})
+    bases = {
+        nt.activation(layer).label: model.a[layer],
+        nt.preactivation(layer).label: model.z[layer - 1],
+        nt.TARGET.label: model.t,
+    }
+
+    def one(ix: sp.Indexed) -> sp.Expr:
+        row = bases.get(ix.base.label)
+        (n,) = ix.indices
+        return row[int(n)] if row is not None and n.is_Integer else ix
+
+    return expr.replace(lambda e: isinstance(e, sp.Indexed), one)
+
+
+def output_delta(
+    model: ExplicitModel,
+    formula: sp.Expr,
+    values: Values,
+    delta: sp.Expr,
+    j: int,
+    digits: int,
+    note: str | None = None,
+) -> Aligned:
+    """``δ^L_j`` of one output neuron: its textbook formula, with numbers, its value.
+
+    ``formula`` is the generic model's ``δ^L_j`` (index form); ``delta`` the value
+    from the exact evaluation.
+    """
+    L = model.spec.depth
+    names = output_names(model)
+    expr = _explicit(formula, model, L, j)
+    shown = tex(expr, names=names)
+    first: Tex | tuple[Tex, str] = (shown, note) if note else shown
+    return Aligned.chain(
+        tex(nt.explicit_symbol("delta", L, j)),
+        first,
+        tex(expr, values=values, digits=digits),
+        number_tex(delta, digits),
+    )
+
+
+def local_derivative(activation_record, z: sp.Symbol, a: sp.Symbol) -> sp.Expr:  # type: ignore[no-untyped-def]
+    """``f'(z)`` of an element-wise activation, in the output ``a`` where that is the
+    textbook form (``a(1 - a)``, ``1 - a²``), else in ``z`` (shortest form)."""
+    from ..ops.symbols import A
+
+    if activation_record.derivative_from_output is not None:
+        return activation_record.derivative_from_output.xreplace({A: a})
+    return activation_record.derivative_shortest.xreplace({X: z})
+
+
+def hidden_delta(
+    model: ExplicitModel,
+    values: Values,
+    deltas: tuple[tuple[sp.Expr, ...], ...],
+    layer: int,
+    k: int,
+    digits: int,
+) -> Aligned:
+    """``δ^l_k = (Σ_i δ^{l+1}_i w^{l+1}_{ik}) · f'(z^l_k)`` with numbers (``l`` = ``layer``).
+
+    Three blocks: the back-propagated sum term by term and its value, the local
+    derivative from its derived formula with the number substituted, and their
+    product. ``deltas[l-1]`` are the exact ``δ^l`` of the example (0-based lists).
+    """
+    act = model.spec.activations[layer - 1]
+    nxt = deltas[layer]
+    d_syms = [nt.explicit_symbol("delta", layer + 1, i) for i in range(len(nxt))]
+    weights = [model.W[layer][i][k] for i in range(len(nxt))]
+    total = _numeric(sp.Add(*(nxt[i] * values[w] for i, w in enumerate(weights))))
+    z, a = model.z[layer - 1][k], model.a[layer][k]
+    f_prime = local_derivative(act, z, a)
+    f_value = _numeric(f_prime.xreplace(dict(values)))
+    sum_lhs = Tex(
+        rf"\sum_{{i=1}}^{{{len(nxt)}}} \delta^{{{layer + 1}}}_{{i}} w^{{{layer + 1}}}_{{i{k + 1}}}"
+        if len(nxt) > 1
+        else f"{tex(d_syms[0])} {tex(weights[0])}"
+    )
+    terms = [product_tex([tex(d), tex(w)], " ") for d, w in zip(d_syms, weights, strict=True)]
+    numbers = [
+        product_tex(
+            [number_tex(v, digits, paren=True), number_tex(values[w], digits, paren=True)], ""
+        )
+        for v, w in zip(nxt, weights, strict=True)
+    ]
+    stages: list[list[str] | str] = [list(terms), list(numbers), number_tex(total, digits)]
+    if len(nxt) == 1:  # one term: δ w = δ w says nothing
+        stages = stages[1:]
+    rows = list(sum_rows(sum_lhs, stages, SUM_TERMS_PER_ROW).rows)
+    f_call = Tex(rf"{act.label}'\left({tex(z)}\right)")
+    rows += Aligned.chain(
+        f_call,
+        tex(f_prime),
+        tex(f_prime, values=values, digits=digits),
+        number_tex(f_value, digits),
+    ).rows
+    d = tex(nt.explicit_symbol("delta", layer, k))
+    rows += Aligned.chain(
+        d,
+        Tex(rf"\left({sum_lhs}\right) \cdot {f_call}"),
+        product_tex(
+            [number_tex(total, digits, paren=True), number_tex(f_value, digits, paren=True)], ""
+        ),
+        number_tex(deltas[layer - 1][k], digits),
+    ).rows
+    return Aligned(tuple(rows))

@@ -53,6 +53,8 @@ class LayerFormulas:
     grad_W: sp.Eq
     grad_b: sp.Eq
     assumptions: tuple[str, ...] = ()
+    #: The output layer's textbook δ before the ``assumptions`` are applied (else ``None``).
+    delta_general: sp.Expr | None = None
 
     @property
     def is_output(self) -> bool:
@@ -197,8 +199,8 @@ def _loss_expr(loss: Loss, activation: Activation, L: int) -> sp.Expr:
     return total / n if loss.reduction == "mean" else total
 
 
-def _output_delta(spec: Spec, L: int) -> tuple[sp.Expr, sp.Expr, tuple[str, ...]]:
-    """Exact δ^L_p and its textbook form with the assumptions used."""
+def _output_delta(spec: Spec, L: int) -> tuple[sp.Expr, sp.Expr, tuple[str, ...], sp.Expr]:
+    """Exact δ^L_p, its textbook form with the assumptions used, and the form before them."""
     activation = spec.activations[-1]
     exact = collapse(sp.diff(_loss_expr(spec.loss, activation, L), nt.preactivation(L)[_p]))
     textbook = pull_out(_as_activations(exact, activation, L))
@@ -207,11 +209,12 @@ def _output_delta(spec: Spec, L: int) -> tuple[sp.Expr, sp.Expr, tuple[str, ...]
         chain = chain.xreplace({nt.j: _p})
         textbook = _shorter(chain, sp.factor(chain), textbook)
     assumptions: tuple[str, ...] = ()
+    general = textbook
     target_sum = sp.Sum(nt.TARGET[nt.i], (nt.i, 0, nt.size(L) - 1))
     if textbook.has(target_sum):
         textbook = sp.expand(textbook.xreplace({target_sum: sp.Integer(1)}))
         assumptions = ("the targets of an example sum to 1 (one-hot targets)",)
-    return exact, textbook, assumptions
+    return exact, textbook, assumptions, general
 
 
 def _rename(expr: sp.Expr, mapping: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
@@ -231,8 +234,9 @@ def derive_generic(spec: Spec) -> GenericModel:
         z_rhs = sp.Sum(w[j, k] * prev[k], (k, 0, nt.size(l - 1) - 1)) + b[j]
         a_rhs = _activated(activation, l, j)
         assumptions: tuple[str, ...] = ()
+        general: sp.Expr | None = None
         if l == L:
-            exact, textbook, assumptions = _output_delta(spec, L)
+            exact, textbook, assumptions, general = _output_delta(spec, L)
         else:
             # δ^l_p = Σ_i δ^{l+1}_i ∂z^{l+1}_i/∂z^l_p, with a^l = f(z^l) for an opaque f:
             # the collapse then leaves f'(z^l_p) outside the sum, whatever f' is.
@@ -268,6 +272,7 @@ def derive_generic(spec: Spec) -> GenericModel:
             grad_W=sp.Eq(sp.Derivative(nt.LOSS, w[j, k]), _rename(grad_w, names), evaluate=False),
             grad_b=sp.Eq(sp.Derivative(nt.LOSS, b[j]), _rename(grad_b, names), evaluate=False),
             assumptions=assumptions,
+            delta_general=None if general is None else _rename(general, delta_j),
         )
     out = spec.activations[-1]
     return GenericModel(

@@ -8,6 +8,8 @@ Frozen parameters are never updated.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sympy as sp
 
 from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
@@ -93,3 +95,56 @@ class Updater:
         for name in opt.state:
             state[opt.symbol(name)] = env.scalars[opt.symbol(name)]
         return env.scalars[THETA]
+
+
+@dataclass(frozen=True)
+class UpdateTrace:
+    """One element's update ``k`` (1-based), assignment by assignment.
+
+    ``before`` holds every symbol the program reads (``θ``, ``g`` with weight decay
+    not yet added, ``η`` after the schedule, ``k``, the hyper-parameters and the
+    state before the update); ``assigned`` each program target with its new value,
+    in program order (the last is ``θ``).
+    """
+
+    k: int
+    before: dict[sp.Symbol, sp.Expr]
+    assigned: tuple[tuple[sp.Symbol, sp.Expr], ...]
+
+    @property
+    def after(self) -> sp.Expr:
+        """``θ`` after the update."""
+        return self.assigned[-1][1]
+
+
+def trace_element(
+    spec: Spec, theta: sp.Expr, gradients: list[sp.Expr], rates: list[sp.Expr]
+) -> list[UpdateTrace]:
+    """The spec's optimiser program run on one element for ``len(gradients)`` updates.
+
+    ``theta`` is the element's starting value, ``gradients[k]`` and ``rates[k]`` the
+    batch gradient and learning rate of update ``k + 1`` (from an
+    :class:`~.records.Evaluation`): the same program :class:`Updater` runs, so its
+    ``θ`` after every update equals the evaluation's (the documents check this).
+    """
+    opt = spec.optimizer
+    program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
+    hyper = {opt.optimizer.symbol(k): v for k, v in opt.options.items()}
+    state: dict[sp.Symbol, sp.Expr] = {}
+    out = []
+    for index, (g, lr) in enumerate(zip(gradients, rates, strict=True)):
+        if not state:
+            init_env = Env({}, {LR: lr, **hyper})
+            state = {
+                opt.optimizer.symbol(n): init_env.value(v) for n, v in opt.optimizer.state.items()
+            }
+        before = {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **hyper, **state}
+        env = Env({}, dict(before))
+        assigned = []
+        for target, expr in program:
+            env.scalars[target] = env.value(expr)
+            assigned.append((target, env.scalars[target]))
+        state = {s: env.scalars[s] for s in state}
+        theta = env.scalars[THETA]
+        out.append(UpdateTrace(index + 1, before, tuple(assigned)))
+    return out

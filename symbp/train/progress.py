@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from types import TracebackType
-from typing import TextIO
+from typing import IO
 
 from rich.console import Console
 from rich.progress import (
@@ -46,7 +46,7 @@ class EpochBar:
         self.enabled = enabled
         self._progress: Progress | None = None
         self._task = None
-        self._plain: TextIO | None = None
+        self._plain: IO[str] | None = None
         self._total, self._label = total, label
         console = console or Console(stderr=True)
         if enabled and console.is_jupyter and not _has_widgets():
