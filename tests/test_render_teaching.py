@@ -185,3 +185,27 @@ def test_chains_option_writes_chains_of_factors(tmp_path: Path) -> None:
     plain = render_document(koech, format="md")
     assert r"\frac{\partial E}{\partial \hat{y}} \cdot \frac{\partial \hat{y}}" not in plain
     assert r"\frac{\partial E}{\partial w^{2}_{11}} &= \delta^{2}_{1} a^{1}_{1}" in plain
+
+
+@pytest.mark.parametrize("name", ["rprop", "nesterov", "momentum", "adam", "sgd"])
+def test_every_optimiser_is_worked_with_decay_and_schedule(name: str) -> None:
+    """Each optimiser's worked updates end at the evaluation's new value (the trace runs
+    the same program), with λ and the schedule's rate formula stated."""
+    spec = symbp.load({
+        "layers": [2, 2, 1], "activations": "sigmoid", "loss": "half_sse",
+        "optimizer": {"name": name, "learning_rate": 0.1, "weight_decay": 0.01,
+                      "schedule": {"name": "exponential", "gamma": 0.9}},
+        "init": {"name": "xavier_uniform", "seed": 1},
+        "example": {"x": [0.5, -1.0], "t": [1]},
+    })  # fmt: skip
+    evaluation = symbp.evaluate(spec, 2)
+    flat = " ".join(render_document(spec, format="tex", steps=2).split())
+    flat = flat[flat.index(r"\section{Updating the parameters}") :]
+    assert r"\lambda = 0.01" in flat and r"\eta &= \eta_{0} \gamma^{\mathrm{epoch}}" in flat
+    updates = 1 if name == "sgd" else 2
+    for k in range(1, updates + 1):
+        head = "of the weight $w^{2}_{11}$." if updates > 1 else "The weight $w^{2}_{11}$."
+        block = _block(flat, f"Update {k} {head}" if updates > 1 else head)
+        old, new = (evaluation.steps[i].W[1][0][0] for i in (k - 1, k))
+        assert r"\Delta w^{2}_{11} &= " in block
+        assert block.rstrip().endswith(f"&= {tex_number(new - old)}")

@@ -104,7 +104,7 @@ class UpdateTrace:
     ``before`` holds every symbol the program reads (``θ``, ``g`` with weight decay
     not yet added, ``η`` after the schedule, ``k``, the hyper-parameters and the
     state before the update); ``assigned`` each program target with its new value,
-    in program order (the last is ``θ``).
+    in program order.
     """
 
     k: int
@@ -113,8 +113,8 @@ class UpdateTrace:
 
     @property
     def after(self) -> sp.Expr:
-        """``θ`` after the update."""
-        return self.assigned[-1][1]
+        """``θ`` after the update (Rprop assigns its state after ``θ``)."""
+        return dict(self.assigned)[THETA]
 
 
 def trace_element(
