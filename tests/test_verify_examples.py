@@ -15,10 +15,10 @@ import pytest
 from test_verify_conventions import SIG, reference
 
 from symbp.cli import main
-from symbp.verify import CONFIRMED, MISMATCH, TRUNCATED, verify
+from symbp.verify import CONFIRMED, CONSISTENT, MISMATCH, TRUNCATED, verify
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-C, T, M = CONFIRMED, TRUNCATED, MISMATCH
+C, T, M, K = CONFIRMED, TRUNCATED, MISMATCH, CONSISTENT
 UNROUNDED = (
     "the unrounded parameters from init (normal, seed 3, legacy) instead of the printed params"
 )
@@ -42,7 +42,7 @@ EXPECTED = {
         1,
     ),
     "manual_backprop_neuron_claims.yaml": (
-        [C, C, T, T, T, M, T, C, C, C],
+        [C, C, K, T, K, M, T, C, C, C],  # K: consistent (carried from printed numbers)
         {
             2: "rounding carried on: the loss of the printed output (claim #1)",
             4: "rounding carried on: claim #3's printed δ -0.1360 × the exact a[0][0]",

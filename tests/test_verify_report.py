@@ -39,28 +39,37 @@ def report() -> Report:
 
 def test_rows_marks_and_summary(report: Report) -> None:
     assert report.rows()[0] == ["0", "y (a[1][0])", "0", "0.4502", "0.4501660", "confirmed", ""]
-    assert report.rows()[1][3:6] == ["0.1511", "0.1511587", "truncated"]
-    # ½(1 − 0.4502)² = 0.15114: the text's loss is that of its own rounded output
+    # ½(1 − 0.4502)² = 0.15114: the text's loss is that of its own rounded output, and
+    # the author rounds (0.4502 for 0.45017): consistent, not "truncated"
+    assert report.rows()[1][3:6] == ["0.1511", "0.1511587", "consistent"]
+    assert report.rows()[1][6] == (
+        "rounding carried on: the loss of the printed output (claim #0);"
+        " the author rounds elsewhere (2 printed numbers)"
+    )
+    assert report.results[1].grade == "consistent"
+    assert report.results[3].grade == "mismatch unexplained"
     assert (
-        report.rows()[1][6] == "or: rounding carried on: the loss of the printed output (claim #0)"
+        report.author
+        == "the author rounds (2 printed numbers show it); prints 4 decimals ×3, 1 decimals ×1"
     )
     alone = symbp.verify({**SPEC, "claims": [{"of": "loss", "printed": 0.1511}]})
     assert alone.rows()[0][6] == "truncated, not rounded (rounding gives 0.1512)"
     assert report.verdicts() == [
         ("a[1][0]", 0, "confirmed"),
-        ("loss", 0, "truncated"),
+        ("loss", 0, "consistent"),
         ("W[0][0][1]", 1, "confirmed"),
         ("grad_W[0][0][1]", 0, "mismatch"),
     ]
     marks = report.marks()  # what write_document(marks=) takes, with the causes
     assert marks[("a[1][0]", 0)] == "confirmed"
     assert marks[("loss", 0)] == (
-        "truncated: rounding carried on: the loss of the printed output (claim #0)"
+        "consistent: rounding carried on: the loss of the printed output (claim #0);"
+        " the author rounds elsewhere (2 printed numbers)"
     )
     assert marks[("grad_W[0][0][1]", 0)].startswith("mismatch: ")
     assert not report.passed
     assert report.summary() == (
-        "neuron: 4 claims: 2 confirmed, 1 truncated, 1 mismatch (0 explained) — FAIL"
+        "neuron: 4 claims: 2 confirmed, 1 consistent, 0 truncated, 1 mismatch (0 explained) — FAIL"
     )
     assert "\n" not in report.summary()
 
@@ -90,7 +99,7 @@ def test_html_is_escaped(report: Report) -> None:
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "One &lt;b&gt;neuron&lt;/b&gt; &amp; a | pipe" in page
     rows = re.findall(r'<tr class="(\w+)">', page)
-    assert rows == ["confirmed", "truncated", "confirmed", "mismatch"]
+    assert rows == ["confirmed", "consistent", "confirmed", "mismatch"]
     assert html.escape(report.summary()) in page
 
 

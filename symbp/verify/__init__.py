@@ -15,12 +15,20 @@ input, ``z[i]``/``delta[i]`` belong to layer ``i+1``), or textbook notation
 - ``confirmed`` when the exact value rounds to the printed number at the printed
   precision (or lies within the claim's ``tolerance``),
 - ``truncated`` when it only truncates to it (accepted, reported),
-- a ``mismatch`` otherwise.
+- ``consistent`` when it only truncates to it but the author model
+  (:mod:`.author`, inferred from all claims of the file) explains it: rounding
+  carried on from the text's own printed intermediates by an author who rounds,
+  or a truncating author,
+- a ``mismatch`` otherwise (graded ``mismatch explained`` where a convention
+  reproduces it, else ``mismatch unexplained``).
 
 For every claim not confirmed, :mod:`.conventions` searches the usual conventions
 (loss scaling, log base, step off by one, learning rate, biases updated or not,
-sequential updates, transposed indices, sign, sigmoid/tanh, rounded or unrounded
-starting parameters) and reports which reproduce the printed number.
+sequential updates, transposed indices, sign, the step η·g printed as a gradient,
+online/minibatch/full-batch updates, an epoch loss summed instead of averaged,
+float32/float64 arithmetic, sigmoid/tanh, rounded or unrounded starting
+parameters, and a sum combined with another loss scaling) and reports which
+reproduce the printed number.
 
 ``verify(spec)`` returns a :class:`Report` (``passed``, ``render("text"|"md"|"html")``,
 ``summary()``, ``marks()``); ``symbp verify FILE`` exits 0 when every claim
@@ -34,7 +42,7 @@ import types
 from typing import Any
 
 from .claims import MAX_STEP, Claim, parse_claims
-from .compare import CONFIRMED, MISMATCH, TRUNCATED, Printed, judge, parse_printed
+from .compare import CONFIRMED, CONSISTENT, MISMATCH, TRUNCATED, Printed, judge, parse_printed
 from .conventions import ConventionSearch, Finding
 from .core import verify
 from .quantities import Quantity, parse_quantity
@@ -42,6 +50,7 @@ from .report import ClaimResult, Report
 
 __all__ = [
     "CONFIRMED",
+    "CONSISTENT",
     "MAX_STEP",
     "MISMATCH",
     "TRUNCATED",

@@ -51,6 +51,8 @@ class Claim:
     tolerance: Fraction | None
     example: int | None
     note: str | None
+    #: The ``epoch`` the claim gave (``step`` is then ``epoch × steps per epoch``).
+    epoch: int | None = None
 
 
 def claim_text(raw: object, limit: int = 90) -> str:
@@ -104,10 +106,12 @@ def _claim(index: int, raw: Any, spec: Spec) -> Claim:
     except ValueError as err:
         raise error(str(err), "printed") from None
     step = _whole(raw.get("step", 0), "step", error)
+    epoch = None
     if "epoch" in raw:
         if "step" in raw:
             raise error("give step or epoch, not both", "epoch")
-        step = _whole(raw["epoch"], "epoch", error) * plan_of(spec).per_epoch
+        epoch = _whole(raw["epoch"], "epoch", error)
+        step = epoch * plan_of(spec).per_epoch
     if quantity.kind == "epoch_loss" and step == 0:
         raise error("epoch_loss is of a whole epoch: give epoch: 1 or later", "epoch")
     if step > MAX_STEP:
@@ -130,7 +134,9 @@ def _claim(index: int, raw: Any, spec: Spec) -> Claim:
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         raise error(f"note must be text, found {note!r}", "note")
-    return Claim(index, text, str(raw["of"]), quantity, step, printed, tolerance, example, note)
+    return Claim(
+        index, text, str(raw["of"]), quantity, step, printed, tolerance, example, note, epoch
+    )
 
 
 def _whole(value: object, key: str, error: Any) -> int:

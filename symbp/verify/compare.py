@@ -27,6 +27,9 @@ import sympy as sp
 CONFIRMED = "confirmed"
 TRUNCATED = "truncated"
 MISMATCH = "mismatch"
+#: Not what the exact value rounds to, but what the author's own habit gives
+#: (:mod:`.author`: rounding carried from printed intermediates, or a truncating author).
+CONSISTENT = "consistent"
 
 #: Significant digits from which a printed number is read as a full float64.
 FLOAT64_DIGITS = 15

@@ -37,6 +37,7 @@ from typing import Any
 import sympy as sp
 
 from ..errors import SymbpError
+from ..ops.batches import plan_of
 from ..ops.symbols import T, Y
 from ..spec import Spec, load
 from ..symbolic.evaluate import Step, evaluate
@@ -77,6 +78,9 @@ class ConventionSearch:
         self.model = model
         self.steps = steps
         self.horizon = len(steps) - 1
+        per_epoch = plan_of(spec).per_epoch
+        #: Whole epochs that cover the claims (schedule variants run this many).
+        self.epochs = max([c.epoch or 0 for c in claims] + [-(-self.horizon // per_epoch)])
         self._cache: dict[str, tuple[Step, ...] | None] = {}
         self._variants = list(variants(self))
 
@@ -136,25 +140,31 @@ class ConventionSearch:
         params = [v for v in self._variants if v.key.startswith("params")]
         others = [v for v in self._variants if not v.key.startswith("params")]
         for variant in params + [v for v in others if v.key.startswith("loss")]:
-            yield variant.label, self._from_variant(variant, q, s, e)
+            yield variant.label, self._from_variant(variant, q, s, e, claim.epoch)
         yield from self._carried_candidates(claim)
         yield from self._step_candidates(q, s, e)
         for variant in others:
             if variant.key.startswith("loss") or (variant.needs_update and s == 0):
                 continue
+            if variant.key.startswith("arith") and claim.printed.significant < 6:
+                continue  # float rounding shows only in long printed numbers
             if not variant.key.startswith("act"):
-                yield variant.label, self._from_variant(variant, q, s, e)
+                yield variant.label, self._from_variant(variant, q, s, e, claim.epoch)
         yield from self._lookup_candidates(claim)
+        yield from self._combined_candidates(claim)
         for variant in others:
             if variant.key.startswith("act"):
-                yield variant.label, self._from_variant(variant, q, s, e)
+                yield variant.label, self._from_variant(variant, q, s, e, claim.epoch)
 
     def _from_variant(
-        self, variant: Variant, q: Quantity, s: int, e: int | None
+        self, variant: Variant, q: Quantity, s: int, e: int | None, epoch: int | None = None
     ) -> Callable[[], Any]:
         def get() -> Any:
+            at = s if variant.at is None else variant.at(s, epoch)
+            if at is None:
+                return None
             steps = self.evaluated(variant.key, variant.build)
-            return None if steps is None else q.value(steps[s], e)
+            return None if steps is None or at >= len(steps) else q.value(steps[at], e)
 
         return get
 
@@ -253,6 +263,102 @@ class ConventionSearch:
             )
         if q.kind in GRADIENTS:
             yield "the opposite sign (error taken as t − y)", lambda: -q.value(step, e)
+        if q.kind in ("grad_W", "grad_b"):
+            lr = step.learning_rate
+            rate = _short(lr)
+            yield (
+                f"the step η·g: the gradient times the learning rate η = {rate}"
+                " (printed where the gradient is named)",
+                lambda: lr * q.value(step, e),
+            )
+            yield (
+                f"the update −η·g: the gradient times minus the learning rate η = {rate}",
+                lambda: -lr * q.value(step, e),
+            )
+        if q.kind in ("update_W", "update_b"):
+            yield (
+                "the opposite sign (the step η·g rather than the change −η·g)",
+                (lambda: -q.value(step, e)),
+            )
+        if q.kind == "epoch_loss":
+            n = self._epoch_steps(s)
+            if n > 1:
+                yield (
+                    f"summed over the epoch's {n} steps instead of averaged",
+                    lambda: n * q.value(step, e),
+                )
+
+    def _epoch_steps(self, s: int) -> int:
+        """Steps in the (latest) epoch that ``epoch_loss`` at step ``s`` averages."""
+        per_epoch = plan_of(self.spec).per_epoch
+        return s % per_epoch or per_epoch
+
+    def _combined_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+        """A loss printed under another scaling than training used, alone or with a sum.
+
+        Training loops often print ``Σ (y − t)²`` over an epoch while they train on
+        ``½(y − t)²``: summed over its steps (or examples) and without the ½. The
+        other scalings (SSE, MSE, another logarithm) are constant factors of the
+        spec's loss, read off the variants' losses at step 0 (same outputs), so the
+        trajectory stays the spec's.
+        """
+        q, s, e = claim.quantity, claim.step, claim.example
+        if q.kind == "epoch_loss":
+            count, what = self._epoch_steps(s), "the epoch's steps"
+        elif q.kind == "loss":
+            count, what = (len(self.spec.examples), "the examples") if e is None else (1, "")
+        else:
+            return
+        base = self.steps[claim.step]
+        loss0 = Quantity("loss", ()).value(self.steps[0], e)
+        for variant in self._variants:
+            if not variant.key.startswith("loss-"):
+                continue
+            ratio = _ratio(self._from_variant(variant, Quantity("loss", ()), 0, e), loss0)
+            printed_as = variant.label.split(" instead of ")[0]
+            yield (
+                f"the {printed_as} printed while training used the spec's",
+                _times(1, _scaled(ratio, q, base, e)),
+            )
+            if count > 1:
+                yield (
+                    f"summed over {what} ({count}) instead of averaged, and the {printed_as}"
+                    " printed while training used the spec's",
+                    _times(count, _scaled(ratio, q, base, e)),
+                )
+
+
+def _ratio(get: Callable[[], Any], base: Any) -> Callable[[], Any]:
+    def value() -> Any:
+        v = get()
+        return None if v is None or base == 0 else v / base
+
+    return value
+
+
+def _scaled(ratio: Callable[[], Any], q: Quantity, step: Step, e: int | None) -> Callable[[], Any]:
+    """``ratio() ×`` the spec's own value of ``q`` (``None`` where the ratio is unknown)."""
+
+    def value() -> Any:
+        r = ratio()
+        return None if r is None else r * q.value(step, e)
+
+    return value
+
+
+def _times(count: int, get: Callable[[], Any]) -> Callable[[], Any]:
+    """``count ×`` what ``get`` returns (``None`` stays ``None``)."""
+
+    def value() -> Any:
+        v = get()
+        return None if v is None else count * v
+
+    return value
+
+
+def _short(value: Any) -> str:
+    r = sp.Rational(value)
+    return str(r) if r.q == 1 else f"{float(r):g}"
 
 
 def _rational(value: Fraction) -> sp.Rational:

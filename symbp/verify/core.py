@@ -12,6 +12,7 @@ from ..errors import DataError
 from ..spec import Spec, load
 from ..symbolic.evaluate import evaluate
 from ..symbolic.generic import derive_generic
+from .author import infer
 from .claims import parse_claims
 from .compare import CONFIRMED, judge
 from .conventions import ConventionSearch
@@ -53,6 +54,8 @@ def verify(spec: str | Path | Mapping[str, Any] | Spec, *, against: str | None =
         verdict = judge(value, claim.printed, claim.tolerance)
         findings = () if verdict == CONFIRMED else search.explain(claim)
         results.append(ClaimResult(claim, value, verdict, findings))
+    author = infer(results)
+    results = [author.regrade(r) for r in results]
     independent, ok = None, True
     if against == "torch":
         from .against import torch_check
@@ -68,6 +71,7 @@ def verify(spec: str | Path | Mapping[str, Any] | Spec, *, against: str | None =
         against=against,
         independent=independent,
         independent_ok=ok,
+        author=author.describe(),
     )
 
 

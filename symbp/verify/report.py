@@ -16,7 +16,15 @@ from fractions import Fraction
 from typing import Any
 
 from .claims import Claim
-from .compare import CONFIRMED, MISMATCH, TRUNCATED, exact, format_decimal, shown_digits
+from .compare import (
+    CONFIRMED,
+    CONSISTENT,
+    MISMATCH,
+    TRUNCATED,
+    exact,
+    format_decimal,
+    shown_digits,
+)
 from .conventions import Finding
 
 FORMATS = ("text", "md", "html")
@@ -31,6 +39,16 @@ class ClaimResult:
     verdict: str
     findings: tuple[Finding, ...] = ()
     torch_value: float | None = None
+    #: Why the author model calls it ``consistent`` (:mod:`.author`), else ``None``.
+    habit: str | None = None
+
+    @property
+    def grade(self) -> str:
+        """``confirmed``, ``consistent``, ``truncated``, ``mismatch explained`` or
+        ``mismatch unexplained``."""
+        if self.verdict == MISMATCH:
+            return "mismatch explained" if self.findings else "mismatch unexplained"
+        return self.verdict
 
     @property
     def name(self) -> str:
@@ -51,6 +69,9 @@ class ClaimResult:
         """A short reason: the first reproducing convention, or why none was found."""
         if self.verdict == CONFIRMED:
             return ""
+        if self.verdict == CONSISTENT:
+            cause = self.findings[0].label if self.findings else ""
+            return "; ".join(part for part in (cause, self.habit) if part)
         if self.findings:
             first = self.findings[0]
             how = "" if first.verdict == CONFIRMED else " (truncated)"
@@ -98,13 +119,15 @@ class Report:
     against: str | None = None
     independent: str | None = None
     independent_ok: bool = True
+    #: How the author writes numbers (:func:`symbp.verify.author.infer`), one line.
+    author: str | None = None
 
     @property
     def passed(self) -> bool:
         return self.independent_ok and all(r.verdict != MISMATCH for r in self.results)
 
     def counts(self) -> dict[str, int]:
-        out = {CONFIRMED: 0, TRUNCATED: 0, MISMATCH: 0}
+        out = {CONFIRMED: 0, CONSISTENT: 0, TRUNCATED: 0, MISMATCH: 0}
         for r in self.results:
             out[r.verdict] += 1
         return out
@@ -113,7 +136,10 @@ class Report:
         """One line: the counts and PASS or FAIL."""
         c = self.counts()
         explained = sum(1 for r in self.results if r.verdict == MISMATCH and r.findings)
-        parts = [f"{c[CONFIRMED]} confirmed", f"{c[TRUNCATED]} truncated"]
+        parts = [f"{c[CONFIRMED]} confirmed"]
+        if c[CONSISTENT]:
+            parts.append(f"{c[CONSISTENT]} consistent")
+        parts.append(f"{c[TRUNCATED]} truncated")
         parts.append(
             f"{c[MISMATCH]} mismatch" + (f" ({explained} explained)" if c[MISMATCH] else "")
         )
@@ -146,6 +172,7 @@ class Report:
                     "computed": format_decimal(r.computed, 20),
                     "computed_float": float(exact(r.computed)),
                     "verdict": r.verdict,
+                    "grade": r.grade,
                     "explanation": r.explanation,
                     "conventions": [
                         {
@@ -164,6 +191,7 @@ class Report:
             "title": self.title,
             "source": self.source,
             "conventions": self.conventions,
+            "author": self.author,
             "passed": self.passed,
             "counts": self.counts(),
             "summary": self.summary(),
@@ -186,7 +214,7 @@ class Report:
         reproduces the printed number), e.g. ``("loss", 0): "mismatch: log base 2
         instead of ln"``. Where several claims name one number, the worst wins.
         """
-        rank = {CONFIRMED: 0, TRUNCATED: 1, MISMATCH: 2}
+        rank = {CONFIRMED: 0, CONSISTENT: 1, TRUNCATED: 1, MISMATCH: 2}
         worst: dict[tuple[str, int], ClaimResult] = {}
         for r in self.results:
             key = (r.name, r.claim.step)
@@ -209,7 +237,7 @@ class Report:
         Where several claims name the same number (printed at different precisions),
         the worst verdict wins: mismatch, then truncated, then confirmed.
         """
-        rank = {CONFIRMED: 0, TRUNCATED: 1, MISMATCH: 2}
+        rank = {CONFIRMED: 0, CONSISTENT: 1, TRUNCATED: 1, MISMATCH: 2}
         out: dict[tuple[str, int], str] = {}
         for name, step, verdict in self.verdicts():
             if rank[verdict] >= rank[out.get((name, step), CONFIRMED)]:
@@ -265,6 +293,8 @@ def _heading(report: Report) -> list[str]:
     if report.path:
         lines.append(f"spec: {report.path}")
     lines.append(f"conventions: {report.conventions}")
+    if report.author:
+        lines.append(f"author model: {report.author}")
     return lines
 
 
@@ -322,7 +352,8 @@ def _markdown(report: Report) -> str:
 _CSS = (
     "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
     "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
-    ".confirmed{background:#e6f4ea}.truncated{background:#fff4d6}.mismatch{background:#fde2e1}"
+    ".confirmed{background:#e6f4ea}.consistent{background:#eef6e0}"
+    ".truncated{background:#fff4d6}.mismatch{background:#fde2e1}"
 )
 
 

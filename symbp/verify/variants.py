@@ -18,10 +18,12 @@ from typing import Any, Protocol
 import sympy as sp
 
 from ..errors import SymbpError
+from ..ops.batches import plan_of
 from ..spec import Spec
-from ..symbolic.evaluate import Step, initial_parameters
+from ..symbolic.evaluate import Step, evaluate, initial_parameters
 from ..symbolic.generic import GenericModel
 from . import sequential
+from .claims import MAX_STEP
 
 _SQUARED = {
     "half_sse": "½·SSE (half the sum of squared errors)",
@@ -33,12 +35,18 @@ _SWAP = {"sigmoid": "tanh", "tanh": "sigmoid"}
 
 @dataclass(frozen=True)
 class Variant:
-    """One convention as a spec variant: ``build()`` evaluates it (steps 0..horizon)."""
+    """One convention as a spec variant: ``build()`` evaluates it (steps 0..horizon).
+
+    ``at(step, epoch)`` maps a claim's step (and epoch, where it gave one) to the
+    variant's step; ``None`` (the default) means the same step. A schedule variant
+    has other steps per epoch, so only epoch claims (and step 0) carry over.
+    """
 
     key: str
     label: str
     needs_update: bool
     build: Callable[[], tuple[Step, ...]]
+    at: Callable[[int, int | None], int | None] | None = None
 
 
 class Search(Protocol):
@@ -47,6 +55,7 @@ class Search(Protocol):
     spec: Spec
     model: GenericModel
     horizon: int
+    epochs: int
 
     def variant_spec(self, **changes: Any) -> Spec: ...
 
@@ -93,7 +102,74 @@ def variants(search: Search) -> Iterator[Variant]:
             False,  # changes the hidden gradients already at step 0
             lambda: sequential.sequential_steps(spec, search.model, search.horizon),
         )
+    yield from _schedule_variants(search)
+    yield from _arithmetic_variants(search)
     yield from _activation_variants(search)
+
+
+#: The float formats a text's training loop may have computed in (NumPy, PyTorch, Keras).
+ARITHMETICS = {
+    "float64": "float64 arithmetic (IEEE double precision, the kernels' operation order)",
+    "float32": "float32 arithmetic (IEEE single precision, as Keras and PyTorch default to)",
+}
+
+
+def _arithmetic_variants(search: Search) -> Iterator[Variant]:
+    for name, text in ARITHMETICS.items():
+        yield Variant(
+            f"arith-{name}",
+            f"computed in {text} instead of exactly",
+            False,
+            lambda name=name: (
+                evaluate(  # type: ignore[misc]
+                    search.spec, search.horizon, model=search.model, arithmetic=name
+                ).steps
+            ),
+        )
+
+
+def _schedule_variants(search: Search) -> Iterator[Variant]:
+    """Online, minibatch and full-batch updates: a text's loop may update per example."""
+    spec = search.spec
+    m = len(spec.examples)
+    if m < 2:
+        return
+    base = plan_of(spec)
+    training = {k: v for k, v in dict(spec.data.get("training") or {}).items()}
+    current = (
+        "full-batch updates"
+        if base.batch >= m
+        else ("online updates (one per example)" if base.batch == 1 else f"batches of {base.batch}")
+    )
+    options = []
+    if base.batch < m:
+        full = {k: v for k, v in training.items() if k not in ("batch_size", "drop_last")}
+        options.append(("schedule-full", "full-batch updates (one per epoch, all examples)", full))
+    if base.batch != 1:
+        online = {**training, "batch_size": 1, "shuffle": False}
+        options.append(
+            ("schedule-online", "online updates (one per example, rows in order)", online)
+        )
+    for key, text, changed in options:
+        variant = search.variant_spec(training=changed or None)
+        per_epoch = plan_of(variant).per_epoch
+
+        def at(step: int, epoch: int | None, per_epoch: int = per_epoch) -> int | None:
+            if epoch is not None:
+                return epoch * per_epoch
+            return 0 if step == 0 else None
+
+        yield Variant(
+            key,
+            f"{text} instead of {current}",
+            True,
+            lambda variant=variant, per_epoch=per_epoch: (
+                evaluate(  # type: ignore[misc]
+                    variant, min(MAX_STEP, search.epochs * per_epoch), model=search.model
+                ).steps
+            ),
+            at,
+        )
 
 
 def _num(value: Any) -> str:
