@@ -209,3 +209,24 @@ def test_every_optimiser_is_worked_with_decay_and_schedule(name: str) -> None:
         old, new = (evaluation.steps[i].W[1][0][0] for i in (k - 1, k))
         assert r"\Delta w^{2}_{11} &= " in block
         assert block.rstrip().endswith(f"&= {tex_number(new - old)}")
+
+
+def test_an_online_schedule_is_shown_as_the_text_trains() -> None:
+    data = {
+        "layers": [2, 2, 1], "activations": "sigmoid", "loss": "half_sse",
+        "params": {"W": [[[0.15, -0.2], [0.25, 0.3]], [[0.4, -0.45]]],
+                   "b": [[0.1, -0.1], [0.2]]},
+        "examples": [{"x": [0.5, -0.3], "t": [1]}, {"x": [0.1, 0.9], "t": [0]},
+                     {"x": [-0.7, 0.2], "t": [1]}],
+        "training": {"batch_size": 1, "shuffle": False},
+    }  # fmt: skip
+    spec = symbp.load(data)
+    evaluation = symbp.evaluate(spec, 6)
+    table = build(spec, steps=6).trajectory
+    assert table is not None and "online" in table.caption
+    assert [str(h) for h in table.header[:3]] == ["step", "epoch", "next update's rows"]
+    rows = [[str(c.content) for c in row] for row in table.rows]
+    assert [r[2] for r in rows] == ["1", "2", "3", "1", "2", "3", "1"]  # rows in order
+    assert [r[1] for r in rows] == ["1", "1", "1", "2", "2", "2", "3"]
+    mean = sum(evaluation.steps[k].loss for k in range(3)) / 3  # epoch 1's step losses
+    assert rows[3][-1] == display_number(mean) and rows[1][-1] == ""

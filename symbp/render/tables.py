@@ -238,20 +238,47 @@ def _get(step: Step, key: tuple, grad: bool = False):  # type: ignore[no-untyped
 
 
 def trajectory(evaluation: Evaluation, digits: int, marks: Marks) -> Table:
-    """Loss and outputs over the steps (outputs of example 1)."""
+    """Loss and outputs over the steps (outputs of example 1).
+
+    With an online or minibatch schedule (``training.batch_size`` below the number of
+    examples) each row also says its epoch and which examples the next update uses,
+    in order, and the epoch loss where an epoch ends (the mean of its step losses,
+    as a training loop prints it).
+    """
     spec = evaluation.spec
     L = spec.depth
     n_out = min(spec.layers[-1], MAX_OUTPUT_COLUMNS)
     varying_rate = len({s.learning_rate for s in evaluation.steps}) > 1
+    plan = evaluation.plan
+    batched = plan is not None and plan.batch < len(spec.examples)
+    per_epoch = evaluation.per_epoch
     header = (
         "step",
+        *(("epoch", "next update's rows") if batched else ()),
         Tex("E"),
         *(_output(spec, j) for j in range(n_out)),
         *((Tex(r"\eta"),) if varying_rate else ()),
+        *(("epoch loss",) if batched else ()),
     )
+
+    def schedule(s: Step) -> tuple[Cell, ...]:
+        if not batched:
+            return ()
+        rows_used = ", ".join(str(r + 1) for r in s.rows)
+        return Cell(str(s.epoch + 1)), Cell(rows_used)
+
+    def epoch_loss(s: Step) -> tuple[Cell, ...]:
+        if not batched:
+            return ()
+        ends = s.index > 0 and s.index % per_epoch == 0 and s.epoch_loss is not None
+        if not ends:
+            return (Cell(""),)
+        return (marks.cell(number_tex(s.epoch_loss, digits), "epoch_loss", s.index),)
+
     rows = tuple(
         (
             Cell(str(s.index)),
+            *schedule(s),
             marks.cell(number_tex(s.loss, digits), "loss", s.index),
             *(
                 marks.cell(number_tex(s.output[j], digits), f"a[{L}][{j}]", s.index)
@@ -262,10 +289,18 @@ def trajectory(evaluation: Evaluation, digits: int, marks: Marks) -> Table:
                 if varying_rate
                 else ()
             ),
+            *epoch_loss(s),
         )
         for s in evaluation.steps
     )
     caption = "The loss and the output over the updates (step k: after k updates)"
+    if batched:
+        size = plan.batch if plan is not None else 0
+        kind = "online" if size == 1 else f"batches of {size}"
+        caption += (
+            f"; {kind}: E is the loss of the rows the next update uses, the outputs are"
+            " example 1's, the epoch loss is the mean of an epoch's step losses"
+        )
     if spec.layers[-1] > n_out:
         caption += f"; first {n_out} of {spec.layers[-1]} outputs"
     return Table("trajectory", caption, header, rows)
