@@ -506,7 +506,10 @@ def scan(
         raise SymbpError(
             f"check evaluates at most {MAX_STEPS} steps, found {steps}", field="--steps"
         )
-    found = find_numbers(text, format)
+    try:
+        found = find_numbers(text, format)
+    except SymbpError as err:
+        raise err.located(file=source) from None
     index = _Index(catalogue(evaluate(spec, steps)))
     report = ScanReport(spec, steps, format, source=source)
     previous: Entry | None = None
