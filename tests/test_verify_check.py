@@ -268,3 +268,11 @@ def test_text_report_lists_unmatched_only_with_all(
     assert "a[2][0] at step 0: confirmed" in out and "12.345" not in out
     assert main(["check", str(text), "--spec", str(KOECH), "--steps", "1", "--all"]) == 0
     assert "12.345: unmatched" in capsys.readouterr().out
+
+
+def test_stdout_is_no_annotated_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "t.txt"
+    text.write_text("0.521\n", encoding="utf-8")
+    assert main(["check", str(text), "--spec", str(KOECH), "-o", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err == "symbp check: error: -o: give the annotated copy a file name (.html)\n"
