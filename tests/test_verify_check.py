@@ -186,7 +186,7 @@ def test_annotated_copy_escapes_and_is_deterministic(tmp_path: Path) -> None:
 
 def test_html_input_only_text_nodes(koech: symbp.Spec, tmp_path: Path) -> None:
     page = (
-        "<html><head><style>p{margin:0.5em}</style></head><body>"
+        "<html><head><title>0.25</title><style>p{margin:0.5em}</style></head><body>"
         '<img width="0.5"><p title="0.9">ŷ = 0.521 &amp; 0.648</p>'
         "<script>var x = 0.7;</script><!-- 0.3 --></body></html>"
     )
@@ -276,3 +276,40 @@ def test_stdout_is_no_annotated_copy(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["check", str(text), "--spec", str(KOECH), "-o", "-"]) == 2
     err = capsys.readouterr().err
     assert err == "symbp check: error: -o: give the annotated copy a file name (.html)\n"
+
+
+def test_spec_without_example_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "t.txt"
+    text.write_text("0.521\n", encoding="utf-8")
+    spec = EXAMPLES / "digits_64_64_10.yaml"  # training: but no worked example
+    assert main(["check", str(text), "--spec", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "symbp check: error: example: the spec has no example: add example: {x: [...], t: [...]}\n"
+    )
+
+
+def test_training_steps_and_examples_named() -> None:
+    spec = symbp.load(
+        {
+            "name": "two",
+            "layers": [2, 1],
+            "activations": "sigmoid",
+            "loss": "half_sse",
+            "optimizer": {"name": "sgd", "learning_rate": 0.1},
+            "params": {"W": [[[0.5, -0.4]]], "b": [[0.1]]},
+            "examples": [{"x": [1, 2], "t": [1]}, {"x": [0, 1], "t": [0]}],
+            "training": {"epochs": 2, "batch_size": 1},
+        }
+    )
+    # ŷ of example 1 = σ(-0.4 + 0.1) = 0.425557...; its loss ½(0.425557)² = 0.0905496
+    report = scan(spec, "0.4256 and 0.09055 and 0.4502")
+    assert report.steps == 4  # 2 epochs × 2 steps of one row
+    labels = [r.identified.label for r in report.results]  # type: ignore[union-attr]
+    assert labels == [
+        "a[1][0] at step 0, example 1",
+        "loss at step 0, example 1",
+        "a[1][0] at step 0, example 0",
+    ]

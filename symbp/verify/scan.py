@@ -14,8 +14,9 @@ Conventions:
   checked, nor a point-separated run such as ``1.2.3``. A leading ``-`` or ``−`` is
   the number's sign unless a letter, digit or closing bracket stands before it
   (``5.3-2.0`` is ``5.3`` and ``2.0``).
-- HTML: only text nodes count (tags, attributes, ``<script>`` and ``<style>`` are
-  skipped); LaTeX: comments (``%`` to the end of the line) are skipped.
+- HTML: only text nodes count (tags, attributes, comments and the text of
+  ``<script>``, ``<style>``, ``<title>`` and ``<textarea>`` are skipped); LaTeX:
+  comments (``%`` to the end of the line) are skipped.
 - A number's verdict (the rule of :func:`.compare.judge`): ``confirmed`` when some
   quantity rounds to it at its printed precision, ``truncated`` when one only
   truncates to it, ``near`` when one lies within :data:`NEAR_UNITS` units of its last
@@ -86,6 +87,8 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?:(?<![\w)\]])(?P<sign>[-−]))?"
     r"(?P<digits>\d+\.\d+(?:[eE][-+]?\d+)?)(?!\d|\.\d)"
 )
+#: HTML elements whose text is not checked (code, or text a ``<mark>`` cannot go into).
+_SKIPPED = frozenset({"script", "style", "title", "textarea"})
 _LATEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 
 
@@ -116,11 +119,11 @@ class _TextNodes(HTMLParser):
         self.skipping = 0
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in ("script", "style"):
+        if tag in _SKIPPED:
             self.skipping += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self.skipping:
+        if tag in _SKIPPED and self.skipping:
             self.skipping -= 1
 
     def handle_data(self, data: str) -> None:
@@ -482,7 +485,7 @@ def _check_one(found: Found, index: _Index) -> NumberResult:
 
 def default_steps(spec: Spec) -> int:
     """Steps ``check`` evaluates without ``steps``: see the module's conventions."""
-    if "training" in spec.data:
+    if "training" in spec.data and spec.examples:  # without examples evaluate says so
         from ..ops.batches import plan_of
 
         return min(spec.training.epochs * plan_of(spec).per_epoch, MAX_STEPS)
