@@ -220,7 +220,6 @@ _ORDER = (
     "learning_rate",
     "epoch_loss",
 )
-_PER_EXAMPLE = ("a", "z", "delta", "loss", "grad_W", "grad_b", "grad_x")
 
 
 def _step_entries(step: Step, depth: int, examples: int) -> Iterator[Entry]:
