@@ -203,6 +203,28 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_verify)
 
     p = sub.add_parser(
+        parents=[common],
+        name="check",
+        help="find every decimal number of a text (md, html, tex, txt) and name the "
+        "quantity of the spec's exact trajectory it is; no claims file needed",
+    )
+    p.add_argument("text", type=Path, help="the text: .md, .html, .tex or plain text")
+    p.add_argument("--spec", type=Path, required=True, help="spec of the text's network (YAML)")
+    p.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="steps evaluated (default: the spec's training epochs, else 6; at most 50)",
+    )
+    p.add_argument(
+        "-o", "--out", type=Path, default=None, help="write the annotated copy (HTML) here"
+    )
+    p.add_argument("--json", action="store_true", help="print the numbers' verdicts as JSON")
+    p.add_argument("--all", action="store_true", help="list the unmatched numbers too")
+    _time_limit(p)
+    p.set_defaults(handler=_check)
+
+    p = sub.add_parser(
         parents=[common], name="train", help="train a compiled network on a data set"
     )
     p.add_argument("spec", type=Path)
@@ -437,6 +459,30 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0 if report.passed else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .api import load
+    from .verify.scan import format_of, read_text, scan
+
+    if args.out == STDOUT:
+        raise SymbpError("give the annotated copy a file name (.html)", field="-o")
+    text = read_text(args.text)
+    fmt = format_of(args.text)
+    report = scan(load(args.spec), text, format=fmt, steps=args.steps, source=str(args.text))
+    if args.out is not None:
+        from .fileio import write_atomic
+
+        write_atomic(args.out, report.annotated_html(text))
+    if args.json:
+        _write_json(report.to_json())
+    else:
+        sys.stdout.write(report.to_text(all=args.all) if not args.quiet else "")
+        if args.quiet:
+            sys.stdout.write(report.summary() + "\n")
+    if args.out is not None:
+        _say(args, f"annotated copy written to {args.out}")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

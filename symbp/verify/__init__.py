@@ -33,6 +33,9 @@ reproduce the printed number.
 ``verify(spec)`` returns a :class:`Report` (``passed``, ``render("text"|"md"|"html")``,
 ``summary()``, ``marks()``); ``symbp verify FILE`` exits 0 when every claim
 passes, 1 when any is a mismatch, 2 on bad input.
+
+Without a claims file, :func:`.scan.scan` (``symbp check TEXT --spec SPEC``) finds every
+decimal number of a text and names the quantity of the trajectory each one is.
 """
 
 from __future__ import annotations
