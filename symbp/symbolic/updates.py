@@ -84,17 +84,10 @@ class Updater:
         lr: sp.Expr,
         index: int,
     ) -> sp.Expr:
-        opt = self.spec.optimizer.optimizer
         state = self.state.setdefault((*array, *pos), {})  # type: ignore[arg-type]
-        if not state:
-            init_env = Env({}, {LR: lr, **self.hyper})
-            state.update({opt.symbol(n): init_env.value(v) for n, v in opt.state.items()})
-        env = Env({}, {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **self.hyper, **state})
-        for target, expr in self.program:
-            env.scalars[target] = env.value(expr)
-        for name in opt.state:
-            state[opt.symbol(name)] = env.scalars[opt.symbol(name)]
-        return env.scalars[THETA]
+        trace = _run(self.spec, self.program, self.hyper, state, theta, g, lr, index)
+        state.update({s: v for s, v in trace.assigned if s in state})
+        return trace.after
 
 
 @dataclass(frozen=True)
@@ -117,6 +110,31 @@ class UpdateTrace:
         return dict(self.assigned)[THETA]
 
 
+def _run(
+    spec: Spec,
+    program: tuple,  # type: ignore[type-arg]
+    hyper: dict[sp.Symbol, sp.Expr],
+    state: dict[sp.Symbol, sp.Expr],
+    theta: sp.Expr,
+    g: sp.Expr,
+    lr: sp.Expr,
+    index: int,
+) -> UpdateTrace:
+    """Update ``index + 1`` of one element: the program run on ``state`` (filled with the
+    optimiser's initial state first if empty; the caller keeps the new state)."""
+    opt = spec.optimizer.optimizer
+    if not state:
+        init_env = Env({}, {LR: lr, **hyper})
+        state.update({opt.symbol(n): init_env.value(v) for n, v in opt.state.items()})
+    before = {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **hyper, **state}
+    env = Env({}, dict(before))
+    assigned = []
+    for target, expr in program:
+        env.scalars[target] = env.value(expr)
+        assigned.append((target, env.scalars[target]))
+    return UpdateTrace(index + 1, before, tuple(assigned))
+
+
 def trace_element(
     spec: Spec, theta: sp.Expr, gradients: list[sp.Expr], rates: list[sp.Expr]
 ) -> list[UpdateTrace]:
@@ -124,27 +142,16 @@ def trace_element(
 
     ``theta`` is the element's starting value, ``gradients[k]`` and ``rates[k]`` the
     batch gradient and learning rate of update ``k + 1`` (from an
-    :class:`~.records.Evaluation`): the same program :class:`Updater` runs, so its
-    ``θ`` after every update equals the evaluation's (the documents check this).
+    :class:`~.records.Evaluation`): the same program :class:`Updater` runs (both call
+    :func:`_run`), so its ``θ`` after every update equals the evaluation's (the
+    documents check this).
     """
-    opt = spec.optimizer
-    program = with_weight_decay(opt.optimizer.program, opt.weight_decay)
-    hyper = {opt.optimizer.symbol(k): v for k, v in opt.options.items()}
+    updater = Updater(spec)
     state: dict[sp.Symbol, sp.Expr] = {}
     out = []
     for index, (g, lr) in enumerate(zip(gradients, rates, strict=True)):
-        if not state:
-            init_env = Env({}, {LR: lr, **hyper})
-            state = {
-                opt.optimizer.symbol(n): init_env.value(v) for n, v in opt.optimizer.state.items()
-            }
-        before = {THETA: theta, G: g, LR: lr, K: sp.Integer(index + 1), **hyper, **state}
-        env = Env({}, dict(before))
-        assigned = []
-        for target, expr in program:
-            env.scalars[target] = env.value(expr)
-            assigned.append((target, env.scalars[target]))
-        state = {s: env.scalars[s] for s in state}
-        theta = env.scalars[THETA]
-        out.append(UpdateTrace(index + 1, before, tuple(assigned)))
+        trace = _run(spec, updater.program, updater.hyper, state, theta, g, lr, index)
+        state.update({s: v for s, v in trace.assigned if s in state})
+        theta = trace.after
+        out.append(trace)
     return out
