@@ -28,6 +28,7 @@ layers; the output layer is sigmoid with BCE or softmax with cross-entropy.
 from __future__ import annotations
 
 import ctypes
+import itertools
 
 import numpy as np
 from llvmlite import ir
@@ -489,9 +490,13 @@ def cblas_row(w: Workload, dtype: str, W0: list, b0: list) -> Run:
     iv, fv, S = np.zeros(6, np.int32), np.zeros(2, dtype), scratch(dtype, max(sizes))
     ch = np.frombuffer(b"NT", np.uint8).copy()
     controller = ThreadpoolController()
-    paths = [lib.filepath for lib in controller.lib_controllers if "scipy" in lib.filepath]
+    paths = [  # numpy's OpenBLAS is libscipy_openblas64_ too, under numpy.libs
+        lib.filepath
+        for lib in controller.lib_controllers
+        if "scipy" in lib.filepath and "numpy" not in lib.filepath
+    ]
     scipy_blas = controller.select(filepath=paths)
-    largest = max(w.batch * i * o for i, o in zip(sizes[:-1], sizes[1:], strict=True))
+    largest = max(w.batch * i * o for i, o in itertools.pairwise(sizes))
     threads = 1 if largest < BLAS_THREADS_BELOW else None
 
     def run() -> np.ndarray:
