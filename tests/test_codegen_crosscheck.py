@@ -131,9 +131,11 @@ def test_predict_over_several_chunks_matches_numpy(wide) -> None:
     np.testing.assert_allclose(trainer.predict(X), numpy_forward(*trainer.params, X), rtol=1e-13)
 
 
-def test_standalone_kernels_compose_to_the_fused_steps() -> None:
-    """forward, output, backward, init_state and update, called one by one, take the same
-    two Adam steps as train (a layer that keeps a copy W_l, a stateful optimiser)."""
+def test_gradients_and_predict_tasks_agree_with_the_training_steps() -> None:
+    """The kernel's three tasks on one network with a kept copy W_l and Adam: the loss and
+    gradient of the GRADIENT task, put through Adam's first step by hand, give the
+    parameters one training step gives; PREDICT gives the outputs that stay in the
+    workspace's a_3 under the name BUFFERS gives it."""
     spec = symbp.load(
         {
             "layers": [6, 20, 12, 3],
@@ -149,18 +151,19 @@ def test_standalone_kernels_compose_to_the_fused_steps() -> None:
     rng = np.random.default_rng(5)
     X, T = rng.normal(size=(10, 6)), np.eye(3)[rng.integers(0, 3, 10)]
     trainer.reset()
-    params, state = trainer._params.copy(), trainer._state.copy()
-    fused = trainer.fit(X, T, epochs=2, batch_size=10, shuffle=False).step_losses
-    grads, ws, order = np.zeros_like(params), module.workspace(), np.arange(10)
-    lr = module.DTYPE(module.learning_rate(0))
-    module.init_state(state, lr)
-    for k in (1, 2):
-        module.forward(params, ws, X, order, 0, 10)
-        loss = module.output(ws, T, order, 0, 10, 0.1)
-        assert loss / 10 == pytest.approx(fused[k - 1], rel=RTOL)
-        module.backward(params, grads, ws, 10, 0)
-        module.update(params, grads, state, lr, k)
-    assert relative_error(params, trainer._params) <= RTOL
+    params = trainer._params.copy()
+    grads, ws = np.zeros_like(params), module.workspace()
+    loss = module.gradients(params, grads, ws, X, T)
+    fused = trainer.fit(X, T, epochs=1, batch_size=10, shuffle=False).step_losses
+    assert loss == pytest.approx(fused[0], rel=RTOL)
+    m_hat, v_hat = 0.1 * grads / (1 - 0.9), 0.001 * grads**2 / (1 - 0.999)
+    expected = params - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
+    assert relative_error(trainer._params, expected) <= RTOL
+    out = np.empty((10, 3))
+    module.predict(trainer._params, ws, X, out)
+    np.testing.assert_allclose(out, numpy_forward(*trainer.params, X), rtol=1e-13)
+    a_3 = dict(zip(module.BUFFERS, module.buffers(ws), strict=True))["a_3"]
+    np.testing.assert_array_equal(a_3[:10], out)
 
 
 def test_chunked_gradient_is_the_weighted_mean_of_chunks(wide) -> None:

@@ -67,7 +67,7 @@ def test_workspace_holds_every_buffer_aligned_and_apart(dtype: str) -> None:
     plan = make_plan(spec, dtype)
     bufs = emit.buffers(plan, dtype)
     itemsize = np.dtype(dtype).itemsize
-    assert [b.name for b in bufs][:3] == ["a_0", "a_1", "delta_1"]
+    assert [b.name for b in bufs][:3] == ["a_0", "a_1", "delta_1"]  # z_1 is a_1 (in place)
     assert all(b.offset * itemsize % 64 == 0 for b in bufs)
     assert all(b.offset + b.size <= c.offset for b, c in itertools.pairwise(bufs))
     shapes = {b.name: b.shape for b in bufs}
@@ -89,7 +89,7 @@ def test_header_names_spec_versions_and_command() -> None:
     assert head[2] == "#     python -m symbp.regenerate"
     tree = ast.parse(text)
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert {"forward", "output", "backward", "update", "train", "predict"} <= functions
+    assert {"train", "gradients", "predict", "views", "buffers", "workspace"} <= functions
     # readable like the derivation
     for name in ("delta_2", "grad_W_1", "grad_b_2", "a_1", "W_2"):
         assert name in text
@@ -163,3 +163,58 @@ def test_cli_compile_writes_the_module(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["compile", str(bad), "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("symbp compile: error:") and "layers[1]" in err and "\n" not in err
+
+
+def _writes(tree: ast.AST) -> dict[str, list[str]]:
+    """Array name -> the function of every statement that assigns to one of its elements
+    (``a_1[s, j] = …``, ``+=`` too), one entry per statement."""
+    out: dict[str, list[str]] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        for node in ast.walk(fn):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if isinstance(node, ast.AugAssign):
+                targets = [node.target]
+            for t in targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                    out.setdefault(t.value.id, []).append(fn.name)
+    return out
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "generated").glob("*.py")), ids=lambda p: p.stem)
+def test_each_pass_is_written_once_under_the_documents_names(path: Path) -> None:
+    """Every pass is written once in the module: one block of ``train`` each (gradients
+    and predict run train), so the statements that compute the input rows, the output
+    delta, the biases' gradients and the update appear once; the product of layer l goes
+    to z_l (the pre-activation) and its activation to a_l, as the document names them."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert len(defined) == len(set(defined))
+    for block in ("forward pass", "loss of the rows", "backward pass", "optimiser step"):
+        assert text.count(f"# ---- {block}") == 1, block
+    writes = _writes(tree)
+    depth = len(ast.literal_eval(_constant(tree, "LAYERS"))) - 1
+    assert writes["a_0"] == ["train"]
+    assert writes[f"delta_{depth}"] == ["train"]
+    assert writes["params"] == ["train"]
+    for l in range(1, depth + 1):
+        assert writes[f"a_{l}"][0] == "train", l
+        assert len(writes[f"grad_b_{l}"]) == 2, l  # zeroed for a batch's first chunk, summed
+    for entry in ("gradients", "predict"):
+        calls = {
+            n.func.id
+            for fn in tree.body
+            if isinstance(fn, ast.FunctionDef) and fn.name == entry
+            for n in ast.walk(fn)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        assert "train" in calls, entry
+
+
+def _constant(tree: ast.Module, name: str) -> str:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return ast.unparse(node.value)
+    raise AssertionError(f"no {name} in the module")

@@ -99,7 +99,7 @@ def test_plan_uses_stable_forms_for_log_losses() -> None:
     )
     assert bce.output.delta.outputs == ("a - t",)
     # softplus(-z) and softplus(z) share one log1p(exp(-|z|))
-    assert bce.output.reduce.temps == (("rd_0", "log1pexp64(abs(z))"),)
+    assert bce.output.reduce.temps == (("log1pexp_abs_z", "log1pexp64(abs(z))"),)
     assert "maximum(-z, 0.0)" in bce.output.reduce.outputs[0]
     assert "maximum(z, 0.0)" in bce.output.reduce.outputs[0]
     assert "math.log" not in bce.output.reduce.outputs[0]
@@ -110,7 +110,8 @@ def test_plan_uses_stable_forms_for_log_losses() -> None:
     assert ce.output.uses_lse and not ce.output.uses_norm
     assert "math.log" not in " ".join(ce.output.reduce.outputs)
     # exact delta, no one-hot assumption: a_j Σ_i t_i - t_j
-    assert ce.output.delta.outputs == ("a*red_1 - t",)
+    assert ce.output.delta.outputs == ("a*sum_t - t",)
+    assert ce.output.reductions == ("row_loss", "sum_t")
     assert ce.output.reduce.outputs[1] == "t"
 
 
@@ -131,7 +132,10 @@ def test_update_plan_hoists_per_step_scalars_and_detects_plain_steps() -> None:
         symbp.load({"layers": [1, 1], "optimizer": {"name": "adam", "learning_rate": 0.01}}),
         "float64",
     )
-    assert adam.update.step_names == ("h0", "h1")
+    assert adam.update.step_names == ("step_factor_0", "step_factor_1")
+    # the new moments are named as the optimiser names them
+    assert [name for name, _ in adam.update.elem.temps] == ["new_m", "new_v"]
+    assert adam.update.elem.outputs[1:] == ("new_m", "new_v")
     assert all("k" in c for c in adam.update.step.outputs)
     assert not any("**k" in c for _, c in adam.update.elem.temps)
     assert adam.update.fold is None

@@ -26,7 +26,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 12
+TEMPLATE_VERSION = 13
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 #: Every buffer starts this many bytes into the (equally aligned) workspace.
@@ -117,7 +117,7 @@ def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
     shapes: list[tuple[str, tuple[int, ...]]] = [("a_0", (rows, plan.sizes[0]))]
     for lay in plan.layers:
         l, n = lay.index, lay.n_out
-        if lay.needs_z:
+        if lay.needs_z:  # else z_l is a_l's memory (see :func:`aliases`)
             shapes.append((f"z_{l}", (rows, n)))
         shapes.append((f"a_{l}", (rows, n)))
         shapes.append((f"delta_{l}", (rows, n)))
@@ -132,6 +132,23 @@ def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
     for name, shape in shapes:
         out.append(Buffer(name, shape, offset))
         offset += -(-math.prod(shape) // align) * align
+    return out
+
+
+def aliases(plan: KernelPlan) -> dict[str, str]:
+    """Buffers that share another's memory: ``z_l`` is ``a_l`` for a layer whose
+    pre-activation nothing reads after the activation (its derivative is written in
+    ``a_l``), so the activation is computed in place, as LLVM vectorises best."""
+    return {f"z_{lay.index}": f"a_{lay.index}" for lay in plan.layers if not lay.needs_z}
+
+
+def buffer_names(plan: KernelPlan, bufs: list[Buffer]) -> list[str]:
+    """The names :func:`buffers` of a module returns, in order (aliases included)."""
+    shared = aliases(plan)
+    out = []
+    for buf in bufs:
+        out += [alias for alias, target in shared.items() if target == buf.name]
+        out.append(buf.name)
     return out
 
 
@@ -154,6 +171,8 @@ def render(
     exp_name = f"exp{suffix}"
     layers = plan.layers
     runtime = {*plan.runtime, "shuffle", "minimum", "matrix", "vector"}
+    runtime |= {"EPOCHS_DONE", "UPDATES_DONE", "DIVERGED_STEP", "PROGRESS_SLOTS"}
+    runtime |= {"Net", "Batches", "Log", "TRAIN", "GRADIENT", "PREDICT"}
     if any(lay.softmax for lay in layers):
         runtime.add("maximum")
     if any(lay.keep_W and not lay.parallel for lay in layers):
@@ -166,6 +185,9 @@ def render(
         runtime |= {"acc_tiles", "gemm_acc_tile"}
     if plan.output.uses_norm:
         runtime.add(exp_name)
+    param_names = [name for lay in layers for name in (lay.weight, f"b_{lay.index}")]
+    grad_names = [f"grad_{name}" for name in param_names]
+    names = buffer_names(plan, bufs)
     context = {
         "plan": plan,
         "dtype": dtype,
@@ -182,14 +204,12 @@ def render(
         "loss_name": spec.loss.name,
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,
-        "buffer_names": [buf.name for buf in bufs],
-        "buffer_offsets": {buf.name: buf.offset for buf in bufs},
+        "buffer_names": names,
+        "aliases": aliases(plan),
         "ws_size": bufs[-1].offset + bufs[-1].size,
         "align_bytes": ALIGN_BYTES,
-        "param_names": [name for lay in plan.layers for name in (lay.weight, f"b_{lay.index}")],
-        "grad_names": [
-            f"grad_{name}" for lay in plan.layers for name in (lay.weight, f"b_{lay.index}")
-        ],
+        "param_names": param_names,
+        "grad_names": grad_names,
         "chunk": CHUNK,
         "exp_name": exp_name,
     }

@@ -38,7 +38,7 @@ from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
-from .printer import Block, NumbaPrinter, block, prepare, scalar_symbol, softplus
+from .printer import Block, NumbaPrinter, block, describe, prepare, scalar_symbol, softplus
 from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
@@ -65,7 +65,7 @@ class LayerPlan:
     needs_z: bool
     parallel: bool
     small: bool
-    fold: bool
+    fold: bool  # WT_l takes a plain gradient step inside back-propagation (see update.fold)
     W_offset: int
     b_offset: int
     frozen_W: bool
@@ -150,14 +150,14 @@ def make_plan(
         z_l, a_l = nt.preactivation(l), nt.activation(l)
         scalars = {z_l[nt.j]: Z_, a_l[nt.j]: A_, **sizes}
         if activation.elementwise:
-            act = block(printer, [formulas.a.rhs.xreplace(scalars)], f"fa{l}_")
+            act = block(printer, [formulas.a.rhs.xreplace(scalars)], f"f{l}_part")
         else:
-            act = block(printer, [activation.formula.xreplace({X: Z_})], f"fa{l}_")
+            act = block(printer, [activation.formula.xreplace({X: Z_})], f"f{l}_part")
         dact = None
         needs_z = False
         if l < L:
             factor = _hidden_factor(formulas.delta_textbook.rhs, l).xreplace(scalars)
-            dact = block(printer, [factor], f"da{l}_")
+            dact = block(printer, [factor], f"df{l}_part")
             needs_z = _uses(factor, Z_)
         else:
             needs_z = output.uses_z
@@ -175,7 +175,7 @@ def make_plan(
                 needs_z=needs_z,
                 parallel=parallel[l - 1],
                 small=small,
-                fold=parallel[l - 1] and update.fold is not None and not frozen_W,
+                fold=not small and update.fold is not None and not frozen_W,
                 W_offset=offsets[l - 1][0],
                 b_offset=offsets[l - 1][1],
                 frozen_W=frozen_W,
@@ -323,6 +323,18 @@ def _lower(expr: sp.Expr, L: int, sizes: dict, sums: dict[sp.Expr, sp.Symbol]) -
     return out
 
 
+def _reduction_names(sums: dict[sp.Expr, sp.Symbol], loss: sp.Expr) -> dict[sp.Symbol, sp.Symbol]:
+    """Names for the sums over the outputs: ``row_loss`` for the sum that is the row's
+    loss, ``sum_t`` for ``Σ t_i`` (what :func:`describe` says of the summand), else
+    ``sum_0, sum_1…``."""
+    out: dict[sp.Symbol, sp.Symbol] = {}
+    for k, (body, sym) in enumerate(sums.items()):
+        said = describe(body)
+        name = "row_loss" if loss == sym else (f"sum_{said}" if said else f"sum_{k}")
+        out[sym] = scalar_symbol(name)
+    return out
+
+
 def _output_plan(spec: Spec, model: GenericModel, printer: NumbaPrinter, sizes: dict) -> _Output:
     L = spec.depth
     layer = model.layer(L)
@@ -335,14 +347,17 @@ def _output_plan(spec: Spec, model: GenericModel, printer: NumbaPrinter, sizes: 
     sums: dict[sp.Expr, sp.Symbol] = {}
     loss = _lower(_stable_logs(model.loss.rhs, spec, L), L, sizes, sums)
     delta = _lower(delta, L, sizes, sums)
+    names = _reduction_names(sums, loss)
+    loss, delta = loss.xreplace(names), delta.xreplace(names)
+    sums = {body: names[sym] for body, sym in sums.items()}
     bodies = list(sums)
-    reduce = block(printer, bodies, "rd_") if bodies else Block((), ())
+    reduce = block(printer, bodies, "term_part") if bodies else Block((), ())
     exprs = [*bodies, loss, delta]
     plan = OutputPlan(
         reductions=tuple(str(s) for s in sums.values()),
         reduce=reduce,
-        loss=block(printer, [loss], "ls_"),
-        delta=block(printer, [delta], "dl_"),
+        loss=block(printer, [loss], "loss_part"),
+        delta=block(printer, [delta], "delta_part"),
         uses_lse=any(_uses(e, LSE) for e in exprs),
         uses_norm=any(_uses(e, NORM) for e in exprs),
     )

@@ -229,17 +229,104 @@ class NumbaPrinter(PythonCodePrinter):
 
 @dataclass(frozen=True)
 class Block:
-    """Straight-line code: CSE temporaries ``(name, code)`` and the outputs' code."""
+    """Straight-line code: CSE temporaries ``(name, code)``, the outputs' code, and the
+    names of the free symbols the code reads (so that a loop loads only what is used)."""
 
     temps: tuple[tuple[str, str], ...]
     outputs: tuple[str, ...]
+    reads: frozenset[str] = frozenset()
 
 
-def block(printer: NumbaPrinter, exprs: Sequence[sp.Expr], prefix: str) -> Block:
-    """Print ``exprs`` after one ``sympy.cse`` (temporaries named ``prefix0, prefix1…``)."""
+_NUMBER_WORDS = {0: "zero", 1: "one", 2: "two", 3: "three", 4: "four"}
+_FUNCTION_WORDS = {"Abs": "abs", "log1pexp": "log1pexp", "exp": "exp", "log": "log"}
+#: Longest name :func:`describe` gives; longer descriptions fall back to a numbered name.
+DESCRIBE_MAX = 24
+
+
+def describe(expr: sp.Expr) -> str | None:
+    """A name that says what ``expr`` holds, for a CSE temporary: ``abs(z) + 1`` is
+    ``one_plus_abs_z``, ``exp(-z)`` ``exp_minus_z``, ``1/(abs(z) + 1)`` ``inv_one_plus_abs_z``;
+    None for what has no short description (a numbered name is used instead)."""
+    name = _describe(expr)
+    if name is None or len(name) > DESCRIBE_MAX or not name.isidentifier():
+        return None
+    return name
+
+
+def _describe(e: sp.Expr) -> str | None:
+    if e.is_Symbol:
+        return str(e)
+    if e.is_Integer:
+        return _NUMBER_WORDS.get(abs(int(e))) if int(e) >= 0 else None
+    if isinstance(e, sp.Function) and len(e.args) == 1:
+        word = _FUNCTION_WORDS.get(type(e).__name__, type(e).__name__.lower())
+        inner = _describe(e.args[0])
+        return None if inner is None else f"{word}_{inner}"
+    if isinstance(e, sp.Mul):
+        coeff, rest = e.as_coeff_Mul()
+        if coeff == -1:
+            inner = _describe(rest)
+            return None if inner is None else f"minus_{inner}"
+        if len(e.args) == 2:
+            num, den = sp.fraction(e)
+            parts = [_describe(num), _describe(den)] if den != 1 else [_describe(a) for a in e.args]
+            if None in parts:
+                return None
+            return f"{parts[0]}_over_{parts[1]}" if den != 1 else f"{parts[0]}_times_{parts[1]}"
+        return None
+    if isinstance(e, sp.Add) and len(e.args) == 2:
+        first, second = sorted(
+            e.args, key=lambda a: (a.could_extract_minus_sign(), not a.is_number)
+        )
+        if second.could_extract_minus_sign():
+            x, y = _describe(first), _describe(-second)
+            return None if None in (x, y) else f"{x}_minus_{y}"
+        x, y = _describe(first), _describe(second)
+        return None if None in (x, y) else f"{x}_plus_{y}"
+    if isinstance(e, sp.Pow):
+        base = _describe(e.base)
+        if base is None:
+            return None
+        if e.exp == -1:
+            return f"inv_{base}"
+        if e.exp == 2:
+            return f"{base}_squared"
+        if e.exp == sp.Rational(1, 2):
+            return f"sqrt_{base}"
+    return None
+
+
+def block(
+    printer: NumbaPrinter,
+    exprs: Sequence[sp.Expr],
+    prefix: str,
+    outputs: Sequence[str | None] = (),
+) -> Block:
+    """Print ``exprs`` after one ``sympy.cse``.
+
+    Temporaries get the name :func:`describe` gives them (what they hold), else
+    ``prefix0, prefix1…``; a temporary that is the whole of output ``i`` is named
+    ``outputs[i]`` when given (``new_m`` for Adam's first moment).
+    """
     prepared = [prepare(e) for e in exprs]
-    temps, reduced = sp.cse(prepared, symbols=sp.numbered_symbols(prefix, real=True))
+    temps, reduced = sp.cse(prepared, symbols=sp.numbered_symbols("_cse", real=True))
+    taken = {str(s) for e in prepared for s in e.free_symbols}
+    names: dict[sp.Symbol, sp.Symbol] = {}
+    for i, e in enumerate(reduced):
+        if i < len(outputs) and outputs[i] and e in dict(temps) and e not in names:
+            names[e] = sp.Symbol(str(outputs[i]), real=True)
+            taken.add(str(outputs[i]))
+    numbered = 0
+    for sym, value in temps:
+        if sym in names:
+            continue
+        name = describe(value.xreplace(names))
+        if name is None or name in taken:
+            name, numbered = f"{prefix}{numbered}", numbered + 1
+        taken.add(name)
+        names[sym] = sp.Symbol(name, real=True)
     return Block(
-        tuple((str(s), printer.doprint(v)) for s, v in temps),
-        tuple(printer.doprint(e) for e in reduced),
+        tuple((str(names[s]), printer.doprint(v.xreplace(names))) for s, v in temps),
+        tuple(printer.doprint(e.xreplace(names)) for e in reduced),
+        frozenset(str(s) for e in prepared for s in e.free_symbols),
     )

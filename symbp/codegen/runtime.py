@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from llvmlite import ir
@@ -364,6 +365,66 @@ def transpose_into(A, out):  # type: ignore[no-untyped-def]
 # The one shuffle of the package (symbp.ops.batches), compiled: the exact evaluator runs
 # the same function in Python, so both visit the rows in the same order for a seed.
 shuffle = njit(**_JIT)(_batches.shuffle)
+
+
+# ---------------------------------------------------------------------------
+# The records a generated ``train`` takes (typed tuples: Numba unboxes them field by field).
+
+
+class Net(NamedTuple):
+    """The arrays one trainer owns and ``train`` changes in place.
+
+    ``params``: the flat parameter vector (see the module's ``PARAMS``); ``state``: the
+    optimiser's state, one row per name of ``STATE``; ``grads``: the gradient of the
+    last step, laid out as ``params``; ``ws``: the chunk workspace (``workspace()``);
+    ``progress``: int64 counters at the slots :data:`EPOCHS_DONE`, :data:`UPDATES_DONE`,
+    :data:`DIVERGED_STEP`.
+    """
+
+    params: np.ndarray
+    state: np.ndarray
+    grads: np.ndarray
+    ws: np.ndarray
+    progress: np.ndarray
+
+
+class Batches(NamedTuple):
+    """What ``train`` runs over: rows ``X``, targets ``T``, the row ``order`` (shuffled in
+    place), the shuffle's generator state ``rng`` (uint64, one value), and the schedule of
+    :mod:`symbp.ops.batches`: ``epochs``, ``batch_size``, ``shuffle``, ``drop_last``;
+    ``task`` one of :data:`TRAIN`, :data:`GRADIENT`, :data:`PREDICT`."""
+
+    X: np.ndarray
+    T: np.ndarray
+    order: np.ndarray
+    rng: np.ndarray
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    drop_last: bool
+    task: int
+
+
+class Log(NamedTuple):
+    """Where ``train`` writes the loss of every step (before its update) and of every
+    epoch (the mean over its examples), both float64, and, for the task PREDICT, the
+    network's outputs (one row per row of the epoch; shape (0, n_L) otherwise)."""
+
+    step_losses: np.ndarray
+    epoch_losses: np.ndarray
+    outputs: np.ndarray
+
+
+#: ``Batches.task``: train (steps with updates), the loss and gradient of each batch
+#: only, or the forward pass only (outputs to ``Log.outputs``).
+TRAIN, GRADIENT, PREDICT = 0, 1, 2
+
+
+#: Slots of ``Net.progress``: epochs done (the schedule's epoch), updates applied (the
+#: optimiser's step ``k``; at 0 the state is initialised), and the step of the epoch
+#: whose loss was not finite (-1 while training has not diverged).
+EPOCHS_DONE, UPDATES_DONE, DIVERGED_STEP = 0, 1, 2
+PROGRESS_SLOTS = 3
 
 
 # numba.config sets its options from NUMBA_* variables at import; its stub declares none.

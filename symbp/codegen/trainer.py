@@ -26,6 +26,16 @@ from ..errors import DataError, TrainingDiverged
 from ..ops.batches import BatchPlan
 from ..spec import Spec
 from .data import check_inputs, check_targets
+from .runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+)
 
 Callback = Callable[[int, "Trainer", "History"], "bool | None"]
 
@@ -85,7 +95,7 @@ class Trainer:
         self._path = Path(module_path)
         self._params = np.zeros(module.N_PARAMS, dtype=self._dtype)
         self._state = np.zeros((len(module.STATE), module.N_PARAMS), dtype=self._dtype)
-        self._counters = np.zeros(5, dtype=np.int64)
+        self._progress = np.zeros(PROGRESS_SLOTS, dtype=np.int64)
         self._initial: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         self.reset()
 
@@ -112,12 +122,12 @@ class Trainer:
     @property
     def epochs_done(self) -> int:
         """Epochs trained since the last :meth:`reset` (the schedule's epoch counter)."""
-        return int(self._counters[0])
+        return int(self._progress[EPOCHS_DONE])
 
     @property
     def steps_done(self) -> int:
         """Updates applied since the last :meth:`reset`."""
-        return int(self._counters[1])
+        return int(self._progress[UPDATES_DONE])
 
     def _split(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         W, b = [], []
@@ -198,7 +208,7 @@ class Trainer:
         """
         if epochs < 0 or steps < 0:
             raise DataError(f"expected counts >= 0, found {epochs}, {steps}", field="counters")
-        self._counters[0], self._counters[1] = epochs, steps
+        self._progress[EPOCHS_DONE], self._progress[UPDATES_DONE] = epochs, steps
 
     # -- state -------------------------------------------------------------
 
@@ -232,7 +242,7 @@ class Trainer:
     def reset(self) -> None:
         """Starting parameters, fresh optimiser state, epoch and step counters at 0."""
         self.params = self.initial_params()
-        self._counters[:] = 0  # the kernel initialises the optimiser state at update 0
+        self._progress[:] = 0  # the kernel initialises the optimiser state at update 0
 
     # -- evaluation --------------------------------------------------------
 
@@ -240,7 +250,7 @@ class Trainer:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
         X = check_inputs(X, self._spec, self._dtype.name)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
-        self._module.predict(self._params, X, out, self._module.workspace())
+        self._module.predict(self._params, self._module.workspace(), X, out)
         return out
 
     def loss(self, X: Any, T: Any) -> float:
@@ -252,30 +262,10 @@ class Trainer:
         return self._split(self._loss_grad(*self._data(X, T))[1])
 
     def _loss_grad(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
-        """E and its gradient: one full-batch step of the training kernel, not applied."""
-        n = X.shape[0]
+        """E and its gradient over all rows (the module's ``gradients``)."""
         grads = np.zeros_like(self._params)
-        counters = self._counters.copy()
-        losses = np.zeros(1)
-        self._module.train(
-            self._params,
-            self._state,
-            grads,
-            self._module.workspace(),
-            X,
-            T,
-            np.arange(n, dtype=np.int64),
-            _seed_state(0),
-            counters,
-            1,
-            n,
-            False,
-            False,
-            False,
-            losses,
-            np.zeros(1),
-        )
-        return float(losses[0]), grads
+        loss = self._module.gradients(self._params, grads, self._module.workspace(), X, T)
+        return float(loss), grads
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
         X = check_inputs(X, self._spec, self._dtype.name)
@@ -320,32 +310,23 @@ class Trainer:
         history = History(epochs * per_epoch + 1, epochs)
         order = np.arange(n, dtype=np.int64)
         rng = _seed_state(seed)
-        grads = np.zeros_like(self._params)
-        workspace = self._module.workspace()
+        net = Net(
+            self._params,
+            self._state,
+            np.zeros_like(self._params),
+            self._module.workspace(),
+            self._progress,
+        )
+        no_outputs = np.zeros((0, self._spec.layers[-1]), dtype=self._dtype)
         chunk = epochs if callback is None else 1
         done_epochs = 0
         while done_epochs < epochs:
             todo = min(chunk, epochs - done_epochs)
-            self._counters[2:] = 0
-            steps = self._module.train(
-                self._params,
-                self._state,
-                grads,
-                workspace,
-                X,
-                T,
-                order,
-                rng,
-                self._counters,
-                todo,
-                batch,
-                bool(shuffle),
-                bool(drop_last),
-                True,
-                history._steps[history.n_steps :],
-                history._epochs[done_epochs : done_epochs + todo],
-            )
-            if self._counters[3]:
+            self._progress[DIVERGED_STEP] = -1
+            batches = Batches(X, T, order, rng, todo, batch, bool(shuffle), bool(drop_last), TRAIN)
+            log = Log(history._steps[history.n_steps :], history._epochs[done_epochs:], no_outputs)
+            steps = self._module.train(net, batches, log)
+            if self._progress[DIVERGED_STEP] >= 0:
                 self._diverged(history, int(steps), done_epochs, per_epoch)
             history.n_steps += int(steps)
             done_epochs += todo
@@ -358,7 +339,7 @@ class Trainer:
     def _diverged(self, history: History, steps: int, done_epochs: int, per_epoch: int) -> None:
         value = history._steps[history.n_steps + steps]
         history.n_steps += steps
-        step_in_epoch = int(self._counters[4])
+        step_in_epoch = int(self._progress[DIVERGED_STEP])
         epoch = done_epochs + (history.n_steps - done_epochs * per_epoch) // per_epoch + 1
         history.n_epochs = epoch - 1
         finite = history.step_losses[np.isfinite(history.step_losses)]
@@ -404,7 +385,7 @@ class Trainer:
             "dtype": self._dtype.name,
             "params": self.params,
             "optimizer_state": self.optimizer_state(),
-            "counters": self._counters.copy(),
+            "counters": self._progress[[EPOCHS_DONE, UPDATES_DONE]].copy(),
             "initial": self._initial,
         }
 
@@ -418,7 +399,7 @@ class Trainer:
         self._initial = state["initial"]
         self.params = state["params"]
         self.set_optimizer_state(state["optimizer_state"])
-        self._counters[:] = state["counters"]
+        self.set_position(*(int(v) for v in state["counters"][:2]))
 
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in self._spec.layers)

@@ -45,7 +45,7 @@ def _hoist(expr: sp.Expr, step: frozenset, table: dict[sp.Expr, sp.Symbol]) -> s
     free = expr.free_symbols
     if free and free <= step and isinstance(expr, sp.Expr):
         if expr not in table:
-            table[expr] = sp.Symbol(f"h{len(table)}", real=True)
+            table[expr] = sp.Symbol(f"step_factor_{len(table)}", real=True)
         return table[expr]
     if isinstance(expr, (sp.Add, sp.Mul)):
         inside = [a for a in expr.args if a.free_symbols and a.free_symbols <= step]
@@ -91,8 +91,10 @@ def update_plan(spec: Spec, printer: NumbaPrinter) -> UpdatePlan:
         state=tuple(str(s) for s in state.values()),
         state_init=tuple(init),
         step_names=tuple(str(s) for s in table.values()),
-        step=block(printer, list(table), "hs_") if table else Block((), ()),
-        elem=block(printer, hoisted, "up_"),
+        step=block(printer, list(table), "step_part") if table else Block((), ()),
+        elem=block(
+            printer, hoisted, "update_part", ["new_theta", *(f"new_{n}" for n in record.state)]
+        ),
         fold=fold,
         schedule=NumbaPrinter("float64").doprint(prepare(rate)),
     )
