@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, matrix, minimum, shuffle, vector
+from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, matrix, minimum, shuffle, vector
 
 SPEC_NAME = 'exercises-2-2-1'
 SPEC_HASH = "ec6ff061c444d429"
@@ -172,7 +172,7 @@ def train(net, batches, log):
                 for s in range(mc):
                     for j in range(2):
                         z = z_1[s, j] + b_1[j]
-                        a_1[s, j] = (1.0/((1.0 + exp64(-z))))
+                        a_1[s, j] = (1.0/((1.0 + np.exp(-z))))
                 # layer 2: z_2 = a_1 W_2^T + b_2, a_2 = sigmoid(z_2)
                 for s in range(mc):
                     for j in range(1):
@@ -183,7 +183,7 @@ def train(net, batches, log):
                 for s in range(mc):
                     for j in range(1):
                         z = z_2[s, j] + b_2[j]
-                        a_2[s, j] = (1.0/((1.0 + exp64(-z))))
+                        a_2[s, j] = (1.0/((1.0 + np.exp(-z))))
                 if task == PREDICT:
                     for s in range(mc):
                         for j in range(1):

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, log1pexp64, matrix, maximum, minimum, shuffle, vector
+from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, matrix, maximum, minimum, shuffle, vector
 
 SPEC_NAME = 'koech-3-4-1-figure-claims'
 SPEC_HASH = "502083aa81c92ce3"
@@ -172,7 +172,7 @@ def train(net, batches, log):
                 for s in range(mc):
                     for j in range(4):
                         z = z_1[s, j] + b_1[j]
-                        a_1[s, j] = (1.0/((1.0 + exp64(-z))))
+                        a_1[s, j] = (1.0/((1.0 + np.exp(-z))))
                 # layer 2: z_2 = a_1 W_2^T + b_2, a_2 = sigmoid(z_2)
                 for s in range(mc):
                     for j in range(1):
@@ -184,7 +184,7 @@ def train(net, batches, log):
                     for j in range(1):
                         z = z_2[s, j] + b_2[j]
                         z_2[s, j] = z
-                        a_2[s, j] = (1.0/((1.0 + exp64(-z))))
+                        a_2[s, j] = (1.0/((1.0 + np.exp(-z))))
                 if task == PREDICT:
                     for s in range(mc):
                         for j in range(1):
@@ -198,7 +198,7 @@ def train(net, batches, log):
                     for i in range(1):
                         z = z_2[s, i]
                         t = T[r, i]
-                        log1pexp_abs_z = log1pexp64(abs(z))
+                        log1pexp_abs_z = np.log1p(np.exp(-(abs(z))))
                         row_loss += t*(log1pexp_abs_z + maximum(-z, 0.0)) + (1.0 - t)*(log1pexp_abs_z + maximum(z, 0.0))
                     loss += row_loss
                     for j in range(1):

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, matrix, minimum, shuffle, vector
+from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, matrix, minimum, shuffle, vector
 
 SPEC_NAME = 'manual-backprop-neuron-claims'
 SPEC_HASH = "52d7f51da7c0f7f2"
@@ -164,7 +164,7 @@ def train(net, batches, log):
                 for s in range(mc):
                     for j in range(1):
                         z = z_1[s, j] + b_1[j]
-                        a_1[s, j] = (1.0/((1.0 + exp64(-z))))
+                        a_1[s, j] = (1.0/((1.0 + np.exp(-z))))
                 if task == PREDICT:
                     for s in range(mc):
                         for j in range(1):

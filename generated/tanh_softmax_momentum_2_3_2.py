@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, matrix, maximum, minimum, shuffle, tanh64, vector
+from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, matrix, maximum, minimum, shuffle, vector
 
 SPEC_NAME = 'tanh-softmax-momentum-2-3-2'
 SPEC_HASH = "65201b1781b54c08"
@@ -171,7 +171,7 @@ def train(net, batches, log):
                 for s in range(mc):
                     for j in range(3):
                         z = z_1[s, j] + b_1[j]
-                        a_1[s, j] = tanh64(z)
+                        a_1[s, j] = np.tanh(z)
                 # layer 2: z_2 = a_1 W_2^T + b_2, a_2 = softmax(z_2)
                 for s in range(mc):
                     for j in range(2):

@@ -132,10 +132,16 @@ def make_plan(
     """
     model = model or derive_generic(spec)
     printer = NumbaPrinter(dtype)
+    scalar_printer = NumbaPrinter(dtype, scalar=True)  # the loops of small layers
     sizes = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
     L = spec.depth
     update = update_plan(spec, printer)
-    output = _output_plan(spec, model, printer, sizes)
+    small_layer = [
+        spec.layers[l - 1] * spec.layers[l] <= SMALL_MAX_WEIGHTS
+        and spec.layers[l - 1] * spec.layers[l] < parallel_min_weights
+        for l in range(1, L + 1)
+    ]
+    output = _output_plan(spec, model, scalar_printer if small_layer[-1] else printer, sizes)
     offsets, offset = [], 0
     for l in range(1, L + 1):
         n_in, n_out = spec.layers[l - 1], spec.layers[l]
@@ -150,20 +156,23 @@ def make_plan(
         formulas = model.layer(l)
         z_l, a_l = nt.preactivation(l), nt.activation(l)
         scalars = {z_l[nt.j]: Z_, a_l[nt.j]: A_, **sizes}
+        # softmax's numerators run in one flat loop that vectorises: the runtime's exp
+        elementwise_small = small_layer[l - 1] and activation.elementwise
+        act_printer = scalar_printer if elementwise_small else printer
         if activation.elementwise:
-            act = block(printer, [formulas.a.rhs.xreplace(scalars)], f"f{l}_part")
+            act = block(act_printer, [formulas.a.rhs.xreplace(scalars)], f"f{l}_part")
         else:
             act = block(printer, [activation.formula.xreplace({X: Z_})], f"f{l}_part")
         dact = None
         needs_z = False
         if l < L:
             factor = _hidden_factor(formulas.delta_textbook.rhs, l).xreplace(scalars)
-            dact = block(printer, [factor], f"df{l}_part")
+            dact = block(scalar_printer if small_layer[l - 1] else printer, [factor], f"df{l}_part")
             needs_z = _uses(factor, Z_)
         else:
             needs_z = output.uses_z
         frozen_W, frozen_b = ("W", l - 1) in spec.frozen, ("b", l - 1) in spec.frozen
-        small = spec.layers[l - 1] * spec.layers[l] <= SMALL_MAX_WEIGHTS and not parallel[l - 1]
+        small = small_layer[l - 1]
         layers.append(
             LayerPlan(
                 index=l,
@@ -205,7 +214,7 @@ def make_plan(
         n_params=offset,
         segments=_merge(trainable),
         fold_segments=_merge(foldable),
-        runtime=tuple(sorted(printer.used)),
+        runtime=tuple(sorted(printer.used | scalar_printer.used)),
     )
 
 

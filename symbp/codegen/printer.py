@@ -110,16 +110,29 @@ def _as_piecewise(e: sp.Expr) -> sp.Expr:
 class NumbaPrinter(PythonCodePrinter):
     """Prints scalar SymPy expressions as Numba-compilable Python in one dtype."""
 
-    def __init__(self, dtype: str = "float64") -> None:
+    def __init__(self, dtype: str = "float64", scalar: bool = False) -> None:
+        """``scalar``: print ``exp``, ``expm1``, ``tanh`` as NumPy's (the C library's)
+        functions instead of the runtime's vectorisable polynomials, for code that runs
+        one element at a time (the loops of small layers, which LLVM unrolls and does not
+        vectorise): there the library's function is the faster one (3-4-1: 86 -> 72 ns a
+        step)."""
         super().__init__({"strict": True, "fully_qualified_modules": True})
         if dtype not in ("float64", "float32"):
             raise ValueError(f"internal error: dtype {dtype!r}")
         self.dtype = dtype
         self.suffix = "64" if dtype == "float64" else "32"
+        self.scalar = scalar
         #: Names of :mod:`symbp.codegen.runtime` functions the printed code calls.
         self.used: set[str] = set()
 
     def _runtime(self, name: str, arg: sp.Expr) -> str:
+        if self.scalar:
+            library = {"exp": "np.exp", "expm1": "np.expm1", "tanh": "np.tanh"}
+            for prefix, function in library.items():
+                if name.rstrip("_0123456789") == prefix:
+                    return f"{function}({self._print(arg)})"
+            if name.startswith("log1pexp"):
+                return f"np.log1p(np.exp(-({self._print(arg)})))"
         self.used.add(name)
         return f"{name}({self._print(arg)})"
 
