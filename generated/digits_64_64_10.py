@@ -184,7 +184,7 @@ def train(net, batches, log):
                     for j in range(10):
                         a_2[s, j] = z_2[s, j] - zmax
                 # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
-                numerators = a_2.reshape(CHUNK * 10)
+                numerators = vector(ws, 51712, CHUNK * 10)  # a_2 as one flat vector
                 for q in range(mc * 10):
                     z = numerators[q]
                     numerators[q] = exp64(z)

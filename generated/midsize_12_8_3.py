@@ -188,7 +188,7 @@ def train(net, batches, log):
                     for j in range(3):
                         a_2[s, j] = z_2[s, j] - zmax
                 # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
-                numerators = a_2.reshape(CHUNK * 3)
+                numerators = vector(ws, 9984, CHUNK * 3)  # a_2 as one flat vector
                 for q in range(mc * 3):
                     z = numerators[q]
                     numerators[q] = exp64(z)

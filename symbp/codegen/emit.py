@@ -205,6 +205,7 @@ def render(
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,
         "buffer_names": names,
+        "buffer_offsets": {buf.name: buf.offset for buf in bufs},
         "aliases": aliases(plan),
         "ws_size": bufs[-1].offset + bufs[-1].size,
         "align_bytes": ALIGN_BYTES,
