@@ -129,10 +129,11 @@ def train(net, batches, log):
     every batch only); PREDICT runs the forward pass only and writes a_2 of row
     s of the epoch to ``log.outputs[s]``.
 
-    With ``fold`` (a training step whose batch is one chunk), the layers take their
-    plain gradient step in the backward pass, as their gradient is formed
-    (W_l := fold_beta W_l + fold_alpha grad_W_l, and b_l of the small layers) instead
-    of writing their gradients; the optimiser step then covers FOLD_SEGMENTS only.
+    With ``fold`` (a training step whose batch is one chunk), the layers that are not
+    small take their plain gradient step in the backward pass, as their gradient is
+    formed (WT_l := fold_beta WT_l + fold_alpha grad_WT_l, the optimiser step's own
+    operations) instead of writing grad_WT_l; the optimiser step then covers
+    FOLD_SEGMENTS.
     """
     params, state, grads, ws, progress = net
     X, T, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches

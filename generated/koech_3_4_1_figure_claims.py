@@ -43,10 +43,8 @@ PARAMS = (
 #: Optimiser state arrays (rows of ``state``).
 STATE = ()
 #: Ranges [start, stop) of ``params`` that the optimiser step changes (frozen parameters
-#: left out), and those left when the plain gradient step is folded into
-#: back-propagation (FOLD_SEGMENTS).
+#: left out).
 SEGMENTS = np.array([[0, 21]], dtype=np.int64).reshape(-1, 2)
-FOLD_SEGMENTS = np.array([], dtype=np.int64).reshape(-1, 2)
 #: Examples per chunk: a batch is processed in chunks of at most CHUNK rows.
 CHUNK = 256
 #: Values in the workspace ``ws``, and the names of its arrays (the buffers of one
@@ -126,11 +124,6 @@ def train(net, batches, log):
     ``batches.task`` GRADIENT leaves out the optimiser step (the loss and gradient of
     every batch only); PREDICT runs the forward pass only and writes a_2 of row
     s of the epoch to ``log.outputs[s]``.
-
-    With ``fold`` (a training step whose batch is one chunk), the layers take their
-    plain gradient step in the backward pass, as their gradient is formed
-    (W_l := fold_beta W_l + fold_alpha grad_W_l, and b_l of the small layers) instead
-    of writing their gradients; the optimiser step then covers FOLD_SEGMENTS only.
     """
     params, state, grads, ws, progress = net
     X, T, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
@@ -145,13 +138,10 @@ def train(net, batches, log):
         if shuffle_rows:
             shuffle(order, rng)
         lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
-        # the plain gradient step W := fold_beta W + fold_alpha grad_W (used with fold)
-        fold_alpha = -lr
         epoch_loss = 0.0
         start = 0
         while start < used:
             m = minimum(batch_size, used - start)
-            fold = task == TRAIN and m <= CHUNK
             scale = DTYPE(1.0 / m)
             loss = 0.0
             c0 = start
@@ -221,45 +211,29 @@ def train(net, batches, log):
                         a = a_1[s, k]
                         delta_1[s, k] *= a*(1.0 - a)
                 # grad_W_2 = delta_2^T a_1, grad_b_2 = sum of delta_2
-                if fold:  # the step taken here, row by row: W_l := fold_beta W_l + fold_alpha grad_W_l
-                    for s in range(mc):
-                        for j in range(1):
-                            d = fold_alpha * delta_2[s, j]
-                            b_2[j] += d
-                            for k in range(4):
-                                W_2[j, k] += d * a_1[s, k]
-                else:
-                    if beta == 0:
-                        for j in range(1):
-                            for k in range(4):
-                                grad_W_2[j, k] = ZERO
-                            grad_b_2[j] = ZERO
-                    for s in range(mc):
-                        for j in range(1):
-                            d = delta_2[s, j]
-                            grad_b_2[j] += d
-                            for k in range(4):
-                                grad_W_2[j, k] += d * a_1[s, k]
+                if beta == 0:
+                    for j in range(1):
+                        for k in range(4):
+                            grad_W_2[j, k] = ZERO
+                        grad_b_2[j] = ZERO
+                for s in range(mc):
+                    for j in range(1):
+                        d = delta_2[s, j]
+                        grad_b_2[j] += d
+                        for k in range(4):
+                            grad_W_2[j, k] += d * a_1[s, k]
                 # grad_W_1 = delta_1^T a_0, grad_b_1 = sum of delta_1
-                if fold:  # the step taken here, row by row: W_l := fold_beta W_l + fold_alpha grad_W_l
-                    for s in range(mc):
-                        for j in range(4):
-                            d = fold_alpha * delta_1[s, j]
-                            b_1[j] += d
-                            for k in range(3):
-                                W_1[j, k] += d * a_0[s, k]
-                else:
-                    if beta == 0:
-                        for j in range(4):
-                            for k in range(3):
-                                grad_W_1[j, k] = ZERO
-                            grad_b_1[j] = ZERO
-                    for s in range(mc):
-                        for j in range(4):
-                            d = delta_1[s, j]
-                            grad_b_1[j] += d
-                            for k in range(3):
-                                grad_W_1[j, k] += d * a_0[s, k]
+                if beta == 0:
+                    for j in range(4):
+                        for k in range(3):
+                            grad_W_1[j, k] = ZERO
+                        grad_b_1[j] = ZERO
+                for s in range(mc):
+                    for j in range(4):
+                        d = delta_1[s, j]
+                        grad_b_1[j] += d
+                        for k in range(3):
+                            grad_W_1[j, k] += d * a_0[s, k]
                 c0 += mc
             step_losses[done] = loss / m
             if not math.isfinite(loss):
@@ -272,7 +246,7 @@ def train(net, batches, log):
                 continue
             # ---- optimiser step number k (1-based) with learning rate lr ----
             progress[UPDATES_DONE] += 1
-            segments = FOLD_SEGMENTS if fold else SEGMENTS
+            segments = SEGMENTS
             for q in range(segments.shape[0]):
                 for i in range(segments[q, 0], segments[q, 1]):
                     theta = params[i]

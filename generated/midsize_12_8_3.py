@@ -46,7 +46,7 @@ STATE = ()
 #: left out), and those left when the plain gradient step is folded into
 #: back-propagation (FOLD_SEGMENTS).
 SEGMENTS = np.array([[0, 131]], dtype=np.int64).reshape(-1, 2)
-FOLD_SEGMENTS = np.array([[96, 104]], dtype=np.int64).reshape(-1, 2)
+FOLD_SEGMENTS = np.array([[96, 131]], dtype=np.int64).reshape(-1, 2)
 #: Examples per chunk: a batch is processed in chunks of at most CHUNK rows.
 CHUNK = 256
 #: Values in the workspace ``ws``, and the names of its arrays (the buffers of one
@@ -128,10 +128,11 @@ def train(net, batches, log):
     every batch only); PREDICT runs the forward pass only and writes a_2 of row
     s of the epoch to ``log.outputs[s]``.
 
-    With ``fold`` (a training step whose batch is one chunk), the layers take their
-    plain gradient step in the backward pass, as their gradient is formed
-    (W_l := fold_beta W_l + fold_alpha grad_W_l, and b_l of the small layers) instead
-    of writing their gradients; the optimiser step then covers FOLD_SEGMENTS only.
+    With ``fold`` (a training step whose batch is one chunk), the layers that are not
+    small take their plain gradient step in the backward pass, as their gradient is
+    formed (WT_l := fold_beta WT_l + fold_alpha grad_WT_l, the optimiser step's own
+    operations) instead of writing grad_WT_l; the optimiser step then covers
+    FOLD_SEGMENTS.
     """
     params, state, grads, ws, progress = net
     X, T, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
@@ -239,25 +240,17 @@ def train(net, batches, log):
                         z = z_1[s, k]
                         delta_1[s, k] *= ((1.0) if (z > 0.0) else (0.0))
                 # grad_W_2 = delta_2^T a_1, grad_b_2 = sum of delta_2
-                if fold:  # the step taken here, row by row: W_l := fold_beta W_l + fold_alpha grad_W_l
-                    for s in range(mc):
-                        for j in range(3):
-                            d = fold_alpha * delta_2[s, j]
-                            b_2[j] += d
-                            for k in range(8):
-                                W_2[j, k] += d * a_1[s, k]
-                else:
-                    if beta == 0:
-                        for j in range(3):
-                            for k in range(8):
-                                grad_W_2[j, k] = ZERO
-                            grad_b_2[j] = ZERO
-                    for s in range(mc):
-                        for j in range(3):
-                            d = delta_2[s, j]
-                            grad_b_2[j] += d
-                            for k in range(8):
-                                grad_W_2[j, k] += d * a_1[s, k]
+                if beta == 0:
+                    for j in range(3):
+                        for k in range(8):
+                            grad_W_2[j, k] = ZERO
+                        grad_b_2[j] = ZERO
+                for s in range(mc):
+                    for j in range(3):
+                        d = delta_2[s, j]
+                        grad_b_2[j] += d
+                        for k in range(8):
+                            grad_W_2[j, k] += d * a_1[s, k]
                 # grad_WT_1 = a_0^T delta_1, grad_b_1 = sum of delta_1
                 if beta == 0:
                     for j in range(8):

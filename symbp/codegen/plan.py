@@ -65,8 +65,7 @@ class LayerPlan:
     needs_z: bool
     parallel: bool
     small: bool
-    fold: bool  # W_l takes a plain gradient step inside back-propagation (see update.fold)
-    fold_b: bool  # b_l too (small layers: their bias step is in the same loop)
+    fold: bool  # WT_l takes a plain gradient step inside back-propagation (see update.fold)
     W_offset: int
     b_offset: int
     frozen_W: bool
@@ -185,8 +184,7 @@ def make_plan(
                 needs_z=needs_z,
                 parallel=parallel[l - 1],
                 small=small,
-                fold=update.fold is not None and not frozen_W,
-                fold_b=small and update.fold is not None and not frozen_b,
+                fold=not small and update.fold is not None and not frozen_W,
                 W_offset=offsets[l - 1][0],
                 b_offset=offsets[l - 1][1],
                 frozen_W=frozen_W,
@@ -199,7 +197,7 @@ def make_plan(
     for lay in layers:
         for lo, hi, frozen, folded in (
             (lay.W_offset, lay.b_offset, lay.frozen_W, lay.fold),
-            (lay.b_offset, lay.b_offset + lay.n_out, lay.frozen_b, lay.fold_b),
+            (lay.b_offset, lay.b_offset + lay.n_out, lay.frozen_b, False),
         ):
             if not frozen:
                 trainable.append((lo, hi))
