@@ -25,7 +25,28 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, gemm_acc, matrix, maximum, minimum, shuffle, tanh64, transpose_into, vector
+
+from symbp.codegen.runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    GRADIENT,
+    PREDICT,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+    exp64,
+    gemm_acc,
+    matrix,
+    maximum,
+    minimum,
+    shuffle,
+    tanh64,
+    transpose_into,
+    vector,
+)
 
 SPEC_NAME = 'digits-64-64-10'
 SPEC_HASH = "0e5ec04c73952a54"

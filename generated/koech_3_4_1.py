@@ -25,7 +25,24 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, matrix, maximum, minimum, shuffle, vector
+
+from symbp.codegen.runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    GRADIENT,
+    PREDICT,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+    matrix,
+    maximum,
+    minimum,
+    shuffle,
+    vector,
+)
 
 SPEC_NAME = 'koech-3-4-1'
 SPEC_HASH = "cada2ee4c0c667dd"

@@ -24,7 +24,23 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, matrix, minimum, shuffle, vector
+
+from symbp.codegen.runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    GRADIENT,
+    PREDICT,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+    matrix,
+    minimum,
+    shuffle,
+    vector,
+)
 
 SPEC_NAME = 'manual-backprop-neuron-claims'
 SPEC_HASH = "52d7f51da7c0f7f2"

@@ -25,7 +25,23 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, matrix, minimum, shuffle, vector
+
+from symbp.codegen.runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    GRADIENT,
+    PREDICT,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+    matrix,
+    minimum,
+    shuffle,
+    vector,
+)
 
 SPEC_NAME = 'mazur-2-2-2-claims'
 SPEC_HASH = "ff7c05b8638a6c54"

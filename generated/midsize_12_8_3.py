@@ -25,7 +25,26 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, gemm_acc, matrix, maximum, minimum, shuffle, vector
+
+from symbp.codegen.runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    GRADIENT,
+    PREDICT,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+    exp64,
+    gemm_acc,
+    matrix,
+    maximum,
+    minimum,
+    shuffle,
+    vector,
+)
 
 SPEC_NAME = 'midsize-12-8-3'
 SPEC_HASH = "b8b65f4deaad67f3"

@@ -25,7 +25,25 @@ import math
 
 import numpy as np
 from numba import njit
-from symbp.codegen.runtime import Batches, DIVERGED_STEP, EPOCHS_DONE, GRADIENT, Log, Net, PREDICT, PROGRESS_SLOTS, TRAIN, UPDATES_DONE, exp64, matrix, maximum, minimum, shuffle, vector
+
+from symbp.codegen.runtime import (
+    DIVERGED_STEP,
+    EPOCHS_DONE,
+    GRADIENT,
+    PREDICT,
+    PROGRESS_SLOTS,
+    TRAIN,
+    UPDATES_DONE,
+    Batches,
+    Log,
+    Net,
+    exp64,
+    matrix,
+    maximum,
+    minimum,
+    shuffle,
+    vector,
+)
 
 SPEC_NAME = 'tanh-softmax-momentum-2-3-2'
 SPEC_HASH = "65201b1781b54c08"

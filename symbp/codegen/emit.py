@@ -196,7 +196,8 @@ def render(
         "template": TEMPLATE,
         "template_version": TEMPLATE_VERSION,
         "runtime_hash": RUNTIME_HASH,
-        "runtime_imports": sorted(runtime),
+        # isort's order: constants, classes, functions
+        "runtime_imports": sorted(runtime, key=lambda n: (not n.isupper(), not n[0].isupper(), n)),
         "spec_hash": spec.hash,
         "spec_label": repr(comment_text(spec.name, 60)),
         "spec_name_literal": repr(str(spec.name)),
