@@ -20,11 +20,11 @@ def test_ruff_check_is_clean() -> None:
 
 
 def test_generated_modules_have_no_dead_code() -> None:
-    """Every shipped generated module passes pyflakes' checks (ruff's F rules; and I, its
-    imports in isort's order), F841 (a
-    local assigned and never read) and F811 (a definition shadowed before use) among
-    them: the template emits no dead locals and defines each function once. Also
-    checked on modules rendered with every layer on all cores (the parallel path)."""
+    """Every shipped generated module passes ruff's F rules (pyflakes: F841, a local
+    assigned and never read, and F811, a definition shadowed before use, among them)
+    and its I rules (imports in isort's order): the template emits no dead locals and
+    defines each function once. Also checked on modules rendered with every layer on
+    all cores (the parallel path)."""
     import tempfile
 
     import symbp
