@@ -310,19 +310,22 @@ def train(net, batches, log):
 def gradients(params, grads, ws, X, T):
     """E, the mean loss over the rows of X, T, with its gradient written to ``grads``
     (``ws`` from :func:`workspace`): ``train`` on one full batch, task GRADIENT."""
-    n = X.shape[0]
-    net = Net(params, np.zeros((len(STATE), N_PARAMS), DTYPE), grads, ws, np.zeros(PROGRESS_SLOTS, np.int64))
     losses = np.zeros(1)
-    order = np.arange(n, dtype=np.int64)
-    train(net, Batches(X, T, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, GRADIENT), Log(losses, np.zeros(1), np.zeros((0, LAYERS[-1]), DTYPE)))
+    _one_batch(params, grads, ws, X, T, GRADIENT, losses, np.zeros((0, LAYERS[-1]), DTYPE))
     return float(losses[0])
 
 
 def predict(params, ws, X, out):
     """The network's outputs a_2 for every row of X, written to ``out`` (``ws`` from
     :func:`workspace`): ``train`` on one full batch, task PREDICT."""
-    n = X.shape[0]
-    net = Net(params, np.zeros((len(STATE), N_PARAMS), DTYPE), np.zeros(N_PARAMS, DTYPE), ws, np.zeros(PROGRESS_SLOTS, np.int64))
-    order = np.arange(n, dtype=np.int64)
     T = np.zeros((0, LAYERS[-1]), DTYPE)
-    train(net, Batches(X, T, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, PREDICT), Log(np.zeros(1), np.zeros(1), out))
+    _one_batch(params, np.zeros(N_PARAMS, DTYPE), ws, X, T, PREDICT, np.zeros(1), out)
+
+
+def _one_batch(params, grads, ws, X, T, task, losses, out):
+    """``train`` for one epoch of one full batch of X, T in order, with no optimiser state."""
+    n = X.shape[0]
+    net = Net(params, np.zeros((len(STATE), N_PARAMS), DTYPE), grads, ws, np.zeros(PROGRESS_SLOTS, np.int64))
+    order = np.arange(n, dtype=np.int64)
+    batches = Batches(X, T, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, task)
+    train(net, batches, Log(losses, np.zeros(1), out))

@@ -142,9 +142,9 @@ def aliases(plan: KernelPlan) -> dict[str, str]:
     return {f"z_{lay.index}": f"a_{lay.index}" for lay in plan.layers if not lay.needs_z}
 
 
-def buffer_names(plan: KernelPlan, bufs: list[Buffer]) -> list[str]:
-    """The names :func:`buffers` of a module returns, in order (aliases included)."""
-    shared = aliases(plan)
+def buffer_names(bufs: list[Buffer], shared: dict[str, str]) -> list[str]:
+    """The names :func:`buffers` of a module returns, in order (the ``shared`` names of
+    :func:`aliases` included)."""
     out = []
     for buf in bufs:
         out += [alias for alias, target in shared.items() if target == buf.name]
@@ -187,7 +187,8 @@ def render(
         runtime.add(exp_name)
     param_names = [name for lay in layers for name in (lay.weight, f"b_{lay.index}")]
     grad_names = [f"grad_{name}" for name in param_names]
-    names = buffer_names(plan, bufs)
+    shared = aliases(plan)
+    names = buffer_names(bufs, shared)
     context = {
         "plan": plan,
         "dtype": dtype,
@@ -207,7 +208,7 @@ def render(
         "buffers": bufs,
         "buffer_names": names,
         "buffer_offsets": {buf.name: buf.offset for buf in bufs},
-        "aliases": aliases(plan),
+        "aliases": shared,
         "ws_size": bufs[-1].offset + bufs[-1].size,
         "align_bytes": ALIGN_BYTES,
         "param_names": param_names,

@@ -135,10 +135,10 @@ def make_plan(
     sizes = {nt.size(l): sp.Integer(n) for l, n in enumerate(spec.layers)}
     L = spec.depth
     update = update_plan(spec, printer)
+    weights = [spec.layers[l - 1] * spec.layers[l] for l in range(1, L + 1)]
+    parallel = [n >= parallel_min_weights for n in weights]
     small_layer = [
-        spec.layers[l - 1] * spec.layers[l] <= SMALL_MAX_WEIGHTS
-        and spec.layers[l - 1] * spec.layers[l] < parallel_min_weights
-        for l in range(1, L + 1)
+        n <= SMALL_MAX_WEIGHTS and not par for n, par in zip(weights, parallel, strict=True)
     ]
     output = _output_plan(spec, model, scalar_printer if small_layer[-1] else printer, sizes)
     offsets, offset = [], 0
@@ -146,9 +146,6 @@ def make_plan(
         n_in, n_out = spec.layers[l - 1], spec.layers[l]
         offsets.append((offset, offset + n_in * n_out))
         offset += n_in * n_out + n_out
-    parallel = [
-        spec.layers[l - 1] * spec.layers[l] >= parallel_min_weights for l in range(1, L + 1)
-    ]
     layers = []
     for l in range(1, L + 1):
         activation = spec.activations[l - 1]

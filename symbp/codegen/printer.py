@@ -126,15 +126,12 @@ class NumbaPrinter(PythonCodePrinter):
         self.used: set[str] = set()
 
     def _runtime(self, name: str, arg: sp.Expr) -> str:
-        if self.scalar:
-            library = {"exp": "np.exp", "expm1": "np.expm1", "tanh": "np.tanh"}
-            for prefix, function in library.items():
-                if name.rstrip("_0123456789") == prefix:
-                    return f"{function}({self._print(arg)})"
-            if name.startswith("log1pexp"):
-                return f"np.log1p(np.exp(-({self._print(arg)})))"
         self.used.add(name)
         return f"{name}({self._print(arg)})"
+
+    def _elementary(self, library: str, runtime: str, arg: sp.Expr) -> str:
+        """``library(arg)`` (NumPy's) in a scalar printer, else the runtime's ``runtime``."""
+        return f"{library}({self._print(arg)})" if self.scalar else self._runtime(runtime, arg)
 
     # -- numbers -----------------------------------------------------------
 
@@ -209,15 +206,17 @@ class NumbaPrinter(PythonCodePrinter):
     # -- functions ---------------------------------------------------------
 
     def _print_exp(self, expr: sp.exp) -> str:
-        return self._runtime(f"exp{self.suffix}", expr.args[0])
+        return self._elementary("np.exp", f"exp{self.suffix}", expr.args[0])
 
     def _print_expm1(self, expr: sp.Expr) -> str:
-        return self._runtime(f"expm1_{self.suffix}", expr.args[0])
+        return self._elementary("np.expm1", f"expm1_{self.suffix}", expr.args[0])
 
     def _print_tanh(self, expr: sp.tanh) -> str:
-        return self._runtime(f"tanh{self.suffix}", expr.args[0])
+        return self._elementary("np.tanh", f"tanh{self.suffix}", expr.args[0])
 
     def _print_log1pexp(self, expr: log1pexp) -> str:
+        if self.scalar:
+            return f"np.log1p(np.exp(-({self._print(expr.args[0])})))"
         return self._runtime(f"log1pexp{self.suffix}", expr.args[0])
 
     def _print_Abs(self, expr: sp.Abs) -> str:
