@@ -169,6 +169,25 @@ def test_predict_gives_one_row_per_example(clf: Trainer, data) -> None:
     np.testing.assert_array_equal(single, Y[:1])
 
 
+def test_predict_and_loss_run_in_threads_at_once(clf: Trainer, data) -> None:
+    """Threads share one trainer's parameters but not a workspace: each answer is
+    the one a lone call gives (the kernel releases the GIL, so the calls overlap)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, T, _ = data
+    clf.reset()
+    rng = np.random.default_rng(1)
+    inputs = [rng.normal(size=(300, 4)) for _ in range(8)]
+    alone = [clf.predict(x) for x in inputs]
+    loss_alone = clf.loss(X, T)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(clf.predict, inputs * 4))
+        losses = list(pool.map(lambda _: clf.loss(X, T), range(16)))
+    for i, Y in enumerate(together):
+        np.testing.assert_array_equal(Y, alone[i % 8])
+    assert losses == [loss_alone] * 16
+
+
 def test_float32_trainer_agrees_with_float64(data) -> None:
     X, T, _ = data
     f64, f32 = compile(CLASSIFIER), compile(CLASSIFIER, dtype="float32")

@@ -89,8 +89,9 @@ def _seed_state(seed: int) -> np.ndarray:
 class Trainer:
     """A compiled network: train, predict, evaluate the loss and its gradients.
 
-    A trainer holds one set of parameters and one workspace that every call reuses, so
-    one trainer serves one thread at a time (copy it, e.g. by pickling, for another).
+    ``fit`` changes the trainer's parameters and reuses its workspace, so one trainer
+    trains in one thread at a time (copy it, e.g. by pickling, for another); ``predict``,
+    ``loss`` and ``gradients`` only read the parameters and may run in threads at once.
     """
 
     def __init__(self, spec: Spec, module: ModuleType, dtype: str, module_path: Path) -> None:
@@ -103,8 +104,9 @@ class Trainer:
         self._progress = np.zeros(PROGRESS_SLOTS, dtype=np.int64)
         self._initial: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         self._initial_flat: np.ndarray | None = None  # initial params as the flat vector
-        # One workspace and gradient vector per trainer, reused by every call (a small
-        # fit spends its time on set-up otherwise: 3-4-1 takes 70 ns a step).
+        # One workspace and gradient vector per trainer, reused by every fit (a small fit
+        # spends its time on set-up otherwise: 3-4-1 takes 70 ns a step); predict and
+        # the loss take workspaces of their own, so threads may call them at once.
         self._ws = module.workspace()
         self._grads = np.zeros_like(self._params)
         self.reset()
@@ -262,7 +264,7 @@ class Trainer:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
         X = check_inputs(X, self._spec, self._dtype.name)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
-        self._module.predict(self._params, self._ws, X, out)
+        self._module.predict(self._params, self._module.workspace(), X, out)
         return out
 
     def loss(self, X: Any, T: Any) -> float:
@@ -276,7 +278,7 @@ class Trainer:
     def _loss_grad(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
         """E and its gradient over all rows (the module's ``gradients``)."""
         grads = np.zeros_like(self._params)
-        loss = self._module.gradients(self._params, grads, self._ws, X, T)
+        loss = self._module.gradients(self._params, grads, self._module.workspace(), X, T)
         return float(loss), grads
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
