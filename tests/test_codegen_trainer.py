@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import math
 
 import numpy as np
 import pytest
+from numba.core import event
 
 import symbp
 from symbp.codegen import History, Trainer, compile
@@ -318,3 +320,63 @@ def test_reprs_name_the_network(clf: Trainer) -> None:
     assert repr(clf) == "Trainer('classifier', layers 4-6-3, float64, 0 epochs trained)"
     assert repr(History(3, 1)) == "History(0 epochs, 0 steps)"
     assert symbp.compile is compile
+
+
+def test_the_collector_is_paused_while_a_kernel_compiles_and_only_then(tmp_path) -> None:
+    """A new trainer's first fit compiles its kernel with no garbage collection (each
+    one walks the whole heap: 0.2-0.4 s of a W2 compile); the collector runs again
+    after it, also when the fit raises."""
+    trainer = compile(
+        {
+            "name": "collector-pause",
+            "layers": [3, 5, 2],
+            "activations": ["leaky_relu", "softmax"],
+            "loss": "cross_entropy",
+            "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        },
+        out_dir=tmp_path,  # a new file: not in Numba's cache, so it compiles
+    )
+    assert trainer._module.train.signatures == []  # not compiled yet
+    collector_on: list[bool] = []  # at the start of each Numba compile
+
+    class Compiles(event.Listener):
+        def on_start(self, data: event.Event) -> None:
+            collector_on.append(gc.isenabled())
+
+        def on_end(self, data: event.Event) -> None:
+            pass
+
+    X, T = np.ones((4, 3)), np.eye(2)[[0, 1, 0, 1]]
+    with event.install_listener("numba:compile", Compiles()):
+        trainer.fit(X, T, epochs=1, batch_size=2)
+    assert trainer._module.train.signatures != []  # it compiled
+    assert collector_on and not any(collector_on) and gc.isenabled()
+    with pytest.raises(DataError):
+        trainer.fit(X, T, epochs=-1)
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize("signatures", [[], ["(float64[::1],)"]])
+def test_the_collector_pause_leaves_a_compiled_or_disabled_state_alone(signatures) -> None:
+    from symbp.codegen.trainer import _compiling
+
+    class Kernel:
+        pass
+
+    kernel = Kernel()
+    kernel.signatures = signatures  # type: ignore[attr-defined]
+    with _compiling(kernel):
+        assert gc.isenabled() is bool(signatures)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _compiling(kernel):
+        raise RuntimeError("a failed compile")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _compiling(kernel):
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()
+    with _compiling(lambda: None):  # a plain Python kernel (NUMBA_DISABLE_JIT)
+        assert gc.isenabled()

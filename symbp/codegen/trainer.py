@@ -15,7 +15,9 @@ off). :meth:`Trainer.reset` returns to the starting parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,6 +40,28 @@ from .runtime import (
 )
 
 Callback = Callable[[int, "Trainer", "History"], "bool | None"]
+
+
+@contextmanager
+def _compiling(kernel: Any) -> Iterator[None]:
+    """Python's cyclic garbage collector paused while ``kernel`` compiles: around the
+    kernel's first call in this process, while it has no compiled signature.
+
+    Numba's compiler makes hundreds of thousands of short-lived objects, and each
+    collection of the oldest generation walks every object in the process (SymPy's
+    too): 0.2-0.4 s of a 1.6-2.0 s W2 compile on the benchmark machine. What garbage
+    the compiler leaves is collected when the collector runs again. A compiled kernel,
+    and one that is plain Python (``NUMBA_DISABLE_JIT``), runs with the collector as it is.
+    Threads may enter at once: only the one that paused the collector restarts it.
+    """
+    if getattr(kernel, "signatures", None) != [] or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class History:
@@ -264,7 +288,8 @@ class Trainer:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
         X = check_inputs(X, self._spec, self._dtype.name)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
-        self._module.predict(self._params, self._module.workspace(), X, out)
+        with _compiling(self._module.train):
+            self._module.predict(self._params, self._module.workspace(), X, out)
         return out
 
     def loss(self, X: Any, T: Any) -> float:
@@ -278,7 +303,8 @@ class Trainer:
     def _loss_grad(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
         """E and its gradient over all rows (the module's ``gradients``)."""
         grads = np.zeros_like(self._params)
-        loss = self._module.gradients(self._params, grads, self._module.workspace(), X, T)
+        with _compiling(self._module.train):
+            loss = self._module.gradients(self._params, grads, self._module.workspace(), X, T)
         return float(loss), grads
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -339,7 +365,8 @@ class Trainer:
             self._progress[DIVERGED_STEP] = -1
             batches = Batches(X, T, order, rng, todo, batch, bool(shuffle), bool(drop_last), TRAIN)
             log = Log(history._steps[history.n_steps :], history._epochs[done_epochs:], no_outputs)
-            steps = self._module.train(net, batches, log)
+            with _compiling(self._module.train):
+                steps = self._module.train(net, batches, log)
             if self._progress[DIVERGED_STEP] >= 0:
                 self._diverged(history, int(steps), done_epochs, per_epoch)
             history.n_steps += int(steps)
