@@ -26,7 +26,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 13
+TEMPLATE_VERSION = 14
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 #: Every buffer starts this many bytes into the (equally aligned) workspace.
@@ -138,8 +138,13 @@ def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
 def aliases(plan: KernelPlan) -> dict[str, str]:
     """Buffers that share another's memory: ``z_l`` is ``a_l`` for a layer whose
     pre-activation nothing reads after the activation (its derivative is written in
-    ``a_l``), so the activation is computed in place, as LLVM vectorises best."""
-    return {f"z_{lay.index}": f"a_{lay.index}" for lay in plan.layers if not lay.needs_z}
+    ``a_l``), so the activation is computed in place, as LLVM vectorises best. A fused
+    layer (:attr:`.LayerPlan.fused`) that does not keep z_l has no z_l at all."""
+    return {
+        f"z_{lay.index}": f"a_{lay.index}"
+        for lay in plan.layers
+        if not lay.needs_z and not lay.fused
+    }
 
 
 def buffer_names(bufs: list[Buffer], shared: dict[str, str]) -> list[str]:

@@ -74,6 +74,12 @@ class LayerPlan:
     keep_W: bool  # keep a copy W_l = WT_l^T for back-propagation in the broadcast form
 
     @property
+    def fused(self) -> bool:
+        """The product runs inside the activation's loop (a small element-wise layer):
+        z_l stays in a register, stored only where ``needs_z``."""
+        return self.small and not self.softmax
+
+    @property
     def weight(self) -> str:
         """Name of the weight array as stored in ``params``: ``W_l`` or ``WT_l``."""
         return f"WT_{self.index}" if self.stored_T else f"W_{self.index}"
