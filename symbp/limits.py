@@ -12,7 +12,11 @@ the machine has a cap here, checked before the expensive step:
 * networks: at most :data:`MAX_LAYERS` sizes of at most :data:`MAX_LAYER_SIZE` each
   (the commands add their own caps: the explicit view, exact evaluation, and the
   memory the compiled trainer's buffers need);
-* the time the derivation and exact evaluation may take (:mod:`symbp.budget`).
+* the time the derivation and exact evaluation may take (:mod:`symbp.budget`);
+* training data files (:mod:`symbp.train.data`): at most :data:`MAX_DATA_BYTES` on
+  disk, :data:`MAX_DATA_ROWS` examples and :data:`MAX_DATA_VALUES` numbers per array
+  (checked from an ``.npz`` member's header before it is decompressed), CSV cells of
+  at most :data:`MAX_CELL_CHARS` characters.
 
 Number text is never handed to ``int``, ``Fraction`` or SymPy before its digits and
 exponent were counted, so ``1e999999999`` is refused in microseconds instead of
@@ -36,6 +40,14 @@ MAX_SIGNIFICANT_DIGITS = 50
 MAX_LAYERS = 64
 #: ... each at most this large.
 MAX_LAYER_SIZE = 10_000_000
+#: The largest training data file (CSV or ``.npz``) read, in bytes.
+MAX_DATA_BYTES = 512 * 1024 * 1024
+#: The most examples (rows) in a training data file.
+MAX_DATA_ROWS = 4_000_000
+#: The most numbers in one array of a data file (features, targets): 512 MiB of float64.
+MAX_DATA_VALUES = 64 * 1024 * 1024
+#: The longest CSV cell (a number, a class label, a column name), in characters.
+MAX_CELL_CHARS = 200
 
 #: A plain decimal: optional sign, digits with an optional point, optional exponent.
 _DECIMAL = re.compile(r"([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?")

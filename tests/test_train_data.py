@@ -153,3 +153,63 @@ def test_encode_targets_binary_and_sign() -> None:
         [1, 0],
         [0, 1],
     ]
+
+
+def test_csv_values_are_read_exactly_and_multiline_quotes_count_lines(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 3)) * 10.0 ** rng.integers(-300, 300, size=(40, 3))
+    rows = [",".join(repr(float(v)) for v in row) + f",{i % 3}" for i, row in enumerate(X)]
+    lines = ["a,b,c,y", *rows]
+    path = tmp_path / "exact.csv"
+    path.write_text("\ufeff" + "\n".join(lines) + "\n\n", encoding="utf-8")
+    data = load_data(path, target="y")
+    np.testing.assert_array_equal(data.X, X)  # float() of repr() is exact
+    assert data.y[:, 0].tolist() == [i % 3 for i in range(40)]
+    quoted = tmp_path / "q.csv"
+    quoted.write_text('a,label\n1,"two\nlines 🙂"\nx,y\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"q\.csv:4: column 'a': non-numeric cell 'x'"):
+        load_data(quoted, target="label")
+    underscored = tmp_path / "u.csv"
+    underscored.write_text("a,y\n1_000,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"u\.csv:2: column 'a': non-numeric cell '1_000'"):
+        load_data(underscored, target="y")
+
+
+def test_data_files_are_read_within_the_stated_limits(tmp_path: Path, monkeypatch) -> None:
+    """Caps of :mod:`symbp.limits`, lowered here so that the files stay small."""
+    import symbp.train.data as data_module
+    from symbp.limits import MAX_CELL_CHARS
+
+    long_cell = tmp_path / "long.csv"
+    long_cell.write_text(f"a,y\n1,0\n{'9' * (MAX_CELL_CHARS + 1)},1\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"long\.csv:3: a cell of {MAX_CELL_CHARS + 1} char"):
+        load_data(long_cell, target="y")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b,y\n" + "1,2,0\n" * 6, encoding="utf-8")
+    monkeypatch.setattr(data_module, "MAX_DATA_ROWS", 5)
+    with pytest.raises(DataError, match=r"rows\.csv: more than 5 data rows of 2 features"):
+        load_data(rows, target="y")
+    monkeypatch.setattr(data_module, "MAX_DATA_ROWS", 100)
+    monkeypatch.setattr(data_module, "MAX_DATA_VALUES", 8)  # 4 rows of 2 features
+    with pytest.raises(DataError, match=r"more than 4 data rows of 2 features"):
+        load_data(rows, target="y")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("a,y\n" + "1,class-with-a-long-name\n" * 3, encoding="utf-8")
+    with pytest.raises(DataError, match=r"class labels of up to 22 characters in 3 rows"):
+        load_data(labels, target="y")
+    monkeypatch.setattr(data_module, "MAX_DATA_BYTES", 20)  # rows.csv has 42
+    with pytest.raises(DataError, match=r"rows\.csv: the file is larger than 20 bytes"):
+        load_data(rows, target="y")
+    # an .npz member is sized from its header: 4,000 zeros compress to a few bytes
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, X=np.zeros((1000, 4)), y=np.zeros(1000))
+    monkeypatch.setattr(data_module, "MAX_DATA_BYTES", 2**20)
+    monkeypatch.setattr(data_module, "MAX_DATA_VALUES", 3999)
+    with pytest.raises(DataError, match=r"bomb\.npz: array X has shape \(1000, 4\) of float64"):
+        load_data(bomb)
+    monkeypatch.setattr(data_module, "MAX_DATA_BYTES", 100)
+    with pytest.raises(DataError, match=r"bomb\.npz: the file has \d+ bytes; expected at most 100"):
+        load_data(bomb)
+    monkeypatch.setattr(data_module, "MAX_DATA_BYTES", 2**20)
+    monkeypatch.setattr(data_module, "MAX_DATA_VALUES", 4000)
+    assert load_data(bomb).X.shape == (1000, 4)

@@ -6,8 +6,8 @@ targets of shape ``(n, k)``). Nothing is downloaded: the scikit-learn sets
 (``digits``, ``iris``, ``breast_cancer``, ``wine`` and the regression set
 ``diabetes``) ship inside scikit-learn.
 
-* CSV (read by :func:`numpy.loadtxt`: comma-separated, ``"`` quotes, a UTF-8 BOM
-  and blank lines allowed): a header row names the columns; ``target`` picks the
+* CSV (read by :mod:`csv`: comma-separated, ``"`` quotes, a UTF-8 BOM and blank
+  lines allowed): a header row names the columns; ``target`` picks the
   target column by name, every other column is a feature and must be numeric. A
   numeric target is a real target (one column); a non-numeric target is a class label.
 * ``.npz``: arrays ``X`` (``(n, d)``) and ``y`` or ``T`` (``(n,)`` or ``(n, k)``), numeric.
@@ -21,11 +21,11 @@ source and says what was found and what was expected.
 
 from __future__ import annotations
 
-import contextlib
-import re
-import warnings
+import csv
+import io
+import math
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import read_limited
+from ..limits import MAX_CELL_CHARS, MAX_DATA_BYTES, MAX_DATA_ROWS, MAX_DATA_VALUES
 
 #: The scikit-learn sets symbp reads by name, and whether their targets are class labels.
 SKLEARN_SETS: dict[str, bool] = {
@@ -140,82 +142,154 @@ def _sklearn(name: str) -> Dataset:
     return Dataset(name, X, y, names, labels, description=f"scikit-learn {name}")
 
 
-def _numbers(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``cells`` (strings) as float64, and a mask of the cells that are finite numbers."""
-    values = np.full(cells.shape, np.nan)
-    flat_cells, flat_values = cells.ravel(), values.ravel()
-    try:  # the whole block at once (the usual case) ...
-        flat_values[:] = np.char.strip(flat_cells).astype(np.float64)
-    except ValueError:  # ... else cell by cell, to say which cell is wrong
-        for i, cell in enumerate(flat_cells):
-            with contextlib.suppress(ValueError):
-                flat_values[i] = float(cell)
-    return values, np.isfinite(values)
+def _number(cell: str) -> float | None:
+    """``cell`` as a finite float, or ``None`` (not a number, NaN or infinite)."""
+    if "_" in cell:  # Python's float() reads 1_000; a data file does not mean that
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class _Rows:
+    """The rows of a growing float64 table, stored in one array that doubles as it fills."""
+
+    def __init__(self, width: int) -> None:
+        self.data = np.empty((64, width))
+        self.n = 0
+
+    def append(self, row: np.ndarray) -> None:
+        if self.n == len(self.data):
+            grown = np.empty((2 * len(self.data), self.data.shape[1]))
+            grown[: self.n] = self.data
+            self.data = grown
+        self.data[self.n] = row
+        self.n += 1
+
+    def array(self) -> np.ndarray:
+        return self.data[: self.n]
 
 
 def _csv(path: Path, target: str | None) -> Dataset:
-    """Read a CSV file with :func:`numpy.loadtxt` (quotes, BOM and blank lines handled)."""
+    """Read a CSV file (:mod:`csv`: comma-separated, ``"`` quotes, a UTF-8 BOM and blank
+    lines allowed) row by row, within the limits of :mod:`symbp.limits`."""
+    raw = read_limited(path, MAX_DATA_BYTES, error=DataError)
+    # decoded as it is read: one wide character must not widen a copy of the whole file
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read the file ({err.__class__.__name__})") from None
-    lines = text.splitlines()
-    # the file line of each row loadtxt returns (it skips blank lines), for messages
-    line_of = [i for i, line in enumerate(lines, start=1) if line.strip()]
-    if not line_of:
-        raise DataError(f"{path}: empty file; expected a header row and data rows")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # blank lines, no data rows
-            table = np.loadtxt(
-                lines, delimiter=",", dtype=str, ndmin=2, quotechar='"', comments=None
+        return _csv_rows(path, reader, target)
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: cannot read the file (UnicodeDecodeError)") from None
+    except csv.Error as err:
+        raise DataError(f"{path}:{reader.line_num}: cannot read the CSV ({err})") from None
+
+
+def _cells(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of ``reader`` with their (last) file line, cells stripped."""
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        cells = [cell.strip() for cell in row]
+        longest = max(cells, key=len)
+        if len(longest) > MAX_CELL_CHARS:
+            raise DataError(
+                f"{path}:{reader.line_num}: a cell of {len(longest)} characters; "
+                f"expected at most {MAX_CELL_CHARS} (a number or a class label)"
             )
-    except ValueError as err:
-        changed = re.search(r"changed from (\d+) to (\d+) at row (\d+)", str(err))
-        if changed is None:
-            raise DataError(f"{path}: cannot read the CSV ({err})") from None
-        cols, found, row = (int(g) for g in changed.groups())
-        raise DataError(
-            f"{path}:{line_of[row - 1]}: found {found} cells; the header has {cols} columns"
-        ) from None
-    header = [str(h).strip() for h in table[0]]
+        yield reader.line_num, cells
+
+
+def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
+    rows = _cells(path, reader)
+    first = next(rows, None)
+    if first is None:
+        raise DataError(f"{path}: empty file; expected a header row and data rows")
+    header = first[1]
     if target is None:
         raise DataError(
             f"{path}: name the target column with --target; columns are {', '.join(header)}"
         )
     if target not in header:
         raise DataError(f"{path}: no column named {target!r}; the header has {', '.join(header)}")
-    if table.shape[0] < 2:
-        raise DataError(f"{path}: no data rows after the header")
     t_col = header.index(target)
     features = [i for i in range(len(header)) if i != t_col]
     if not features:
         raise DataError(f"{path}: the only column is the target {target!r}; expected features")
-    body = table[1:]
-    X, finite = _numbers(body[:, features])
-    if not finite.all():
-        r, c = (int(v[0]) for v in np.nonzero(~finite))
-        raise DataError(
-            f"{path}:{line_of[r + 1]}: column {header[features[c]]!r}: non-numeric cell "
-            f"{str(body[r, features[c]])!r}; expected a finite number"
-        )
-    raw_target = np.char.strip(body[:, t_col])
+    max_rows = min(MAX_DATA_ROWS, MAX_DATA_VALUES // len(features))
+    X = _Rows(len(features))
+    targets: list[str] = []
+    empty_target: int | None = None
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise DataError(
+                f"{path}:{line}: found {len(cells)} cells; the header has {len(header)} columns"
+            )
+        if len(targets) == max_rows:
+            raise DataError(
+                f"{path}: more than {max_rows} data rows of {len(features)} features; "
+                f"expected at most {MAX_DATA_ROWS} rows and {MAX_DATA_VALUES} values"
+            )
+        values = [_number(cells[c]) for c in features]
+        if None in values:
+            c = features[values.index(None)]
+            raise DataError(
+                f"{path}:{line}: column {header[c]!r}: non-numeric cell {cells[c]!r}; "
+                "expected a finite number"
+            )
+        X.append(np.array(values))
+        targets.append(cells[t_col])
+        if empty_target is None and not cells[t_col]:
+            empty_target = line
+    if not targets:
+        raise DataError(f"{path}: no data rows after the header")
     names = tuple(header[i] for i in features)
-    numbers, ok = _numbers(raw_target)
-    if ok.all():
-        y = numbers.reshape(-1, 1)
-        return Dataset(str(path), X, y, names, labels=False, description=f"CSV {path.name}")
-    empty = np.nonzero(raw_target == "")[0]
-    if empty.size:
+    numbers = [_number(t) for t in targets]
+    if None not in numbers:
+        y = np.array(numbers, dtype=np.float64).reshape(-1, 1)
+        return Dataset(str(path), X.array(), y, names, labels=False, description=f"CSV {path.name}")
+    if empty_target is not None:
+        raise DataError(f"{path}:{empty_target}: column {target!r}: empty target cell")
+    longest = max(map(len, targets))  # a NumPy string array holds 4 bytes per character
+    if len(targets) * longest > 2 * MAX_DATA_VALUES:
         raise DataError(
-            f"{path}:{line_of[int(empty[0]) + 1]}: column {target!r}: empty target cell"
+            f"{path}: class labels of up to {longest} characters in {len(targets)} rows; "
+            f"expected at most {2 * MAX_DATA_VALUES // len(targets)} characters a label"
         )
-    y = raw_target.astype(str)
-    return Dataset(str(path), X, y, names, labels=True, description=f"CSV {path.name}")
+    y = np.array(targets, dtype=str)
+    return Dataset(str(path), X.array(), y, names, labels=True, description=f"CSV {path.name}")
+
+
+def _check_member(path: Path, archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse array ``name`` of the ``.npz`` ``archive`` when its header promises more
+    than :data:`MAX_DATA_VALUES` values or 8 bytes a value (a few compressed bytes can
+    stand for gigabytes)."""
+    member = f"{name}.npy" if f"{name}.npy" in archive.namelist() else name
+    with archive.open(member) as stream:
+        version = np.lib.format.read_magic(stream)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(stream)
+    count = math.prod(shape)
+    if count > MAX_DATA_VALUES or dtype.itemsize > 8:
+        raise DataError(
+            f"{path}: array {name} has shape {shape} of {dtype}; expected at most "
+            f"{MAX_DATA_VALUES} values of at most 8 bytes"
+        )
 
 
 def _npz(path: Path) -> Dataset:
     """Read arrays ``X`` and ``y`` (or ``T``) from an ``.npz`` archive."""
+    size = path.stat().st_size
+    if size > MAX_DATA_BYTES:
+        raise DataError(
+            f"{path}: the file has {size} bytes; expected at most {MAX_DATA_BYTES} "
+            f"({MAX_DATA_BYTES // 2**20} MiB)"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
@@ -227,6 +301,8 @@ def _npz(path: Path) -> Dataset:
                     f"{path}: expected arrays X and y (or X and T); found {found}{both}"
                 )
             key = targets[0]
+            for name in ("X", key):  # sized from the header, before decompressing
+                _check_member(path, archive.zip, name)
             X, T = archive["X"], archive[key]
     except (OSError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the archive ({err.__class__.__name__})") from None
