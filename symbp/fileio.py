@@ -3,12 +3,16 @@ reads (a spec path cannot block symbp or fill the memory)."""
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from .errors import SymbpError
+from .limits import MAX_DATA_BYTES, MAX_DATA_VALUES
 
 
 def _umask() -> int:
@@ -134,3 +138,55 @@ def check_writable_dir(path: str | Path, *, field: str = "--out") -> Path:
     except OSError as err:
         raise SymbpError(f"cannot write there: {os_error_text(err)}", field=field) from None
     return path
+
+
+def open_npz(
+    path: str | Path,
+    *,
+    error: type[SymbpError] = SymbpError,
+    max_bytes: int | None = None,
+    max_values: int | None = None,
+) -> np.lib.npyio.NpzFile:
+    """``np.load(path, allow_pickle=False)`` of an ``.npz`` of at most ``max_bytes``
+    (default :data:`~symbp.limits.MAX_DATA_BYTES`) whose every member's header promises
+    at most ``max_values`` values (default :data:`~symbp.limits.MAX_DATA_VALUES`) and
+    8 bytes a value on average: checked before anything is decompressed, as a few
+    compressed bytes can stand for gigabytes. Problems raise ``error`` naming the file;
+    a file NumPy cannot read raises ``OSError``, ``ValueError`` or ``BadZipFile``.
+    """
+    max_bytes = MAX_DATA_BYTES if max_bytes is None else max_bytes
+    max_values = MAX_DATA_VALUES if max_values is None else max_values
+    size = os.stat(path).st_size
+    if size > max_bytes:
+        raise error(
+            f"the file has {size} bytes; expected at most {max_bytes} ({max_bytes / 2**20:g} MiB)",
+            file=str(path),
+        )
+    archive = np.load(path, allow_pickle=False)
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError("not an .npz archive")
+    members = archive.zip
+    try:
+        if members is None:  # pragma: no cover - np.load of a file sets it
+            raise ValueError("not an .npz archive")
+        for member in members.namelist():
+            with members.open(member) as stream:
+                version = np.lib.format.read_magic(stream)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(stream)
+            count = math.prod(shape)
+            if count > max_values or count * dtype.itemsize > 8 * max_values:
+                name = member.removesuffix(".npy")
+                raise error(
+                    f"array {name} has shape {shape} of {dtype}; expected at most "
+                    f"{max_values} values, {8 * max_values} bytes",
+                    file=str(path),
+                )
+    except BaseException:
+        archive.close()
+        raise
+    return archive

@@ -210,3 +210,23 @@ def test_help_imports_no_numerics() -> None:
         [sys.executable, "-m", "symbp", "--version"], capture_output=True, text=True, timeout=60
     )
     assert run.stdout.strip() == f"symbp {symbp.__version__}"
+
+
+def test_a_saved_trainer_is_sized_before_it_is_decompressed(tmp_path: Path, monkeypatch) -> None:
+    """A small archive whose members unpack to more than the stated limit is refused
+    from the .npy headers; a corrupt archive is a one-line DataError, not a traceback."""
+    import symbp.fileio
+    from symbp.errors import DataError
+
+    X, T = _data()
+    path = symbp.compile(SPEC).save(tmp_path / "net.npz")
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, W_1=np.zeros((500, 500)), b_1=np.zeros(500))
+    monkeypatch.setattr(symbp.fileio, "MAX_DATA_VALUES", 200_000)
+    with pytest.raises(DataError, match=r"bomb\.npz: array W_1 has shape \(500, 500\) of float64"):
+        symbp.load_trainer(bomb)
+    assert symbp.load_trainer(path).predict(X).shape == T.shape  # under the limit
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(DataError, match=r"broken\.npz: cannot read as \.npz"):
+        symbp.load_trainer(broken)

@@ -24,6 +24,7 @@ a lookup.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import write_atomic
+from ..fileio import open_npz, write_atomic
 from ..symbolic.notation import code_name
 
 if TYPE_CHECKING:
@@ -95,9 +96,11 @@ def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Every array of a saved trainer or ``params.npz`` (``allow_pickle=False``)."""
     path = _npz_path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path, error=DataError) as archive:
             return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as err:
+    except DataError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
         raise DataError(f"cannot read as .npz: {err}", file=str(path)) from None
 
 

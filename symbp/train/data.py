@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import read_limited
+from ..fileio import open_npz, read_limited
 from ..limits import MAX_CELL_CHARS, MAX_DATA_BYTES, MAX_DATA_ROWS, MAX_DATA_VALUES
 
 #: The scikit-learn sets symbp reads by name, and whether their targets are class labels.
@@ -261,37 +261,12 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
     return Dataset(str(path), X.array(), y, names, labels=True, description=f"CSV {path.name}")
 
 
-def _check_member(path: Path, archive: zipfile.ZipFile, name: str) -> None:
-    """Refuse array ``name`` of the ``.npz`` ``archive`` when its header promises more
-    than :data:`MAX_DATA_VALUES` values or 8 bytes a value (a few compressed bytes can
-    stand for gigabytes)."""
-    member = f"{name}.npy" if f"{name}.npy" in archive.namelist() else name
-    with archive.open(member) as stream:
-        version = np.lib.format.read_magic(stream)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        shape, _, dtype = read_header(stream)
-    count = math.prod(shape)
-    if count > MAX_DATA_VALUES or dtype.itemsize > 8:
-        raise DataError(
-            f"{path}: array {name} has shape {shape} of {dtype}; expected at most "
-            f"{MAX_DATA_VALUES} values of at most 8 bytes"
-        )
-
-
 def _npz(path: Path) -> Dataset:
     """Read arrays ``X`` and ``y`` (or ``T``) from an ``.npz`` archive."""
-    size = path.stat().st_size
-    if size > MAX_DATA_BYTES:
-        raise DataError(
-            f"{path}: the file has {size} bytes; expected at most {MAX_DATA_BYTES} "
-            f"({MAX_DATA_BYTES // 2**20} MiB)"
-        )
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(
+            path, error=DataError, max_bytes=MAX_DATA_BYTES, max_values=MAX_DATA_VALUES
+        ) as archive:
             keys = set(archive.files)
             targets = [k for k in ("y", "T") if k in keys]
             if "X" not in keys or len(targets) != 1:
@@ -301,8 +276,6 @@ def _npz(path: Path) -> Dataset:
                     f"{path}: expected arrays X and y (or X and T); found {found}{both}"
                 )
             key = targets[0]
-            for name in ("X", key):  # sized from the header, before decompressing
-                _check_member(path, archive.zip, name)
             X, T = archive["X"], archive[key]
     except (OSError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the archive ({err.__class__.__name__})") from None
