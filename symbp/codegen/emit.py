@@ -26,7 +26,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 15
+TEMPLATE_VERSION = 16
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 #: Every buffer starts this many bytes into the (equally aligned) workspace.
