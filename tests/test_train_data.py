@@ -193,6 +193,10 @@ def test_data_files_are_read_within_the_stated_limits(tmp_path: Path, monkeypatc
     monkeypatch.setattr(data_module, "MAX_DATA_VALUES", 8)  # 4 rows of 2 features
     with pytest.raises(DataError, match=r"more than 4 data rows of 2 features"):
         load_data(rows, target="y")
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"x{i}" for i in range(10)) + ",y\n" + "1," * 10 + "0\n")
+    with pytest.raises(DataError, match=r"wide\.csv: 10 feature columns; expected at most 8"):
+        load_data(wide, target="y")
     labels = tmp_path / "labels.csv"
     labels.write_text("a,y\n" + "1,class-with-a-long-name\n" * 3, encoding="utf-8")
     with pytest.raises(DataError, match=r"class labels of up to 22 characters in 3 rows"):

@@ -156,8 +156,8 @@ def _number(cell: str) -> float | None:
 class _Rows:
     """The rows of a growing float64 table, stored in one array that doubles as it fills."""
 
-    def __init__(self, width: int) -> None:
-        self.data = np.empty((64, width))
+    def __init__(self, width: int, max_rows: int) -> None:
+        self.data = np.empty((max(1, min(64, max_rows)), width))
         self.n = 0
 
     def append(self, row: np.ndarray) -> None:
@@ -217,8 +217,12 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
     features = [i for i in range(len(header)) if i != t_col]
     if not features:
         raise DataError(f"{path}: the only column is the target {target!r}; expected features")
+    if len(features) > MAX_DATA_VALUES:
+        raise DataError(
+            f"{path}: {len(features)} feature columns; expected at most {MAX_DATA_VALUES}"
+        )
     max_rows = min(MAX_DATA_ROWS, MAX_DATA_VALUES // len(features))
-    X = _Rows(len(features))
+    X = _Rows(len(features), max_rows)
     targets: list[str] = []
     empty_target: int | None = None
     for line, cells in rows:
