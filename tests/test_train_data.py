@@ -155,7 +155,7 @@ def test_encode_targets_binary_and_sign() -> None:
     ]
 
 
-def test_csv_values_are_read_exactly_and_multiline_quotes_count_lines(tmp_path: Path) -> None:
+def test_csv_values_are_read_exactly(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     X = rng.normal(size=(40, 3)) * 10.0 ** rng.integers(-300, 300, size=(40, 3))
     rows = [",".join(repr(float(v)) for v in row) + f",{i % 3}" for i, row in enumerate(X)]
@@ -165,14 +165,6 @@ def test_csv_values_are_read_exactly_and_multiline_quotes_count_lines(tmp_path: 
     data = load_data(path, target="y")
     np.testing.assert_array_equal(data.X, X)  # float() of repr() is exact
     assert data.y[:, 0].tolist() == [i % 3 for i in range(40)]
-    quoted = tmp_path / "q.csv"
-    quoted.write_text('a,label\n1,"two\nlines 🙂"\nx,y\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"q\.csv:4: column 'a': non-numeric cell 'x'"):
-        load_data(quoted, target="label")
-    underscored = tmp_path / "u.csv"
-    underscored.write_text("a,y\n1_000,1\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"u\.csv:2: column 'a': non-numeric cell '1_000'"):
-        load_data(underscored, target="y")
 
 
 def test_data_files_are_read_within_the_stated_limits(tmp_path: Path, monkeypatch) -> None:

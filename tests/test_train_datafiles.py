@@ -120,3 +120,15 @@ def test_csv_reader_quotes_bom_blank_lines(tmp_path) -> None:
     ragged.write_text("a,b\n1,2\n\n3\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"ragged\.csv:4: found 1 cells; the header has 2"):
         load_data(ragged, target="a")
+    # a quoted cell over two lines counts both; Python's float() would read 1_000
+    for name, text, message in (
+        (
+            "m.csv",
+            'a,label\n1,"two\nlines 🙂"\nx,y\n',
+            r"m\.csv:4: column 'a': non-numeric cell 'x'",
+        ),
+        ("u.csv", "a,label\n1_000,1\n", r"u\.csv:2: column 'a': non-numeric cell '1_000'"),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(DataError, match=message):
+            load_data(tmp_path / name, target="label")

@@ -123,6 +123,13 @@ class KernelPlan:
     def sizes(self) -> tuple[int, ...]:
         return self.spec.layers
 
+    def sums_bias_with_delta(self, lay: LayerPlan) -> bool:
+        """Whether grad_b_l is summed in the loop that writes delta_l (the output delta
+        loop or the derivative loop) rather than in a loop of its own: a layer that is
+        not small (whose gradient loops carry the sum) and whose delta loop runs on one
+        core (the output's always does)."""
+        return not lay.small and (lay.index == self.depth or not lay.parallel)
+
 
 def make_plan(
     spec: Spec,
