@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         parents=[common], name="derive", help="print the derivation (forward, loss, every gradient)"
     )
-    p.add_argument("spec", type=Path, help="network spec (YAML)")
+    p.add_argument(
+        "spec", type=Path, help="network spec: a YAML file, a shipped example's name or - (stdin)"
+    )
     p.add_argument("--latex", action="store_true", help="print raw LaTeX instead of Unicode")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument(
