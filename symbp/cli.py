@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         parents=[common], name="derive", help="print the derivation (forward, loss, every gradient)"
     )
-    p.add_argument("spec", type=Path, help="network spec (YAML)")
+    p.add_argument(
+        "spec", type=Path, help="network spec: a YAML file, a shipped example's name or - (stdin)"
+    )
     p.add_argument("--latex", action="store_true", help="print raw LaTeX instead of Unicode")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument(
@@ -494,26 +496,33 @@ def _train(args: argparse.Namespace) -> int:
 
 def _exercises(args: argparse.Namespace) -> int:
     from .exercises import make_exercises, regenerate_sheet
+    from .exercises.progress import progress_bar
 
     _no_stdout(args, "the exercises' output")
     pdf = not args.no_pdf
-    if args.regenerate is not None:
-        if args.count is not None or args.seed is not None or args.students is not None:
-            raise SymbpError(
-                "regenerate: the code gives the student and the seed; "
-                "leave out --count, --seed and --students"
-            )
-        done = regenerate_sheet(args.spec, args.regenerate, args.out, ask=args.ask, pdf=pdf)
-    else:
-        done = make_exercises(
-            args.spec,
-            args.out,
-            count=args.count,
-            seed=args.seed,
-            ask=args.ask,
-            students=args.students,
-            pdf=pdf,
+    if args.regenerate is not None and (
+        args.count is not None or args.seed is not None or args.students is not None
+    ):
+        raise SymbpError(
+            "regenerate: the code gives the student and the seed; "
+            "leave out --count, --seed and --students"
         )
+    with progress_bar(enabled=not args.quiet) as bar:  # on a terminal's stderr only
+        if args.regenerate is not None:
+            done = regenerate_sheet(
+                args.spec, args.regenerate, args.out, ask=args.ask, pdf=pdf, progress=bar
+            )
+        else:
+            done = make_exercises(
+                args.spec,
+                args.out,
+                count=args.count,
+                seed=args.seed,
+                ask=args.ask,
+                students=args.students,
+                pdf=pdf,
+                progress=bar,
+            )
     n = len(done.variants)
     _say(
         args,

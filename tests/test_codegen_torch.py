@@ -19,7 +19,8 @@ import symbp
 from symbp.codegen import Trainer, compile
 from symbp.codegen.check import examples_arrays, relative_error
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.extras
+torch = pytest.importorskip("torch", reason="torch is an optional extra (symbp[torch])")
 
 
 def _activation(act: Any) -> Any:

@@ -266,9 +266,10 @@ def _torch_optimizer(torch, params, opt: dict):
     )
 
 
+@pytest.mark.extras
 @pytest.mark.parametrize("name", TORCH_VARIANTS)
 def test_optimizer_matches_torch(runs, name: str) -> None:
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is an optional extra (symbp[torch])")
     spec, ev = runs[name]
     opt_spec = VARIANTS[name]
     Ws = [torch.tensor(np.array(W, dtype=float), requires_grad=True) for W in spec.W]

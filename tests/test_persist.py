@@ -133,8 +133,9 @@ def test_state_dict_has_nn_sequential_keys_and_loads_back() -> None:
         other.load_state_dict({**state, "0.weight": np.zeros((2, 3))})
 
 
+@pytest.mark.extras
 def test_to_torch_builds_the_same_network() -> None:
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is an optional extra (symbp[torch])")
     X, T = _data()
     trainer = symbp.compile(SPEC)
     trainer.fit(X, T, epochs=2)

@@ -14,7 +14,10 @@ from test_train_sklearn import CLASSIFIER_SPEC, grid_scores, shared_cache
 
 from symbp.train.estimator import SymbpClassifier
 
-distributed = pytest.importorskip("dask.distributed")
+pytestmark = pytest.mark.extras
+distributed = pytest.importorskip(
+    "dask.distributed", reason="Dask is an optional extra: pip install 'symbp[dask]'"
+)
 
 
 def test_dask_grid_search_gives_the_sequential_scores(monkeypatch) -> None:

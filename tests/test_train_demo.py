@@ -60,3 +60,25 @@ def test_demo_trains_the_worked_example_along_the_article(demo) -> None:
     assert [round(float(r["yhat_kernel"]), 3) for r in rows] == list(ARTICLE_TRAJECTORY)
     for r in rows:
         assert float(r["yhat_kernel"]) == pytest.approx(float(r["yhat_exact"]), abs=1e-12)
+
+
+def test_demo_calls_the_misprint_it_finds_by_its_name(demo) -> None:
+    _, stdout, _ = demo
+    lines = stdout.splitlines()
+    verify = next(line for line in lines if line.strip().startswith("verify claims"))
+    assert verify.endswith(
+        "1 mismatch (1 explained) — misprint found (explained); see the report"
+    ), verify
+    assert "FAIL" not in stdout
+    assert lines[-1] == "all steps succeeded"
+
+
+def test_demo_outputs_name_no_install_path(demo) -> None:
+    _, _, out = demo
+    root = str(Path(__file__).resolve().parent.parent)
+    for rel in ("koech_3_4_1/verify.md", "digits/metrics.json", "koech_3_4_1/koech_3_4_1.html"):
+        text = (out / rel).read_text(encoding="utf-8")
+        assert root not in text and "site-packages" not in text, rel
+    assert "- spec: koech_3_4_1_claims.yaml\n" in (out / "koech_3_4_1/verify.md").read_text()
+    meta = json.loads((out / "digits" / "metrics.json").read_text())
+    assert meta["spec_path"] == "digits_64_64_10.yaml"

@@ -11,7 +11,8 @@ import pytest
 import symbp
 from symbp.cli import main
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.extras
+torch = pytest.importorskip("torch", reason="torch is an optional extra (symbp[torch])")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..spec import Spec, load
 from .output import text_outputs, write_exercises
 from .plan import ExerciseSet, plan, plan_one
+from .progress import SILENT, Progress
 
 SpecLike = Spec | str | Path
 
@@ -44,16 +45,18 @@ def make_exercises(
     students: str | Path | None = None,
     pdf: bool = True,
     engine: str | None = None,
+    progress: Progress = SILENT,
 ) -> ExerciseSet:
     """Draw the exercise set of ``spec`` and write it to the folder ``out``; return the set.
 
     ``count``, ``seed`` and ``ask`` default to the spec's ``exercise:`` block
     (then 30 students, seed 0 and the default questions); ``students`` is a
     roster CSV with an ID column. ``pdf=False`` skips the sheets and keys.
-    Bad input raises :class:`~symbp.errors.SymbpError` and writes nothing.
+    Bad input raises :class:`~symbp.errors.SymbpError` and writes nothing. ``progress``
+    hears of each variant drawn and each PDF pair made (:mod:`.progress`; the CLI's bar).
     """
-    exercises = plan(spec, count=count, seed=seed, ask=ask, students=students)
-    write_exercises(exercises, out, pdf=pdf, engine=engine)
+    exercises = plan(spec, count=count, seed=seed, ask=ask, students=students, progress=progress)
+    write_exercises(exercises, out, pdf=pdf, engine=engine, progress=progress)
     return exercises
 
 
@@ -65,6 +68,7 @@ def regenerate_sheet(
     ask: Sequence[str] | None = None,
     pdf: bool = True,
     engine: str | None = None,
+    progress: Progress = SILENT,
 ) -> ExerciseSet:
     """Rebuild the variant, sheet and key of the student whose sheet carries ``code``.
 
@@ -73,7 +77,7 @@ def regenerate_sheet(
     ``key/ID.pdf``).
     """
     exercises = plan_one(spec, code, ask=ask)
-    write_exercises(exercises, out, pdf=pdf, engine=engine, single=True)
+    write_exercises(exercises, out, pdf=pdf, engine=engine, single=True, progress=progress)
     return exercises
 
 

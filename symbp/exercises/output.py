@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..render.pdf import INSTALL_HINT, TexMissing, find_engine
 from .plan import ExerciseSet
+from .progress import SILENT, Progress
 from .questions import default_asks, parse_asks
 from .quiz import answers_csv, gift, moodle_xml
 from .variants import Variant
@@ -129,11 +130,12 @@ def write_exercises(
     pdf: bool = True,
     engine: str | None = None,
     single: bool = False,
+    progress: Progress = SILENT,
 ) -> Path:
     """Write ``exercises`` to the folder ``out`` (see :mod:`symbp.exercises`).
 
     ``single`` (``--regenerate``) adds one student's variant, sheet and key to
-    ``out`` instead of replacing the folder.
+    ``out`` instead of replacing the folder. ``progress`` hears of the PDFs made.
     """
     if pdf:
         check_tex(engine)
@@ -141,5 +143,5 @@ def write_exercises(
     if pdf:
         from .sheets import pdf_outputs
 
-        files.update(pdf_outputs(exercises, engine, combined=not single))
+        files.update(pdf_outputs(exercises, engine, combined=not single, progress=progress))
     return write_tree(files, out, replace=not single)

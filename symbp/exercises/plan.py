@@ -17,6 +17,7 @@ from ..spec import Spec, load
 from ..spec.exercise import MAX_COUNT, ExerciseSpec, parse_exercise
 from ..symbolic.generic import derive_generic
 from .codes import parse_code
+from .progress import DRAWING, SILENT, Progress
 from .questions import Question, default_asks, parse_asks
 from .roster import Student, check_id, numbered, read_roster
 from .variants import Drawer, Variant
@@ -92,6 +93,7 @@ def plan(
     seed: int | None = None,
     ask: Sequence[str] | None = None,
     students: str | Path | None = None,
+    progress: Progress = SILENT,
 ) -> ExerciseSet:
     """Draw one variant per student of ``spec`` (see :mod:`symbp.exercises`).
 
@@ -99,12 +101,18 @@ def plan(
     ``seed`` and ``ask`` default to the spec's ``exercise:`` block, then to
     :data:`DEFAULT_SEED` and the default questions. Raises
     :class:`~symbp.errors.SymbpError` (one line naming the field) on bad input.
+    ``progress`` hears of each variant drawn (:mod:`.progress`).
     """
     loaded, settings, questions, drawer = _setup(spec, ask)
     chosen = _seed(seed, settings)
     people = _students(count, students, settings)
     taken: set[tuple] = set()
-    variants = tuple(drawer.make(student, chosen, taken=taken) for student in people)
+    progress.stage(DRAWING, len(people))
+    drawn = []
+    for student in people:
+        drawn.append(drawer.make(student, chosen, taken=taken))
+        progress.advance()
+    variants = tuple(drawn)
     return ExerciseSet(loaded, settings, chosen, drawer.asks, questions, variants)
 
 

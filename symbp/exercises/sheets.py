@@ -25,6 +25,7 @@ from ..render.pdf import build_pdf
 from ..render.templating import render
 from ..spec import Spec
 from .plan import ExerciseSet
+from .progress import SILENT, TYPESETTING, Progress
 from .questions import describe, symbol_tex
 from .variants import Variant
 
@@ -210,23 +211,31 @@ def _pdf(source: str, inputs: Mapping[str, bytes] | None, engine: str | None) ->
 
 
 def pdf_outputs(
-    exercises: ExerciseSet, engine: str | None = None, *, combined: bool = True
+    exercises: ExerciseSet,
+    engine: str | None = None,
+    *,
+    combined: bool = True,
+    progress: Progress = SILENT,
 ) -> dict[str, bytes]:
     """``sheets/ID.pdf`` and ``key/ID.pdf`` as bytes, and with ``combined`` (not for
-    ``--regenerate``) ``sheets.pdf`` and ``key.pdf``."""
+    ``--regenerate``) ``sheets.pdf`` and ``key.pdf``. ``progress`` hears of each
+    student's pair done, then of the combined pair (:mod:`.progress`)."""
     out: dict[str, bytes] = {}
     keys: list[bytes] = []
+    progress.stage(TYPESETTING, len(exercises.variants) + (1 if combined else 0))
     for v in exercises.variants:
         out[f"sheets/{v.student.id}.pdf"] = _pdf(sheet_tex(exercises, [v]), None, engine)
         solution = solution_pdf(exercises, v, engine)
         source = sheet_tex(exercises, [v], key=True, solutions=["part1.pdf"])
         keys.append(_pdf(source, {"part1.pdf": solution}, engine))
         out[f"key/{v.student.id}.pdf"] = keys[-1]
+        progress.advance()
     if not combined:
         return out
     out["sheets.pdf"] = _pdf(sheet_tex(exercises, exercises.variants), None, engine)
     parts = {f"part{i + 1}.pdf": data for i, data in enumerate(keys)}
     out["key.pdf"] = _pdf(bundle_tex(exercises, sorted(parts, key=_part_number)), parts, engine)
+    progress.advance()
     return out
 
 

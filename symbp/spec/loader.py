@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ..errors import SpecError
 from ..limits import MAX_LAYER_SIZE, MAX_LAYERS
-from ..yamlio import PathKey, read_yaml
+from ..yamlio import PathKey
 from .fields import (
     FieldContext,
     build_activations,
@@ -26,17 +26,22 @@ from .fields import (
 from .model import Spec, TrainingSpec
 from .names import build_names
 from .schema import RawSpec
+from .source import default_name, read_spec_yaml
 
 
 def load(source: str | Path | Mapping[str, Any] | Spec) -> Spec:
-    """Load a spec from a YAML path, a dict of the same structure, or return a Spec as is."""
+    """Load a spec from a YAML path, a dict of the same structure, or return a Spec as is.
+
+    A path that does not exist but names a shipped example (``"koech_3_4_1"``) loads that
+    example, and ``"-"`` reads the YAML from standard input (:mod:`.source`).
+    """
     if isinstance(source, Spec):
         return source
     if isinstance(source, Mapping):
         return _build(source, lines={}, file=None)
     if isinstance(source, (str, Path)):
-        data, lines = read_yaml(source)
-        return _build(data, lines=lines, file=str(source))
+        data, lines, file = read_spec_yaml(source)  # a file, a shipped example's name, or -
+        return _build(data, lines=lines, file=file)
     raise SpecError(f"expected a spec path, dict or Spec, found {type(source).__name__}")
 
 
@@ -104,7 +109,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
             f"expected a positive batch size, found {training.batch_size}",
         )
     exercise = build_exercise(raw.exercise, loss, ctx) if "exercise" in data else None
-    name = raw.name or (Path(file).stem if file else "network")
+    name = raw.name or default_name(file)
     return Spec(
         name=name,
         layers=layers,

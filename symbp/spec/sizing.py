@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..yamlio import PathKey, read_yaml
+from ..yamlio import PathKey
 from .loader import build
 from .model import Spec
+from .source import read_spec_yaml
 
 SpecSource = Spec | str | Path | Mapping[str, Any]
 
@@ -40,10 +41,10 @@ def spec_source(source: SpecSource) -> tuple[dict[str, Any], dict[PathKey, int],
     if isinstance(source, Mapping):
         return dict(source), {}, None
     if isinstance(source, (str, Path)):
-        data, lines = read_yaml(source)
+        data, lines, file = read_spec_yaml(source)  # a file, a shipped example's name, or -
         if not isinstance(data, Mapping):
-            return data, dict(lines), str(source)  # the loader reports it, located
-        return dict(data), dict(lines), str(source)
+            return data, dict(lines), file  # the loader reports it, located
+        return dict(data), dict(lines), file
     raise SpecError(f"expected a spec path, dict or Spec, found {type(source).__name__}")
 
 

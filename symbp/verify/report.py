@@ -132,24 +132,30 @@ class Report:
             out[r.verdict] += 1
         return out
 
-    def summary(self) -> str:
-        """One line: the counts and PASS or FAIL."""
+    def explained(self) -> int:
+        """How many mismatches a convention explains (the text's misprints, found)."""
+        return sum(1 for r in self.results if r.verdict == MISMATCH and r.findings)
+
+    def tally(self) -> str:
+        """The counts: ``name: 13 claims: 12 confirmed, 0 truncated, 1 mismatch (1 explained)``."""
         c = self.counts()
-        explained = sum(1 for r in self.results if r.verdict == MISMATCH and r.findings)
         parts = [f"{c[CONFIRMED]} confirmed"]
         if c[CONSISTENT]:
             parts.append(f"{c[CONSISTENT]} consistent")
         parts.append(f"{c[TRUNCATED]} truncated")
         parts.append(
-            f"{c[MISMATCH]} mismatch" + (f" ({explained} explained)" if c[MISMATCH] else "")
+            f"{c[MISMATCH]} mismatch" + (f" ({self.explained()} explained)" if c[MISMATCH] else "")
         )
         extra = (
             f"; {self.against}: {'agrees' if self.independent_ok else 'DISAGREES'}"
             if self.against
             else ""
         )
-        verdict = "PASS" if self.passed else "FAIL"
-        return f"{self.name}: {len(self.results)} claims: {', '.join(parts)}{extra} — {verdict}"
+        return f"{self.name}: {len(self.results)} claims: {', '.join(parts)}{extra}"
+
+    def summary(self) -> str:
+        """One line: the counts (:meth:`tally`) and PASS or FAIL."""
+        return f"{self.tally()} — {'PASS' if self.passed else 'FAIL'}"
 
     def to_json(self) -> dict[str, Any]:
         """The verdicts for scripts (``symbp verify --json``).
