@@ -17,7 +17,7 @@ from typing import Any
 
 WIDTH = 96
 _ONE_LINE = re.compile(r"[\r\n\x85\u2028\u2029]")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
