@@ -28,6 +28,7 @@ import numpy as np
 from rich.console import Console
 
 from ..errors import SymbpError
+from ..escape import rich_markup
 from ..fileio import check_writable_dir, write_atomic
 from ..spec import Spec
 
@@ -83,7 +84,7 @@ def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
 
     with example_path(WORKED_EXAMPLE) as spec_path:
         spec = load(spec_path)
-        console.print(f"[bold]1. {spec.title or spec.name}[/bold]")
+        console.print(f"[bold]1. {rich_markup(spec.title or spec.name)}[/bold]")
         path = write_atomic(out / "derivation.txt", derivation_text(derive(spec)))
         log.add("derive 3-4-1", "forward pass, loss, every gradient", path)
         marks = _verify(spec, out, log)
@@ -190,7 +191,7 @@ def _digits(out: Path, log: DemoLog, console: Console, progress: bool) -> float:
 
     with example_path(DIGITS_SPEC) as spec_path:
         spec = load(spec_path)
-    console.print(f"[bold]2. {spec.title or spec.name}[/bold]")
+    console.print(f"[bold]2. {rich_markup(spec.title or spec.name)}[/bold]")
     data = prepare(load_data("digits"), spec, standardize=True, one_hot=True, seed=0)
     result = train(spec, data, out_dir=out, progress=progress, console=console)
     accuracy = result.test_score
