@@ -339,3 +339,15 @@ def test_yaml_header_comment_reads_back() -> None:
     text = dump({"name": "a\x1bb\u202e"}, header=["net\x1b[2J\n\\input{x}\u2028"])
     assert text == '# net\\x1b[2J \\input{x} \nname: "a\\u001bb\\u202e"\n'
     assert yaml.safe_load(text) == {"name": "a\x1bb\u202e"}
+
+
+def test_identifiers_refuse_a_trailing_newline() -> None:
+    """``\\Z``, not ``$``: a student ID or a plain YAML key may not end in a newline."""
+    from symbp.errors import DataError
+    from symbp.exercises.roster import check_id
+    from symbp.exercises.yamltext import dump
+
+    assert check_id("s01", "roster") == "s01"
+    with pytest.raises(DataError, match=r"roster: expected a student ID .* found 's01\\n'"):
+        check_id("s01\n", "roster")
+    assert dump({"key\n": 1, "key": 2}) == '"key\\n": 1\nkey: 2\n'
