@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SymbpError
+from .escape import json_text, terminal_text
 
 #: The largest value of a count option (--steps, --epochs, --digits ...).
 MAX_COUNT = 10**9
@@ -337,12 +338,16 @@ _DOC_SUFFIXES = {".pdf": "pdf", ".tex": "tex", ".html": "html", ".htm": "html", 
 def _say(args: argparse.Namespace, text: str) -> None:
     """An informational line (a path written, a summary): not with ``--quiet``."""
     if not args.quiet:
-        print(text)
+        print(terminal_text(text))
+
+
+def _report(text: str) -> None:
+    """A report of several lines on standard output, no control character raw."""
+    sys.stdout.write(terminal_text(text, lines=True))
 
 
 def _write_json(payload: object) -> None:
-    json.dump(payload, sys.stdout, indent=1, ensure_ascii=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(json.dumps(payload, indent=1, ensure_ascii=False)) + "\n")
 
 
 def _no_stdout(args: argparse.Namespace, what: str) -> None:
@@ -361,7 +366,7 @@ def _derive(args: argparse.Namespace) -> int:
         return 0
     from .render.text import derivation_text
 
-    sys.stdout.write(derivation_text(derivation, as_latex=args.latex))
+    _report(derivation_text(derivation, as_latex=args.latex))
     return 0
 
 
@@ -375,7 +380,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(evaluation.to_json())
     else:
-        sys.stdout.write(evaluation_text(evaluation, digits=args.digits))
+        _report(evaluation_text(evaluation, digits=args.digits))
     return 0
 
 
@@ -446,7 +451,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     report = verify(args.spec, against=args.against)
     if args.json:
-        text = json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
+        text = json_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False)) + "\n"
     else:
         suffix = {".md": "md", ".html": "html", ".htm": "html"}
         to_file = args.out is not None and args.out != STDOUT
@@ -459,7 +464,7 @@ def _verify(args: argparse.Namespace) -> int:
         _say(args, f"report written to {args.out}")
         _say(args, report.summary())
     else:
-        sys.stdout.write(text)
+        _report(text)
     return 0 if report.passed else 1
 
 
@@ -479,9 +484,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(report.to_json())
     else:
-        sys.stdout.write(report.to_text(all=args.all) if not args.quiet else "")
+        _report(report.to_text(all=args.all) if not args.quiet else "")
         if args.quiet:
-            sys.stdout.write(report.summary() + "\n")
+            _report(terminal_text(report.summary()) + "\n")
     if args.out is not None:
         _say(args, f"annotated copy written to {args.out}")
     return 0
@@ -592,14 +597,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except SymbpError as err:
-        print(f"symbp {args.command}: error: {err}", file=sys.stderr)
+        print(f"symbp {args.command}: error: {terminal_text(err)}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # unwritable, missing, disk full ...: one line, exit 2
         if isinstance(err, BrokenPipeError):
             return 0
         from .fileio import os_error_text
 
-        print(f"symbp {args.command}: error: {os_error_text(err)}", file=sys.stderr)
+        print(f"symbp {args.command}: error: {terminal_text(os_error_text(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"symbp {args.command}: interrupted", file=sys.stderr)

@@ -125,7 +125,7 @@ _ExactLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 # YAML 1.2 floats such as 1e-3 (YAML 1.1 reads them as strings).
 _ExactLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)$"),
+    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)\Z"),
     list("-+0123456789."),
 )
 

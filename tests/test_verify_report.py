@@ -84,13 +84,16 @@ def test_text(report: Report) -> None:
     assert text.rstrip().endswith("— FAIL")
 
 
-def test_markdown_escapes_pipes(report: Report) -> None:
+def test_markdown_escapes_pipes_and_html(report: Report) -> None:
+    """Markdown is escaped as ``symbp doc`` escapes it: no raw HTML, no live ``|`` or ``_``."""
     md = report.render("md")
-    assert md.startswith("# symbp verify: One <b>neuron</b> & a \\| pipe\n")
+    assert md.startswith("# symbp verify: One &lt;b&gt;neuron&lt;/b&gt; &amp; a \\| pipe\n")
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 4  # header and one row per claim
     assert all(line.count(" | ") == 6 for line in table)
-    assert "| 3 | dE/dw^1_12 (grad_W[0][0][1]) | 0 | 0.9 |" in md
+    assert "| 3 | dE/dw^1\\_12 (grad\\_W\\[0\\]\\[0\\]\\[1\\]) | 0 | 0.9 |" in md
+    assert "  - note: &lt;script&gt;alert(1)&lt;/script&gt;\n" in md
+    assert "<" not in md
 
 
 def test_html_is_escaped(report: Report) -> None:
@@ -123,7 +126,7 @@ def test_cli_writes_the_report(
     ]
     text = out.read_text(encoding="utf-8")
     assert ("<table>" in text) == (fmt == "html")
-    assert "| 1 | a[1][0] | 0 | 0.96 | 0.964429 | confirmed |  |" in text or fmt == "html"
+    assert "| 1 | a\\[1\\]\\[0\\] | 0 | 0.96 | 0.964429 | confirmed |  |" in text or fmt == "html"
 
 
 def test_marks_for_the_derivation_document() -> None:

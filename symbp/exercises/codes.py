@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..errors import DataError
 from .roster import ID_PATTERN
 
-_CODE = re.compile(r"^(?P<id>[^/]+)/(?P<seed>\d+)(?:\+(?P<skip>\d+))?/(?P<check>[0-9a-f]{4})$")
+_CODE = re.compile(r"^(?P<id>[^/]+)/(?P<seed>\d+)(?:\+(?P<skip>\d+))?/(?P<check>[0-9a-f]{4})\Z")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from ..spec import Spec
 from ..verify.claims import MAX_STEP
 from ..verify.quantities import Quantity, parse_quantity
 
-_ASK = re.compile(r"^(?P<name>[^@]+?)\s*(?:@\s*(?P<step>\S+))?$")
+_ASK = re.compile(r"^(?P<name>[^@]+?)\s*(?:@\s*(?P<step>\S+))?\Z")
 _SUP = str.maketrans("0123456789,", "⁰¹²³⁴⁵⁶⁷⁸⁹˒")
 _SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
 

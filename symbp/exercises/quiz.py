@@ -10,17 +10,22 @@
 - ``gift.txt``: the same questions in GIFT (``{#value:tolerance}``), with
   GIFT's special characters escaped.
 
+Spec text is escaped for each file's context by :mod:`symbp.escape`:
+:func:`~symbp.escape.csv_cell` (no formula cell), :func:`~symbp.escape.xml_text`
+and :func:`~symbp.escape.html_escape` (the question text is HTML inside XML),
+:func:`~symbp.escape.gift_escape` (one line per question, whatever the name holds).
+
 All three are deterministic: no dates, no paths, fixed order and formatting.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+from ..escape import csv_cell, gift_escape, html_escape, visible_controls, xml_text
 from ..verify.core import conventions_text
 from .plan import ExerciseSet
 from .questions import describe, symbol_text
@@ -41,9 +46,8 @@ def answers_csv(exercises: ExerciseSet) -> str:
     for variant in exercises.variants:
         for a in variant.answers:
             q = a.question
-            writer.writerow(
-                (variant.student.id, q.label, q.name, q.step, a.full, tolerance, a.printed)
-            )
+            row = (variant.student.id, q.label, q.name, q.step, a.full, tolerance, a.printed)
+            writer.writerow([csv_cell(c) for c in row])
     return buffer.getvalue()
 
 
@@ -90,26 +94,28 @@ def _html(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
     arch = "-".join(str(n) for n in spec.layers)
     d = exercises.settings.answer_decimals
     parts = [
-        f"<p>Exercise {html.escape(variant.student.id)} (sheet code "
-        f"{html.escape(variant.code.text)}): the {arch} network of the sheet.</p>",
-        f"<p>Conventions: {html.escape(conventions_text(spec))}. w<sup>l</sup><sub>jk</sub> is "
+        f"<p>Exercise {html_escape(variant.student.id)} (sheet code "
+        f"{html_escape(variant.code.text)}): the {arch} network of the sheet.</p>",
+        f"<p>Conventions: {html_escape(conventions_text(spec))}. w<sup>l</sup><sub>jk</sub> is "
         "the weight into neuron j of layer l from neuron k of layer l-1; layer 0 is the "
         "input.</p>",
-        "<p>" + "<br/>".join(html.escape(line) for line in numbers_text(variant)) + "</p>",
-        f"<p>{html.escape(a.question.label)}. Compute "
-        f"{html.escape(question_text(exercises, a))}. Give {d} decimal places.</p>",
+        "<p>" + "<br/>".join(html_escape(line) for line in numbers_text(variant)) + "</p>",
+        f"<p>{html_escape(a.question.label)}. Compute "
+        f"{html_escape(question_text(exercises, a))}. Give {d} decimal places.</p>",
     ]
     return "".join(parts)
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, tag, attrs)
-    ET.SubElement(element, "text").text = text
+    ET.SubElement(element, "text").text = xml_text(text)
     return element
 
 
 def _category(exercises: ExerciseSet, variant: Variant) -> str:
-    return f"$course$/top/symbp/{exercises.spec.name}/{variant.student.id}"
+    """The question category, on one line; the spec's name is one path segment (``/`` is ``_``)."""
+    name = visible_controls(exercises.spec.name).replace("/", "_")
+    return f"$course$/top/symbp/{name}/{variant.student.id}"
 
 
 def _items(exercises: ExerciseSet) -> Iterator[tuple[Variant, Answer]]:
@@ -131,7 +137,7 @@ def moodle_xml(exercises: ExerciseSet) -> str:
         q = ET.SubElement(quiz, "question", {"type": "numerical"})
         _text(q, "name", f"{variant.student.id} {a.question.label} {a.question.ask}")
         _text(q, "questiontext", _html(exercises, variant, a), format="html")
-        _text(q, "generalfeedback", f"<p>{html.escape(a.printed)}</p>", format="html")
+        _text(q, "generalfeedback", f"<p>{html_escape(a.printed)}</p>", format="html")
         ET.SubElement(q, "defaultgrade").text = "1"
         ET.SubElement(q, "penalty").text = "0"
         ET.SubElement(q, "hidden").text = "0"
@@ -145,14 +151,6 @@ def moodle_xml(exercises: ExerciseSet) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-_GIFT_SPECIAL = str.maketrans({c: "\\" + c for c in "\\~=#{}:"})
-
-
-def gift_escape(text: str) -> str:
-    """``text`` with GIFT's special characters (``~ = # { } : \\``) escaped."""
-    return text.translate(_GIFT_SPECIAL)
-
-
 def gift(exercises: ExerciseSet) -> str:
     """``gift.txt``: the questions of :func:`moodle_xml` in GIFT format."""
     tolerance = decimal_text(exercises.settings.quiz_tolerance)
@@ -161,6 +159,7 @@ def gift(exercises: ExerciseSet) -> str:
     for variant, a in _items(exercises):
         if variant is not current:
             current = variant
+            # a category line is taken as it reads (no GIFT escapes): _category is one line
             lines += [f"$CATEGORY: {_category(exercises, variant)}", ""]
         name = gift_escape(f"{variant.student.id} {a.question.label} {a.question.ask}")
         text = gift_escape(_html(exercises, variant, a))

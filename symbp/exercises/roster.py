@@ -19,7 +19,7 @@ from ..errors import DataError
 
 ID_COLUMNS = ("id", "student_id", "student", "matriculation")
 NAME_COLUMNS = ("name", "student_name")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
 MAX_NAME = 80
 MAX_STUDENTS = 1000
 

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from ..escape import visible_controls
+
 WIDTH = 96
-_ONE_LINE = re.compile(r"[\r\n\x85\u2028\u2029]")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -80,8 +81,9 @@ def flow(value: Any) -> str:
 
 def dump(data: Mapping[str, Any], header: Sequence[str] = ()) -> str:
     """``data`` as a YAML document, with ``header`` lines as comments on top."""
-    # a header line never ends its comment: line breaks in it become spaces
-    lines = [f"# {_ONE_LINE.sub(' ', h)}" if h else "#" for h in header]
+    # a header line never ends its comment, nor holds what YAML refuses to read:
+    # line breaks become spaces, other controls their escapes (symbp.escape)
+    lines = [f"# {visible_controls(h)}" if h else "#" for h in header]
     for key, value in data.items():
         one = f"{_key(key)}: {flow(value)}"
         if isinstance(value, Mapping) and value and len(one) > WIDTH:

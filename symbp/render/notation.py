@@ -93,7 +93,7 @@ def quantity_symbol(spec: Spec, quantity: str) -> sp.Symbol | None:
 
     ``None`` for the gradients, which the documents write as fractions.
     """
-    kind, *idx = re.findall(r"^\w+?(?=\[|$)|\d+", quantity)
+    kind, *idx = re.findall(r"^\w+?(?=\[|\Z)|\d+", quantity)
     if kind == "loss":
         return nt.COST
     if kind == "a":

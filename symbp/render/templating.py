@@ -8,7 +8,9 @@ plain strings by default, so spec text can never inject markup:
   :func:`~symbp.render.escape.tex_escape` unless it is a trusted
   :class:`~symbp.render.escape.Tex`. A macro's output (already escaped inside
   the macro) is printed as ``\\VAR{m.table(t)|raw}``.
-- HTML: autoescape on; ``|math`` / ``|dmath`` turn ``Tex`` into MathML
+- HTML: autoescape on, and every plain ``str`` goes through
+  :func:`~symbp.render.escape.html_escape` (control characters shown, not
+  written raw); ``|math`` / ``|dmath`` turn ``Tex`` into MathML
   (latex2mathml), no scripts, no network.
 - Markdown: plain strings are escaped by :func:`~symbp.render.escape.md_escape`;
   ``Tex`` is written between ``$`` signs by the template.
@@ -27,7 +29,7 @@ import jinja2
 from latex2mathml.converter import convert as _to_mathml
 from markupsafe import Markup
 
-from .escape import Tex, md_code, md_escape, tex_escape
+from .escape import Tex, html_escape, md_code, md_escape, tex_escape
 
 #: The source checkout's templates (used when ``symbp.templates`` is not importable,
 #: e.g. an editable install of a tree whose ``templates/`` has no ``__init__.py``).
@@ -60,6 +62,13 @@ def _tex_finalize(value: object) -> object:
     if isinstance(value, float):
         return f"{value:.3f}"
     raise TypeError(f"cannot print {type(value).__name__} into LaTeX")
+
+
+def _html_finalize(value: object) -> object:
+    """Plain text through :func:`~symbp.render.escape.html_escape` (controls shown too)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return Markup(html_escape(value))
+    return value
 
 
 class _Raw(str):
@@ -166,7 +175,7 @@ def environment(kind: str) -> jinja2.Environment:
         # A macro's output was escaped while it rendered: mark it trusted for \VAR.
         env.filters["raw"] = Tex
     elif kind == "html":
-        env = jinja2.Environment(autoescape=True, **common)
+        env = jinja2.Environment(autoescape=True, finalize=_html_finalize, **common)
         env.filters["math"] = mathml
         env.filters["dmath"] = lambda v: mathml(v, display=True)
         env.filters["px"] = _px

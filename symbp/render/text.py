@@ -9,6 +9,7 @@ import sympy as sp
 from rich.console import Console
 from rich.table import Table
 
+from ..escape import terminal_text, tex_comment
 from ..ops.symbols import A, T, X, Y
 from ..symbolic import notation as nt
 from ..symbolic.derivation import Derivation
@@ -19,18 +20,24 @@ _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def derivation_text(derivation: Derivation, *, as_latex: bool = False) -> str:
-    """The derivation as text: network, forward pass, loss, derivatives, chains."""
+    """The derivation as text: network, forward pass, loss, derivatives, chains.
+
+    Prose (the spec's name, the records' keys) is escaped for its context: a
+    ``%`` comment of one line in LaTeX (:func:`~symbp.escape.tex_comment`), the
+    terminal otherwise (:func:`~symbp.escape.terminal_text`). The math lines come
+    from SymPy's printers.
+    """
     show: Callable[[sp.Basic], str] = latex if as_latex else pretty
     spec, generic = derivation.spec, derivation.generic
     out: list[str] = []
 
     def section(title: str) -> None:
         out.append("")
-        out.append(f"== {title}" if not as_latex else f"% == {title}")
+        out.append(f"== {terminal_text(title)}" if not as_latex else f"% == {tex_comment(title)}")
 
     def note(text: str) -> None:
         """A line of prose: a LaTeX comment in --latex output (which holds only math)."""
-        out.append(f"% {text.strip()}" if as_latex else text)
+        out.append(f"% {tex_comment(text)}" if as_latex else terminal_text(text))
 
     def eq(lhs: sp.Basic, rhs: sp.Basic) -> None:
         out.append(show(sp.Eq(lhs, rhs, evaluate=False)))

@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 #: The whitelist pattern of a text's name.
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?$")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?\Z")
 MAX_LENGTH = 24
-_QUANTITY = re.compile(r"^(W|b|a|z|delta|grad_W|grad_b|loss)((?:\[\d+\])*)$")
+_QUANTITY = re.compile(r"^(W|b|a|z|delta|grad_W|grad_b|loss)((?:\[\d+\])*)\Z")
 _ARITY = {"W": 3, "b": 2, "a": 2, "z": 2, "delta": 2, "grad_W": 3, "grad_b": 2, "loss": 0}
 
 

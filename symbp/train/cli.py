@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SymbpError
+from ..escape import terminal_text
 from ..fileio import check_writable_dir
 from .data import load_data
 from .prepare import prepare, spec_for_data
@@ -38,7 +39,7 @@ def report(result: RunResult, out: Path) -> str:
     """The lines printed after a run: summary, then where each file went."""
     lines = [result.summary(), f"run directory: {out}"]
     lines += [f"  {path.name}" for path in result.files]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(terminal_text, lines)) + "\n"
 
 
 def _open(source: str | Path) -> bool:
@@ -107,7 +108,7 @@ def run_train(args: argparse.Namespace) -> int:
     if result.interrupted:
         print(
             f"symbp train: interrupted; saved the parameters and metrics of epoch "
-            f"{result.epochs_run} (the last completed) to {out}",
+            f"{result.epochs_run} (the last completed) to {terminal_text(out)}",
             file=sys.stderr,
         )
         return 130

@@ -26,6 +26,7 @@ import numpy as np
 from rich.console import Console
 
 from ..errors import SymbpError
+from ..escape import rich_markup
 from ..fileio import check_writable_dir, write_atomic
 from ..spec import Spec
 from ..verify.compare import MISMATCH
@@ -75,7 +76,7 @@ def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
     from ..render.text import derivation_text
 
     spec = load(WORKED_EXAMPLE.removesuffix(".yaml"))  # by name: no install path in outputs
-    console.print(f"[bold]1. {spec.title or spec.name}[/bold]")
+    console.print(f"[bold]1. {rich_markup(spec.title or spec.name)}[/bold]")
     path = write_atomic(out / "derivation.txt", derivation_text(derive(spec)))
     log.add("derive 3-4-1", "forward pass, loss, every gradient", path)
     marks = _verify(spec, out, log)
@@ -197,7 +198,7 @@ def _digits(out: Path, log: DemoLog, console: Console, progress: bool) -> float:
     from .runner import train
 
     spec = load(DIGITS_SPEC.removesuffix(".yaml"))  # by name: no install path in metrics.json
-    console.print(f"[bold]2. {spec.title or spec.name}[/bold]")
+    console.print(f"[bold]2. {rich_markup(spec.title or spec.name)}[/bold]")
     data = prepare(load_data("digits"), spec, standardize=True, one_hot=True, seed=0)
     result = train(spec, data, out_dir=out, progress=progress, console=console)
     accuracy = result.test_score

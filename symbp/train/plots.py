@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..escape import plot_text
+
 _METADATA = {"Software": None}
 
 
@@ -53,7 +55,7 @@ def loss_curves(
             ax.plot(epochs, values, marker="o", ms=3, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss E (mean over examples)")
-    ax.set_title(title)
+    ax.set_title(plot_text(title))
     ax.legend()
     return _png(fig)
 
@@ -71,7 +73,7 @@ def score_curves(rows: Sequence[Mapping[str, float]], score: str, title: str) ->
             )
     ax.set_xlabel("epoch")
     ax.set_ylabel(score if score == "accuracy" else "MSE")
-    ax.set_title(title)
+    ax.set_title(plot_text(title))
     ax.legend()
     return _png(fig)
 
@@ -88,7 +90,7 @@ def gradient_norm_curves(rows: Sequence[Mapping[str, float]], depth: int, title:
     ax.set_yscale("log")
     ax.set_xlabel("epoch (0: before training)")
     ax.set_ylabel("gradient norm (dashed: biases)")
-    ax.set_title(title)
+    ax.set_title(plot_text(title))
     ax.legend()
     return _png(fig)
 
@@ -102,11 +104,11 @@ def sensitivity_bars(per_feature: np.ndarray, names: Sequence[str], title: str) 
     ax = fig.add_subplot(1, 2, 1) if image else fig.add_subplot()
     ax.bar(np.arange(d), per_feature, color="tab:blue")
     if d <= 20:
-        ax.set_xticks(np.arange(d), [str(n) for n in names], rotation=45, ha="right")
+        ax.set_xticks(np.arange(d), [plot_text(n) for n in names], rotation=45, ha="right")
     else:
         ax.set_xlabel("input feature")
     ax.set_ylabel("mean |∂ŷ/∂x|")
-    ax.set_title(title)
+    ax.set_title(plot_text(title))
     if image:
         ax2 = fig.add_subplot(1, 2, 2)
         shown = ax2.imshow(per_feature.reshape(side, side), cmap="viridis")

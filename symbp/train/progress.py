@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ..escape import rich_markup, terminal_text
 from .metrics import fmt
 
 #: A plain (notebook without ipywidgets) bar prints at most about this many lines.
@@ -63,7 +64,9 @@ class EpochBar:
                 console=console,
                 transient=False,
             )
-            self._task = self._progress.add_task(label, total=total, loss="-", score="")
+            self._task = self._progress.add_task(
+                rich_markup(label), total=total, loss="-", score=""
+            )
 
     def __enter__(self) -> EpochBar:
         if self._progress is not None:
@@ -86,5 +89,6 @@ class EpochBar:
         elif self._plain is not None:
             every = max(1, self._total // PLAIN_LINES)
             if epoch % every == 0 or epoch == self._total:
-                line = f"{self._label} epoch {epoch}/{self._total} loss {fmt(loss)} {score}"
+                line = f"{terminal_text(self._label)} epoch {epoch}/{self._total} loss {fmt(loss)}"
+                line += f" {score}"
                 print(line.rstrip(), file=self._plain, flush=True)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..escape import csv_cell
 from ..fileio import write_atomic
 from ..symbolic.notation import code_name
 
@@ -119,12 +120,16 @@ def sensitivity_csv(
     per_output: np.ndarray,
     output_names: Sequence[str],
 ) -> str:
-    """One row per feature: overall mean |∂ŷ/∂x| and one column per output."""
+    """One row per feature: overall mean |∂ŷ/∂x| and one column per output.
+
+    Feature and class names come from the data: each is a :func:`~symbp.escape.csv_cell`.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["feature", "mean_abs_dy_dx", *[f"dy_{o}" for o in output_names]])
+    writer.writerow(["feature", "mean_abs_dy_dx", *[csv_cell(f"dy_{o}") for o in output_names]])
     for k, name in enumerate(names):
-        writer.writerow([name, repr(float(per_feature[k])), *map(repr, per_output[:, k].tolist())])
+        values = [repr(float(per_feature[k])), *map(repr, per_output[:, k].tolist())]
+        writer.writerow([csv_cell(name), *values])
     return buf.getvalue()
 
 

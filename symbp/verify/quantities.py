@@ -60,12 +60,12 @@ GRADIENTS = ("grad_W", "grad_b", "delta")
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_CANONICAL = re.compile(r"^([A-Za-z_]+)((?:\[\d+\])*)$")
+_CANONICAL = re.compile(r"^([A-Za-z_]+)((?:\[\d+\])*)\Z")
 _TEXTBOOK = re.compile(
     r"^(?:(?P<grad>[∂d][EL]/[∂d]))?(?P<kind>w|b|a|z|delta)\^\{?(?P<layer>\d+)\}?"
-    r"_\{?(?P<idx>[\d,]+)\}?$"
+    r"_\{?(?P<idx>[\d,]+)\}?\Z"
 )
-_INPUT = re.compile(r"^x_\{?(\d+)\}?$")
+_INPUT = re.compile(r"^x_\{?(\d+)\}?\Z")
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,20 @@ canonical name where that differs), the step, the printed value, the exact value
 with three more decimals than printed, the verdict and, for a claim that is not
 confirmed, the first convention that reproduces the printed number. A details
 section lists every reproducing convention and the claim's note.
+
+Every cell and heading is escaped for its format by :mod:`symbp.escape`:
+:func:`~symbp.escape.terminal_text` for text, :func:`~symbp.escape.md_escape`
+for Markdown (as ``symbp doc`` does), :func:`~symbp.escape.html_escape` for HTML.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from ..escape import html_escape, md_escape, terminal_text
 from .claims import Claim
 from .compare import (
     CONFIRMED,
@@ -310,48 +314,45 @@ def _details(report: Report) -> list[tuple[ClaimResult, list[str]]]:
 
 def _text(report: Report) -> str:
     header = report.header
-    rows = [header, *report.rows()]
+    rows = [[terminal_text(c) for c in row] for row in [header, *report.rows()]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
 
     def line(row: Sequence[str]) -> str:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
         return "  ".join([*cells, row[-1]]).rstrip()
 
-    out = [*_heading(report), "", line(header), line(["-" * w for w in widths] + ["-" * 11])]
+    out = [*map(terminal_text, _heading(report)), "", line(rows[0])]
+    out += [line(["-" * w for w in widths] + ["-" * 11])]
     out += [line(r) for r in rows[1:]]
     details = _details(report)
     if details:
         out += ["", "details:"]
         for r, lines in details:
-            out.append(f"  #{r.claim.index} {r.quantity_text}, step {r.claim.step}:")
-            out += [f"    - {d}" for d in lines]
+            out.append(terminal_text(f"  #{r.claim.index} {r.quantity_text}, step {r.claim.step}:"))
+            out += [terminal_text(f"    - {d}") for d in lines]
     if report.independent:
-        out += ["", f"independent check: {report.independent}"]
-    out += ["", report.summary(), ""]
+        out += ["", terminal_text(f"independent check: {report.independent}")]
+    out += ["", terminal_text(report.summary()), ""]
     return "\n".join(out)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def _markdown(report: Report) -> str:
     head = _heading(report)
-    out = [f"# {_md_cell(head[0])}", ""]
-    out += [f"- {_md_cell(h)}" for h in head[1:]]
+    out = [f"# {md_escape(head[0])}", ""]
+    out += [f"- {md_escape(h)}" for h in head[1:]]
     header = report.header
-    out += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["", "| " + " | ".join(map(md_escape, header)) + " |", "|" + "---|" * len(header)]
     for row in report.rows():
-        out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+        out.append("| " + " | ".join(md_escape(c) for c in row) + " |")
     details = _details(report)
     if details:
         out += ["", "## Details", ""]
         for r, lines in details:
-            out.append(f"- **#{r.claim.index} {_md_cell(r.quantity_text)}, step {r.claim.step}**")
-            out += [f"  - {_md_cell(d)}" for d in lines]
+            out.append(f"- **#{r.claim.index} {md_escape(r.quantity_text)}, step {r.claim.step}**")
+            out += [f"  - {md_escape(d)}" for d in lines]
     if report.independent:
-        out += ["", f"Independent check: {_md_cell(report.independent)}"]
-    out += ["", f"**{_md_cell(report.summary())}**", ""]
+        out += ["", f"Independent check: {md_escape(report.independent)}"]
+    out += ["", f"**{md_escape(report.summary())}**", ""]
     return "\n".join(out)
 
 
@@ -364,7 +365,7 @@ _CSS = (
 
 
 def _html(report: Report) -> str:
-    e = html.escape
+    e = html_escape
     head = _heading(report)
     out = [
         "<!DOCTYPE html>",
@@ -393,7 +394,7 @@ def _html_fragment(report: Report) -> str:
 
 def _html_body(report: Report) -> list[str]:
     """The lines of the report's HTML between ``<body>`` and ``</body>`` (text escaped)."""
-    e = html.escape
+    e = html_escape
     head = _heading(report)
     out = [
         f"<h1>{e(head[0])}</h1>",

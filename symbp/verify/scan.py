@@ -43,7 +43,6 @@ Bounded input: a text of more than :data:`MAX_TEXT_BYTES` bytes or with more tha
 from __future__ import annotations
 
 import bisect
-import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -53,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SymbpError
+from ..escape import html_escape, terminal_text
 from ..spec import Spec
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
@@ -364,7 +364,7 @@ class ScanReport:
             where = f"{r.found.line}:{r.found.column}"
             lines.append(f"  {where:>8}  {r.found.text:>12}  {r.title}")
         lines.append(self.summary())
-        return "\n".join(lines) + "\n"
+        return "\n".join(map(terminal_text, lines)) + "\n"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -387,14 +387,14 @@ class ScanReport:
         escape = self.format != "html"
         for r in self.results:
             before = text[at : r.found.start]
-            pieces.append(html.escape(before, quote=False) if escape else before)
+            pieces.append(html_escape(before) if escape else before)
             pieces.append(
-                f'<mark class="{r.verdict}" title="{html.escape(r.title, quote=True)}">'
-                f"{html.escape(r.found.text, quote=False)}</mark>"
+                f'<mark class="{r.verdict}" title="{html_escape(r.title)}">'
+                f"{html_escape(r.found.text)}</mark>"
             )
             at = r.found.end
         rest = text[at:]
-        pieces.append(html.escape(rest, quote=False) if escape else rest)
+        pieces.append(html_escape(rest) if escape else rest)
         body = "".join(pieces)
         style = (
             "<style>mark.confirmed{background:#c8f0c8}mark.truncated{background:#e0f0a0}"
@@ -405,11 +405,11 @@ class ScanReport:
             if head:
                 return body[: head.end()] + style + body[head.end() :]
             return style + body
-        title = html.escape(f"{self.source or 'text'} checked against {self.spec.name}")
+        title = html_escape(f"{self.source or 'text'} checked against {self.spec.name}")
         return (
             '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
             f"<title>{title}</title>{style}</head><body>\n<h1>{title}</h1>\n"
-            f"<p>{html.escape(self.summary())}</p>\n"
+            f"<p>{html_escape(self.summary())}</p>\n"
             f'<pre style="white-space:pre-wrap">{body}</pre>\n</body></html>\n'
         )
 
