@@ -3,26 +3,27 @@
 The file is one ``.npz`` (NumPy's zip of arrays, read with ``allow_pickle=False``,
 so loading one never runs code) holding
 
-==================  ==========================================================
-``format``          ``symbp-trainer/1``
-``spec``            the spec as YAML text (:func:`symbp.spec.dump.to_yaml`)
-``dtype``           ``float64`` or ``float32``
-``W_1 … W_L``       the weights, textbook layers: ``W_l`` is the spec's ``W[l-1]``,
-``b_1 … b_L``       shape ``(n_l, n_{l-1})``; the biases ``(n_l,)``
-``<s>.W_l``,       the optimiser's state ``s`` (``velocity``, ``m``, ``v`` …), shaped
-``<s>.b_l``         as the parameters it belongs to; ``state_names`` lists the ``s``
-``counters``        ``[epochs done, updates done]`` (the schedule's position)
-``x_mean``,         the spec's ``preprocessing.standardize`` (where given):
-``x_scale``,        ``x' = (x - x_mean) / x_scale``; ``x_var`` and ``n_samples_seen``
-``x_var`` …         where known (scikit-learn's ``StandardScaler`` state)
-``labels``          the spec's ``preprocessing.labels`` (int64 or text); ``classes``
-                    the same as text
-``class_threshold`` the one-unit output's threshold and whether it is strict
-``class_strict``    (:mod:`.outputs`); empty for several units (argmax)
-``activation_code`` per layer the activation's NumPy text, and whether the layer
-``activation_normalized`` divides by its sum (:mod:`.numpyspell`), for
-                    :mod:`symbp.serving`, which predicts without SymPy or Numba
-==================  ==========================================================
+=========================  ==================================================================
+``format``                 ``symbp-trainer/1``
+``spec``                   the spec as YAML text (:func:`symbp.spec.dump.to_yaml`), with its
+                           ``preprocessing`` (the standardisation and the labels)
+``dtype``                  ``float64`` or ``float32``
+``W_1 … W_L``              the weights, textbook layers: ``W_l`` is the spec's ``W[l-1]``,
+``b_1 … b_L``              shape ``(n_l, n_{l-1})``; the biases ``(n_l,)``
+``<s>.W_l``,               the optimiser's state ``s`` (``velocity``, ``m``, ``v`` …), shaped
+``<s>.b_l``                as the parameters it belongs to; ``state_names`` lists the ``s``
+``counters``               ``[epochs done, updates done]`` (the schedule's position)
+``x_mean``, ``x_scale``    the spec's ``preprocessing.standardize`` (where given):
+``x_var``,                 ``x' = (x - x_mean) / x_scale``; ``x_var`` and ``n_samples_seen``
+``n_samples_seen``         where known (scikit-learn's ``StandardScaler`` state)
+``labels``                 the spec's ``preprocessing.labels`` (int64 or text)
+``classes``                the same labels as text
+``class_threshold``        the one-unit output's threshold and whether it is strict
+``class_strict``           (:mod:`.outputs`); an empty threshold for several units (argmax)
+``activation_code``        per layer the activation's NumPy text (:mod:`.numpyspell`)
+``activation_normalized``  per layer whether it divides by its sum (softmax); both for
+                           :mod:`symbp.serving`, which predicts without SymPy or Numba
+=========================  ==================================================================
 
 The spec's ``preprocessing`` is the model's: a loaded trainer applies it to its
 inputs and names its classes by it. A file saved before the spec had the field

@@ -456,11 +456,13 @@ class Trainer:
         """The network with its preprocessing as an ONNX ``ModelProto``
         (:mod:`symbp.codegen.onnxgraph`; needs ``pip install 'symbp[onnx]'``), also
         written to ``path`` when given."""
-        from .onnxgraph import to_onnx, write_onnx
+        from ..fileio import write_atomic
+        from .onnxgraph import to_onnx
 
+        model = to_onnx(self)
         if path is not None:
-            write_onnx(self, path)
-        return to_onnx(self)
+            write_atomic(Path(path), model.SerializeToString())
+        return model
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The parameters under ``nn.Sequential`` keys (``0.weight`` of shape (out, in),
