@@ -222,3 +222,13 @@ def test_export_onnx_without_onnx_is_one_line_exit_2(
         "symbp export-onnx: error: export-onnx needs the onnx package: pip install 'symbp[onnx]'"
     )
     assert not out.exists()
+
+
+def test_export_onnx_to_stdout_writes_the_same_bytes(digits_run, tmp_path, capsysbinary) -> None:
+    pytest.importorskip("onnx", reason="export-onnx needs the onnx extra")
+    run, _, _ = digits_run
+    path = tmp_path / "m.onnx"
+    assert main(["export-onnx", str(run), "-o", str(path), "-q"]) == 0
+    capsysbinary.readouterr()
+    assert main(["export-onnx", str(run), "-o", "-"]) == 0
+    assert capsysbinary.readouterr().out == path.read_bytes()
