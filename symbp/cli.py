@@ -321,6 +321,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         parents=[common],
+        name="export-onnx",
+        help="write a trained network with its preprocessing and labels as ONNX (needs onnx)",
+    )
+    p.add_argument("run", type=Path, help="run directory or .npz written by symbp train/save")
+    p.add_argument(
+        "-o", "--out", type=Path, required=True, help="the .onnx file to write (-: stdout)"
+    )
+    p.set_defaults(handler=_export_onnx)
+
+    p = sub.add_parser(
+        parents=[common],
         name="examples",
         help="list the shipped example specs, print one's path or copy them to a folder",
     )
@@ -556,6 +567,17 @@ def _export_spec(args: argparse.Namespace) -> int:
 
     write_atomic(args.out, text)
     _say(args, str(args.out))
+    return 0
+
+
+def _export_onnx(args: argparse.Namespace) -> int:
+    from .codegen.onnxgraph import export_onnx
+
+    if args.out == STDOUT:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(export_onnx(args.run))
+        return 0
+    _say(args, str(export_onnx(args.run, args.out)))
     return 0
 
 

@@ -169,7 +169,8 @@ def test_train_resume_and_export_spec(tmp_path: Path, capsys: pytest.CaptureFixt
     W, _ = resumed.params
     assert [float(v) for v in exported.W[0][0]] == W[0][0].tolist()  # exact round trip
     assert exported.layers == (4, 5, 3) and exported.init is None
-    assert "standardised" in out.read_text(encoding="utf-8")
+    assert exported.preprocessing == resumed.preprocessing  # the scaling and labels, as data
+    assert exported.preprocessing is not None and exported.preprocessing.labels == (0, 1, 2)
 
 
 def test_os_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import SpecError
 from ..spec import Spec
 from ..spec import load as load_spec
+from ..spec.preprocessing import network_spec
 from . import loader
 from .emit import render
 from .memory import check_memory
@@ -41,7 +42,12 @@ def _dtype(spec: Spec, dtype: str | None) -> str:
 
 
 def _module_file(spec: Spec, dtype: str, out_dir: Path | None) -> tuple[Path, str | None]:
-    """The module file for ``spec`` (rendering only when the cache index has no entry)."""
+    """The module file for ``spec`` (rendering only when the cache index has no entry).
+
+    A spec's ``preprocessing`` is not part of its module: a trained model and its
+    network share one module file (and Numba's cache of it).
+    """
+    spec = network_spec(spec)
     check_memory(spec, dtype)  # before rendering: plans and buffers grow with the layers
     directory = Path(out_dir) if out_dir is not None else loader.cache_dir()
     key = loader.render_key(spec.hash, dtype)

@@ -4,9 +4,11 @@ The documents and the verifier then run on the trained network. Each trained num
 is written as the shortest decimal that reads back as exactly the trained float
 (``repr``; at most 17 significant digits, within the spec's number limits), so
 loading the exported spec gives the trained float64 values exactly; the exact
-evaluator works from those decimals. ``init`` is dropped (the params are given). A
-run whose inputs were standardised stores ``x_mean``/``x_scale``: the exported
-network expects standardised inputs, and the header says so.
+evaluator works from those decimals. ``init`` is dropped (the params are given). The
+model's ``preprocessing`` (a standardised run's ``mean``/``scale``, a classifier's
+``labels``: :mod:`symbp.spec.preprocessing`) is written as data, the same shortest
+decimals, so ``symbp compile`` of the exported spec gives a trainer that takes raw
+inputs and names the classes, as the saved one does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from ..limits import decimal_fraction
-from .persist import _npz_path, read_arrays, stored_params
+from .persist import _npz_path, read_arrays, saved_spec, stored_params
 
 
 def _exact(value: float) -> sp.Rational:
@@ -31,14 +33,12 @@ def trained_spec_yaml(run: str | Path) -> str:
     from ..errors import DataError
     from ..spec import load as load_spec
     from ..spec.dump import to_yaml
-    from ..yamlio import parse_yaml
 
     npz = _npz_path(run)
     arrays = read_arrays(npz)
     if "spec" not in arrays:
         raise DataError("holds parameters but no spec; train it again to export", file=str(npz))
-    data, _ = parse_yaml(str(arrays["spec"]), name=f"{npz}:spec")
-    spec = load_spec(data)
+    spec = saved_spec(arrays, str(npz))
     W, b = stored_params(arrays, str(npz))
     trained = dataclasses.replace(
         spec,
@@ -54,12 +54,10 @@ def trained_spec_yaml(run: str | Path) -> str:
         "each number is the shortest decimal that reads back as the trained float exactly",
         "written by: symbp export-spec (regenerate with the same command)",
     ]
-    if "x_mean" in arrays:
-        mean = ", ".join(repr(float(v)) for v in arrays["x_mean"])
-        scale = ", ".join(repr(float(v)) for v in arrays["x_scale"])
-        header += [
-            "the inputs were standardised: x = (raw - x_mean) / x_scale with",
-            f"x_mean = [{mean}]",
-            f"x_scale = [{scale}]",
-        ]
+    pre = spec.preprocessing
+    if pre is not None and pre.standardize is not None:
+        header.append(
+            "the network's inputs are (raw - preprocessing.standardize.mean) / "
+            "preprocessing.standardize.scale; a compiled trainer applies it"
+        )
     return to_yaml(trained, header=header)

@@ -12,6 +12,11 @@ The compile cache lives in ``$SYMBP_CACHE_DIR`` or the per-user cache directory
 hash, symbp's version, the template version and the runtime's hash: a stale module
 is never loaded. An index (``index/<render key>``) maps a spec + dtype + generator
 sources to its module file, so a warm start skips deriving and rendering.
+
+Threads and processes may compile and load at once: files are written atomically
+under unique temporary names, and :func:`import_module` executes a module once per
+process under a lock of its own, handing other threads the module only after it
+has executed (``sys.modules`` holds it earlier, while it executes, for Numba).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -114,13 +120,39 @@ def module_name(path: Path) -> str:
     return f"symbp_kernel_{digest}"
 
 
+#: Modules that finished executing, by ``sys.modules`` name; the lock guards the two
+#: tables, each module's own lock its execution.
+_LOADED: dict[str, ModuleType] = {}
+_LOCKS: dict[str, threading.Lock] = {}
+_TABLES = threading.Lock()
+
+
 def import_module(path: Path) -> ModuleType:
-    """Import the generated module at ``path`` (once per content per process)."""
+    """Import the generated module at ``path`` (once per content per process).
+
+    Safe from any number of threads at once: the first executes the module under the
+    module's own lock; the others wait for it and get the executed module. (Reading
+    ``sys.modules`` would hand them a module still executing, without its kernels.)
+    """
     path = Path(path).resolve()
     name = module_name(path)
-    module = sys.modules.get(name)
+    module = _LOADED.get(name)
     if module is not None:
         return module
+    with _TABLES:
+        lock = _LOCKS.setdefault(name, threading.Lock())
+    with lock:
+        module = _LOADED.get(name)
+        if module is None:
+            module = _execute(name, path)
+            with _TABLES:
+                _LOADED[name] = module
+    return module
+
+
+def _execute(name: str, path: Path) -> ModuleType:
+    """Execute the module file ``path`` as ``name``, registered in ``sys.modules`` first
+    (Numba's cache locator looks it up there)."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has one
         raise ImportError(f"cannot import {path}")

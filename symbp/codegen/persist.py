@@ -3,16 +3,31 @@
 The file is one ``.npz`` (NumPy's zip of arrays, read with ``allow_pickle=False``,
 so loading one never runs code) holding
 
-==================  ==========================================================
-``format``          ``symbp-trainer/1``
-``spec``            the spec as YAML text (:func:`symbp.spec.dump.to_yaml`)
-``dtype``           ``float64`` or ``float32``
-``W_1 … W_L``       the weights, textbook layers: ``W_l`` is the spec's ``W[l-1]``,
-``b_1 … b_L``       shape ``(n_l, n_{l-1})``; the biases ``(n_l,)``
-``<s>.W_l``,       the optimiser's state ``s`` (``velocity``, ``m``, ``v`` …), shaped
-``<s>.b_l``         as the parameters it belongs to; ``state_names`` lists the ``s``
-``counters``        ``[epochs done, updates done]`` (the schedule's position)
-==================  ==========================================================
+=========================  ==================================================================
+``format``                 ``symbp-trainer/1``
+``spec``                   the spec as YAML text (:func:`symbp.spec.dump.to_yaml`), with its
+                           ``preprocessing`` (the standardisation and the labels)
+``dtype``                  ``float64`` or ``float32``
+``W_1 … W_L``              the weights, textbook layers: ``W_l`` is the spec's ``W[l-1]``,
+``b_1 … b_L``              shape ``(n_l, n_{l-1})``; the biases ``(n_l,)``
+``<s>.W_l``,               the optimiser's state ``s`` (``velocity``, ``m``, ``v`` …), shaped
+``<s>.b_l``                as the parameters it belongs to; ``state_names`` lists the ``s``
+``counters``               ``[epochs done, updates done]`` (the schedule's position)
+``x_mean``, ``x_scale``    the spec's ``preprocessing.standardize`` (where given):
+``x_var``,                 ``x' = (x - x_mean) / x_scale``; ``x_var`` and ``n_samples_seen``
+``n_samples_seen``         where known (scikit-learn's ``StandardScaler`` state)
+``labels``                 the spec's ``preprocessing.labels`` (int64 or text)
+``classes``                the same labels as text
+``class_threshold``        the one-unit output's threshold and whether it is strict
+``class_strict``           (:mod:`.outputs`); an empty threshold for several units (argmax)
+``activation_code``        per layer the activation's NumPy text (:mod:`.numpyspell`)
+``activation_normalized``  per layer whether it divides by its sum (softmax); both for
+                           :mod:`symbp.serving`, which predicts without SymPy or Numba
+=========================  ==================================================================
+
+The spec's ``preprocessing`` is the model's: a loaded trainer applies it to its
+inputs and names its classes by it. A file saved before the spec had the field
+(``x_mean``/``x_scale``/``classes`` arrays only) loads with the field filled from them.
 
 It is a superset of a run directory's ``params.npz`` (which holds ``W_l``/``b_l``
 and, for a standardised run, ``x_mean``/``x_scale``), so ``symbp train
@@ -36,6 +51,8 @@ from ..fileio import open_npz, write_atomic
 from ..symbolic.notation import code_name
 
 if TYPE_CHECKING:
+    from ..spec import Spec
+    from ..spec.preprocessing import Preprocessing
     from .trainer import Trainer
 
 FORMAT = "symbp-trainer/1"
@@ -65,7 +82,56 @@ def trainer_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
             arrays[f"{name}.{code_name('b', l)}"] = bias
     arrays["state_names"] = np.array(list(state), dtype=str)
     arrays["counters"] = np.array([trainer.epochs_done, trainer.steps_done], dtype=np.int64)
+    arrays.update(model_arrays(trainer.spec))
     return arrays
+
+
+def model_arrays(spec: Spec) -> dict[str, np.ndarray]:
+    """The arrays :mod:`symbp.serving` predicts with besides the weights: the
+    preprocessing, the output mapping and the activations' NumPy table."""
+    from .numpyspell import table
+    from .outputs import class_rule
+
+    arrays: dict[str, np.ndarray] = {}
+    pre = spec.preprocessing
+    s = pre.standardize if pre is not None else None
+    if s is not None:
+        arrays["x_mean"] = np.array(s.mean, dtype=np.float64)
+        arrays["x_scale"] = np.array(s.scale, dtype=np.float64)
+        if s.var is not None:
+            arrays["x_var"] = np.array(s.var, dtype=np.float64)
+        if s.n_samples_seen is not None:
+            arrays["n_samples_seen"] = np.array(s.n_samples_seen, dtype=np.int64)
+    if pre is not None and pre.labels is not None:
+        arrays["labels"] = np.asarray(pre.labels)
+        arrays["classes"] = np.asarray(pre.labels).astype(str)
+    rule = class_rule(spec)
+    arrays["class_threshold"] = np.array([] if rule.threshold is None else [rule.threshold])
+    arrays["class_strict"] = np.array(rule.strict)
+    codes, normalized = table(spec)
+    arrays["activation_code"] = np.array(codes, dtype=str)
+    arrays["activation_normalized"] = np.array(normalized, dtype=bool)
+    return arrays
+
+
+def stored_preprocessing(arrays: Mapping[str, np.ndarray]) -> Preprocessing | None:
+    """The preprocessing of a file's ``x_mean``/``x_scale``/``labels`` (or ``classes``)
+    arrays, for a file whose spec does not carry it (saved before the field)."""
+    from ..spec.preprocessing import from_arrays
+
+    labels = arrays.get("labels", arrays.get("classes"))
+    if labels is not None and labels.dtype.kind == "U":
+        text = [str(v) for v in labels]
+        if all(v.lstrip("-").isdigit() and len(v) < 19 for v in text):
+            labels = np.array([int(v) for v in text], dtype=np.int64)
+    seen = arrays.get("n_samples_seen")
+    return from_arrays(
+        arrays.get("x_mean"),
+        arrays.get("x_scale"),
+        labels,
+        var=arrays.get("x_var"),
+        n_samples_seen=None if seen is None else int(seen),
+    )
 
 
 def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -145,6 +211,26 @@ def restore(trainer: Trainer, arrays: Mapping[str, np.ndarray], source: str) -> 
     return trainer
 
 
+def saved_spec(arrays: Mapping[str, np.ndarray], source: str) -> Spec:
+    """The spec stored in a file's arrays, with its preprocessing (from the arrays where
+    the spec text predates the field)."""
+    from ..errors import SpecError
+    from ..spec import load as load_spec
+    from ..spec.preprocessing import with_preprocessing
+    from ..yamlio import parse_yaml
+
+    data, _ = parse_yaml(str(arrays["spec"]), name=f"{source}:spec")
+    spec = load_spec(data)
+    if spec.preprocessing is None:
+        pre = stored_preprocessing(arrays)
+        if pre is not None:
+            try:
+                spec = with_preprocessing(spec, pre)
+            except SpecError as err:
+                raise DataError(f"x_mean/x_scale/classes: {err.message}", file=source) from None
+    return spec
+
+
 def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
     """The trainer saved at ``path`` (a ``.npz`` of :func:`save` or a run directory).
 
@@ -152,8 +238,6 @@ def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
     restores its parameters, optimiser state and schedule position; ``dtype``
     defaults to the saved one.
     """
-    from ..spec import load as load_spec
-    from ..yamlio import parse_yaml
     from . import compile as compile_spec
 
     npz = _npz_path(path)
@@ -164,8 +248,7 @@ def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
             "compile the spec and pass it to symbp train --init-from",
             file=str(npz),
         )
-    data, _ = parse_yaml(str(arrays["spec"]), name=f"{npz}:spec")
-    spec = load_spec(data)
+    spec = saved_spec(arrays, str(npz))
     saved_dtype = str(arrays["dtype"]) if "dtype" in arrays else spec.dtype
     trainer = compile_spec(spec, dtype=dtype or saved_dtype)
     return restore(trainer, arrays, str(npz))

@@ -5,7 +5,9 @@ each followed by its activation (``nn.Sigmoid``, ``nn.Tanh``, ``nn.ReLU``,
 ``nn.LeakyReLU``, ``nn.Softmax(dim=-1)``, ``nn.Identity``; a formula activation
 becomes a small module computing the spec's formula through ``sympy.lambdify``),
 so module ``2l`` is layer ``l``'s ``Linear`` and the keys of
-:meth:`~symbp.codegen.trainer.Trainer.state_dict` are the Sequential's. PyTorch is
+:meth:`~symbp.codegen.trainer.Trainer.state_dict` are the Sequential's. The model's
+preprocessing comes along (:class:`~.torchmodel.SymbpSequential`): it standardises raw
+inputs before the first layer and carries the class labels as ``labels``. PyTorch is
 imported only here, when called; ``pip install 'symbp[torch]'`` provides it.
 """
 
@@ -65,7 +67,9 @@ def to_torch(trainer: Trainer, *, dtype: Any = None) -> Any:
     """The ``torch.nn.Sequential`` of ``trainer``'s network with its current parameters.
 
     ``dtype`` defaults to the trainer's (``torch.float64`` or ``torch.float32``).
-    The loss is not part of the Sequential.
+    The loss is not part of the Sequential. With the trainer's preprocessing
+    (:attr:`~symbp.codegen.trainer.Trainer.preprocessing`) it takes raw inputs, as the
+    trainer does, and ``model.labels`` names the classes (else ``None``).
     """
     torch = _torch()
     spec = trainer.spec
@@ -74,7 +78,16 @@ def to_torch(trainer: Trainer, *, dtype: Any = None) -> Any:
     for l, activation in enumerate(spec.activations):
         layers.append(torch.nn.Linear(spec.layers[l], spec.layers[l + 1], dtype=dtype))
         layers.append(_activation_module(torch, activation))
-    model = torch.nn.Sequential(*layers)
+    from .torchmodel import SymbpSequential
+
+    pre = trainer.preprocessing
+    s = pre.standardize if pre is not None else None
+    model = SymbpSequential(
+        *layers,
+        mean=None if s is None else s.mean,
+        scale=None if s is None else s.scale,
+        labels=None if pre is None else pre.labels,
+    )
     state = {k: torch.as_tensor(v, dtype=dtype) for k, v in trainer.state_dict().items()}
     model.load_state_dict(state)
     return model

@@ -8,6 +8,11 @@ gradients are those of ``E``. A step takes the next ``batch_size`` rows (the las
 batch of an epoch may be smaller), records the batch-mean loss before the update, and
 applies one optimiser update; the learning rate follows the schedule per epoch.
 
+A trainer whose spec carries ``preprocessing`` (:mod:`symbp.spec.preprocessing`: a
+saved run's, an exported spec's) takes raw inputs everywhere: ``predict``, ``loss``,
+``gradients`` and ``fit`` standardise ``X`` first (in float64, then cast to the
+trainer's dtype), and :meth:`Trainer.predict_classes` names the classes by its labels.
+
 Training continues from the current parameters and optimiser state: ``fit`` twice for
 5 epochs is ``fit`` once for 10 (with the same shuffling seed only if ``shuffle`` is
 off). :meth:`Trainer.reset` returns to the starting parameters.
@@ -27,6 +32,7 @@ import numpy as np
 from ..errors import DataError, TrainingDiverged
 from ..ops.batches import BatchPlan
 from ..spec import Spec
+from ..spec.preprocessing import Preprocessing
 from .data import check_inputs, check_targets
 from .runtime import (
     DIVERGED_STEP,
@@ -144,6 +150,28 @@ class Trainer:
     @property
     def dtype(self) -> np.dtype:
         return self._dtype
+
+    @property
+    def preprocessing(self) -> Preprocessing | None:
+        """The inputs' standardisation and the classes' labels (the spec's), or ``None``."""
+        return self._spec.preprocessing
+
+    def with_preprocessing(self, preprocessing: Preprocessing | None) -> Trainer:
+        """A copy of this trainer (parameters, optimiser state, counters) whose spec
+        carries ``preprocessing``: the model to save after training on prepared data."""
+        from ..spec.preprocessing import with_preprocessing
+
+        twin = Trainer(
+            with_preprocessing(self._spec, preprocessing),
+            self._module,
+            self._dtype.name,
+            self._path,
+        )
+        twin._initial, twin._initial_flat = self._initial, self._initial_flat
+        twin._params[:] = self._params
+        twin._state[:] = self._state
+        twin._progress[:] = self._progress
+        return twin
 
     @property
     def module_path(self) -> Path:
@@ -284,13 +312,33 @@ class Trainer:
 
     # -- evaluation --------------------------------------------------------
 
+    def _inputs(self, X: Any) -> np.ndarray:
+        """``X`` checked, standardised by the preprocessing (if any), in the trainer's dtype."""
+        pre = self._spec.preprocessing
+        if pre is None or pre.standardize is None:
+            return check_inputs(X, self._spec, self._dtype.name)
+        raw = check_inputs(X, self._spec, "float64")
+        return np.ascontiguousarray(pre.transform(raw), dtype=self._dtype)
+
     def predict(self, X: Any) -> np.ndarray:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
-        X = check_inputs(X, self._spec, self._dtype.name)
+        X = self._inputs(X)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
         with _compiling(self._module.train):
             self._module.predict(self._params, self._module.workspace(), X, out)
         return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The outputs of :meth:`predict` (softmax outputs are class probabilities; a
+        one-unit output is the probability, or score, of the second class)."""
+        return self.predict(X)
+
+    def predict_classes(self, X: Any) -> np.ndarray:
+        """The class of every row of ``X``: its label from the preprocessing, else its
+        index (the output mapping of :mod:`symbp.codegen.outputs`)."""
+        from .outputs import classes_of
+
+        return classes_of(self._spec, self.predict(X))
 
     def loss(self, X: Any, T: Any) -> float:
         """The mean loss ``E`` over the rows of ``X``, ``T``."""
@@ -308,7 +356,7 @@ class Trainer:
         return float(loss), grads
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
-        X = check_inputs(X, self._spec, self._dtype.name)
+        X = self._inputs(X)
         return X, check_targets(T, self._spec, X.shape[0], self._dtype.name)
 
     # -- training ----------------------------------------------------------
@@ -403,6 +451,18 @@ class Trainer:
         from .persist import save
 
         return save(self, path)
+
+    def to_onnx(self, path: str | Path | None = None) -> Any:
+        """The network with its preprocessing as an ONNX ``ModelProto``
+        (:mod:`symbp.codegen.onnxgraph`; needs ``pip install 'symbp[onnx]'``), also
+        written to ``path`` when given."""
+        from ..fileio import write_atomic
+        from .onnxgraph import to_onnx
+
+        model = to_onnx(self)
+        if path is not None:
+            write_atomic(Path(path), model.SerializeToString())
+        return model
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The parameters under ``nn.Sequential`` keys (``0.weight`` of shape (out, in),

@@ -118,6 +118,10 @@ def to_data(spec: Spec) -> dict[str, Any]:
             data[key] = spec.data[key]
     if spec.claims:
         data["claims"] = list(spec.claims)
+    if spec.preprocessing is not None:
+        from .preprocessing import to_data as preprocessing_data
+
+        data["preprocessing"] = preprocessing_data(spec.preprocessing)
     return data
 
 
@@ -138,11 +142,19 @@ def content_hash(spec: Spec, *, network_only: bool = False) -> str:
     """SHA-256 (16 hex digits) of :func:`to_data`, recomputed from the fields.
 
     ``network_only`` leaves out what never reaches a generated module (the text's
-    title, description, source, names, claims and exercise block).
+    title, description, source, names, claims, exercise block and preprocessing).
     """
     data = to_data(spec)
     if network_only:
-        for key in ("title", "description", "source", "names", "claims", "exercise"):
+        for key in (
+            "title",
+            "description",
+            "source",
+            "names",
+            "claims",
+            "exercise",
+            "preprocessing",
+        ):
             data.pop(key, None)
     text = json.dumps(canonical(data), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -25,6 +25,7 @@ from .fields import (
 )
 from .model import Spec, TrainingSpec
 from .names import build_names
+from .preprocessing import build as build_preprocessing
 from .schema import RawSpec
 from .source import default_name, read_spec_yaml
 
@@ -138,4 +139,5 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         path=file,
         lines=dict(lines),
         exercise=exercise,
+        preprocessing=build_preprocessing(raw.preprocessing, layers, ctx),
     )

@@ -14,6 +14,7 @@ from ..ops.losses import Loss
 from ..ops.optimizers import Optimizer, Schedule
 from ..yamlio import PathKey
 from .exercise import ExerciseSpec
+from .preprocessing import Preprocessing
 
 Matrix = tuple[tuple[sp.Rational, ...], ...]
 
@@ -95,6 +96,9 @@ class Spec:
     lines: Mapping[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
     #: The ``exercise:`` block (:mod:`symbp.spec.exercise`), ``None`` when absent.
     exercise: ExerciseSpec | None = None
+    #: The trained model's input standardisation and output labels
+    #: (:mod:`symbp.spec.preprocessing`); never part of the network's kernels.
+    preprocessing: Preprocessing | None = None
 
     @property
     def depth(self) -> int:

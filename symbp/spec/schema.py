@@ -115,3 +115,4 @@ class RawSpec(StrictModel):
     claims: list[Any] = []
     exercise: Any = None
     names: Any = None
+    preprocessing: Any = None  # checked in .preprocessing

@@ -62,7 +62,8 @@ class Prepared:
 
     ``task`` is ``"classification"`` (scored by accuracy) or ``"regression"``
     (scored by MSE). ``classes`` are the labels in output order (``None`` for
-    real targets). ``mean``/``scale`` are the standardisation (``None`` if off).
+    real targets). ``mean``/``scale`` are the standardisation (``None`` if off),
+    ``var`` the training split's variances (scikit-learn's ``var_``).
     """
 
     name: str
@@ -75,6 +76,7 @@ class Prepared:
     mean: np.ndarray | None
     scale: np.ndarray | None
     sign_targets: bool
+    var: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -272,9 +274,10 @@ def prepare(
         data.name, data.n_examples, strata, val_fraction, test_fraction, seed
     )
     X = data.X
-    mean = scale = None
+    mean = scale = var = None
     if standardize:
         mean = X[train].mean(axis=0)
+        var = X[train].var(axis=0)
         scale = X[train].std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         X = (X - mean) / scale
@@ -289,4 +292,5 @@ def prepare(
         mean=mean,
         scale=scale,
         sign_targets=spec.loss.target_domain == "sign",
+        var=var,
     )

@@ -38,8 +38,10 @@ from ..errors import DataError
 from ..fileio import write_atomic
 from ..spec import Spec
 from ..spec import load as load_spec
+from ..spec.preprocessing import network_spec
 from . import metrics, plots, rundir
 from .diagnostics import Sensitivity, feature_sensitivity, gradient_norms
+from .model import saved_model
 from .prepare import Prepared, Split
 from .progress import EpochBar
 
@@ -185,11 +187,15 @@ def train(
     returning ``True`` stops training. Raises ``TrainingDiverged`` if the loss
     becomes NaN or infinite (nothing is written then).
     """
-    spec = load_spec(spec)
+    # the run prepares its own inputs: a spec's (a trainer's) preprocessing is dropped,
+    # and the run's own is saved with the model (symbp.train.model)
+    spec = network_spec(load_spec(spec))
     if trainer is None:
         from ..codegen import compile as compile_spec
 
         trainer = compile_spec(spec)
+    elif getattr(trainer, "preprocessing", None) is not None:
+        trainer = trainer.with_preprocessing(None)
     if early_stopping is not None and len(data.val) == 0:
         raise DataError("early stopping needs a validation split; the validation fraction is 0")
     n_train = len(data.train)
@@ -298,7 +304,12 @@ def write_run(result: RunResult, out: Path, *, plots_enabled: bool = True) -> li
         write_atomic(
             out / "params.npz",
             rundir.params_npz(
-                W, b, mean=data.mean, scale=data.scale, classes=data.classes, trainer=result.trainer
+                W,
+                b,
+                mean=data.mean,
+                scale=data.scale,
+                classes=data.classes,
+                trainer=saved_model(result.trainer, data),
             ),
         ),
         write_atomic(out / "metrics.csv", rundir.rows_csv(result.rows)),
