@@ -79,6 +79,7 @@ def test_every_path_predicts_the_same_classes(digits_run, tmp_path: Path) -> Non
     np.testing.assert_array_equal(served.predict_classes(X), classes)
 
 
+@pytest.mark.extras
 def test_to_torch_includes_the_scaling_and_the_labels(digits_run) -> None:
     torch = pytest.importorskip("torch", reason="to_torch needs the torch extra")
     run, X, _ = digits_run
@@ -93,6 +94,7 @@ def test_to_torch_includes_the_scaling_and_the_labels(digits_run) -> None:
     np.testing.assert_array_equal(labels, trainer.predict_classes(X))
 
 
+@pytest.mark.extras
 @pytest.mark.parametrize(("dtype", "tolerance"), [("float64", 1e-12), ("float32", 1e-6)])
 def test_export_onnx_runs_in_onnxruntime(
     digits_run, tmp_path: Path, dtype: str, tolerance: float
@@ -124,6 +126,7 @@ CATALOG = [
 ]
 
 
+@pytest.mark.extras
 @pytest.mark.parametrize(("activations", "loss", "units"), CATALOG, ids=["lrelu", "mish", "bce"])
 def test_onnx_and_serving_follow_the_activation_records(activations, loss, units, tmp_path) -> None:
     spec = {
@@ -224,6 +227,7 @@ def test_export_onnx_without_onnx_is_one_line_exit_2(
     assert not out.exists()
 
 
+@pytest.mark.extras
 def test_export_onnx_to_stdout_writes_the_same_bytes(digits_run, tmp_path, capsysbinary) -> None:
     pytest.importorskip("onnx", reason="export-onnx needs the onnx extra")
     run, _, _ = digits_run
