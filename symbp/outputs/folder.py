@@ -130,6 +130,7 @@ class OutputFolder:
         self._names: set[str] = set()
         self._fd: int | None = None
         self._created = False
+        self._writing = False
 
     # -- checks -------------------------------------------------------------------------
     def _refuse(self, message: str) -> SymbpError:
@@ -224,6 +225,7 @@ class OutputFolder:
         """Write each of ``files`` (relative path → content; named to :meth:`begin`)."""
         from ..fileio import write_atomic
 
+        self._writing = True
         extra = set(files) - self._names
         if extra:  # pragma: no cover - a caller's mistake
             raise ValueError(f"not named to begin(): {sorted(extra)}")
@@ -243,9 +245,12 @@ class OutputFolder:
         self.close()
 
     def rollback(self) -> None:
-        """Undo :meth:`begin` before anything else was written: the earlier manifest
-        back (or none, and the folder removed if symbp created it and it is empty)."""
+        """Undo :meth:`begin` while nothing else was written: the earlier manifest back
+        (or none, and the folder removed if symbp created it and it is empty). Once
+        :meth:`write` has begun, only unlock: the folder stays marked incomplete."""
         try:
+            if self._writing:
+                return
             if self.previous is not None:
                 self._write_manifest(self.previous)
             else:

@@ -3,7 +3,9 @@
 - Shell escape is always off (``-no-shell-escape``), and TeX may read and write
   only files under its working folder (``openin_any=p``, ``openout_any=p``).
 - The run happens in a fresh temporary folder; the PDF is moved into place
-  atomically. pdflatex runs until cross-references settle (at most 3 times).
+  atomically. The engine leads its own process group, killed with everything in
+  it on a timeout, Ctrl-C or SIGTERM; the temporary folder is removed then too.
+  pdflatex runs until cross-references settle (at most 3 times).
 - The PDF is reproducible: no creation date, an empty trailer ID
   (``SOURCE_DATE_EPOCH=0``, ``\\pdfinfoomitdate``, ``\\pdftrailerid{}``).
 - Without a TeX engine, the ``.tex`` is written next to the requested PDF and
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -91,6 +94,42 @@ def overfull_boxes(log: str) -> list[tuple[float, str]]:
     return [(float(m.group(1)), m.group(2).strip()) for m in _OVERFULL.finditer(log)]
 
 
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process`` and everything it started (its own process group), and reap it."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows: no process groups
+            process.kill()
+    except ProcessLookupError:
+        pass
+    process.communicate()
+
+
+def run_engine(command: list[str], work: Path, exe: str) -> subprocess.CompletedProcess[bytes]:
+    """Run the TeX engine in ``work`` as the leader of its own process group
+    (``start_new_session``), so that a timeout, Ctrl-C or SIGTERM
+    (:mod:`symbp.outputs.signals`) kills it and anything it started."""
+    process = subprocess.Popen(
+        command,
+        cwd=work,
+        env=_environment(work),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        stdout, _ = process.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise TexFailed(f"{exe} ran longer than {TIMEOUT_S} s and was stopped") from None
+    except BaseException:  # Ctrl-C, SIGTERM, the time budget: no orphan engine
+        _kill_group(process)
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout)
+
+
 def build_pdf(
     source: str,
     out: Path,
@@ -132,20 +171,8 @@ def build_pdf(
             "document.tex",
         ]
         for _ in range(MAX_RUNS):
-            try:
-                with paused():  # the engine has its own timeout
-                    result = subprocess.run(
-                        command,
-                        cwd=work,
-                        env=_environment(work),
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.STDOUT,
-                        timeout=TIMEOUT_S,
-                        check=False,
-                    )
-            except subprocess.TimeoutExpired:
-                raise TexFailed(f"{exe} ran longer than {TIMEOUT_S} s and was stopped") from None
+            with paused():  # the engine has its own timeout
+                result = run_engine(command, work, exe)
             log_file = work / "document.log"
             log = (
                 log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
