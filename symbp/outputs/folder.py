@@ -199,6 +199,12 @@ class OutputFolder:
             ) from None
         self._fd = fd
 
+    def check_unlocked(self) -> None:
+        """Refuse (one line) when another command holds the folder's lock now."""
+        if os.path.isdir(self.path):
+            self._lock()
+            self.close()
+
     def _write_manifest(self, manifest: Manifest) -> None:
         from ..fileio import write_atomic
 

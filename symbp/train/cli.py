@@ -101,9 +101,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise SymbpError("expected a patience of at least 1 epoch", field="--early-stopping")
     if args.out is not None:  # before training, not after it
         out = args.out
-        _note_incomplete(
-            OutputFolder(out, "train").check(run_files(score_name(prepared.task))), out
-        )
+        folder = OutputFolder(out, "train")
+        manifest = folder.check(run_files(score_name(prepared.task)))
+        folder.check_unlocked()
+        _note_incomplete(manifest, out)
         check_writable_dir(out)
     else:
         out = default_run_dir(spec.name, args.data)
