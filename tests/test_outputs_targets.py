@@ -250,3 +250,27 @@ def test_names_from_a_spec_stay_inside_their_folder(tmp_path: Path) -> None:
     assert confined(tmp_path / "runs" / "a", tmp_path / "runs") == tmp_path / "runs" / "a"
     with pytest.raises(SymbpError, match="would lie outside"):
         confined(tmp_path / "runs" / ".." / "a", tmp_path / "runs")
+
+
+def test_demo_and_examples_leave_a_users_files_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.txt").write_bytes(b"my summary")
+    assert main(["demo", "-o", str(mine)]) == 2  # refused before any work
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{mine} holds files symbp did not write" in err
+    assert _tree(mine) == {"summary.txt": b"my summary"}
+    (mine / "koech_3_4_1.yaml").write_bytes(b"name: my edited copy\n")
+    assert main(["examples", "koech_3_4_1", "-o", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "koech_3_4_1.yaml exists and differs from the shipped" in err
+    assert _tree(mine) == {
+        "summary.txt": b"my summary",
+        "koech_3_4_1.yaml": b"name: my edited copy\n",
+    }
+    (mine / "koech_3_4_1.yaml").unlink()
+    assert main(["examples", "koech_3_4_1", "-o", str(mine)]) == 0  # beside the user's file
+    assert (mine / "koech_3_4_1.yaml").read_bytes() == KOECH.read_bytes()
+    assert (mine / "summary.txt").read_bytes() == b"my summary"

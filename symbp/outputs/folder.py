@@ -238,7 +238,8 @@ class OutputFolder:
         return [write_atomic(self.path / rel, files[rel]) for rel in files]
 
     def finish(self, *, replace: bool = True) -> None:
-        """Remove the command's stale files (``replace``), mark complete, unlock."""
+        """Remove the command's stale files (``replace``), list the files now there,
+        mark complete, unlock."""
         files = dict(self.previous.files) if self.previous else {}
         if replace:
             for rel, command in sorted(files.items()):
@@ -246,7 +247,11 @@ class OutputFolder:
                     continue
                 _remove_own(self.path, rel)
                 del files[rel]
-        files.update({rel: self.command for rel in self._names})
+        for rel in self._names:  # the manifest lists what is there (a PDF not built is not)
+            if os.path.lexists(self.path / rel):
+                files[rel] = self.command
+            else:
+                files.pop(rel, None)
         self._write_manifest(Manifest(files, complete=True, command=self.command))
         self.close()
 
