@@ -616,8 +616,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
+    from .outputs.signals import Terminated, terminate_as_exception
+
     try:
-        return _run(args)
+        with terminate_as_exception():  # SIGTERM cleans up: temporary folders, the TeX engine
+            return _run(args)
+    except Terminated as stop:
+        print(f"symbp {args.command}: stopped by {stop}", file=sys.stderr)
+        return stop.exit_code
     except SymbpError as err:
         print(f"symbp {args.command}: error: {terminal_text(err)}", file=sys.stderr)
         return err.exit_code

@@ -22,8 +22,19 @@ def _umask() -> int:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and rename.
+
+    What is at ``path`` decides (:mod:`symbp.outputs.target`): a pipe or a character
+    device is written into as a stream, never renamed over; a folder, socket or block
+    device is refused with one line; a link to a regular file is followed.
+    """
+    from .outputs.target import regular_target, write_stream_target
+
     path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if write_stream_target(path, raw) is not None:
+        return path
+    path = regular_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -7,6 +7,7 @@ through :mod:`importlib.resources`, so they are there in a wheel install too.
 from __future__ import annotations
 
 import importlib.resources
+import os
 from pathlib import Path
 
 from .errors import SymbpError
@@ -46,12 +47,21 @@ def listing() -> str:
 
 
 def copy_examples(out: Path, name: str | None = None) -> list[Path]:
-    """Copy one example (or all) into the folder ``out``; the written paths."""
+    """Copy one example (or all) into the folder ``out``; the written paths.
+
+    A file of the same name that differs (a user's edited copy) is never replaced:
+    symbp refuses in one line before copying anything.
+    """
     from .fileio import check_writable_dir, write_atomic
 
     check_writable_dir(out)
-    chosen = [name] if name is not None else names()
-    return [
-        write_atomic(out / f"{Path(example_path(n)).name}", example_path(n).read_bytes())
-        for n in chosen
-    ]
+    chosen = {out / Path(example_path(n)).name: example_path(n).read_bytes() for n in
+              ([name] if name is not None else names())}  # fmt: skip
+    for target, data in chosen.items():
+        if os.path.lexists(target) and not (target.is_file() and target.read_bytes() == data):
+            raise SymbpError(
+                f"{target} exists and differs from the shipped example; nothing was copied: "
+                "move it away or choose another folder",
+                field="--out",
+            )
+    return [write_atomic(target, data) for target, data in chosen.items()]

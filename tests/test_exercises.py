@@ -95,7 +95,13 @@ def test_four_distinct_variants_with_every_file(runs: tuple[Path, Path]) -> None
     out, _ = runs
     names = sorted(p.name for p in (out / "variants").iterdir())
     assert names == ["s01.yaml", "s02.yaml", "s03.yaml", "s04.yaml"]
-    assert {p.name for p in out.iterdir()} == {"variants", "answers.csv", "moodle.xml", "gift.txt"}
+    assert {p.name for p in out.iterdir()} == {
+        "variants",
+        "answers.csv",
+        "moodle.xml",
+        "gift.txt",
+        ".symbp-manifest.json",
+    }
     numbers = set()
     for path in (out / "variants").iterdir():
         data = yaml.safe_load(path.read_text())
@@ -168,7 +174,7 @@ def test_gift_has_one_numerical_question_per_answer(runs: tuple[Path, Path]) -> 
 def test_a_second_run_is_byte_identical(runs: tuple[Path, Path]) -> None:
     first, second = runs
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert len(files) == 7
+    assert len(files) == 8  # 4 variants, answers, moodle, gift, the manifest
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 

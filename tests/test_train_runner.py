@@ -57,6 +57,7 @@ def run(spec: symbp.Spec, data, tmp_path_factory: pytest.TempPathFactory):
 def test_run_directory_contents(run) -> None:
     names = sorted(p.name for p in run.run_dir.iterdir())
     assert names == [
+        ".symbp-manifest.json",  # every file listed, "complete": true
         "accuracy.png",
         "feature_sensitivity.png",
         "gradient_norms.png",

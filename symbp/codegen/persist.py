@@ -153,6 +153,9 @@ def _npz_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / RUN_FILE
+    from ..outputs import check_complete
+
+    check_complete(path.parent)  # a run folder whose train was killed: one line
     if not path.is_file():
         raise DataError("expected a saved trainer (.npz) or a run directory", file=str(path))
     return path

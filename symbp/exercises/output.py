@@ -4,18 +4,17 @@
 ``moodle.xml``, ``gift.txt``) by path; :func:`write_exercises` adds the PDFs
 and writes the folder. Nothing is written when anything fails: the files are
 assembled in a sibling temporary folder, which replaces the output folder only
-once everything is there. An existing output folder is replaced only if it is
-empty or an earlier ``symbp exercises`` output (it holds ``answers.csv``).
+once everything is there. In an existing folder only the files an earlier
+``symbp exercises`` wrote there (listed in its manifest, :mod:`symbp.outputs.folder`)
+are replaced; any other file in the way is refused before anything is written, and
+the user's other files are left as they are.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from ..errors import DataError
+from ..outputs import OutputFolder, write_folder
 from ..render.pdf import INSTALL_HINT, TexMissing, find_engine
 from .plan import ExerciseSet
 from .progress import SILENT, Progress
@@ -23,9 +22,6 @@ from .questions import default_asks, parse_asks
 from .quiz import answers_csv, gift, moodle_xml
 from .variants import Variant
 from .yamltext import dump
-
-#: The file that marks a folder as an earlier exercises output.
-MARKER = "answers.csv"
 
 
 def _regenerate_command(exercises: ExerciseSet, variant: Variant) -> str:
@@ -67,60 +63,15 @@ def check_tex(engine: str | None = None) -> None:
         )
 
 
-def _replaceable(out: Path) -> bool:
-    if not out.exists():
-        return True
-    if not out.is_dir():
-        return False
-    entries = list(out.iterdir())
-    return not entries or (out / MARKER).is_file()
-
-
 def write_tree(files: dict[str, str | bytes], out: str | Path, *, replace: bool = True) -> Path:
-    """Write ``files`` (relative path → content) as the folder ``out``, atomically.
+    """Write ``files`` (relative path → content) into the folder ``out``
+    (:func:`symbp.outputs.write_folder`: a new folder all at once; in an existing one
+    only symbp's own earlier files are replaced, anything else in the way is refused).
 
-    ``replace=False`` adds the files to ``out`` (each one renamed into place)
-    instead of replacing the folder.
+    ``replace=False`` (``--regenerate``) adds the files and keeps the earlier run's
+    other files; ``replace=True`` also removes the earlier run's files not written now.
     """
-    out = Path(out)
-    if replace and not _replaceable(out):
-        raise DataError(
-            f"out: {out} exists and is not an earlier symbp exercises output (no {MARKER}); "
-            "choose a new folder"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for rel, content in sorted(files.items()):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8", newline="\n")
-        if not replace:
-            for rel in sorted(files):
-                (out / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp / rel, out / rel)
-            return out
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / "previous")
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        os.chmod(out, 0o777 & ~_umask())
-        return out
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_folder(out, files, "exercises", replace=replace)
 
 
 def write_exercises(
@@ -140,6 +91,7 @@ def write_exercises(
     if pdf:
         check_tex(engine)
     files: dict[str, str | bytes] = dict(text_outputs(exercises, quiz=not single))
+    OutputFolder(out, "exercises").check(files)  # refuse before the (slow) PDFs
     if pdf:
         from .sheets import pdf_outputs
 

@@ -19,20 +19,34 @@ from pathlib import Path
 from ..errors import SymbpError
 from ..escape import terminal_text
 from ..fileio import check_writable_dir
+from ..outputs import OutputFolder, confined, path_part
+from ..outputs.folder import Manifest
 from .data import load_data
+from .metrics import score_name
 from .prepare import prepare, spec_for_data
+from .rundir import run_files
 from .runner import RunResult, train
 
 
 def default_run_dir(spec_name: str, data: str, root: Path = Path("runs")) -> Path:
-    """``runs/<spec>-<data>``, or ``…-2``, ``…-3`` when that exists already."""
-    stem = f"{spec_name}-{Path(data).stem}"
-    path = root / stem
-    n = 2
-    while path.exists():
-        path = root / f"{stem}-{n}"
-        n += 1
-    return path
+    """``runs/<spec>-<data>``, or ``…-2``, ``…-3`` when that exists already; created here
+    (empty), so two runs started at once never pick the same folder.
+
+    The spec's ``name:`` and the data source are text from a file: only letters,
+    digits, ``.``, ``_`` and ``-`` of them are kept (:func:`symbp.outputs.path_part`),
+    so ``name: ../escape`` trains into ``runs/escape-…``, never outside ``root``.
+    """
+    stem = f"{path_part(spec_name)}-{path_part(Path(data).stem, fallback='data')}"
+    root.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        path = confined(root / (stem if n == 1 else f"{stem}-{n}"), root, field="name")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        return path
 
 
 def report(result: RunResult, out: Path) -> str:
@@ -47,6 +61,15 @@ def _open(source: str | Path) -> bool:
     from ..spec.sizing import open_sizes, spec_source
 
     return any(open_sizes(spec_source(source)[0]))
+
+
+def _note_incomplete(manifest: Manifest | None, out: Path) -> None:
+    if manifest is not None and not manifest.complete:
+        print(
+            f"symbp train: note: {out} holds an incomplete run (the symbp {manifest.command} "
+            "that wrote it was stopped before the end); this run replaces it",
+            file=sys.stderr,
+        )
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -77,8 +100,15 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if args.early_stopping is not None and args.early_stopping < 1:
         raise SymbpError("expected a patience of at least 1 epoch", field="--early-stopping")
-    out = args.out if args.out is not None else default_run_dir(spec.name, args.data)
-    check_writable_dir(out)  # before training, not after it
+    if args.out is not None:  # before training, not after it
+        out = args.out
+        folder = OutputFolder(out, "train")
+        manifest = folder.check(run_files(score_name(prepared.task)))
+        folder.check_unlocked()
+        _note_incomplete(manifest, out)
+        check_writable_dir(out)
+    else:
+        out = default_run_dir(spec.name, args.data)
     from ..codegen import compile as compile_spec
 
     trainer = compile_spec(spec)

@@ -28,6 +28,7 @@ from rich.console import Console
 from ..errors import SymbpError
 from ..escape import rich_markup
 from ..fileio import check_writable_dir, write_atomic
+from ..outputs import OutputFolder
 from ..spec import Spec
 from ..verify.compare import MISMATCH
 from ..verify.report import Report
@@ -218,17 +219,37 @@ def run_demo(
 
     ``quiet`` keeps the step-by-step lines off standard error (the summary stays).
     """
-    out = check_writable_dir(out_dir)
-    console = Console(stderr=True, highlight=False, quiet=quiet)
-    start = time.perf_counter()
-    log = DemoLog()
-    _worked_example(out / "koech_3_4_1", log, console)
-    accuracy = _digits(out / "digits", log, console, progress)
-    seconds = time.perf_counter() - start
-    summary = _summary(log, out, accuracy, seconds)
-    write_atomic(out / "summary.txt", summary)
+    out = Path(out_dir)
+    folder = OutputFolder(out, "demo").begin(demo_files())  # refused here if not symbp's
+    try:
+        check_writable_dir(out)
+        console = Console(stderr=True, highlight=False, quiet=quiet)
+        start = time.perf_counter()
+        log = DemoLog()
+        _worked_example(out / "koech_3_4_1", log, console)
+        accuracy = _digits(out / "digits", log, console, progress)
+        seconds = time.perf_counter() - start
+        summary = _summary(log, out, accuracy, seconds)
+        write_atomic(out / "summary.txt", summary)
+        folder.finish()
+    finally:
+        folder.close()
     print(summary, end="")
     return 0 if log.ok else 1
+
+
+def demo_files() -> list[str]:
+    """The files the demo writes besides ``digits/`` (a run folder with its own manifest),
+    relative to its folder (:mod:`symbp.outputs.folder`)."""
+    from ..codegen.loader import safe_stem
+    from ..spec import load as load_spec
+
+    stem = Path(WORKED_EXAMPLE).stem
+    with example_path(WORKED_EXAMPLE) as spec_path:
+        module = f"{safe_stem(load_spec(spec_path).name)}.py"
+    names = ["derivation.txt", "verify.md", "training.csv", module]
+    names += [f"{stem}.{suffix}" for suffix in ("html", "pdf", "tex", "log")]
+    return ["summary.txt", *(f"{stem}/{name}" for name in names)]
 
 
 def _summary(log: DemoLog, out: Path, accuracy: float, seconds: float) -> str:

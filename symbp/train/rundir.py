@@ -15,6 +15,9 @@
 ``accuracy.png|mse.png``    score curves
 ``gradient_norms.png``      per-layer gradient norms over training
 ``feature_sensitivity.png`` the sensitivity bars
+``.symbp-manifest.json``    what symbp wrote here and ``"complete"``: false from before
+                            the first epoch until the last file is in place (the folder
+                            is locked meanwhile; :mod:`symbp.outputs.folder`)
 ==========================  ===================================================
 """
 
@@ -33,6 +36,16 @@ import numpy as np
 from ..escape import csv_cell
 from ..fileio import write_atomic
 from ..symbolic.notation import code_name
+
+
+def run_files(score: str, *, plots: bool = True) -> list[str]:
+    """The names of the files of a run folder, in the order they are written (``score``:
+    ``accuracy`` or ``mse``). Besides them the folder holds symbp's manifest
+    (:mod:`symbp.outputs.folder`), which says ``"complete": true`` once all are in place."""
+    names = ["params.npz", "metrics.csv", "metrics.json", "sensitivity.csv"]
+    if plots:
+        names += ["loss.png", f"{score}.png", "gradient_norms.png", "feature_sensitivity.png"]
+    return names
 
 
 def _clean(value: Any) -> Any:

@@ -35,7 +35,7 @@ import numpy as np
 from rich.console import Console
 
 from ..errors import DataError
-from ..fileio import write_atomic
+from ..outputs import OutputFolder
 from ..spec import Spec
 from ..spec import load as load_spec
 from ..spec.preprocessing import network_spec
@@ -198,6 +198,46 @@ def train(
         trainer = trainer.with_preprocessing(None)
     if early_stopping is not None and len(data.val) == 0:
         raise DataError("early stopping needs a validation split; the validation fraction is 0")
+
+    def run() -> RunResult:
+        return _run(
+            spec, data, trainer, progress, console, callback, epochs=epochs,
+            batch_size=batch_size, shuffle=shuffle, seed=seed, early_stopping=early_stopping,
+            monitor_size=monitor_size,
+        )  # fmt: skip
+
+    if out_dir is None:
+        return run()
+    # the run folder is locked and marked incomplete until its last file is written
+    names = rundir.run_files(metrics.score_name(data.task), plots=plots_enabled)
+    folder = OutputFolder(out_dir, "train").begin(names)
+    try:
+        result = run()
+        write_run(result, Path(out_dir), plots_enabled=plots_enabled, folder=folder)
+    except Exception:
+        folder.rollback()  # divergence, a failing callback...: nothing written
+        raise
+    finally:
+        folder.close()  # killed (SIGTERM, time limit) before the end: stays incomplete
+    return result
+
+
+def _run(
+    spec: Spec,
+    data: Prepared,
+    trainer: Any,
+    progress: bool,
+    console: Console | None,
+    callback: EpochCallback | None,
+    *,
+    epochs: int | None,
+    batch_size: int | None,
+    shuffle: bool | None,
+    seed: int | None,
+    early_stopping: int | None,
+    monitor_size: int,
+) -> RunResult:
+    """The training of :func:`train`, without the run folder."""
     n_train = len(data.train)
     n_epochs = epochs if epochs is not None else spec.training.epochs
     batch = batch_size or spec.training.batch_size or n_train
@@ -274,8 +314,6 @@ def train(
     W, b = trainer.params
     probe = data.test if len(data.test) else (data.val if len(data.val) else data.train)
     result.sensitivity = feature_sensitivity(spec, W, b, probe.X)
-    if out_dir is not None:
-        write_run(result, Path(out_dir), plots_enabled=plots_enabled)
     return result
 
 
@@ -296,63 +334,64 @@ def _output_names(result: RunResult) -> list[str]:
     return [str(i + 1) for i in range(result.spec.layers[-1])]
 
 
-def write_run(result: RunResult, out: Path, *, plots_enabled: bool = True) -> list[Path]:
-    """Write the run directory (see :mod:`symbp.train.rundir`); returns the files."""
+def write_run(
+    result: RunResult,
+    out: Path,
+    *,
+    plots_enabled: bool = True,
+    folder: OutputFolder | None = None,
+) -> list[Path]:
+    """Write the run directory (see :mod:`symbp.train.rundir`); returns the files.
+
+    ``folder`` is the run folder :func:`train` locked before training; without it the
+    folder is claimed here (:mod:`symbp.outputs.folder`: only symbp's own earlier
+    files are replaced). The manifest is marked complete after the last file.
+    """
     spec, data = result.spec, result.data
     W, b = result.trainer.params
-    files = [
-        write_atomic(
-            out / "params.npz",
-            rundir.params_npz(
-                W,
-                b,
-                mean=data.mean,
-                scale=data.scale,
-                classes=data.classes,
-                trainer=saved_model(result.trainer, data),
-            ),
-        ),
-        write_atomic(out / "metrics.csv", rundir.rows_csv(result.rows)),
-        rundir.write_json(out / "metrics.json", _payload(result)),
-    ]
+    score = result.score_name
+    title = f"{spec.name} on {data.name}"
     sens = result.sensitivity
+    files: dict[str, str | bytes] = {
+        "params.npz": rundir.params_npz(
+            W,
+            b,
+            mean=data.mean,
+            scale=data.scale,
+            classes=data.classes,
+            trainer=saved_model(result.trainer, data),
+        ),
+        "metrics.csv": rundir.rows_csv(result.rows),
+        "metrics.json": rundir.json_text(_payload(result)),
+    }
     if sens is not None:
-        text = rundir.sensitivity_csv(
+        files["sensitivity.csv"] = rundir.sensitivity_csv(
             data.feature_names, sens.per_feature, sens.per_output, _output_names(result)
         )
-        files.append(write_atomic(out / "sensitivity.csv", text))
     if plots_enabled:
-        score = result.score_name
-        title = f"{spec.name} on {data.name}"
-        files.append(
-            write_atomic(
-                out / "loss.png",
-                plots.loss_curves(
-                    result.rows, result.step_losses, result.iterations_per_epoch, title
-                ),
-            )
+        files["loss.png"] = plots.loss_curves(
+            result.rows, result.step_losses, result.iterations_per_epoch, title
         )
-        files.append(
-            write_atomic(out / f"{score}.png", plots.score_curves(result.rows, score, title))
-        )
-        files.append(
-            write_atomic(
-                out / "gradient_norms.png",
-                plots.gradient_norm_curves(result.rows, spec.depth, f"gradient norms: {title}"),
-            )
+        files[f"{score}.png"] = plots.score_curves(result.rows, score, title)
+        files["gradient_norms.png"] = plots.gradient_norm_curves(
+            result.rows, spec.depth, f"gradient norms: {title}"
         )
         if sens is not None:
-            files.append(
-                write_atomic(
-                    out / "feature_sensitivity.png",
-                    plots.sensitivity_bars(
-                        sens.per_feature, data.feature_names, f"feature sensitivity: {title}"
-                    ),
-                )
+            files["feature_sensitivity.png"] = plots.sensitivity_bars(
+                sens.per_feature, data.feature_names, f"feature sensitivity: {title}"
             )
+    claimed = folder or OutputFolder(out, "train").begin(
+        rundir.run_files(score, plots=plots_enabled)
+    )
+    try:
+        paths = claimed.write(files)
+        claimed.finish()
+    finally:
+        if folder is None:
+            claimed.close()
     result.run_dir = out
-    result.files = files
-    return files
+    result.files = paths
+    return paths
 
 
 def payload(result: RunResult) -> dict[str, Any]:
