@@ -245,8 +245,7 @@ def demo_files() -> list[str]:
     from ..spec import load as load_spec
 
     stem = Path(WORKED_EXAMPLE).stem
-    with example_path(WORKED_EXAMPLE) as spec_path:
-        module = f"{safe_stem(load_spec(spec_path).name)}.py"
+    module = f"{safe_stem(load_spec(stem).name)}.py"  # the shipped example, by name
     names = ["derivation.txt", "verify.md", "training.csv", module]
     names += [f"{stem}.{suffix}" for suffix in ("html", "pdf", "tex", "log")]
     return ["summary.txt", *(f"{stem}/{name}" for name in names)]
