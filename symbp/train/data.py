@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from ..fileio import open_npz, read_limited
 from ..limits import MAX_CELL_CHARS, MAX_DATA_BYTES, MAX_DATA_ROWS, MAX_DATA_VALUES
 
@@ -118,7 +118,7 @@ def load_data(source: str | Path, *, target: str | None = None) -> Dataset:
             raise DataError(
                 f"{text}: unknown file type {suffix or '(none)'}; expected .csv or .npz"
             )
-        raise DataError(f"unknown data source {text!r}; expected {known_sources()}")
+        raise DataError(f"unknown data source {quote(text)}; expected {known_sources()}")
     if not path.is_file():
         raise DataError(f"{text}: no such file")
     if suffix == ".csv":
@@ -212,11 +212,13 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
             f"{path}: name the target column with --target; columns are {', '.join(header)}"
         )
     if target not in header:
-        raise DataError(f"{path}: no column named {target!r}; the header has {', '.join(header)}")
+        raise DataError(
+            f"{path}: no column named {quote(target)}; the header has {', '.join(header)}"
+        )
     t_col = header.index(target)
     features = [i for i in range(len(header)) if i != t_col]
     if not features:
-        raise DataError(f"{path}: the only column is the target {target!r}; expected features")
+        raise DataError(f"{path}: the only column is the target {quote(target)}; expected features")
     if len(features) > MAX_DATA_VALUES:
         raise DataError(
             f"{path}: {len(features)} feature columns; expected at most {MAX_DATA_VALUES}"
@@ -239,7 +241,7 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
         if None in values:
             c = features[values.index(None)]
             raise DataError(
-                f"{path}:{line}: column {header[c]!r}: non-numeric cell {cells[c]!r}; "
+                f"{path}:{line}: column {quote(header[c])}: non-numeric cell {quote(cells[c])}; "
                 "expected a finite number"
             )
         X.append(np.array(values))
@@ -254,7 +256,7 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
         y = np.array(numbers, dtype=np.float64).reshape(-1, 1)
         return Dataset(str(path), X.array(), y, names, labels=False, description=f"CSV {path.name}")
     if empty_target is not None:
-        raise DataError(f"{path}:{empty_target}: column {target!r}: empty target cell")
+        raise DataError(f"{path}:{empty_target}: column {quote(target)}: empty target cell")
     longest = max(map(len, targets))  # a NumPy string array holds 4 bytes per character
     if len(targets) * longest > 2 * MAX_DATA_VALUES:
         raise DataError(

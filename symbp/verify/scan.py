@@ -52,7 +52,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from ..errors import SymbpError
+from ..errors import SymbpError, quote
 from ..spec import Spec
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
@@ -155,7 +155,7 @@ def find_numbers(text: str, format: str = "text") -> list[Found]:
     raise :class:`~symbp.errors.SymbpError`.
     """
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, found {format!r}")
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, found {quote(format)}")
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     found: list[Found] = []
     for offset, part in _segments(text, format):
