@@ -467,3 +467,89 @@ def test_a_100kb_value_is_quoted_short(changes: dict[str, Any]) -> None:
     message = _one_line(info.value)
     assert len(message) < 600, message
     assert not any(c * 100 in message for c in "slointfnxq"), message
+
+
+# -- numeric evaluation of formulas stays within 10^308 --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "x", "fragment"),
+    [
+        ("x**x", 10_000, "the power 10000**10000 is beyond 10^308"),
+        ("x**x**x", 10_000, "the power 10000**10000 is beyond 10^308"),
+        ("exp(x)", 10_000, "exp(10000) is beyond 10^308"),
+        ("exp(exp(x))", 10_000, "exp(10000) is beyond 10^308"),
+        ("cosh(x)", -10_000, "cosh(-10000) is beyond 10^308"),
+        ("x*exp(-x)", -10_000, "exp(10000) is beyond 10^308"),
+    ],
+)
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_formula_activation_far_from_zero_fails_in_one_line_naming_it(
+    formula: str, x: int, fragment: str, fast: bool
+) -> None:
+    from symbp.ops.bounded import OutOfRange
+    from symbp.symbolic.evaluate import evaluate
+
+    spec = symbp.load(
+        {
+            "layers": [1, 1],
+            "activations": {"formula": formula},
+            "params": {"W": [[[1]]]},
+            "example": {"x": [x], "t": [1]},
+        }
+    )
+    with pytest.raises(OutOfRange) as info:
+        evaluate(spec, steps=1, fast=fast)
+    message = _one_line(info.value)
+    if fast:
+        assert message.startswith(f"activation of layer 1 ({quote(formula)}): a value at x = ")
+    else:
+        assert message.startswith(f"activation f_1(x) = {quote(str(spec.activations[0].formula))}")
+        assert fragment in message
+    assert "(the float64 range): the network diverges there" in message
+    assert info.value.exit_code == 1
+
+
+@pytest.mark.parametrize("formula", ["x*exp(x)", "x**3", "tanh(x)*x", "log(1 + exp(x))"])
+def test_a_formula_activation_far_from_zero_that_stays_finite_is_evaluated(formula: str) -> None:
+    spec = {
+        "layers": [1, 1],
+        "activations": {"formula": formula},
+        "params": {"W": [[[1]]]},
+        "example": {"x": [-10_000], "t": [1]},
+    }
+    step = symbp.evaluate(spec).steps[0]
+    value = float(step.examples[0].a[1][0])
+    assert math.isfinite(value) and abs(value) <= 10**12
+
+
+def test_an_exact_power_that_would_be_a_huge_fraction_is_a_60_digit_float() -> None:
+    import sympy as sp
+
+    from symbp.ops.bounded import power
+
+    tiny = power(sp.Rational(1, 10), sp.Integer(5000), 60)
+    assert tiny.is_Float and sp.Rational(tiny) > 0
+    assert power(sp.Rational(1, 10), sp.Integer(30), 60) == sp.Rational(1, 10**30)
+
+
+# -- data files: empty or zero-row archives -------------------------------------------
+
+
+def test_a_zero_row_or_empty_npz_is_one_line(tmp_path: Path) -> None:
+    import numpy as np
+
+    from symbp.train.data import load_data
+
+    zero = tmp_path / "zero.npz"
+    np.savez(zero, X=np.zeros((0, 4)), y=np.zeros((0,)))
+    with pytest.raises(DataError) as info:
+        load_data(zero)
+    assert _one_line(info.value) == (
+        f"{zero}: X has no rows (shape (0, 4)); expected at least one example"
+    )
+    blank = tmp_path / "blank.npz"
+    blank.write_bytes(b"")
+    with pytest.raises(DataError) as info:
+        load_data(blank)
+    assert _one_line(info.value) == f"{blank}: cannot read the archive (EOFError)"

@@ -283,7 +283,7 @@ def _npz(path: Path) -> Dataset:
                 )
             key = targets[0]
             X, T = archive["X"], archive[key]
-    except (OSError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file
         raise DataError(f"{path}: cannot read the archive ({err.__class__.__name__})") from None
     except ValueError as err:
         if isinstance(err, DataError):
@@ -294,6 +294,8 @@ def _npz(path: Path) -> Dataset:
             raise DataError(f"{path}: array {name} has dtype {arr.dtype}; expected real numbers")
     if X.ndim != 2:
         raise DataError(f"{path}: X has shape {X.shape}; expected (examples, features)")
+    if X.shape[0] == 0:
+        raise DataError(f"{path}: X has no rows (shape {X.shape}); expected at least one example")
     if T.ndim not in (1, 2) or T.shape[0] != X.shape[0]:
         raise DataError(
             f"{path}: {key} has shape {T.shape}; expected ({X.shape[0]},) or "
