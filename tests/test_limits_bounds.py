@@ -553,3 +553,140 @@ def test_a_zero_row_or_empty_npz_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_data(blank)
     assert _one_line(info.value) == f"{blank}: cannot read the archive (EOFError)"
+
+
+# -- a hand-edited params.npz given to export-spec, --init-from or load_trainer -------
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The arrays of a trained 2-3-1 network's params.npz."""
+    import numpy as np
+
+    folder = tmp_path_factory.mktemp("run")
+    trainer = symbp.compile(
+        {
+            "name": "saved",
+            "layers": [2, 3, 1],
+            "activations": "sigmoid",
+            "loss": "half_sse",
+            "init": {"name": "normal", "seed": 1},
+        }
+    )
+    trainer.fit(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0], [0.0]]), epochs=1)
+    trainer.save(folder / "params.npz")
+    return dict(np.load(folder / "params.npz"))
+
+
+def _edited(arrays: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = {k: v for k, v in arrays.items() if changes.get(k, 0) is not None}
+    out.update({k: v for k, v in changes.items() if v is not None})
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"W_1": "shape"}, "array W_1 must have shape (3, 2) for layers [2, 3, 1]; found float64"),
+        ({"b_2": "column"}, "array b_2 must have shape (1,) for layers [2, 3, 1]; found float64"),
+        ({"W_1": "nan"}, "array W_1 holds NaN or infinite values"),
+        ({"W_2": "inf"}, "array W_2 holds NaN or infinite values"),
+        ({"W_1": "text"}, "array W_1 must hold real numbers; found <U1 of shape (3, 2)"),
+        ({"W_1": "bool"}, "array W_1 must hold real numbers; found bool of shape (3, 2)"),
+        ({"W_1": "complex"}, "array W_1 must hold real numbers; found complex128 of shape (3, 2)"),
+        ({"b_2": None}, "missing array b_2 (layers [2, 3, 1] need W_1..W_2, b_1..b_2)"),
+        ({"W_3": "extra"}, "array W_3 is one layer too many for layers [2, 3, 1]"),
+        ({"counters": "float"}, "array counters must hold the whole numbers >= 0 of epochs"),
+        ({"counters": "negative"}, "array counters must hold the whole numbers >= 0 of epochs"),
+        ({"dtype": "int8"}, "array dtype must be float64 or float32; found 'int8'"),
+        ({"state_names": "numbers"}, "array state_names must be a list of texts; found int64"),
+    ],
+    ids=lambda v: "-".join(f"{k}_{w}" for k, w in v.items()) if isinstance(v, dict) else "",
+)
+def test_a_hand_edited_params_npz_is_one_line(
+    saved_run: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, Any],
+    expected: str,
+) -> None:
+    import numpy as np
+
+    from symbp.codegen.persist import init_from, load_trainer
+
+    made = {
+        "shape": np.zeros((2, 2)),
+        "column": np.zeros((1, 1)),
+        "nan": np.full((3, 2), np.nan),
+        "inf": np.full((1, 3), np.inf),
+        "text": np.full((3, 2), "a"),
+        "bool": np.ones((3, 2), dtype=bool),
+        "complex": np.ones((3, 2)) * 1j,
+        "extra": np.ones((1, 1)),
+        "float": np.array([1.5]),
+        "negative": np.array([-1, 0]),
+        "int8": np.array("int8"),
+        "numbers": np.array([1, 2]),
+    }
+    changes = {k: (None if v is None else made[v]) for k, v in change.items()}
+    path = tmp_path / "params.npz"
+    np.savez(path, **_edited(saved_run, **changes))
+    out = tmp_path / "spec.yaml"
+    assert main(["export-spec", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"symbp export-spec: error: {path}: {expected}" + err.split(expected, 1)[1]
+    assert err.count("\n") == 1
+    assert not out.exists()
+    with pytest.raises(DataError, match=f"^{path}: ") as info:
+        load_trainer(path)
+    assert expected in _one_line(info.value)
+    trainer = symbp.compile(_saved_spec(saved_run))
+    before = [w.copy() for w in trainer.params[0]]
+    with pytest.raises(DataError) as info:
+        init_from(trainer, path)
+    assert expected in _one_line(info.value)
+    assert all((a == b).all() for a, b in zip(before, trainer.params[0], strict=True))
+
+
+def _saved_spec(arrays: dict[str, Any]) -> Any:
+    from symbp.yamlio import parse_yaml
+
+    data, _ = parse_yaml(str(arrays["spec"]))
+    return symbp.load(data)
+
+
+def test_an_intact_params_npz_still_exports(saved_run: dict[str, Any], tmp_path: Path) -> None:
+    import numpy as np
+
+    from symbp.codegen.export import trained_spec_yaml
+
+    path = tmp_path / "params.npz"
+    np.savez(path, **saved_run)
+    spec = symbp.load(_write(tmp_path, trained_spec_yaml(path)))
+    assert [float(v) for v in spec.W[0][0]] == [float(v) for v in saved_run["W_1"][0]]
+
+
+def _write(folder: Path, text: str) -> Path:
+    path = folder / "exported.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_train_init_from_a_bad_params_npz_makes_no_run_folder(
+    saved_run: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **_edited(saved_run, W_1=np.full((3, 2), np.nan)))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(str(saved_run["spec"]), encoding="utf-8")
+    data = tmp_path / "data.npz"
+    np.savez(data, X=np.array([[0.0, 1.0], [1.0, 0.0]] * 5), T=np.array([[1.0], [0.0]] * 5))
+    out = tmp_path / "run"
+    argv = ["train", str(spec), "--data", str(data), "--init-from", str(bad), "-o", str(out)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"symbp train: error: {bad}: array W_1 holds NaN or infinite values\n"
+    )
+    assert not out.exists()

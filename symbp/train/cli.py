@@ -77,14 +77,14 @@ def run_train(args: argparse.Namespace) -> int:
     if args.early_stopping is not None and args.early_stopping < 1:
         raise SymbpError("expected a patience of at least 1 epoch", field="--early-stopping")
     out = args.out if args.out is not None else default_run_dir(spec.name, args.data)
-    check_writable_dir(out)  # before training, not after it
     from ..codegen import compile as compile_spec
 
     trainer = compile_spec(spec)
     if getattr(args, "init_from", None) is not None:
         from ..codegen.persist import init_from
 
-        init_from(trainer, args.init_from)
+        init_from(trainer, args.init_from)  # a bad file is refused before any folder is made
+    check_writable_dir(out)  # before training, not after it
     quiet = bool(getattr(args, "quiet", False))
     result = train(
         spec,
