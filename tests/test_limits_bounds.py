@@ -690,3 +690,13 @@ def test_train_init_from_a_bad_params_npz_makes_no_run_folder(
         f"symbp train: error: {bad}: array W_1 holds NaN or infinite values\n"
     )
     assert not out.exists()
+
+
+def test_check_reads_a_million_digit_number_as_unmatched(tmp_path: Path) -> None:
+    text = tmp_path / "text.md"
+    text.write_text("A value 0." + "5" * 1_000_000 + " and then 0.521.\n", encoding="utf-8")
+    report = api.check(text, EXAMPLES / "koech_3_4_1.yaml", steps=1)
+    assert [(r.verdict, r.convention) for r in report.results] == [
+        ("unmatched", "outside the number limits"),
+        ("confirmed", None),
+    ]

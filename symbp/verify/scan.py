@@ -441,7 +441,12 @@ def _is_near(value: Fraction, printed: Printed) -> bool:
 
 
 def _check_one(found: Found, index: _Index) -> NumberResult:
-    printed = parse_printed(found.text)
+    try:
+        printed = parse_printed(found.text)
+    except ValueError:  # beyond the number limits (a million digits): no quantity is
+        return NumberResult(  # that, and reading it exactly would not end
+            found, Printed("0", Fraction(0), 0), UNMATCHED, convention="outside the number limits"
+        )
     entries = index.entries
     low, high = _window(printed.value, printed)
     candidates = [entries[i] for i in index.within(low, high)]
