@@ -700,3 +700,12 @@ def test_check_reads_a_million_digit_number_as_unmatched(tmp_path: Path) -> None
         ("unmatched", "outside the number limits"),
         ("confirmed", None),
     ]
+
+
+@pytest.mark.parametrize("seconds", [-1, math.nan, "soon", True])
+def test_a_bad_time_limit_is_one_line(seconds: object) -> None:
+    with pytest.raises(DataError) as info:
+        symbp.verify(EXAMPLES / "koech_3_4_1_claims.yaml", time_limit=seconds)  # type: ignore[arg-type]
+    assert _one_line(info.value) == (
+        f"time_limit: expected seconds >= 0 (0: no limit), found {quote(seconds)}"
+    )
