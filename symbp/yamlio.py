@@ -74,6 +74,15 @@ class _ExactLoader(yaml.SafeLoader):
     #: The scalars that carried an explicit tag (``!!int 3``), checked by :func:`_check_tags`.
     tagged: list[yaml.ScalarNode]
 
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            mark = self.peek_event().start_mark
+            raise SpecError(f"the YAML holds more than {MAX_NODES} values", line=mark.line + 1)
+        # PyYAML passes a list index or, for a mapping's value, the key node; the stubs
+        # (types-PyYAML) only name the int.
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
     # The stubs (types-PyYAML) type the anchor as a dict; PyYAML passes its name.
     def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
         tag = self.peek_event().tag  # type: ignore[attr-defined]

@@ -709,3 +709,10 @@ def test_a_bad_time_limit_is_one_line(seconds: object) -> None:
     assert _one_line(info.value) == (
         f"time_limit: expected seconds >= 0 (0: no limit), found {quote(seconds)}"
     )
+
+
+def test_the_yaml_value_cap_holds_with_the_tag_checks(write_spec) -> None:
+    path = write_spec("layers: [" + "1, " * 100_001 + "1]\n")
+    with pytest.raises(SpecError) as info:
+        symbp.load(path)
+    assert _one_line(info.value) == f"{path}:1: the YAML holds more than 100000 values"
