@@ -4,14 +4,21 @@
 stages: it writes the derivation document (:mod:`symbp.render`) with the
 verdicts on a spec's claims (:mod:`symbp.verify`) marked in place. ``compile``
 and ``verify`` live in their stages (:mod:`symbp.codegen`, :mod:`symbp.verify`)
-and are re-exported by :mod:`symbp`.
+and are re-exported by :mod:`symbp`; ``verify``, ``check`` and ``exercises`` are
+here too, as the commands of those names call them.
+
+Every entry point that can take long (``derive``, ``evaluate``, ``document``,
+``verify``, ``check``, ``exercises``) takes ``time_limit=``: seconds, with the
+default of the commands' ``--time-limit`` (:data:`symbp.budget.DEFAULT_TIME_LIMIT`,
+30 s; ``None`` inherits a budget already running, ``0`` is no limit). Past it,
+:class:`~symbp.errors.TimeLimitExceeded` (one line) is raised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budget import time_limit as _budget
 from .spec import Spec
@@ -20,6 +27,11 @@ from .symbolic.derivation import Derivation
 from .symbolic.derivation import derive as _derive
 from .symbolic.evaluate import Evaluation
 from .symbolic.evaluate import evaluate as _evaluate
+
+if TYPE_CHECKING:
+    from .exercises import ExerciseSet
+    from .verify import Report
+    from .verify.scan import ScanReport
 
 SpecLike = Spec | str | Path | Mapping[str, Any]
 
@@ -109,3 +121,67 @@ def evaluate(
     """
     with _budget(time_limit):
         return _evaluate(load(spec), steps=steps, epochs=epochs, arithmetic=arithmetic)
+
+
+def verify(
+    spec: SpecLike, *, against: str | None = None, time_limit: float | None = None
+) -> Report:
+    """Judge a spec's claims (``symbp verify``; :func:`symbp.verify.verify`).
+
+    ``time_limit`` bounds loading, evaluating and the convention search as in
+    :func:`derive`.
+    """
+    from .verify.core import verify as _verify
+
+    return _verify(spec, against=against, time_limit=time_limit)
+
+
+def check(
+    text: str | Path,
+    spec: SpecLike,
+    *,
+    steps: int | None = None,
+    time_limit: float | None = None,
+) -> ScanReport:
+    """Name the quantity behind every decimal number of the text file ``text`` (``symbp check``).
+
+    The format (md, html, tex or plain text) comes from the file's suffix
+    (:func:`symbp.verify.scan.format_of`); ``steps`` as ``--steps``. ``time_limit``
+    bounds loading, evaluating and matching as in :func:`derive`.
+    """
+    from .verify.scan import format_of, read_text, scan
+
+    with _budget(time_limit):
+        loaded = load(spec)
+        return scan(loaded, read_text(text), format=format_of(text), steps=steps, source=str(text))
+
+
+def exercises(
+    spec: SpecLike,
+    out: str | Path,
+    *,
+    count: int | None = None,
+    seed: int | None = None,
+    ask: Sequence[str] | None = None,
+    students: str | Path | None = None,
+    pdf: bool = True,
+    time_limit: float | None = None,
+) -> ExerciseSet:
+    """Write per-student exercise sheets, keys and a quiz (``symbp exercises``).
+
+    The arguments are those of :func:`symbp.exercises.make_exercises`;
+    ``time_limit`` bounds drawing and answering the variants as in :func:`derive`
+    (writing the files is not timed, so a folder is never left half-replaced).
+    """
+    from .exercises import make_exercises
+
+    with _budget(time_limit):
+        return make_exercises(
+            load(spec) if isinstance(spec, Mapping) else spec,
+            out,
+            count=count,
+            seed=seed,
+            ask=ask,
+            students=students,
+            pdf=pdf,
+        )

@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import TimeLimitExceeded
+from .errors import DataError, TimeLimitExceeded, quote
 
 #: Seconds the derivation and exact evaluation may take unless told otherwise.
 DEFAULT_TIME_LIMIT = 30.0
@@ -94,9 +94,14 @@ def time_limit(seconds: float | None = None) -> Iterator[None]:
     if seconds is None and outer is not None:
         yield
         return
-    limit = DEFAULT_TIME_LIMIT if seconds is None else float(seconds)
-    if not limit >= 0:
-        raise ValueError(f"time limit must be >= 0, found {seconds!r}")
+    try:
+        limit = DEFAULT_TIME_LIMIT if seconds is None else float(seconds)
+    except (TypeError, ValueError):
+        limit = math.nan
+    if isinstance(seconds, bool) or not limit >= 0:
+        raise DataError(
+            f"expected seconds >= 0 (0: no limit), found {quote(seconds)}", field="time_limit"
+        )
     budget = (time.monotonic() + limit if limit > 0 else math.inf, limit)
     token = _budget.set(budget)
     use_signal = _uses_signal()

@@ -38,6 +38,11 @@ def _positive_int(text: str, maximum: int = MAX_COUNT) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 to 2^32 - 1 (:data:`symbp.limits.MAX_SEED`)."""
+    return _positive_int(text, 2**32 - 1)
+
+
 def _digits(text: str) -> int:
     return _positive_int(text, MAX_DIGITS)
 
@@ -255,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATIENCE",
         help="stop after PATIENCE epochs without a lower validation loss; keep the best epoch",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the train/validation/test split")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the train/validation/test split")
     p.add_argument(
         "--classes",
         action="store_true",
@@ -282,7 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("spec", type=Path, help="network spec (YAML), optionally with exercise:")
     p.add_argument("--count", type=_positive_int, default=None, help="students s01... (default 30)")
-    p.add_argument("--seed", type=_positive_int, default=None, help="seed of the draws (default 0)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed of the draws (default 0)")
     p.add_argument(
         "--ask",
         action="append",
@@ -299,6 +304,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-pdf", action="store_true", help="skip the sheets and keys (no TeX)")
     p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    _time_limit(p)
     p.set_defaults(handler=_exercises)
 
     p = sub.add_parser(

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
-from .errors import FormulaError
+from .errors import FormulaError, quote
 from .limits import NumberError, decimal_fraction
 
 MAX_LENGTH = 400
@@ -104,15 +104,17 @@ def parse_formula(text: object, variables: Mapping[str, sp.Symbol], *, field: st
             tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise FormulaError(
-            f"cannot parse formula {source!r}: {exc.msg} (column {exc.offset})", field=field
+            f"cannot parse formula {quote(source)}: {exc.msg} (column {exc.offset})", field=field
         ) from None
     except (ValueError, RecursionError, MemoryError):
-        raise FormulaError(f"cannot parse formula {source!r}: too complex", field=field) from None
+        raise FormulaError(
+            f"cannot parse formula {quote(source)}: too complex", field=field
+        ) from None
     builder = _Builder(variables, field, source)
     builder.check_shape(tree.body)
     expr = builder.build(tree.body, 0)
     if not isinstance(expr, sp.Expr):
-        raise FormulaError(f"formula {source!r} is not an expression", field=field)
+        raise FormulaError(f"formula {quote(source)} is not an expression", field=field)
     return expr
 
 
@@ -129,7 +131,7 @@ def character_problem(char: str, position: int) -> str:
     except ValueError:
         folded = char
     if folded != char and folded.isascii() and folded.isprintable():
-        return f"{where} looks like {folded!r} (NFKC) but only ASCII is accepted in formulas"
+        return f"{where} looks like {quote(folded)} (NFKC) but only ASCII is accepted in formulas"
     if code < 0x80:
         return f"{where} is a control character; formulas are plain ASCII text"
     return f"{where} is not ASCII; formulas accept only ASCII letters, digits and + - * / ( ) . ,"
@@ -145,7 +147,7 @@ class _Builder:
         allowed = ", ".join(sorted(self.variables))
         shown = self.text if len(self.text) <= 60 else f"{self.text[:40]}...{self.text[-12:]}"
         return FormulaError(
-            f"{what} in formula {shown!r}; allowed: numbers, the variables {allowed}, "
+            f"{what} in formula {quote(shown)}; allowed: numbers, the variables {allowed}, "
             f"+ - * / **, and the functions {', '.join(sorted(FUNCTIONS))}",
             field=self.field,
         )
@@ -208,14 +210,14 @@ class _Builder:
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.fail(f"constant {value!r} is not a number")
+                raise self.fail(f"constant {quote(value)} is not a number")
             return self.number(node)
         if isinstance(node, ast.Name):
             if node.id in self.variables:
                 return self.variables[node.id]
             if node.id in CONSTANTS:
                 return CONSTANTS[node.id]
-            raise self.fail(f"unknown name {node.id!r}")
+            raise self.fail(f"unknown name {quote(node.id)}")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand, depth + 1)
             return -operand if isinstance(node.op, ast.USub) else operand
@@ -240,7 +242,7 @@ class _Builder:
                 raise self.fail("only plain function calls such as exp(x) are allowed")
             name = node.func.id
             if name not in FUNCTIONS:
-                raise self.fail(f"unknown function {name!r}")
+                raise self.fail(f"unknown function {quote(name)}")
             function, arity = FUNCTIONS[name]
             if node.keywords or len(node.args) != arity:
                 raise self.fail(f"{name} takes {arity} positional argument(s)")

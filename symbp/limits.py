@@ -9,6 +9,9 @@ the machine has a cap here, checked before the expensive step:
   magnitude, decimals between ``10^-308`` and ``10^308`` with at most
   :data:`MAX_SIGNIFICANT_DIGITS` significant digits (:func:`decimal_fraction`,
   :func:`check_fraction`);
+* seeds (``init.seed``, ``training.seed``, ``exercise.seed``, ``--seed``): whole
+  numbers from 0 to :data:`MAX_SEED`, the range every NumPy generator accepts
+  (:func:`check_seed`);
 * networks: at most :data:`MAX_LAYERS` sizes of at most :data:`MAX_LAYER_SIZE` each
   (the commands add their own caps: the explicit view, exact evaluation, and the
   memory the compiled trainer's buffers need);
@@ -28,6 +31,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .errors import quote
+
 #: The largest spec file read, in bytes.
 MAX_SPEC_BYTES = 10 * 1024 * 1024
 #: The largest integer (in magnitude) in a spec or a formula.
@@ -36,6 +41,8 @@ MAX_INTEGER = 10**18
 MAX_DECIMAL_EXPONENT = 308
 #: ... and have at most this many significant digits.
 MAX_SIGNIFICANT_DIGITS = 50
+#: The largest seed: NumPy's legacy generator (and scikit-learn) take 0 .. 2^32 - 1.
+MAX_SEED = 2**32 - 1
 #: A spec may list at most this many layer sizes ...
 MAX_LAYERS = 64
 #: ... each at most this large.
@@ -130,6 +137,20 @@ def check_integer(value: int) -> int:
     return value
 
 
+def check_seed(value: object) -> int:
+    """``value`` if it is a whole number from 0 to :data:`MAX_SEED`; else :class:`NumberError`.
+
+    A bool, a float or a fraction is not a seed (the spec reader turns a whole
+    YAML number such as ``3e2`` into an int first).
+    """
+    expected = f"expected a seed, a whole number from 0 to 2^32 - 1 ({MAX_SEED})"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NumberError(f"{expected}, found {quote(value)}")
+    if not 0 <= value <= MAX_SEED:
+        raise NumberError(f"{expected}, found {quote(value)}")
+    return value
+
+
 def check_fraction(value: Fraction) -> Fraction:
     """``value`` if it is within the decimal limits (a Python number given directly).
 
@@ -160,10 +181,12 @@ __all__ = [
     "MAX_INTEGER",
     "MAX_LAYERS",
     "MAX_LAYER_SIZE",
+    "MAX_SEED",
     "MAX_SIGNIFICANT_DIGITS",
     "MAX_SPEC_BYTES",
     "NumberError",
     "check_fraction",
     "check_integer",
+    "check_seed",
     "decimal_fraction",
 ]

@@ -10,7 +10,7 @@ import importlib.resources
 import os
 from pathlib import Path
 
-from .errors import SymbpError
+from .errors import SymbpError, quote
 
 
 def _root() -> Path:
@@ -27,7 +27,7 @@ def example_path(name: str) -> Path:
     stem = name.removesuffix(".yaml")
     if stem not in names():
         raise SymbpError(
-            f"no shipped example {name[:60]!r}; expected one of {', '.join(names())}",
+            f"no shipped example {quote(name[:60])}; expected one of {', '.join(names())}",
             field="name",
         )
     return _root() / f"{stem}.yaml"

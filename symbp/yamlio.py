@@ -10,6 +10,15 @@ Input is bounded (:mod:`symbp.limits`): the file is a regular file of at most
 every number is checked against the number limits before it is converted (so
 ``1e999999999`` is refused, not expanded), and text holding a lone surrogate (a
 ``"\\uD800"`` escape) is refused, each with the field and line it is at.
+
+Explicit tags are resolved by this loader, never by PyYAML's constructors: ``!!str``,
+``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq`` and ``!!map`` are accepted
+where the value fits the tag (``!!float 1`` is the number 1, ``!!str 0.5`` the text
+"0.5"), and every number they give goes through the same limits as an untagged one;
+any other tag (``!!timestamp``, ``!!binary``, ``!!set``, ``!!omap``, ``!!python/...``,
+``!custom``) or a value that does not fit its tag (``!!int 1e3``) is refused with
+one line naming the file, line and tag. Dates are not numbers to symbp: an untagged
+``2020-01-01`` is the text "2020-01-01".
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError
+from .errors import SpecError, quote
 from .fileio import read_limited
 from .limits import MAX_SPEC_BYTES, NumberError, check_integer, decimal_fraction
 
@@ -62,6 +71,8 @@ class _ExactLoader(yaml.SafeLoader):
 
     paths: dict[int, PathKey]
     composed = 0
+    #: The scalars that carried an explicit tag (``!!int 3``), checked by :func:`_check_tags`.
+    tagged: list[yaml.ScalarNode]
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         self.composed += 1
@@ -71,6 +82,14 @@ class _ExactLoader(yaml.SafeLoader):
         # PyYAML passes a list index or, for a mapping's value, the key node; the stubs
         # (types-PyYAML) only name the int.
         return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+    # The stubs (types-PyYAML) type the anchor as a dict; PyYAML passes its name.
+    def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+        tag = self.peek_event().tag  # type: ignore[attr-defined]
+        node = super().compose_scalar_node(anchor)
+        if tag is not None and tag != "!":
+            self.tagged.append(node)
+        return node
 
     def refuse(self, node: yaml.Node, message: str) -> SpecError:
         path = getattr(self, "paths", {}).get(id(node))
@@ -128,6 +147,81 @@ _ExactLoader.add_implicit_resolver(
     re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)\Z"),
     list("-+0123456789."),
 )
+
+
+_CORE = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT = _CORE + "str", _CORE + "int", _CORE + "float"
+_BOOL, _NULL, _SEQ, _MAP = _CORE + "bool", _CORE + "null", _CORE + "seq", _CORE + "map"
+#: What each accepted scalar tag needs its value to be (as YAML would read it untagged).
+_FITS = {
+    _INT: "a whole number",
+    _FLOAT: "a number",
+    _BOOL: "true or false",
+    _NULL: "null",
+    _SEQ: "a list",
+    _MAP: "a mapping",
+}
+_ACCEPTED_TAGS = "!!str, !!int, !!float, !!bool, !!null, !!seq and !!map"
+
+# Dates are text to symbp (no spec field is a date, and PyYAML's timestamp
+# constructor raises on a date-shaped string such as 2020-13-45).
+_ExactLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _CORE + "timestamp"]
+    for first, resolvers in _ExactLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _tag_name(tag: str) -> str:
+    short = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    return short if short.isprintable() and len(short) <= 40 else quote(short, limit=40)
+
+
+def _check_tag(loader: _ExactLoader, node: yaml.Node) -> None:
+    """Refuse an explicit tag symbp does not resolve, or a value that does not fit it."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return
+        fits = _FITS.get(node.tag)
+        if fits is None:
+            raise loader.refuse(
+                node,
+                f"the YAML tag {_tag_name(node.tag)} is not accepted; symbp reads "
+                f"{_ACCEPTED_TAGS} (or leave the tag out)",
+            )
+        read_as = loader.resolve(yaml.ScalarNode, node.value, (True, False))
+        if read_as != node.tag and not (
+            node.tag == _FLOAT and _DECIMAL_TEXT.fullmatch(node.value.replace("_", ""))
+        ):
+            raise loader.refuse(
+                node,
+                f"the YAML tag {_tag_name(node.tag)} needs {fits}, found {quote(node.value)}"
+                " (leave the tag out, or quote the text)",
+            )
+    elif node.tag not in (_SEQ, _MAP) or isinstance(node, yaml.MappingNode) != (node.tag == _MAP):
+        raise loader.refuse(
+            node,
+            f"the YAML tag {_tag_name(node.tag)} is not accepted on a "
+            f"{'mapping' if isinstance(node, yaml.MappingNode) else 'list'}; symbp reads "
+            f"{_ACCEPTED_TAGS} (or leave the tag out)",
+        )
+
+
+def _check_tags(loader: _ExactLoader, node: yaml.Node) -> None:
+    """:func:`_check_tag` on every tagged scalar and on every list and mapping."""
+    for scalar in loader.tagged:
+        _check_tag(loader, scalar)
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen or isinstance(current, yaml.ScalarNode):
+            continue
+        seen.add(id(current))
+        _check_tag(loader, current)
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in current.value for n in pair)
+        else:
+            stack.extend(current.value)
 
 
 def _size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -191,6 +285,7 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, in
     """Parse YAML ``text`` (named ``name`` in errors) into data and a line map."""
     try:
         loader = _ExactLoader(text)  # the reader checks the characters here
+        loader.tagged = []
     except yaml.reader.ReaderError as exc:
         raise SpecError(f"YAML error: {exc.reason} (offset {exc.position})", file=name) from None
     try:
@@ -204,6 +299,7 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[PathKey, in
         lines: dict[PathKey, int] = {}
         loader.paths = {}
         _lines(node, (), lines, loader.paths)
+        _check_tags(loader, node)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

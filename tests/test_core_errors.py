@@ -472,7 +472,7 @@ YAML_WHOLE: list[tuple[str, str, str]] = [
     (
         "python tag",
         "layers: [1, 1]\nx: !!python/object/apply:os.system ['true']\n",
-        "YAML syntax error",
+        "the YAML tag !!python/object/apply:os.system is not accepted",
     ),
 ]
 

@@ -129,7 +129,7 @@ def test_dict_numbers_out_of_range_name_the_field() -> None:
         symbp.load(_spec(example={"x": [10**5000, 1], "t": [1]}))
     with pytest.raises(SpecError, match=r"^params\.W\[0\]\[0\]\[0\]: .*out of range"):
         symbp.load(_spec(params={"W": [[[5e-324, 0], [0, 0]], [[0, 0]]]}))
-    with pytest.raises(SpecError, match=r"^init\.seed: expected a whole number within"):
+    with pytest.raises(SpecError, match=r"^init\.seed: expected a seed, a whole number from 0 to"):
         symbp.load(_spec(params=None, init={"name": "normal", "seed": 10**30}))
 
 

@@ -59,7 +59,8 @@ def test_every_shipped_verification_example_is_covered() -> None:
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, object]:
-    return {name: verify(EXAMPLES / name) for name in EXPECTED}
+    # no time budget: the verdicts are checked here, and a loaded CI machine may be slow
+    return {name: verify(EXAMPLES / name, time_limit=0) for name in EXPECTED}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -20,7 +20,8 @@ import numpy as np
 import sympy as sp
 
 from ..limits import decimal_fraction
-from .persist import _npz_path, read_arrays, saved_spec, stored_params
+from .checksaved import check_meta, check_saved
+from .persist import _npz_path, read_arrays, saved_spec
 
 
 def _exact(value: float) -> sp.Rational:
@@ -36,10 +37,11 @@ def trained_spec_yaml(run: str | Path) -> str:
 
     npz = _npz_path(run)
     arrays = read_arrays(npz)
+    check_meta(arrays, str(npz))
     if "spec" not in arrays:
         raise DataError("holds parameters but no spec; train it again to export", file=str(npz))
     spec = saved_spec(arrays, str(npz))
-    W, b = stored_params(arrays, str(npz))
+    W, b = check_saved(arrays, spec.layers, str(npz))
     trained = dataclasses.replace(
         spec,
         W=tuple(tuple(tuple(_exact(v) for v in row) for row in np.asarray(w)) for w in W),

@@ -49,6 +49,7 @@ import numpy as np
 from ..errors import DataError
 from ..fileio import open_npz, write_atomic
 from ..symbolic.notation import code_name
+from .checksaved import check_meta, check_saved
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -245,6 +246,7 @@ def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
 
     npz = _npz_path(path)
     arrays = read_arrays(npz)
+    check_meta(arrays, str(npz))
     if "spec" not in arrays:
         raise DataError(
             "holds parameters but no spec (a params.npz from an older run?): "
@@ -252,6 +254,7 @@ def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
             file=str(npz),
         )
     spec = saved_spec(arrays, str(npz))
+    check_saved(arrays, spec.layers, str(npz))
     saved_dtype = str(arrays["dtype"]) if "dtype" in arrays else spec.dtype
     trainer = compile_spec(spec, dtype=dtype or saved_dtype)
     return restore(trainer, arrays, str(npz))
@@ -260,7 +263,9 @@ def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
 def init_from(trainer: Trainer, path: str | Path) -> Trainer:
     """``symbp train --init-from``: start ``trainer`` from a saved run's parameters."""
     npz = _npz_path(path)
-    return restore(trainer, read_arrays(npz), str(npz))
+    arrays = read_arrays(npz)
+    check_saved(arrays, trainer.spec.layers, str(npz))  # a hand-edited file: one line
+    return restore(trainer, arrays, str(npz))
 
 
 def state_dict(trainer: Trainer) -> dict[str, np.ndarray]:

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..budget import paused
+from ..budget import time_limit as budget
 from ..spec import Spec, load
 from .output import text_outputs, write_exercises
 from .plan import ExerciseSet, plan, plan_one
@@ -46,6 +48,7 @@ def make_exercises(
     pdf: bool = True,
     engine: str | None = None,
     progress: Progress = SILENT,
+    time_limit: float | None = None,
 ) -> ExerciseSet:
     """Draw the exercise set of ``spec`` and write it to the folder ``out``; return the set.
 
@@ -54,9 +57,19 @@ def make_exercises(
     roster CSV with an ID column. ``pdf=False`` skips the sheets and keys.
     Bad input raises :class:`~symbp.errors.SymbpError` and writes nothing. ``progress``
     hears of each variant drawn and each PDF pair made (:mod:`.progress`; the CLI's bar).
+
+    Drawing and answering the variants stop with
+    :class:`~symbp.errors.TimeLimitExceeded` after ``time_limit`` seconds (``None``:
+    the running budget, else 30 s as ``symbp exercises``; ``0``: no limit), before
+    anything is written; writing the files (and the TeX engine, which has its own
+    timeout) is not timed, so a budget never stops a folder half-replaced.
     """
-    exercises = plan(spec, count=count, seed=seed, ask=ask, students=students, progress=progress)
-    write_exercises(exercises, out, pdf=pdf, engine=engine, progress=progress)
+    with budget(time_limit):
+        exercises = plan(
+            spec, count=count, seed=seed, ask=ask, students=students, progress=progress
+        )
+        with paused():
+            write_exercises(exercises, out, pdf=pdf, engine=engine, progress=progress)
     return exercises
 
 
@@ -69,15 +82,18 @@ def regenerate_sheet(
     pdf: bool = True,
     engine: str | None = None,
     progress: Progress = SILENT,
+    time_limit: float | None = None,
 ) -> ExerciseSet:
     """Rebuild the variant, sheet and key of the student whose sheet carries ``code``.
 
     ``ask`` must be the questions of the original run (the code checks them).
     The files are added to ``out`` (``variants/ID.yaml``, ``sheets/ID.pdf``,
-    ``key/ID.pdf``).
+    ``key/ID.pdf``). ``time_limit`` bounds the drawing as in :func:`make_exercises`.
     """
-    exercises = plan_one(spec, code, ask=ask)
-    write_exercises(exercises, out, pdf=pdf, engine=engine, single=True, progress=progress)
+    with budget(time_limit):
+        exercises = plan_one(spec, code, ask=ask)
+        with paused():
+            write_exercises(exercises, out, pdf=pdf, engine=engine, single=True, progress=progress)
     return exercises
 
 

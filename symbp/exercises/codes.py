@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from .roster import ID_PATTERN
 
 _CODE = re.compile(r"^(?P<id>[^/]+)/(?P<seed>\d+)(?:\+(?P<skip>\d+))?/(?P<check>[0-9a-f]{4})\Z")
@@ -52,7 +52,8 @@ def parse_code(text: str, spec_hash: str, asks: Sequence[str]) -> Code:
     match = _CODE.match(text.strip())
     if not match or not ID_PATTERN.match(match.group("id")):
         raise DataError(
-            f"regenerate: expected a sheet code such as s03/11/7f3a (ID/SEED/CHECK), found {text!r}"
+            "regenerate: expected a sheet code such as s03/11/7f3a (ID/SEED/CHECK), "
+            f"found {quote(text)}"
         )
     code = Code(
         match.group("id"),

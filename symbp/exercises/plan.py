@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from ..spec import Spec, load
 from ..spec.exercise import MAX_COUNT, ExerciseSpec, parse_exercise
 from ..symbolic.generic import derive_generic
@@ -74,7 +74,9 @@ def _students(
     count: int | None, roster: str | Path | None, settings: ExerciseSpec
 ) -> tuple[Student, ...]:
     if count is not None and (isinstance(count, bool) or not 1 <= count <= MAX_COUNT):
-        raise DataError(f"count: expected a whole number from 1 to {MAX_COUNT}, found {count!r}")
+        raise DataError(
+            f"count: expected a whole number from 1 to {MAX_COUNT}, found {quote(count)}"
+        )
     if roster is not None:
         students = read_roster(roster)
         if count is not None and count != len(students):
@@ -131,5 +133,5 @@ def _seed(seed: int | None, settings: ExerciseSpec) -> int:
     if seed is None:
         return settings.seed if settings.seed is not None else DEFAULT_SEED
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DataError(f"seed: expected a whole number >= 0, found {seed!r}")
+        raise DataError(f"seed: expected a whole number >= 0, found {quote(seed)}")
     return seed

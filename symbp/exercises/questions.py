@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from ..ops.batches import plan_of
 from ..spec import Spec
 from ..verify.claims import MAX_STEP
@@ -58,7 +58,7 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
     """The question ``text`` asks of ``spec``'s network; :class:`DataError` naming ``where``."""
     match = _ASK.match(text.strip())
     if not match:
-        raise DataError(f"{where}: expected QUANTITY or QUANTITY@STEP, found {text!r}")
+        raise DataError(f"{where}: expected QUANTITY or QUANTITY@STEP, found {quote(text)}")
     try:
         quantity = parse_quantity(match.group("name"), spec)
     except ValueError as err:
@@ -74,7 +74,7 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
     if raw_step is not None:
         if not raw_step.isdigit() or int(raw_step) > MAX_STEP:
             raise DataError(
-                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {raw_step!r}"
+                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw_step)}"
             )
         step = int(raw_step)
     if quantity.is_parameter and (quantity.kind, quantity.indices[0]) in spec.frozen:
@@ -100,7 +100,7 @@ def _epoch_question(
         if not raw.isdigit() or not 1 <= int(raw) * per_epoch <= MAX_STEP:
             raise DataError(
                 f"{where}: expected an epoch from 1 to {MAX_STEP // per_epoch} after '@',"
-                f" found {raw!r}"
+                f" found {quote(raw)}"
             )
         epoch = int(raw)
     return Question(number, quantity, epoch * per_epoch)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, quote
 
 ID_COLUMNS = ("id", "student_id", "student", "matriculation")
 NAME_COLUMNS = ("name", "student_name")
@@ -37,7 +37,7 @@ def check_id(value: str, where: str) -> str:
     if not ID_PATTERN.match(value):
         raise DataError(
             f"{where}: expected a student ID of 1 to 40 letters, digits, '.', '-' or '_' "
-            f"(starting with a letter or digit), found {value!r}"
+            f"(starting with a letter or digit), found {quote(value)}"
         )
     return value
 
@@ -64,7 +64,8 @@ def read_roster(path: str | Path) -> tuple[Student, ...]:
     id_col = next((header.index(c) for c in ID_COLUMNS if c in header), None)
     if id_col is None:
         raise DataError(
-            f"no ID column in the header {rows[0]!r}; expected one named {', '.join(ID_COLUMNS)}",
+            f"no ID column in the header {quote(rows[0])}; "
+            f"expected one named {', '.join(ID_COLUMNS)}",
             field="students",
             file=name,
         )
@@ -77,13 +78,13 @@ def read_roster(path: str | Path) -> tuple[Student, ...]:
         where = f"{name}:{line}: id"
         sid = check_id(row[id_col].strip() if id_col < len(row) else "", where)
         if sid in seen:
-            raise DataError(f"{where}: student ID {sid!r} appears twice; IDs must be unique")
+            raise DataError(f"{where}: student ID {quote(sid)} appears twice; IDs must be unique")
         seen.add(sid)
         full = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
         if len(full) > MAX_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in full):
             raise DataError(
                 f"{name}:{line}: name: expected at most {MAX_NAME} printable characters, "
-                f"found {full[:40]!r}"
+                f"found {quote(full[:40])}"
             )
         students.append(Student(sid, full or None))
     if not students:

@@ -24,6 +24,8 @@ from typing import cast
 import mpmath
 import sympy as sp
 
+from ..errors import quote
+from . import bounded
 from .shortest import shortest_form
 from .symbols import A, X
 
@@ -38,10 +40,17 @@ class ElementwiseFunction(sp.Function):
     @classmethod
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Rational:
-            value = cls.formula.xreplace({X: arg})
+            value = bounded.evaluate(cls.formula, arg, 60, lambda: cls._described(arg))
             if value.is_Rational:
                 return value
         return None
+
+    @classmethod
+    def _described(cls, arg: sp.Expr) -> str:
+        """``activation f_1(x) = x**x at x = 10000``, for :class:`~.bounded.OutOfRange`."""
+        return (
+            f"activation {cls.__name__}(x) = {quote(str(cls.formula))} at x = {bounded.shown(arg)}"
+        )
 
     def _eval_is_real(self) -> bool | None:
         """Real where the argument is and the formula is real on the reals (σ, ReLU, ...)."""
@@ -60,7 +69,9 @@ class ElementwiseFunction(sp.Function):
         arg = self.args[0].evalf(mpmath.libmp.prec_to_dps(prec))
         if not arg.is_number:
             return None
-        return self.formula.xreplace({X: arg}).evalf(mpmath.libmp.prec_to_dps(prec))
+        dps = mpmath.libmp.prec_to_dps(prec)
+        value = bounded.evaluate(self.formula, arg, dps, lambda: self._described(arg))
+        return value.evalf(dps)
 
     def _eval_rewrite_as_formula(self, arg: sp.Expr, **kwargs: object) -> sp.Expr:
         return self.formula.xreplace({X: arg})

@@ -31,13 +31,43 @@ Draw = Callable[
 ]
 
 
+Check = Callable[[Mapping[str, Fraction]], "tuple[str, str] | None"]
+
+
+def _no_check(options: Mapping[str, Fraction]) -> tuple[str, str] | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Initializer:
-    """One initialiser: option defaults (``None``: required) and the draw."""
+    """One initialiser: option defaults (``None``: required), the draw, and the check of
+    its options' domain (``(option, what is wrong)`` or ``None``; the options given are
+    already finite numbers within :mod:`symbp.limits`)."""
 
     name: str
     options: Mapping[str, Fraction | None]
     draw: Draw
+    check: Check = _no_check
+
+    def problem(self, given: Mapping[str, Fraction]) -> tuple[str, str] | None:
+        """What is wrong with ``given`` (merged over the defaults), or ``None``."""
+        merged = {k: v for k, v in {**self.options, **given}.items() if v is not None}
+        return self.check(merged)
+
+
+def _check_uniform(o: Mapping[str, Fraction]) -> tuple[str, str] | None:
+    low, high = o["low"], o["high"]
+    if low > high:
+        return "high", f"the range is empty: low {float(low):g} is above high {float(high):g}"
+    if not math.isfinite(float(high) - float(low)):
+        return "high", "high - low is beyond the largest float64; choose a smaller range"
+    return None
+
+
+def _check_normal(o: Mapping[str, Fraction]) -> tuple[str, str] | None:
+    if o["std"] < 0:
+        return "std", f"expected a standard deviation >= 0, found {float(o['std']):g}"
+    return None
 
 
 def _uniform(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
@@ -64,8 +94,10 @@ def _scaled_normal(scale: Callable[[int, int], float]) -> Draw:
 
 
 INITIALIZERS: dict[str, Initializer] = {
-    "uniform": Initializer("uniform", {"low": Fraction(-1, 2), "high": Fraction(1, 2)}, _uniform),
-    "normal": Initializer("normal", {"std": Fraction(1, 10)}, _normal),
+    "uniform": Initializer(
+        "uniform", {"low": Fraction(-1, 2), "high": Fraction(1, 2)}, _uniform, _check_uniform
+    ),
+    "normal": Initializer("normal", {"std": Fraction(1, 10)}, _normal, _check_normal),
     "xavier_uniform": Initializer(
         "xavier_uniform", {}, _scaled_uniform(lambda i, o: math.sqrt(6 / (i + o)))
     ),

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from ..errors import quote
+from ..limits import MAX_SEED
 from .schema import to_fraction, to_int
 
 #: The kinds of drawn numbers, in the order they are drawn.
@@ -105,14 +107,14 @@ def _range(key: str, value: Any) -> Range | None:
         return None
     if not isinstance(value, Mapping):
         raise ExerciseFieldError(
-            (key,), f"expected fixed or {{range: [low, high], decimals: d}}, found {value!r}"
+            (key,), f"expected fixed or {{range: [low, high], decimals: d}}, found {quote(value)}"
         )
     unknown = [k for k in value if k not in ("range", "decimals")]
     if unknown:
         raise ExerciseFieldError((key, str(unknown[0])), "unknown option; expected range, decimals")
     bounds = value.get("range")
     if not isinstance(bounds, list) or len(bounds) != 2:
-        raise ExerciseFieldError((key, "range"), f"expected [low, high], found {bounds!r}")
+        raise ExerciseFieldError((key, "range"), f"expected [low, high], found {quote(bounds)}")
     try:
         low, high = (to_fraction(v) for v in bounds)
         decimals = to_int(value.get("decimals", 1))
@@ -161,7 +163,9 @@ def parse_exercise(value: Any) -> ExerciseSpec:
     if value is None:
         value = {}
     if not isinstance(value, Mapping):
-        raise ExerciseFieldError((), f"expected a mapping of exercise settings, found {value!r}")
+        raise ExerciseFieldError(
+            (), f"expected a mapping of exercise settings, found {quote(value)}"
+        )
     unknown = [k for k in value if k not in FIELDS]
     if unknown:
         raise ExerciseFieldError(
@@ -172,7 +176,7 @@ def parse_exercise(value: Any) -> ExerciseSpec:
     if isinstance(ask, str):
         ask = [ask]
     if not isinstance(ask, list) or not all(isinstance(a, str) and a.strip() for a in ask):
-        raise ExerciseFieldError(("ask",), f"expected a list of quantity names, found {ask!r}")
+        raise ExerciseFieldError(("ask",), f"expected a list of quantity names, found {quote(ask)}")
     return ExerciseSpec(
         **ranges,
         answer_decimals=_whole("answer_decimals", value.get("answer_decimals", 4), 1, 12),
@@ -180,6 +184,6 @@ def parse_exercise(value: Any) -> ExerciseSpec:
         max_abs_z=_positive("max_abs_z", value.get("max_abs_z", 4)),
         max_draws=_whole("max_draws", value.get("max_draws", 1000), 1, 100_000),
         count=_whole("count", value["count"], 1, MAX_COUNT) if "count" in value else None,
-        seed=_whole("seed", value["seed"], 0) if "seed" in value else None,
+        seed=_whole("seed", value["seed"], 0, MAX_SEED) if "seed" in value else None,
         ask=tuple(a.strip() for a in ask),
     )

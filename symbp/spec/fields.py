@@ -7,7 +7,6 @@ Each builder raises :class:`~symbp.errors.SpecError` located at the field path
 from __future__ import annotations
 
 import re
-import reprlib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -16,7 +15,7 @@ import sympy as sp
 from pydantic import ValidationError
 
 from .. import formula as formula_mod
-from ..errors import SpecError
+from ..errors import SpecError, quote
 from ..ops import activations as act_mod
 from ..ops import losses as loss_mod
 from ..ops.activations import ACTIVATIONS, Activation
@@ -47,10 +46,6 @@ class FieldContext:
         return SpecError(message, field=_fmt_path(path) or None, file=self.file, line=line)
 
 
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 60
-
-
 def pydantic_error(exc: ValidationError, ctx: FieldContext) -> SpecError:
     err = exc.errors()[0]
     path = [
@@ -68,7 +63,7 @@ def pydantic_error(exc: ValidationError, ctx: FieldContext) -> SpecError:
     elif "expected" not in message:
         message = re.sub(r" or instance of \w+", "", message)  # pydantic's own class names
         try:
-            found = _SHORT.repr(err.get("input"))
+            found = quote(err.get("input"))
         except ValueError:  # an int too long for repr (over 4300 digits)
             found = "a number too long to show"
         message = f"{message[0].lower()}{message[1:]}, found {found}"
@@ -153,13 +148,15 @@ def _activation(item: Any, path: tuple, index: int, ctx: FieldContext) -> Activa
     elif isinstance(item, Mapping):
         name_path = (*path, "name")
     if not isinstance(item, Mapping):
-        raise ctx.error(path, f"expected an activation name or mapping ({names}), found {item!r}")
+        raise ctx.error(
+            path, f"expected an activation name or mapping ({names}), found {quote(item)}"
+        )
     if "formula" in item:
         expr, source = _formula_field(item, path, {"x": X}, "activation", ctx)
         return act_mod.custom(expr, source, index)
     name = item.get("name")
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ctx.error(name_path, f"unknown activation {name!r}; expected one of {names}")
+        raise ctx.error(name_path, f"unknown activation {quote(name)}; expected one of {names}")
     options = {k: v for k, v in item.items() if k != "name"}
     return act_mod.make_activation(name, _option_values(options, ACTIVATIONS[name][1], path, ctx))
 
@@ -170,13 +167,13 @@ def build_loss(value: Any, ctx: FieldContext) -> Loss:
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, Mapping):
-        raise ctx.error(path, f"expected a loss name or mapping ({names}), found {value!r}")
+        raise ctx.error(path, f"expected a loss name or mapping ({names}), found {quote(value)}")
     if "formula" in value:
         term, source = _formula_field(value, path, {"y": Y, "t": T}, "loss", ctx)
         return loss_mod.custom(term, source)
     name = value.get("name")
     if not isinstance(name, str) or name not in LOSSES:
-        raise ctx.error(path, f"unknown loss {name!r}; expected one of {names}")
+        raise ctx.error(path, f"unknown loss {quote(name)}; expected one of {names}")
     options: dict[str, Any] = {}
     for key, option in value.items():
         if key == "name":
@@ -188,7 +185,7 @@ def build_loss(value: Any, ctx: FieldContext) -> Loss:
                 f"{', '.join(LOSSES[name][1]) or 'no options'}",
             )
         if key == "log_base" and option not in LOG_BASES:
-            raise ctx.error((*path, key), f"expected e, 2 or 10, found {option!r}")
+            raise ctx.error((*path, key), f"expected e, 2 or 10, found {quote(option)}")
         options[key] = option
     return loss_mod.make_loss(name, options)
 
@@ -200,7 +197,7 @@ def build_optimizer(
     if raw.name not in OPTIMIZERS:
         raise ctx.error(
             (*path, "name"),
-            f"unknown optimizer {raw.name!r}; expected one of {', '.join(OPTIMIZERS)}",
+            f"unknown optimizer {quote(raw.name)}; expected one of {', '.join(OPTIMIZERS)}",
         )
     optimizer = OPTIMIZERS[raw.name]()
     extra = {k: v for k, v in given.items() if k not in RawOptimizer.model_fields}
@@ -223,7 +220,7 @@ def build_optimizer(
     sname = sched_value.get("name", "constant")
     if not isinstance(sname, str) or sname not in SCHEDULES:
         raise ctx.error(
-            spath, f"unknown schedule {sname!r}; expected one of {', '.join(SCHEDULES)}"
+            spath, f"unknown schedule {quote(sname)}; expected one of {', '.join(SCHEDULES)}"
         )
     schedule = SCHEDULES[sname]()
     sopts = _option_values(
@@ -231,7 +228,7 @@ def build_optimizer(
     )
     for key, default in schedule.hyperparameters.items():
         if key not in sopts and default is None:
-            raise ctx.error(spath, f"schedule {sname} needs option {key!r}")
+            raise ctx.error(spath, f"schedule {sname} needs option {quote(key)}")
     for key, opt in sopts.items():
         if opt <= 0:
             raise ctx.error((*spath, key), f"expected a positive value, found {opt}")
@@ -292,10 +289,14 @@ def build_init(raw: RawInit | None, ctx: FieldContext) -> InitSpec | None:
     if raw.name not in INITIALIZERS:
         raise ctx.error(
             ("init", "name"),
-            f"unknown initializer {raw.name!r}; expected one of {', '.join(INITIALIZERS)}",
+            f"unknown initializer {quote(raw.name)}; expected one of {', '.join(INITIALIZERS)}",
         )
     extra = {k: v for k, v in (raw.model_extra or {}).items()}
-    options = _option_values(extra, INITIALIZERS[raw.name].options, ("init",), ctx)
+    initializer = INITIALIZERS[raw.name]
+    options = _option_values(extra, initializer.options, ("init",), ctx)
+    problem = initializer.problem(options)
+    if problem is not None:
+        raise ctx.error(("init", problem[0]), problem[1])
     return InitSpec(raw.name, options, raw.seed, raw.generator == "legacy")
 
 
@@ -351,7 +352,7 @@ def build_frozen(items: list[str], depth: int, ctx: FieldContext) -> frozenset[t
                 out.add((text[0], l))
                 continue
         raise ctx.error(
-            ("frozen", i), f"expected W, b, W[l] or b[l] with 0 <= l < {depth}, found {item!r}"
+            ("frozen", i), f"expected W, b, W[l] or b[l] with 0 <= l < {depth}, found {quote(item)}"
         )
     return frozenset(out)
 

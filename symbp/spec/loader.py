@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import SpecError
+from ..errors import SpecError, quote
 from ..limits import MAX_LAYER_SIZE, MAX_LAYERS
 from ..yamlio import PathKey
 from .fields import (
@@ -59,7 +59,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         raise ctx.error((), f"expected a mapping of spec fields, found {type(data).__name__}")
     for key in data:
         if not isinstance(key, str):
-            raise ctx.error((), f"field names must be strings, found {key!r}")
+            raise ctx.error((), f"field names must be strings, found {quote(key)}")
     try:
         raw = RawSpec.model_validate(dict(data))
     except ValidationError as exc:

@@ -23,6 +23,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import quote
+
 #: The whitelist pattern of a text's name.
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?\Z")
 MAX_LENGTH = 24
@@ -50,7 +52,7 @@ def build_names(raw: Any, layers: Sequence[int], ctx: Any) -> tuple[tuple[str, s
     if raw is None:
         return ()
     if not isinstance(raw, Mapping):
-        raise ctx.error(("names",), f"expected a mapping of name: quantity, found {raw!r}")
+        raise ctx.error(("names",), f"expected a mapping of name: quantity, found {quote(raw)}")
     out: dict[str, str] = {}
     for name, quantity in raw.items():
         path = ("names", str(name))
@@ -59,7 +61,7 @@ def build_names(raw: Any, layers: Sequence[int], ctx: Any) -> tuple[tuple[str, s
                 path,
                 f"a name is a letter, then letters or digits, with at most one _ before its "
                 f"subscript (w5, out_h1, E_total; at most {MAX_LENGTH} characters), "
-                f"found {name!r}",
+                f"found {quote(name)}",
             )
         text = str(quantity).replace(" ", "") if isinstance(quantity, str) else None
         match = _QUANTITY.match(text or "")
@@ -67,12 +69,12 @@ def build_names(raw: Any, layers: Sequence[int], ctx: Any) -> tuple[tuple[str, s
             raise ctx.error(
                 path,
                 "expected a quantity such as W[1][0][0], b[0][1], a[1][0], z[1][0], "
-                f"delta[1][0], grad_W[1][0][0], grad_b[0][1] or loss, found {quantity!r}",
+                f"delta[1][0], grad_W[1][0][0], grad_b[0][1] or loss, found {quote(quantity)}",
             )
         kind = match.group(1)
         idx = [int(i) for i in re.findall(r"\d+", match.group(2))]
         if len(idx) != _ARITY[kind]:
-            raise ctx.error(path, f"{kind} takes {_ARITY[kind]} indices, found {text!r}")
+            raise ctx.error(path, f"{kind} takes {_ARITY[kind]} indices, found {quote(text)}")
         if not _in_range(kind, idx, layers):
             raise ctx.error(path, f"{text} does not exist in a net of sizes {list(layers)}")
         if text in out.values():

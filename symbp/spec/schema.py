@@ -8,26 +8,23 @@ checked in :mod:`.fields`.
 from __future__ import annotations
 
 import math
-import reprlib
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ..limits import NumberError, check_fraction, check_integer, decimal_fraction
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 60
+from ..errors import quote
+from ..limits import NumberError, check_fraction, check_integer, check_seed, decimal_fraction
 
 
 def to_fraction(value: object) -> Fraction:
     """``value`` as an exact fraction, within the number limits of :mod:`symbp.limits`."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-        raise ValueError(f"expected a number, found {_SHORT.repr(value)}")
+        raise ValueError(f"expected a number, found {quote(value)}")
     try:
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise ValueError(f"expected a finite number, found {value!r}")
+                raise ValueError(f"expected a finite number, found {quote(value)}")
             return decimal_fraction(repr(value))
         if isinstance(value, int):
             return Fraction(check_integer(value))
@@ -42,11 +39,21 @@ def to_int(value: object) -> int:
         if isinstance(value, Fraction) and value.denominator == 1:
             value = value.numerator
         else:
-            raise ValueError(f"expected a whole number, found {_SHORT.repr(value)}")
+            raise ValueError(f"expected a whole number, found {quote(value)}")
     try:
         return check_integer(value)
     except NumberError as err:
         raise ValueError(f"expected a whole number within the limits: {err}") from None
+
+
+def to_seed(value: object) -> int:
+    """A seed: a whole number from 0 to 2^32 - 1 (:func:`symbp.limits.check_seed`)."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        value = value.numerator  # YAML's 3e2 is a fraction; a whole one is a whole number
+    try:
+        return check_seed(value)
+    except NumberError as err:
+        raise ValueError(str(err)) from None
 
 
 def to_size(value: object) -> int | None:
@@ -56,6 +63,7 @@ def to_size(value: object) -> int | None:
 
 Number = Annotated[Fraction, BeforeValidator(to_fraction)]
 Int = Annotated[int, BeforeValidator(to_int)]
+Seed = Annotated[int, BeforeValidator(to_seed)]
 Size = Annotated[int | None, BeforeValidator(to_size)]
 
 
@@ -76,7 +84,7 @@ class RawExample(StrictModel):
 class RawInit(StrictModel):
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str = "xavier_uniform"
-    seed: Int = 0
+    seed: Seed = 0
     generator: Literal["default", "legacy"] = "default"
 
 
@@ -92,7 +100,7 @@ class RawTraining(StrictModel):
     epochs: Int = 10
     batch_size: Int | None = None
     shuffle: bool = False
-    seed: Int = 0
+    seed: Seed = 0
     drop_last: bool = False
 
 

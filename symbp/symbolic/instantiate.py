@@ -3,7 +3,9 @@
 ``Sum`` runs over concrete ranges, ``Indexed`` looks up arrays, and every other
 node is rebuilt from the values of its arguments. Values stay rational where
 the operations allow it and are otherwise kept with :data:`PRECISION`
-significant digits.
+significant digits, and within ``10^308`` in magnitude (:mod:`symbp.ops.bounded`:
+a power or exponential that would leave that range raises
+:class:`~symbp.ops.bounded.OutOfRange` before it is computed).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
+
+from ..ops.bounded import check, guard, power
 
 #: Significant digits kept for values that cannot stay rational.
 PRECISION = 60
@@ -62,7 +66,11 @@ class Env:
                 if self._holds(condition):
                     return self.value(branch)
             raise ValueError(f"no branch of {expr} applies")
-        return numeric(expr.func(*(self.value(a) for a in expr.args)), self.precision)
+        args = tuple(self.value(a) for a in expr.args)
+        guard(expr.func, args)  # no power or exponential beyond 10^308, even for a moment
+        if expr.func is sp.Pow:
+            return check(numeric(power(args[0], args[1], self.precision), self.precision))
+        return check(numeric(expr.func(*args), self.precision))
 
     def _sum(self, expr: sp.Sum) -> sp.Expr:
         ((var, low, high),) = expr.limits

@@ -33,6 +33,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..errors import quote
+from ..ops.bounded import OutOfRange
 from ..ops.symbols import T, X, Y
 from ..spec import Spec
 from .generic import GenericModel
@@ -102,6 +104,17 @@ class VectorisedRunner:
                 continue
             self.f.append(self._lambdify((X,), _plain(activation.formula, activation)))
             self.f_prime.append(self._lambdify((X,), _plain(activation.derivative, activation)))
+        # exact: float64 estimates of f and f', so that no mpmath power or exponential
+        # beyond 10^308 is computed (x**x**x at 10^4 would not end)
+        self.estimates: list[tuple[Callable[..., Any], Callable[..., Any]] | None] = [
+            (
+                sp.lambdify((X,), _plain(a.formula, a), modules="numpy"),
+                sp.lambdify((X,), _plain(a.derivative, a), modules="numpy"),
+            )
+            if self.exact and a.elementwise
+            else None
+            for a in spec.activations
+        ]
         loss = spec.loss
         self.term = self._lambdify((Y, T), loss.term)
         self.term_prime = self._lambdify((Y, T), loss.derivative)
@@ -175,6 +188,7 @@ class VectorisedRunner:
         for l in range(L):
             z = acts[-1] @ Ws[l].T + bs[l]
             zs.append(z)
+            self._in_range(l, z)
             acts.append(self._softmax(z) if self.f[l] is None else self._apply(self.f[l], z))
         a_out = acts[-1]
         losses = self._loss(zs[-1], a_out, t)
@@ -197,6 +211,27 @@ class VectorisedRunner:
                 )
             )
         return out
+
+    def _in_range(self, l: int, z: np.ndarray[Any, Any]) -> None:
+        """Exact: raise :class:`~symbp.ops.bounded.OutOfRange` naming layer ``l + 1``'s
+        activation where ``z``, ``f(z)`` or ``f'(z)`` is beyond 10^308 (a float64
+        estimate, computed before the 60-digit values)."""
+        pair = self.estimates[l] if self.exact else None
+        if pair is None:
+            return
+        with np.errstate(all="ignore"):
+            approx = np.array([[float(v) for v in row] for row in z], dtype=np.float64)
+            for fn in pair:
+                values = np.asarray(fn(approx), dtype=np.float64)
+                if np.isinf(approx).any() or np.isinf(values).any():
+                    activation = self.spec.activations[l]
+                    form = activation.source or activation.name
+                    raise OutOfRange(
+                        f"activation of layer {l + 1} ({quote(form)}): a value at "
+                        f"x = {float(approx.flat[int(np.argmax(np.abs(approx)))]):.6g} is beyond "
+                        "10^308 in magnitude (the float64 range): the network diverges there; "
+                        "use smaller inputs, weights or learning rate, or a bounded activation"
+                    )
 
     def _apply(self, fn: Callable[..., Any] | None, z: np.ndarray[Any, Any]) -> Any:
         assert fn is not None

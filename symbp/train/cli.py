@@ -100,22 +100,20 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if args.early_stopping is not None and args.early_stopping < 1:
         raise SymbpError("expected a patience of at least 1 epoch", field="--early-stopping")
-    if args.out is not None:  # before training, not after it
-        out = args.out
-        folder = OutputFolder(out, "train")
+    if args.out is not None:  # a locked or foreign folder is refused before compiling
+        folder = OutputFolder(args.out, "train")
         manifest = folder.check(run_files(score_name(prepared.task)))
         folder.check_unlocked()
-        _note_incomplete(manifest, out)
-        check_writable_dir(out)
-    else:
-        out = default_run_dir(spec.name, args.data)
+        _note_incomplete(manifest, args.out)
     from ..codegen import compile as compile_spec
 
     trainer = compile_spec(spec)
     if getattr(args, "init_from", None) is not None:
         from ..codegen.persist import init_from
 
-        init_from(trainer, args.init_from)
+        init_from(trainer, args.init_from)  # a bad file is refused before any folder is made
+    out = args.out if args.out is not None else default_run_dir(spec.name, args.data)
+    check_writable_dir(out)  # before training, not after it
     quiet = bool(getattr(args, "quiet", False))
     result = train(
         spec,

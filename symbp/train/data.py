@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from ..fileio import open_npz, read_limited
 from ..limits import MAX_CELL_CHARS, MAX_DATA_BYTES, MAX_DATA_ROWS, MAX_DATA_VALUES
 
@@ -118,7 +118,7 @@ def load_data(source: str | Path, *, target: str | None = None) -> Dataset:
             raise DataError(
                 f"{text}: unknown file type {suffix or '(none)'}; expected .csv or .npz"
             )
-        raise DataError(f"unknown data source {text!r}; expected {known_sources()}")
+        raise DataError(f"unknown data source {quote(text)}; expected {known_sources()}")
     if not path.is_file():
         raise DataError(f"{text}: no such file")
     if suffix == ".csv":
@@ -212,11 +212,13 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
             f"{path}: name the target column with --target; columns are {', '.join(header)}"
         )
     if target not in header:
-        raise DataError(f"{path}: no column named {target!r}; the header has {', '.join(header)}")
+        raise DataError(
+            f"{path}: no column named {quote(target)}; the header has {', '.join(header)}"
+        )
     t_col = header.index(target)
     features = [i for i in range(len(header)) if i != t_col]
     if not features:
-        raise DataError(f"{path}: the only column is the target {target!r}; expected features")
+        raise DataError(f"{path}: the only column is the target {quote(target)}; expected features")
     if len(features) > MAX_DATA_VALUES:
         raise DataError(
             f"{path}: {len(features)} feature columns; expected at most {MAX_DATA_VALUES}"
@@ -239,7 +241,7 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
         if None in values:
             c = features[values.index(None)]
             raise DataError(
-                f"{path}:{line}: column {header[c]!r}: non-numeric cell {cells[c]!r}; "
+                f"{path}:{line}: column {quote(header[c])}: non-numeric cell {quote(cells[c])}; "
                 "expected a finite number"
             )
         X.append(np.array(values))
@@ -254,7 +256,7 @@ def _csv_rows(path: Path, reader: Any, target: str | None) -> Dataset:
         y = np.array(numbers, dtype=np.float64).reshape(-1, 1)
         return Dataset(str(path), X.array(), y, names, labels=False, description=f"CSV {path.name}")
     if empty_target is not None:
-        raise DataError(f"{path}:{empty_target}: column {target!r}: empty target cell")
+        raise DataError(f"{path}:{empty_target}: column {quote(target)}: empty target cell")
     longest = max(map(len, targets))  # a NumPy string array holds 4 bytes per character
     if len(targets) * longest > 2 * MAX_DATA_VALUES:
         raise DataError(
@@ -281,7 +283,7 @@ def _npz(path: Path) -> Dataset:
                 )
             key = targets[0]
             X, T = archive["X"], archive[key]
-    except (OSError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, zipfile.BadZipFile) as err:  # EOFError: an empty file
         raise DataError(f"{path}: cannot read the archive ({err.__class__.__name__})") from None
     except ValueError as err:
         if isinstance(err, DataError):
@@ -292,6 +294,8 @@ def _npz(path: Path) -> Dataset:
             raise DataError(f"{path}: array {name} has dtype {arr.dtype}; expected real numbers")
     if X.ndim != 2:
         raise DataError(f"{path}: X has shape {X.shape}; expected (examples, features)")
+    if X.shape[0] == 0:
+        raise DataError(f"{path}: X has no rows (shape {X.shape}); expected at least one example")
     if T.ndim not in (1, 2) or T.shape[0] != X.shape[0]:
         raise DataError(
             f"{path}: {key} has shape {T.shape}; expected ({X.shape[0]},) or "

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, quote
 from ..ops.batches import plan_of
 from ..spec import Spec
 from .compare import Printed, parse_printed
@@ -70,10 +70,10 @@ def _scalar(value: object) -> str:
         try:
             return str(parse_printed(value).text)
         except ValueError:
-            return str(value)
+            return quote(value)
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
-    return repr(value) if not isinstance(value, (int, float)) else str(value)
+        return '"' + value[:200].replace('"', '\\"') + ('…"' if len(value) > 200 else '"')
+    return quote(value)
 
 
 def parse_claims(spec: Spec) -> tuple[Claim, ...]:
@@ -93,7 +93,9 @@ def _claim(index: int, raw: Any, spec: Spec) -> Claim:
         raise error("expected a mapping such as {of: a[2][0], step: 0, printed: 0.521}")
     unknown = [k for k in raw if k not in FIELDS]
     if unknown:
-        raise error(f"unknown field {unknown[0]!r}; expected {', '.join(FIELDS)}", str(unknown[0]))
+        raise error(
+            f"unknown field {quote(unknown[0])}; expected {', '.join(FIELDS)}", str(unknown[0])
+        )
     for key in ("of", "printed"):
         if key not in raw:
             raise error(f"'{key}' is missing")
@@ -127,13 +129,14 @@ def _claim(index: int, raw: Any, spec: Spec) -> Claim:
     if tolerance is not None:
         try:
             tolerance = parse_printed(tolerance).value
-        except ValueError:
-            raise error(f"tolerance must be a number, found {tolerance!r}", "tolerance") from None
+        except ValueError as err:
+            message = str(err).replace("printed", "tolerance", 1)
+            raise error(message, "tolerance") from None
         if tolerance <= 0:
             raise error(f"tolerance must be positive, found {tolerance}", "tolerance")
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
-        raise error(f"note must be text, found {note!r}", "note")
+        raise error(f"note must be text, found {quote(note)}", "note")
     return Claim(
         index, text, str(raw["of"]), quantity, step, printed, tolerance, example, note, epoch
     )
@@ -143,5 +146,5 @@ def _whole(value: object, key: str, error: Any) -> int:
     if isinstance(value, Fraction) and value.denominator == 1:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise error(f"{key} must be a whole number >= 0, found {value!r}", key)
+        raise error(f"{key} must be a whole number >= 0, found {quote(value)}", key)
     return value

@@ -18,11 +18,22 @@ may give ``printed`` as a string (``"0.50"``) to keep the printed digits.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 import sympy as sp
+
+from ..errors import quote
+from ..limits import (
+    MAX_DECIMAL_EXPONENT,
+    MAX_SIGNIFICANT_DIGITS,
+    NumberError,
+    check_fraction,
+    check_integer,
+    decimal_fraction,
+)
 
 CONFIRMED = "confirmed"
 TRUNCATED = "truncated"
@@ -31,6 +42,11 @@ MISMATCH = "mismatch"
 #: (:mod:`.author`: rounding carried from printed intermediates, or a truncating author).
 CONSISTENT = "consistent"
 
+#: The most decimals a printed number may show (a 50-digit number near 10^-308).
+MAX_DECIMALS = MAX_DECIMAL_EXPONENT + MAX_SIGNIFICANT_DIGITS
+#: A printed number: sign, digits with an optional point (group 1: the decimals),
+#: optional exponent (group 2).
+_PRINTED = re.compile(r"[-+]?(?:\d+(?:\.(\d*))?|\.(\d+))(?:[eE]([-+]?\d+))?")
 #: Significant digits from which a printed number is read as a full float64.
 FLOAT64_DIGITS = 15
 #: Relative agreement that confirms a full float64 (about 4,500 units in its last place).
@@ -58,30 +74,50 @@ class Printed:
 
 
 def parse_printed(raw: object) -> Printed:
-    """Read a claim's ``printed`` value (number or numeric string); ``ValueError`` if neither."""
+    """Read a claim's ``printed`` value (number or numeric string); ``ValueError`` if neither.
+
+    Whatever its type, the number goes through the limits of :mod:`symbp.limits`
+    (:func:`~symbp.limits.decimal_fraction` reads a string's digits before any
+    arithmetic, so ``"1e-999999999"`` or a million digits is refused at once), and
+    it may have at most :data:`MAX_DECIMALS` decimals.
+    """
     if isinstance(raw, bool):
         raise ValueError(f"printed must be a number, found {raw!r}")
-    if isinstance(raw, int):
-        return Printed(str(raw), Fraction(raw), 0)
-    if isinstance(raw, float):
-        return _from_text(repr(raw), raw)
-    if isinstance(raw, Fraction):
-        return _from_fraction(raw)
+    try:
+        if isinstance(raw, int):
+            return Printed(str(check_integer(raw)), Fraction(raw), 0)
+        if isinstance(raw, float):
+            if not math.isfinite(raw):
+                raise ValueError(f"printed must be a finite number, found {raw!r}")
+            return _from_text(repr(raw), raw)
+        if isinstance(raw, Fraction):
+            return _from_fraction(check_fraction(raw))
+    except NumberError as err:
+        raise ValueError(f"printed must be a number within the limits: {err}") from None
     if isinstance(raw, str):
         return _from_text(raw.strip().replace("−", "-"), raw)
-    raise ValueError(f"printed must be a number or a numeric string, found {raw!r}")
+    raise ValueError(f"printed must be a number or a numeric string, found {quote(raw)}")
 
 
 def _from_text(text: str, raw: object) -> Printed:
+    match = _PRINTED.fullmatch(text.replace("_", ""))
+    if match is None:
+        raise ValueError(f"printed must be a number, found {quote(raw)}")
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"printed must be a number, found {raw!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"printed must be a finite number, found {raw!r}")
-    exponent = number.as_tuple().exponent
-    decimals = max(0, -int(exponent))
-    return Printed(text, Fraction(number), decimals)
+        value = decimal_fraction(text)
+    except NumberError as err:
+        raise ValueError(f"printed must be a number within the limits: {err}") from None
+    fraction, exponent = match.group(1) or match.group(2) or "", match.group(3)
+    if exponent is not None and len(exponent.lstrip("+-").lstrip("0")) > 6:
+        decimals = 10**7  # only a zero gets here (other values were range-checked)
+    else:
+        decimals = max(0, len(fraction) - int(exponent or 0))
+    if decimals > MAX_DECIMALS:
+        raise ValueError(
+            f"printed {quote(raw, 40)} has {'too many' if decimals > 10**6 else decimals} "
+            f"decimals (at most {MAX_DECIMALS} are accepted)"
+        )
+    return Printed(text, value, decimals)
 
 
 def _from_fraction(value: Fraction) -> Printed:

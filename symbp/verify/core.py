@@ -8,7 +8,8 @@ from typing import Any
 
 import sympy as sp
 
-from ..errors import DataError
+from ..budget import time_limit as budget
+from ..errors import DataError, quote
 from ..spec import Spec, load
 from ..symbolic.evaluate import evaluate
 from ..symbolic.generic import derive_generic
@@ -21,7 +22,12 @@ from .report import ClaimResult, Report
 AGAINST = ("torch",)
 
 
-def verify(spec: str | Path | Mapping[str, Any] | Spec, *, against: str | None = None) -> Report:
+def verify(
+    spec: str | Path | Mapping[str, Any] | Spec,
+    *,
+    against: str | None = None,
+    time_limit: float | None = None,
+) -> Report:
     """Check the numbers a text printed (``spec.claims``) against exact values.
 
     ``spec`` is a path, a dict or a :class:`~symbp.spec.Spec` with concrete
@@ -32,12 +38,21 @@ def verify(spec: str | Path | Mapping[str, Any] | Spec, *, against: str | None =
     recomputes the values and gradients with PyTorch autograd as an independent
     reference (needs the ``torch`` extra).
 
+    Loading, evaluating and the convention search stop with
+    :class:`~symbp.errors.TimeLimitExceeded` after ``time_limit`` seconds
+    (``None``: the running budget, else :data:`symbp.budget.DEFAULT_TIME_LIMIT`,
+    30 s as ``symbp verify``; ``0``: no limit).
+
     Raises :class:`~symbp.errors.SpecError` naming the claim for a claim that
     cannot be checked, :class:`~symbp.errors.DataError` when there are no claims.
     """
     if against is not None and against not in AGAINST:
-        raise DataError(f"against must be one of {', '.join(AGAINST)}, found {against!r}")
-    spec = load(spec)
+        raise DataError(f"against must be one of {', '.join(AGAINST)}, found {quote(against)}")
+    with budget(time_limit):
+        return _verify(load(spec), against)
+
+
+def _verify(spec: Spec, against: str | None) -> Report:
     claims = parse_claims(spec)
     if not claims:
         raise DataError(

@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import quote
 from ..spec import Spec
 from ..symbolic.evaluate import Step
 
@@ -146,7 +147,7 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
     indices, an index out of range for the network's layers).
     """
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"'of' must name a quantity such as a[2][0], found {text!r}")
+        raise ValueError(f"'of' must name a quantity such as a[2][0], found {quote(text)}")
     named = dict(spec.names).get(text.strip())  # the text's own name (spec ``names:``)
     raw = _normalise(named or text.strip())
     L = spec.depth
@@ -158,7 +159,7 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
         return _check(Quantity("a", (0, _one_based(int(inp.group(1)), raw))), spec)
     match = _CANONICAL.match(raw)
     if not match:
-        raise ValueError(f"cannot read quantity {text!r}; {_expected()}")
+        raise ValueError(f"cannot read quantity {quote(text)}; {_expected()}")
     kind = match.group(1)
     indices = tuple(int(i) for i in re.findall(r"\d+", match.group(2)))
     if kind in ("E", "cost"):
@@ -166,19 +167,20 @@ def parse_quantity(text: object, spec: Spec) -> Quantity:
     if kind in ("y", "yhat", "y_hat", "y_pred", "output"):
         if not indices and spec.layers[-1] != 1:
             raise ValueError(
-                f"{text!r}: the network has {spec.layers[-1]} outputs; write {kind}[j] or a[{L}][j]"
+                f"{quote(text)}: the network has {spec.layers[-1]} outputs; "
+                f"write {kind}[j] or a[{L}][j]"
             )
         kind, indices = "a", (L, *(indices or (0,)))
     if kind not in ARITY:
-        raise ValueError(f"unknown quantity {kind!r}; {_expected()}")
+        raise ValueError(f"unknown quantity {quote(kind)}; {_expected()}")
     if kind == "grad_x" and len(indices) == 2:  # grad_x[i][j]: example i's own ∂L/∂x_j
         if indices[0] >= len(spec.examples):
-            raise ValueError(f"{text!r}: example {indices[0]} does not exist")
+            raise ValueError(f"{quote(text)}: example {indices[0]} does not exist")
         return _check(Quantity(kind, indices), spec)
     if len(indices) != ARITY[kind]:
         raise ValueError(
             f"{kind} takes {ARITY[kind]} index{'es' if ARITY[kind] != 1 else ''}, "
-            f"found {len(indices)} in {text!r}"
+            f"found {len(indices)} in {quote(text)}"
         )
     return _check(Quantity(kind, indices), spec)
 
@@ -193,7 +195,7 @@ def _expected() -> str:
 
 def _one_based(n: int, text: str) -> int:
     if n < 1:
-        raise ValueError(f"textbook indices are 1-based, found 0 in {text!r}")
+        raise ValueError(f"textbook indices are 1-based, found 0 in {quote(text)}")
     return n - 1
 
 
@@ -208,12 +210,12 @@ def _from_textbook(match: re.Match[str], text: str) -> Quantity:
     want = 2 if kind == "w" else 1
     if len(parts) != want:
         raise ValueError(
-            f"{text!r}: {kind}^l takes {want} subscript{'s' if want > 1 else ''}; "
+            f"{quote(text)}: {kind}^l takes {want} subscript{'s' if want > 1 else ''}; "
             "separate two-digit ones with a comma, e.g. w^2_{1,12}"
         )
     sub = tuple(_one_based(p, text) for p in parts)
     if match.group("grad") and kind not in ("w", "b"):
-        raise ValueError(f"{text!r}: only dE/dw and dE/db are gradients symbp reports")
+        raise ValueError(f"{quote(text)}: only dE/dw and dE/db are gradients symbp reports")
     if kind == "a":
         return Quantity("a", (layer, *sub))
     l = _one_based(layer, text)

@@ -51,7 +51,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from ..errors import SymbpError
+from ..errors import SymbpError, quote
 from ..escape import html_escape, terminal_text
 from ..spec import Spec
 from ..symbolic.records import Evaluation, Step
@@ -155,7 +155,7 @@ def find_numbers(text: str, format: str = "text") -> list[Found]:
     raise :class:`~symbp.errors.SymbpError`.
     """
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, found {format!r}")
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, found {quote(format)}")
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     found: list[Found] = []
     for offset, part in _segments(text, format):
@@ -441,7 +441,12 @@ def _is_near(value: Fraction, printed: Printed) -> bool:
 
 
 def _check_one(found: Found, index: _Index) -> NumberResult:
-    printed = parse_printed(found.text)
+    try:
+        printed = parse_printed(found.text)
+    except ValueError:  # beyond the number limits (a million digits): no quantity is
+        return NumberResult(  # that, and reading it exactly would not end
+            found, Printed("0", Fraction(0), 0), UNMATCHED, convention="outside the number limits"
+        )
     entries = index.entries
     low, high = _window(printed.value, printed)
     candidates = [entries[i] for i in index.within(low, high)]
