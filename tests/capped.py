@@ -4,8 +4,9 @@
 ``RLIMIT_AS`` (1 GiB), set in ``preexec_fn``, with a wall-clock timeout as a backstop
 for a machine under load, standard input closed, and ``HOME``, ``TMPDIR`` and
 ``SYMBP_CACHE_DIR`` pointed into a folder of the test's own (so a command can write
-nowhere else unnoticed). :func:`snapshot` records every entry under a folder (kind,
-mode, size, content hash) so a test can compare before and after.
+nowhere else unnoticed; matplotlib keeps the user's font cache). :func:`snapshot`
+records every entry under a folder (kind, mode, size, content hash) so a test can
+compare before and after.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 CPU_S = 10
 MEMORY = 2**30
 WALL_S = 90
+_MPL_DIR = str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matplotlib")
 
 
 def _limits() -> None:
@@ -37,7 +39,8 @@ def run_capped(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess
         "HOME": str(home / "home"),
         "TMPDIR": str(home / "tmp"),
         "SYMBP_CACHE_DIR": str(home / "cache"),
-        "MPLCONFIGDIR": str(home / "home" / "mpl"),
+        # matplotlib's own font cache, so that no "building the font cache" line appears
+        "MPLCONFIGDIR": os.environ.get("MPLCONFIGDIR", _MPL_DIR),
         "NUMBA_CACHE_DIR": str(home / "cache" / "numba"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -191,6 +191,44 @@ def test_tagged_specs_from_the_schema_load_or_fail_in_one_line(tree: Any) -> Non
     assert isinstance(result, (symbp.Spec, SymbpError))
 
 
+def _overflowing(formula: str) -> dict[str, Any]:
+    return {
+        "layers": [sf.Scalar("2"), sf.Scalar("1")],
+        "activations": {"formula": sf.Text(formula)},
+        "params": {"W": [[[sf.Scalar("300"), sf.Scalar("400")]]]},
+        "example": {"x": [sf.Scalar("2"), sf.Scalar("3")], "t": [sf.Scalar("1")]},
+    }
+
+
+@pytest.mark.parametrize("formula", sf.OVERFLOWING_FORMULAS)
+def test_formulas_far_from_zero_evaluate_or_fail_in_one_line(formula: str) -> None:
+    """A formula the loader accepts, evaluated at z = 1800: a value, or one line."""
+    result = _ends_well(lambda: symbp.evaluate(_load_yaml(_overflowing(formula)), steps=1))
+    assert isinstance(result, (Evaluation, SymbpError))
+
+
+#: Found by the property test: a first update carries exp(exp(exp(z))) far from zero.
+AFTER_UPDATE = {
+    "layers": [sf.Scalar("1"), sf.Scalar("2"), sf.Scalar("3")],
+    "activations": [sf.Text("sigmoid"), {"formula": sf.Text("exp(exp(exp(x)))")}],
+    "params": {
+        "W": [
+            [[sf.Scalar("-0.1")], [sf.Scalar("-0.1")]],
+            [[sf.Scalar("-0.1")] * 2, [sf.Scalar("-0.1")] * 2, [sf.Scalar("2.5"), sf.Scalar("4")]],
+        ]
+    },
+    "example": {"x": [sf.Scalar("-0.1")], "t": [sf.Scalar("0")] * 3},
+}
+
+
+@pytest.mark.xfail(
+    strict=True, raises=MemoryError, reason="fixed by h3-bounds: formula evaluation unbounded"
+)
+def test_a_formula_carried_far_from_zero_by_an_update_ends_in_one_line() -> None:
+    result = _ends_well(lambda: symbp.evaluate(_load_yaml(AFTER_UPDATE), steps=1))
+    assert isinstance(result, (Evaluation, SymbpError))
+
+
 # --- the subprocess sample ------------------------------------------------------------
 
 
