@@ -78,7 +78,7 @@ def test_the_strategies_cover_every_field_of_the_schema() -> None:
                 )
     assert ("training", "drop_last") in paths and ("init", "generator") in paths
     for path in paths:
-        pair = sf.field_pair(sf._annotation_at(path), path[-1])
+        pair = sf.field_pair(sf.annotation_at(path), path[-1])
         assert isinstance(pair.valid, st.SearchStrategy)
         assert isinstance(pair.invalid, st.SearchStrategy)
     # the exercise block's and a claim's raw fields are fields of their dataclasses
