@@ -131,9 +131,11 @@ def field_pair(annotation: Any, name: str = "") -> Pair:
     if origin in (Union, types.UnionType):
         members = [field_pair(a, name) for a in args if a is not type(None)]
         valid = st.one_of(*[m.valid for m in members])
-        if type(None) in args:
+        invalid = st.one_of(*[m.invalid for m in members])
+        if type(None) in args:  # null is then a valid value
             valid = st.one_of(valid, st.just(Scalar("null")))
-        return Pair(valid=valid, invalid=st.one_of(*[m.invalid for m in members]))
+            invalid = invalid.filter(lambda v: v != Scalar("null"))
+        return Pair(valid=valid, invalid=invalid)
     if origin is Literal:
         choices = [str(a) for a in args]
         return Pair(

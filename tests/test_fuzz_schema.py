@@ -26,6 +26,7 @@ import schema_fuzz as sf
 from capped import one_error_line, run_capped
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import symbp
 from symbp.budget import time_limit
@@ -88,8 +89,7 @@ def test_the_strategies_cover_every_field_of_the_schema() -> None:
     assert set(claims_mod.FIELDS) <= claim_fields
 
 
-def test_a_drawn_valid_spec_loads_and_a_violation_is_refused() -> None:
-    """The two halves of the generator mean what they say, on fixed draws."""
+def test_fixed_values_of_both_halves_mean_what_they_say() -> None:
     spec = _load_yaml(
         {
             "layers": [sf.Scalar("2"), sf.Scalar("1")],
@@ -109,6 +109,45 @@ def test_a_drawn_valid_spec_loads_and_a_violation_is_refused() -> None:
         )
     with pytest.raises(SymbpError, match=r"dtype: input should be 'float64' or 'float32'"):
         _load_yaml({"layers": [sf.Scalar("2"), sf.Scalar("1")], "dtype": sf.Text("FLOAT64")})
+
+
+#: The schema's scalar fields (no record behind them): every invalid value is refused there.
+def _is_scalar(annotation: Any) -> bool:
+    members = [annotation, *typing.get_args(annotation)]
+    return not any(
+        typing.get_origin(m) in (list, dict) or (isinstance(m, type) and issubclass(m, BaseModel))
+        for m in members
+    )
+
+
+SCALAR_PATHS = [
+    p
+    for p in sf.field_paths()
+    if p[-1] not in sf.HOOKS and _is_scalar(sf.annotation_at(p)) and p[-1] != "name"
+]
+
+
+@st.composite
+def _one_violation(draw: Any) -> tuple[tuple[str, ...], Any]:
+    path = draw(st.sampled_from(SCALAR_PATHS))
+    return path, draw(sf.field_pair(sf.annotation_at(path), path[-1]).invalid)
+
+
+@settings(SETTINGS, max_examples=300)
+@given(_one_violation())
+def test_each_drawn_violation_of_a_scalar_field_is_refused_at_that_field(
+    case: tuple[tuple[str, ...], Any],
+) -> None:
+    path, value = case
+    tree: dict[str, Any] = {"layers": [sf.Scalar("2"), sf.Scalar("1")]}
+    target = tree
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+    with pytest.raises(SymbpError) as caught:
+        _load_yaml(tree)
+    assert caught.value.field is not None, str(caught.value)
+    assert caught.value.field.startswith(".".join(path)), str(caught.value)
 
 
 def _check_claims(tree: Any) -> Any:
