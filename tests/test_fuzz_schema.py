@@ -10,7 +10,7 @@ within a small time budget:
 * over 5,000 cases in process: specs as YAML text and as Python dicts (load, 4,000),
   specs with claims (parse the claims, 600; verify, 80), specs with an ``exercise:``
   block (load, 500; draw one student's variant, 50), specs evaluated one update (150),
-  and specs with explicit YAML tags (600, expected to fail until h3-bounds is merged);
+  and specs with explicit YAML tags (600);
 * a fixed sample of 20 run as ``symbp`` subprocesses under 10 s of CPU and 1 GiB of
   address space, each ending with exit 0 (or 1, a failed claim) or one stderr line.
 """
@@ -218,11 +218,6 @@ def test_exercise_blocks_from_the_schema_draw_or_fail_in_one_line(tree: Any) -> 
         assert len(result.variants) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixed by h3-bounds: explicit YAML tags (!!timestamp, !!bool on a number, "
-    "!!binary, !!set ...) end in KeyError/AttributeError/ValueError tracebacks",
-)
 @settings(SETTINGS, max_examples=600, phases=[Phase.explicit, Phase.generate])
 @given(SPECS.flatmap(sf.tagged))
 def test_tagged_specs_from_the_schema_load_or_fail_in_one_line(tree: Any) -> None:
@@ -260,9 +255,6 @@ AFTER_UPDATE = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True, raises=MemoryError, reason="fixed by h3-bounds: formula evaluation unbounded"
-)
 def test_a_formula_carried_far_from_zero_by_an_update_ends_in_one_line() -> None:
     result = _ends_well(lambda: symbp.evaluate(_load_yaml(AFTER_UPDATE), steps=1))
     assert isinstance(result, (Evaluation, SymbpError))

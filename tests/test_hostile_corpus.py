@@ -9,9 +9,6 @@ exit 1 and a report, for ``verify``), or a non-zero exit with exactly one stderr
 and no traceback; and nothing in the folder may change but the named output (no
 ``pwned`` file, nothing half-written beside it), nor anything be left in ``TMPDIR``.
 FIFOs and the million-digit number are made at test time, not committed.
-
-Cases that fail today because of another part of issue 25 are marked
-``xfail(strict=True)`` naming the branch that fixes them: remove the mark once merged.
 """
 
 from __future__ import annotations
@@ -42,10 +39,6 @@ params:
 example: {x: [1, 2], t: [1]}
 """
 
-H1 = "fixed by h1-outputs: "
-H2 = "fixed by h2-escape: "
-H3 = "fixed by h3-bounds: "
-
 
 @dataclass(frozen=True)
 class Case:
@@ -60,7 +53,6 @@ class Case:
     never_line: tuple[str, ...] = ()
     #: The input must be refused (exit 2), not accepted.
     refused: bool = False
-    xfail: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,17 +72,15 @@ ESC = "\x1b"
 
 CASES: dict[str, Case] = {
     # YAML tags
-    "tag_int_1e3.yaml": _spec(*DERIVE, refused=True, xfail=H3 + "!!int 1e3 is a ValueError"),
-    "tag_bool_1.yaml": _spec(*EVAL, xfail=H3 + "!!bool 1 is a KeyError"),
-    "tag_timestamp_junk.yaml": _spec(*DERIVE, xfail=H3 + "!!timestamp junk is an AttributeError"),
-    "tag_float_text.yaml": _spec(*DERIVE, xfail=H3 + "!!float abc is a ValueError"),
+    "tag_int_1e3.yaml": _spec(*DERIVE, refused=True),
+    "tag_bool_1.yaml": _spec(*EVAL),
+    "tag_timestamp_junk.yaml": _spec(*DERIVE),
+    "tag_float_text.yaml": _spec(*DERIVE),
     "tag_timestamp_valid.yaml": _spec(*EVAL),
     "tag_python_object.yaml": _spec(*DERIVE, refused=True),
     "tag_python_name.yaml": _spec(*DERIVE, refused=True),
     "tag_binary_name.yaml": _spec(*DERIVE),
-    "tag_set_layers.yaml": _spec(
-        *DERIVE, refused=True, xfail=H3 + "!!set {2: null, 1: null} is taken as layers [1, 2]"
-    ),
+    "tag_set_layers.yaml": _spec(*DERIVE, refused=True),
     "tag_str_number.yaml": _spec(*EVAL),
     # aliases
     "alias_bomb.yaml": _spec(*DERIVE, refused=True),
@@ -118,7 +108,6 @@ CASES: dict[str, Case] = {
         "{in}",
         "--latex",
         never_line=("\\input", "\\write18"),
-        xfail=H2 + "a newline in the name ends the % comment: \\input{x} is a live line",
     ),
     "name_dotdot.yaml": _spec(
         "train",
@@ -128,18 +117,14 @@ CASES: dict[str, Case] = {
         "--epochs",
         "1",
         out="runs",
-        xfail=H1 + "the run folder runs/../escape-iris is written outside runs/",
     ),
-    "name_escape_sequences.yaml": _spec(
-        *DERIVE, never=(ESC, "\x07"), xfail=H2 + "ESC sequences in the name reach the terminal"
-    ),
+    "name_escape_sequences.yaml": _spec(*DERIVE, never=(ESC, "\x07")),
     "title_script_claims.yaml": _spec(
         *VERIFY,
         "--format",
         "md",
         out="report.md",
         never=("<script>", "<img src=x"),
-        xfail=H2 + "verify --format md writes the title's <script> unescaped",
     ),
     "title_latex_injection.yaml": _spec(
         "doc",
@@ -156,27 +141,20 @@ CASES: dict[str, Case] = {
     "formula_overflow_exp.yaml": _spec(*EVAL),
     "formula_overflow_power.yaml": _spec(*EVAL),
     "formula_loss_overflow.yaml": _spec(*EVAL),
-    "formula_overflow_after_update.yaml": _spec(
-        *EVAL, xfail=H3 + "exp(exp(exp(x))) after one update: MemoryError in mpmath"
-    ),
+    "formula_overflow_after_update.yaml": _spec(*EVAL),
     # seeds and initialiser ranges
-    "seed_negative.yaml": _spec(*EVAL, xfail=H3 + "init seed -1: numpy ValueError traceback"),
+    "seed_negative.yaml": _spec(*EVAL),
     "seed_huge.yaml": _spec(*EVAL),
     "seed_training_negative.yaml": _spec("eval", "{in}", "--epochs", "1"),
-    "init_range_inverted.yaml": _spec(
-        *EVAL, xfail=H3 + "uniform low 1 > high -1: numpy ValueError traceback"
-    ),
+    "init_range_inverted.yaml": _spec(*EVAL),
     "init_std_huge.yaml": _spec(*EVAL),
     # exercise specs
     "exercise_count_huge.yaml": _spec(*EXERCISES, out="sheets", refused=True),
-    "exercise_impossible_draws.yaml": _spec(
-        *EXERCISES, out="sheets", xfail=H3 + "exercises has no --time-limit: killed at 10 s CPU"
-    ),
+    "exercise_impossible_draws.yaml": _spec(*EXERCISES, out="sheets"),
     "exercise_name_newline.yaml": _spec(
         *EXERCISES,
         out="sheets",
         never_line=("::injected::", "::x::"),
-        xfail=H2 + "a newline in the name injects a GIFT question per student",
     ),
     "exercise_bad_ranges.yaml": _spec(*EXERCISES, out="sheets", refused=True),
     "exercise_ask_injection.yaml": _spec(*EXERCISES, out="sheets", never=("<script>",)),
@@ -192,9 +170,7 @@ CASES: dict[str, Case] = {
     "data_ragged.csv": _spec(*CSV_TRAIN, out="run", refused=True),
     "data_injection_labels.csv": _spec(*CSV_TRAIN, out="run", never=(ESC,)),
     "data_bom_nul.csv": _spec(*CSV_TRAIN, out="run"),
-    "data_zero_rows.npz": _spec(
-        *NPZ_TRAIN, out="run", refused=True, xfail=H3 + "zero-row .npz: reshape ValueError"
-    ),
+    "data_zero_rows.npz": _spec(*NPZ_TRAIN, out="run", refused=True),
     "data_empty.npz": _spec(*NPZ_TRAIN, out="run", refused=True),
     "data_corrupt.npz": _spec(*NPZ_TRAIN, out="run", refused=True),
     "data_object_array.npz": _spec(*NPZ_TRAIN, out="run", refused=True),
@@ -203,26 +179,20 @@ CASES: dict[str, Case] = {
     "data_header_bomb.npz": _spec(*NPZ_TRAIN, out="run", refused=True),
     # saved runs, hand-edited
     "params_wrong_shape.npz": _spec(*EXPORT, out="exported.yaml", refused=True),
-    "params_nan.npz": _spec(
-        *EXPORT, out="exported.yaml", refused=True, xfail=H3 + "NaN weights: NumberError traceback"
-    ),
+    "params_nan.npz": _spec(*EXPORT, out="exported.yaml", refused=True),
     "params_no_spec.npz": _spec(*EXPORT, out="exported.yaml", refused=True),
     "params_spec_injected.npz": _spec(*EXPORT, out="exported.yaml", refused=True),
     "params_counters_negative.npz": _spec(*EXPORT, out="exported.yaml"),
-    "params_string_weights.npz": _spec(
-        *EXPORT, out="exported.yaml", refused=True, xfail=H3 + "text weights: ValueError"
-    ),
+    "params_string_weights.npz": _spec(*EXPORT, out="exported.yaml", refused=True),
     # texts for symbp check
     "text_script.md": _spec(
         *CHECK,
         out="annotated.html",
         never=("<script>", "<img src=x", ESC),
-        xfail=H2 + "the text's ESC sequence reaches the annotated HTML raw",
     ),
     "text_huge_numbers.md": _spec(
         *CHECK,
         out="annotated.html",
-        xfail=H3 + "a 100000-digit number in the text: int-to-str ValueError (parse_printed)",
     ),
     "text_many_numbers.md": _spec(*CHECK, out="annotated.html"),
     "text_not_utf8.txt": _spec(*CHECK, out="annotated.html"),
@@ -252,7 +222,6 @@ MADE: dict[str, tuple[Callable[[Path], str], Case]] = {
         _spec(
             *VERIFY,
             out="report.md",
-            xfail=H3 + "a million-digit printed string runs past --time-limit (killed)",
         ),
     ),
 }
@@ -271,8 +240,7 @@ def test_the_corpus_is_over_40_files_each_with_a_case() -> None:
 def _params() -> list[object]:
     out = []
     for name, case in [*CASES.items(), *((k, v[1]) for k, v in MADE.items())]:
-        marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
-        out.append(pytest.param(name, case, id=name, marks=marks))
+        out.append(pytest.param(name, case, id=name))
     return out
 
 
@@ -348,7 +316,6 @@ def _assert_valid(
         assert target.read_text(encoding="utf-8").strip()
 
 
-@pytest.mark.xfail(strict=True, reason=H1 + "verify -o FIFO renames a regular file over it")
 def test_a_fifo_named_as_output_stays_a_fifo(tmp_path: Path) -> None:
     """``verify -o FIFO`` writes into the FIFO as a stream (or refuses), never renames over it."""
     work = tmp_path / "work"

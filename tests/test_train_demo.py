@@ -80,6 +80,7 @@ def test_demo_outputs_name_no_install_path(demo) -> None:
         text = (out / rel).read_text(encoding="utf-8")
         assert root not in text and "site-packages" not in text, rel
     # Markdown-escaped, as every spec text in the report is (symbp.escape.md_escape)
-    assert "- spec: koech\\_3\\_4\\_1\\_claims.yaml\n" in (out / "koech_3_4_1/verify.md").read_text()
+    verify_md = (out / "koech_3_4_1/verify.md").read_text()
+    assert "- spec: koech\\_3\\_4\\_1\\_claims.yaml\n" in verify_md
     meta = json.loads((out / "digits" / "metrics.json").read_text())
     assert meta["spec_path"] == "digits_64_64_10.yaml"
