@@ -305,6 +305,38 @@ def names_pair() -> Pair:
     )
 
 
+@functools.cache
+def preprocessing_pair() -> Pair:
+    """The trained model's ``preprocessing`` (:mod:`symbp.spec.preprocessing`): a scaler
+    of one to three features (its lengths may not match the layers: refused, one line)
+    and labels; invalid ones break a constraint of the field."""
+    numbers = st.lists(number_pair.valid, min_size=1, max_size=3)
+    positive = st.lists(
+        st.sampled_from(["0.5", "1", "2.25", "1e-3"]).map(Scalar), min_size=1, max_size=3
+    )
+    labels = st.one_of(
+        st.lists(
+            st.integers(0, 9).map(lambda v: Scalar(str(v))), min_size=1, max_size=3, unique=True
+        ),
+        st.lists(st.sampled_from(["cat", "dog", "<b>", "a\nb"]).map(Text), min_size=1, max_size=3),
+    )
+    standardize = st.fixed_dictionaries({"mean": numbers, "scale": positive})
+    return Pair(
+        valid=st.fixed_dictionaries({}, optional={"standardize": standardize, "labels": labels}),
+        invalid=st.sampled_from(
+            [
+                Scalar("1"),
+                {"standardize": {"mean": [Scalar("0")], "scale": [Scalar("0")]}},
+                {"standardize": {"mean": [Scalar("0")], "scale": [Scalar("-1")]}},
+                {"standardize": {"mean": [Scalar("0")]}},
+                {"labels": [Scalar("1"), Scalar("1")]},
+                {"labels": [Scalar("1"), Text("a")]},
+                {"scaler": {}},
+            ]
+        ),
+    )
+
+
 # --- tags ----------------------------------------------------------------------------
 
 

@@ -49,6 +49,7 @@ from fuzz_values import (
     names_pair,
     number_pair,
     options_of,
+    preprocessing_pair,
     quantity_text,
     schedule_pair,
     tagged,
@@ -95,6 +96,7 @@ HOOKS: dict[str, Callable[[], Pair]] = {
     "names": names_pair,
     "exercise": lambda: exercise_pair(),
     "claims": lambda: claim_pair(),
+    "preprocessing": preprocessing_pair,
 }
 #: Options allowed by ``extra="allow"`` models: those of the records they name.
 EXTRAS: dict[type[BaseModel], list[str]] = {
