@@ -19,6 +19,8 @@ The names follow the derivation: z_2, a_2, delta_2 here are the document's z^2, 
 One kernel, ``train``, holds the passes, each written once: the forward pass, the loss
 and output delta, the backward pass and the optimiser step. ``gradients`` and
 ``predict`` run it for one full batch without an update, and for the forward pass only.
+``train_weighted`` is the same kernel for rows with sample weights (the weighted batch
+mean), rendered from the same passes; it compiles on its first use.
 """
 
 import math
@@ -137,10 +139,7 @@ def train(net, batches, log):
     at the first loss that is not finite, before its update, with the step of the
     epoch in progress[DIVERGED_STEP]. Returns the number of steps taken.
 
-    ``batches.weights`` (float64, one positive weight per row of X, or empty for none)
-    weights the rows: a batch's loss is then sum_s w_r L_r / sum_s w_r over its rows r,
-    and delta_2[s] carries w_r / sum_s w_r in place of 1/m (so do the gradients).
-    Without weights the kernel runs as it would without the option (one test per row).
+    ``batches.weights`` is not read (see ``train_weighted``).
 
     ``batches.task`` GRADIENT leaves out the optimiser step (the loss and gradient of
     every batch only); PREDICT runs the forward pass only and writes a_2 of row
@@ -148,7 +147,6 @@ def train(net, batches, log):
     """
     params, state, grads, ws, progress = net
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
-    weighted = weights.shape[0] > 0
     step_losses, epoch_losses, outputs = log
     W_1, b_1, W_2, b_2 = views(params)
     grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
@@ -161,16 +159,10 @@ def train(net, batches, log):
             shuffle(order, rng)
         lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
         epoch_loss = 0.0
-        epoch_weight = 0.0
         start = 0
         while start < used:
             m = minimum(batch_size, used - start)
             scale = DTYPE(1.0 / m)
-            batch_weight = 0.0
-            if weighted:  # the batch's total weight: row s's delta carries w_r / total
-                for s in range(m):
-                    batch_weight += weights[order[start + s]]
-                epoch_weight += batch_weight
             loss = 0.0
             c0 = start
             while c0 < start + m:
@@ -211,14 +203,146 @@ def train(net, batches, log):
                         t = T[r, i]
                         log1pexp_abs_z = np.log1p(np.exp(-(abs(z))))
                         row_loss += t*(log1pexp_abs_z + maximum(-z, 0.0)) + (1.0 - t)*(log1pexp_abs_z + maximum(z, 0.0))
-                    example_loss = row_loss
-                    if weighted:
-                        w = weights[order[c0 + s]]
-                        loss += w * example_loss
-                        row_scale = DTYPE(w / batch_weight)
-                    else:
-                        loss += example_loss
-                        row_scale = scale
+                    loss += row_loss
+                    for j in range(1):
+                        a = a_2[s, j]
+                        t = T[r, j]
+                        d = scale * (a - t)
+                        delta_2[s, j] = d
+                if not math.isfinite(loss):
+                    break  # no gradient for this batch: training stops below
+                # ---- backward pass: delta_l and the gradients, added to them for a later chunk ----
+                # delta_1 = (delta_2 W_2) * sigmoid'(z_1)
+                for s in range(mc):
+                    for k in range(4):
+                        acc = ZERO
+                        for j in range(1):
+                            acc += delta_2[s, j] * W_2[j, k]
+                        a = a_1[s, k]
+                        d = acc * (a*(1.0 - a))
+                        delta_1[s, k] = d
+                # grad_W_2 = delta_2^T a_1, grad_b_2 = sum of delta_2
+                if beta == 0:  # row 0 writes the sums, the other rows add to them
+                    for j in range(1):
+                        d = delta_2[0, j]
+                        grad_b_2[j] = d
+                        for k in range(4):
+                            grad_W_2[j, k] = d * a_1[0, k]
+                for s in range(1 - beta, mc):
+                    for j in range(1):
+                        d = delta_2[s, j]
+                        grad_b_2[j] += d
+                        for k in range(4):
+                            grad_W_2[j, k] += d * a_1[s, k]
+                # grad_W_1 = delta_1^T a_0, grad_b_1 = sum of delta_1
+                if beta == 0:  # row 0 writes the sums, the other rows add to them
+                    for j in range(4):
+                        d = delta_1[0, j]
+                        grad_b_1[j] = d
+                        for k in range(3):
+                            grad_W_1[j, k] = d * a_0[0, k]
+                for s in range(1 - beta, mc):
+                    for j in range(4):
+                        d = delta_1[s, j]
+                        grad_b_1[j] += d
+                        for k in range(3):
+                            grad_W_1[j, k] += d * a_0[s, k]
+                c0 += mc
+            step_losses[done] = loss / m
+            if not math.isfinite(loss):
+                progress[DIVERGED_STEP] = start // batch_size
+                return done
+            done += 1
+            epoch_loss += loss
+            start += m
+            if task != TRAIN:
+                continue
+            # ---- optimiser step number k (1-based) with learning rate lr ----
+            progress[UPDATES_DONE] += 1
+            segments = SEGMENTS
+            for q in range(segments.shape[0]):
+                for i in range(segments[q, 0], segments[q, 1]):
+                    theta = params[i]
+                    g = grads[i]
+                    params[i] = -g*lr + theta
+        epoch_losses[e] = epoch_loss / used
+        if task == TRAIN:
+            progress[EPOCHS_DONE] += 1
+    return done
+
+
+@njit(**JIT)
+def train_weighted(net, batches, log):
+    """``train`` with the rows weighted by ``batches.weights`` (float64, one positive
+    weight per row of X): a batch's loss is sum_s w_r L_r / sum_s w_r over its rows r,
+    and delta_2[s] carries w_r / sum_s w_r in place of 1/m, so the gradients are
+    those of the weighted mean; the epoch loss is the weighted mean too."""
+    params, state, grads, ws, progress = net
+    X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
+    step_losses, epoch_losses, outputs = log
+    W_1, b_1, W_2, b_2 = views(params)
+    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
+    a_0, a_1, delta_1, z_2, a_2, delta_2 = buffers(ws)
+    n = X.shape[0]
+    used = n - n % batch_size if drop_last else n
+    done = 0
+    for e in range(epochs):
+        if shuffle_rows:
+            shuffle(order, rng)
+        lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
+        epoch_loss = 0.0
+        epoch_weight = 0.0
+        start = 0
+        while start < used:
+            m = minimum(batch_size, used - start)
+            # the batch's total weight: row s's delta carries w_r / batch_weight
+            batch_weight = 0.0
+            for s in range(m):
+                batch_weight += weights[order[start + s]]
+            epoch_weight += batch_weight
+            loss = 0.0
+            c0 = start
+            while c0 < start + m:
+                mc = minimum(CHUNK, start + m - c0)
+                # ---- forward pass: rows order[c0:c0 + mc] of X ----
+                for s in range(mc):
+                    r = order[c0 + s]
+                    for k in range(3):
+                        a_0[s, k] = X[r, k]
+                # layer 1: z_1 = a_0 W_1^T + b_1, a_1 = sigmoid(z_1)
+                for s in range(mc):
+                    for j in range(4):
+                        z = b_1[j]
+                        for k in range(3):
+                            z += W_1[j, k] * a_0[s, k]
+                        a_1[s, j] = (1.0/((1.0 + np.exp(-z))))
+                # layer 2: z_2 = a_1 W_2^T + b_2, a_2 = sigmoid(z_2)
+                for s in range(mc):
+                    for j in range(1):
+                        z = b_2[j]
+                        for k in range(4):
+                            z += W_2[j, k] * a_1[s, k]
+                        z_2[s, j] = z
+                        a_2[s, j] = (1.0/((1.0 + np.exp(-z))))
+                if task == PREDICT:
+                    for s in range(mc):
+                        for j in range(1):
+                            outputs[c0 + s, j] = a_2[s, j]
+                    c0 += mc
+                    continue
+                beta = 0 if c0 == start else 1  # 0 in the batch's first chunk: gradients start here
+                # ---- loss of the rows (summed, float64) and delta_2 = w_r / batch_weight * dL/dz_2 ----
+                for s in range(mc):
+                    r = order[c0 + s]
+                    row_loss = ZERO
+                    for i in range(1):
+                        z = z_2[s, i]
+                        t = T[r, i]
+                        log1pexp_abs_z = np.log1p(np.exp(-(abs(z))))
+                        row_loss += t*(log1pexp_abs_z + maximum(-z, 0.0)) + (1.0 - t)*(log1pexp_abs_z + maximum(z, 0.0))
+                    w = weights[order[c0 + s]]
+                    loss += w * (row_loss)
+                    row_scale = DTYPE(w / batch_weight)
                     for j in range(1):
                         a = a_2[s, j]
                         t = T[r, j]
@@ -263,7 +387,7 @@ def train(net, batches, log):
                         for k in range(3):
                             grad_W_1[j, k] += d * a_0[s, k]
                 c0 += mc
-            step_losses[done] = loss / batch_weight if weighted else loss / m
+            step_losses[done] = loss / batch_weight
             if not math.isfinite(loss):
                 progress[DIVERGED_STEP] = start // batch_size
                 return done
@@ -280,7 +404,7 @@ def train(net, batches, log):
                     theta = params[i]
                     g = grads[i]
                     params[i] = -g*lr + theta
-        epoch_losses[e] = epoch_loss / epoch_weight if weighted else epoch_loss / used
+        epoch_losses[e] = epoch_loss / epoch_weight
         if task == TRAIN:
             progress[EPOCHS_DONE] += 1
     return done
@@ -303,10 +427,14 @@ def predict(params, ws, X, out):
 
 
 def _one_batch(params, grads, ws, X, T, task, losses, out, weights=None):
-    """``train`` for one epoch of one full batch of X, T in order, with no optimiser state."""
-    weights = np.zeros(0) if weights is None else weights
+    """``train`` (``train_weighted`` with ``weights``) for one epoch of one full batch of
+    X, T in order, with no optimiser state."""
     n = X.shape[0]
     net = Net(params, np.zeros((len(STATE), N_PARAMS), DTYPE), grads, ws, np.zeros(PROGRESS_SLOTS, np.int64))
     order = np.arange(n, dtype=np.int64)
-    batches = Batches(X, T, weights, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, task)
-    train(net, batches, Log(losses, np.zeros(1), out))
+    rows = np.zeros(0) if weights is None else weights
+    batches = Batches(X, T, rows, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, task)
+    if weights is None:
+        train(net, batches, Log(losses, np.zeros(1), out))
+    else:
+        train_weighted(net, batches, Log(losses, np.zeros(1), out))

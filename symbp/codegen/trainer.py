@@ -310,7 +310,7 @@ class Trainer:
         """E and its gradient over all rows (the module's ``gradients``)."""
         weights = check_weights(sample_weight, X.shape[0])
         grads = np.zeros_like(self._params)
-        with _compiling(self._module.train):
+        with _compiling(self._kernel(weights)):
             loss = self._module.gradients(
                 self._params, grads, self._module.workspace(), X, T, weights
             )
@@ -384,8 +384,9 @@ class Trainer:
                 X, T, row_weights, order, rng, todo, batch, bool(shuffle), bool(drop_last), TRAIN
             )
             log = Log(history._steps[history.n_steps :], history._epochs[done_epochs:], no_outputs)
-            with _compiling(self._module.train):
-                steps = self._module.train(net, batches, log)
+            kernel = self._kernel(weights)
+            with _compiling(kernel):
+                steps = kernel(net, batches, log)
             if self._progress[DIVERGED_STEP] >= 0:
                 self._diverged(history, int(steps), done_epochs, per_epoch)
             history.n_steps += int(steps)
@@ -395,6 +396,10 @@ class Trainer:
                 history.stopped_early = done_epochs < epochs
                 break
         return history
+
+    def _kernel(self, weights: np.ndarray | None) -> Any:
+        """The training kernel: ``train``, or ``train_weighted`` for weighted rows."""
+        return self._module.train if weights is None else self._module.train_weighted
 
     def _diverged(self, history: History, steps: int, done_epochs: int, per_epoch: int) -> None:
         value = history._steps[history.n_steps + steps]
