@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from .errors import SpecError as SpecError
     from .errors import SymbpError as SymbpError
     from .spec import Spec as Spec
+    from .train.estimator import SymbpClassifier as SymbpClassifier
+    from .train.estimator import SymbpRegressor as SymbpRegressor
     from .verify import verify as verify
 
 #: Public name → (module, attribute). ``verify`` is the stage's package itself, which
@@ -41,7 +43,9 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Spec": ("symbp.spec", "Spec"),
     "SpecError": ("symbp.errors", "SpecError"),
+    "SymbpClassifier": ("symbp.train.estimator", "SymbpClassifier"),
     "SymbpError": ("symbp.errors", "SymbpError"),
+    "SymbpRegressor": ("symbp.train.estimator", "SymbpRegressor"),
     "compile": ("symbp.codegen", "compile"),
     "derive": ("symbp.api", "derive"),
     "document": ("symbp.api", "document"),

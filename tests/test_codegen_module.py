@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import io
 import itertools
 import os
+import re
 import subprocess
 import sys
 import tokenize
@@ -184,26 +186,39 @@ def _writes(tree: ast.AST) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "generated").glob("*.py")), ids=lambda p: p.stem)
 def test_each_pass_is_written_once_under_the_documents_names(path: Path) -> None:
-    """Every pass is written once in the module: one block of ``train`` each (gradients
-    and predict run train), so the statements that compute the input rows, the output
-    delta, the biases' gradients and the update appear once; the product of layer l goes
-    to z_l (the pre-activation) and its activation to a_l, as the document names them."""
+    """Every pass is written once in each training kernel: one block of ``train`` each
+    (gradients and predict run train), so the statements that compute the input rows, the
+    output delta, the biases' gradients and the update appear once; the product of layer l
+    goes to z_l (the pre-activation) and its activation to a_l, as the document names
+    them. ``train_weighted`` is ``train`` rendered for weighted rows: the same statements
+    but those of the weights and the scale of delta_L."""
     text = path.read_text()
     tree = ast.parse(text)
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert len(defined) == len(set(defined))
     for block in ("forward pass", "loss of the rows", "backward pass", "optimiser step"):
-        assert text.count(f"# ---- {block}") == 1, block
+        assert text.count(f"# ---- {block}") == 2, block  # train and train_weighted
     writes = _writes(tree)
     depth = len(ast.literal_eval(_constant(tree, "LAYERS"))) - 1
-    assert writes["a_0"] == ["train"]
-    assert writes[f"delta_{depth}"] == ["train"]
-    assert writes["params"] == ["train"]
+    kernels = ["train", "train_weighted"]
+    assert writes["a_0"] == kernels
+    assert writes[f"delta_{depth}"] == kernels
+    assert writes["params"] == kernels
     for l in range(1, depth + 1):
         assert writes[f"a_{l}"][0] == "train", l
         # summed in the loop that writes delta_l (one statement), or first row then the rest
         summed_with_delta = f"sum of delta_{l} (summed where delta_{l} is written)" in text
-        assert len(writes[f"grad_b_{l}"]) == (1 if summed_with_delta else 2), l
+        assert len(writes[f"grad_b_{l}"]) == 2 * (1 if summed_with_delta else 2), l
+    plain, weighted = (_body_lines(tree, name) for name in kernels)
+    only_plain = [line for line in difflib.ndiff(plain, weighted) if line.startswith("- ")]
+    only_weighted = [line for line in difflib.ndiff(plain, weighted) if line.startswith("+ ")]
+    assert only_plain and all(
+        re.search(r"\bscale\b|/ m$|/ used$|^- +loss \+= ", line) for line in only_plain
+    ), only_plain
+    assert only_weighted and all(
+        re.search(r"weight|row_scale|\bw\b|^\+ +for s in range\(m\):$", line)
+        for line in only_weighted
+    ), only_weighted
     calls = {
         fn.name: {
             n.func.id
@@ -221,6 +236,13 @@ def test_each_pass_is_written_once_under_the_documents_names(path: Path) -> None
                     reached.add(callee)
                     todo.append(callee)
         assert "train" in reached, entry
+
+
+def _body_lines(tree: ast.Module, name: str) -> list[str]:
+    """The statements of function ``name`` without its docstring, one line each."""
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) else fn.body
+    return "\n".join(ast.unparse(stmt) for stmt in body).splitlines()
 
 
 def _constant(tree: ast.Module, name: str) -> str:

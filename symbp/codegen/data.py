@@ -114,3 +114,30 @@ def check_targets(T: Any, spec: Spec, n: int, dtype: str) -> np.ndarray:
             field="T",
         )
     return out
+
+
+def check_weights(weights: Any, n: int) -> np.ndarray | None:
+    """Per-row weights as a C-contiguous float64 ``(n,)`` array (``None`` stays ``None``).
+
+    Every weight must be finite and positive: the weighted mean ``Σ wᵢ Lᵢ / Σ wᵢ`` of
+    a batch needs a positive total, and a row of weight 0 is a row left out (leave it
+    out of ``X``, as the estimators do).
+    """
+    if weights is None:
+        return None
+    arr = _numeric(weights, "sample_weight")
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise DataError(
+            f"expected shape ({n},) (one weight per row of X), found {arr.shape}",
+            field="sample_weight",
+        )
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(out) | (out <= 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(
+            f"row {row} holds {out[row]}; weights must be finite and > 0 "
+            "(leave a row of weight 0 out of X)",
+            field="sample_weight",
+        )
+    return out

@@ -389,13 +389,16 @@ class Net(NamedTuple):
 
 
 class Batches(NamedTuple):
-    """What ``train`` runs over: rows ``X``, targets ``T``, the row ``order`` (shuffled in
-    place), the shuffle's generator state ``rng`` (uint64, one value), and the schedule of
-    :mod:`symbp.ops.batches`: ``epochs``, ``batch_size``, ``shuffle``, ``drop_last``;
-    ``task`` one of :data:`TRAIN`, :data:`GRADIENT`, :data:`PREDICT`."""
+    """What ``train`` runs over: rows ``X``, targets ``T``, the rows' ``weights`` (float64,
+    one positive weight per row, or shape (0,) for none: the plain batch mean), the row
+    ``order`` (shuffled in place), the shuffle's generator state ``rng`` (uint64, one
+    value), and the schedule of :mod:`symbp.ops.batches`: ``epochs``, ``batch_size``,
+    ``shuffle``, ``drop_last``; ``task`` one of :data:`TRAIN`, :data:`GRADIENT`,
+    :data:`PREDICT`."""
 
     X: np.ndarray
     T: np.ndarray
+    weights: np.ndarray
     order: np.ndarray
     rng: np.ndarray
     epochs: int

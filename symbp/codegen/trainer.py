@@ -33,7 +33,7 @@ from ..errors import DataError, TrainingDiverged
 from ..ops.batches import BatchPlan
 from ..spec import Spec
 from ..spec.preprocessing import Preprocessing
-from .data import check_inputs, check_targets
+from .data import check_inputs, check_targets, check_weights
 from .runtime import (
     DIVERGED_STEP,
     EPOCHS_DONE,
@@ -340,19 +340,28 @@ class Trainer:
 
         return classes_of(self._spec, self.predict(X))
 
-    def loss(self, X: Any, T: Any) -> float:
-        """The mean loss ``E`` over the rows of ``X``, ``T``."""
-        return self._loss_grad(*self._data(X, T))[0]
+    def loss(self, X: Any, T: Any, sample_weight: Any = None) -> float:
+        """The mean loss ``E`` over the rows of ``X``, ``T``; with ``sample_weight``
+        (one positive weight per row) the weighted mean ``Σ wᵢ Lᵢ / Σ wᵢ``."""
+        return self._loss_grad(*self._data(X, T), sample_weight)[0]
 
-    def gradients(self, X: Any, T: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``(grad_W, grad_b)`` of ``E`` over all rows, in the spec's index convention."""
-        return self._split(self._loss_grad(*self._data(X, T))[1])
+    def gradients(
+        self, X: Any, T: Any, sample_weight: Any = None
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(grad_W, grad_b)`` of ``E`` (weighted as in :meth:`loss`) over all rows, in
+        the spec's index convention."""
+        return self._split(self._loss_grad(*self._data(X, T), sample_weight)[1])
 
-    def _loss_grad(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+    def _loss_grad(
+        self, X: np.ndarray, T: np.ndarray, sample_weight: Any = None
+    ) -> tuple[float, np.ndarray]:
         """E and its gradient over all rows (the module's ``gradients``)."""
+        weights = check_weights(sample_weight, X.shape[0])
         grads = np.zeros_like(self._params)
-        with _compiling(self._module.train):
-            loss = self._module.gradients(self._params, grads, self._module.workspace(), X, T)
+        with _compiling(self._kernel(weights)):
+            loss = self._module.gradients(
+                self._params, grads, self._module.workspace(), X, T, weights
+            )
         return float(loss), grads
 
     def _data(self, X: Any, T: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -371,6 +380,7 @@ class Trainer:
         seed: int | None = None,
         callback: Callback | None = None,
         drop_last: bool | None = None,
+        sample_weight: Any = None,
     ) -> History:
         """Train on ``X``, ``T``; ``None`` arguments come from the spec's ``training``.
 
@@ -381,10 +391,17 @@ class Trainer:
         runs after every epoch (``epoch`` counts from 1 within this call); returning
         True stops training. Raises :class:`~symbp.errors.TrainingDiverged` when the
         loss stops being finite (the parameters are those before that step).
+
+        ``sample_weight`` (one finite positive weight per row) makes each batch's loss,
+        and so its gradients, the weighted mean ``Σ wᵢ Lᵢ / Σ wᵢ`` over its rows; the
+        epoch losses are weighted means too. ``None`` is the plain mean (the kernel does
+        no extra work for it).
         """
         training = self._spec.training
         X, T = self._data(X, T)
         n = X.shape[0]
+        weights = check_weights(sample_weight, n)
+        row_weights = np.zeros(0) if weights is None else weights
         epochs = training.epochs if epochs is None else epochs
         batch_size = batch_size if batch_size is not None else (training.batch_size or n)
         shuffle = training.shuffle if shuffle is None else shuffle
@@ -411,10 +428,13 @@ class Trainer:
         while done_epochs < epochs:
             todo = min(chunk, epochs - done_epochs)
             self._progress[DIVERGED_STEP] = -1
-            batches = Batches(X, T, order, rng, todo, batch, bool(shuffle), bool(drop_last), TRAIN)
+            batches = Batches(
+                X, T, row_weights, order, rng, todo, batch, bool(shuffle), bool(drop_last), TRAIN
+            )
             log = Log(history._steps[history.n_steps :], history._epochs[done_epochs:], no_outputs)
-            with _compiling(self._module.train):
-                steps = self._module.train(net, batches, log)
+            kernel = self._kernel(weights)
+            with _compiling(kernel):
+                steps = kernel(net, batches, log)
             if self._progress[DIVERGED_STEP] >= 0:
                 self._diverged(history, int(steps), done_epochs, per_epoch)
             history.n_steps += int(steps)
@@ -424,6 +444,10 @@ class Trainer:
                 history.stopped_early = done_epochs < epochs
                 break
         return history
+
+    def _kernel(self, weights: np.ndarray | None) -> Any:
+        """The training kernel: ``train``, or ``train_weighted`` for weighted rows."""
+        return self._module.train if weights is None else self._module.train_weighted
 
     def _diverged(self, history: History, steps: int, done_epochs: int, per_epoch: int) -> None:
         value = history._steps[history.n_steps + steps]

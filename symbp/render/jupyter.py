@@ -319,7 +319,11 @@ def run_result_repr_html(result: RunResult) -> str:
     if result.interrupted:
         pairs.append(("interrupted", f"kept epoch {result.epochs_run}"))
     for name, value in result.test.items():
-        pairs.append((f"test {name}", _num(value)))
+        if name == "confusion_matrix":  # rows: true class, columns: predicted
+            value = "; ".join(" ".join(str(v) for v in row) for row in value) or "-"
+            pairs.append(("test confusion matrix (rows: true class)", value))
+        else:
+            pairs.append((f"test {name.replace('_', ' ')}", _num(value)))
     pairs.append(("seconds", f"{result.seconds:.2f}"))
     if result.run_dir is not None:
         pairs.append(("run directory", str(result.run_dir)))

@@ -1,18 +1,23 @@
 """scikit-learn estimators wrapping a compiled symbp trainer.
 
-``SymbpClassifier`` and ``SymbpRegressor`` follow the scikit-learn estimator
-contract (constructor arguments stored unchanged, ``get_params``/``set_params``
-from :class:`~sklearn.base.BaseEstimator`, fitted attributes ending in ``_``) and
-pass ``sklearn.utils.estimator_checks``, so they work in pipelines,
-``cross_val_score`` and grid search (``n_jobs`` and Dask through joblib too)::
+``SymbpClassifier`` and ``SymbpRegressor`` (also ``from symbp import ...``) follow the
+scikit-learn estimator contract (constructor arguments stored unchanged,
+``get_params``/``set_params`` from :class:`~sklearn.base.BaseEstimator`, fitted
+attributes ending in ``_``) and pass every check of ``sklearn.utils.estimator_checks``,
+so they work in pipelines, ``cross_val_score`` and grid search (``n_jobs`` and Dask
+through joblib too)::
 
     from sklearn.model_selection import cross_val_score
     clf = SymbpClassifier("examples/digits_64_64_10.yaml", epochs=20, standardize=True)
     cross_val_score(clf, X, y, cv=3)
+    SymbpClassifier().fit(X, y)   # the default architecture (MLPClassifier's)
 
 The spec
-    A :class:`~symbp.spec.Spec`, a YAML path or a dict. Its input and output sizes
-    may be open (``layers: [null, 32, null]``): ``fit`` sizes them from the data
+    A :class:`~symbp.spec.Spec`, a YAML path, a dict, or ``None`` for the default
+    architecture (:mod:`symbp.train.estimator_spec`: one hidden layer of 100 ReLU
+    units, softmax + cross-entropy or identity + mse, Adam at 0.001, at most 200
+    epochs of minibatches of ``min(200, n)`` rows). Its input and output sizes may be
+    open (``layers: [null, 32, null]``): ``fit`` sizes them from the data
     (:mod:`symbp.spec.sizing`), the input from the number of features, the output
     from the number of target columns (regressor) or classes (classifier: one unit
     per class, or one unit for two classes unless the output is softmax or the loss
@@ -20,40 +25,56 @@ The spec
     which is a ``ValueError``, otherwise).
 
 Hyper-parameters
-    Every one is stored unchanged and applied at ``fit`` by building a modified copy
-    of the spec's data and loading it (the user's spec is never changed):
-    ``learning_rate`` (``optimizer.learning_rate``), ``alpha`` (L2 weight decay,
-    ``optimizer.weight_decay``), ``hidden_layer_sizes`` (the hidden sizes; every
+    Every one is stored unchanged and applied at ``fit`` to a modified copy of the
+    spec's data: ``learning_rate`` (``optimizer.learning_rate``), ``alpha`` (L2 weight
+    decay, ``optimizer.weight_decay``), ``hidden_layer_sizes`` (the hidden sizes; every
     hidden layer gets the spec's first hidden activation, ``sigmoid`` where the spec
     has no hidden layer; a spec with ``params`` cannot be resized), ``random_state``
-    (an int, a ``RandomState`` or ``None``: draws the seed of the weight
-    initialiser ``init.seed`` and of the shuffling ``training.seed``; ``None`` keeps
-    the spec's seeds, so fits are repeatable either way). ``epochs``, ``batch_size``,
-    ``shuffle`` and ``seed`` (the shuffling seed, over ``random_state``'s) are
-    passed to :meth:`~symbp.codegen.trainer.Trainer.fit`. Each distinct spec is
-    compiled once and then found in the compile cache (``$SYMBP_CACHE_DIR``).
+    (an int, a ``RandomState`` or ``None``: draws the seed of the weight initialiser
+    ``init.seed`` and of the shuffling ``training.seed``; ``None`` keeps the spec's
+    seeds, so fits are repeatable either way). ``epochs`` (the most epochs a fit runs,
+    scikit-learn's ``max_iter``), ``batch_size`` (else the spec's; where the spec's
+    ``training`` gives none, ``min(200, n)``), ``shuffle`` and ``seed`` (the shuffling
+    seed, over ``random_state``'s) are passed to
+    :meth:`~symbp.codegen.trainer.Trainer.fit`. ``dtype`` (``"float64"`` or
+    ``"float32"``, else the spec's) is the arithmetic of the kernels. Each distinct
+    spec is compiled once and then found in the compile cache (``$SYMBP_CACHE_DIR``).
 
-Early stopping
-    ``early_stopping=True`` holds out ``validation_fraction`` of the training rows
-    (stratified by class for the classifier, seeded by the shuffling seed), and stops
-    after ``n_iter_no_change`` epochs without a strictly lower validation loss,
-    keeping the best epoch's parameters (:class:`symbp.train.runner.EarlyStopping`).
-    ``validation_scores_`` holds the validation loss of every epoch, ``best_epoch_``
-    the epoch kept.
+Stopping (:mod:`symbp.train.convergence`, scikit-learn's MLP rule)
+    ``tol`` and ``n_iter_no_change``: training stops after ``n_iter_no_change`` epochs
+    in a row whose training loss is not below the best minus ``tol`` (``tol=None``:
+    run every epoch). ``early_stopping=True`` holds out ``validation_fraction`` of the
+    training rows (stratified by class for the classifier, seeded by the shuffling
+    seed), judges the epochs by their validation score (accuracy or R²) instead, and
+    keeps the best epoch's parameters. A fit that runs out of epochs before the rule
+    stops it, or whose loss did not go down, warns with ``ConvergenceWarning``.
+    ``verbose`` prints one line per epoch.
 
-``sample_weight``
-    The generated kernels minimise the plain mean of the per-example loss over each
-    batch; they cannot weight rows. ``fit`` therefore accepts exactly the weightings
-    that are that mean: equal positive weights, where a weight of 0 leaves its row
-    out (the weighted mean ``Σ wᵢ Lᵢ / Σ wᵢ`` over the rest is then the plain mean).
-    Any other weighting is a ``ValueError``, never an approximation.
+Fitted attributes
+    ``loss_curve_`` (the training loss of every epoch), ``best_loss_``, ``n_iter_``
+    (epochs run, counted over continued fits), and with ``early_stopping``
+    ``validation_scores_`` (accuracy or R² per epoch, as scikit-learn defines it),
+    ``validation_loss_curve_`` (the validation loss per epoch), ``best_validation_score_``
+    and ``best_epoch_``.
 
-Fitting starts afresh from the spec's starting parameters. The classifier encodes
-the labels with :func:`symbp.train.prepare.encode_targets`; ``predict`` returns
-class labels, ``predict_proba`` the network's outputs (softmax outputs are
-probabilities; other activations are clipped at 0 and rescaled to sum to 1).
-``score`` is accuracy (classifier) or R² (regressor), as scikit-learn defines them.
-``n_iter_`` is the number of epochs run.
+Weights
+    ``sample_weight`` (and, for the classifier, ``class_weight``: ``"balanced"`` or a
+    dict, multiplied into it) weights the rows: the kernels minimise each batch's
+    weighted mean loss ``Σ wᵢ Lᵢ / Σ wᵢ`` (and its gradients). A weight of 0 leaves its
+    row out; equal weights are the plain mean, run without weights (bit-identical to an
+    unweighted fit).
+
+Continuing
+    ``warm_start=True`` makes ``fit`` continue from the fitted parameters, optimiser
+    state and scaling (the classes must be those of the first fit). ``partial_fit``
+    runs one epoch on the data given and continues from there; the classifier's first
+    call needs ``classes=`` (every class that will ever be seen). With
+    ``standardize``, the scaling is computed on the first fit's data and kept.
+
+The classifier encodes the labels with :func:`symbp.train.prepare.encode_targets`;
+``predict`` returns class labels, ``predict_proba`` the network's outputs (softmax
+outputs are probabilities; other activations are clipped at 0 and rescaled to sum to
+1). ``score`` is accuracy (classifier) or R² (regressor), as scikit-learn defines them.
 
 Pickling (and ``copy.deepcopy``, ``joblib.dump``) keeps the fitted state as the
 spec data, the dtype, the parameters and the optimiser state; unpickling compiles
@@ -63,21 +84,20 @@ the spec again, which finds the generated module in the compile cache.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..errors import DataError, SymbpError
+from ..errors import DataError
 from ..spec import Spec
-from ..spec.loader import build
-from ..spec.sizing import open_sizes, spec_source, with_sizes
-from .metrics import predicted_index
+from .convergence import Monitor
+from .estimator_spec import DEFAULT_MAX_BATCH, activation_name, fit_spec, output_size
+from .metrics import accuracy, predicted_index, probabilities
 from .prepare import encode_targets
 
 try:  # scikit-learn >= 1.6
@@ -88,50 +108,23 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(*args, **kwargs)
 
 
-#: The hidden activation of ``hidden_layer_sizes`` when the spec has no hidden layer
-#: (the spec format's default activation).
-DEFAULT_HIDDEN_ACTIVATION = "sigmoid"
+SpecArg = Spec | str | Path | dict[str, Any] | None
 
 
-def _number(name: str, value: Any, *, positive: bool) -> int | float:
-    """``value`` as a plain int or float (what the spec format reads), checked."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name}: expected a number, found {value!r}")
-    plain: int | float = int(value) if isinstance(value, numbers.Integral) else float(value)
-    if not np.isfinite(plain) or plain < 0 or (positive and plain == 0):
-        raise ValueError(
-            f"{name}: expected a {'positive' if positive else 'non-negative'} number, "
-            f"found {value!r}"
-        )
-    return plain
-
-
-def _hidden_sizes(value: Any) -> list[int]:
-    sizes = [value] if isinstance(value, numbers.Integral) else value
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise ValueError(
-            f"hidden_layer_sizes: expected a sequence of positive whole numbers, found {value!r}"
-        )
-    out = []
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(
-                f"hidden_layer_sizes: expected positive whole numbers, found {size!r} in {value!r}"
-            )
-        out.append(int(size))
-    return out
-
-
-def _activation_name(item: Any) -> Any:
-    return item.get("name") if isinstance(item, Mapping) else item
+def _whole(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name}: expected a whole number >= {low}, found {value!r}")
+    return int(value)
 
 
 class _SymbpEstimator(BaseEstimator):
-    """Shared fitting: the spec for the data, standardisation, the compiled trainer."""
+    """Shared fitting: the spec for the data, weights, standardisation, the trainer."""
+
+    _task = "regression"
 
     def __init__(
         self,
-        spec: Spec | str | Path | dict[str, Any],
+        spec: SpecArg = None,
         *,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -142,9 +135,13 @@ class _SymbpEstimator(BaseEstimator):
         learning_rate: float | None = None,
         hidden_layer_sizes: Sequence[int] | None = None,
         alpha: float | None = None,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        warm_start: bool = False,
+        verbose: int = 0,
+        dtype: str | None = None,
     ) -> None:
         self.spec = spec
         self.epochs = epochs
@@ -156,104 +153,176 @@ class _SymbpEstimator(BaseEstimator):
         self.learning_rate = learning_rate
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.dtype = dtype
 
     # -- the spec ----------------------------------------------------------
 
-    def _raw_spec(self) -> tuple[dict[str, Any], dict[Any, int], str | None]:
-        data, lines, file = spec_source(self.spec)
-        if not isinstance(data, Mapping):  # let the loader say what is wrong, located
-            build(data, lines=lines, file=file)
-        return data, lines, file
-
     def _output_size(self) -> int | None:
-        """The spec's output size (``None`` when open or unreadable), for the tags."""
-        try:
-            data, _, _ = self._raw_spec()
-            layers = data.get("layers")
-            size = layers[-1] if isinstance(layers, list) and layers else None
-        except (SymbpError, OSError):
+        return output_size(self.spec, self._task)
+
+    def _fit_spec(self, n_in: int, n_out: int | Callable[[Mapping[str, Any]], int]) -> Spec:
+        spec, self._batch_given = fit_spec(
+            self.spec,
+            self._task,
+            n_in,
+            n_out,
+            learning_rate=self.learning_rate,
+            alpha=self.alpha,
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            random_state=self.random_state,
+        )
+        return spec
+
+    def _dtype(self) -> str | None:
+        if self.dtype is None:
             return None
-        return size if isinstance(size, int) else None
+        try:
+            name = np.dtype(self.dtype).name
+        except TypeError:
+            name = ""
+        if name not in ("float32", "float64"):
+            raise ValueError(f"dtype: expected 'float64' or 'float32', found {self.dtype!r}")
+        return name
 
-    def _fit_spec(self, n_in: int, n_out: Any) -> Spec:
-        """The spec for this fit: open sizes filled, hyper-parameters applied.
+    # -- weights -----------------------------------------------------------
 
-        ``n_out`` is an int, or a callable of the raw spec data giving it.
-        """
-        data, lines, file = self._raw_spec()
-        if open_sizes(data)[1] and callable(n_out):
-            n_out = n_out(data)
-        data = with_sizes(data, n_in, n_out if isinstance(n_out, int) else None)
-        optimizer = dict(data.get("optimizer") or {})
-        if self.learning_rate is not None:
-            optimizer["learning_rate"] = _number("learning_rate", self.learning_rate, positive=True)
-        if self.alpha is not None:
-            optimizer["weight_decay"] = _number("alpha", self.alpha, positive=False)
-        if optimizer:
-            data["optimizer"] = optimizer
-        if self.hidden_layer_sizes is not None:
-            data = self._resized(data, _hidden_sizes(self.hidden_layer_sizes))
-        if self.random_state is not None:
-            rng = check_random_state(self.random_state)
-            init_seed, shuffle_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
-            if data.get("params") is None:
-                data["init"] = {**dict(data.get("init") or {}), "seed": init_seed}
-            data["training"] = {**dict(data.get("training") or {}), "seed": shuffle_seed}
-        return build(data, lines=lines, file=file)
+    def _row_weights(self, X: np.ndarray, sample_weight: Any, y: Any) -> np.ndarray | None:
+        """Each row's weight (``None``: all equal), from ``sample_weight`` and the classes."""
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if np.any(weights < 0):
+                raise ValueError("sample_weight: negative weights; expected weights >= 0")
+        weights = self._class_weights(y, weights)
+        if weights is not None and not np.any(weights > 0):
+            raise ValueError("sample_weight: all weights are zero; expected a non-zero weight")
+        return weights
 
-    @staticmethod
-    def _resized(data: dict[str, Any], hidden: list[int]) -> dict[str, Any]:
-        layers = data.get("layers")
-        if not isinstance(layers, list) or len(layers) < 2:
-            return data  # the loader reports it
-        if data.get("params") is not None:
-            raise ValueError(
-                "hidden_layer_sizes: the spec gives params for layers "
-                f"{layers}; leave out hidden_layer_sizes or the spec's params"
-            )
-        activations = data.get("activations", DEFAULT_HIDDEN_ACTIVATION)
-        if isinstance(activations, list) and activations:
-            given_hidden = activations[:-1]
-            repeated = given_hidden[0] if given_hidden else DEFAULT_HIDDEN_ACTIVATION
-            data["activations"] = [repeated] * len(hidden) + [activations[-1]]
-        data["layers"] = [layers[0], *hidden, layers[-1]]
-        return data
+    def _class_weights(self, y: Any, weights: np.ndarray | None) -> np.ndarray | None:
+        return weights
 
     # -- fitting -----------------------------------------------------------
 
-    def _weighted_rows(self, X: np.ndarray, sample_weight: Any) -> np.ndarray | None:
-        """The rows to keep for ``sample_weight`` (``None``: all); see the module docstring."""
-        if sample_weight is None:
-            return None
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(weights < 0):
-            raise ValueError("sample_weight: negative weights; expected weights >= 0")
-        keep = weights > 0
-        if not keep.any():
-            raise ValueError("sample_weight: all weights are zero; expected a non-zero weight")
-        kept = weights[keep]
-        if np.any(kept != kept[0]):
-            raise ValueError(
-                "sample_weight: the compiled kernels minimise the plain mean loss over rows; "
-                "only equal weights (0 leaves a row out) are exact, found unequal weights"
-            )
-        return None if keep.all() else keep
+    def _continuing(self, incremental: bool) -> bool:
+        return (incremental or bool(self.warm_start)) and hasattr(self, "trainer_")
 
-    def _fit_arrays(self, spec: Spec, X: np.ndarray, T: np.ndarray, strata: Any) -> None:
+    def _prepare_trainer(self, spec: Spec, continuing: bool) -> None:
+        """``trainer_`` for ``spec``: a new one, or the fitted one continued."""
         from ..codegen import compile as compile_spec
 
+        dtype = self._dtype()
+        old = getattr(self, "trainer_", None) if continuing else None
+        if old is not None and old.spec == spec and (dtype is None or old.dtype.name == dtype):
+            return
+        trainer = compile_spec(spec, dtype=dtype)
+        if old is not None:  # changed hyper-parameters: carry the state over
+            if tuple(old.spec.layers) != tuple(spec.layers):
+                raise ValueError(
+                    f"warm_start: the fitted network has layers {list(old.spec.layers)}, this "
+                    f"fit's {list(spec.layers)}; fit afresh (warm_start=False)"
+                )
+            trainer.params = old.params
+            state = old.optimizer_state()
+            if sorted(state) == sorted(trainer.module.STATE):
+                trainer.set_optimizer_state(state)
+                trainer.set_position(old.epochs_done, old.steps_done)
+            else:
+                trainer.set_position(old.epochs_done, 0)
+        self.spec_ = spec
+        self.trainer_ = trainer
+
+    def _fit_arrays(
+        self,
+        spec: Spec,
+        X: np.ndarray,
+        T: np.ndarray,
+        strata: Any,
+        weights: np.ndarray | None,
+        *,
+        incremental: bool = False,
+    ) -> None:
         if X.shape[1] != spec.layers[0]:
             raise DataError(
                 f"{X.shape[1]} features per example; the spec's input layer expects "
                 f"{spec.layers[0]}"
             )
+        continuing = self._continuing(incremental)
+        if weights is not None:  # weight 0 leaves the row out; equal weights are no weights
+            keep = weights > 0
+            X, T, weights = X[keep], T[keep], weights[keep]
+            strata = None if strata is None else np.asarray(strata)[keep]
+            if np.all(weights == weights[0]):
+                weights = None
         seed = spec.training.seed if self.seed is None else self.seed
+        early = bool(self.early_stopping) and not incremental
         X_val = T_val = None
-        if self.early_stopping:
-            X, X_val, T, T_val = self._validation_split(X, T, strata, seed)
+        if early:
+            X, X_val, T, T_val, weights = self._validation_split(X, T, strata, weights, seed)
+        if not continuing:
+            self._set_scaling(X)
+            self.loss_curve_: list[float] = []
+            self.n_iter_ = 0
+            self.validation_scores_: list[float] = []
+            self.validation_loss_curve_: list[float] = []
+        self._prepare_trainer(spec, continuing)
+        patience = _whole("n_iter_no_change", self.n_iter_no_change, 1)
+        tol = None if self.tol is None or incremental else self._tol()
+        score = None
+        if X_val is not None:
+            X_val = self._transform(X_val)
+            T_val = np.asarray(T_val)
+
+            def score(trainer: Any) -> tuple[float, float]:
+                Y = trainer.predict(X_val)
+                return self._validation_score(Y, T_val), float(trainer.loss(X_val, T_val))
+
+        monitor = Monitor(
+            tol=tol,
+            patience=patience,
+            loss_curve=self.loss_curve_,
+            score=score,
+            scores=self.validation_scores_,
+            val_losses=self.validation_loss_curve_,
+            verbose=int(self.verbose),
+            first_epoch=self.n_iter_ + 1,
+        )
+        epochs = 1 if incremental else self.epochs
+        batch_size = self.batch_size
+        if batch_size is None and not self._batch_given:
+            batch_size = min(DEFAULT_MAX_BATCH, len(X))
+        self.history_ = self.trainer_.fit(
+            self._transform(X),
+            T,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            seed=seed,
+            callback=monitor,
+            sample_weight=weights,
+        )
+        self.n_iter_ += int(self.history_.epochs)
+        self.best_loss_ = float(min(self.loss_curve_)) if self.loss_curve_ else float("nan")
+        if X_val is not None:
+            self.best_epoch_ = monitor.best_epoch
+            self.best_validation_score_ = monitor.best_score
+            if monitor.best_params is not None:
+                self.trainer_.params = monitor.best_params
+        if not incremental:
+            monitor.warn(spec.training.epochs if self.epochs is None else int(self.epochs))
+
+    def _tol(self) -> float:
+        tol = self.tol
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
+            raise ValueError(f"tol: expected a number >= 0 or None, found {tol!r}")
+        return float(tol)
+
+    def _set_scaling(self, X: np.ndarray) -> None:
         self.mean_: np.ndarray | None
         self.scale_: np.ndarray | None
         if self.standardize:
@@ -263,50 +332,10 @@ class _SymbpEstimator(BaseEstimator):
         else:
             self.mean_ = None
             self.scale_ = None
-        self.spec_ = spec
-        self.trainer_ = compile_spec(spec)
-        callback = None
-        state: dict[str, Any] = {}
-        if X_val is not None:
-            from .runner import EarlyStopping  # the runner's rule (it imports matplotlib)
-
-            stopper = EarlyStopping(self._patience())
-            X_val = self._transform(X_val)
-            scores: list[float] = []
-
-            def callback(epoch: int, trainer: Any, history: Any) -> bool:
-                loss = float(trainer.loss(X_val, T_val))
-                scores.append(loss)
-                stop = stopper.update(epoch, loss)
-                if stopper.best_epoch == epoch:
-                    state["best"] = trainer.params
-                return stop
-
-            self.validation_scores_ = scores
-        self.history_ = self.trainer_.fit(
-            self._transform(X),
-            T,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=seed,
-            callback=callback,
-        )
-        self.n_iter_ = int(self.history_.epochs)
-        if X_val is not None:
-            self.best_epoch_ = stopper.best_epoch
-            if "best" in state:
-                self.trainer_.params = state["best"]
-
-    def _patience(self) -> int:
-        value = self.n_iter_no_change
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"n_iter_no_change: expected a whole number >= 1, found {value!r}")
-        return int(value)
 
     def _validation_split(
-        self, X: np.ndarray, T: np.ndarray, strata: Any, seed: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        self, X: np.ndarray, T: np.ndarray, strata: Any, weights: np.ndarray | None, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         from sklearn.model_selection import train_test_split
 
         fraction = self.validation_fraction
@@ -325,15 +354,23 @@ class _SymbpEstimator(BaseEstimator):
                 f"early_stopping: {len(X)} examples leave no training rows with "
                 f"validation_fraction {fraction!r}"
             )
+        rows = np.arange(len(X))
         try:
-            parts = train_test_split(X, T, test_size=n_val, random_state=seed, stratify=strata)
+            train, val = train_test_split(rows, test_size=n_val, random_state=seed, stratify=strata)
         except ValueError:  # a class too small to stratify
-            parts = train_test_split(X, T, test_size=n_val, random_state=seed)
-        return parts[0], parts[1], parts[2], parts[3]
+            train, val = train_test_split(rows, test_size=n_val, random_state=seed)
+        w = None if weights is None else weights[train]
+        return X[train], X[val], T[train], T[val], w
+
+    def _validation_score(self, Y: np.ndarray, T: np.ndarray) -> float:
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(T, Y))
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
-        return X if self.mean_ is None else (X - self.mean_) / self.scale_
+        mean = getattr(self, "mean_", None)
+        return X if mean is None else (X - mean) / self.scale_
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "trainer_")
@@ -341,8 +378,68 @@ class _SymbpEstimator(BaseEstimator):
         return np.asarray(self.trainer_.predict(self._transform(X)))
 
 
+def _class_units(classes: np.ndarray) -> Callable[[Mapping[str, Any]], int]:
+    def n_out(data: Mapping[str, Any]) -> int:
+        activations = data.get("activations")
+        last = activations[-1] if isinstance(activations, list) and activations else activations
+        loss = activation_name(data.get("loss"))
+        single = activation_name(last) != "softmax" and loss != "cross_entropy"
+        return 1 if len(classes) == 2 and single else len(classes)
+
+    return n_out
+
+
 class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
-    """A symbp network as a scikit-learn classifier (see the module docstring)."""
+    """A symbp network as a scikit-learn classifier (see the module docstring).
+
+    ``class_weight``: ``None``, ``"balanced"`` or ``{label: weight}``, multiplied into
+    ``sample_weight`` (:func:`sklearn.utils.class_weight.compute_sample_weight`).
+    """
+
+    _task = "classification"
+
+    def __init__(
+        self,
+        spec: SpecArg = None,
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        shuffle: bool | None = None,
+        seed: int | None = None,
+        standardize: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        learning_rate: float | None = None,
+        hidden_layer_sizes: Sequence[int] | None = None,
+        alpha: float | None = None,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        warm_start: bool = False,
+        verbose: int = 0,
+        dtype: str | None = None,
+        class_weight: str | Mapping[Any, float] | None = None,
+    ) -> None:
+        super().__init__(
+            spec,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            standardize=standardize,
+            random_state=random_state,
+            learning_rate=learning_rate,
+            hidden_layer_sizes=hidden_layer_sizes,
+            alpha=alpha,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            verbose=verbose,
+            dtype=dtype,
+        )
+        self.class_weight = class_weight
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -351,28 +448,60 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
         tags.classifier_tags.multi_label = False
         return tags
 
+    def _class_weights(self, y: Any, weights: np.ndarray | None) -> np.ndarray | None:
+        if self.class_weight is None:
+            return weights
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        by_class = compute_sample_weight(self.class_weight, y)
+        return by_class if weights is None else by_class * weights
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbpClassifier:
         """Fit to features ``X`` ``(n, d)`` and class labels ``y`` ``(n,)``."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        continuing = self._continuing(False)
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not continuing)
         check_classification_targets(y)
-        keep = self._weighted_rows(X, sample_weight)
-        if keep is not None:
-            X, y = X[keep], y[keep]
-        classes = np.unique(y)
-        if len(classes) < 2:
+        weights = self._row_weights(X, sample_weight, y)
+        present = np.unique(y if weights is None else y[weights > 0])
+        if len(present) < 2:
             raise DataError(
-                f"{len(classes)} class in the labels; a classifier needs at least 2 classes"
+                f"{len(present)} class in the labels; a classifier needs at least 2 classes"
             )
+        if continuing and not np.array_equal(present, self.classes_):
+            raise ValueError(
+                f"warm_start: the labels hold the classes {present.tolist()}, the fitted "
+                f"classifier {self.classes_.tolist()}; fit afresh (warm_start=False)"
+            )
+        self._fit_classes(X, y, present, weights, incremental=False)
+        return self
 
-        def n_out(data: Mapping[str, Any]) -> int:
-            activations = data.get("activations")
-            last = activations[-1] if isinstance(activations, list) and activations else activations
-            loss = _activation_name(data.get("loss"))
-            single = _activation_name(last) != "softmax" and loss != "cross_entropy"
-            return 1 if len(classes) == 2 and single else len(classes)
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> SymbpClassifier:
+        """One epoch on ``X``, ``y``, continuing the fitted state; ``classes`` (every
+        label there will be) is needed on the first call."""
+        first = not hasattr(self, "trainer_")
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
+        check_classification_targets(y)
+        if first and hasattr(self, "classes_"):
+            del self.classes_  # a failed first call: start over
+        _check_partial_fit_first_call(self, classes)
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"partial_fit: labels {unknown.tolist()} are not among classes "
+                f"{np.asarray(self.classes_).tolist()} given on the first call"
+            )
+        if len(self.classes_) < 2:
+            raise DataError("1 class in classes; a classifier needs at least 2 classes")
+        weights = self._row_weights(X, sample_weight, y)
+        self._fit_classes(X, y, np.asarray(self.classes_), weights, incremental=True)
+        return self
 
-        spec = self._fit_spec(X.shape[1], n_out)
-        self.classes_ = classes
+    def _fit_classes(
+        self, X: np.ndarray, y: np.ndarray, classes: np.ndarray, weights: Any, *, incremental: bool
+    ) -> None:
+        spec = self._fit_spec(X.shape[1], _class_units(classes))
         units = spec.layers[-1]
         one_hot = units > 1
         if (one_hot and len(classes) != units) or (not one_hot and len(classes) != 2):
@@ -380,21 +509,17 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
                 f"{len(classes)} classes; the spec's output layer has {units} unit"
                 f"{'s' if units != 1 else ''} (one per class, or one for two classes)"
             )
+        self.classes_ = classes
         self._sign = spec.loss.target_domain == "sign"
         T = encode_targets(y, classes, units, one_hot=one_hot, sign=self._sign)
-        self._fit_arrays(spec, X, T, y)
-        return self
+        self._fit_arrays(spec, X, T, y, weights, incremental=incremental)
+
+    def _validation_score(self, Y: np.ndarray, T: np.ndarray) -> float:
+        return accuracy(Y, T, sign=self._sign)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` from the network's outputs."""
-        Y = self._outputs(X)
-        if Y.shape[1] == 1:
-            p = (Y[:, 0] + 1) / 2 if self._sign else Y[:, 0]
-            p = np.clip(p, 0.0, 1.0)
-            return np.column_stack([1 - p, p])
-        Y = np.clip(Y, 0.0, None)
-        total = Y.sum(axis=1, keepdims=True)
-        return np.divide(Y, total, out=np.full_like(Y, 1 / Y.shape[1]), where=total > 0)
+        return probabilities(self._outputs(X), sign=self._sign)
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels ``(n,)``."""
@@ -405,6 +530,8 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
 class SymbpRegressor(RegressorMixin, _SymbpEstimator):
     """A symbp network as a scikit-learn regressor (see the module docstring)."""
 
+    _1d: bool  # the targets were 1-D: predict gives (n,)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         n_out = self._output_size()
@@ -414,18 +541,31 @@ class SymbpRegressor(RegressorMixin, _SymbpEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbpRegressor:
         """Fit to features ``X`` ``(n, d)`` and targets ``y`` ``(n,)`` or ``(n, k)``."""
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
-        keep = self._weighted_rows(X, sample_weight)
-        if keep is not None:
-            X, y = X[keep], y[keep]
-        self._1d = np.ndim(y) == 1
+        return self._fit_targets(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbpRegressor:
+        """One epoch on ``X``, ``y``, continuing the fitted state."""
+        return self._fit_targets(X, y, sample_weight, incremental=True)
+
+    def _fit_targets(
+        self, X: Any, y: Any, sample_weight: Any, *, incremental: bool
+    ) -> SymbpRegressor:
+        continuing = self._continuing(incremental)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=not continuing
+        )
+        weights = self._row_weights(X, sample_weight, y)
+        one_d = np.ndim(y) == 1
         T = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if continuing and one_d != self._1d:
+            raise ValueError("y: the fitted regressor had targets of another shape; fit afresh")
         spec = self._fit_spec(X.shape[1], T.shape[1])
         if T.shape[1] != spec.layers[-1]:
             raise DataError(
                 f"{T.shape[1]} target columns; the spec's output layer expects {spec.layers[-1]}"
             )
-        self._fit_arrays(spec, X, T, None)
+        self._1d = one_d
+        self._fit_arrays(spec, X, T, None, weights, incremental=incremental)
         return self
 
     def predict(self, X: Any) -> np.ndarray:

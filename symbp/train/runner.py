@@ -58,7 +58,7 @@ class RunResult:
     trainer: Any
     rows: list[dict[str, float]]
     step_losses: np.ndarray
-    test: dict[str, float]
+    test: dict[str, Any]
     epochs_planned: int
     batch_size: int
     iterations_per_epoch: int
@@ -104,6 +104,9 @@ class RunResult:
         if len(self.data.test):
             text += f"; test {self.score_name} {metrics.fmt(self.test_score)}"
             text += f", test loss {metrics.fmt(self.test['loss'])}"
+            for name in metrics.report_names(self.data.task):
+                if name != self.score_name and name != "confusion_matrix":
+                    text += f", {name.replace('_', '-')} {metrics.fmt(self.test[name])}"
         if self.stopped_early:
             text += f"; stopped early, kept epoch {self.best_epoch}"
         if self.interrupted:
@@ -317,14 +320,14 @@ def _run(
     return result
 
 
-def _test_scores(trainer: Any, data: Prepared) -> dict[str, float]:
-    name = metrics.score_name(data.task)
+def _test_scores(trainer: Any, data: Prepared) -> dict[str, Any]:
+    """The loss and every score of :func:`symbp.train.metrics.report` on the test split."""
     if len(data.test) == 0:
-        return {"loss": math.nan, name: math.nan}
+        return {"loss": math.nan, **metrics.report(data.task, data.test.T, data.test.T)}
     Y = trainer.predict(data.test.X)
     return {
         "loss": float(trainer.loss(data.test.X, data.test.T)),
-        name: metrics.score(data.task, Y, data.test.T, sign=data.sign_targets),
+        **metrics.report(data.task, Y, data.test.T, sign=data.sign_targets),
     }
 
 
