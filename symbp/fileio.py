@@ -52,16 +52,18 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
-def _kind(mode: int) -> str | None:
-    """What a non-regular file is, in words (``None`` for a regular file)."""
+def kind_of(mode: int) -> str | None:
+    """What a file of ``st_mode`` ``mode`` is, in words (``None`` for a regular file)."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
         return "a pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
@@ -80,13 +82,13 @@ def read_limited(
     """
     name = str(path)
     try:
-        kind = _kind(os.stat(path).st_mode)
+        kind = kind_of(os.stat(path).st_mode)
         if kind is None:
             flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
             fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
             try:
                 info = os.fstat(fd)
-                kind = _kind(info.st_mode)
+                kind = kind_of(info.st_mode)
                 if kind is None and info.st_size <= max_bytes:
                     chunks, size = [], 0
                     while size <= max_bytes:

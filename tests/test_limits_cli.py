@@ -84,7 +84,10 @@ CASES: dict[str, tuple[Callable[[Path], str], str]] = {
         "activations.formula: the formula is longer than 400 characters",
     ),
     "50MB_spec": (_big, "the file is larger than 10485760 bytes"),
-    "dev_zero": (lambda folder: "/dev/zero", "/dev/zero: cannot read file: it is a device"),
+    "dev_zero": (
+        lambda folder: "/dev/zero",
+        "/dev/zero: cannot read file: it is a character device",
+    ),
     "fifo": (_fifo, "cannot read file: it is a pipe (FIFO), not a regular file"),
 }
 

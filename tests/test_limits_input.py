@@ -220,7 +220,11 @@ def test_formula_literals_are_read_exactly_from_their_text() -> None:
 def test_only_regular_files_are_read(tmp_path: Path) -> None:
     fifo = tmp_path / "spec.fifo"
     os.mkfifo(fifo)
-    kinds = [(fifo, r"a pipe \(FIFO\)"), ("/dev/zero", "a device"), (tmp_path, "a folder")]
+    kinds = [
+        (fifo, r"a pipe \(FIFO\)"),
+        ("/dev/zero", "a character device"),
+        (tmp_path, "a folder"),
+    ]
     for path, kind in kinds:
         started = time.perf_counter()
         with pytest.raises(SpecError, match=f"cannot read file: it is {kind}, not a regular"):

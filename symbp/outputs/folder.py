@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from ..errors import SymbpError
-from .target import kind_of
+from ..fileio import kind_of
 
 #: The manifest's file name (in the output folder).
 MANIFEST = ".symbp-manifest.json"

@@ -22,23 +22,7 @@ import stat
 from pathlib import Path
 
 from ..errors import SymbpError
-
-
-def kind_of(mode: int) -> str | None:
-    """What a file of ``st_mode`` ``mode`` is, in words (``None`` for a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+from ..fileio import kind_of
 
 
 def _streamable(mode: int) -> bool:
