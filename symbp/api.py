@@ -175,13 +175,13 @@ def exercises(
     """
     from .exercises import make_exercises
 
-    with _budget(time_limit):
-        return make_exercises(
-            load(spec) if isinstance(spec, Mapping) else spec,
-            out,
-            count=count,
-            seed=seed,
-            ask=ask,
-            students=students,
-            pdf=pdf,
-        )
+    return make_exercises(
+        load(spec) if isinstance(spec, Mapping) else spec,
+        out,
+        count=count,
+        seed=seed,
+        ask=ask,
+        students=students,
+        pdf=pdf,
+        time_limit=time_limit,
+    )
