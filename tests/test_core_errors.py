@@ -370,6 +370,12 @@ def test_formula_text_never_reaches_eval(monkeypatch) -> None:
     def forbidden(*args, **kwargs):
         raise AssertionError("formula text reached an evaluator")
 
+    # Import what loading a formula spec imports first (dataclasses and namedtuple build
+    # their classes with exec/eval at import time), with other formula texts, so the
+    # texts below are parsed for the first time under the patch.
+    symbp.load(
+        _with(activations=[{"formula": "x/(1 + abs(x))"}, "identity"], loss={"formula": "(y-t)**4"})
+    )
     for module, name in [
         (builtins, "eval"),
         (builtins, "exec"),
