@@ -7,6 +7,7 @@ then looked for in the rendered LaTeX as the document rounds it.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,7 +180,10 @@ def test_mid_size_sections_are_never_empty() -> None:
 def test_chains_option_writes_chains_of_factors(tmp_path: Path) -> None:
     koech = ROOT / "examples" / "koech_3_4_1.yaml"
     out = tmp_path / "k.md"
-    subprocess.run(["symbp", "doc", str(koech), "--chains", "-q", "-o", str(out)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "symbp", "doc", str(koech), "--chains", "-q", "-o", str(out)],
+        check=True,
+    )
     text = out.read_text()
     assert r"\frac{\partial E}{\partial \hat{y}} \cdot \frac{\partial \hat{y}}" in text
     plain = render_document(koech, format="md")
