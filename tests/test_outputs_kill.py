@@ -201,10 +201,7 @@ def test_a_stopped_pdf_build_leaves_no_engine_and_no_temporary_folder(
         _wait(lambda: (pids / "sleep.pid").exists() and (pids / "engine.pid").exists())
         engine_pid = int((pids / "engine.pid").read_text())
         sleep_pid = int((pids / "sleep.pid").read_text())
-        table = _processes()
-        assert table[engine_pid][1] == doc.pid  # the engine is symbp's child ...
-        assert table[engine_pid][2] == engine_pid  # ... leading its own session
-        assert table[sleep_pid][2] == engine_pid  # with its own child in it
+        session = _engine_session(doc.pid, engine_pid, sleep_pid)
         assert any(tmp.iterdir())  # the work folder exists while the engine runs
         doc.send_signal(signum)
         _, err = doc.communicate(timeout=60)
@@ -216,6 +213,51 @@ def test_a_stopped_pdf_build_leaves_no_engine_and_no_temporary_folder(
     assert err.decode().count("\n") == 1
     table = _processes()
     assert engine_pid not in table and sleep_pid not in table
-    assert not [pid for pid, (_, _, sid) in table.items() if sid == engine_pid]
+    assert not [pid for pid, (_, _, sid) in table.items() if sid == session]
     assert list(tmp.iterdir()) == []  # the temporary work folder is gone
     assert not out.exists() and not out.with_suffix(".tex").exists()
+
+
+def _engine_session(symbp_pid: int, engine_pid: int, sleep_pid: int) -> int:
+    """The session the engine runs in: led by symbp's child (on Linux the guard of
+    :mod:`symbp.render.engine`, whose child the engine is), the engine's own child in it."""
+    table = _processes()
+    session = table[engine_pid][2]
+    assert table[session][1] == symbp_pid  # symbp's child ...
+    assert table[session][2] == session  # ... leads its own session
+    assert engine_pid == session or table[engine_pid][1] == session
+    assert table[sleep_pid][2] == session  # the engine's own child is in it too
+    return session
+
+
+def test_kill_9_of_a_pdf_build_leaves_no_engine_and_the_next_build_sweeps_its_folder(
+    tmp_path: Path,
+) -> None:
+    bin_dir, pids, tmp = tmp_path / "bin", tmp_path / "pids", tmp_path / "tmp"
+    for folder in (bin_dir, pids, tmp):
+        folder.mkdir()
+    engine = bin_dir / "pdflatex"
+    engine.write_text(ENGINE.format(pids=pids))
+    engine.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "TMPDIR": str(tmp)}
+    spec = Path(__file__).resolve().parent.parent / "examples" / "koech_3_4_1.yaml"
+    command = [*SYMBP, "doc", str(spec), "--format", "pdf", "-o", str(tmp_path / "doc.pdf")]
+    doc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        _wait(lambda: (pids / "sleep.pid").exists() and (pids / "engine.pid").exists())
+        engine_pid = int((pids / "engine.pid").read_text())
+        sleep_pid = int((pids / "sleep.pid").read_text())
+        session = _engine_session(doc.pid, engine_pid, sleep_pid)
+    finally:
+        doc.kill()
+        doc.wait()
+    assert doc.returncode == -signal.SIGKILL
+    # the kernel tells the guard, which kills the engine's whole group
+    _wait(lambda: not [p for p, (_, _, sid) in _processes().items() if sid == session], 30)
+    left = [p.name for p in tmp.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f"symbp-tex-{doc.pid}-")
+    # the next build (its engine fails at once) removes the dead process's folder
+    engine.write_text("#!/bin/sh\nexit 1\n")
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240)
+    assert again.returncode != 0 and again.stderr.count("\n") == 1
+    assert list(tmp.iterdir()) == []

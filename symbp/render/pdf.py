@@ -4,7 +4,9 @@
   only files under its working folder (``openin_any=p``, ``openout_any=p``).
 - The run happens in a fresh temporary folder; the PDF is moved into place
   atomically. The engine leads its own process group, killed with everything in
-  it on a timeout, Ctrl-C or SIGTERM; the temporary folder is removed then too.
+  it on a timeout, Ctrl-C or SIGTERM, and on Linux when symbp dies even by
+  ``kill -9``; the temporary folder is removed then too, or by the next build
+  (:mod:`symbp.render.engine`).
   pdflatex runs until cross-references settle (at most 3 times).
 - The PDF is reproducible: no creation date, an empty trailer ID
   (``SOURCE_DATE_EPOCH=0``, ``\\pdfinfoomitdate``, ``\\pdftrailerid{}``).
@@ -18,16 +20,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import stat
-import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..budget import paused
 from ..errors import SymbpError
 from ..fileio import write_atomic
+from .engine import EngineTimeout, run_engine, work_folder
 
 #: The engine looked up on PATH.
 ENGINE = "pdflatex"
@@ -118,42 +118,6 @@ def write_beside(path: Path, text: str, header: str) -> bool:
     return True
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill ``process`` and everything it started (its own process group), and reap it."""
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows: no process groups
-            process.kill()
-    except ProcessLookupError:
-        pass
-    process.communicate()
-
-
-def run_engine(command: list[str], work: Path, exe: str) -> subprocess.CompletedProcess[bytes]:
-    """Run the TeX engine in ``work`` as the leader of its own process group
-    (``start_new_session``), so that a timeout, Ctrl-C or SIGTERM
-    (:mod:`symbp.outputs.signals`) kills it and anything it started."""
-    process = subprocess.Popen(
-        command,
-        cwd=work,
-        env=_environment(work),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        stdout, _ = process.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise TexFailed(f"{exe} ran longer than {TIMEOUT_S} s and was stopped") from None
-    except BaseException:  # Ctrl-C, SIGTERM, the time budget: no orphan engine
-        _kill_group(process)
-        raise
-    return subprocess.CompletedProcess(command, process.returncode, stdout)
-
-
 def build_pdf(
     source: str,
     out: Path,
@@ -185,7 +149,7 @@ def build_pdf(
             f"no TeX engine ({engine or ENGINE}) found on PATH; {wrote}; "
             f"to build PDFs, {INSTALL_HINT}"
         )
-    with tempfile.TemporaryDirectory(prefix="symbp-tex-") as tmp:
+    with work_folder() as tmp:
         work = Path(tmp)
         (work / "document.tex").write_text(source, encoding="utf-8")
         for name, data in (inputs or {}).items():
@@ -200,7 +164,12 @@ def build_pdf(
         ]
         for _ in range(MAX_RUNS):
             with paused():  # the engine has its own timeout
-                result = run_engine(command, work, exe)
+                try:
+                    result = run_engine(command, work, _environment(work), TIMEOUT_S)
+                except EngineTimeout:
+                    raise TexFailed(
+                        f"{exe} ran longer than {TIMEOUT_S} s and was stopped"
+                    ) from None
             log_file = work / "document.log"
             log = (
                 log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
