@@ -47,6 +47,9 @@ from symbp.codegen.runtime import (
 
 SPEC_NAME = 'adam-softsign-2-2-1'
 SPEC_HASH = "04377795687972d0"
+#: What this module compiles in (sizes, activations, loss, optimiser and schedule kinds,
+#: frozen parameters): every spec with this key can run on it.
+STRUCTURE_KEY = "0a8f563f51a8ea1d"
 DTYPE = np.float64
 LAYERS = (2, 2, 1)
 N_PARAMS = 9
@@ -58,6 +61,12 @@ PARAMS = (
     ("W", 2, 6, (1, 2)),
     ("b", 2, 8, (1,)),
 )
+#: The run-time numbers: ``train``'s argument ``hyper`` is a tuple of float64, one per
+#: name, in this order (the optimiser's and the schedule's numbers; a new value compiles
+#: nothing).
+HYPER = ("lr0", "weight_decay", "beta1", "beta2", "eps")
+#: The values the spec gave (what symbp's Trainer passes for it).
+DEFAULTS = (0.01, 0.0, 0.9, 0.999, 1e-08)
 #: Optimiser state arrays (rows of ``state``).
 STATE = ("state_m", "state_v", )
 #: Ranges [start, stop) of ``params`` that the optimiser step changes (frozen parameters
@@ -118,24 +127,27 @@ def workspace():
 
 
 @njit(**PART)
-def learning_rate(epoch):
-    """The schedule: learning rate of epoch ``epoch`` (0-based)."""
-    return float(0.01)
+def learning_rate(epoch, hyper):
+    """The schedule: learning rate of epoch ``epoch`` (0-based), for the numbers ``hyper``."""
+    h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps = hyper
+    return float(h_lr0)
 
 
 @njit(**PART)
-def init_state(state, lr):
-    """Initial optimiser state for the base learning rate ``lr``."""
+def init_state(state, lr, hyper):
+    """Initial optimiser state for the base learning rate ``lr`` and the numbers ``hyper``."""
+    h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps = hyper
     state[0, :] = 0.0
     state[1, :] = 0.0
 
 
 @njit(**JIT)
-def train(net, batches, log):
+def train(net, batches, hyper, log):
     """The fused training loop: ``batches.epochs`` epochs of minibatch steps.
 
     ``net``, ``batches``, ``log`` are the records Net, Batches, Log of
-    :mod:`symbp.codegen.runtime`. Each step takes the next ``batch_size`` rows of
+    :mod:`symbp.codegen.runtime`; ``hyper`` is the run's numbers (float64, named by
+    HYPER). Each step takes the next ``batch_size`` rows of
     ``order`` (shuffled in place at the start of every epoch when ``shuffle``; with
     ``drop_last`` an epoch's last, smaller batch is left out: the schedule of
     ``symbp.ops.batches``), records the batch-mean loss before the update, leaves its
@@ -154,18 +166,19 @@ def train(net, batches, log):
     params, state, grads, ws, progress = net
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
+    h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps = hyper
     W_1, b_1, W_2, b_2 = views(params)
     grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
     a_0, z_1, a_1, delta_1, a_2, delta_2 = buffers(ws)
     if task == TRAIN and progress[UPDATES_DONE] == 0:
-        init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE])))
+        init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE], hyper)), hyper)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
     for e in range(epochs):
         if shuffle_rows:
             shuffle(order, rng)
-        lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
+        lr = DTYPE(learning_rate(progress[EPOCHS_DONE], hyper))
         epoch_loss = 0.0
         start = 0
         while start < used:
@@ -268,8 +281,10 @@ def train(net, batches, log):
             # ---- optimiser step number k (1-based) with learning rate lr ----
             progress[UPDATES_DONE] += 1
             k = progress[UPDATES_DONE]
-            step_factor_0 = lr/(1.0 - ((0.9)**k))
-            step_factor_1 = (1.0/((1.0 - ((0.999)**k))))
+            step_factor_0 = lr/(1.0 - (h_beta1**k))
+            step_factor_1 = (1.0/((1.0 - (h_beta2**k))))
+            step_factor_2 = 1.0 - h_beta2
+            step_factor_3 = 1.0 - h_beta1
             segments = SEGMENTS
             for q in range(segments.shape[0]):
                 for i in range(segments[q, 0], segments[q, 1]):
@@ -277,9 +292,10 @@ def train(net, batches, log):
                     g = grads[i]
                     state_m = state[0, i]
                     state_v = state[1, i]
-                    new_m = (0.1)*g + (0.9)*state_m
-                    new_v = (0.001)*(g*g) + (0.999)*state_v
-                    params[i] = -new_m*step_factor_0/(math.sqrt(new_v*step_factor_1) + 1e-08) + theta
+                    update_part0 = g + h_weight_decay*theta
+                    new_m = h_beta1*state_m + step_factor_3*update_part0
+                    new_v = h_beta2*state_v + step_factor_2*(update_part0*update_part0)
+                    params[i] = -new_m*step_factor_0/(h_eps + math.sqrt(new_v*step_factor_1)) + theta
                     state[0, i] = new_m
                     state[1, i] = new_v
         epoch_losses[e] = epoch_loss / used
@@ -289,7 +305,7 @@ def train(net, batches, log):
 
 
 @njit(**JIT)
-def train_weighted(net, batches, log):
+def train_weighted(net, batches, hyper, log):
     """``train`` with the rows weighted by ``batches.weights`` (float64, one positive
     weight per row of X): a batch's loss is sum_s w_r L_r / sum_s w_r over its rows r,
     and delta_2[s] carries w_r / sum_s w_r in place of 1/m, so the gradients are
@@ -297,18 +313,19 @@ def train_weighted(net, batches, log):
     params, state, grads, ws, progress = net
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
+    h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps = hyper
     W_1, b_1, W_2, b_2 = views(params)
     grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
     a_0, z_1, a_1, delta_1, a_2, delta_2 = buffers(ws)
     if task == TRAIN and progress[UPDATES_DONE] == 0:
-        init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE])))
+        init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE], hyper)), hyper)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
     for e in range(epochs):
         if shuffle_rows:
             shuffle(order, rng)
-        lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
+        lr = DTYPE(learning_rate(progress[EPOCHS_DONE], hyper))
         epoch_loss = 0.0
         epoch_weight = 0.0
         start = 0
@@ -418,8 +435,10 @@ def train_weighted(net, batches, log):
             # ---- optimiser step number k (1-based) with learning rate lr ----
             progress[UPDATES_DONE] += 1
             k = progress[UPDATES_DONE]
-            step_factor_0 = lr/(1.0 - ((0.9)**k))
-            step_factor_1 = (1.0/((1.0 - ((0.999)**k))))
+            step_factor_0 = lr/(1.0 - (h_beta1**k))
+            step_factor_1 = (1.0/((1.0 - (h_beta2**k))))
+            step_factor_2 = 1.0 - h_beta2
+            step_factor_3 = 1.0 - h_beta1
             segments = SEGMENTS
             for q in range(segments.shape[0]):
                 for i in range(segments[q, 0], segments[q, 1]):
@@ -427,15 +446,20 @@ def train_weighted(net, batches, log):
                     g = grads[i]
                     state_m = state[0, i]
                     state_v = state[1, i]
-                    new_m = (0.1)*g + (0.9)*state_m
-                    new_v = (0.001)*(g*g) + (0.999)*state_v
-                    params[i] = -new_m*step_factor_0/(math.sqrt(new_v*step_factor_1) + 1e-08) + theta
+                    update_part0 = g + h_weight_decay*theta
+                    new_m = h_beta1*state_m + step_factor_3*update_part0
+                    new_v = h_beta2*state_v + step_factor_2*(update_part0*update_part0)
+                    params[i] = -new_m*step_factor_0/(h_eps + math.sqrt(new_v*step_factor_1)) + theta
                     state[0, i] = new_m
                     state[1, i] = new_v
         epoch_losses[e] = epoch_loss / epoch_weight
         if task == TRAIN:
             progress[EPOCHS_DONE] += 1
     return done
+
+
+#: ``hyper`` of the passes that update nothing (``gradients``, ``predict``): placeholders.
+NO_HYPER = (1.0,) * len(HYPER)
 
 
 def gradients(params, grads, ws, X, T, weights=None):
@@ -463,6 +487,6 @@ def _one_batch(params, grads, ws, X, T, task, losses, out, weights=None):
     rows = np.zeros(0) if weights is None else weights
     batches = Batches(X, T, rows, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, task)
     if weights is None:
-        train(net, batches, Log(losses, np.zeros(1), out))
+        train(net, batches, NO_HYPER, Log(losses, np.zeros(1), out))
     else:
-        train_weighted(net, batches, Log(losses, np.zeros(1), out))
+        train_weighted(net, batches, NO_HYPER, Log(losses, np.zeros(1), out))

@@ -46,6 +46,9 @@ from symbp.codegen.runtime import (
 
 SPEC_NAME = 'manual-backprop-neuron-claims'
 SPEC_HASH = "52d7f51da7c0f7f2"
+#: What this module compiles in (sizes, activations, loss, optimiser and schedule kinds,
+#: frozen parameters): every spec with this key can run on it.
+STRUCTURE_KEY = "fa69945cfcdfc25a"
 DTYPE = np.float64
 LAYERS = (2, 1)
 N_PARAMS = 3
@@ -55,6 +58,12 @@ PARAMS = (
     ("W", 1, 0, (1, 2)),
     ("b", 1, 2, (1,)),
 )
+#: The run-time numbers: ``train``'s argument ``hyper`` is a tuple of float64, one per
+#: name, in this order (the optimiser's and the schedule's numbers; a new value compiles
+#: nothing).
+HYPER = ("lr0", "weight_decay")
+#: The values the spec gave (what symbp's Trainer passes for it).
+DEFAULTS = (0.1, 0.0)
 #: Optimiser state arrays (rows of ``state``).
 STATE = ()
 #: Ranges [start, stop) of ``params`` that the optimiser step changes (frozen parameters
@@ -110,17 +119,19 @@ def workspace():
 
 
 @njit(**PART)
-def learning_rate(epoch):
-    """The schedule: learning rate of epoch ``epoch`` (0-based)."""
-    return float(0.1)
+def learning_rate(epoch, hyper):
+    """The schedule: learning rate of epoch ``epoch`` (0-based), for the numbers ``hyper``."""
+    h_lr0, h_weight_decay = hyper
+    return float(h_lr0)
 
 
 @njit(**JIT)
-def train(net, batches, log):
+def train(net, batches, hyper, log):
     """The fused training loop: ``batches.epochs`` epochs of minibatch steps.
 
     ``net``, ``batches``, ``log`` are the records Net, Batches, Log of
-    :mod:`symbp.codegen.runtime`. Each step takes the next ``batch_size`` rows of
+    :mod:`symbp.codegen.runtime`; ``hyper`` is the run's numbers (float64, named by
+    HYPER). Each step takes the next ``batch_size`` rows of
     ``order`` (shuffled in place at the start of every epoch when ``shuffle``; with
     ``drop_last`` an epoch's last, smaller batch is left out: the schedule of
     ``symbp.ops.batches``), records the batch-mean loss before the update, leaves its
@@ -139,6 +150,7 @@ def train(net, batches, log):
     params, state, grads, ws, progress = net
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
+    h_lr0, h_weight_decay = hyper
     W_1, b_1 = views(params)
     grad_W_1, grad_b_1 = views(grads)
     a_0, a_1, delta_1 = buffers(ws)
@@ -148,7 +160,7 @@ def train(net, batches, log):
     for e in range(epochs):
         if shuffle_rows:
             shuffle(order, rng)
-        lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
+        lr = DTYPE(learning_rate(progress[EPOCHS_DONE], hyper))
         epoch_loss = 0.0
         start = 0
         while start < used:
@@ -224,7 +236,7 @@ def train(net, batches, log):
                 for i in range(segments[q, 0], segments[q, 1]):
                     theta = params[i]
                     g = grads[i]
-                    params[i] = -g*lr + theta
+                    params[i] = -lr*(g + h_weight_decay*theta) + theta
         epoch_losses[e] = epoch_loss / used
         if task == TRAIN:
             progress[EPOCHS_DONE] += 1
@@ -232,7 +244,7 @@ def train(net, batches, log):
 
 
 @njit(**JIT)
-def train_weighted(net, batches, log):
+def train_weighted(net, batches, hyper, log):
     """``train`` with the rows weighted by ``batches.weights`` (float64, one positive
     weight per row of X): a batch's loss is sum_s w_r L_r / sum_s w_r over its rows r,
     and delta_1[s] carries w_r / sum_s w_r in place of 1/m, so the gradients are
@@ -240,6 +252,7 @@ def train_weighted(net, batches, log):
     params, state, grads, ws, progress = net
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
+    h_lr0, h_weight_decay = hyper
     W_1, b_1 = views(params)
     grad_W_1, grad_b_1 = views(grads)
     a_0, a_1, delta_1 = buffers(ws)
@@ -249,7 +262,7 @@ def train_weighted(net, batches, log):
     for e in range(epochs):
         if shuffle_rows:
             shuffle(order, rng)
-        lr = DTYPE(learning_rate(progress[EPOCHS_DONE]))
+        lr = DTYPE(learning_rate(progress[EPOCHS_DONE], hyper))
         epoch_loss = 0.0
         epoch_weight = 0.0
         start = 0
@@ -332,11 +345,15 @@ def train_weighted(net, batches, log):
                 for i in range(segments[q, 0], segments[q, 1]):
                     theta = params[i]
                     g = grads[i]
-                    params[i] = -g*lr + theta
+                    params[i] = -lr*(g + h_weight_decay*theta) + theta
         epoch_losses[e] = epoch_loss / epoch_weight
         if task == TRAIN:
             progress[EPOCHS_DONE] += 1
     return done
+
+
+#: ``hyper`` of the passes that update nothing (``gradients``, ``predict``): placeholders.
+NO_HYPER = (1.0,) * len(HYPER)
 
 
 def gradients(params, grads, ws, X, T, weights=None):
@@ -364,6 +381,6 @@ def _one_batch(params, grads, ws, X, T, task, losses, out, weights=None):
     rows = np.zeros(0) if weights is None else weights
     batches = Batches(X, T, rows, order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, task)
     if weights is None:
-        train(net, batches, Log(losses, np.zeros(1), out))
+        train(net, batches, NO_HYPER, Log(losses, np.zeros(1), out))
     else:
-        train_weighted(net, batches, Log(losses, np.zeros(1), out))
+        train_weighted(net, batches, NO_HYPER, Log(losses, np.zeros(1), out))

@@ -133,18 +133,28 @@ def test_update_plan_hoists_per_step_scalars_and_detects_plain_steps() -> None:
         symbp.load({"layers": [1, 1], "optimizer": {"name": "adam", "learning_rate": 0.01}}),
         "float64",
     )
-    assert adam.update.step_names == ("step_factor_0", "step_factor_1")
+    # the bias corrections and 1 - beta: once a step, from the run-time numbers h_*
+    assert adam.update.step.outputs == (
+        "lr/(1.0 - (h_beta1**k))",
+        "(1.0/((1.0 - (h_beta2**k))))",
+        "1.0 - h_beta2",
+        "1.0 - h_beta1",
+    )
+    assert adam.update.hyper == ("lr0", "weight_decay", "beta1", "beta2", "eps")
     # the new moments are named as the optimiser names them
-    assert [name for name, _ in adam.update.elem.temps] == ["new_m", "new_v"]
+    # the decayed gradient g + lambda theta (lambda = 0 here: an exact zero is added)
+    assert adam.update.elem.temps[0] == ("update_part0", "g + h_weight_decay*theta")
+    assert [name for name, _ in adam.update.elem.temps[1:]] == ["new_m", "new_v"]
     assert adam.update.elem.outputs[1:] == ("new_m", "new_v")
-    assert all("k" in c for c in adam.update.step.outputs)
     assert not any("**k" in c for _, c in adam.update.elem.temps)
     assert adam.update.fold is None
     decay = make_plan(
         symbp.load({"layers": [1, 1], "optimizer": {"name": "sgd", "weight_decay": 0.5}}),
         "float64",
     )
-    assert decay.update.fold == ("-lr", "1.0 - 0.5*lr")
+    assert decay.update.fold == ("-lr", "-h_weight_decay*lr + 1.0")
+    # no number of the spec is a literal of the update: a new value compiles nothing
+    assert "0.5" not in repr(decay.update)
     momentum = make_plan(
         symbp.load({"layers": [1, 1], "optimizer": {"name": "momentum"}}), "float64"
     )

@@ -26,6 +26,7 @@ from ..spec import load as load_spec
 from ..spec.preprocessing import network_spec
 from . import loader
 from .emit import render
+from .hyper import structure_key
 from .memory import check_memory
 from .trainer import History, Trainer
 
@@ -69,22 +70,26 @@ def _check_replaceable(path: Path) -> None:
 def _module_file(spec: Spec, dtype: str, out_dir: Path | None) -> tuple[Path, str | None]:
     """The module file for ``spec`` (rendering only when the cache index has no entry).
 
-    A spec's ``preprocessing`` is not part of its module: a trained model and its
-    network share one module file (and Numba's cache of it).
+    In the compile cache a module serves every spec of its structure
+    (:func:`.hyper.structure_key`: the numbers of the optimiser and the schedule, the
+    name, seeds, starting parameters and examples are not part of it), so a grid over
+    learning rates compiles one module. A spec's ``preprocessing`` is not part of its
+    module either: a trained model and its network share one module file (and Numba's
+    cache of it).
     """
     spec = network_spec(spec)
     check_memory(spec, dtype)  # before rendering: plans and buffers grow with the layers
     directory = Path(out_dir) if out_dir is not None else loader.cache_dir()
-    key = loader.render_key(spec.hash, dtype)
+    key = loader.render_key(structure_key(spec), dtype)
     if out_dir is None:
         found = loader.lookup(directory, key)
         if found is not None:
             return found, None
-    text = render(spec, dtype)
-    stem = loader.safe_stem(spec.name)
+    text = render(spec, dtype, cache=out_dir is None)
     if out_dir is None:
-        path = directory / f"{stem}_{dtype}_{loader.text_key(text)}.py"
+        path = directory / f"network_{dtype}_{loader.text_key(text)}.py"
     else:
+        stem = loader.safe_stem(spec.name)
         path = directory / (f"{stem}.py" if dtype == spec.dtype else f"{stem}_{dtype}.py")
         _check_replaceable(path)
     loader.write(text, path)

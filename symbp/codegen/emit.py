@@ -21,6 +21,8 @@ import jinja2
 
 from .. import __version__
 from ..spec import Spec
+from .hyper import structure_key
+from .hyper import values as hyper_values
 from .plan import PARALLEL_MIN_WEIGHTS, KernelPlan, make_plan
 from .runtime import RUNTIME_HASH
 
@@ -84,6 +86,10 @@ def comment_text(text: object, limit: int = 80) -> str:
     """``text`` as printable ASCII on one line (safe inside a ``#`` comment)."""
     out = "".join(c if " " <= c <= "~" else "?" for c in str(text))
     return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+#: How the compile cache's modules are made again.
+CACHE_COMMAND = "symbp.compile(spec) (the compile cache's module of this structure)"
 
 
 def default_command(spec: Spec, dtype: str) -> str:
@@ -163,8 +169,14 @@ def render(
     *,
     command: str | None = None,
     parallel_min_weights: int = PARALLEL_MIN_WEIGHTS,
+    cache: bool = False,
 ) -> str:
     """The text of the generated module for ``spec`` in ``dtype`` (default: the spec's).
+
+    ``cache``: the compile cache's module, shared by every spec of ``spec``'s structure
+    (:func:`.hyper.structure_key`): it names the structure, not the spec, and states
+    no numbers (``DEFAULTS = None``). Otherwise the module states the spec's numbers
+    as its ``DEFAULTS``.
 
     ``parallel_min_weights`` is the size from which a layer's products run on every core
     (tests lower it to cross-check that path on small networks).
@@ -204,10 +216,16 @@ def render(
         "runtime_hash": RUNTIME_HASH,
         # isort's order: constants, classes, functions
         "runtime_imports": sorted(runtime, key=lambda n: (not n.isupper(), not n[0].isupper(), n)),
-        "spec_hash": spec.hash,
-        "spec_label": repr(comment_text(spec.name, 60)),
-        "spec_name_literal": repr(str(spec.name)),
-        "command": command or default_command(spec, dtype),
+        "spec_hash": structure_key(spec) if cache else spec.hash,
+        "structure_key": structure_key(spec),
+        "origin": (
+            f"a network structure (structure key {structure_key(spec)}; the compile cache's)"
+            if cache
+            else f"spec {comment_text(spec.name, 60)!r} (spec hash {spec.hash})"
+        ),
+        "spec_name_literal": repr("" if cache else str(spec.name)),
+        "command": command or (CACHE_COMMAND if cache else default_command(spec, dtype)),
+        "defaults": None if cache else [repr(v) for v in hyper_values(spec)],
         "loss_name": spec.loss.name,
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,

@@ -34,6 +34,7 @@ from ..ops.batches import BatchPlan
 from ..spec import Spec
 from ..spec.preprocessing import Preprocessing
 from .data import check_inputs, check_targets, check_weights
+from .hyper import values as hyper_values
 from .runtime import (
     DIVERGED_STEP,
     EPOCHS_DONE,
@@ -139,6 +140,11 @@ class Trainer:
         # the loss take workspaces of their own, so threads may call them at once.
         self._ws = module.workspace()
         self._grads = np.zeros_like(self._params)
+        # the run-time numbers of the optimiser and the schedule (module.HYPER's order):
+        # the module compiles in the structure only, so specs that differ in these share it
+        self._hyper = hyper_values(spec)
+        if len(self._hyper) != len(module.HYPER):
+            raise ValueError(f"internal error: {module_path} takes {module.HYPER}")
         self.reset()
 
     # -- properties --------------------------------------------------------
@@ -434,7 +440,7 @@ class Trainer:
             log = Log(history._steps[history.n_steps :], history._epochs[done_epochs:], no_outputs)
             kernel = self._kernel(weights)
             with _compiling(kernel):
-                steps = kernel(net, batches, log)
+                steps = kernel(net, batches, self._hyper, log)
             if self._progress[DIVERGED_STEP] >= 0:
                 self._diverged(history, int(steps), done_epochs, per_epoch)
             history.n_steps += int(steps)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
+from ..ops.optimizers import EPOCH, LR, THETA, G, K, with_weight_decay
 from ..spec import Spec
+from . import hyper as hyper_slots
 from .printer import Block, NumbaPrinter, block, prepare, scalar_symbol
 
 LR_ = sp.Symbol("lr", positive=True)
@@ -31,11 +32,14 @@ class UpdatePlan:
 
     state: tuple[str, ...]
     state_init: tuple[str, ...]  # code in lr
+    hyper: tuple[str, ...]  # the run-time numbers' names (HYPER), in order
+    hyper_locals: tuple[str, ...]  # their local variables in the kernel
+    typed_locals: tuple[tuple[str, str], ...]  # (name, local): a local in the kernel's dtype
     step_names: tuple[str, ...]
-    step: Block  # per-step scalars from lr and k
+    step: Block  # per-step scalars from lr, k and the run-time numbers
     elem: Block  # outputs: the new theta, then the new state values
     fold: tuple[str, str] | None  # (alpha, beta) code when the update is beta θ + alpha g
-    schedule: str  # the learning rate, code in epoch (float64)
+    schedule: str  # the learning rate, code in epoch and the run-time numbers (float64)
 
 
 def _hoist(expr: sp.Expr, step: frozenset, table: dict[sp.Expr, sp.Symbol]) -> sp.Expr:
@@ -61,16 +65,25 @@ def update_plan(spec: Spec, printer: NumbaPrinter) -> UpdatePlan:
     """Lower ``spec``'s optimiser, weight decay and schedule to printed code."""
     opt = spec.optimizer
     record = opt.optimizer
-    hyper = {record.symbol(k): v for k, v in opt.options.items()}
+    slots = hyper_slots.slots(spec)
+    hyper = {s.symbol: s.local for s in slots}
     theta, g = scalar_symbol("theta"), scalar_symbol("g")
     state = {record.symbol(n): scalar_symbol(f"state_{n}") for n in record.state}
     values: dict[sp.Symbol, sp.Expr] = {THETA: theta, G: g, LR: LR_, K: K_, **state}
-    for target, expr in with_weight_decay(record.program, opt.weight_decay):
+    program = with_weight_decay(record.program, hyper_slots.WEIGHT_DECAY)
+    for target, expr in program:
         values[target] = expr.xreplace(hyper).xreplace(values)
     outputs = [values[THETA], *(values[s] for s in state)]
     table: dict[sp.Expr, sp.Symbol] = {}
-    step = frozenset({LR_, K_})
+    step = frozenset({LR_, K_, *hyper.values()})
     hoisted = [_hoist(e, step, table) for e in outputs]
+    # a run-time number left in the per-element update is read in the kernel's dtype
+    typed = {}
+    if printer.dtype != "float64":
+        for s in slots:
+            if any(s.local in e.free_symbols for e in hoisted):
+                typed[s.local] = scalar_symbol(f"{s.local}_{printer.dtype}")
+        hoisted = [e.xreplace(typed) for e in hoisted]
     fold = None
     if not state:
         alpha, beta = sp.diff(outputs[0], g), sp.diff(outputs[0], theta)
@@ -84,14 +97,15 @@ def update_plan(spec: Spec, printer: NumbaPrinter) -> UpdatePlan:
         printer.doprint(prepare(v.xreplace(hyper).xreplace({LR: LR_})))
         for v in record.state.values()
     ]
-    rate = opt.schedule.rate.xreplace({LR0: opt.learning_rate, EPOCH: EPOCH_}).xreplace(
-        {sp.Symbol(k, positive=True): v for k, v in opt.schedule_options.items()}
-    )
+    rate = opt.schedule.rate.xreplace({EPOCH: EPOCH_}).xreplace(hyper)
     return UpdatePlan(
         state=tuple(str(s) for s in state.values()),
         state_init=tuple(init),
+        hyper=tuple(s.name for s in slots),
+        hyper_locals=tuple(str(s.local) for s in slots),
+        typed_locals=tuple((str(v), str(k)) for k, v in typed.items()),
         step_names=tuple(str(s) for s in table.values()),
-        step=block(printer, list(table), "step_part") if table else Block((), ()),
+        step=block(NumbaPrinter("float64"), list(table), "step_part") if table else Block((), ()),
         elem=block(
             printer, hoisted, "update_part", ["new_theta", *(f"new_{n}" for n in record.state)]
         ),

@@ -1,0 +1,116 @@
+"""The numbers of a run, passed to a generated kernel at run time, and the structure key.
+
+A generated module holds a network's *structure*: its sizes, activations, loss,
+optimiser kind, schedule kind, frozen parameters and dtype. The *numbers* of the
+optimiser (the base learning rate ``lr0``, ``weight_decay``, the optimiser's own
+hyperparameters such as ``momentum`` or ``beta1``) and of the schedule (``gamma``,
+``step_size``) are arguments: ``train(net, batches, hyper, log)`` takes ``hyper``, a
+tuple of float64 in the order of the module's ``HYPER`` names. So a grid over
+learning rates, momenta or decays compiles one module, and the compile cache is
+keyed by :func:`structure_key`: two specs that differ only in these numbers, their
+name, seeds, starting parameters, examples or training options share a module.
+
+Conventions: a number enters the kernel as the float64 nearest to the spec's exact
+value (``float(Fraction)``, correctly rounded); a float32 kernel casts the per-step
+factors computed from them to float32, as it cast the literals it used to print.
+Weight decay is always an argument (``0`` gives the plain update, bit for bit: the
+decay term adds an exact zero).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..ops.optimizers import LR0
+from ..spec import Spec
+from .printer import scalar_symbol
+
+#: The kernel's name of the base learning rate and of the weight decay.
+LR0_NAME = "lr0"
+WEIGHT_DECAY_NAME = "weight_decay"
+#: The symbol the optimiser program is given for the weight decay.
+WEIGHT_DECAY = sp.Symbol("lambda_wd", nonnegative=True)
+
+
+@dataclass(frozen=True)
+class HyperSlot:
+    """One run-time number: its name in ``HYPER``, the symbol it replaces in the
+    optimiser's or schedule's formulas, the kernel's local variable, and what it is."""
+
+    name: str
+    symbol: sp.Symbol
+    local: sp.Symbol
+    meaning: str
+
+
+def slots(spec: Spec) -> tuple[HyperSlot, ...]:
+    """The run-time numbers of ``spec``'s kernel, in ``HYPER`` order: ``lr0``,
+    ``weight_decay``, the optimiser's hyperparameters (the record's order), then the
+    schedule's options (the record's order)."""
+    opt = spec.optimizer
+    record = opt.optimizer
+    out = [
+        HyperSlot(LR0_NAME, LR0, scalar_symbol(f"h_{LR0_NAME}"), "base learning rate"),
+        HyperSlot(
+            WEIGHT_DECAY_NAME,
+            WEIGHT_DECAY,
+            scalar_symbol(f"h_{WEIGHT_DECAY_NAME}"),
+            "L2 weight decay",
+        ),
+    ]
+    for name in record.hyperparameters:
+        out.append(
+            HyperSlot(
+                name, record.symbol(name), scalar_symbol(f"h_{name}"), f"{record.name} {name}"
+            )
+        )
+    for name in opt.schedule.hyperparameters:
+        out.append(
+            HyperSlot(
+                name,
+                sp.Symbol(name, positive=True),
+                scalar_symbol(f"h_{name}"),
+                f"{opt.schedule.name} schedule {name}",
+            )
+        )
+    return tuple(out)
+
+
+def exact_values(spec: Spec) -> tuple[sp.Rational, ...]:
+    """The spec's exact value of every slot, in ``HYPER`` order."""
+    opt = spec.optimizer
+    given = {
+        LR0_NAME: opt.learning_rate,
+        WEIGHT_DECAY_NAME: opt.weight_decay,
+        **{name: opt.options[name] for name in opt.optimizer.hyperparameters},
+        **dict(opt.schedule_options),
+    }
+    return tuple(sp.Rational(given[s.name]) for s in slots(spec))
+
+
+def values(spec: Spec) -> tuple[float, ...]:
+    """The ``hyper`` argument of ``spec``'s kernel: each exact value as the nearest float64."""
+    return tuple(float(v) for v in exact_values(spec))
+
+
+def structure_key(spec: Spec) -> str:
+    """SHA-256 (16 hex digits) of what a generated module compiles in: the sizes, each
+    activation (with its options), the loss (with its options), the optimiser and
+    schedule kinds and the frozen parameters; not the numbers (:func:`values`), the
+    name, the seeds, the starting parameters, the examples or the training options."""
+    from ..spec.dump import _activation, _loss, canonical
+
+    data = {
+        "layers": list(spec.layers),
+        "activations": [_activation(a) for a in spec.activations],
+        "loss": _loss(spec.loss),
+        "optimizer": spec.optimizer.name,
+        "schedule": spec.optimizer.schedule.name,
+        "frozen": sorted(f"{kind}[{layer}]" for kind, layer in spec.frozen),
+    }
+    text = json.dumps(canonical(data), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
