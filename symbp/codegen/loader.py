@@ -8,10 +8,11 @@ the file's timestamp and make Numba discard its cache.
 
 The compile cache lives in ``$SYMBP_CACHE_DIR`` or the per-user cache directory
 (``platformdirs``), subfolder ``kernels``. A module's name there is
-``<spec name>_<key>.py``, the key being the SHA-256 of its text, which names the spec
-hash, symbp's version, the template version and the runtime's hash: a stale module
-is never loaded. An index (``index/<render key>``) maps a spec + dtype + generator
-sources to its module file, so a warm start skips deriving and rendering.
+``network_<dtype>_<key>.py``, the key being the SHA-256 of its text, which names the
+network's structure key, symbp's version, the template version and the runtime's hash:
+a stale module is never loaded. An index (``index/<render key>``) maps a structure +
+dtype + generator sources to its module file, so a warm start skips deriving and
+rendering, and every spec of one structure (whatever its numbers) shares the module.
 
 Threads and processes may compile and load at once: files are written atomically
 under unique temporary names, and :func:`import_module` executes a module once per
@@ -69,12 +70,13 @@ def _generator_hash() -> str:
 _GENERATOR_HASH: str | None = None
 
 
-def render_key(spec_hash: str, dtype: str) -> str:
-    """Key of the index entry for a spec's module (spec, dtype, generator sources)."""
+def render_key(structure: str, dtype: str) -> str:
+    """Key of the index entry for a structure's module (structure key, dtype, generator
+    sources)."""
     global _GENERATOR_HASH
     if _GENERATOR_HASH is None:
         _GENERATOR_HASH = _generator_hash()
-    return f"{spec_hash}_{dtype}_{_GENERATOR_HASH}"
+    return f"{structure}_{dtype}_{_GENERATOR_HASH}"
 
 
 def lookup(directory: Path, key: str) -> Path | None:
@@ -108,8 +110,8 @@ def write(text: str, path: Path) -> Path:
 def text_key(text: str) -> str:
     """The content key of a module text (SHA-256, 16 hex digits).
 
-    The text names the spec hash, symbp's version, the template version and the
-    runtime's hash, so a change to any of them gives a new key.
+    The text names the structure key (or the spec hash), symbp's version, the template
+    version and the runtime's hash, so a change to any of them gives a new key.
     """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
