@@ -6,6 +6,8 @@
 Layer 1: z_1 = a_0 W_1^T + b_1, a_1 = sigmoid(z_1).
 Layer 2: z_2 = a_1 W_2^T + b_2, a_2 = sigmoid(z_2).
 Loss: bce of each example, E = mean over the batch. Optimiser: sgd.
+Its numbers are the argument ``hyper`` of ``train``; the spec gave lr0 = 0.5,
+weight_decay = 0.0 (DEFAULTS).
 
 Conventions: parameters live in one flat vector ``params``: W_l (shape (n_l, n_{l-1}),
 row-major; the spec's W[l-1]) then b_l, for l = 1..2 (see PARAMS); a layer that

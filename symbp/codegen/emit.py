@@ -99,6 +99,21 @@ def default_command(spec: Spec, dtype: str) -> str:
     return f"symbp.codegen.write_module(spec, dtype={dtype!r})"
 
 
+def numbers_text(names: tuple[str, ...], values: tuple[float, ...] | None) -> str:
+    """The module docstring's sentence on its run-time numbers (wrapped at 88 columns)."""
+    import textwrap
+
+    if values is None:
+        text = f"Its numbers ({', '.join(names)}) are the argument ``hyper`` of ``train``."
+    else:
+        given = ", ".join(f"{n} = {v!r}" for n, v in zip(names, values, strict=True))
+        text = (
+            "Its numbers are the argument ``hyper`` of ``train``; "
+            f"the spec gave {given} (DEFAULTS)."
+        )
+    return textwrap.fill(text, 88)
+
+
 @dataclass(frozen=True)
 class Buffer:
     """One array of the workspace: ``ws[offset:offset + size]``, viewed as ``shape``."""
@@ -226,6 +241,7 @@ def render(
         "spec_name_literal": repr("" if cache else str(spec.name)),
         "command": command or (CACHE_COMMAND if cache else default_command(spec, dtype)),
         "defaults": None if cache else [repr(v) for v in hyper_values(spec)],
+        "numbers_text": numbers_text(plan.update.hyper, None if cache else hyper_values(spec)),
         "loss_name": spec.loss.name,
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,
