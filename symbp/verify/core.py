@@ -17,6 +17,7 @@ from .author import infer
 from .claims import parse_claims
 from .compare import CONFIRMED, judge
 from .conventions import ConventionSearch
+from .evidence import rank
 from .report import ClaimResult, Report
 
 AGAINST = ("torch",)
@@ -62,15 +63,18 @@ def _verify(spec: Spec, against: str | None) -> Report:
         )
     model = derive_generic(spec)
     steps = evaluate(spec, max(c.step for c in claims), model=model).steps
-    search = ConventionSearch(spec, model, steps, claims)
+    values = [c.quantity.value(steps[c.step], c.example) for c in claims]
+    verdicts = {
+        c.index: judge(v, c.printed, c.tolerance) for c, v in zip(claims, values, strict=True)
+    }
+    search = ConventionSearch(spec, model, steps, claims, verdicts)
     results = []
-    for claim in claims:
-        value = claim.quantity.value(steps[claim.step], claim.example)
-        verdict = judge(value, claim.printed, claim.tolerance)
+    for claim, value in zip(claims, values, strict=True):
+        verdict = verdicts[claim.index]
         findings = () if verdict == CONFIRMED else search.explain(claim)
         results.append(ClaimResult(claim, value, verdict, findings))
     author = infer(results)
-    results = [author.regrade(r) for r in results]
+    results = [author.regrade(r) for r in rank(results, search, author)]
     independent, ok = None, True
     if against == "torch":
         from .against import torch_check

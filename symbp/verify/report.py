@@ -45,6 +45,8 @@ class ClaimResult:
     torch_value: float | None = None
     #: Why the author model calls it ``consistent`` (:mod:`.author`), else ``None``.
     habit: str | None = None
+    #: How many of the file's claims the first finding's cause explains (:mod:`.evidence`).
+    support: int = 0
 
     @property
     def grade(self) -> str:
@@ -75,12 +77,13 @@ class ClaimResult:
             return ""
         if self.verdict == CONSISTENT:
             cause = self.findings[0].label if self.findings else ""
-            return "; ".join(part for part in (cause, self.habit) if part)
+            return "; ".join(part for part in (cause, self.habit, self._support) if part)
         if self.findings:
             first = self.findings[0]
             how = "" if first.verdict == CONFIRMED else " (truncated)"
             prefix = "or: " if self.verdict == TRUNCATED else ""
-            return f"{prefix}{first.label}{how}"
+            support = f"; {self._support}" if self._support else ""
+            return f"{prefix}{first.label}{how}{support}"
         if self.verdict == TRUNCATED:
             rounded = format_decimal(self.computed, self.claim.printed.decimals)
             return f"truncated, not rounded (rounding gives {rounded})"
@@ -92,14 +95,26 @@ class ClaimResult:
             )
         return "no listed convention reproduces it"
 
+    @property
+    def _support(self) -> str:
+        """``the cause of 4 of the text's claims`` where the cause explains several."""
+        n = self.support
+        return f"the cause of {n} of the text's claims" if n > 1 else ""
+
     def details(self) -> list[str]:
-        """Lines for the details section (every reproducing convention, the note)."""
+        """Lines for the details section (every reproducing convention, the note).
+
+        The first is the claim's cause; the others are alternatives, which reproduce
+        the number too but explain less of the text (:mod:`.evidence`).
+        """
         out = []
         digits = shown_digits(self.claim.printed)
-        for f in self.findings:
+        for i, f in enumerate(self.findings):
             how = "rounds" if f.verdict == CONFIRMED else "truncates"
+            alternative = "alternative: " if i else ""
             out.append(
-                f"{f.label}: {format_decimal(f.value, digits)} {how} to {self.claim.printed.text}"
+                f"{alternative}{f.label}: {format_decimal(f.value, digits)} {how} to "
+                f"{self.claim.printed.text}"
             )
         if self.claim.note:
             out.append(f"note: {self.claim.note}")
