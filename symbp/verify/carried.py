@@ -8,13 +8,15 @@ quantity and every layer the model derives:
 
 - the *printed values* it may use are the claims that the exact values confirm
   (or that only truncate to them): the text's own numbers, right at their
-  precision (a printed value that is a mismatch is never carried);
+  precision, and then those that carried rounding itself explains (:meth:`Carried.admit`,
+  up to :data:`ROUNDS` rounds); a printed value that is a mismatch is never carried;
 - for a claimed quantity at step ``s`` the *upstream* printed values are those of
   the same step that the computation reaches it through (parameters, then
   ``z`` and ``a`` layer by layer, the example's loss, the mean loss, ``δ`` from the
   output down, the example's gradients, their mean), and the parameters and
   gradients of step ``s − 1`` (an update, plain SGD only);
-- the exact evaluator (the model's own index-form formulas, :mod:`.instantiate`)
+- the exact evaluator (the model's own index-form formulas, :mod:`.instantiate`;
+  δ in its textbook form, from the activations, as a hand calculation reads them)
   runs again with printed values substituted for the exact ones, in every
   combination of the upstream groups (a group: one kind of one layer at one step
   and example) up to :data:`MAX_GROUPS_ALL` groups, else all of them, each alone
@@ -57,6 +59,8 @@ MAX_PARAMS = 400
 MAX_ROWS = 8
 #: Up to this many upstream groups every combination is tried.
 MAX_GROUPS_ALL = 4
+#: Rounds of admitting carried claims as printed values (a chain of that many links).
+ROUNDS = 3
 #: Kinds a printed value can be carried from or to.
 KINDS = ("W", "b", "z", "a", "loss", "delta", "grad_W", "grad_b", "update_W", "update_b")
 _EXAMPLE_KINDS = ("z", "a", "delta")
@@ -102,6 +106,21 @@ class Carried:
             if key is not None and right and key not in self.printed:
                 self.printed[key] = claim
         self._passes: dict[tuple[int, int, frozenset[Key]], dict[Key, sp.Expr]] = {}
+
+    def admit(self, claims: list[Claim]) -> bool:
+        """Add ``claims`` (explained by carried rounding) to the printed values carried on.
+
+        A hand calculation carries on its carried numbers too: ``a[2]`` from the
+        printed ``a[1]``, then ``z[3]`` from the printed ``a[2]``. Returns whether any
+        was new.
+        """
+        new = False
+        for claim in claims:
+            key = self.key(claim)
+            if key is not None and key not in self.printed:
+                self.printed[key] = claim
+                new = True
+        return new
 
     # -- keys ------------------------------------------------------------------
 
@@ -334,7 +353,8 @@ class Carried:
             env.arrays[nt.activation(l)] = each("a", l, formulas.a.rhs, spec.layers[l])
         put("loss", (), env.value(model.loss.rhs))
         for l in range(L, 0, -1):
-            env.arrays[nt.delta(l)] = each("delta", l - 1, model.layer(l).delta.rhs, spec.layers[l])
+            delta = _textbook_delta(model, l)
+            env.arrays[nt.delta(l)] = each("delta", l - 1, delta, spec.layers[l])
         for l in range(1, L + 1):
             formulas = model.layer(l)
             for j in range(spec.layers[l]):
@@ -345,6 +365,18 @@ class Carried:
                 put("grad_b", (l - 1, j), env.value(formulas.grad_b.rhs))
         self._passes[cache] = out
         return out
+
+
+def _textbook_delta(model: GenericModel, l: int) -> sp.Expr:
+    """Layer ``l``'s δ as a hand calculation writes it: in the activations (``a(1 − a)``).
+
+    The textbook form reads the printed ``a`` where the exact form recomputes ``f(z)``;
+    where it rests on an assumption (one-hot targets) the general form is used.
+    """
+    formulas = model.layer(l)
+    if not formulas.assumptions:
+        return formulas.delta_textbook.rhs
+    return formulas.delta_general if formulas.delta_general is not None else formulas.delta.rhs
 
 
 __all__ = ["CAUSE", "Carried", "Key"]

@@ -14,6 +14,8 @@ from ..spec import Spec, load
 from ..symbolic.evaluate import evaluate
 from ..symbolic.generic import derive_generic
 from .author import infer
+from .carried import CAUSE as CARRIED
+from .carried import ROUNDS
 from .claims import parse_claims
 from .compare import CONFIRMED, judge
 from .conventions import ConventionSearch
@@ -68,11 +70,15 @@ def _verify(spec: Spec, against: str | None) -> Report:
         c.index: judge(v, c.printed, c.tolerance) for c, v in zip(claims, values, strict=True)
     }
     search = ConventionSearch(spec, model, steps, claims, verdicts)
-    results = []
-    for claim, value in zip(claims, values, strict=True):
-        verdict = verdicts[claim.index]
-        findings = () if verdict == CONFIRMED else search.explain(claim)
-        results.append(ClaimResult(claim, value, verdict, findings))
+    for _ in range(ROUNDS):
+        results = []
+        for claim, value in zip(claims, values, strict=True):
+            verdict = verdicts[claim.index]
+            findings = () if verdict == CONFIRMED else search.explain(claim)
+            results.append(ClaimResult(claim, value, verdict, findings))
+        carried = [r.claim for r in results if _carried(r)]
+        if not search.carried.admit(carried):
+            break
     author = infer(results)
     results = [author.regrade(r) for r in rank(results, search, author)]
     independent, ok = None, True
@@ -92,6 +98,11 @@ def _verify(spec: Spec, against: str | None) -> Report:
         independent_ok=ok,
         author=author.describe(),
     )
+
+
+def _carried(result: ClaimResult) -> bool:
+    """Whether carried rounding reproduces ``result``'s printed number (rounds to it)."""
+    return any(f.cause == CARRIED and f.verdict == CONFIRMED for f in result.findings)
 
 
 def conventions_text(spec: Spec) -> str:
