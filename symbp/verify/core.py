@@ -10,6 +10,7 @@ import sympy as sp
 
 from ..budget import time_limit as budget
 from ..errors import DataError, quote
+from ..ops.losses import soft_targets_note
 from ..spec import Spec, load
 from ..symbolic.evaluate import evaluate
 from ..symbolic.generic import derive_generic
@@ -97,6 +98,7 @@ def _verify(spec: Spec, against: str | None) -> Report:
         independent=independent,
         independent_ok=ok,
         author=author.describe(),
+        notes=tuple(n for n in [soft_targets_note(spec.loss, [e.t for e in spec.examples])] if n),
     )
 
 

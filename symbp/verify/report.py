@@ -140,6 +140,8 @@ class Report:
     independent_ok: bool = True
     #: How the author writes numbers (:func:`symbp.verify.author.infer`), one line.
     author: str | None = None
+    #: One-line notes on the worked example (soft targets: :mod:`symbp.ops.losses`).
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -217,6 +219,7 @@ class Report:
             "source": self.source,
             "conventions": self.conventions,
             "author": self.author,
+            "notes": list(self.notes),
             "passed": self.passed,
             "counts": self.counts(),
             "summary": self.summary(),
@@ -320,6 +323,7 @@ def _heading(report: Report) -> list[str]:
     lines.append(f"conventions: {report.conventions}")
     if report.author:
         lines.append(f"author model: {report.author}")
+    lines += list(report.notes)
     return lines
 
 
