@@ -140,10 +140,16 @@ def weigh(
 
 
 def rank(
-    results: Sequence[ClaimResult], search: ConventionSearch, author: AuthorModel
+    results: Sequence[ClaimResult],
+    search: ConventionSearch,
+    author: AuthorModel,
+    evidence: dict[str, Evidence] | None = None,
 ) -> list[ClaimResult]:
-    """``results`` with each claim's findings ordered by their cause's evidence."""
-    evidence = weigh(results, search, author)
+    """``results`` with each claim's findings ordered by their cause's evidence.
+
+    ``evidence`` is :func:`weigh`'s (computed here when not given).
+    """
+    evidence = evidence if evidence is not None else weigh(results, search, author)
     out = []
     for r in results:
         if not r.findings:
@@ -163,4 +169,15 @@ def rank(
     return out
 
 
-__all__ = ["Evidence", "Profile", "prior", "profile", "rank", "weigh"]
+__all__ = [
+    "LESS",
+    "LIKELY",
+    "UNLIKELY",
+    "USUAL",
+    "Evidence",
+    "Profile",
+    "prior",
+    "profile",
+    "rank",
+    "weigh",
+]
