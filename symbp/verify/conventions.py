@@ -25,7 +25,10 @@ Variant evaluations are cached and made only when a claim needs them. A
 convention whose value equals the spec's own is never reported (it explains
 nothing). Several conventions can coincide (with two examples, summing ½·SSE over
 them equals averaging SSE); all that reproduce the number are listed, those that
-round to it before those that only truncate to it.
+round to it before those that only truncate to it, each with its ``cause`` (what
+it says about the text as a whole), by which :mod:`.evidence` ranks them over the
+file. A value computed in float arithmetic is judged with its format's noise
+(:func:`~.compare.float_slack`).
 """
 
 from __future__ import annotations
