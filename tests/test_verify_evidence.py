@@ -8,12 +8,14 @@ name the cause that explains the text as a whole.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 import symbp
-from symbp.verify import CONFIRMED, CONSISTENT, MISMATCH, TRUNCATED
+from symbp.verify import CONFIRMED, CONSISTENT, MISMATCH, TRUNCATED, judge, parse_printed
+from symbp.verify.compare import float_slack
 
 EXAMPLES = [([0.5, -0.3], [1.0]), ([0.1, 0.9], [0.0]), ([-0.7, 0.2], [1.0])]
 W_2_2_1 = [[[0.15, -0.2], [0.25, 0.3]], [[0.4, -0.45]]]
@@ -250,3 +252,15 @@ def test_batch_summed_gradients_outrank_carried_rounding() -> None:
         assert "summed over the 3 examples instead of averaged" in r.explanation
         assert "the cause of 5 of the text's claims" in r.explanation
     assert not report.passed
+
+
+def test_float_causes_do_not_flip_on_their_own_noise() -> None:
+    """A float32 value a hair past the rounding boundary of an 8-digit print: within two
+    units in float32's last place it is confirmed, in exact or float64 arithmetic not."""
+    printed = parse_printed("0.12345678")
+    value = Fraction("0.123456785") + Fraction(1, 10**12)
+    assert judge(value, printed) == TRUNCATED
+    assert judge(value, printed, slack=float_slack(value, "float64")) == TRUNCATED
+    assert judge(value, printed, slack=float_slack(value, "float32")) == CONFIRMED
+    assert float_slack(value, "exact") == 0
+    assert float_slack(value, "float32") == 2 * abs(value) / 2**23

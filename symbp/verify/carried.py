@@ -40,6 +40,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..budget import check as check_budget
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.evaluate import Step
@@ -53,8 +54,9 @@ from .quantities import Quantity
 #: The cause every carried finding shares (:mod:`.evidence`).
 CAUSE = "carried"
 LABEL = "rounding carried on"
-#: Networks above this many parameters are not searched for carried rounding.
-MAX_PARAMS = 400
+#: Networks above this many parameters are not searched for carried rounding (hand
+#: calculations are small; each combination re-runs an exact pass per example).
+MAX_PARAMS = 100
 #: Steps whose batch has more rows than this are not searched.
 MAX_ROWS = 8
 #: Up to this many upstream groups every combination is tried.
@@ -341,6 +343,7 @@ class Carried:
         env = Env(arrays, scalars, PRECISION)
 
         def each(kind: str, layer: int, expr: sp.Expr, n: int) -> tuple[sp.Expr, ...]:
+            check_budget()  # the time budget, where no signal can interrupt (threads)
             values = []
             for j in range(n):
                 env.scalars[nt.j] = sp.Integer(j)
