@@ -252,6 +252,10 @@ def test_batch_summed_gradients_outrank_carried_rounding() -> None:
         assert "summed over the 3 examples instead of averaged" in r.explanation
         assert "the cause of 5 of the text's claims" in r.explanation
     assert not report.passed
+    first = report.to_json()["claims"][4]
+    assert (first["support"], first["conventions"][0]["cause"]) == (5, "summed-examples")
+    # the printed gradient is a mismatch: the update is never "carried" from it
+    assert "carried" not in [c["cause"] for c in first["conventions"]]
 
 
 def test_float_causes_do_not_flip_on_their_own_noise() -> None:

@@ -183,8 +183,9 @@ class Report:
 
         Per claim: the quantity as written (``of``) and its canonical name, the step,
         the printed text, the exact value (``computed``: 20 significant digits as
-        text, and as a float), the verdict, the explanation and every reproducing
-        convention (``label``, its value rounded as printed, its verdict).
+        text, and as a float), the verdict, the explanation, how many of the file's
+        claims its cause explains (``support``) and every reproducing convention,
+        the cause first (``label``, ``cause``, its value rounded as printed, its verdict).
         """
         claims = []
         for r in self.results:
@@ -201,9 +202,11 @@ class Report:
                     "verdict": r.verdict,
                     "grade": r.grade,
                     "explanation": r.explanation,
+                    "support": r.support,
                     "conventions": [
                         {
                             "label": f.label,
+                            "cause": f.cause,
                             "value": format_decimal(f.value, digits),
                             "verdict": f.verdict,
                         }
