@@ -13,6 +13,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import SymbpError
@@ -358,6 +359,15 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(terminal_text(text))
 
 
+def _note(args: argparse.Namespace, spec: Any) -> None:
+    """The spec's one-line notes on standard error (soft targets), not with ``--quiet``."""
+    from .ops.losses import soft_targets_note
+
+    note = soft_targets_note(spec.loss, [ex.t for ex in spec.examples])
+    if note and not getattr(args, "quiet", False):
+        print(terminal_text(note), file=sys.stderr)
+
+
 def _report(text: str) -> None:
     """A report of several lines on standard output, no control character raw."""
     sys.stdout.write(terminal_text(text, lines=True))
@@ -391,9 +401,9 @@ def _eval(args: argparse.Namespace) -> int:
     from .api import evaluate, load
     from .render.text import evaluation_text
 
-    evaluation = evaluate(
-        load(args.spec), steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic
-    )
+    spec = load(args.spec)
+    _note(args, spec)
+    evaluation = evaluate(spec, steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic)
     if args.json:
         _write_json(evaluation.to_json())
     else:
@@ -435,7 +445,10 @@ def _doc_format(args: argparse.Namespace) -> str:
 
 
 def _doc(args: argparse.Namespace) -> int:
+    from .api import load
+
     fmt = _doc_format(args)
+    _note(args, load(args.spec))
     options = {
         "format": fmt,
         "steps": args.steps,

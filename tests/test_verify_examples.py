@@ -42,13 +42,14 @@ EXPECTED = {
         1,
     ),
     "manual_backprop_neuron_claims.yaml": (
-        [C, C, K, T, K, M, T, C, C, C],  # K: consistent (carried from printed numbers)
+        [C, C, K, T, K, K, K, C, C, C],  # K: consistent (carried from printed numbers)
         {
-            2: "rounding carried on: the loss of the printed output (claim #1)",
-            4: "rounding carried on: claim #3's printed δ -0.1360 × the exact a[0][0]",
-            5: "rounding carried on: claim #3's printed δ -0.1360 × the exact a[0][1]",
+            2: "rounding carried on: from the printed a[1][0] = 0.4502 (claim #1)",
+            4: "rounding carried on: from the printed delta[0][0] = -0.1360 (claim #3)",
+            5: "rounding carried on: from the printed delta[0][0] = -0.1360 (claim #3)",
+            6: "rounding carried on: from the printed delta[0][0] = -0.1360 (claim #3)",
         },
-        1,
+        0,
     ),
 }
 

@@ -43,7 +43,7 @@ def test_rows_marks_and_summary(report: Report) -> None:
     # the author rounds (0.4502 for 0.45017): consistent, not "truncated"
     assert report.rows()[1][3:6] == ["0.1511", "0.1511587", "consistent"]
     assert report.rows()[1][6] == (
-        "rounding carried on: the loss of the printed output (claim #0);"
+        "rounding carried on: from the printed a[1][0] = 0.4502 (claim #0);"
         " the author rounds elsewhere (2 printed numbers)"
     )
     assert report.results[1].grade == "consistent"
@@ -63,7 +63,7 @@ def test_rows_marks_and_summary(report: Report) -> None:
     marks = report.marks()  # what write_document(marks=) takes, with the causes
     assert marks[("a[1][0]", 0)] == "confirmed"
     assert marks[("loss", 0)] == (
-        "consistent: rounding carried on: the loss of the printed output (claim #0);"
+        "consistent: rounding carried on: from the printed a[1][0] = 0.4502 (claim #0);"
         " the author rounds elsewhere (2 printed numbers)"
     )
     assert marks[("grad_W[0][0][1]", 0)].startswith("mismatch: ")

@@ -143,7 +143,7 @@ def test_carried_rounding_from_a_printed_intermediate_is_not_called_truncated() 
     loss = report.results[1]
     assert loss.verdict == CONSISTENT and loss.grade == "consistent"
     assert "truncated" not in loss.explanation
-    assert "the loss of the printed output (claim #0)" in loss.explanation
+    assert "from the printed a[1][0] = 0.4502 (claim #0)" in loss.explanation
     assert report.passed
     # a truncating author: two truncated numbers, none rounded
     trunc = {**spec, "claims": [{"of": "y", "printed": 0.4501}, {"of": "loss", "printed": 0.1511}]}

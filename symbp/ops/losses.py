@@ -24,11 +24,18 @@ convention as ``relu'(0) = 0``.
 ``bce`` and ``cross_entropy`` take ``log_base`` (``e`` by default; ``2`` or
 ``10`` reproduce texts that use another logarithm). To add a loss, add a
 builder to :data:`LOSSES`.
+
+*Soft targets.* The formulas of ``bce`` and ``cross_entropy`` are defined for any
+real target, and some texts use targets outside ``[0, 1]``. A worked example with
+such targets is evaluated, verified and documented as written, with the one-line
+:func:`soft_targets_note` (the loss is then not a probability model). Training
+refuses them (their data is checked against ``target_domain``) unless the spec
+asks for it: ``loss: {name: bce, soft_targets: true}``, whose domain is real.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -115,7 +122,14 @@ def mae() -> Loss:
     )
 
 
-def bce(log_base: object = "e") -> Loss:
+def _entropy_params(log_base: object, soft_targets: bool) -> dict[str, object]:
+    params: dict[str, object] = {} if log_base in (None, "e") else {"log_base": log_base}
+    if soft_targets:
+        params["soft_targets"] = True
+    return params
+
+
+def bce(log_base: object = "e", soft_targets: bool = False) -> Loss:
     log = _log(log_base)
     return Loss(
         "bce",
@@ -124,12 +138,12 @@ def bce(log_base: object = "e") -> Loss:
         "sum",
         "binary cross-entropy summed over the outputs"
         + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
-        target_domain="unit_interval",
-        params={} if log_base in (None, "e") else {"log_base": log_base},
+        target_domain="real" if soft_targets else "unit_interval",
+        params=_entropy_params(log_base, soft_targets),
     )
 
 
-def cross_entropy(log_base: object = "e") -> Loss:
+def cross_entropy(log_base: object = "e", soft_targets: bool = False) -> Loss:
     log = _log(log_base)
     return Loss(
         "cross_entropy",
@@ -138,9 +152,31 @@ def cross_entropy(log_base: object = "e") -> Loss:
         "sum",
         "categorical cross-entropy summed over the outputs (one-hot targets)"
         + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
-        target_domain="unit_interval",
-        params={} if log_base in (None, "e") else {"log_base": log_base},
+        target_domain="real" if soft_targets else "unit_interval",
+        params=_entropy_params(log_base, soft_targets),
     )
+
+
+#: The losses whose targets may lie outside ``[0, 1]`` in a worked example (with a note).
+SOFT = ("bce", "cross_entropy")
+
+
+def soft_targets_note(loss: Loss, targets: Sequence[Sequence[object]]) -> str | None:
+    """One line where a probability loss is given targets outside ``[0, 1]``, else ``None``.
+
+    ``targets`` are the worked example's targets, one sequence per example.
+    """
+    if loss.name not in SOFT:
+        return None
+    for e, t in enumerate(targets):
+        outside = [v for v in t if not 0 <= v <= 1]  # type: ignore[operator]
+        if outside:
+            shown = ", ".join(f"{float(v):g}" for v in t)  # type: ignore[arg-type]
+            return (
+                f"note: {loss.name} with targets outside [0, 1] (example {e}: t = [{shown}]): "
+                "the loss is then not a probability model, its formula is evaluated as written"
+            )
+    return None
 
 
 def hinge() -> Loss:
@@ -167,8 +203,8 @@ LOSSES: dict[str, tuple[Callable[..., Loss], tuple[str, ...]]] = {
     "sse": (sse, ()),
     "mse": (mse, ()),
     "mae": (mae, ()),
-    "bce": (bce, ("log_base",)),
-    "cross_entropy": (cross_entropy, ("log_base",)),
+    "bce": (bce, ("log_base", "soft_targets")),
+    "cross_entropy": (cross_entropy, ("log_base", "soft_targets")),
     "hinge": (hinge, ()),
 }
 
@@ -181,4 +217,13 @@ def make_loss(name: str, options: Mapping[str, object]) -> Loss:
     return builder(**options)
 
 
-__all__ = ["LOG_BASES", "LOSSES", "Fraction", "Loss", "custom", "make_loss"]
+__all__ = [
+    "LOG_BASES",
+    "LOSSES",
+    "SOFT",
+    "Fraction",
+    "Loss",
+    "custom",
+    "make_loss",
+    "soft_targets_note",
+]

@@ -20,7 +20,7 @@ from ..ops import activations as act_mod
 from ..ops import losses as loss_mod
 from ..ops.activations import ACTIVATIONS, Activation
 from ..ops.initializers import INITIALIZERS
-from ..ops.losses import LOG_BASES, LOSSES, Loss
+from ..ops.losses import LOG_BASES, LOSSES, SOFT, Loss
 from ..ops.optimizers import OPTIMIZERS, SCHEDULES
 from ..ops.symbols import T, X, Y
 from ..yamlio import PathKey
@@ -186,6 +186,8 @@ def build_loss(value: Any, ctx: FieldContext) -> Loss:
             )
         if key == "log_base" and option not in LOG_BASES:
             raise ctx.error((*path, key), f"expected e, 2 or 10, found {quote(option)}")
+        if key == "soft_targets" and not isinstance(option, bool):
+            raise ctx.error((*path, key), f"expected true or false, found {quote(option)}")
         options[key] = option
     return loss_mod.make_loss(name, options)
 
@@ -327,7 +329,10 @@ def build_examples(
 
 
 def _check_targets(t: Sequence[Fraction], loss: Loss, path: tuple, ctx: FieldContext) -> None:
-    if loss.target_domain == "unit_interval" and any(v < 0 or v > 1 for v in t):
+    # bce/cross_entropy targets outside [0, 1] are evaluated as written, with a note
+    # (symbp.ops.losses.soft_targets_note); training checks its data itself.
+    outside = any(v < 0 or v > 1 for v in t)
+    if loss.target_domain == "unit_interval" and loss.name not in SOFT and outside:
         raise ctx.error(path, f"{loss.name} needs targets in [0, 1], found {[str(v) for v in t]}")
     if loss.target_domain == "sign" and any(v not in (-1, 1) for v in t):
         raise ctx.error(path, f"{loss.name} needs targets -1 or 1, found {[str(v) for v in t]}")

@@ -207,7 +207,8 @@ def check_domain(T: np.ndarray, spec: Spec, name: str) -> None:
     if domain == "unit_interval" and (T.min() < 0 or T.max() > 1):
         raise DataError(
             f"{name}: targets range over [{T.min():g}, {T.max():g}]; the spec's loss {loss} "
-            "expects targets in [0, 1]"
+            f"expects targets in [0, 1] (to train on others: loss: {{name: {loss}, "
+            "soft_targets: true})"
         )
     if domain == "sign" and not np.all(np.isin(T, (-1.0, 1.0))):
         raise DataError(f"{name}: targets are not all -1 or 1, as the spec's loss {loss} expects")

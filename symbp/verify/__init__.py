@@ -15,10 +15,10 @@ input, ``z[i]``/``delta[i]`` belong to layer ``i+1``), or textbook notation
 - ``confirmed`` when the exact value rounds to the printed number at the printed
   precision (or lies within the claim's ``tolerance``),
 - ``truncated`` when it only truncates to it (accepted, reported),
-- ``consistent`` when it only truncates to it but the author model
+- ``consistent`` when it only truncates to it, or misses it, but the author model
   (:mod:`.author`, inferred from all claims of the file) explains it: rounding
-  carried on from the text's own printed intermediates by an author who rounds,
-  or a truncating author,
+  carried on from the text's own printed values (:mod:`.carried`), or a
+  truncating author,
 - a ``mismatch`` otherwise (graded ``mismatch explained`` where a convention
   reproduces it, else ``mismatch unexplained``).
 
@@ -27,8 +27,10 @@ For every claim not confirmed, :mod:`.conventions` searches the usual convention
 sequential updates, transposed indices, sign, the step η·g printed as a gradient,
 online/minibatch/full-batch updates, an epoch loss summed instead of averaged,
 float32/float64 arithmetic, sigmoid/tanh, rounded or unrounded starting
-parameters, and a sum combined with another loss scaling) and reports which
-reproduce the printed number.
+parameters, a sum combined with another loss scaling, and rounding carried on
+from the text's own printed values) and reports which reproduce the printed number,
+ranked by the evidence of the whole file (:mod:`.evidence`): the first is the cause
+that explains the text, the others are alternatives.
 
 ``verify(spec)`` returns a :class:`Report` (``passed``, ``render("text"|"md"|"html")``,
 ``summary()``, ``marks()``); ``symbp verify FILE`` exits 0 when every claim

@@ -10,10 +10,10 @@ them wrong. From every claim of a file it infers
 
 and then judges each claim under that model:
 
-- a number that only truncates to its exact value, from an author who rounds
-  elsewhere, is *consistent* when rounding carried on from the text's own printed
-  intermediates reproduces it (the report names the intermediate), not
-  "truncated";
+- a number that only truncates to its exact value, or misses it, is *consistent*
+  when the cause that explains it (ranked by evidence, :mod:`.evidence`) is
+  rounding carried on from the text's own printed values (:mod:`.carried`; the
+  report names them), not "truncated" or a mismatch;
 - a truncated number from an author who truncates (at least
   :data:`MIN_EVIDENCE` truncations and no sign of rounding) is *consistent* with
   that habit.
@@ -30,14 +30,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .compare import CONFIRMED, CONSISTENT, TRUNCATED, exact
+from .carried import CAUSE as CARRIED
+from .compare import CONFIRMED, CONSISTENT, MISMATCH, TRUNCATED, exact
 
 if TYPE_CHECKING:
     from .report import ClaimResult
 
 #: Truncated numbers it takes (with no rounded one) to call an author a truncator.
 MIN_EVIDENCE = 2
-CARRIED = "rounding carried on"
 
 
 @dataclass(frozen=True)
@@ -74,22 +74,25 @@ class AuthorModel:
         return f"the author {habit}; prints {shown}" if shown else f"the author {habit}"
 
     def regrade(self, result: ClaimResult) -> ClaimResult:
-        """``result`` judged under this model (see the module docstring)."""
-        if result.verdict != TRUNCATED:
+        """``result`` judged under this model (see the module docstring).
+
+        ``result.findings`` are ranked by evidence (:mod:`.evidence`): a truncated
+        number or a mismatch whose cause is rounding carried on from the text's own
+        printed values (and that rounds to the printed number) is consistent.
+        """
+        if result.verdict not in (TRUNCATED, MISMATCH):
             return result
-        if self.habit != "truncates":
-            carried = [
-                f for f in result.findings if f.verdict == CONFIRMED and f.label.startswith(CARRIED)
-            ]
-            if self.habit == "rounds" and carried:
-                return replace(
-                    result,
-                    verdict=CONSISTENT,
-                    findings=tuple(carried) + tuple(f for f in result.findings if f not in carried),
-                    habit=f"the author rounds elsewhere ({_numbers(self.rounded)})",
-                )
-            return result
-        return replace(result, verdict=CONSISTENT, habit="truncated, as the author does elsewhere")
+        top = result.findings[0] if result.findings else None
+        if top is not None and top.cause == CARRIED and top.verdict == CONFIRMED:
+            habit = {
+                "rounds": f"the author rounds elsewhere ({_numbers(self.rounded)})",
+                "truncates": f"the author truncates elsewhere ({_numbers(self.truncated)})",
+            }.get(self.habit)
+            return replace(result, verdict=CONSISTENT, habit=habit)
+        if result.verdict == TRUNCATED and self.habit == "truncates":
+            habit = "truncated, as the author does elsewhere"
+            return replace(result, verdict=CONSISTENT, habit=habit)
+        return result
 
 
 def _numbers(n: int) -> str:

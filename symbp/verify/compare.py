@@ -155,19 +155,43 @@ def _truncate(v: Fraction, decimals: int) -> Fraction:
     return Fraction(whole if v >= 0 else -whole, scale)
 
 
-def judge(value: sp.Expr | Fraction, printed: Printed, tolerance: Fraction | None = None) -> str:
-    """``confirmed``, ``truncated`` or ``mismatch`` for exact ``value`` against ``printed``."""
+def judge(
+    value: sp.Expr | Fraction,
+    printed: Printed,
+    tolerance: Fraction | None = None,
+    slack: Fraction = Fraction(0),
+) -> str:
+    """``confirmed``, ``truncated`` or ``mismatch`` for exact ``value`` against ``printed``.
+
+    ``slack`` widens the rounding rule by an amount below the printed precision: a
+    value computed in float arithmetic carries the noise of its operation order
+    (:func:`float_slack`), and a verdict must not flip on that.
+    """
     v = value if isinstance(value, Fraction) else exact(value)
     p = printed.value
     if tolerance is not None:
-        return CONFIRMED if abs(v - p) <= tolerance else MISMATCH
-    if abs(v - p) <= printed.unit / 2:
+        return CONFIRMED if abs(v - p) <= tolerance + slack else MISMATCH
+    if abs(v - p) <= printed.unit / 2 + slack:
         return CONFIRMED
     if printed.significant >= FLOAT64_DIGITS and abs(v - p) <= abs(p) * FLOAT64_RELATIVE:
         return CONFIRMED  # a float64 in full: judged at its precision
     if _truncate(v, printed.decimals) == p:
         return TRUNCATED
     return MISMATCH
+
+
+#: Units in the last place a float computation may differ by with another operation order.
+FLOAT_ULPS = 2
+#: The spacing of each float format relative to the value (machine epsilon).
+EPSILON = {"float32": Fraction(1, 2**23), "float64": Fraction(1, 2**52)}
+
+
+def float_slack(value: sp.Expr | Fraction, arithmetic: str) -> Fraction:
+    """The operation-order noise of ``value`` computed in ``arithmetic`` (0 for exact)."""
+    if arithmetic not in EPSILON:
+        return Fraction(0)
+    v = value if isinstance(value, Fraction) else exact(value)
+    return FLOAT_ULPS * EPSILON[arithmetic] * abs(v)
 
 
 def shown_digits(printed: Printed) -> int:

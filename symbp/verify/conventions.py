@@ -10,9 +10,10 @@ sign). Candidates, in the order they are reported:
   rounded ``params`` (give both), or the parameters rounded to 2, 3 or 4 decimals;
 - the loss scaling (½·SSE, SSE, MSE) and, for cross-entropy, the logarithm (ln,
   log₂, log₁₀);
-- rounding carried on, as hand calculations do: the loss of the text's own
-  printed outputs, a gradient from its printed δ, an updated weight from its
-  printed gradient;
+- rounding carried on, as hand calculations do: the quantity recomputed from the
+  text's own printed values upstream of it (:mod:`.carried`: a loss from the
+  printed outputs, ``z[2]`` from the printed ``a[1]``, a δ from a printed output,
+  an updated weight from a printed gradient, …);
 - the step off by one (a parameter's value before or after the update);
 - the learning rate not applied; biases updated or kept fixed; gradients summed
   instead of averaged over several examples; hidden gradients back-propagated
@@ -24,28 +25,29 @@ Variant evaluations are cached and made only when a claim needs them. A
 convention whose value equals the spec's own is never reported (it explains
 nothing). Several conventions can coincide (with two examples, summing ½·SSE over
 them equals averaging SSE); all that reproduce the number are listed, those that
-round to it before those that only truncate to it.
+round to it before those that only truncate to it, each with its ``cause`` (what
+it says about the text as a whole), by which :mod:`.evidence` ranks them over the
+file. A value computed in float arithmetic is judged with its format's noise
+(:func:`~.compare.float_slack`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
 from ..errors import SymbpError
 from ..ops.batches import plan_of
-from ..ops.symbols import T, Y
 from ..spec import Spec, load
 from ..symbolic.evaluate import Step, evaluate
 from ..symbolic.generic import GenericModel
-from ..symbolic.instantiate import PRECISION
-from . import sequential
+from .carried import CAUSE as CARRIED_CAUSE
+from .carried import Carried
 from .claims import MAX_STEP, Claim
-from .compare import CONFIRMED, MISMATCH, judge
+from .compare import CONFIRMED, MISMATCH, float_slack, judge
 from .quantities import GRADIENTS, Quantity
 from .variants import Variant, variants
 
@@ -61,6 +63,9 @@ class Finding:
     label: str
     value: Any
     verdict: str
+    #: What the finding says about the text as a whole (:mod:`.evidence` counts and
+    #: ranks by it): a variant's key, ``carried``, ``summed-examples``, ``sign``, …
+    cause: str = ""
 
 
 class ConventionSearch:
@@ -72,6 +77,7 @@ class ConventionSearch:
         model: GenericModel,
         steps: tuple[Step, ...],
         claims: tuple[Claim, ...] = (),
+        verdicts: Mapping[int, str] | None = None,
     ) -> None:
         self.spec = spec
         self.claims = claims
@@ -83,22 +89,49 @@ class ConventionSearch:
         self.epochs = max([c.epoch or 0 for c in claims] + [-(-self.horizon // per_epoch)])
         self._cache: dict[str, tuple[Step, ...] | None] = {}
         self._variants = list(variants(self))
+        self.carried = Carried(spec, model, steps, claims, verdicts or {})
 
     def explain(self, claim: Claim) -> tuple[Finding, ...]:
         """Every candidate that reproduces ``claim.printed``; rounding matches first."""
         found = []
         base = claim.quantity.value(self.steps[claim.step], claim.example)
-        for label, get in self._candidates(claim):
-            try:
-                value = get()
-            except (SymbpError, ArithmeticError, ValueError, TypeError):
+        for cause, label, get in self._candidates(claim):
+            value = self.value_of(get)
+            if value is None or value == base:
                 continue
-            if value is None or not getattr(value, "is_real", False) or value == base:
-                continue
-            verdict = judge(value, claim.printed, claim.tolerance)
+            verdict = self.judge(cause, value, claim)
             if verdict != MISMATCH:
-                found.append(Finding(label, value, verdict))
+                found.append(Finding(label, value, verdict, cause))
         return tuple(sorted(found, key=lambda f: f.verdict != CONFIRMED))
+
+    @staticmethod
+    def value_of(get: Callable[[], Any]) -> Any:
+        """``get()``, or ``None`` where the convention cannot be evaluated."""
+        try:
+            value = get()
+        except (SymbpError, ArithmeticError, ValueError, TypeError):
+            return None
+        return value if value is not None and getattr(value, "is_real", False) else None
+
+    @staticmethod
+    def judge(cause: str, value: Any, claim: Claim) -> str:
+        """The verdict of ``value`` under ``cause`` (float causes with their noise)."""
+        slack = float_slack(value, cause.removeprefix("arith-"))
+        return judge(value, claim.printed, claim.tolerance, slack)
+
+    def variant_value(self, cause: str, claim: Claim) -> Any:
+        """``claim``'s quantity under the variant ``cause`` (``None``: none, or no value)."""
+        for variant in self._variants:
+            if _cause(variant) == cause:
+                get = self._from_variant(
+                    variant, claim.quantity, claim.step, claim.example, claim.epoch
+                )
+                return self.value_of(get)
+        return None
+
+    def is_variant(self, cause: str) -> bool:
+        """Whether ``cause`` changes the whole computation (a variant spec)."""
+        return any(_cause(v) == cause for v in self._variants)
 
     # -- evaluations ---------------------------------------------------------
 
@@ -135,13 +168,15 @@ class ConventionSearch:
 
     # -- candidates ----------------------------------------------------------
 
-    def _candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+    def _candidates(self, claim: Claim) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        """Every candidate as ``(cause, label, get)``, in the order they are reported."""
         q, s, e = claim.quantity, claim.step, claim.example
         params = [v for v in self._variants if v.key.startswith("params")]
         others = [v for v in self._variants if not v.key.startswith("params")]
         for variant in params + [v for v in others if v.key.startswith("loss")]:
-            yield variant.label, self._from_variant(variant, q, s, e, claim.epoch)
-        yield from self._carried_candidates(claim)
+            yield _cause(variant), variant.label, self._from_variant(variant, q, s, e, claim.epoch)
+        for label, value in self.carried.candidates(claim):
+            yield CARRIED_CAUSE, label, _constant(value)
         yield from self._step_candidates(q, s, e)
         for variant in others:
             if variant.key.startswith("loss") or (variant.needs_update and s == 0):
@@ -149,12 +184,14 @@ class ConventionSearch:
             if variant.key.startswith("arith") and claim.printed.significant < 6:
                 continue  # float rounding shows only in long printed numbers
             if not variant.key.startswith("act"):
-                yield variant.label, self._from_variant(variant, q, s, e, claim.epoch)
+                get = self._from_variant(variant, q, s, e, claim.epoch)
+                yield _cause(variant), variant.label, get
         yield from self._lookup_candidates(claim)
         yield from self._combined_candidates(claim)
         for variant in others:
             if variant.key.startswith("act"):
-                yield variant.label, self._from_variant(variant, q, s, e, claim.epoch)
+                get = self._from_variant(variant, q, s, e, claim.epoch)
+                yield _cause(variant), variant.label, get
 
     def _from_variant(
         self, variant: Variant, q: Quantity, s: int, e: int | None, epoch: int | None = None
@@ -170,14 +207,14 @@ class ConventionSearch:
 
     def _step_candidates(
         self, q: Quantity, s: int, e: int | None
-    ) -> Iterator[tuple[str, Callable[[], Any]]]:
+    ) -> Iterator[tuple[str, str, Callable[[], Any]]]:
         if s >= 1:
             label = (
                 f"the value before update {s} (step {s - 1})"
                 if q.is_parameter
                 else f"step {s - 1} instead of {s} (one update fewer)"
             )
-            yield label, lambda: q.value(self.steps[s - 1], e)
+            yield "step-before", label, lambda: q.value(self.steps[s - 1], e)
         if q.kind not in ("learning_rate",) and s < MAX_STEP:
             label = (
                 f"the value after update {s + 1} (step {s + 1})"
@@ -189,94 +226,45 @@ class ConventionSearch:
                 steps = self._extended()
                 return None if steps is None or len(steps) <= s + 1 else q.value(steps[s + 1], e)
 
-            yield label, after
+            yield "step-after", label, after
 
-    def _printed(self, kind: str, indices: tuple[int, ...], step: int, example: int | None) -> Any:
-        for c in self.claims:
-            q = c.quantity
-            if (q.kind, q.indices, c.step, c.example) == (kind, indices, step, example):
-                return c
-        return None
-
-    def _carried_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
-        """Hand calculations carry their rounded numbers on: use the text's own factors."""
-        q, s, e = claim.quantity, claim.step, claim.example
-        if q.kind == "grad_W" and (e is not None or len(self.spec.examples) == 1):
-            l, j, k = q.indices
-            delta = self._printed("delta", (l, j), s, e)
-            if delta is not None:
-                act = self._printed("a", (l, k), s, e)
-                factor = "printed" if act is not None else "exact"
-                yield (
-                    f"rounding carried on: claim #{delta.index}'s printed δ {delta.printed.text}"
-                    f" × the {factor} a[{l}][{k}]",
-                    lambda: (
-                        _rational(delta.printed.value)
-                        * (
-                            _rational(act.printed.value)
-                            if act is not None
-                            else Quantity("a", (l, k)).value(self.steps[s], e)
-                        )
-                    ),
-                )
-        if q.kind == "loss" and (e is not None or len(self.spec.examples) == 1):
-            L = self.spec.depth
-            outputs = [self._printed("a", (L, i), s, e) for i in range(self.spec.layers[-1])]
-            if all(c is not None for c in outputs):
-                shown = ", ".join(f"#{c.index}" for c in outputs)
-                yield (
-                    f"rounding carried on: the loss of the printed output (claim {shown})",
-                    lambda: self._loss_of([_rational(c.printed.value) for c in outputs], e),
-                )
-        if q.is_parameter and s >= 1 and sequential.applies_sgd(self.spec):
-            grad = self._printed(f"grad_{q.kind}", q.indices, s - 1, None)
-            if grad is not None and (q.kind, q.indices[0]) not in self.spec.frozen:
-                before = self.steps[s - 1]
-                yield (
-                    f"rounding carried on: {q.name} − η × claim #{grad.index}'s printed "
-                    f"gradient {grad.printed.text}",
-                    lambda: q.value(before) - before.learning_rate * _rational(grad.printed.value),
-                )
-
-    def _loss_of(self, outputs: list[sp.Expr], example: int | None) -> sp.Expr:
-        """The spec's loss of one example whose outputs are ``outputs``."""
-        loss = self.spec.loss
-        targets = self.spec.examples[example or 0].t
-        terms = [loss.term.xreplace({Y: y, T: t}) for y, t in zip(outputs, targets, strict=True)]
-        return loss.reduce(terms).evalf(PRECISION)
-
-    def _lookup_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+    def _lookup_candidates(self, claim: Claim) -> Iterator[tuple[str, str, Callable[[], Any]]]:
         q, s, e = claim.quantity, claim.step, claim.example
         step = self.steps[s]
         m = len(self.spec.examples)
         if q.kind in ("loss", "grad_W", "grad_b") and e is None and m > 1:
             what = "" if q.kind == "loss" else "the gradient of the loss "
             yield (
+                SUMMED,
                 f"{what}summed over the {m} examples instead of averaged",
                 lambda: sp.Integer(m) * q.value(step),
             )
         t = q.transposed()
         if t is not None and _in_range(t, self.spec):
             yield (
+                "transposed",
                 f"weight indices transposed: {t.name} (row = input neuron, column = output)",
                 lambda: t.value(step, e),
             )
         if q.kind in GRADIENTS:
-            yield "the opposite sign (error taken as t − y)", lambda: -q.value(step, e)
+            yield "sign", "the opposite sign (error taken as t − y)", lambda: -q.value(step, e)
         if q.kind in ("grad_W", "grad_b"):
             lr = step.learning_rate
             rate = _short(lr)
             yield (
+                "eta-g",
                 f"the step η·g: the gradient times the learning rate η = {rate}"
                 " (printed where the gradient is named)",
                 lambda: lr * q.value(step, e),
             )
             yield (
+                "eta-g",
                 f"the update −η·g: the gradient times minus the learning rate η = {rate}",
                 lambda: -lr * q.value(step, e),
             )
         if q.kind in ("update_W", "update_b"):
             yield (
+                "sign",
                 "the opposite sign (the step η·g rather than the change −η·g)",
                 (lambda: -q.value(step, e)),
             )
@@ -284,6 +272,7 @@ class ConventionSearch:
             n = self._epoch_steps(s)
             if n > 1:
                 yield (
+                    "summed-epoch",
                     f"summed over the epoch's {n} steps instead of averaged",
                     lambda: n * q.value(step, e),
                 )
@@ -293,7 +282,7 @@ class ConventionSearch:
         per_epoch = plan_of(self.spec).per_epoch
         return s % per_epoch or per_epoch
 
-    def _combined_candidates(self, claim: Claim) -> Iterator[tuple[str, Callable[[], Any]]]:
+    def _combined_candidates(self, claim: Claim) -> Iterator[tuple[str, str, Callable[[], Any]]]:
         """A loss printed under another scaling than training used, alone or with a sum.
 
         Training loops often print ``Σ (y − t)²`` over an epoch while they train on
@@ -304,9 +293,10 @@ class ConventionSearch:
         """
         q, s, e = claim.quantity, claim.step, claim.example
         if q.kind == "epoch_loss":
-            count, what = self._epoch_steps(s), "the epoch's steps"
+            count, what, summed = self._epoch_steps(s), "the epoch's steps", "summed-epoch"
         elif q.kind == "loss":
             count, what = (len(self.spec.examples), "the examples") if e is None else (1, "")
+            summed = SUMMED
         else:
             return
         base = self.steps[claim.step]
@@ -317,15 +307,30 @@ class ConventionSearch:
             ratio = _ratio(self._from_variant(variant, Quantity("loss", ()), 0, e), loss0)
             printed_as = variant.label.split(" instead of ")[0]
             yield (
+                _cause(variant),
                 f"the {printed_as} printed while training used the spec's",
                 _times(1, _scaled(ratio, q, base, e)),
             )
             if count > 1:
                 yield (
+                    f"{summed}+{_cause(variant)}",
                     f"summed over {what} ({count}) instead of averaged, and the {printed_as}"
                     " printed while training used the spec's",
                     _times(count, _scaled(ratio, q, base, e)),
                 )
+
+
+#: The cause of a sum over the examples where the spec averages (gradients, loss, updates).
+SUMMED = "summed-examples"
+
+
+def _cause(variant: Variant) -> str:
+    """The cause a variant stands for (gradients summed share it with summed lookups)."""
+    return SUMMED if variant.key == "summed" else variant.key
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
 
 
 def _ratio(get: Callable[[], Any], base: Any) -> Callable[[], Any]:
@@ -359,10 +364,6 @@ def _times(count: int, get: Callable[[], Any]) -> Callable[[], Any]:
 def _short(value: Any) -> str:
     r = sp.Rational(value)
     return str(r) if r.q == 1 else f"{float(r):g}"
-
-
-def _rational(value: Fraction) -> sp.Rational:
-    return sp.Rational(value.numerator, value.denominator)
 
 
 def _in_range(q: Quantity, spec: Spec) -> bool:

@@ -10,13 +10,17 @@ import sympy as sp
 
 from ..budget import time_limit as budget
 from ..errors import DataError, quote
+from ..ops.losses import soft_targets_note
 from ..spec import Spec, load
 from ..symbolic.evaluate import evaluate
 from ..symbolic.generic import derive_generic
 from .author import infer
+from .carried import CAUSE as CARRIED
+from .carried import ROUNDS
 from .claims import parse_claims
 from .compare import CONFIRMED, judge
 from .conventions import ConventionSearch
+from .evidence import rank
 from .report import ClaimResult, Report
 
 AGAINST = ("torch",)
@@ -62,15 +66,22 @@ def _verify(spec: Spec, against: str | None) -> Report:
         )
     model = derive_generic(spec)
     steps = evaluate(spec, max(c.step for c in claims), model=model).steps
-    search = ConventionSearch(spec, model, steps, claims)
-    results = []
-    for claim in claims:
-        value = claim.quantity.value(steps[claim.step], claim.example)
-        verdict = judge(value, claim.printed, claim.tolerance)
-        findings = () if verdict == CONFIRMED else search.explain(claim)
-        results.append(ClaimResult(claim, value, verdict, findings))
+    values = [c.quantity.value(steps[c.step], c.example) for c in claims]
+    verdicts = {
+        c.index: judge(v, c.printed, c.tolerance) for c, v in zip(claims, values, strict=True)
+    }
+    search = ConventionSearch(spec, model, steps, claims, verdicts)
+    for _ in range(ROUNDS):
+        results = []
+        for claim, value in zip(claims, values, strict=True):
+            verdict = verdicts[claim.index]
+            findings = () if verdict == CONFIRMED else search.explain(claim)
+            results.append(ClaimResult(claim, value, verdict, findings))
+        carried = [r.claim for r in results if _carried(r)]
+        if not search.carried.admit(carried):
+            break
     author = infer(results)
-    results = [author.regrade(r) for r in results]
+    results = [author.regrade(r) for r in rank(results, search, author)]
     independent, ok = None, True
     if against == "torch":
         from .against import torch_check
@@ -87,7 +98,13 @@ def _verify(spec: Spec, against: str | None) -> Report:
         independent=independent,
         independent_ok=ok,
         author=author.describe(),
+        notes=tuple(n for n in [soft_targets_note(spec.loss, [e.t for e in spec.examples])] if n),
     )
+
+
+def _carried(result: ClaimResult) -> bool:
+    """Whether carried rounding reproduces ``result``'s printed number (rounds to it)."""
+    return any(f.cause == CARRIED and f.verdict == CONFIRMED for f in result.findings)
 
 
 def conventions_text(spec: Spec) -> str:

@@ -45,6 +45,8 @@ class ClaimResult:
     torch_value: float | None = None
     #: Why the author model calls it ``consistent`` (:mod:`.author`), else ``None``.
     habit: str | None = None
+    #: How many of the file's claims the first finding's cause explains (:mod:`.evidence`).
+    support: int = 0
 
     @property
     def grade(self) -> str:
@@ -75,12 +77,13 @@ class ClaimResult:
             return ""
         if self.verdict == CONSISTENT:
             cause = self.findings[0].label if self.findings else ""
-            return "; ".join(part for part in (cause, self.habit) if part)
+            return "; ".join(part for part in (cause, self.habit, self._support) if part)
         if self.findings:
             first = self.findings[0]
             how = "" if first.verdict == CONFIRMED else " (truncated)"
             prefix = "or: " if self.verdict == TRUNCATED else ""
-            return f"{prefix}{first.label}{how}"
+            support = f"; {self._support}" if self._support else ""
+            return f"{prefix}{first.label}{how}{support}"
         if self.verdict == TRUNCATED:
             rounded = format_decimal(self.computed, self.claim.printed.decimals)
             return f"truncated, not rounded (rounding gives {rounded})"
@@ -92,14 +95,26 @@ class ClaimResult:
             )
         return "no listed convention reproduces it"
 
+    @property
+    def _support(self) -> str:
+        """``the cause of 4 of the text's claims`` where the cause explains several."""
+        n = self.support
+        return f"the cause of {n} of the text's claims" if n > 1 else ""
+
     def details(self) -> list[str]:
-        """Lines for the details section (every reproducing convention, the note)."""
+        """Lines for the details section (every reproducing convention, the note).
+
+        The first is the claim's cause; the others are alternatives, which reproduce
+        the number too but explain less of the text (:mod:`.evidence`).
+        """
         out = []
         digits = shown_digits(self.claim.printed)
-        for f in self.findings:
+        for i, f in enumerate(self.findings):
             how = "rounds" if f.verdict == CONFIRMED else "truncates"
+            alternative = "alternative: " if i else ""
             out.append(
-                f"{f.label}: {format_decimal(f.value, digits)} {how} to {self.claim.printed.text}"
+                f"{alternative}{f.label}: {format_decimal(f.value, digits)} {how} to "
+                f"{self.claim.printed.text}"
             )
         if self.claim.note:
             out.append(f"note: {self.claim.note}")
@@ -125,6 +140,8 @@ class Report:
     independent_ok: bool = True
     #: How the author writes numbers (:func:`symbp.verify.author.infer`), one line.
     author: str | None = None
+    #: One-line notes on the worked example (soft targets: :mod:`symbp.ops.losses`).
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -166,8 +183,9 @@ class Report:
 
         Per claim: the quantity as written (``of``) and its canonical name, the step,
         the printed text, the exact value (``computed``: 20 significant digits as
-        text, and as a float), the verdict, the explanation and every reproducing
-        convention (``label``, its value rounded as printed, its verdict).
+        text, and as a float), the verdict, the explanation, how many of the file's
+        claims its cause explains (``support``) and every reproducing convention,
+        the cause first (``label``, ``cause``, its value rounded as printed, its verdict).
         """
         claims = []
         for r in self.results:
@@ -184,9 +202,11 @@ class Report:
                     "verdict": r.verdict,
                     "grade": r.grade,
                     "explanation": r.explanation,
+                    "support": r.support,
                     "conventions": [
                         {
                             "label": f.label,
+                            "cause": f.cause,
                             "value": format_decimal(f.value, digits),
                             "verdict": f.verdict,
                         }
@@ -202,6 +222,7 @@ class Report:
             "source": self.source,
             "conventions": self.conventions,
             "author": self.author,
+            "notes": list(self.notes),
             "passed": self.passed,
             "counts": self.counts(),
             "summary": self.summary(),
@@ -305,6 +326,7 @@ def _heading(report: Report) -> list[str]:
     lines.append(f"conventions: {report.conventions}")
     if report.author:
         lines.append(f"author model: {report.author}")
+    lines += list(report.notes)
     return lines
 
 

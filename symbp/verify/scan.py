@@ -57,6 +57,7 @@ from ..spec import Spec
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
 from .quantities import Quantity
+from .scan_search import precision, refine
 
 #: The largest text ``check`` reads (2 MiB).
 MAX_TEXT_BYTES = 2 * 1024 * 1024
@@ -294,6 +295,10 @@ class NumberResult:
     match_count: int = 0
     nearest: Entry | None = None
     convention: str | None = None
+    #: The cause of an explained near miss (:mod:`.scan_search`), else ``None``.
+    cause: str | None = None
+    #: A near miss that the convention search explains consistently: an identification.
+    explained: bool = False
 
     @property
     def identified(self) -> Entry | None:
@@ -325,6 +330,8 @@ class NumberResult:
         if entry is not None:
             out.update(entry.to_json())
         out["convention"] = self.convention
+        out["cause"] = self.cause
+        out["explained"] = self.explained
         out["matches"] = [m.to_json() for m in self.matches]
         out["match_count"] = self.match_count
         return out
@@ -339,6 +346,9 @@ class ScanReport:
     format: str
     results: list[NumberResult] = field(default_factory=list)
     source: str | None = None
+    #: With a claims file as the spec: how many identifications the claims confirm
+    #: (:func:`.scan_search.precision`).
+    precision: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         """How many numbers got each verdict."""
@@ -351,9 +361,14 @@ class ScanReport:
         c = self.counts()
         return (
             f"{len(self.results)} decimal numbers: {c[CONFIRMED]} confirmed, "
-            f"{c[TRUNCATED]} truncated, {c[NEAR]} near, {c[UNMATCHED]} unmatched "
+            f"{c[TRUNCATED]} truncated, {c[NEAR]} near{self._explained()}, "
+            f"{c[UNMATCHED]} unmatched "
             f"(steps 0..{self.steps} of {self.spec.name})"
         )
+
+    def _explained(self) -> str:
+        n = sum(1 for r in self.results if r.explained)
+        return f" ({n} explained)" if n else ""
 
     def to_text(self, *, all: bool = False) -> str:
         """One line per identified or near number (``all``: the unmatched ones too)."""
@@ -373,6 +388,7 @@ class ScanReport:
             "format": self.format,
             "steps": self.steps,
             "counts": self.counts(),
+            "precision": self.precision,
             "numbers": [r.to_json() for r in self.results],
         }
 
@@ -517,7 +533,8 @@ def scan(
         found = find_numbers(text, format)
     except SymbpError as err:
         raise err.located(file=source) from None
-    index = _Index(catalogue(evaluate(spec, steps)))
+    evaluation = evaluate(spec, steps)
+    index = _Index(catalogue(evaluation))
     report = ScanReport(spec, steps, format, source=source)
     previous: Entry | None = None
     for number in (_check_one(f, index) for f in found):
@@ -525,6 +542,8 @@ def scan(
         report.results.append(number)
         if number.matches:
             previous = number.matches[0]
+    report.results = refine(report.results, evaluation)
+    report.precision = precision(report.results, spec)
     return report
 
 
