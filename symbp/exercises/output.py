@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..outputs import OutputFolder, write_folder
 from ..render.pdf import INSTALL_HINT, TexMissing, find_engine
+from .moodle import moodle_calculated
 from .plan import ExerciseSet
 from .progress import SILENT, Progress
 from .questions import default_asks, parse_asks
@@ -51,6 +52,7 @@ def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]
         out["answers.csv"] = answers_csv(exercises)
         out["moodle.xml"] = moodle_xml(exercises)
         out["gift.txt"] = gift(exercises)
+        out["moodle_calculated.xml"] = moodle_calculated(exercises)
     return out
 
 

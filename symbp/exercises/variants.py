@@ -36,6 +36,8 @@ from .codes import Code, make_code
 from .draw import Stream
 from .questions import Question
 from .roster import Student
+from .tolerance import fair_tolerance, student_steps
+from .yamltext import decimal_text
 
 #: Significant digits of an answer's full-precision value (answers.csv, the quiz).
 FULL_DIGITS = 15
@@ -47,12 +49,19 @@ Numbers = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class Answer:
-    """The exact answer to one question, with its full and printed texts."""
+    """The exact answer to one question, with its full and printed texts, and the
+    tolerance that accepts every careful student (:mod:`.tolerance`)."""
 
     question: Question
     value: Fraction
     full: str
     printed: str
+    tolerance: Fraction
+
+    @property
+    def tolerance_text(self) -> str:
+        """The tolerance as a decimal (``0.0002``)."""
+        return decimal_text(self.tolerance)
 
 
 @dataclass(frozen=True)
@@ -211,13 +220,16 @@ class Drawer:
         steps: Sequence[Step],
     ) -> Variant:
         code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
+        data = self.variant_data(student, W, b, examples)
+        spec = load(data)
+        careful = student_steps(spec, self.model, self.max_step, self._decimals)
+        given = self.settings.tolerance or Fraction(0)
         answers = []
         for q in self.questions:
             value = exact(q.quantity.value(steps[q.step]))
-            answers.append(
-                Answer(q, value, full_text(value), format_decimal(value, self._decimals))
-            )
-        data = self.variant_data(student, W, b, examples)
+            reach = fair_tolerance(value, q.quantity.value(careful[q.step]), self._decimals)
+            printed = format_decimal(value, self._decimals)
+            answers.append(Answer(q, value, full_text(value), printed, max(reach, given)))
         data["claims"] = [
             {"of": a.question.name, "step": a.question.step, "printed": a.printed,
              "note": f"{a.question.label} of exercise {code.text}"}
