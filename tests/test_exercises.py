@@ -102,6 +102,7 @@ def test_four_distinct_variants_with_every_file(runs: tuple[Path, Path]) -> None
         "moodle.xml",
         "gift.txt",
         "moodle_calculated.xml",
+        "teacher_report.txt",
         ".symbp-manifest.json",
     }
     numbers = set()
@@ -181,7 +182,7 @@ def test_gift_has_one_numerical_question_per_answer(runs: tuple[Path, Path]) -> 
 def test_a_second_run_is_byte_identical(runs: tuple[Path, Path]) -> None:
     first, second = runs
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert len(files) == 9  # 4 variants, answers, moodle, gift, calculated, the manifest
+    assert len(files) == 10  # 4 variants, answers, moodle, gift, calculated, report, manifest
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 

@@ -454,3 +454,20 @@ def test_the_key_has_a_rubric_of_the_intermediate_values(sets) -> None:  # type:
         in key
     )
     assert abs(values["a[2][0]"] - exact_y) < 1e-4
+
+
+def test_the_self_check_is_in_the_teachers_report_only(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["exercises", str(SHIPPED), "--no-pdf", "-o", str(out)]) == 0
+    report = (out / "teacher_report.txt").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO((out / "answers.csv").read_text())))
+    assert "not for students" in report
+    assert report.count(" confirmed\n") == len(rows) == 12
+    assert "symbp verify: 12 of 12 answers confirmed." in report
+    for row in rows:  # the 0-based names live here (and in answers.csv), with each tolerance
+        line = f"{row['question']}  {row['quantity']:<20}"
+        assert (
+            line in report and f"{row['printed']:>12}  ±{row['tolerance']:<8} confirmed" in report
+        )
+    for name in ("moodle.xml", "gift.txt", "moodle_calculated.xml"):
+        assert "confirmed" not in (out / name).read_text(encoding="utf-8")

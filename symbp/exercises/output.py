@@ -21,6 +21,7 @@ from .plan import ExerciseSet
 from .progress import SILENT, Progress
 from .questions import default_asks, parse_asks
 from .quiz import answers_csv, gift, moodle_xml
+from .report import teacher_report
 from .variants import Variant
 from .yamltext import dump
 
@@ -53,6 +54,7 @@ def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]
         out["moodle.xml"] = moodle_xml(exercises)
         out["gift.txt"] = gift(exercises)
         out["moodle_calculated.xml"] = moodle_calculated(exercises)
+        out["teacher_report.txt"] = teacher_report(exercises)
     return out
 
 

@@ -223,13 +223,13 @@ class Drawer:
         data = self.variant_data(student, W, b, examples)
         spec = load(data)
         careful = student_steps(spec, self.model, self.max_step, self._decimals)
-        given = self.settings.tolerance or Fraction(0)
+        least = self.settings.quiz_tolerance
         answers = []
         for q in self.questions:
             value = exact(q.quantity.value(steps[q.step]))
             reach = fair_tolerance(value, q.quantity.value(careful[q.step]), self._decimals)
             printed = format_decimal(value, self._decimals)
-            answers.append(Answer(q, value, full_text(value), printed, max(reach, given)))
+            answers.append(Answer(q, value, full_text(value), printed, max(reach, least)))
         data["claims"] = [
             {"of": a.question.name, "step": a.question.step, "printed": a.printed,
              "note": f"{a.question.label} of exercise {code.text}"}
