@@ -471,3 +471,37 @@ def test_the_self_check_is_in_the_teachers_report_only(tmp_path: Path) -> None:
         )
     for name in ("moodle.xml", "gift.txt", "moodle_calculated.xml"):
         assert "confirmed" not in (out / name).read_text(encoding="utf-8")
+
+
+def test_the_interval_arithmetic_encloses_and_refuses_the_unbounded() -> None:
+    import sympy as sp
+    from mpmath import iv
+
+    from symbp.exercises.intervals import IntervalEnv, ends, point, rounded
+
+    x = sp.Symbol("x")
+    env = IntervalEnv({}, {x: iv.mpf(["-0.25", "0.5"])})
+    leaky = sp.Piecewise((x, x > 0), (x / 10, True))
+    # both branches may apply; each is taken over the whole interval (an enclosure)
+    assert ends(env.value(leaky)) == (Fraction(-1, 4), Fraction(1, 2))
+    env.scalars[x] = iv.mpf(["0.25", "0.5"])
+    assert ends(env.value(leaky)) == (Fraction(1, 4), Fraction(1, 2))  # only x > 0
+    env.scalars[x] = iv.mpf(["-0.25", "0.5"])
+    assert ends(env.value(sp.Abs(x))) == (0, Fraction(1, 2))
+    lo, hi = ends(env.value(1 / (1 + sp.exp(-x))))  # the sigmoid, increasing
+    assert abs(lo - Fraction(0.437823499114202)) < Fraction(1, 10**14)
+    assert abs(hi - Fraction(0.622459331201855)) < Fraction(1, 10**14)
+    with pytest.raises(ValueError, match="negative"):  # mpmath's ComplexResult
+        ends(env.value(sp.log(x)))  # ln of an interval reaching below 0
+    env.scalars[x] = iv.mpf(["0", "0.5"])
+    with pytest.raises(ArithmeticError, match="not bounded"):
+        ends(env.value(sp.log(x)))  # ln of an interval reaching 0 (the variant is redrawn)
+    half = Fraction(1, 20000)
+    saved, iv.dps = iv.dps, 40  # student_steps works at 40 digits
+    try:
+        exact = point(Fraction(3, 25))  # 0.12 in binary: an enclosure, kept as it is
+        assert rounded(exact, 4) is exact and rounded(exact, 1) is not exact
+    finally:
+        iv.dps = saved
+    assert ends(rounded(iv.mpf(1) / 3, 4))[0] < Fraction(1, 3) - half + Fraction(1, 10**30)
+    assert ends(rounded(iv.mpf(1) / 3, 4))[1] > Fraction(1, 3) + half - Fraction(1, 10**30)

@@ -20,7 +20,15 @@ from typing import Any
 
 import sympy as sp
 from mpmath import iv
-from mpmath.libmp import to_rational
+from mpmath.libmp import (
+    finf,
+    fnan,
+    fninf,
+    from_rational,
+    round_ceiling,
+    round_floor,
+    to_rational,
+)
 
 #: Working digits of the interval arithmetic.
 DIGITS = 40
@@ -38,19 +46,24 @@ _INCREASING = (
     sp.sign,
 )
 Interval = Any  # mpmath.iv.mpf
+_NOT_FINITE = (finf, fninf, fnan)
+#: How close (in units of the last decimal) an enclosure's ends must be to count as exact.
+_EXACT = Fraction(1, 10**25)
 
 
 def point(value: Any) -> Interval:
-    """The interval holding exactly the number ``value`` (an enclosure for irrationals)."""
+    """The narrowest interval at the working precision around the number ``value``."""
     if isinstance(value, (sp.Rational, int, Fraction)):
         f = Fraction(int(sp.Rational(value).p), int(sp.Rational(value).q))
-        return iv.mpf(f.numerator) / iv.mpf(f.denominator)
+        return _from_ends(f, f)
     return iv.mpf(str(sp.Float(value, DIGITS + 5)))
 
 
 def ends(x: Interval) -> tuple[Fraction, Fraction]:
-    """The ends of ``x`` as exact fractions."""
+    """The ends of ``x`` as exact fractions; :class:`ArithmeticError` if one is not finite."""
     lo, hi = x._mpi_
+    if lo in _NOT_FINITE or hi in _NOT_FINITE:
+        raise ArithmeticError("an interval is not bounded (a formula left its domain)")
     return Fraction(*to_rational(lo)), Fraction(*to_rational(hi))
 
 
@@ -60,15 +73,23 @@ def _hull(*xs: Interval) -> Interval:
 
 
 def _from_ends(lo: Fraction, hi: Fraction) -> Interval:
-    return iv.mpf([point(lo).a, point(hi).b])
+    """The interval from ``lo`` rounded down to ``hi`` rounded up (working precision)."""
+    return iv.make_mpf(
+        (
+            from_rational(lo.numerator, lo.denominator, iv.prec, round_floor),
+            from_rational(hi.numerator, hi.denominator, iv.prec, round_ceiling),
+        )
+    )
 
 
 def rounded(x: Interval, decimals: int) -> Interval:
-    """``x`` widened by the rounding to ``decimals``: half a unit each side (nothing for a
-    number already written with ``decimals`` places, which no student changes)."""
+    """``x`` widened by the rounding to ``decimals``: half a unit each side, unless ``x``
+    encloses one number already written with ``decimals`` places (within the working
+    precision), which no student changes."""
     scale = 10**decimals
     lo, hi = ends(x)
-    if lo == hi and (lo * scale).denominator == 1:
+    k = round((lo + hi) / 2 * scale)
+    if abs(lo * scale - k) < _EXACT and abs(hi * scale - k) < _EXACT:
         return x
     half = Fraction(1, 2 * scale)
     return _from_ends(lo - half, hi + half)

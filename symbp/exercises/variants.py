@@ -195,6 +195,12 @@ class Drawer:
                 failures["diverged"] += 1
                 continue
             problem = self._problem(steps)
+            answers: tuple[Answer, ...] = ()
+            if problem is None:
+                try:
+                    answers = self._answers(spec, steps)
+                except (ArithmeticError, ValueError):  # a rounding interval left the domain
+                    problem = "unstable"
             key = _key(W, b, examples)
             if problem is None and taken is not None and key in taken:
                 problem = "repeated"
@@ -206,7 +212,7 @@ class Drawer:
                 continue
             if taken is not None:
                 taken.add(key)
-            return self._finish(student, seed, passed, W, b, examples, steps)
+            return self._finish(student, seed, passed, W, b, examples, steps, answers)
         raise DataError(self._give_up(student, failures))
 
     def _finish(
@@ -218,10 +224,19 @@ class Drawer:
         b: list[Any],
         examples: list[Any],
         steps: Sequence[Step],
+        answers: tuple[Answer, ...],
     ) -> Variant:
         code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
         data = self.variant_data(student, W, b, examples)
-        spec = load(data)
+        data["claims"] = [
+            {"of": a.question.name, "step": a.question.step, "printed": a.printed,
+             "note": f"{a.question.label} of exercise {code.text}"}
+            for a in answers
+        ]  # fmt: skip
+        return Variant(student, code, data, load(data), answers, tuple(steps))
+
+    def _answers(self, spec: Spec, steps: Sequence[Step]) -> tuple[Answer, ...]:
+        """The exact answers with their fair tolerances (a careful student's intervals)."""
         careful = student_steps(spec, self.model, self.max_step, self._decimals)
         least = self.settings.quiz_tolerance
         answers = []
@@ -230,12 +245,7 @@ class Drawer:
             reach = fair_tolerance(value, q.quantity.value(careful[q.step]), self._decimals)
             printed = format_decimal(value, self._decimals)
             answers.append(Answer(q, value, full_text(value), printed, max(reach, least)))
-        data["claims"] = [
-            {"of": a.question.name, "step": a.question.step, "printed": a.printed,
-             "note": f"{a.question.label} of exercise {code.text}"}
-            for a in answers
-        ]  # fmt: skip
-        return Variant(student, code, data, load(data), tuple(answers), tuple(steps))
+        return tuple(answers)
 
     def _give_up(self, student: Student, failures: Counter[str]) -> str:
         s = self.settings
@@ -244,6 +254,7 @@ class Drawer:
             "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
             "repeated": "the numbers repeated an earlier student's",
             "diverged": "the values were not finite",
+            "unstable": "rounding the intermediate values could leave a formula's domain",
             "skipped": "skipped",
         }
         told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
