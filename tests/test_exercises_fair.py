@@ -362,7 +362,7 @@ def test_the_sheet_states_each_tolerance(sets) -> None:  # type: ignore[no-untyp
     tex = " ".join(sheet_tex(exercises, [v]).split())
     assert "how far rounding every intermediate value to 4 decimal places can move" in tex
     for a in v.answers:
-        assert f"(tolerance $\\pm{a.tolerance_text}$)" in tex
+        assert a.bounded and f"(tolerance ±{a.tolerance_text})" in tex
 
 
 def test_answers_csv_and_the_quiz_carry_the_fair_tolerance(teacher: Path, tmp_path: Path) -> None:
@@ -505,3 +505,20 @@ def test_the_interval_arithmetic_encloses_and_refuses_the_unbounded() -> None:
         iv.dps = saved
     assert ends(rounded(iv.mpf(1) / 3, 4))[0] < Fraction(1, 3) - half + Fraction(1, 10**30)
     assert ends(rounded(iv.mpf(1) / 3, 4))[1] > Fraction(1, 3) + half - Fraction(1, 10**30)
+
+
+def test_adam_answers_that_rounding_cannot_bound_ask_for_every_digit(tmp_path: Path) -> None:
+    """Adam's second moment v = (1 − β₂) g² rounds to 0 at 4 decimals, and then the step
+    η m̂ / (√v̂ + ε) has no bound: such answers keep one unit and the sheet asks for every
+    digit of the values on the way (the draw is not refused)."""
+    spec = tmp_path / "adam.yaml"
+    spec.write_text(SHIPPED.read_text().replace("{name: sgd, learning_rate: 0.5}",
+                                                "{name: adam, learning_rate: 0.1}"))  # fmt: skip
+    exercises = plan(spec, count=2, ask=["a[2][0]", "W[0][0][0]@1"])
+    for v in exercises.variants:
+        forward, updated = v.answers
+        assert forward.bounded and not updated.bounded and updated.tolerance == UNIT
+        tex = " ".join(sheet_tex(exercises, [v]).split())
+        assert tex.count("keep every digit of the values on the way for this one") == 1
+    for text in _quiz_texts(exercises):
+        assert ("keep every digit" in text) == ("w¹₁₁, this weight, after 1 update" in text)

@@ -33,7 +33,7 @@ from ..verify.compare import exact
 from .conventions import conventions
 from .plan import ExerciseSet
 from .questions import describe, symbol_text
-from .variants import Answer, Variant
+from .variants import Answer, Variant, tolerance_words
 from .yamltext import decimal_text
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -73,6 +73,7 @@ def _value(element: ET.Element, tag: str, text: str) -> None:
 
 
 def _question_html(exercises: ExerciseSet, first: Variant, a: Answer, tolerance: str) -> str:
+    """The text of a calculated question; ``tolerance`` its words (``tolerance ±0.0003``)."""
     spec = exercises.spec
     d = exercises.settings.answer_decimals
     arch = "-".join(str(n) for n in spec.layers)
@@ -98,7 +99,7 @@ def _question_html(exercises: ExerciseSet, first: Variant, a: Answer, tolerance:
         f"{html_escape(symbol_text(a.question.quantity, spec))}, "
         f"{html_escape(describe(a.question, spec))}. Give {d} decimal places, and write every "
         f"value you compute on the way to {d} decimal places too; the answer counts within "
-        f"±{html_escape(tolerance)} of the exact value.</p>",
+        f"its tolerance of the exact value ({html_escape(tolerance)}).</p>",
     ]
     return "".join(parts)
 
@@ -144,11 +145,13 @@ def moodle_calculated(exercises: ExerciseSet) -> str:
     for i, a in enumerate(first.answers):
         label = a.question.label
         answers = [v.answers[i] for v in variants]
-        tolerance = decimal_text(max(x.tolerance for x in answers))
+        widest = max(x.tolerance for x in answers)
+        words = tolerance_words(widest, all(x.bounded for x in answers), d)
+        tolerance = decimal_text(widest)
         q = ET.SubElement(quiz, "question", {"type": "calculated"})
         symbol = symbol_text(a.question.quantity, exercises.spec)
         _text(q, "name", f"{visible_controls(exercises.spec.name)} {label} {symbol}")
-        _text(q, "questiontext", _question_html(exercises, first, a, tolerance), format="html")
+        _text(q, "questiontext", _question_html(exercises, first, a, words), format="html")
         _text(q, "generalfeedback", "", format="html")
         for tag, text in (("defaultgrade", "1"), ("penalty", "0"), ("hidden", "0"),
                           ("idnumber", f"{exercises.spec.hash[:8]}/{label}"),

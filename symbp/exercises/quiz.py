@@ -112,7 +112,7 @@ def _html(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
         f"<p>{html_escape(a.question.label)}. Compute "
         f"{html_escape(question_text(exercises, a))}. Give {d} decimal places, and write "
         f"every value you compute on the way to {d} decimal places too; the answer counts "
-        f"within ±{html_escape(a.tolerance_text)} of the exact value.</p>",
+        f"within its tolerance of the exact value ({html_escape(a.tolerance_words(d))}).</p>",
     ]
     return "".join(parts)
 

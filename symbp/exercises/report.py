@@ -43,6 +43,7 @@ def teacher_report(exercises: ExerciseSet) -> str:
             lines.append(
                 f"  {q.label}  {q.ask:<20} {symbol_text(q.quantity, variant.spec):<12} "
                 f"{a.printed:>12}  ±{a.tolerance_text:<8} {result.grade}"
+                + ("" if a.bounded else " (rounded intermediates: unbounded)")
             )
     lines += ["", f"symbp verify: {confirmed} of {total} answers confirmed.", ""]
     return "\n".join(lines)

@@ -57,7 +57,7 @@ class QuestionView:
     text: str
     printed: Tex
     full: Tex
-    tolerance: Tex
+    tolerance: str
     rubric: tuple[RubricLine, ...] = ()
     marks: int = 0
 
@@ -129,7 +129,7 @@ def sheet(exercises: ExerciseSet, variant: Variant, solution: str | None = None)
                 describe(a.question, spec),
                 Tex(a.printed),
                 Tex(a.full),
-                Tex(a.tolerance_text),
+                a.tolerance_words(d),
                 lines,
                 total(items),
             )

@@ -57,6 +57,12 @@ class Answer:
     full: str
     printed: str
     tolerance: Fraction
+    #: False where rounding the intermediates could move the answer without bound.
+    bounded: bool = True
+
+    def tolerance_words(self, decimals: int) -> str:
+        """``tolerance ±0.0002``; for an unbounded answer, also that every digit is needed."""
+        return tolerance_words(self.tolerance, self.bounded, decimals)
 
     @property
     def tolerance_text(self) -> str:
@@ -74,6 +80,17 @@ class Variant:
     spec: Spec
     answers: tuple[Answer, ...]
     steps: tuple[Step, ...]
+
+
+def tolerance_words(tolerance: Fraction, bounded: bool, decimals: int) -> str:
+    """How a sheet or quiz item states a tolerance (see :meth:`Answer.tolerance_words`)."""
+    words = f"tolerance ±{decimal_text(tolerance)}"
+    if bounded:
+        return words
+    return (
+        f"keep every digit of the values on the way for this one: rounded to {decimals} "
+        f"decimal places they can move the answer without bound; {words}"
+    )
 
 
 def full_text(value: Fraction, digits: int = FULL_DIGITS) -> str:
@@ -195,12 +212,6 @@ class Drawer:
                 failures["diverged"] += 1
                 continue
             problem = self._problem(steps)
-            answers: tuple[Answer, ...] = ()
-            if problem is None:
-                try:
-                    answers = self._answers(spec, steps)
-                except (ArithmeticError, ValueError):  # a rounding interval left the domain
-                    problem = "unstable"
             key = _key(W, b, examples)
             if problem is None and taken is not None and key in taken:
                 problem = "repeated"
@@ -212,6 +223,7 @@ class Drawer:
                 continue
             if taken is not None:
                 taken.add(key)
+            answers = self._answers(spec, steps)
             return self._finish(student, seed, passed, W, b, examples, steps, answers)
         raise DataError(self._give_up(student, failures))
 
@@ -236,16 +248,43 @@ class Drawer:
         return Variant(student, code, data, load(data), answers, tuple(steps))
 
     def _answers(self, spec: Spec, steps: Sequence[Step]) -> tuple[Answer, ...]:
-        """The exact answers with their fair tolerances (a careful student's intervals)."""
-        careful = student_steps(spec, self.model, self.max_step, self._decimals)
+        """The exact answers with their fair tolerances (a careful student's intervals).
+
+        Where rounding the intermediates to the asked decimals can move an answer without
+        bound (Adam's second moment rounds to 0, a logarithm's argument to 0 or below),
+        the answer is marked unbounded and keeps the least tolerance: the sheet asks for
+        every digit of the intermediates of that question.
+        """
         least = self.settings.quiz_tolerance
         answers = []
+        runs: dict[int, list[Step] | None] = {}
         for q in self.questions:
             value = exact(q.quantity.value(steps[q.step]))
-            reach = fair_tolerance(value, q.quantity.value(careful[q.step]), self._decimals)
             printed = format_decimal(value, self._decimals)
-            answers.append(Answer(q, value, full_text(value), printed, max(reach, least)))
+            reach: Fraction | None = None
+            try:
+                careful = runs.get(q.step) or self._careful(spec, q.step, runs)
+                reach = fair_tolerance(value, q.quantity.value(careful[q.step]), self._decimals)
+            except (ArithmeticError, ValueError):  # an interval left a formula's domain
+                reach = None
+            tolerance = least if reach is None else max(reach, least)
+            answers.append(
+                Answer(q, value, full_text(value), printed, tolerance, reach is not None)
+            )
         return tuple(answers)
+
+    def _careful(self, spec: Spec, step: int, runs: dict[int, list[Step] | None]) -> list[Step]:
+        """The careful student's steps up to ``max_step`` (else up to ``step``), kept in
+        ``runs`` by the last step they reach."""
+        for count in (self.max_step, step):
+            try:
+                careful = student_steps(spec, self.model, count, self._decimals)
+            except (ArithmeticError, ValueError):
+                continue
+            for k in range(count + 1):
+                runs[k] = careful
+            return careful
+        raise ArithmeticError("the careful student's intervals are unbounded")
 
     def _give_up(self, student: Student, failures: Counter[str]) -> str:
         s = self.settings
@@ -254,7 +293,6 @@ class Drawer:
             "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
             "repeated": "the numbers repeated an earlier student's",
             "diverged": "the values were not finite",
-            "unstable": "rounding the intermediate values could leave a formula's domain",
             "skipped": "skipped",
         }
         told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
