@@ -123,6 +123,18 @@ _TEX_UNICODE_MATH = {
     "Δ": r"$\Delta$",
     "≠": r"$\neq$",
     "⊙": r"$\odot$",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "γ": r"$\gamma$",
+    "←": r"$\leftarrow$",
+    "⌊": r"$\lfloor$",
+    "⌋": r"$\rfloor$",
+    "√": r"$\surd$",
+    "ᵗ": r"$^{t}$",
+    "⁺": r"$^{+}$",
+    "⁻": r"$^{-}$",
+    **{chr(0x2070 + d): f"$^{{{d}}}$" for d in (0, 4, 5, 6, 7, 8, 9)},
+    **{chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)},
 }
 
 

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from ..outputs import OutputFolder, write_folder
 from ..render.pdf import INSTALL_HINT, TexMissing, find_engine
+from .moodle import moodle_calculated
 from .plan import ExerciseSet
 from .progress import SILENT, Progress
 from .questions import default_asks, parse_asks
 from .quiz import answers_csv, gift, moodle_xml
+from .report import teacher_report
 from .variants import Variant
 from .yamltext import dump
 
@@ -51,6 +53,8 @@ def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]
         out["answers.csv"] = answers_csv(exercises)
         out["moodle.xml"] = moodle_xml(exercises)
         out["gift.txt"] = gift(exercises)
+        out["moodle_calculated.xml"] = moodle_calculated(exercises)
+        out["teacher_report.txt"] = teacher_report(exercises)
     return out
 
 

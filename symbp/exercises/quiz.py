@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 from ..escape import csv_cell, gift_escape, html_escape, visible_controls, xml_text
-from ..verify.core import conventions_text
+from .conventions import conventions
 from .plan import ExerciseSet
 from .questions import describe, symbol_text
 from .variants import Answer, Variant
@@ -42,11 +42,11 @@ def answers_csv(exercises: ExerciseSet) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    tolerance = decimal_text(exercises.settings.quiz_tolerance)
     for variant in exercises.variants:
         for a in variant.answers:
             q = a.question
-            row = (variant.student.id, q.label, q.name, q.step, a.full, tolerance, a.printed)
+            row = (variant.student.id, q.label, q.name, q.step, a.full, a.tolerance_text,
+                   a.printed)  # fmt: skip
             writer.writerow([csv_cell(c) for c in row])
     return buffer.getvalue()
 
@@ -88,6 +88,13 @@ def question_text(exercises: ExerciseSet, a: Answer) -> str:
     return f"{symbol_text(a.question.quantity, spec)}, {describe(a.question, spec)}"
 
 
+def question_name(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
+    """The question's name in the quiz bank: ``s01 Q2 δ²₁`` (textbook symbol, 1-based)."""
+    q = a.question
+    after = f" after {q.step} update{'s' if q.step != 1 else ''}" if q.step else ""
+    return f"{variant.student.id} {q.label} {symbol_text(q.quantity, exercises.spec)}{after}"
+
+
 def _html(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
     """The question as HTML (escaped text only; no scripts, no links)."""
     spec = variant.spec
@@ -96,12 +103,16 @@ def _html(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
     parts = [
         f"<p>Exercise {html_escape(variant.student.id)} (sheet code "
         f"{html_escape(variant.code.text)}): the {arch} network of the sheet.</p>",
-        f"<p>Conventions: {html_escape(conventions_text(spec))}. w<sup>l</sup><sub>jk</sub> is "
-        "the weight into neuron j of layer l from neuron k of layer l-1; layer 0 is the "
-        "input.</p>",
+        "<p>Conventions:</p><ul>"
+        + "".join(f"<li>{html_escape(c.text)}</li>" for c in conventions(spec))
+        + "<li>Index convention: w<sup>l</sup><sub>jk</sub> is the weight into neuron j of "
+        "layer l from neuron k of layer l−1, b<sup>l</sup><sub>j</sub> the bias of neuron j "
+        "of layer l; layer 0 is the input, and indices count from 1.</li></ul>",
         "<p>" + "<br/>".join(html_escape(line) for line in numbers_text(variant)) + "</p>",
         f"<p>{html_escape(a.question.label)}. Compute "
-        f"{html_escape(question_text(exercises, a))}. Give {d} decimal places.</p>",
+        f"{html_escape(question_text(exercises, a))}. Give {d} decimal places, and write "
+        f"every value you compute on the way to {d} decimal places too; the answer counts "
+        f"within its tolerance of the exact value ({html_escape(a.tolerance_words(d))}).</p>",
     ]
     return "".join(parts)
 
@@ -127,7 +138,6 @@ def _items(exercises: ExerciseSet) -> Iterator[tuple[Variant, Answer]]:
 def moodle_xml(exercises: ExerciseSet) -> str:
     """``moodle.xml``: one numerical question per student and question (Moodle XML)."""
     quiz = ET.Element("quiz")
-    tolerance = decimal_text(exercises.settings.quiz_tolerance)
     current = None
     for variant, a in _items(exercises):
         if variant is not current:
@@ -135,7 +145,7 @@ def moodle_xml(exercises: ExerciseSet) -> str:
             category = ET.SubElement(quiz, "question", {"type": "category"})
             _text(category, "category", _category(exercises, variant))
         q = ET.SubElement(quiz, "question", {"type": "numerical"})
-        _text(q, "name", f"{variant.student.id} {a.question.label} {a.question.ask}")
+        _text(q, "name", question_name(exercises, variant, a))
         _text(q, "questiontext", _html(exercises, variant, a), format="html")
         _text(q, "generalfeedback", f"<p>{html_escape(a.printed)}</p>", format="html")
         ET.SubElement(q, "defaultgrade").text = "1"
@@ -144,7 +154,7 @@ def moodle_xml(exercises: ExerciseSet) -> str:
         ET.SubElement(q, "idnumber").text = f"{variant.code.text}/{a.question.label}"
         answer = ET.SubElement(q, "answer", {"fraction": "100", "format": "moodle_auto_format"})
         ET.SubElement(answer, "text").text = a.full
-        ET.SubElement(answer, "tolerance").text = tolerance
+        ET.SubElement(answer, "tolerance").text = a.tolerance_text
         _text(answer, "feedback", "", format="html")
     ET.indent(quiz, space="  ")
     body = ET.tostring(quiz, encoding="unicode", short_empty_elements=True)
@@ -153,7 +163,6 @@ def moodle_xml(exercises: ExerciseSet) -> str:
 
 def gift(exercises: ExerciseSet) -> str:
     """``gift.txt``: the questions of :func:`moodle_xml` in GIFT format."""
-    tolerance = decimal_text(exercises.settings.quiz_tolerance)
     lines = [f"// symbp exercises of {gift_escape(exercises.spec.name)}, seed {exercises.seed}", ""]
     current = None
     for variant, a in _items(exercises):
@@ -161,7 +170,7 @@ def gift(exercises: ExerciseSet) -> str:
             current = variant
             # a category line is taken as it reads (no GIFT escapes): _category is one line
             lines += [f"$CATEGORY: {_category(exercises, variant)}", ""]
-        name = gift_escape(f"{variant.student.id} {a.question.label} {a.question.ask}")
+        name = gift_escape(question_name(exercises, variant, a))
         text = gift_escape(_html(exercises, variant, a))
-        lines += [f"::{name}::[html]{text}{{#{a.full}:{tolerance}}}", ""]
+        lines += [f"::{name}::[html]{text}{{#{a.full}:{a.tolerance_text}}}", ""]
     return "\n".join(lines)

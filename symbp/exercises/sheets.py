@@ -20,13 +20,15 @@ from typing import Any
 
 from ..render.diagram import Diagram, layout
 from ..render.escape import Tex
-from ..render.mathtex import display_number, tex_number
+from ..render.mathtex import tex_number
 from ..render.pdf import build_pdf
 from ..render.templating import render
 from ..spec import Spec
+from .conventions import conventions as spec_conventions
 from .plan import ExerciseSet
 from .progress import SILENT, TYPESETTING, Progress
 from .questions import describe, symbol_tex
+from .rubric import rubric, total
 from .variants import Variant
 
 #: The style of the derivation documents in the keys (``write_document(style=...)``).
@@ -36,14 +38,28 @@ _LABEL_DIGITS = 12
 
 
 @dataclass(frozen=True)
+class RubricLine:
+    """One value of a question's rubric as the key prints it."""
+
+    symbol: Tex
+    step: int
+    value: Tex
+    marks: int
+    note: str
+
+
+@dataclass(frozen=True)
 class QuestionView:
-    """One question as a sheet prints it."""
+    """One question as a sheet prints it (``rubric``: its marking rubric, in the key)."""
 
     label: str
     symbol: Tex
     text: str
     printed: Tex
     full: Tex
+    tolerance: str
+    rubric: tuple[RubricLine, ...] = ()
+    marks: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,10 +84,6 @@ def _n(value: Any) -> str:
     return tex_number(value, _LABEL_DIGITS)
 
 
-def _plain(value: Any) -> str:
-    return display_number(value, _LABEL_DIGITS)
-
-
 def _sub(*indices: int) -> str:
     sep = "," if any(i >= 9 for i in indices) else ""
     return sep.join(str(i + 1) for i in indices)
@@ -94,55 +106,34 @@ def numbers(spec: Spec) -> tuple[tuple[str, tuple[Tex, ...]], ...]:
     return tuple(rows)
 
 
-def _optimizer_text(spec: Spec) -> str:
-    """``sgd with learning rate 0.5``, with the optimiser's options, decay and schedule."""
-    opt = spec.optimizer
-    text = f"{opt.name} with learning rate {_plain(opt.learning_rate)}"
-    extra = [f"{k.replace('_', ' ')} {_plain(v)}" for k, v in opt.options.items()]
-    if opt.weight_decay != 0:
-        extra.append(f"weight decay {_plain(opt.weight_decay)}")
-    if opt.schedule.name != "constant":
-        options = ", ".join(
-            f"{k.replace('_', ' ')} {_plain(v)}" for k, v in opt.schedule_options.items()
-        )
-        extra.append(f"{opt.schedule.name} schedule ({options}), one epoch per update")
-    return text + (f" ({'; '.join(extra)})" if extra else "")
-
-
 def conventions(spec: Spec) -> tuple[str, ...]:
-    """The conventions a student needs, in words."""
-    m = len(spec.examples)
-    acts = [a.name if a.source is None else f"f(x) = {a.source}" for a in spec.activations]
-    if len(set(acts)) == 1:
-        act_text = f"{acts[0]} in every layer"
-    else:
-        act_text = ", ".join(f"layer {l + 1}: {a}" for l, a in enumerate(acts))
-    words = {"W": "the weights", "b": "the biases"}
-    frozen = [f"{words[kind]} of layer {l + 1}" for kind, l in sorted(spec.frozen)]
-    kept = f"; {', '.join(frozen)} stay fixed" if frozen else ""
-    examples = "the one example" if m == 1 else f"all {m} examples"
-    return (
-        f"Loss of one example: {spec.loss.scaling}; the cost E is the mean of the "
-        f"per-example losses over {examples}{' (so E = L)' if m == 1 else ''}.",
-        f"Activation: {act_text}.",
-        f"Updates: {_optimizer_text(spec)}; one full-batch step over {examples} per update{kept}.",
-    )
+    """The conventions a student needs, in words (:mod:`.conventions`)."""
+    return tuple(c.text for c in spec_conventions(spec))
 
 
 def sheet(exercises: ExerciseSet, variant: Variant, solution: str | None = None) -> Sheet:
     """The :class:`Sheet` of ``variant`` (``solution``: the included PDF of a key)."""
     spec = variant.spec
     base = exercises.spec
-    views = tuple(
-        QuestionView(
-            a.question.label,
-            Tex(symbol_tex(a.question.quantity, spec)),
-            describe(a.question, spec),
-            Tex(a.printed),
-            Tex(a.full),
+    d = exercises.settings.answer_decimals
+    views = []
+    for a in variant.answers:
+        items = rubric(spec, a.question, variant.steps, d)
+        lines = tuple(
+            RubricLine(Tex(i.tex), i.step, Tex(i.value), i.marks, i.note) for i in items
+        )  # symbp's own symbols and numbers
+        views.append(
+            QuestionView(
+                a.question.label,
+                Tex(symbol_tex(a.question.quantity, spec)),
+                describe(a.question, spec),
+                Tex(a.printed),
+                Tex(a.full),
+                a.tolerance_words(d),
+                lines,
+                total(items),
+            )
         )
-        for a in variant.answers
-    )
     return Sheet(
         title=base.title or base.name,
         student=variant.student.id,
@@ -153,8 +144,8 @@ def sheet(exercises: ExerciseSet, variant: Variant, solution: str | None = None)
         numbers=numbers(spec),
         conventions=conventions(spec),
         decimals=exercises.settings.answer_decimals,
-        questions=views,
-        mark_note="with a check mark in the tables, and listed at the end",
+        questions=tuple(views),
+        mark_note="boxed, with a check mark, in the tables",
         solution=Tex(solution) if solution else None,  # a file name symbp chose
     )
 
@@ -186,8 +177,7 @@ def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = 
     from ..render.document import write_document
 
     marks = {
-        (a.question.name, a.question.step): f"confirmed answer to {a.question.label}"
-        for a in variant.answers
+        (a.question.name, a.question.step): f"answer to {a.question.label}" for a in variant.answers
     }
     steps = max(1, *(a.question.step for a in variant.answers))
     digits = max(3, exercises.settings.answer_decimals)

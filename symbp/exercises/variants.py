@@ -36,6 +36,8 @@ from .codes import Code, make_code
 from .draw import Stream
 from .questions import Question
 from .roster import Student
+from .tolerance import fair_tolerance, student_steps
+from .yamltext import decimal_text
 
 #: Significant digits of an answer's full-precision value (answers.csv, the quiz).
 FULL_DIGITS = 15
@@ -47,12 +49,25 @@ Numbers = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class Answer:
-    """The exact answer to one question, with its full and printed texts."""
+    """The exact answer to one question, with its full and printed texts, and the
+    tolerance that accepts every careful student (:mod:`.tolerance`)."""
 
     question: Question
     value: Fraction
     full: str
     printed: str
+    tolerance: Fraction
+    #: False where rounding the intermediates could move the answer without bound.
+    bounded: bool = True
+
+    def tolerance_words(self, decimals: int) -> str:
+        """``tolerance ±0.0002``; for an unbounded answer, also that every digit is needed."""
+        return tolerance_words(self.tolerance, self.bounded, decimals)
+
+    @property
+    def tolerance_text(self) -> str:
+        """The tolerance as a decimal (``0.0002``)."""
+        return decimal_text(self.tolerance)
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,17 @@ class Variant:
     spec: Spec
     answers: tuple[Answer, ...]
     steps: tuple[Step, ...]
+
+
+def tolerance_words(tolerance: Fraction, bounded: bool, decimals: int) -> str:
+    """How a sheet or quiz item states a tolerance (see :meth:`Answer.tolerance_words`)."""
+    words = f"tolerance ±{decimal_text(tolerance)}"
+    if bounded:
+        return words
+    return (
+        f"keep every digit of the values on the way for this one: rounded to {decimals} "
+        f"decimal places they can move the answer without bound; {words}"
+    )
 
 
 def full_text(value: Fraction, digits: int = FULL_DIGITS) -> str:
@@ -197,7 +223,8 @@ class Drawer:
                 continue
             if taken is not None:
                 taken.add(key)
-            return self._finish(student, seed, passed, W, b, examples, steps)
+            answers = self._answers(spec, steps)
+            return self._finish(student, seed, passed, W, b, examples, steps, answers)
         raise DataError(self._give_up(student, failures))
 
     def _finish(
@@ -209,21 +236,55 @@ class Drawer:
         b: list[Any],
         examples: list[Any],
         steps: Sequence[Step],
+        answers: tuple[Answer, ...],
     ) -> Variant:
         code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
-        answers = []
-        for q in self.questions:
-            value = exact(q.quantity.value(steps[q.step]))
-            answers.append(
-                Answer(q, value, full_text(value), format_decimal(value, self._decimals))
-            )
         data = self.variant_data(student, W, b, examples)
         data["claims"] = [
             {"of": a.question.name, "step": a.question.step, "printed": a.printed,
              "note": f"{a.question.label} of exercise {code.text}"}
             for a in answers
         ]  # fmt: skip
-        return Variant(student, code, data, load(data), tuple(answers), tuple(steps))
+        return Variant(student, code, data, load(data), answers, tuple(steps))
+
+    def _answers(self, spec: Spec, steps: Sequence[Step]) -> tuple[Answer, ...]:
+        """The exact answers with their fair tolerances (a careful student's intervals).
+
+        Where rounding the intermediates to the asked decimals can move an answer without
+        bound (Adam's second moment rounds to 0, a logarithm's argument to 0 or below),
+        the answer is marked unbounded and keeps the least tolerance: the sheet asks for
+        every digit of the intermediates of that question.
+        """
+        least = self.settings.quiz_tolerance
+        answers = []
+        runs: dict[int, list[Step] | None] = {}
+        for q in self.questions:
+            value = exact(q.quantity.value(steps[q.step]))
+            printed = format_decimal(value, self._decimals)
+            reach: Fraction | None = None
+            try:
+                careful = runs.get(q.step) or self._careful(spec, q.step, runs)
+                reach = fair_tolerance(value, q.quantity.value(careful[q.step]), self._decimals)
+            except (ArithmeticError, ValueError):  # an interval left a formula's domain
+                reach = None
+            tolerance = least if reach is None else max(reach, least)
+            answers.append(
+                Answer(q, value, full_text(value), printed, tolerance, reach is not None)
+            )
+        return tuple(answers)
+
+    def _careful(self, spec: Spec, step: int, runs: dict[int, list[Step] | None]) -> list[Step]:
+        """The careful student's steps up to ``max_step`` (else up to ``step``), kept in
+        ``runs`` by the last step they reach."""
+        for count in (self.max_step, step):
+            try:
+                careful = student_steps(spec, self.model, count, self._decimals)
+            except (ArithmeticError, ValueError):
+                continue
+            for k in range(count + 1):
+                runs[k] = careful
+            return careful
+        raise ArithmeticError("the careful student's intervals are unbounded")
 
     def _give_up(self, student: Student, failures: Counter[str]) -> str:
         s = self.settings

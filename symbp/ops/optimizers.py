@@ -63,6 +63,8 @@ class Optimizer:
     hyperparameters: Mapping[str, Fraction]
     state: Mapping[str, sp.Expr]
     program: tuple[Assignment, ...]
+    #: The update in words for students (Unicode, textbook symbols; exercise sheets).
+    rule: str = ""
 
     def symbol(self, name: str) -> sp.Symbol:
         """The symbol of a hyperparameter or state variable of this optimiser."""
@@ -70,7 +72,9 @@ class Optimizer:
 
 
 def _sgd() -> Optimizer:
-    return Optimizer("sgd", "gradient descent", {}, {}, ((THETA, THETA - LR * G),))
+    return Optimizer(
+        "sgd", "gradient descent", {}, {}, ((THETA, THETA - LR * G),), rule="θ ← θ − η g"
+    )
 
 
 def _momentum() -> Optimizer:
@@ -81,6 +85,7 @@ def _momentum() -> Optimizer:
         {"momentum": Fraction(9, 10)},
         {"v": sp.Integer(0)},
         ((v, mu * v + G), (THETA, THETA - LR * v)),
+        rule="v ← μ v + g, then θ ← θ − η v (v starts at 0)",
     )
 
 
@@ -92,6 +97,7 @@ def _nesterov() -> Optimizer:
         {"momentum": Fraction(9, 10)},
         {"v": sp.Integer(0)},
         ((v, mu * v + G), (THETA, THETA - LR * (G + mu * v))),
+        rule="v ← μ v + g, then θ ← θ − η (g + μ v) (v starts at 0)",
     )
 
 
@@ -109,6 +115,11 @@ def _adam() -> Optimizer:
             (m_hat, m / (1 - b1**K)),  # bias corrections (temporaries, not state)
             (v_hat, v / (1 - b2**K)),
             (THETA, THETA - LR * m_hat / (sp.sqrt(v_hat) + eps)),
+        ),
+        rule=(
+            "m ← β₁ m + (1 − β₁) g and v ← β₂ v + (1 − β₂) g², then"
+            " θ ← θ − η (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)"
+            " (m and v start at 0; t counts the updates from 1)"
         ),
     )
 
@@ -141,6 +152,11 @@ def _rprop() -> Optimizer:
             (THETA, THETA - sp.sign(g_used) * step),
             (prev, g_used),
         ),
+        rule=(
+            "each parameter's step size Δ starts at η; it is multiplied by η⁺ when g keeps"
+            " its sign and by η⁻ when g changes sign (then kept within [Δmin, Δmax]), and"
+            " θ ← θ − sign(g) Δ; after a change of sign g counts as 0 for that update"
+        ),
     )
 
 
@@ -162,6 +178,8 @@ class Schedule:
     name: str
     hyperparameters: Mapping[str, Fraction | None]
     rate: sp.Expr
+    #: η in words for students (Unicode; exercise sheets); empty for a constant rate.
+    rule: str = ""
 
 
 def _constant() -> Schedule:
@@ -169,7 +187,9 @@ def _constant() -> Schedule:
 
 
 def _exponential() -> Schedule:
-    return Schedule("exponential", {"gamma": None}, LR0 * _h("gamma") ** EPOCH)
+    return Schedule(
+        "exponential", {"gamma": None}, LR0 * _h("gamma") ** EPOCH, rule="η = η₀ γ^epoch"
+    )
 
 
 def _step() -> Schedule:
@@ -177,6 +197,7 @@ def _step() -> Schedule:
         "step",
         {"gamma": None, "step_size": None},
         LR0 * _h("gamma") ** sp.floor(EPOCH / _h("step_size")),
+        rule="η = η₀ γ^⌊epoch / s⌋ (the rate drops by the factor γ every s epochs)",
     )
 
 

@@ -107,9 +107,12 @@ _BAD = (
 
 def _kind(verdict: str) -> str:
     """``ok`` (✓), ``bad`` (✗) or ``other`` (?) from the verdict's first word; ``answer``
-    (boxed ✓) for a confirmed number that answers a question (``"confirmed answer to Q1"``)."""
+    (boxed ✓) for a number that answers an exercise's question (``"answer to Q1"``; also
+    ``"confirmed answer to Q1"``)."""
     words = verdict.strip().lower().replace("-", " ").split()
     first = words[0] if words else ""
+    if first == "answer":
+        return "answer"
     if first in _BAD or first.startswith(_BAD[:9]):
         return "bad"
     if first.startswith(_OK) and "answer" in words:
@@ -157,8 +160,12 @@ class Marks:
         return Cell(content, mark)
 
     def legend(self) -> list[Mark]:
-        """Every mark, sorted by step and name (for the list under the tables)."""
-        return [self.items[k] for k in sorted(self.items, key=lambda k: (k[1], k[0]))]
+        """Every verdict mark, sorted by step and name (for the list under the tables).
+
+        An exercise key's answers (kind ``answer``) are boxed in the tables and listed
+        on the key's first page, so the list of checked numbers leaves them out."""
+        keys = sorted(self.items, key=lambda k: (k[1], k[0]))
+        return [self.items[k] for k in keys if self.items[k].kind != "answer"]
 
     def unplaced(self) -> list[Mark]:
         """Marks whose number no table shows."""

@@ -8,7 +8,7 @@
       x: {range: [0, 1], decimals: 1}    # inputs (default)
       t: fixed                           # targets: the spec's (default), or a range
       answer_decimals: 4                 # answers are printed with this many decimals
-      tolerance: 0.0001                  # accepted |answer - value| in the quiz (default 10^-d)
+      tolerance: 0.0001                  # a floor under the fair tolerances (default none)
       max_abs_z: 4                       # no saturated unit: |z| <= 4 for every neuron
       max_draws: 1000                    # draws tried per student before giving up
       count: 30                          # defaults for the command line's --count, --seed
@@ -80,7 +80,8 @@ class ExerciseSpec:
 
     @property
     def quiz_tolerance(self) -> Fraction:
-        """The tolerance of quiz answers: given, else one unit in the last printed place."""
+        """The least tolerance of an answer: given, else one unit in the last printed place
+        (each answer's own is its fair tolerance, :mod:`symbp.exercises.tolerance`, if larger)."""
         return (
             self.tolerance if self.tolerance is not None else Fraction(1, 10**self.answer_decimals)
         )
