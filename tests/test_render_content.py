@@ -84,7 +84,9 @@ def test_seed001_chain_for_w2_11(seed001_chains_tex: str) -> None:
     start = flat.index(head)
     chain = flat[start : flat.index(r"\end{align*}", start)]
     assert r"\hat{y} \left(1 - \hat{y}\right) \cdot a^{1}_{1}" in chain
-    assert r"0.521 \cdot \left(1 - 0.521\right) \cdot 0.845" in chain
+    # the factors carry the digits it takes for their product to give -0.405 as printed
+    assert r"0.5209 \cdot \left(1 - 0.5209\right) \cdot 0.8452" in chain
+    assert r"\left(-1.920\right) \cdot \left(0.2496\right) \cdot \left(0.8452\right)" in chain
     assert chain.rstrip().endswith("&= -0.405")
 
 
