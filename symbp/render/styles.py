@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SymbpError
+from .diagram import rescaled
 
 if TYPE_CHECKING:
     from .blocks import Table
@@ -102,7 +103,7 @@ def apply_style(doc: Document, style: str) -> Document:
     return replace(
         doc,
         style=style,
-        diagram=replace(doc.diagram, scale=HANDOUT_SCALE),
+        diagram=rescaled(doc.diagram, HANDOUT_SCALE),
         forward_general=(),
         structure=None,
         notation=(),
