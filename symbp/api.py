@@ -78,6 +78,8 @@ def document(
     A spec with ``claims`` (a verification file) gets every claimed number marked in
     place with its verdict and cause (:meth:`symbp.verify.Report.marks`), unless
     ``marks`` is given (``marks={}`` for none); the steps cover the claims' steps.
+    Only ``style="full"`` (the teacher's document) carries verdicts: a handout is for
+    students and has none.
     ``time_limit`` bounds the whole run as in :func:`derive`.
     """
     from .render import write_document
@@ -89,8 +91,9 @@ def document(
             from .verify import verify
             from .verify.claims import parse_claims
 
-            marks = verify(loaded).marks()
             steps = max(steps, max(c.step for c in parse_claims(loaded)))
+            # The verdicts are the teacher's (the full document); a handout has none.
+            marks = verify(loaded).marks() if style == "full" else {}
         return write_document(
             loaded,
             format=format,

@@ -84,7 +84,9 @@ def test_seed001_chain_for_w2_11(seed001_chains_tex: str) -> None:
     start = flat.index(head)
     chain = flat[start : flat.index(r"\end{align*}", start)]
     assert r"\hat{y} \left(1 - \hat{y}\right) \cdot a^{1}_{1}" in chain
-    assert r"0.521 \cdot \left(1 - 0.521\right) \cdot 0.845" in chain
+    # the factors carry the digits it takes for their product to give -0.405 as printed
+    assert r"0.5209 \cdot \left(1 - 0.5209\right) \cdot 0.8452" in chain
+    assert r"\left(-1.920\right) \cdot \left(0.2496\right) \cdot \left(0.8452\right)" in chain
     assert chain.rstrip().endswith("&= -0.405")
 
 
@@ -167,12 +169,20 @@ def test_mid_size_net_gets_examples_and_tables_not_every_chain() -> None:
     assert doc.tier == "examples"  # 83 parameters
     kinds = [[item.kind for item in section.items] for section in doc.backward_worked]
     assert kinds == [["delta", "w", "b"]] * 2  # first neuron's δ, first weight and bias
-    # 6 inputs: a gradient table; 8 inputs (wide): the forward pass's one-parameter-a-row
-    # table carries the gradients, and the note says so
-    _, second = doc.forward_worked
-    assert [s.table is not None for s in doc.backward_worked] == [False, True]
-    assert "forward pass lists all" in doc.backward_worked[0].note
-    assert second.table is not None and "gradients" in second.table.caption
+    # layer 1 (6 inputs): a gradient table per neuron; layer 2 (8 inputs, wide): one
+    # parameter a row with its gradient, in the backward pass, and the forward pass lists
+    # every neuron's z and a without the weights
+    first, second = doc.forward_worked
+    out_grads, hidden_grads = (s.table for s in doc.backward_worked)
+    assert out_grads is not None and out_grads.caption == "Layer 2: parameters and gradients"
+    assert len(out_grads.rows) == 3 * 8 + 3
+    assert hidden_grads is not None and hidden_grads.key == "gradients1"
+    assert "the table lists all" in doc.backward_worked[0].note
+    assert first.table is not None and len(first.table.rows) == 8  # with the weights
+    assert second.table is not None and len(second.table.rows) == 3
+    assert (
+        second.table.caption == "Layer 2 (output): every neuron's bias, weighted input and output"
+    )
 
 
 def test_stats_above_table_limit() -> None:

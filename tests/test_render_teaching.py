@@ -58,10 +58,12 @@ def test_hidden_delta_is_the_backpropagated_sum_times_f_prime(
     f_prime = 1 - ex.a[1][0] ** 2  # tanh' from its derived form 1 - a^2
     assert abs(total * f_prime - ex.delta[0][0]) < 1e-40  # the product is δ¹₁
     block = _block(momentum_tex, r"\sum_{i=1}^{2} \delta^{2}_{i} w^{2}_{i1} &= ")
-    assert rf"\left({display_number(d2[0])}\right)\left({display_number(W2[0][0])}\right)" in block
+    # the operands carry a fourth digit: (0.342)(0.718) + (-0.342)(-1.04) would give 0.601
+    d, w = display_number(d2[0], 4), display_number(W2[0][0], 4)
+    assert rf"\left({d}\right)\left({w}\right)" in block
     assert f"&= {display_number(total)} " in block
     assert r"\tanh'\left(z^{1}_{1}\right) &= 1 - \left(a^{1}_{1}\right)^{2}" in block
-    assert rf"&= 1 - \left({display_number(ex.a[1][0])}\right)^{{2}}" in block
+    assert rf"&= 1 - \left({display_number(ex.a[1][0], 4)}\right)^{{2}}" in block
     assert f"&= {display_number(f_prime)} " in block
     assert rf"\left({display_number(total)}\right)\left({display_number(f_prime)}\right)" in block
     assert block.rstrip().endswith(f"&= {display_number(ex.delta[0][0])}")
@@ -81,11 +83,12 @@ def test_momentum_velocity_over_two_updates(
     assert r"v &\leftarrow \mu v + \frac{\partial E}{\partial w^{2}_{11}}" in second
     v1 = g0
     v2 = sp.Rational(9, 10) * v1 + g1
-    assert rf"&= 0.9 \cdot {_n(v1)} + {_n(g1)}" in second  # μ v with the old velocity
+    # μ v with the old velocity, operands to 4 digits so that the line adds up as printed
+    assert rf"&= 0.9 \cdot {_n(v1, 4)} + {_n(g1, 4)}" in second
     assert f"&= {display_number(v2)} " in second
     w1, w2 = momentum_eval.steps[1].W[1][0][0], momentum_eval.steps[2].W[1][0][0]
     assert abs(w1 - sp.Rational(1, 10) * v2 - w2) < 1e-40
-    assert rf"\Delta w^{{2}}_{{11}} &= {display_number(w2)} - {_n(w1)}" in second
+    assert rf"\Delta w^{{2}}_{{11}} &= {display_number(w2, 4)} - {_n(w1, 4)}" in second
 
 
 def test_softmax_jacobian_is_derived_in_words_and_formula(momentum_tex: str) -> None:
@@ -132,9 +135,9 @@ def test_adam_shows_moments_and_bias_corrections() -> None:
     m2, v2 = b1 * m1 + (1 - b1) * g1, b2 * v1 + (1 - b2) * g1**2
     second = _block(flat, r"Update 2 of the weight $w^{2}_{11}$.")
     assert r"\beta_{1} = 0.9,\ \beta_{2} = 0.999" in flat
-    assert r"\hat{m} &\leftarrow \frac{m}{1 - \beta_{1}^{k}}" in second
+    assert r"\hat{m} &\leftarrow \frac{m}{1 - \beta_{1}^{t}}" in second  # t counts updates
     assert f"&= {tex_number(m2)} " in second and f"&= {tex_number(v2)} " in second
-    assert r"1 - \left(0.9\right)^{2}" in second  # k = 2 in the bias correction
+    assert r"1 - \left(0.9\right)^{2}" in second  # t = 2 in the bias correction
     assert f"&= {tex_number(m2 / (1 - b1**2))} " in second
     assert f"&= {tex_number(v2 / (1 - b2**2))} " in second
 

@@ -244,3 +244,95 @@ def test_html_scrolls_wide_blocks_inside_the_page(shipped_documents: dict[str, s
             rule = style[style.index(selector) :].split("}", 1)[0]
             assert "overflow-x: auto" in rule, (rel, selector)
         assert "max-width:100%" in style.replace(" ", ""), rel  # the SVG diagrams
+
+
+# --- long tables (issue 31, item 4) ----------------------------------------------
+
+_LONGTABLE = re.compile(r"\\begin\{longtable\}.*?\\end\{longtable\}", re.S)
+
+
+def longtable_faults(source: str) -> list[str]:
+    """Long tables that could print a caption twice, leave a header-only ghost on a new
+    page (the closing rule not tied to the last row) or split although short."""
+    faults = []
+    for table in _LONGTABLE.findall(source):
+        name = re.search(r"\\caption\*\{([^}]*)\}", table) or re.search(r"\n(.*)\\\\", table)
+        label = name.group(1) if name else table[:60]
+        head, _, body = table.partition(r"\endlastfoot")
+        if not body:
+            faults.append(f"{label}: no \\endlastfoot (its closing rule can stand alone)")
+            continue
+        if r"\caption" in head and (
+            r"\endfirsthead" not in head or r"\caption" in head.split(r"\endfirsthead")[1]
+        ):
+            faults.append(f"{label}: the caption is repeated on every page")
+        if r"\bottomrule" in body:
+            faults.append(f"{label}: a closing rule after the rows")
+        rows = [r for r in body.split("\n") if r.strip() and not r.startswith(r"\end")]
+        if len(rows) <= 30 and not all(r.rstrip().endswith("\\\\*") for r in rows):
+            faults.append(f"{label}: a short table that may break across pages")
+    return faults
+
+
+def test_the_table_check_catches_what_issue_31_found() -> None:
+    old = (
+        "\\begin{longtable}{lr}\n\\caption*{The layers}\\\\\n\\toprule\na & b \\\\\n\\midrule\n"
+        "\\endhead\n1 & 2 \\\\\n\\bottomrule\n\\end{longtable}"
+    )
+    assert longtable_faults(old) == [
+        "The layers: no \\endlastfoot (its closing rule can stand alone)"
+    ]
+    new = (
+        "\\begin{longtable}{lr}\n\\caption*{The layers}\\\\*\n\\toprule\na & b \\\\\n\\midrule\n"
+        "\\endfirsthead\n\\toprule\na & b \\\\\n\\endhead\n\\bottomrule\n\\endlastfoot\n"
+        "1 & 2 \\\\*\n\\end{longtable}"
+    )
+    assert longtable_faults(new) == []
+    assert longtable_faults(new.replace("\\endfirsthead\n", "")) == [
+        "The layers: the caption is repeated on every page"
+    ]
+    assert longtable_faults(new.replace("2 \\\\*", "2 \\\\")) == [
+        "The layers: a short table that may break across pages"
+    ]
+
+
+def test_long_tables_have_one_caption_no_ghost_and_short_ones_stay_whole(
+    shipped_documents: dict[str, str],
+) -> None:
+    seen = 0
+    bad = {}
+    for rel, source in shipped_documents.items():
+        if _kind(rel) != "tex":
+            continue
+        seen += source.count(r"\begin{longtable}")
+        if found := longtable_faults(source):
+            bad[rel] = found
+    assert seen > 100
+    assert not bad, bad
+
+
+def test_each_caption_is_printed_once(
+    shipped_documents: dict[str, str], shipped_pdfs: dict[str, tuple[Path, str]]
+) -> None:
+    """In the compiled PDFs a table's caption appears as often as the source has it:
+    a table running onto a new page says "(continued)" instead."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is needed to read the PDFs")
+    bad = {}
+    for rel, source in shipped_documents.items():
+        if _kind(rel) != "tex":
+            continue
+        pdf, _log = shipped_pdfs[Path(rel).stem]
+        text = " ".join(
+            subprocess.run(
+                ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+            ).stdout.split()
+        )
+        captions = [c for c in re.findall(r"\\caption\*\{([^}$\\]*)\}", source)]
+        for caption in set(captions):
+            if text.count(caption) > captions.count(caption):
+                bad.setdefault(rel, []).append(caption)
+    assert not bad, bad

@@ -134,6 +134,11 @@ class Activation:
             return self.derivative
         return shortest_form(self.derivative)
 
+    @property
+    def title(self) -> str:
+        """The activation's name in words, as the textbooks write it (``leaky ReLU``)."""
+        return TITLES.get(self.name, self.name.replace("_", " "))
+
     def derivative_at(self, z: sp.Expr) -> sp.Expr:
         """``f'(z)``, written with ``f`` itself where that is the textbook form."""
         return self.derivative.xreplace({X: z}) if self.elementwise else sp.nan
@@ -253,6 +258,9 @@ def custom(formula: sp.Expr, source: str, index: int) -> Activation:
 
 
 #: Built-in activations by spec name: name -> (builder, accepted options).
+#: Names in words where the spec's name is not how the textbooks write it.
+TITLES = {"relu": "ReLU", "leaky_relu": "leaky ReLU"}
+
 ACTIVATIONS: dict[str, tuple[Callable[..., Activation], tuple[str, ...]]] = {
     "sigmoid": (sigmoid, ()),
     "tanh": (tanh, ()),

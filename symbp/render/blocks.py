@@ -23,6 +23,17 @@ def same_math(a: str, b: str) -> bool:
     return _SIZING.sub("", a) == _SIZING.sub("", b)
 
 
+_NUMBER = re.compile(r"\(?-?(?:\d+(?:\.\d+)?(?:\\times10\^-?\d+)?|10\^-?\d+)\)?")
+
+
+def only_number(text: str) -> bool:
+    """Whether ``text`` is one number, parenthesised or not (``\\left(-0.257\\right)``).
+
+    Such a step before the value says nothing (``= (-0.257) = -0.257``): it is dropped.
+    """
+    return _NUMBER.fullmatch(_SIZING.sub("", text)) is not None
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of an aligned derivation: ``lhs rel rhs``, with an optional note (text)."""
@@ -44,13 +55,16 @@ class Aligned:
         """``lhs = rhs₁ = rhs₂ …``; a right-hand side that reads as the one before it
         (or as ``lhs``) is dropped.
 
-        Each item is a ``Tex`` or ``(Tex, note)``.
+        Each item is a ``Tex`` or ``(Tex, note)``. A step that is only a number is
+        kept only as the last (``= (-0.257) = -0.257`` is one step too many).
         """
         rows: list[Row] = []
         last: str = lhs
-        for item in rhs:
+        for n, item in enumerate(rhs):
             expr, note = item if isinstance(item, tuple) else (item, None)
             if same_math(expr, last):  # no tautology f(x) = f(x), no repeated step
+                continue
+            if n < len(rhs) - 1 and only_number(expr) and note is None:
                 continue
             rows.append(Row(lhs if not rows else None, Tex(expr), note, Tex(rel)))
             last = expr

@@ -5,8 +5,9 @@ Layers are columns from left (input) to right (output), neurons top to bottom
 :data:`HEAD` and last :data:`TAIL` neurons around a vertical ellipsis. Edges
 join every drawn pair; for small nets each edge is labelled with its weight
 (the value at step 0 where the spec has numbers, else ``w^l_{jk}``), placed a
-fraction ``0.25 … 0.75`` along the edge that depends on the source neuron, so
-labels of one layer do not overlap. Each layer's biases are drawn as a bias
+fraction ``0.25 … 0.75`` along the edge that depends on the source neuron,
+then moved along the edge where it would meet another label or a neuron
+(:func:`symbp.render.labels.place`). Each layer's biases are drawn as a bias
 unit ``1`` above the gap before the layer, with a dashed edge (labelled
 ``b^l_j``) into each neuron.
 
@@ -78,6 +79,9 @@ class Edge:
     bias: bool = False
     highlight: bool = False
     key: tuple[int, ...] = ()
+    #: The label's estimated box (cm), centred at ``(x, y)`` (:mod:`symbp.render.labels`).
+    w: float = 0.0
+    h: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,7 @@ def layout(
                     key=(l, j),
                 )
             )
+    edges = _placed(edges, nodes)
     captions = []
     for l in range(len(columns)):
         kind = "input" if l == 0 else ("output" if l == spec.depth else "hidden")
@@ -210,6 +215,31 @@ def layout(
         labelled,
         top=bias_y,
     )
+
+
+def rescaled(diagram: Diagram, scale: float) -> Diagram:
+    """``diagram`` drawn at ``scale``, its labels placed again: the labels' font does not
+    shrink with the drawing, so in its units they grow as ``1 / scale``."""
+    edges = _placed(list(diagram.edges), list(diagram.nodes), scale)
+    return replace(diagram, scale=scale, edges=tuple(edges))
+
+
+def _placed(edges: list[Edge], nodes: Sequence[Node], scale: float = 1.0) -> list[Edge]:
+    """``edges`` with their labels moved along the edges to where none collides."""
+    from .labels import BIAS_RADIUS, NEURON_RADIUS, Label, box_size, place
+
+    labelled = [e for e in edges if e.text]
+    labels = []
+    for e in labelled:
+        t = (e.x - e.x0) / (e.x1 - e.x0) if e.x1 != e.x0 else 0.5
+        labels.append(Label(e.x0, e.y0, e.x1, e.y1, t, *box_size(e.text or "", scale)))
+    circles = [(n.x, n.y, BIAS_RADIUS if n.kind == "bias" else NEURON_RADIUS) for n in nodes]
+    boxes = dict(zip((id(e) for e in labelled), place(labels, circles), strict=True))
+    out = []
+    for e in edges:
+        box = boxes.get(id(e))
+        out.append(e if box is None else replace(e, x=box.x, y=box.y, w=box.w, h=box.h))
+    return out
 
 
 def _edge_label(
@@ -259,7 +289,7 @@ def route(diagram: Diagram, kind: str, layer: int, indices: Sequence[int]) -> Di
     return replace(
         diagram,
         nodes=nodes,
-        edges=edges,
+        edges=tuple(_placed(list(edges), nodes, ROUTE_SCALE)),
         scale=ROUTE_SCALE,
         route=pretty(symbol),
         ident=f"route-{kind}{layer}-" + "-".join(str(i) for i in indices),

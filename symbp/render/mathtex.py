@@ -16,7 +16,14 @@ with the conventions a derivation document states once in its notation table:
   that are zero with the numbers (``(1 - t) \\ln(1 - y)`` at ``t = 1``) are
   dropped;
 - sums are written in textbook order, positive terms first: ``y - t``, not
-  SymPy's ``-t + y``.
+  SymPy's ``-t + y``;
+- ``ranks`` (symbol -> rank) orders an update rule as the textbooks write it:
+  in a sum, after the sign, terms by the lowest rank of the symbols they hold
+  (state, then gradient, then parameter: ``β₁ m + (1 − β₁) g``); in a product,
+  the factors that hold no ranked symbol (the coefficients) first, then by rank
+  (``(1 − β₁) g``, never ``g (1 − β₁)``);
+- a power of a name that is itself a fraction (``∂E/∂θ``) is parenthesised:
+  ``(∂E/∂θ)²``, never ``∂E/∂θ²``.
 
 Numbers are rounded for display only (:func:`tex_number`); the values passed
 in stay exact.
@@ -57,12 +64,17 @@ def text_names_in(names: Mapping[sp.Basic, str]) -> Iterator[None]:
         _TEXT_NAMES.reset(token)
 
 
+#: Exact numbers below this print in powers of ten (``ε = 10^{-8}``), as rounded ones do.
+SMALLEST_FIXED = sp.Rational(1, 10**4)
+
+
 def display_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
     """``value`` as shown in documents (plain text, ``1.23e-05`` style).
 
     An exact number whose decimal expansion ends within ``digits`` significant
-    digits is shown exactly (``5.3``, ``-2``, ``0.5``); any other number is
-    rounded to ``digits`` significant digits, trailing zeros kept (``0.240``).
+    digits is shown exactly (``5.3``, ``-2``, ``0.5``; below :data:`SMALLEST_FIXED`
+    as ``1e-08``); any other number is rounded to ``digits`` significant digits,
+    trailing zeros kept (``0.240``).
     """
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -71,6 +83,8 @@ def display_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
     if isinstance(value, sp.Rational):
         exact = _terminating(value)
         if exact is not None and len(exact.lstrip("-0.").replace(".", "")) <= digits:
+            if abs(value) < SMALLEST_FIXED:  # 1e-08, not 0.00000001
+                return f"{float(value):.{digits}g}"
             return exact
     number = float(value)
     if number == 0:
@@ -102,10 +116,13 @@ def _terminating(value: sp.Rational) -> str | None:
 
 
 def tex_number(value: sp.Expr | float | int, digits: int = DIGITS) -> str:
-    """``value`` as :func:`display_number` shows it, ``1.2 \\times 10^{-5}`` style."""
+    """``value`` as :func:`display_number` shows it, ``1.2 \\times 10^{-5}`` style
+    (an exact power of ten as ``10^{-8}``)."""
     text = display_number(value, digits)
     if "e" in text:
         mantissa, exponent = text.split("e")
+        if mantissa.lstrip("-") == "1":  # an exact power of ten: 10^{-8}
+            return rf"{mantissa[:-1]}10^{{{int(exponent)}}}"
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return "0" if text == "-0" else text
 
@@ -126,6 +143,7 @@ class DocLatexPrinter(SymbpLatexPrinter):
         "names": None,
         "values": None,
         "digits": DIGITS,
+        "ranks": None,
     }
 
     def __init__(self, settings: Mapping[str, object] | None = None) -> None:
@@ -158,6 +176,12 @@ class DocLatexPrinter(SymbpLatexPrinter):
                 self._bare -= 1
         return super()._print(expr, **kwargs)
 
+    def _rank(self, expr: sp.Basic) -> int:
+        """The lowest rank of the ranked symbols in ``expr`` (unranked: after all)."""
+        ranks = self._settings["ranks"] or {}
+        held = [ranks[s] for s in expr.free_symbols if s in ranks]
+        return min(held, default=len(ranks) + 1)
+
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         terms = list(self._as_ordered_terms(expr, order=order))
         values = self._settings["values"]
@@ -165,7 +189,9 @@ class DocLatexPrinter(SymbpLatexPrinter):
             kept = [t for t in terms if not _is_zero(t, values)]
             terms = kept or terms[:1]
         signed = [_signed(t) for t in terms]
-        if self._settings["order"] != "rev-lex":
+        if self._settings["ranks"]:
+            signed.sort(key=lambda s: (s[0], self._rank(s[1])))
+        elif self._settings["order"] != "rev-lex":
             signed = [s for s in signed if not s[0]] + [s for s in signed if s[0]]
         out = ""
         for i, (negative, term) in enumerate(signed):
@@ -178,6 +204,23 @@ class DocLatexPrinter(SymbpLatexPrinter):
                 term_tex = rf"\left({term_tex}\right)"
             out += term_tex
         return out
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """With ``ranks``: coefficients first, then the factors by rank (``(1 - β₁) g``)."""
+        if not self._settings["ranks"]:
+            return super()._print_Mul(expr)
+        if expr.could_extract_minus_sign():
+            inner = self._print_Mul(-expr) if (-expr).is_Mul else self._print(-expr)
+            return "- " + (rf"\left({inner}\right)" if (-expr).is_Add else inner)
+        coefficient = len(self._settings["ranks"]) + 1  # _rank of a factor with none ranked
+        factors = sorted(expr.args, key=lambda f: (r := self._rank(f)) != coefficient and r + 1)
+        unevaluated = sp.Mul(*factors, evaluate=False)
+        order = self._settings["order"]
+        self._settings["order"] = "none"  # print the factors as sorted
+        try:
+            return super()._print_Mul(unevaluated)
+        finally:
+            self._settings["order"] = order
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         shown = self._value_of(expr)
@@ -203,8 +246,9 @@ class DocLatexPrinter(SymbpLatexPrinter):
 
     def _helper_print_standard_power(self, expr: sp.Pow, template: str) -> str:
         if isinstance(expr.base, sp.Indexed) or (
-            expr.base.is_Symbol and self._value_of(expr.base) is not None
-        ):  # a^{1}_{j} squared: (a^{1}_{j})^{2}, never a double superscript
+            expr.base.is_Symbol
+            and (self._value_of(expr.base) is not None or r"\frac" in self._print(expr.base))
+        ):  # a^{1}_{j} or ∂E/∂θ squared: (a^{1}_{j})^{2}, never a double superscript
             base = self._print(expr.base)
             if not base.startswith(r"\left("):
                 base = rf"\left({base}\right)"
@@ -255,13 +299,21 @@ def tex(
     values: Mapping[sp.Basic, sp.Expr] | None = None,
     digits: int = DIGITS,
     order: str | None = None,
+    ranks: Mapping[sp.Basic, int] | None = None,
 ) -> Tex:
     """LaTeX of ``expr`` (numbers substituted from ``values`` where given).
 
-    ``order="rev-lex"`` prints ``θ - η g`` rather than SymPy's ``-η g + θ``.
+    ``order="rev-lex"`` prints ``θ - η g`` rather than SymPy's ``-η g + θ``;
+    ``ranks`` orders sums and products as update rules are written (module docstring).
     A negative number that is a function's whole argument is parenthesised once.
     """
-    settings = {"names": names, "values": values, "digits": digits, "order": order}
+    settings = {
+        "names": names,
+        "values": values,
+        "digits": digits,
+        "order": order,
+        "ranks": ranks,
+    }
     text = DocLatexPrinter(settings).doprint(expr)
     if values is not None:
         text = _DOUBLE_PARENS.sub(r"\\left(\1\\right)", text)

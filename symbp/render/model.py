@@ -301,7 +301,7 @@ def _build(
 def _layer_title(spec: Spec, l: int) -> str:
     kind = "output layer" if l == spec.depth else "hidden layer"
     act = spec.activations[l - 1]
-    name = act.name.replace("_", " ") if act.source is None else "custom activation"
+    name = act.title if act.source is None else "custom activation"
     n = spec.layers[l]
     return f"Layer {l} ({kind}, {n} neuron{'s' if n != 1 else ''}, {name})"
 
@@ -364,15 +364,11 @@ def _numbers(
                     )
                 )
         table = None
-        if tabled:
-            table = (tables.parameter_list if wide else tables.layer_forward)(
-                evaluation, l, digits, marks
-            )
-        forward.append(
-            LayerSection(
-                l, _layer_title(spec, l), tuple(items), table, _shown_note(doc.tier, n, "neuron")
-            )
-        )
+        if tabled:  # every neuron's z and a (a wide layer's weights: its parameter list)
+            table = tables.layer_forward(evaluation, l, digits, marks, weights=not wide)
+        if items or table is not None:  # no section that would be empty
+            note = _shown_note(doc.tier, n, "neuron") if items else None
+            forward.append(LayerSection(l, _layer_title(spec, l), tuple(items), table, note))
     first_example = evaluation.steps[0].examples[0]
     for l in range(spec.depth, 0, -1):
         items = []
@@ -389,17 +385,14 @@ def _numbers(
                 path = route(doc.diagram, chain.kind, l, chain.indices) if n == 0 else None
                 items.append(Worked(title, body, math, kind=chain.kind, diagram=path))
         table = None
-        if tabled and spec.layers[l - 1] <= tables.WIDE:
-            table = tables.layer_gradients(evaluation, l, digits, marks)
-        backward.append(
-            LayerSection(
-                l,
-                _layer_title(spec, l),
-                tuple(items),
-                table,
-                _shown_note(doc.tier, 0, "parameter", elsewhere=tabled and table is None),
+        if tabled:  # a wide layer lists its parameters one a row, with their gradients
+            wide = spec.layers[l - 1] > tables.WIDE
+            table = (tables.parameter_list if wide else tables.layer_gradients)(
+                evaluation, l, digits, marks
             )
-        )
+        if items or table is not None:
+            note = _shown_note(doc.tier, 0, "parameter") if items else None
+            backward.append(LayerSection(l, _layer_title(spec, l), tuple(items), table, note))
         if len(evaluation.steps) > 1:
             up_items = []
             if model is not None:
@@ -411,7 +404,8 @@ def _numbers(
             up_table = None
             if tabled and spec.layers[l - 1] <= tables.WIDE:
                 up_table = tables.layer_updated(evaluation, l, digits, marks)
-            updates.append(LayerSection(l, _layer_title(spec, l), tuple(up_items), up_table))
+            if up_items or up_table is not None:
+                updates.append(LayerSection(l, _layer_title(spec, l), tuple(up_items), up_table))
     doc.forward_worked = tuple(forward)
     doc.backward_worked = tuple(backward)
     doc.update_worked = tuple(updates)
@@ -429,16 +423,11 @@ def _numbers(
         doc.statistics = tables.layer_statistics(evaluation, digits)
 
 
-def _shown_note(tier: str, n: int, what: str, *, elsewhere: bool = False) -> str | None:
-    """What a section that works one example of many says about the rest."""
+def _shown_note(tier: str, n: int, what: str) -> str | None:
+    """What a section that works one example of many says about the rest (its table)."""
     if tier == "worked":
         return None
-    where = (
-        "the layer's parameter table in the forward pass lists all of them with their gradients"
-        if elsewhere
-        else "the table lists all"
-    )
-    return f"As an example, the first {what} of the layer is worked out; {where}."
+    return f"As an example, the first {what} of the layer is worked out; the table lists all."
 
 
 def _param_title(chain: Chain) -> tuple[str, Tex]:

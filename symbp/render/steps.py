@@ -70,7 +70,7 @@ def _softmax_rhs(generic: GenericModel, l: int) -> sp.Expr:
 def _one_activation(
     generic: GenericModel, act: Activation, layers: tuple[int, ...]
 ) -> DerivativeSteps:
-    title = act.name.replace("_", " ") if act.source is None else f"custom formula {act.source}"
+    title = act.title if act.source is None else f"custom formula {act.source}"
     if not act.elementwise:
         # Softmax couples the layer: its Jacobian, then δ^L below sums over the outputs.
         l = layers[-1]

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SymbpError
+from .diagram import rescaled
 
 if TYPE_CHECKING:
     from .blocks import Table
@@ -99,16 +100,20 @@ def apply_style(doc: Document, style: str) -> Document:
         )
         for n, s in enumerate(updates)
     )
+    updates = tuple(s for s in updates if s.items or s.table is not None)  # none left empty
+    # Without worked numbers the layer-generic derivation is all the handout has to
+    # show: it keeps it, so that no section is left empty.
+    generic = not doc.backward_worked
     return replace(
         doc,
         style=style,
-        diagram=replace(doc.diagram, scale=HANDOUT_SCALE),
-        forward_general=(),
+        diagram=rescaled(doc.diagram, HANDOUT_SCALE),
+        forward_general=doc.forward_general if generic else (),
         structure=None,
         notation=(),
-        activation_steps=(),
-        output_delta=None,
-        recursion=(),
+        activation_steps=doc.activation_steps if generic else (),
+        output_delta=doc.output_delta if generic else None,
+        recursion=doc.recursion if generic else (),
         matrix_form=None,
         forward_worked=_one_each(doc.forward_worked, lambda items: items[:1]),
         backward_worked=_backward(doc.backward_worked),

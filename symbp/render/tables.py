@@ -41,8 +41,16 @@ def _output(spec: Spec, j: int) -> Tex:
     return Tex(r"\hat{y}") if spec.layers[-1] == 1 else Tex(rf"\hat{{y}}_{{{j + 1}}}")
 
 
+#: Inputs and targets that fit side by side in one row of the data table; wider data
+#: is transposed (one row per input, one column per example), so none is cut off.
+DATA_COLUMNS = 10
+
+
 def inputs(spec: Spec, marks: Marks) -> Table:
-    """The examples: inputs ``x_k`` and targets ``t_j``."""
+    """The examples: inputs ``x_k`` and targets ``t_j`` (one row per example, or per
+    quantity when there are more than :data:`DATA_COLUMNS` of them)."""
+    if spec.layers[0] + spec.layers[-1] > DATA_COLUMNS:
+        return _inputs_transposed(spec, marks)
     header = (
         "example",
         *(tex(nt.explicit_symbol("x", 0, k)) for k in range(spec.layers[0])),
@@ -59,10 +67,34 @@ def inputs(spec: Spec, marks: Marks) -> Table:
     return Table("inputs", "The training data", header, rows)
 
 
-def layer_forward(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> Table:
-    """Weight layer ``l`` (1-based) at step 0: weights, bias, ``z`` and ``a`` per neuron."""
+def _inputs_transposed(spec: Spec, marks: Marks) -> Table:
+    """The examples as columns: a row per input ``x_k``, then a row per target ``t_j``."""
+    header = ("", *(f"example {e + 1}" for e in range(len(spec.examples))))
+    rows = [
+        (
+            Cell(tex(nt.explicit_symbol("x", 0, k))),
+            *(marks.cell(number_tex(ex.x[k], 6), f"a[0][{k}]", 0) for ex in spec.examples),
+        )
+        for k in range(spec.layers[0])
+    ]
+    rows += [
+        (
+            Cell(tex(nt.explicit_symbol("t", spec.depth, j))),
+            *(Cell(number_tex(ex.t[j], 6)) for ex in spec.examples),
+        )
+        for j in range(spec.layers[-1])
+    ]
+    caption = "The training data (a column per example)"
+    return Table("inputs", caption, header, tuple(rows))
+
+
+def layer_forward(
+    evaluation: Evaluation, l: int, digits: int, marks: Marks, *, weights: bool = True
+) -> Table:
+    """Weight layer ``l`` (1-based) at step 0: weights, bias, ``z`` and ``a`` per neuron
+    (without the weights for a wide layer: its parameter list has them)."""
     spec, step = evaluation.spec, evaluation.steps[0]
-    n_in = spec.layers[l - 1]
+    n_in = spec.layers[l - 1] if weights else 0
     out_layer = l == spec.depth
     header = (
         "neuron",
@@ -86,7 +118,11 @@ def layer_forward(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> 
             )
         )
     kind = "output" if out_layer else "hidden"
-    caption = f"Layer {l} ({kind}): parameters before training and the forward pass"
+    caption = (
+        f"Layer {l} ({kind}): parameters before training and the forward pass"
+        if weights
+        else f"Layer {l} ({kind}): every neuron's bias, weighted input and output"
+    )
     if len(spec.examples) > 1:
         caption += " (z and a of example 1)"
     return Table(f"forward{l}", caption, header, tuple(rows))
@@ -337,7 +373,7 @@ def layer_structure(spec: Spec) -> Table:
             (
                 Cell(f"{l} ({kind})"),
                 Cell(Tex(str(n_out))),
-                Cell(act.name.replace("_", " ") if act.source is None else f"f(x) = {act.source}"),
+                Cell(act.title if act.source is None else f"f(x) = {act.source}"),
                 Cell(Tex(rf"{n_out} \times {n_in}")),
                 Cell(Tex(rf"{n_out} \cdot {n_in} + {n_out} = {n_out * n_in + n_out}")),
                 Cell(Tex(str(trainable))),

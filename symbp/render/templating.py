@@ -30,6 +30,7 @@ from latex2mathml.converter import convert as _to_mathml
 from markupsafe import Markup
 
 from .escape import Tex, html_escape, md_code, md_escape, tex_escape
+from .labels import SMALL_LABELS
 
 #: The source checkout's templates (used when ``symbp.templates`` is not importable,
 #: e.g. an editable install of a tree whose ``templates/`` has no ``__init__.py``).
@@ -111,11 +112,15 @@ _SVG_STYLE = (
     "svg .bias{fill:#eeeeee;stroke:#444;stroke-width:1}"
     "svg circle.lit{stroke:#b03020;stroke-width:3}"
     "svg line.edge{stroke:#777;stroke-width:1}svg line.lit{stroke:#b03020;stroke-width:2.5}"
-    "svg line.bias{stroke-dasharray:4 3}"
+    "svg line.bias{stroke-dasharray:4 3}svg rect.label{fill:#fff;fill-opacity:0.9}"
     "svg .node{font-size:16px;font-style:italic}svg .unit{font-size:11px}"
     "svg .weight{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
     "svg .caption{font-size:13px}"
 )
+
+
+#: The width (px) of one character of an SVG edge label (11 px), for its white box.
+LABEL_CHAR_PX = 6.6
 
 
 def svg(diagram: Any) -> Markup:
@@ -126,7 +131,9 @@ def svg(diagram: Any) -> Markup:
     markers, so that several diagrams in one page keep theirs apart.
     """
     template = environment("html").get_template("diagram.svg.j2")
-    text = template.render(d=diagram, ident=diagram.ident)
+    text = template.render(
+        d=diagram, ident=diagram.ident, label_char_px=LABEL_CHAR_PX, small_labels=SMALL_LABELS
+    )
     return Markup("\n".join(line for line in text.splitlines() if line.strip()))
 
 
@@ -137,11 +144,13 @@ def _md_svg(markup: Markup) -> str:
 
 
 def _cm(value: float) -> Tex:
-    return Tex(f"{value:.2f}")
+    text = f"{value:.2f}"
+    return Tex("0.00" if text == "-0.00" else text)
 
 
 def _px(value: float) -> str:
-    return f"{value:.1f}"
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
 
 
 def _is_math(value: object) -> bool:

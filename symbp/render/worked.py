@@ -17,14 +17,15 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, with_weight_decay
+from ..ops.optimizers import EPOCH, LR, LR0, THETA, G, K, with_weight_decay
 from ..ops.symbols import X
 from ..symbolic import notation as nt
 from ..symbolic.evaluate import PRECISION, Evaluation
 from ..symbolic.explicit import Chain, ExplicitModel
-from .blocks import Aligned, Row
+from .blocks import Aligned, Row, only_number
 from .escape import Tex
 from .mathtex import factor_tex, number_tex, product_tex, tex
+from .rounding import ROUNDED_NOTE, as_printed, expression_digits, operand_digits
 
 Values = Mapping[sp.Basic, sp.Expr]
 
@@ -35,6 +36,11 @@ def output_names(model: ExplicitModel) -> dict[sp.Basic, str]:
     if len(outputs) == 1:
         return {outputs[0]: r"\hat{y}"}
     return {a: rf"\hat{{y}}_{{{j + 1}}}" for j, a in enumerate(outputs)}
+
+
+def _enough(found: int | None, digits: int) -> int:
+    """The digits :mod:`~symbp.render.rounding` found, or ``digits`` where none do."""
+    return digits if found is None else found
 
 
 def _numeric(expr: sp.Expr) -> sp.Expr:
@@ -95,31 +101,57 @@ def neuron(
     z, a = model.z[l][r], model.a[l + 1][r]
     pairs, bias = _terms(model, l, r)
     symbolic = [product_tex([tex(s), tex(w)], " ") for s, w in pairs]
+    weighted = _numeric(sp.Add(*(values[s] * values[w] for s, w in pairs)))
+    # Each line adds up as printed: the sum's operands carry the digits it takes.
+    n_sum = _enough(
+        operand_digits(
+            lambda n: as_printed(weighted, n) + as_printed(values[bias], n), values[z], digits
+        ),
+        digits,
+    )
+    n_terms = _enough(
+        operand_digits(
+            lambda n: sp.Add(
+                *(as_printed(values[s], n) * as_printed(values[w], n) for s, w in pairs)
+            ),
+            weighted,
+            n_sum,
+        ),
+        digits,
+    )
     numbers = [
         product_tex(
-            [number_tex(values[s], digits, paren=True), number_tex(values[w], digits, paren=True)],
+            [
+                number_tex(values[s], n_terms, paren=True),
+                number_tex(values[w], n_terms, paren=True),
+            ],
             "",
         )
         for s, w in pairs
     ]
-    weighted = _numeric(sp.Add(*(values[s] * values[w] for s, w in pairs)))
-    b_value = number_tex(values[bias], digits, paren="negative")
+    b_value = number_tex(values[bias], n_sum, paren="negative")
     z_rows = sum_rows(
         tex(z),
         [
             [*symbolic, tex(bias)],
             [*numbers, b_value],
-            [number_tex(weighted, digits, paren="negative"), b_value],
+            [number_tex(weighted, n_sum, paren="negative"), b_value],
             number_tex(values[z], digits),
         ],
         SUM_TERMS_PER_ROW,
     )
     act = model.spec.activations[l]
     definition = model.definitions[a]
-    rhs: list[Tex] = [tex(definition, names=names), tex(definition, values=values, digits=digits)]
+    n_act = expression_digits(definition, values, values[a], digits)
+    shown = _enough(n_act, digits)
+    rhs: list[Tex | tuple[Tex, str]] = [
+        tex(definition, names=names),
+        tex(definition, values=values, digits=shown),
+    ]
     if act.elementwise:
-        rhs.append(tex(act.formula, values={X: values[z]}, digits=digits))
-    rhs.append(number_tex(values[a], digits))
+        rhs.append(tex(act.formula, values={X: values[z]}, digits=shown))
+    value = number_tex(values[a], digits)
+    rhs.append(value if n_act is not None else (value, ROUNDED_NOTE))
     a_rows = Aligned.chain(tex(a, names=names), *rhs)
     return z_rows, a_rows
 
@@ -146,11 +178,14 @@ def loss(
 
     # A term that is zero with the numbers (t_j = 0 in cross-entropy) is left out there.
     nonzero = [t for t in terms if t.xreplace(dict(values)) != 0] or terms[:1]
+    shown = _enough(
+        expression_digits(model.loss, values, values[model.loss_symbol], digits), digits
+    )
     return sum_rows(
         lhs,
         [
             [show(t, names=names) for t in terms],
-            [show(t, values=values, digits=digits) for t in nonzero],
+            [show(t, values=values, digits=shown) for t in nonzero],
             number_tex(values[model.loss_symbol], digits),
         ],
         LOSS_TERMS_PER_ROW,
@@ -177,11 +212,30 @@ def chain(
             rf"{{\partial {tex(f.denominator, names=names)}}}"
         )
 
+    factor_values = chain_factor_values(chain, values)
+    n_factors = _enough(
+        operand_digits(
+            lambda n: sp.Add(
+                *(sp.Mul(*(as_printed(v, n) for v in path)) for path in factor_values)
+            ),
+            gradient,
+            digits,
+        ),
+        digits,
+    )
+    n_values = max(
+        _enough(
+            expression_digits(f.expr, values, _numeric(f.expr.xreplace(dict(values))), n_factors),
+            n_factors,
+        )
+        for path in chain.paths
+        for f in path
+    )
     stages = [
         lambda f: symbolic(f),
         lambda f: factor_tex(f.expr, names=names),
-        lambda f: factor_tex(f.expr, values=values, digits=digits),
-        lambda f: number_tex(_numeric(f.expr.xreplace(dict(values))), digits, paren=True),
+        lambda f: factor_tex(f.expr, values=values, digits=n_values),
+        lambda f: number_tex(_numeric(f.expr.xreplace(dict(values))), n_factors, paren=True),
     ]
     rows: list[Row] = []
     for stage in stages:
@@ -195,9 +249,20 @@ def chain(
 
 
 def _dedupe(rows: list[Row]) -> tuple[Row, ...]:
+    """``rows`` without repeated steps, nor a bare number followed by the value."""
     out: list[Row] = []
     for row in rows:
         if out and row.lhs is None and row.rhs == out[-1].rhs:
+            continue
+        if (
+            out
+            and row.lhs is None
+            and out[-1].lhs is None
+            and only_number(row.rhs)
+            and only_number(out[-1].rhs)
+            and out[-1].note is None
+        ):
+            out[-1] = row  # ``= (-0.257) = -0.257``: the value alone
             continue
         out.append(row)
     return tuple(out)
@@ -226,7 +291,23 @@ OPTIMIZER_NAMES: dict[sp.Basic, str] = {
     sp.Symbol("g_used", real=True): r"\tilde{g}",
     sp.Symbol("weight_decay", positive=True): r"\lambda",
     LR: r"\eta",
+    K: "t",  # the update count (1, 2, ...), as the textbooks name it: k indexes neurons
 }
+
+
+def update_ranks(evaluation: Evaluation) -> dict[sp.Basic, int]:
+    """The textbook order of an update rule's symbols (the printer's ``ranks``).
+
+    The optimiser's state and temporaries (every target of its program but θ) come
+    first, then the gradient, then the parameter: ``m ← β₁ m + (1 − β₁) g``,
+    ``g + λθ``; coefficients lead every product (``(1 − β₁) g``).
+    """
+    ranks: dict[sp.Basic, int] = {
+        target: 0 for target, _ in _program(evaluation) if target != THETA
+    }
+    ranks[G] = 1
+    ranks[THETA] = 2
+    return ranks
 
 
 def _program(evaluation: Evaluation):  # type: ignore[no-untyped-def]
@@ -258,20 +339,29 @@ def update_rule(evaluation: Evaluation) -> Aligned:
         THETA: r"\theta",
         G: r"\frac{\partial E}{\partial \theta}",
     }
+    ranks = update_ranks(evaluation)
     rows = []
     if opt.schedule.name != "constant":
         rate = opt.schedule.rate.xreplace({LR0: sp.Symbol("eta_0", positive=True)})
         rows.append(Row(Tex(r"\eta"), tex(rate, names={EPOCH: r"\mathrm{epoch}", **names})))
+    counted = False
     for target, expr in _decay_named(_program(evaluation), opt.weight_decay):
+        note = None
+        if K in expr.free_symbols and not counted:
+            note, counted = UPDATE_COUNT_NOTE, True
         rows.append(
             Row(
                 tex(target, names=names),
-                tex(expr, names=names, order="rev-lex"),
-                None,
+                tex(expr, names=names, ranks=ranks),
+                note,
                 Tex(r"\leftarrow"),
             )
         )
     return Aligned(tuple(rows))
+
+
+#: What ``t`` in an update rule is (said where it first appears).
+UPDATE_COUNT_NOTE = "t = 1, 2, ... counts the updates"
 
 
 _LAMBDA = sp.Symbol("weight_decay", positive=True)
@@ -336,6 +426,7 @@ def update(
     )
     d_theta = rf"\frac{{\partial E}}{{\partial {lhs}}}"
     names = {**OPTIMIZER_NAMES, THETA: lhs, G: d_theta}
+    ranks = update_ranks(evaluation)
     out = []
     for trace in traces:
         old, new = trace.before[THETA], trace.after
@@ -348,18 +439,29 @@ def update(
         for target, expr in _decay_named(_program(evaluation), opt.weight_decay):
             values = {**env, _LAMBDA: opt.weight_decay}
             rows.append(
-                Row(tex(target, names=names), tex(expr, names=names, order="rev-lex"), None, arrow)
+                Row(tex(target, names=names), tex(expr, names=names, ranks=ranks), None, arrow)
             )
-            rows.append(Row(None, tex(expr, values=values, digits=shown, order="rev-lex")))
-            env[target] = dict(trace.assigned)[target]
-            rows.append(Row(None, number_tex(env[target], shown)))
+            assigned = dict(trace.assigned)[target]
+            n_expr = expression_digits(expr, values, assigned, shown)
+            carried = _enough(n_expr, shown)
+            rows.append(Row(None, tex(expr, values=values, digits=carried, ranks=ranks)))
+            env[target] = assigned
+            note = None if n_expr is not None else ROUNDED_NOTE
+            rows.append(Row(None, number_tex(env[target], shown), note))
         change = Tex(rf"\Delta {lhs}")
         if old != 0:
-            difference = f"{number_tex(new, shown)} - {number_tex(old, shown, paren='negative')}"
+            n_diff = max(shown, _difference_digits(new, old, digits))
+            difference = f"{number_tex(new, n_diff)} - {number_tex(old, n_diff, paren='negative')}"
             rows.append(Row(change, Tex(difference)))
         rows.append(Row(change if old == 0 else None, number_tex(new - old, digits)))
         out.append((trace.k, Aligned(_dedupe(rows))))
     return out
+
+
+def _difference_digits(new: sp.Expr, old: sp.Expr, digits: int) -> int:
+    """Digits at which ``new - old`` as printed gives the printed change."""
+    found = operand_digits(lambda n: as_printed(new, n) - as_printed(old, n), new - old, digits)
+    return _enough(found, digits)
 
 
 def visible_digits(pairs: list[tuple[sp.Expr, sp.Expr]], digits: int, most: int = 12) -> int:
@@ -389,11 +491,17 @@ def delta_form(
     if chain.kind == "b":
         return Aligned.chain(lhs, Tex(d), number_tex(gradient, digits))
     source = model.a[l - 1][rest[0]]
+    n = _enough(
+        operand_digits(
+            lambda n: as_printed(delta, n) * as_printed(values[source], n), gradient, digits
+        ),
+        digits,
+    )
     return Aligned.chain(
         lhs,
         Tex(f"{d} {tex(source)}"),
         product_tex(
-            [number_tex(delta, digits, paren=True), number_tex(values[source], digits, paren=True)],
+            [number_tex(delta, n, paren=True), number_tex(values[source], n, paren=True)],
             "",
         ),
         number_tex(gradient, digits),
@@ -438,10 +546,11 @@ def output_delta(
     expr = _explicit(formula, model, L, j)
     shown = tex(expr, names=names)
     first: Tex | tuple[Tex, str] = (shown, note) if note else shown
+    carried = _enough(expression_digits(expr, values, delta, digits), digits)
     return Aligned.chain(
         tex(nt.explicit_symbol("delta", L, j)),
         first,
-        tex(expr, values=values, digits=digits),
+        tex(expr, values=values, digits=carried),
         number_tex(delta, digits),
     )
 
@@ -484,9 +593,30 @@ def hidden_delta(
         else f"{tex(d_syms[0])} {tex(weights[0])}"
     )
     terms = [product_tex([tex(d), tex(w)], " ") for d, w in zip(d_syms, weights, strict=True)]
+    delta = deltas[layer - 1][k]
+    # Each line's operands carry the digits it takes to give its result as printed
+    # (the product's factors may carry more than the lines that gave them).
+    n_product = _enough(
+        operand_digits(lambda n: as_printed(total, n) * as_printed(f_value, n), delta, digits),
+        digits,
+    )
+    n_sum = _enough(
+        operand_digits(
+            lambda n: sp.Add(
+                *(
+                    as_printed(v, n) * as_printed(values[w], n)
+                    for v, w in zip(nxt, weights, strict=True)
+                )
+            ),
+            total,
+            digits,
+        ),
+        digits,
+    )
+    n_local = _enough(expression_digits(f_prime, values, f_value, digits), digits)
     numbers = [
         product_tex(
-            [number_tex(v, digits, paren=True), number_tex(values[w], digits, paren=True)], ""
+            [number_tex(v, n_sum, paren=True), number_tex(values[w], n_sum, paren=True)], ""
         )
         for v, w in zip(nxt, weights, strict=True)
     ]
@@ -498,7 +628,7 @@ def hidden_delta(
     rows += Aligned.chain(
         f_call,
         tex(f_prime),
-        tex(f_prime, values=values, digits=digits),
+        tex(f_prime, values=values, digits=n_local),
         number_tex(f_value, digits),
     ).rows
     d = tex(nt.explicit_symbol("delta", layer, k))
@@ -506,8 +636,9 @@ def hidden_delta(
         d,
         Tex(rf"\left({sum_lhs}\right) \cdot {f_call}"),
         product_tex(
-            [number_tex(total, digits, paren=True), number_tex(f_value, digits, paren=True)], ""
+            [number_tex(total, n_product, paren=True), number_tex(f_value, n_product, paren=True)],
+            "",
         ),
-        number_tex(deltas[layer - 1][k], digits),
+        number_tex(delta, digits),
     ).rows
     return Aligned(tuple(rows))
