@@ -301,3 +301,102 @@ def test_full_pdf_works_example_2(tmp_path) -> None:  # type: ignore[no-untyped-
     assert "x = (-1, 1)" in example2
     for number in ("0.543", "0.392", "0.747", "0.326", "0.3290404004"):
         assert number in example2
+
+
+# --- the cloze handout (issue 31, item 6) ---------------------------------------------
+
+_BLANK = re.compile(r"\\underline\{\\qquad\\qquad\\qquad\}_\{\((\d+)\)\}")
+_BOXED = re.compile(r"\\boxed\{([^{}]+)\}_\{\((\d+)\)\}")
+_REFERENCE = re.compile(r"\\left\[(\d+)\\right\]")
+_CLOZE_LINES = re.compile(r"^(\*\*Fill in|\*\*Key\.).*\n\n?", re.M)
+
+
+def test_cloze_sheet_and_key_agree_with_the_handout() -> None:
+    handout = render_document(RELU_NESTEROV, format="md", steps=1, style="handout")
+    sheet = render_document(RELU_NESTEROV, format="md", steps=1, style="cloze")
+    key = render_document(RELU_NESTEROV, format="md", steps=1, style="cloze", key=True)
+    answers = {int(n): value for value, n in _BOXED.findall(key)}
+    assert len(answers) >= 8 and sorted(answers) == list(range(1, len(answers) + 1))
+    assert sorted(int(n) for n in _BLANK.findall(sheet)) == sorted(answers)
+    # The key without its boxes, and the sheet with every blank and [n] filled in from
+    # the key, are the handout itself.
+    assert _CLOZE_LINES.sub("", _BOXED.sub(lambda m: m.group(1), key)) == handout
+    filled = _BLANK.sub(lambda m: answers[int(m.group(1))], sheet)
+    filled = _REFERENCE.sub(lambda m: answers[int(m.group(1))], filled)
+    assert _CLOZE_LINES.sub("", filled) == handout
+    # Blank 1 is the first computed number: z¹₁ = 0.35 + 0.1 = 0.45 (every 3rd from it).
+    assert answers[1] == "0.45"
+    assert r" &= 0.35 + 0.1 \\" "\n" r" &= \underline{\qquad\qquad\qquad}_{(1)} \\" in sheet
+    assert r"\operatorname{ReLU}\left(\left[1\right]\right)" in sheet  # no blank given away
+    assert "0.45" not in sheet.split("## 3 The loss")[0].split("### 2.1")[1]
+
+
+def test_cloze_blanks_what_exercise_ask_names() -> None:
+    spec = {**RELU_NESTEROV, "exercise": {"ask": ["a[2][0]", "loss", "grad_W[1][0][0]"]}}
+    key = render_document(spec, format="tex", steps=1, style="cloze", key=True)
+    sheet = render_document(spec, format="tex", steps=1, style="cloze")
+    answers = {int(n): value for value, n in _BOXED.findall(key)}
+    # ŷ₁ = 0.52, E = ½(0.115 + 0.543) = 0.329, ∂E/∂w²₁₁ = ½((−0.48)(0.45) + 0) = −0.108.
+    assert set(answers.values()) == {"0.52", "0.329", "-0.108"}
+    assert len(_BLANK.findall(sheet)) == 3
+
+
+def test_cloze_bad_input_is_one_line_and_writes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    import yaml
+
+    spec = tmp_path / "net.yaml"
+    spec.write_text(yaml.safe_dump(RELU_NESTEROV))
+    run = [sys.executable, "-m", "symbp", "doc", str(spec), "--style", "cloze"]
+    bad = subprocess.run([*run, "--blank-every", "0", "-o", str(tmp_path / "c.md")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.strip().count("\n") == 0 and "blank" in bad.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
+    ok = subprocess.run([*run, "--blank-every", "5", "-o", str(tmp_path / "c.md")],
+                        capture_output=True, text=True)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.md", "c_key.md", "net.yaml"]
+    sheet = (tmp_path / "c.md").read_text()
+    key = (tmp_path / "c_key.md").read_text()
+    assert len(_BLANK.findall(sheet)) == len(_BOXED.findall(key)) > 0
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (TeX Live)")
+def test_cloze_pdf_and_its_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = write_document(
+        RELU_NESTEROV, format="pdf", steps=1, style="cloze", out=tmp_path / "c.pdf"
+    )
+    texts = {
+        p.name: subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True).stdout
+        for p in (out, tmp_path / "c_key.pdf")
+    }
+    assert "Fill in the numbered blanks" in texts["c.pdf"]
+    assert "Each numbered blank of the sheet, filled in and boxed" in texts["c_key.pdf"]
+    assert "0.45" in texts["c_key.pdf"] and "[1]" in texts["c.pdf"]
+
+
+def test_every_format_has_the_added_parts() -> None:
+    html = render_document(RELU_NESTEROV, format="html", steps=2)
+    for heading in (
+        "4.4 Example 2",
+        "4.5 The gradients of E: means over the examples",
+        "4.6 The matrix form with numbers",
+        "4.7 One neuron as a computational graph",
+        "4.8 Checking a gradient numerically",
+        "5.1 Update 2",
+    ):
+        assert f"<h3>{heading}</h3>" in html
+    assert "<mn>0.543</mn>" in html and "<mn>0.392</mn>" in html
+
+
+def test_wide_layers_list_every_parameter_after_every_update() -> None:
+    text = render_document("examples/midsize_12_8_3.yaml", format="md", steps=3)
+    for update in (2, 3):
+        caption = (
+            f"*Layer 1: parameters and gradients at step {update - 1}, and after update {update}*"
+        )
+        table = _section(text, caption, "\n\n*")
+        # 8 neurons of 12 weights and a bias each
+        assert len(re.findall(r"^\| \$[wb]\^\{1\}", table, re.M)) == 8 * 13

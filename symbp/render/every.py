@@ -34,7 +34,7 @@ from . import tables, worked
 from .blocks import Aligned, Cell, Marks, Row, Table
 from .escape import Tex
 from .mathtex import number_tex, plain_number, product_tex, tex
-from .model import Document, LayerSection, Part, Worked
+from .model import TABLE_MAX_PARAMS, Document, LayerSection, Part, Worked
 from .views import views
 
 if TYPE_CHECKING:
@@ -90,10 +90,11 @@ def example_table(
     evaluation: Evaluation, l: int, e: int, digits: int, at: int = 0, marks: Marks | None = None
 ) -> Table:
     """Layer ``l`` for example ``e`` (0-based) at step ``at``: per neuron ``z``, ``a``,
-    ``δ`` and the gradients of the example's loss ``L_e``."""
+    ``δ`` and the gradients of the example's loss ``L_e`` (layers of more than
+    :data:`~.tables.WIDE` inputs: ``z``, ``a`` and ``δ`` only)."""
     spec = evaluation.spec
     ex = evaluation.steps[at].examples[e]
-    n_in = spec.layers[l - 1]
+    n_in = spec.layers[l - 1] if spec.layers[l - 1] <= tables.WIDE else -1
     loss = tex(_loss_symbol(e))
     header = (
         "neuron",
@@ -101,7 +102,7 @@ def example_table(
         Tex(rf"a^{{{l}}}_{{j}}"),
         Tex(rf"\delta^{{{l}}}_{{j}}"),
         *(Tex(rf"\partial {loss} / \partial w^{{{l}}}_{{j{k + 1}}}") for k in range(n_in)),
-        Tex(rf"\partial {loss} / \partial b^{{{l}}}_{{j}}"),
+        *((Tex(rf"\partial {loss} / \partial b^{{{l}}}_{{j}}"),) if n_in >= 0 else ()),
     )
 
     def cell(value: sp.Expr, name: str) -> Cell:
@@ -117,7 +118,7 @@ def example_table(
             cell(ex.a[l][j], f"a[{l}][{j}]"),
             cell(ex.delta[l - 1][j], f"delta[{l - 1}][{j}]"),
             *(Cell(number_tex(ex.grad_W[l - 1][j][k], digits)) for k in range(n_in)),
-            Cell(number_tex(ex.grad_b[l - 1][j], digits)),
+            *((Cell(number_tex(ex.grad_b[l - 1][j], digits)),) if n_in >= 0 else ()),
         )
         for j in range(spec.layers[l])
     )
@@ -315,10 +316,7 @@ def update_part(doc: Document, evaluation: Evaluation, at: int, marks: Marks) ->
     item = rate_item(evaluation, at, digits)
     if item is not None:
         sections.append(LayerSection(0, "", (item,)))
-    narrow = all(n <= tables.WIDE for n in spec.layers[:-1])
     for r in rows:
-        if not narrow:
-            break
         sections.append(
             LayerSection(
                 0,
@@ -346,15 +344,15 @@ def update_part(doc: Document, evaluation: Evaluation, at: int, marks: Marks) ->
     sections.append(
         LayerSection(0, "", (Worked("The cost at these parameters", body, kind="loss"),))
     )
-    if narrow:
-        for l in range(spec.depth, 0, -1):
-            grads = (
-                tables.layer_gradients(evaluation, l, digits, marks, at) if len(rows) > 1 else None
-            )
-            updated = tables.layer_updated(evaluation, l, digits, marks, at + 1)
-            if grads is not None:
-                sections.append(LayerSection(0, "", (), grads))
-            sections.append(LayerSection(0, "", (), updated))
+    for l in range(spec.depth, 0, -1):
+        if spec.layers[l - 1] > tables.WIDE:
+            sections.append(LayerSection(0, "", (), parameter_list(evaluation, l, digits, at)))
+            continue
+        if len(rows) > 1:
+            grads = tables.layer_gradients(evaluation, l, digits, marks, at)
+            sections.append(LayerSection(0, "", (), grads))
+        updated = tables.layer_updated(evaluation, l, digits, marks, at + 1)
+        sections.append(LayerSection(0, "", (), updated))
     intro = (
         f"Update {at + 1} starts from the parameters after update {at} (the table of "
         f"update {at}) and repeats the forward pass, the loss and the backward pass, "
@@ -367,6 +365,36 @@ def update_part(doc: Document, evaluation: Evaluation, at: int, marks: Marks) ->
         intro,
         tuple(s for s in sections if s.items or s.table or s.title),
     )
+
+
+def parameter_list(evaluation: Evaluation, l: int, digits: int, at: int) -> Table:
+    """Layer ``l`` one parameter a row (wide layers): its value at step ``at``, the
+    gradient of ``E`` there and its value after update ``at + 1``."""
+    spec = evaluation.spec
+    before, after = evaluation.steps[at], evaluation.steps[at + 1]
+    header = ("parameter", f"after update {at}", Tex(r"\partial E / \partial \theta"),
+              f"after update {at + 1}")  # fmt: skip
+    rows = []
+    for j in range(spec.layers[l]):
+        for k in range(spec.layers[l - 1]):
+            rows.append(
+                (
+                    Cell(tex(nt.explicit_symbol("w", l, j, k))),
+                    Cell(number_tex(before.W[l - 1][j][k], digits)),
+                    Cell(number_tex(before.grad_W[l - 1][j][k], digits)),
+                    Cell(number_tex(after.W[l - 1][j][k], digits)),
+                )
+            )
+        rows.append(
+            (
+                Cell(tex(nt.explicit_symbol("b", l, j))),
+                Cell(number_tex(before.b[l - 1][j], digits)),
+                Cell(number_tex(before.grad_b[l - 1][j], digits)),
+                Cell(number_tex(after.b[l - 1][j], digits)),
+            )
+        )
+    caption = f"Layer {l}: parameters and gradients at step {at}, and after update {at + 1}"
+    return Table(f"parameters{l}_{at + 1}", caption, header, tuple(rows))
 
 
 def parts(
@@ -383,7 +411,9 @@ def parts(
         after_backward.append(mean)
     after_backward += views(doc, derivation, evaluation)
     after_update = [
-        update_part(doc, evaluation, at, marks) for at in range(1, len(evaluation.steps) - 1)
+        update_part(doc, evaluation, at, marks)
+        for at in range(1, len(evaluation.steps) - 1)
+        if evaluation.spec.n_params <= TABLE_MAX_PARAMS
     ]
     return tuple(after_backward), tuple(after_update)
 

@@ -167,6 +167,8 @@ class Document:
     after_backward: tuple[Part, ...] = ()
     #: Parts after the first update: the later updates (:mod:`.every`).
     after_update: tuple[Part, ...] = ()
+    #: ``sheet`` or ``key`` for a cloze handout (:mod:`.cloze`), else ``""``.
+    cloze: str = ""
 
     @property
     def matrix_symbols(self) -> tuple[Tex, Tex]:

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from .blocks import Table
     from .model import Document, LayerSection, Part, Worked
 
-#: The styles, the first the default of ``symbp doc``.
-STYLES = ("full", "handout")
+#: The styles, the first the default of ``symbp doc``; ``cloze`` is the handout with
+#: chosen numbers blanked (:mod:`.cloze`, applied by :func:`.document.render_document`).
+STYLES = ("full", "handout", "cloze")
 #: The style of ``symbp demo``'s worked example.
 DEMO_STYLE = "handout"
 #: The handout draws the network this much smaller.
@@ -116,6 +117,8 @@ def apply_style(doc: Document, style: str) -> Document:
     check_style(style)
     if style == "full":
         return replace(doc, style=style)
+    if style == "cloze":  # the handout's sections; the blanks come after (:mod:`.cloze`)
+        style = "handout"
     updates = doc.update_worked
     # One update worked (the output layer's weight); the tables show the rest.
     updates = tuple(

@@ -349,12 +349,12 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
     )
     items.append(Worked("Backwards through the gates", backward, kind="graph"))
     intro = (
-        f"Neuron 1 of layer {l} as a computational graph: a multiply gate p_k = w a for "
-        "each input, an add gate that sums them with the bias into z, and the activation "
-        "gate a = f(z). The forward pass runs through the gates left to right; the "
-        "backward pass right to left, each gate passing on its upstream gradient times its "
-        "local gradient. An add gate passes its upstream gradient on unchanged; a multiply "
-        "gate multiplies it by the other input."
+        f"Neuron 1 of layer {l} as a computational graph: a multiply gate for each input "
+        "(the weight times the input), an add gate that sums the products and the bias "
+        "into z, and the activation gate a = f(z). The forward pass runs through the gates "
+        "left to right; the backward pass right to left, each gate passing on its "
+        "upstream gradient times its local gradient. An add gate passes its upstream "
+        "gradient on unchanged; a multiply gate multiplies it by the other input."
     )
     return Part(
         "graph",
