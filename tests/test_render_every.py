@@ -400,3 +400,21 @@ def test_wide_layers_list_every_parameter_after_every_update() -> None:
         table = _section(text, caption, "\n\n*")
         # 8 neurons of 12 weights and a bias each
         assert len(re.findall(r"^\| \$[wb]\^\{1\}", table, re.M)) == 8 * 13
+
+
+def test_many_examples_are_capped_but_the_means_cover_all() -> None:
+    spec = {
+        "name": "many",
+        "layers": [2, 2, 1],
+        "activations": ["sigmoid", "sigmoid"],
+        "loss": "mse",
+        "optimizer": {"name": "sgd", "learning_rate": 0.5},
+        "params": {"W": [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]], "b": [[0, 0], [0]]},
+        "examples": [{"x": [i / 10, 1 - i / 10], "t": [i % 2]} for i in range(15)],
+    }
+    text = render_document(spec, format="md", steps=1)
+    headings = re.findall(r"^### 4\.\d+ Example (\d+)$", text, re.M)
+    assert headings == [str(e) for e in range(2, 13)]
+    mean = _section(text, "The gradients of E: means over the examples", "### 4.")
+    assert "the first 12 examples have their own subsections above" in mean
+    assert r"\frac{1}{15}\sum_{e} \frac{\partial L_{e}}{\partial w^{2}_{11}}" in mean

@@ -40,8 +40,11 @@ from .views import views
 if TYPE_CHECKING:
     from ..symbolic.derivation import Derivation
 
-#: At most this many examples are worked out in full (more are tabled only).
+#: At most this many examples are worked out in full (more are tabled only) ...
 MAX_WORKED_EXAMPLES = 8
+#: ... and at most this many get their own subsection and tables (per update too);
+#: the batch means and the trajectory still cover every example.
+MAX_SHOWN_EXAMPLES = 12
 #: A batch mean lists every example's gradient up to this many examples.
 MAX_MEAN_TERMS = 6
 
@@ -232,14 +235,13 @@ def mean_item(step: Step, rows: tuple[int, ...], chain: Chain, digits: int) -> A
             Tex(rf"{half}\left({numbers}\right)"),
             number_tex(total, digits),
         )
-    first, last = rows[0] + 1, rows[-1] + 1
     summed = sp.Add(*(grad(step.examples[r]) for r in rows))
     return Aligned.chain(
         lhs,
         Tex(rf"{half}\sum_{{e}} \frac{{\partial L_{{e}}}}{{\partial {tex(chain.parameter)}}}"),
         (
             Tex(rf"{half} \cdot {number_tex(summed, digits, paren='negative')}"),
-            f"examples {first} to {last}",
+            f"the sum over the {m} examples",
         ),
         number_tex(total, digits),
     )
@@ -268,6 +270,13 @@ def mean_part(doc: Document, derivation: Derivation, evaluation: Evaluation) -> 
         f"The cost E is the mean of the losses of the {len(rows)} examples, so each gradient "
         "of E is the mean of the examples' gradients (each worked above):"
     )
+    if len(rows) > MAX_WORKED_EXAMPLES:
+        intro = intro.replace(" (each worked above)", "")
+    if len(evaluation.spec.examples) > MAX_SHOWN_EXAMPLES:
+        intro = intro.rstrip(":") + (
+            f"; the first {MAX_SHOWN_EXAMPLES} examples have their own subsections above,"
+            " the sums are over all of them:"
+        )
     return Part("mean", "The gradients of E: means over the examples", intro, tuple(sections))
 
 
@@ -316,7 +325,7 @@ def update_part(doc: Document, evaluation: Evaluation, at: int, marks: Marks) ->
     item = rate_item(evaluation, at, digits)
     if item is not None:
         sections.append(LayerSection(0, "", (item,)))
-    for r in rows:
+    for r in rows[:MAX_SHOWN_EXAMPLES]:
         sections.append(
             LayerSection(
                 0,
@@ -359,6 +368,8 @@ def update_part(doc: Document, evaluation: Evaluation, at: int, marks: Marks) ->
         f"tabled here, before the {doc.optimizer} update; the tables of the parameters "
         f"after update {at + 1} close it."
     )
+    if len(rows) > MAX_SHOWN_EXAMPLES:
+        intro += f" The first {MAX_SHOWN_EXAMPLES} of the {len(rows)} examples are tabled."
     return Part(
         "update",
         f"Update {at + 1}",
@@ -404,7 +415,7 @@ def parts(
     of :mod:`.views`) and after the first update (the later updates)."""
     after_backward: list[Part] = [
         example_part(doc, derivation, evaluation, e)
-        for e in range(1, len(evaluation.spec.examples))
+        for e in range(1, min(len(evaluation.spec.examples), MAX_SHOWN_EXAMPLES))
     ]
     mean = mean_part(doc, derivation, evaluation)
     if mean is not None:
