@@ -418,3 +418,44 @@ def test_many_examples_are_capped_but_the_means_cover_all() -> None:
     mean = _section(text, "The gradients of E: means over the examples", "### 4.")
     assert "the first 12 examples have their own subsections above" in mean
     assert r"\frac{1}{15}\sum_{e} \frac{\partial L_{e}}{\partial w^{2}_{11}}" in mean
+
+
+def test_the_neuron_is_drawn_as_gates_with_values_and_gradients(relu_tex: str) -> None:
+    part = _section(relu_tex, r"\subsection{One neuron as a computational graph}", r"\subsection{")
+    # Output neuron 1: inputs a¹₁ = 0.45, a¹₂ = 0.2 into the gates ×0.4 and ×0.7; back along
+    # each input edge δ w: (−0.48)(0.4) = −0.192 and (−0.48)(0.7) = −0.336.
+    assert r"\node[gate] (mul0) at (3.00, 0.00) {$\times 0.4$};" in part
+    assert (
+        r"\draw[->, gray!70!black] (in0) -- node[value, pos=0.50] {$0.45$} "
+        r"node[grad, pos=0.50] {$-0.192$} (mul0);"
+    ) in part
+    assert r"node[grad, pos=0.50] {$-0.336$} (mul1);" in part
+    # The products 0.18 and 0.14 into the add gate; z = 0.52 and δ = −0.48 out of it.
+    assert r"(mul0) -- node[value, pos=0.22] {$0.18$} (add);" in part
+    assert r"(mul1) -- node[value, pos=0.22] {$0.14$} (add);" in part
+    assert r"(add) -- node[value, pos=0.50] {$0.52$} node[grad, pos=0.50] {$-0.48$} (act);" in part
+    html = render_document(RELU_NESTEROV, format="html", steps=1)
+    assert 'aria-label="one neuron as a computational graph"' in html
+    assert ">× 0.7</text>" in html and ">−0.336<" not in html and ">-0.336</text>" in html
+
+
+def test_gate_labels_keep_apart() -> None:
+    from symbp.render.gates import gate_graph
+
+    graph = gate_graph(
+        inputs=[(f"x{k}", f"x{k}", 1) for k in range(6)],  # type: ignore[misc]
+        weights=[1] * 6,
+        bias=("b", "b", 0),  # type: ignore[arg-type]
+        z=1,
+        activation=("f", "f"),  # type: ignore[arg-type]
+        output=("a", "a", 1),  # type: ignore[arg-type]
+        delta=1,
+        upstream=1,
+        input_gradients=[1] * 6,
+        digits=3,
+    )
+    points = [(e.label_x, e.label_y) for e in graph.edges]
+    for i, (x0, y0) in enumerate(points):
+        for x1, y1 in points[i + 1 :]:
+            # a label is about 1 cm wide and 0.35 cm high (\scriptsize, three digits)
+            assert abs(x0 - x1) >= 1.0 or abs(y0 - y1) >= 0.7, (x0, y0, x1, y1)

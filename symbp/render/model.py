@@ -37,6 +37,7 @@ from . import tables, worked
 from .blocks import Aligned, Mark, Marks, Row, Table
 from .diagram import Diagram, layout, route
 from .escape import Tex
+from .gates import GateGraph
 from .mathtex import DIGITS, number_tex, plain_number, tex, text_names_in
 from .matrix import matrix_form
 from .notation import name_map, name_tex, notation_rows, param_sum, text_names
@@ -104,6 +105,8 @@ class Part:
     title: str
     intro: str | None
     sections: tuple[LayerSection, ...]
+    #: A drawing shown after the intro (:class:`.gates.GateGraph`).
+    figure: GateGraph | None = None
 
 
 @dataclass

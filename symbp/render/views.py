@@ -28,6 +28,7 @@ from ..symbolic import notation as nt
 from ..symbolic.evaluate import evaluate
 from .blocks import Aligned, Cell, Row, Table
 from .escape import Tex
+from .gates import gate_graph, plain_symbol
 from .mathtex import number_tex, plain_number, product_tex, tex
 from .model import Document, LayerSection, Part, Worked
 from .worked import local_derivative, output_names
@@ -354,13 +355,36 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
         "into z, and the activation gate a = f(z). The forward pass runs through the gates "
         "left to right; the backward pass right to left, each gate passing on its "
         "upstream gradient times its local gradient. An add gate passes its upstream "
-        "gradient on unchanged; a multiply gate multiplies it by the other input."
+        "gradient on unchanged; a multiply gate multiplies it by the other input. In the "
+        "drawing each edge carries its forward value above it and, in red below it, the "
+        "gradient of the loss that flows back along it; the add gate passes the same "
+        "gradient back to each of its inputs."
+    )
+    figure = gate_graph(
+        inputs=[
+            (
+                tex(model.a[l - 1][k]),
+                plain_symbol("x" if l == 1 else "a", l - 1, k),
+                values[model.a[l - 1][k]],
+            )
+            for k in range(n_in)
+        ],
+        weights=[values[model.W[l - 1][0][k]] for k in range(n_in)],
+        bias=(tex(model.b[l - 1][0]), plain_symbol("b", l, 0), values[model.b[l - 1][0]]),
+        z=z,
+        activation=(Tex(act.label), act.name.replace("_", " ")),
+        output=(a_tex, plain_symbol("a", l, 0), a),
+        delta=delta,
+        upstream=upstream,
+        input_gradients=[_num(delta * values[model.W[l - 1][0][k]]) for k in range(n_in)],
+        digits=digits,
     )
     return Part(
         "graph",
         "One neuron as a computational graph",
         intro,
         (LayerSection(0, "", tuple(items), table),),
+        figure,
     )
 
 
