@@ -69,11 +69,13 @@ def document(
     marks: Mapping[tuple[str, int], str] | None = None,
     time_limit: float | None = None,
     chains: bool = False,
+    blank_every: int | None = None,
 ) -> Path:
     """Write the derivation document of ``spec`` (``symbp doc``) and return its path.
 
     ``format``, ``steps``, ``style``, ``out``, ``digits`` (default: the documents'
-    significant digits), ``engine`` and ``chains`` are those of
+    significant digits), ``engine``, ``chains`` and ``blank_every`` (a cloze's
+    blanks, default :data:`symbp.render.cloze.CLOZE_EVERY`) are those of
     :func:`symbp.render.write_document`.
     A spec with ``claims`` (a verification file) gets every claimed number marked in
     place with its verdict and cause (:meth:`symbp.verify.Report.marks`), unless
@@ -104,6 +106,7 @@ def document(
             engine=engine,
             marks=marks,
             chains=chains,
+            **({} if blank_every is None else {"blank_every": blank_every}),
         )
 
 

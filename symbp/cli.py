@@ -162,10 +162,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--style",
-        choices=("full", "handout"),
+        choices=("full", "handout", "cloze"),
         default="full",
         help="full: every step (the answer key, default); handout: diagram, forward pass, "
-        "loss, one weight per layer worked, the tables and the trajectory",
+        "loss, one weight per layer worked, the tables and the trajectory; cloze: the "
+        "handout with numbers blanked (exercise.ask's, else every Nth), its key beside it",
+    )
+    p.add_argument(
+        "--blank-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="cloze: blank every Nth computed number (default 3; the spec's exercise.ask wins)",
     )
     p.add_argument(
         "--chains",
@@ -457,6 +465,8 @@ def _doc(args: argparse.Namespace) -> int:
         "chains": args.chains,
         "marks": {} if args.no_marks else None,
     }
+    if args.blank_every is not None:
+        options["blank_every"] = args.blank_every
     if args.out == STDOUT:
         import tempfile
 

@@ -94,12 +94,17 @@ def _plain(tex: str) -> str:
     return _SIZING.sub("", tex)
 
 
+_MATRIX = re.compile(r"\\begin\{pmatrix\}.*?\\end\{pmatrix\}", re.S)
+
+
 def tautologies(source: str) -> list[str]:
     """``lhs = rhs`` rows whose right side reads as their left side or the step before."""
     found = []
     for match in _ALIGNED.finditer(source):
         lhs = previous = None
-        for row in match.group(2).split(r"\\"):
+        # A matrix's rows end in \\ too: those are not rows of the derivation.
+        body = _MATRIX.sub(lambda m: m.group(0).replace("\\\\", ";"), match.group(2))
+        for row in body.split(r"\\"):
             row = row.split("&&")[0].strip()
             if "&" not in row:
                 continue

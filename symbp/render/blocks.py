@@ -94,6 +94,10 @@ class Cell:
     mark: Mark | None = None
     #: ``change`` marks the first cell of a row of changes Δθ (a handout leaves those out).
     kind: str = ""
+    #: The number's name and step in the ``symbp eval --json`` naming (``""``: none),
+    #: so that a cloze (:mod:`.cloze`) can blank the numbers an exercise asks for.
+    name: str = ""
+    step: int = -1
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ class Marks:
         mark = self.items.get((name, step))
         if mark is not None:
             self.used.add((name, step))
-        return Cell(content, mark)
+        return Cell(content, mark, name=name, step=step)
 
     def legend(self) -> list[Mark]:
         """Every verdict mark, sorted by step and name (for the list under the tables).

@@ -17,6 +17,7 @@ from ..errors import SymbpError
 from ..fileio import write_atomic
 from ..spec import Spec, load
 from .blocks import Marks
+from .cloze import CLOZE_EVERY, cloze
 from .escape import safe_filename
 from .mathtex import DIGITS
 from .model import build
@@ -25,7 +26,14 @@ from .styles import STYLES, apply_style, check_style
 from .templating import render
 
 FORMATS = ("pdf", "tex", "html", "md")
-__all__ = ["FORMATS", "STYLES", "render_document", "shipped_outputs", "write_document"]
+__all__ = [
+    "FORMATS",
+    "STYLES",
+    "cloze_key_path",
+    "render_document",
+    "shipped_outputs",
+    "write_document",
+]
 _TEMPLATES = {"tex": "document.tex.j2", "html": "document.html.j2", "md": "document.md.j2"}
 #: The committed documents show this many updates (seed 001's trajectory: 0.521 ... 0.925).
 SHIPPED_STEPS = 6
@@ -57,21 +65,30 @@ def render_document(
     marks: MarksLike | None = None,
     style: str = "full",
     chains: bool = False,
+    blank_every: int = CLOZE_EVERY,
+    key: bool = False,
 ) -> str:
     """The document of ``spec`` as text: ``format`` is ``tex``, ``html`` or ``md``.
 
-    ``style`` is ``full`` (every section: the answer key) or ``handout``
-    (:mod:`symbp.render.styles`); both come from the same document model.
-    ``chains=True`` writes small nets' gradients as chains of factors
-    (:func:`symbp.render.model.build`).
+    ``style`` is ``full`` (every section: the answer key), ``handout``
+    (:mod:`symbp.render.styles`) or ``cloze`` (the handout with the numbers the spec's
+    ``exercise.ask`` names, else every ``blank_every``-th computed number, blanked;
+    ``key=True``: its key, the blanks filled in; :mod:`symbp.render.cloze`); all come
+    from the same document model. ``chains=True`` writes small nets' gradients as
+    chains of factors (:func:`symbp.render.model.build`).
     """
     _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
+    loaded = load(spec)
     document = build(
-        load(spec), steps=steps, digits=digits, marks=Marks.from_mapping(marks), chains=chains
+        loaded, steps=steps, digits=digits, marks=Marks.from_mapping(marks), chains=chains
     )
-    return render(format, _TEMPLATES[format], doc=apply_style(document, style))
+    styled = apply_style(document, style)
+    if style == "cloze":
+        ask = loaded.exercise.ask if loaded.exercise is not None else ()
+        styled, _ = cloze(styled, every=blank_every, ask=ask, key=key)
+    return render(format, _TEMPLATES[format], doc=styled)
 
 
 def write_document(
@@ -85,8 +102,12 @@ def write_document(
     engine: str | None = None,
     style: str = "full",
     chains: bool = False,
+    blank_every: int = CLOZE_EVERY,
 ) -> Path:
     """Write the derivation document of ``spec`` and return its path.
+
+    ``style="cloze"`` writes the cloze handout to ``out`` and its key beside it,
+    ``<out's stem>_key<out's suffix>`` (:func:`cloze_key_path`).
 
     ``spec`` is a YAML path, a dict or a :class:`~symbp.spec.Spec`; ``steps``
     updates are worked and tabled; numbers are shown to ``digits`` significant
@@ -118,11 +139,28 @@ def write_document(
     else:
         target = Path(out)
     kw = {"steps": steps, "digits": digits, "marks": marks, "style": style, "chains": chains}
+    if style == "cloze":
+        kw["blank_every"] = blank_every
+        key_kw = {**kw, "key": True}
+        if format == "pdf":
+            key_source = render_document(loaded, format="tex", **key_kw)  # type: ignore[arg-type]
+            source = render_document(loaded, format="tex", **kw)  # type: ignore[arg-type]
+            build_pdf(key_source, cloze_key_path(target), engine=engine)
+            return build_pdf(source, target, engine=engine)
+        key_text = render_document(loaded, format=format, **key_kw)  # type: ignore[arg-type]
+        text = render_document(loaded, format=format, **kw)  # type: ignore[arg-type]
+        write_atomic(cloze_key_path(target), key_text)
+        return write_atomic(target, text)
     if format == "pdf":
         source = render_document(loaded, format="tex", **kw)  # type: ignore[arg-type]
         return build_pdf(source, target, engine=engine)
     text = render_document(loaded, format=format, **kw)  # type: ignore[arg-type]
     return write_atomic(target, text)
+
+
+def cloze_key_path(sheet: Path) -> Path:
+    """Where the key of a cloze handout written to ``sheet`` goes: ``name_key.pdf``."""
+    return sheet.with_name(f"{sheet.stem}_key{sheet.suffix}")
 
 
 #: What marks a document as symbp's: the header of the text formats, the PDF's creator.

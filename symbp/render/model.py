@@ -37,6 +37,7 @@ from . import tables, worked
 from .blocks import Aligned, Mark, Marks, Row, Table
 from .diagram import Diagram, layout, route
 from .escape import Tex
+from .gates import GateGraph
 from .mathtex import DIGITS, number_tex, plain_number, tex, text_names_in
 from .matrix import matrix_form
 from .notation import name_map, name_tex, notation_rows, param_sum, text_names
@@ -89,6 +90,23 @@ class LayerSection:
     items: tuple[Worked, ...]
     table: Table | None = None
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """A titled run of layer sections added after a main section (:mod:`.every`,
+    :mod:`.extras`): a further example, the batch means, a later update, a check.
+
+    ``key`` says what it is (``example``, ``mean``, ``update``, ``check``, ``matrix``,
+    ``graph``) so that a style can pick; a section with an empty title has no heading.
+    """
+
+    key: str
+    title: str
+    intro: str | None
+    sections: tuple[LayerSection, ...]
+    #: A drawing shown after the intro (:class:`.gates.GateGraph`).
+    figure: GateGraph | None = None
 
 
 @dataclass
@@ -148,6 +166,12 @@ class Document:
     text_names: tuple[tuple[Tex, Tex | None, str], ...] = ()
     #: The text's name of each named quantity, in math (``{"W[1][0][0]": "w_{5}"}``).
     name_of: dict[str, Tex] = field(default_factory=dict)
+    #: Parts after the worked gradients: further examples, batch means, checks (:mod:`.every`).
+    after_backward: tuple[Part, ...] = ()
+    #: Parts after the first update: the later updates (:mod:`.every`).
+    after_update: tuple[Part, ...] = ()
+    #: ``sheet`` or ``key`` for a cloze handout (:mod:`.cloze`), else ``""``.
+    cloze: str = ""
 
     @property
     def matrix_symbols(self) -> tuple[Tex, Tex]:
@@ -421,6 +445,9 @@ def _numbers(
                 number_tex(evaluation.steps[0].loss, digits))),)  # fmt: skip
     if not tabled:
         doc.statistics = tables.layer_statistics(evaluation, digits)
+    from .every import parts  # every.py builds on this module's records
+
+    doc.after_backward, doc.after_update = parts(doc, derivation, evaluation, marks)
 
 
 def _shown_note(tier: str, n: int, what: str) -> str | None:

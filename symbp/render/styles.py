@@ -26,10 +26,11 @@ from .diagram import rescaled
 
 if TYPE_CHECKING:
     from .blocks import Table
-    from .model import Document, LayerSection, Worked
+    from .model import Document, LayerSection, Part, Worked
 
-#: The styles, the first the default of ``symbp doc``.
-STYLES = ("full", "handout")
+#: The styles, the first the default of ``symbp doc``; ``cloze`` is the handout with
+#: chosen numbers blanked (:mod:`.cloze`, applied by :func:`.document.render_document`).
+STYLES = ("full", "handout", "cloze")
 #: The style of ``symbp demo``'s worked example.
 DEMO_STYLE = "handout"
 #: The handout draws the network this much smaller.
@@ -84,11 +85,41 @@ def _one_each(
     return tuple(replace(s, items=pick(s.items), note=None) for s in sections)
 
 
+def _handout_parts(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """The added parts a handout keeps: each further example's loss and tables (it works
+    example 1 only) and the batch mean of the worked weight of each layer."""
+    out = []
+    for part in parts:
+        if part.key == "example":
+            sections = tuple(
+                replace(
+                    s,
+                    title=s.title.replace("Backward pass, layer", "Layer"),
+                    items=tuple(i for i in s.items if i.kind == "loss"),
+                )
+                for s in part.sections
+            )
+            intro = (part.intro or "").split(" Its forward pass")[0] + (
+                " Its loss and, per layer, its forward and backward values:"
+            )
+            out.append(
+                replace(
+                    part, intro=intro, sections=tuple(s for s in sections if s.items or s.table)
+                )
+            )
+        elif part.key == "mean":
+            intro = (part.intro or "").replace("(each worked above)", "(tabled above)")
+            out.append(replace(part, intro=intro, sections=_one_each(part.sections, _first_weight)))
+    return tuple(out)
+
+
 def apply_style(doc: Document, style: str) -> Document:
     """The sections of ``doc`` that ``style`` shows (``doc`` itself is not changed)."""
     check_style(style)
     if style == "full":
         return replace(doc, style=style)
+    if style == "cloze":  # the handout's sections; the blanks come after (:mod:`.cloze`)
+        style = "handout"
     updates = doc.update_worked
     # One update worked (the output layer's weight); the tables show the rest.
     updates = tuple(
@@ -118,6 +149,8 @@ def apply_style(doc: Document, style: str) -> Document:
         forward_worked=_one_each(doc.forward_worked, lambda items: items[:1]),
         backward_worked=_backward(doc.backward_worked),
         update_worked=updates,
+        after_backward=_handout_parts(doc.after_backward),
+        after_update=(),
     )
 
 

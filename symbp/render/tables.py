@@ -128,9 +128,11 @@ def layer_forward(
     return Table(f"forward{l}", caption, header, tuple(rows))
 
 
-def layer_gradients(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> Table:
-    """Weight layer ``l`` at step 0: ``∂E/∂w``, ``∂E/∂b`` and ``δ`` per neuron."""
-    spec, step = evaluation.spec, evaluation.steps[0]
+def layer_gradients(
+    evaluation: Evaluation, l: int, digits: int, marks: Marks, at: int = 0
+) -> Table:
+    """Weight layer ``l`` at step ``at``: ``∂E/∂w``, ``∂E/∂b`` and ``δ`` per neuron."""
+    spec, step = evaluation.spec, evaluation.steps[at]
     n_in = spec.layers[l - 1]
     header = (
         "neuron",
@@ -147,27 +149,27 @@ def layer_gradients(evaluation: Evaluation, l: int, digits: int, marks: Marks) -
                     marks.cell(
                         number_tex(step.grad_W[l - 1][j][k], digits),
                         f"grad_W[{l - 1}][{j}][{k}]",
-                        0,
+                        at,
                     )
                     for k in range(n_in)
                 ),
-                marks.cell(number_tex(step.grad_b[l - 1][j], digits), f"grad_b[{l - 1}][{j}]", 0),
+                marks.cell(number_tex(step.grad_b[l - 1][j], digits), f"grad_b[{l - 1}][{j}]", at),
                 marks.cell(
-                    number_tex(step.examples[0].delta[l - 1][j], digits), f"delta[{l - 1}][{j}]", 0
+                    number_tex(step.examples[0].delta[l - 1][j], digits), f"delta[{l - 1}][{j}]", at
                 ),
             )
         )
-    caption = f"Layer {l}: gradients of E (step 0)"
+    caption = f"Layer {l}: gradients of E (step {at})"
     if len(spec.examples) > 1:
         caption += "; δ of example 1"
     return Table(f"gradients{l}", caption, header, tuple(rows))
 
 
-def _changed_digits(evaluation: Evaluation, l: int, digits: int) -> int:
-    """Digits at which every parameter of layer ``l`` that update 1 changes prints changed."""
+def _changed_digits(evaluation: Evaluation, l: int, digits: int, update: int = 1) -> int:
+    """Digits at which every parameter of layer ``l`` that ``update`` changes prints changed."""
     from .worked import visible_digits
 
-    before, after = evaluation.steps[0], evaluation.steps[1]
+    before, after = evaluation.steps[update - 1], evaluation.steps[update]
     pairs = [
         (before.W[l - 1][j][k], after.W[l - 1][j][k])
         for j in range(len(before.W[l - 1]))
@@ -176,16 +178,19 @@ def _changed_digits(evaluation: Evaluation, l: int, digits: int) -> int:
     return visible_digits(pairs, digits)
 
 
-def layer_updated(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> Table:
-    """Weight layer ``l`` after the first update, and the change ``Δθ`` of each parameter.
+def layer_updated(
+    evaluation: Evaluation, l: int, digits: int, marks: Marks, update: int = 1
+) -> Table:
+    """Weight layer ``l`` after update ``update`` (1: the first), and the change ``Δθ``
+    of each parameter.
 
     The new values get as many significant digits as it takes for every changed
     parameter to print differently from its old value (at least ``digits``).
     """
-    spec, step = evaluation.spec, evaluation.steps[1]
-    before = evaluation.steps[0]
+    spec, step = evaluation.spec, evaluation.steps[update]
+    before = evaluation.steps[update - 1]
     n_in = spec.layers[l - 1]
-    shown = _changed_digits(evaluation, l, digits)
+    shown = _changed_digits(evaluation, l, digits, update)
     header = (
         "neuron",
         *(_w(l, sp.Symbol("j"), k) for k in range(n_in)),
@@ -197,10 +202,12 @@ def layer_updated(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> 
             (
                 Cell(Tex(f"j = {j + 1}")),
                 *(
-                    marks.cell(number_tex(step.W[l - 1][j][k], shown), f"W[{l - 1}][{j}][{k}]", 1)
+                    marks.cell(
+                        number_tex(step.W[l - 1][j][k], shown), f"W[{l - 1}][{j}][{k}]", update
+                    )
                     for k in range(n_in)
                 ),
-                marks.cell(number_tex(step.b[l - 1][j], shown), f"b[{l - 1}][{j}]", 1),
+                marks.cell(number_tex(step.b[l - 1][j], shown), f"b[{l - 1}][{j}]", update),
             )
         )
         rows.append(
@@ -214,16 +221,17 @@ def layer_updated(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> 
             )
         )
     frozen = [kind for kind in ("W", "b") if (kind, l - 1) in spec.frozen]
-    rate = plain_number(evaluation.steps[0].learning_rate, 6)
+    rate = plain_number(before.learning_rate, 6)
+    which = "the first update" if update == 1 else f"update {update}"
     caption = (
-        f"Layer {l}: parameters after the first update (learning rate {rate}),"
+        f"Layer {l}: parameters after {which} (learning rate {rate}),"
         " each with its change in the row below"
     )
     if shown > digits:
         caption += f"; new values to {shown} significant digits, so that every change shows"
     if frozen:
         caption += f" ({' and '.join(frozen)} frozen: unchanged)"
-    return Table(f"updated{l}", caption, header, tuple(rows))
+    return Table(f"updated{l}" + (f"_{update}" if update > 1 else ""), caption, header, tuple(rows))
 
 
 def parameter_list(evaluation: Evaluation, l: int, digits: int, marks: Marks) -> Table:

@@ -130,7 +130,8 @@ def svg(diagram: Any) -> Markup:
     Markdown renderer keeps it one HTML block; ``diagram.ident`` names its arrow
     markers, so that several diagrams in one page keep theirs apart.
     """
-    template = environment("html").get_template("diagram.svg.j2")
+    # A drawing names its own template (:mod:`.gates`); the network diagram is the default.
+    template = environment("html").get_template(getattr(diagram, "template", "diagram.svg.j2"))
     text = template.render(
         d=diagram, ident=diagram.ident, label_char_px=LABEL_CHAR_PX, small_labels=SMALL_LABELS
     )
