@@ -475,3 +475,12 @@ def test_cloze_without_o_never_replaces_a_users_key_file(tmp_path, monkeypatch) 
     sheet = write_document(RELU_NESTEROV, format="md", style="cloze")
     assert sheet.name == "relu-nesterov-2-2-2.md"
     assert (tmp_path / "relu-nesterov-2-2-2_key.md").read_text().count(r"\boxed{") > 0
+
+
+def test_the_cost_points_to_the_other_examples_losses(relu_tex: str) -> None:
+    loss = _section(relu_tex, r"\section{The loss}", r"\section{The backward pass}")
+    # E = ½(L₁ + L₂) = ½(0.115 + 0.543): L₂ is worked in the subsection of example 2.
+    assert (
+        r"E &= \frac{1}{2}\left(0.115 + 0.543\right) && "
+        r"\text{(each further example's loss is worked in its own subsection below)}"
+    ) in loss
