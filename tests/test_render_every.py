@@ -459,3 +459,28 @@ def test_gate_labels_keep_apart() -> None:
         for x1, y1 in points[i + 1 :]:
             # a label is about 1 cm wide and 0.35 cm high (\scriptsize, three digits)
             assert abs(x0 - x1) >= 1.0 or abs(y0 - y1) >= 0.7, (x0, y0, x1, y1)
+
+
+def test_cloze_without_o_never_replaces_a_users_key_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from symbp.errors import SymbpError
+
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "relu-nesterov-2-2-2_key.md"
+    mine.write_text("my notes\n")
+    with pytest.raises(SymbpError, match=r"relu-nesterov-2-2-2_key\.md exists"):
+        write_document(RELU_NESTEROV, format="md", style="cloze")
+    assert mine.read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["relu-nesterov-2-2-2_key.md"]
+    mine.unlink()
+    sheet = write_document(RELU_NESTEROV, format="md", style="cloze")
+    assert sheet.name == "relu-nesterov-2-2-2.md"
+    assert (tmp_path / "relu-nesterov-2-2-2_key.md").read_text().count(r"\boxed{") > 0
+
+
+def test_the_cost_points_to_the_other_examples_losses(relu_tex: str) -> None:
+    loss = _section(relu_tex, r"\section{The loss}", r"\section{The backward pass}")
+    # E = ½(L₁ + L₂) = ½(0.115 + 0.543): L₂ is worked in the subsection of example 2.
+    assert (
+        r"E &= \frac{1}{2}\left(0.115 + 0.543\right) && "
+        r"\text{(each further example's loss is worked in its own subsection below)}"
+    ) in loss

@@ -106,7 +106,9 @@ def test_diagram_draws_biases_and_routes(koech: symbp.Spec, handout_tex: str) ->
     # route (through the whole net) in its section, the answer key every worked route
     assert handout_tex.count(r"\begin{tikzpicture}") == 2
     full_tex = render_document(koech, format="tex", steps=1)
-    assert full_tex.count(r"\begin{tikzpicture}") == 3
+    # ... and one neuron as a computational graph of gates, a picture of its own
+    assert full_tex.count(r"\begin{tikzpicture}") == 4
+    assert full_tex.count("gate/.style") == 1
     assert r"(b1) -- (n1x0)" in handout_tex and "dashed" in handout_tex
     assert r"\draw[->, red!70!black, line width=1.4pt] (n1x0) -- (n2x0);" in handout_tex
 

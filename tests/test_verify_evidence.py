@@ -57,7 +57,7 @@ def test_older_textbook_err6_carried_from_the_printed_output() -> None:
         ],
         "names": {"O4": "a[1][0]", "O5": "a[1][1]", "O6": "a[2][0]", "Err6": "delta[1][0]"},
     }
-    report = symbp.verify(spec)
+    report = symbp.verify(spec, time_limit=0)
     assert [r.verdict for r in report.results] == [CONFIRMED] * 3 + [CONSISTENT]
     err = report.results[3]
     assert err.grade == "consistent"
@@ -102,7 +102,7 @@ def test_three_layer_net_computed_from_the_printed_rounded_outputs() -> None:
     # the text's a[2][0] and z[2][0] are not what the exact values round to
     assert spec["claims"][3]["printed"] != f"{exact_a2[0]:.3f}"
     assert spec["claims"][5]["printed"] != f"{exact_z3[0]:.4f}"
-    report = symbp.verify(spec)
+    report = symbp.verify(spec, time_limit=0)
     assert [r.verdict for r in report.results] == [CONFIRMED] * 3 + [CONSISTENT, CONFIRMED] + [
         CONSISTENT
     ]
@@ -139,7 +139,7 @@ def test_cost_from_the_printed_outputs_over_three_examples() -> None:
             {"of": "cost", "printed": f"{cost:.4f}"},
         ],
     }
-    report = symbp.verify(spec)
+    report = symbp.verify(spec, time_limit=0)
     assert [r.verdict for r in report.results] == [CONFIRMED] * 3 + [CONSISTENT]
     assert report.results[3].findings[0].label == (
         "rounding carried on: from the printed a[2][0] of example 0 = 0.551 (claim #0), "
@@ -198,7 +198,7 @@ def test_float32_text_every_claim_explained_by_float32_not_a_coincidence() -> No
         "examples": [{"x": x, "t": t} for x, t in EXAMPLES],
         "claims": claims,
     }
-    report = symbp.verify(spec)
+    report = symbp.verify(spec, time_limit=0)
     explained = [r for r in report.results if r.verdict != CONFIRMED]
     assert len(explained) >= 5
     for r in explained:
@@ -245,7 +245,7 @@ def test_batch_summed_gradients_outrank_carried_rounding() -> None:
         "examples": [{"x": x, "t": t} for x, t in EXAMPLES],
         "claims": claims,
     }
-    report = symbp.verify(spec)
+    report = symbp.verify(spec, time_limit=0)
     assert [r.verdict for r in report.results] == [MISMATCH] * 5
     for r in report.results:
         assert r.findings[0].cause == "summed-examples", r.claim.text

@@ -130,12 +130,14 @@ def write_document(
     loaded = load(spec)
     if out is None:
         target = Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
-        if not _replaceable(target, format):
-            raise SymbpError(
-                f"{target.name} exists and symbp did not write it; "
-                "name the output with -o (out=) to write elsewhere or to replace it",
-                field="--out",
-            )
+        written = [target] + ([cloze_key_path(target)] if style == "cloze" else [])
+        for path in written:
+            if not _replaceable(path, format):
+                raise SymbpError(
+                    f"{path.name} exists and symbp did not write it; "
+                    "name the output with -o (out=) to write elsewhere or to replace it",
+                    field="--out",
+                )
     else:
         target = Path(out)
     kw = {"steps": steps, "digits": digits, "marks": marks, "style": style, "chains": chains}

@@ -52,6 +52,8 @@ MAX_PATHS = 3
 TABLE_MAX_PARAMS = 300
 
 
+#: Where the cost's sum of several examples' losses points to (:mod:`.every`).
+OTHER_LOSSES = "each further example's loss is worked in its own subsection below"
 DELTA_INTRO = (
     "Each layer's error signals come first: the output layer's from the loss, a hidden "
     "neuron's as the back-propagated sum of the next layer's errors times the local "
@@ -441,7 +443,7 @@ def _numbers(
             losses = [e.loss for e in evaluation.steps[0].examples]
             mean = " + ".join(number_tex(v, digits) for v in losses)
             doc.loss_worked += (Worked("", Aligned.chain(
-                Tex("E"), Tex(rf"\frac{{1}}{{{len(losses)}}}\left({mean}\right)"),
+                Tex("E"), (Tex(rf"\frac{{1}}{{{len(losses)}}}\left({mean}\right)"), OTHER_LOSSES),
                 number_tex(evaluation.steps[0].loss, digits))),)  # fmt: skip
     if not tabled:
         doc.statistics = tables.layer_statistics(evaluation, digits)
