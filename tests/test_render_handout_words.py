@@ -29,7 +29,9 @@ INTERNAL = (
     (re.compile(r"\\symbp(?:ok|bad|other)\{\}|[✓✗]"), "a verdict mark"),
     (re.compile(r"\bsymbp (?:doc|eval|verify|exercises)\b|-(?:\{\})?-style"), "a command line"),
     (
-        re.compile(r"\bleaky[_ ]relu\b|\brelu\b|\bsgd\b|\bhalf_sse\b|\bcross_entropy\b"),
+        re.compile(
+            r"\bleaky[_ ]relu\b|\brelu\b|\bsgd\b|\bhalf[_ ]sse\b|\bcross[_ ]entropy\b|\bbce\b"
+        ),
         "a spec spelling",
     ),
 )
@@ -97,3 +99,13 @@ def test_activation_names_in_words() -> None:
         assert "leaky ReLU" in text and "ReLU)" in text, style
         assert "gradient descent" in text
         assert not [w for w in internal_words(text) if "spec spelling" in w], style
+
+
+def test_no_document_spells_a_kind_as_the_spec_does(shipped_documents: dict[str, str]) -> None:
+    """The teacher's full documents too: "Loss binary cross-entropy", not "Loss bce"."""
+    bad = {}
+    for rel, source in shipped_documents.items():
+        found = [w for w in internal_words(source) if w.startswith("a spec spelling")]
+        if found:
+            bad[rel] = found
+    assert not bad, bad

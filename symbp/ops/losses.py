@@ -72,11 +72,27 @@ class Loss:
         return sp.Rational(1, n_outputs) if self.reduction == "mean" else sp.Integer(1)
 
     @property
+    def title(self) -> str:
+        """The per-output loss ``ℓ(y, t)`` in words, as the textbooks name it."""
+        return LOSS_TITLES.get(self.name, self.name.replace("_", " "))
+
+    @property
     def key(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
         if self.source is not None:
             return f"formula({self.source})"
         return f"{self.name}({opts})" if opts else self.name
+
+
+#: The losses' names in words where the spec's name is not how the textbooks write it.
+LOSS_TITLES = {
+    "half_sse": "half squared error",
+    "sse": "squared error",
+    "mse": "mean squared error",
+    "mae": "mean absolute error",
+    "bce": "binary cross-entropy",
+    "cross_entropy": "cross-entropy",
+}
 
 
 def _log(base: object) -> Callable[[sp.Expr], sp.Expr]:

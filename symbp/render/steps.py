@@ -140,7 +140,7 @@ def loss_steps(generic: GenericModel) -> DerivativeSteps:
         Tex(rf"\frac{{\partial}}{{\partial y}} \left({tex(loss.term)}\right)"),
         tex(loss.derivative),
     )
-    title = loss.name.replace("_", " ") if loss.source is None else f"custom formula {loss.source}"
+    title = loss.title if loss.source is None else f"custom formula {loss.source}"
     return DerivativeSteps(title, (), steps, definition)
 
 

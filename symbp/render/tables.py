@@ -337,7 +337,7 @@ def trajectory(evaluation: Evaluation, digits: int, marks: Marks) -> Table:
         )
         for s in evaluation.steps
     )
-    caption = "The loss and the output over the updates (step k: after k updates)"
+    caption = "The loss and the output over the updates (step t: after t updates)"
     if batched:
         size = plan.batch if plan is not None else 0
         kind = "online" if size == 1 else f"batches of {size}"

@@ -130,16 +130,11 @@ def neuron(
         for s, w in pairs
     ]
     b_value = number_tex(values[bias], n_sum, paren="negative")
-    z_rows = sum_rows(
-        tex(z),
-        [
-            [*symbolic, tex(bias)],
-            [*numbers, b_value],
-            [number_tex(weighted, n_sum, paren="negative"), b_value],
-            number_tex(values[z], digits),
-        ],
-        SUM_TERMS_PER_ROW,
-    )
+    stages: list[list[str] | str] = [[*symbolic, tex(bias)], [*numbers, b_value]]
+    if values[bias] != 0:  # ``1.70 + 0 = 1.70`` says nothing: a zero bias goes straight to z
+        stages.append([number_tex(weighted, n_sum, paren="negative"), b_value])
+    stages.append(number_tex(values[z], digits))
+    z_rows = sum_rows(tex(z), stages, SUM_TERMS_PER_ROW)
     act = model.spec.activations[l]
     definition = model.definitions[a]
     n_act = expression_digits(definition, values, values[a], digits)
