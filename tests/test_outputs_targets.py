@@ -77,7 +77,7 @@ def test_in_its_own_folder_symbp_replaces_only_its_files(
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["complete"] is True and manifest["command"] == "exercises"
     assert sorted(manifest["files"]) == [
-        "answers.csv", "gift.txt", "moodle.xml",
+        "answers.csv", "gift.txt", "moodle.xml", "moodle_calculated.xml", "teacher_report.txt",
         "variants/s01.yaml", "variants/s02.yaml", "variants/s03.yaml",
     ]  # fmt: skip
     (out / "grades.xlsx").write_bytes(b"user's grades")
@@ -128,6 +128,8 @@ def test_an_empty_existing_folder_is_used_and_a_file_as_out_is_refused(
         "answers.csv",
         "gift.txt",
         "moodle.xml",
+        "moodle_calculated.xml",
+        "teacher_report.txt",
         "variants/s01.yaml",
     ]
     fifo = tmp_path / "pipe"
