@@ -396,7 +396,7 @@ def test_wide_layers_list_every_parameter_after_every_update() -> None:
     text = render_document("examples/midsize_12_8_3.yaml", format="md", steps=3)
     for update in (2, 3):
         caption = (
-            f"*Layer 1: parameters and gradients at step {update - 1}, and after update {update}*"
+            f"*Layer 1 at step {update - 1}: parameters and gradients, and after update {update}*"
         )
         table = _section(text, caption, "\n\n*")
         # 8 neurons of 12 weights and a bias each
