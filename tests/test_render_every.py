@@ -145,7 +145,7 @@ def _numpy_trajectory(steps: int) -> list[tuple[list[np.ndarray], list[np.ndarra
 
 def _table_rows(text: str, caption: str) -> list[list[float]]:
     """The numbers of a LaTeX longtable's rows ``$j = …$`` after ``caption`` (its
-    ``\\bottomrule`` is in its foot, before the rows; rows end with ``\\*``)."""
+    ``\\bottomrule`` is in its foot, before the rows; rows end with ``\\\\*``)."""
     body = _section(text, caption, r"\end{longtable}")
     rows = []
     for line in body.splitlines():
