@@ -411,7 +411,7 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
         weights=[values[model.W[l - 1][0][k]] for k in range(n_in)],
         bias=(tex(model.b[l - 1][0]), plain_symbol("b", l, 0), values[model.b[l - 1][0]]),
         z=z,
-        activation=(Tex(act.label), act.name.replace("_", " ")),
+        activation=(Tex(act.label), act.title),
         output=(a_tex, plain_symbol("a", l, 0), a),
         delta=delta,
         upstream=upstream,
