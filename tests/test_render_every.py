@@ -144,12 +144,13 @@ def _numpy_trajectory(steps: int) -> list[tuple[list[np.ndarray], list[np.ndarra
 
 
 def _table_rows(text: str, caption: str) -> list[list[float]]:
-    """The numbers of a LaTeX longtable's rows ``$j = …$`` after ``caption``."""
-    body = _section(text, caption, r"\bottomrule")
+    """The numbers of a LaTeX longtable's rows ``$j = …$`` after ``caption`` (its
+    ``\\bottomrule`` is in its foot, before the rows; rows end with ``\\\\*``)."""
+    body = _section(text, caption, r"\end{longtable}")
     rows = []
     for line in body.splitlines():
         if line.startswith("$j = "):
-            cells = line.rstrip(" \\").split(" & ")[1:]
+            cells = line.rstrip().removesuffix("*").rstrip(" \\").split(" & ")[1:]
             rows.append(
                 [float(c.strip("$").replace(r"\times 10^{", "e").rstrip("}")) for c in cells]
             )
@@ -395,7 +396,7 @@ def test_wide_layers_list_every_parameter_after_every_update() -> None:
     text = render_document("examples/midsize_12_8_3.yaml", format="md", steps=3)
     for update in (2, 3):
         caption = (
-            f"*Layer 1: parameters and gradients at step {update - 1}, and after update {update}*"
+            f"*Layer 1 at step {update - 1}: parameters and gradients, and after update {update}*"
         )
         table = _section(text, caption, "\n\n*")
         # 8 neurons of 12 weights and a bias each

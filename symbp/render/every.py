@@ -404,7 +404,9 @@ def parameter_list(evaluation: Evaluation, l: int, digits: int, at: int) -> Tabl
                 Cell(number_tex(after.b[l - 1][j], digits)),
             )
         )
-    caption = f"Layer {l}: parameters and gradients at step {at}, and after update {at + 1}"
+    # Not "Layer l: parameters and gradients …": that is the first update's table's
+    # caption, which a reader (or pdftotext) would find in this one too.
+    caption = f"Layer {l} at step {at}: parameters and gradients, and after update {at + 1}"
     return Table(f"parameters{l}_{at + 1}", caption, header, tuple(rows))
 
 

@@ -19,6 +19,7 @@ restate are in the document's backward pass. Indices are 1-based.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,8 @@ from .escape import Tex
 from .gates import gate_graph, plain_symbol
 from .mathtex import number_tex, plain_number, product_tex, tex
 from .model import Document, LayerSection, Part, Worked
-from .worked import local_derivative, output_names
+from .rounding import ROUNDED_NOTE, as_printed, operand_digits
+from .worked import _enough, local_derivative, output_names
 
 if TYPE_CHECKING:
     from ..symbolic.derivation import Derivation
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 H = sp.Rational(1, 10_000)
 #: Significant digits of the two losses and of the quotient in the gradient check.
 CHECK_DIGITS = 10
+#: Decimal places of the central difference (at most CHECK_DIGITS significant digits).
+CHECK_DECIMALS = 10
+#: The most significant digits the two losses may carry so that their quotient adds up.
+MOST_CHECK_DIGITS = 20
 #: Matrices are written out for layers of at most this many neurons.
 MAX_MATRIX = 6
 
@@ -74,6 +80,24 @@ def gradient_check_part(doc: Document, evaluation: Evaluation) -> Part | None:
     quotient = (plus - minus) / (2 * H)
     gradient = evaluation.steps[0].grad_W[l][j][k]
     d = CHECK_DIGITS
+    # The quotient adds up as printed: it is shown to CHECK_DECIMALS decimal places
+    # (so that the digits a reader redoes are the digits it shows) and the two losses
+    # carry the digits it takes, with a margin that keeps it off a rounding boundary.
+    size = math.floor(math.log10(abs(float(quotient)))) if quotient != 0 else -1
+    shown = min(max(CHECK_DECIMALS + size + 1, 3), d)
+    target = as_printed(quotient, shown)
+    half_unit = sp.Rational(1, 2) * sp.Rational(10) ** (size - shown + 1)
+    n = next(
+        (
+            n
+            for n in range(d, MOST_CHECK_DIGITS + 1)
+            if abs((as_printed(plus, n) - as_printed(minus, n)) / (2 * H) - target)
+            <= sp.Rational(4, 5) * half_unit
+        ),
+        None,
+    )
+    note = None if n is not None else ROUNDED_NOTE
+    n = d if n is None else n
     h = number_tex(H, d)
     body = Aligned(
         (
@@ -81,20 +105,21 @@ def gradient_check_part(doc: Document, evaluation: Evaluation) -> Part | None:
             *Aligned.chain(
                 Tex(rf"E\left({w} + h\right)"),
                 Tex(rf"E\left({number_tex(value + H, d)}\right)"),
-                number_tex(plus, d),
+                number_tex(plus, n),
             ).rows,
             *Aligned.chain(
                 Tex(rf"E\left({w} - h\right)"),
                 Tex(rf"E\left({number_tex(value - H, d)}\right)"),
-                number_tex(minus, d),
+                number_tex(minus, n),
             ).rows,
             *Aligned.chain(
+                Tex(r"\text{central difference}"),
                 Tex(rf"\frac{{E\left({w} + h\right) - E\left({w} - h\right)}}{{2h}}"),
                 Tex(
-                    rf"\frac{{{number_tex(plus, d)} - {number_tex(minus, d, paren='negative')}}}"
+                    rf"\frac{{{number_tex(plus, n)} - {number_tex(minus, n, paren='negative')}}}"
                     rf"{{{number_tex(2 * H, d)}}}"
                 ),
-                number_tex(quotient, d),
+                (number_tex(quotient, shown), note) if note else number_tex(quotient, shown),
             ).rows,
             Row(
                 Tex(rf"\frac{{\partial E}}{{\partial {w}}}"),
@@ -303,6 +328,20 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
         "gradient it receives and the downstream gradient it passes on"
     )
     table = Table("graph", caption, header, tuple(rows))
+    # Each worked line adds up as printed: its operands carry the digits it takes.
+    n_delta = _enough(
+        operand_digits(lambda n: as_printed(upstream, n) * as_printed(f_value, n), delta, digits),
+        digits,
+    )
+
+    def grad_digits(k: int) -> int:
+        source = values[model.a[l - 1][k]]
+        found = operand_digits(
+            lambda n: as_printed(delta, n) * as_printed(source, n), ex.grad_W[l - 1][0][k], digits
+        )
+        return _enough(found, digits)
+
+    n_grads = [grad_digits(k) for k in range(min(n_in, 2))]
     backward = Aligned(
         (
             *Aligned.chain(
@@ -316,8 +355,8 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
                 ),
                 product_tex(
                     [
-                        number_tex(upstream, digits, paren=True),
-                        number_tex(f_value, digits, paren=True),
+                        number_tex(upstream, n_delta, paren=True),
+                        number_tex(f_value, n_delta, paren=True),
                     ],
                     "",
                 ),
@@ -337,9 +376,9 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
                     ),
                     product_tex(
                         [
-                            number_tex(delta, digits, paren=True),
+                            number_tex(delta, n_grads[k], paren=True),
                             Tex("1"),
-                            number_tex(values[model.a[l - 1][k]], digits, paren=True),
+                            number_tex(values[model.a[l - 1][k]], n_grads[k], paren=True),
                         ],
                         r" \cdot ",
                     ),
@@ -372,7 +411,7 @@ def graph_part(doc: Document, derivation: Derivation, evaluation: Evaluation) ->
         weights=[values[model.W[l - 1][0][k]] for k in range(n_in)],
         bias=(tex(model.b[l - 1][0]), plain_symbol("b", l, 0), values[model.b[l - 1][0]]),
         z=z,
-        activation=(Tex(act.label), act.name.replace("_", " ")),
+        activation=(Tex(act.label), act.title),
         output=(a_tex, plain_symbol("a", l, 0), a),
         delta=delta,
         upstream=upstream,
