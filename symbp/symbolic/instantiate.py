@@ -85,6 +85,15 @@ class Env:
     def _holds(self, condition: sp.Basic) -> bool:
         if condition in (sp.true, sp.false):
             return condition == sp.true
+        # a comparison's sides are values (a sum in one binds its own index); and/or/not
+        # of conditions hold as their parts do
+        if isinstance(condition, sp.core.relational.Relational):
+            return bool(condition.func(self.value(condition.lhs), self.value(condition.rhs)))
+        if isinstance(condition, sp.Not):
+            return not self._holds(condition.args[0])
+        if isinstance(condition, (sp.And, sp.Or)):
+            parts = (self._holds(arg) for arg in condition.args)
+            return all(parts) if isinstance(condition, sp.And) else any(parts)
         # Indexed values first: the free symbols of ``z^1[j] > 0`` include the base ``z^1``.
         condition = condition.xreplace({e: self.value(e) for e in condition.atoms(sp.Indexed)})
         return bool(condition.xreplace({s: self.value(s) for s in condition.free_symbols}))
