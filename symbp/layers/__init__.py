@@ -1,0 +1,14 @@
+"""Layer kinds: one record per kind (see :mod:`symbp.layers.base` for the protocol).
+
+To add a kind: a record in its own module here, registered in :data:`KINDS`, plus its
+presentation (``symbp/render``) and its kernel block (``templates/kernels/``).
+"""
+
+from __future__ import annotations
+
+from .base import IndexForm, Layer, Shape
+
+#: The spec's kind names and their records.
+KINDS: dict[str, type[Layer]] = {}
+
+__all__ = ["KINDS", "IndexForm", "Layer", "Shape"]

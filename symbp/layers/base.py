@@ -1,0 +1,108 @@
+"""What every layer kind tells the stages: the record protocol of :mod:`symbp.layers`.
+
+A *layer* is one record: the kind (dense, conv, pool, flatten; recurrent cells next), its
+concrete settings from the spec (sizes, kernel, stride, padding, activation) and what it
+knows about itself:
+
+- its shapes: :meth:`Layer.output_shape` from the input shape, and the shapes of its
+  parameters (:meth:`Layer.parameter_shapes`, ``{}`` for a layer without any);
+- its forward map written **once** in index form (:meth:`Layer.forward`), with the sizes,
+  stride and padding as symbols where that keeps a derivation's cost independent of the
+  sizes; the engine (:mod:`symbp.symbolic`) derives the backward from it, never the record;
+- which arrays its forward reads outside their range, and what such a read gives
+  (:attr:`IndexForm.outside`: zero for padding);
+- its initialisation fan-in and fan-out (:meth:`Layer.fan`).
+
+Shapes are tuples of ints: ``(n,)`` is a vector of ``n`` values, ``(C, H, W)`` a stack of
+``C`` feature maps of ``H`` rows and ``W`` columns (PyTorch's order). Indices are 0-based
+everywhere, as in the spec.
+
+Naming (as the spec and ``eval --json`` name things): the layer that produces ``a[l+1]``
+from ``a[l]`` is layer ``l`` of the spec's list (0-based) and layer ``l + 1`` of the
+textbook's numbering (:mod:`symbp.symbolic.notation`); its parameters are ``W[l]`` and
+``b[l]``, its weighted input ``z[l]`` and ``delta[l] = ∂L/∂z[l]``.
+
+A stage never asks a layer what kind it is to decide what to do: it asks the record for
+what it needs (shapes, the index form, the presentation, the kernel block). ``kind`` is
+for messages, the spec's text and dispatch tables keyed by record, nothing else.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import sympy as sp
+
+from ..ops.activations import Activation
+
+#: A value's shape: ``(n,)`` a vector, ``(C, H, W)`` feature maps.
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class IndexForm:
+    """A layer's forward map in index form: ``out[index] = rhs``.
+
+    ``rhs`` reads the layer's input (``a^{l-1}``) and its parameters as SymPy
+    ``Indexed`` objects, inside ``Sum``\\ s whose bounds use the symbols of ``sizes``.
+    ``sizes`` maps each size symbol to its concrete value for this layer (the engine
+    substitutes them only when it instantiates a formula with numbers).
+    ``outside`` maps each array base that ``rhs`` may read outside its range to the value
+    such a read gives (``0`` for zero padding); a read of any other array outside its
+    range is an error, never a wrap-around.
+    """
+
+    out: sp.IndexedBase
+    index: tuple[sp.Symbol, ...]
+    rhs: sp.Expr
+    sizes: Mapping[sp.Symbol, int] = field(default_factory=dict)
+    outside: Mapping[sp.IndexedBase, sp.Expr] = field(default_factory=dict)
+
+    @property
+    def equation(self) -> sp.Eq:
+        """``out[index] = rhs``, unevaluated, for printing."""
+        return sp.Eq(self.out[self.index], self.rhs, evaluate=False)
+
+
+class Layer(ABC):
+    """One layer of a network: a kind's record with the spec's settings.
+
+    Subclasses are frozen dataclasses (hashable, comparable, picklable as data).
+    """
+
+    #: The spec's name of the kind (``dense``, ``conv``, ``pool``, ``flatten``).
+    kind: ClassVar[str]
+
+    @property
+    def activation(self) -> Activation | None:
+        """The activation applied to ``z`` (``None``: the layer's output is ``z`` itself)."""
+        return None
+
+    @abstractmethod
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of ``a[l+1]`` for an input ``a[l]`` of ``input_shape``."""
+
+    def parameter_shapes(self, input_shape: Shape) -> dict[str, Shape]:
+        """``{"W": shape, "b": shape}`` in that order; ``{}`` for a layer with none."""
+        return {}
+
+    def fan(self, input_shape: Shape) -> tuple[int, int]:
+        """``(fan_in, fan_out)`` for the initialisers (as PyTorch computes them)."""
+        return (0, 0)
+
+    @abstractmethod
+    def forward(self, l: int) -> IndexForm:
+        """The forward map of this layer as textbook layer ``l`` (1-based), in index form."""
+
+    def n_parameters(self, input_shape: Shape) -> int:
+        """The number of values of its parameters."""
+        total = 0
+        for shape in self.parameter_shapes(input_shape).values():
+            count = 1
+            for n in shape:
+                count *= n
+            total += count
+        return total
