@@ -32,7 +32,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 import sympy as sp
 
@@ -67,6 +67,18 @@ class IndexForm:
         return sp.Eq(self.out[self.index], self.rhs, evaluate=False)
 
 
+class EntryContext(Protocol):
+    """What the spec loader lends a record while it reads one entry of ``layers:``."""
+
+    def fail(self, field: str | None, message: str) -> Exception:
+        """The one-line spec error for ``layers[i].field`` (``None``: the entry itself)."""
+        ...
+
+    def activation(self, value: Any, field: str) -> Activation:
+        """The activation named (or written as a formula) by ``value`` at ``layers[i].field``."""
+        ...
+
+
 class Layer(ABC):
     """One layer of a network: a kind's record with the spec's settings.
 
@@ -80,6 +92,16 @@ class Layer(ABC):
     def activation(self) -> Activation | None:
         """The activation applied to ``z`` (``None``: the layer's output is ``z`` itself)."""
         return None
+
+    @classmethod
+    @abstractmethod
+    def from_entry(cls, entry: Mapping[str, Any], input_shape: Shape, ctx: EntryContext) -> Layer:
+        """The record of one entry of the spec's ``layers:`` list, validated and bounded.
+
+        ``entry`` is the entry's mapping (the bare string ``flatten`` arrives as
+        ``{"flatten": None}``); ``input_shape`` is the shape the entry receives. Every
+        problem is raised as ``ctx.fail(field, message)``: one line naming what was expected.
+        """
 
     @abstractmethod
     def output_shape(self, input_shape: Shape) -> Shape:
