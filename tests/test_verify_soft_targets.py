@@ -144,3 +144,37 @@ def test_soft_targets_option_must_be_true_or_false(
     assert main(["eval", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "loss.soft_targets" in err and "expected true or false" in err
+
+
+def test_training_refusal_in_the_kernel_data_check_names_the_option() -> None:
+    spec = symbp.load(SPEC)
+    with pytest.raises(DataError) as err:
+        check_targets(np.array([[1.5], [0.2]]), spec, 2, "float64")
+    assert str(err.value).endswith(
+        "holds 1.5 (to train on others: loss: {name: bce, soft_targets: true})"
+    )
+
+
+def test_kernel_gradients_with_soft_targets_use_the_general_softmax_delta() -> None:
+    """With ``soft_targets: true`` the targets need not sum to 1: δ = a·Σt − t, not a − t."""
+    spec = symbp.load(
+        {
+            "name": "ce-soft-kernel",
+            "layers": [2, 2],
+            "activations": "softmax",
+            "loss": {"name": "cross_entropy", "soft_targets": True},
+            "params": {"W": [[[0.5, -0.4], [0.3, 0.2]]], "b": [[0.1, 0.0]]},
+            "example": {"x": [1.0, 2.0], "t": [1.2, -0.2]},
+        }
+    )
+    X = np.array([[1.0, 2.0], [0.5, -1.0]])
+    T = np.array([[1.2, -0.2], [0.7, 0.7]])  # sums 1.0 and 1.4
+    W, b = np.array([[0.5, -0.4], [0.3, 0.2]]), np.array([0.1, 0.0])
+    Z = X @ W.T + b
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    D = P * T.sum(axis=1, keepdims=True) - T
+    net = symbp.compile(spec)
+    grad_W, grad_b = net.gradients(X, T)
+    np.testing.assert_allclose(grad_W[0], D.T @ X / 2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grad_b[0], D.mean(axis=0), rtol=0, atol=1e-12)
+    assert net.loss(X, T) == pytest.approx(float(-(T * np.log(P)).sum(axis=1).mean()), abs=1e-12)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..ops.losses import LOSSES
 from ..spec import Spec
 
 
@@ -109,8 +110,14 @@ def check_targets(T: Any, spec: Spec, n: int, dtype: str) -> np.ndarray:
         return out
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])
+        hint = (
+            f" (to train on others: loss: {{name: {spec.loss.name}, soft_targets: true}})"
+            if "soft_targets" in LOSSES.get(spec.loss.name, (None, ()))[1]
+            else ""
+        )
         raise DataError(
-            f"loss {spec.loss.name} needs {what}; row {row}, column {col} holds {out[row, col]}",
+            f"loss {spec.loss.name} needs {what}; row {row}, column {col} holds "
+            f"{out[row, col]}{hint}",
             field="T",
         )
     return out
