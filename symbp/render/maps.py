@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import sympy as sp
 
@@ -23,9 +24,9 @@ from .blocks import Aligned
 from .escape import Tex
 from .mathtex import DIGITS, number_tex, tex_number
 
-Number = sp.Expr | float | int
-Map = Sequence[Sequence[Number]]
-Cell = tuple[int, int]
+Number: TypeAlias = sp.Expr | float | int
+Map: TypeAlias = Sequence[Sequence[Number]]
+Cell: TypeAlias = tuple[int, int]
 
 #: The largest map shown cell by cell; a larger one is summarised (documents stay on the page).
 MAX_SHOWN = 12
