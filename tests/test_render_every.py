@@ -17,6 +17,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from symbp.render import render_document
 from symbp.render.document import write_document
@@ -485,3 +486,38 @@ def test_the_cost_points_to_the_other_examples_losses(relu_tex: str) -> None:
         r"E &= \frac{1}{2}\left(0.115 + 0.543\right) && "
         r"\text{(each further example's loss is worked in its own subsection below)}"
     ) in loss
+
+
+def test_gate_boxes_fit_their_labels_and_edges_meet_their_boxes() -> None:
+    from symbp.render.gates import GATE_CHAR_PX, GATE_HALF_HEIGHT, SVG_UNIT_PX, gate_graph
+    from symbp.render.templating import svg
+
+    graph = gate_graph(
+        inputs=[("x_1", "x₁", 1), ("x_2", "x₂", 2)],  # type: ignore[list-item]
+        weights=[sp.Rational(-123, 1000), 1],
+        bias=("b", "b", 0),  # type: ignore[arg-type]
+        z=1,
+        activation=(r"\text{leaky ReLU}", "leaky ReLU"),  # type: ignore[arg-type]
+        output=("a", "a", 1),  # type: ignore[arg-type]
+        delta=1,
+        upstream=1,
+        input_gradients=[1, 1],
+        digits=3,
+    )
+    for node in graph.nodes:
+        if node.kind not in ("input", "output", "bias"):
+            assert 2 * node.half_width * SVG_UNIT_PX >= len(node.text) * GATE_CHAR_PX
+    act = next(n for n in graph.nodes if n.kind == "activation")
+    assert act.text == "leaky ReLU" and 2 * act.half_width * SVG_UNIT_PX > 43
+    for edge in graph.edges:
+        for node, (x, y) in ((edge.src, edge.start), (edge.dst, edge.end)):
+            if node.kind in ("input", "output", "bias"):
+                assert ((x - node.x) ** 2 + (y - node.y) ** 2) ** 0.5 == pytest.approx(0.45)
+            else:  # on the box's outline: one coordinate at its edge, the other inside
+                on_side = abs(abs(x - node.x) - node.half_width) < 1e-9
+                on_top = abs(abs(y - node.y) - GATE_HALF_HEIGHT) < 1e-9
+                assert on_side or on_top
+                assert abs(x - node.x) <= node.half_width + 1e-9
+                assert abs(y - node.y) <= GATE_HALF_HEIGHT + 1e-9
+    width = f'width="{2 * act.half_width * SVG_UNIT_PX:.1f}"'
+    assert width in svg(graph)

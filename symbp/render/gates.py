@@ -25,6 +25,12 @@ ROW = 1.5
 X_INPUT, X_MULTIPLY, X_ADD, X_ACTIVATION, X_OUTPUT = 0.0, 3.0, 7.4, 10.2, 13.2
 #: The bias comes in from below, between the inputs' and the multiply gates' columns.
 X_BIAS = 1.5
+#: Pixels per drawing unit in the SVG; a gate's half height (units); the width of one
+#: character of a gate's 11 px label (px), with the padding around it.
+SVG_UNIT_PX = 48
+GATE_HALF_HEIGHT = 0.32
+GATE_CHAR_PX = 6.6
+GATE_PADDING_PX = 12
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -40,6 +46,28 @@ class GateNode:
     text: str
     kind: str  # input, multiply, add, activation, output, bias
 
+    @property
+    def half_width(self) -> float:
+        """Half the width of the gate's SVG box (units): wide enough for its label
+        (``leaky ReLU``, ``× -0.123``), at least 0.45; an end point's text counts 0.45."""
+        if self.kind in ("input", "output", "bias"):
+            return 0.45
+        label = len(self.text) * GATE_CHAR_PX + GATE_PADDING_PX
+        return max(0.45, label / (2 * SVG_UNIT_PX))
+
+    def boundary(self, dx: float, dy: float) -> tuple[float, float]:
+        """Where a line from the centre in direction ``(dx, dy)`` leaves the gate's box
+        (an end point: a circle of radius 0.45)."""
+        norm = (dx * dx + dy * dy) ** 0.5
+        if self.kind in ("input", "output", "bias"):
+            scale = 0.45 / norm
+        else:
+            scale = min(
+                self.half_width / abs(dx) if dx else float("inf"),
+                GATE_HALF_HEIGHT / abs(dy) if dy else float("inf"),
+            )
+        return self.x + dx * scale, self.y + dy * scale
+
 
 @dataclass(frozen=True)
 class GateEdge:
@@ -53,6 +81,16 @@ class GateEdge:
     backward_text: str
     #: Where along the edge its labels sit (0: at the source).
     pos: float = 0.5
+
+    @property
+    def start(self) -> tuple[float, float]:
+        """Where the SVG line leaves its source's box."""
+        return self.src.boundary(self.dst.x - self.src.x, self.dst.y - self.src.y)
+
+    @property
+    def end(self) -> tuple[float, float]:
+        """Where the SVG line (its arrow tip) meets its target's box."""
+        return self.dst.boundary(self.src.x - self.dst.x, self.src.y - self.dst.y)
 
     @property
     def label_x(self) -> float:
@@ -73,6 +111,7 @@ class GateGraph:
     height: float
     ident: str = "gates"
     template: str = "gates.svg.j2"
+    unit_px: int = SVG_UNIT_PX
 
 
 def plain_symbol(kind: str, l: int, *indices: int) -> str:
