@@ -23,8 +23,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PRECISION = {
     "koech_3_4_1_claims.yaml": (19, 18, 18),
     # 0.132 (a[1][1], which only truncates to it from the figure's rounded weights) is
-    # also W[0][0][1] at step 5 exactly: the one wrong identification
-    "koech_3_4_1_figure_claims.yaml": (17, 17, 16),
+    # also W[0][0][1] at step 5 exactly; printed between a[1][0] and a[1][2], it is
+    # read as the run's a[1][1] (symbp.verify.scan_runs)
+    "koech_3_4_1_figure_claims.yaml": (17, 17, 17),
     "manual_backprop_neuron_claims.yaml": (15, 15, 15),
     # the error after the first round (0.291027924, printed twice) is near the loss at
     # step 1; the already-updated weights that explain it contradict the text's updated
@@ -88,3 +89,18 @@ def test_near_miss_explained_by_carried_rounding_is_an_identification() -> None:
 def test_precision_is_absent_without_claims() -> None:
     report = scan(symbp.load(EXAMPLES / "koech_3_4_1.yaml"), "yhat = 0.521\n", steps=1)
     assert report.precision is None and report.to_json()["precision"] is None
+
+
+def test_a_number_between_two_neighbours_of_a_run_is_the_quantity_between_them() -> None:
+    path = EXAMPLES / "koech_3_4_1_figure_claims.yaml"
+    spec = symbp.load(path)
+    report = scan(spec, "hidden outputs: 0.845, 0.132, 0.354, 0.377\n")
+    middle = next(r for r in report.results if r.found.text == "0.132")
+    assert (middle.identified.quantity.name, middle.identified.step) == ("a[1][1]", 0)
+    assert middle.verdict == "truncated"
+    # the weight that rounds to it is still listed, after the run's quantity
+    names = [(m.quantity.name, m.step) for m in middle.matches]
+    assert names[0] == ("a[1][1]", 0) and ("W[0][0][1]", 5) in names
+    # alone, without its run, the number is the weight that rounds to it
+    alone = scan(spec, "a weight: 0.132\n").results[0]
+    assert (alone.identified.quantity.name, alone.verdict) == ("W[0][0][1]", "confirmed")

@@ -29,7 +29,9 @@ Conventions:
   parameter, the rate), the previous number's quantity at the next step, that
   quantity at any step, and else the first in the catalogue's order: earliest
   step first, then the output and the loss, the other forward values, the
-  gradients, the parameters, the updates, the rate. Only the :data:`MAX_LISTED`
+  gradients, the parameters, the updates, the rate. A number between two neighbours
+  of a run (``a[1][0]``, it, ``a[1][2]``) is the quantity between them where that
+  rounds or truncates to it (:mod:`.scan_runs`). Only the :data:`MAX_LISTED`
   first matches are listed (``match_count`` counts them all).
 - Steps evaluated: ``steps`` when given, else the spec's ``training`` epochs × steps
   per epoch when it has ``training:``, else :data:`DEFAULT_STEPS`; at most
@@ -57,6 +59,7 @@ from ..spec import Spec
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
 from .quantities import Quantity
+from .scan_runs import fill_runs
 from .scan_search import precision, refine
 
 #: The largest text ``check`` reads (2 MiB).
@@ -542,6 +545,8 @@ def scan(
         report.results.append(number)
         if number.matches:
             previous = number.matches[0]
+    lookup = {(e.quantity, e.step, e.example): e for e in index.entries}
+    report.results = fill_runs(report.results, lookup, MAX_LISTED)
     report.results = refine(report.results, evaluation)
     report.precision = precision(report.results, spec)
     return report
