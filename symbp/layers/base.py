@@ -88,10 +88,10 @@ class Layer(ABC):
     #: The spec's name of the kind (``dense``, ``conv``, ``pool``, ``flatten``).
     kind: ClassVar[str]
 
-    @property
-    def activation(self) -> Activation | None:
-        """The activation applied to ``z`` (``None``: the layer's output is ``z`` itself)."""
-        return None
+    #: The activation applied to ``z`` (``None``: the layer's output is ``z`` itself).
+    #: A plain class attribute, not a property, so that a kind's frozen dataclass can
+    #: declare ``activation`` as its own field.
+    activation: Activation | None = None
 
     @classmethod
     @abstractmethod
@@ -118,6 +118,11 @@ class Layer(ABC):
     @abstractmethod
     def forward(self, l: int) -> IndexForm:
         """The forward map of this layer as textbook layer ``l`` (1-based), in index form."""
+
+    def to_entry(self) -> dict[str, Any]:
+        """The record as its entry of the spec's ``layers:`` list (the inverse of
+        :meth:`from_entry`; numbers exact, options spelled out)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be written as a spec entry")
 
     def n_parameters(self, input_shape: Shape) -> int:
         """The number of values of its parameters."""

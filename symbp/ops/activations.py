@@ -144,6 +144,15 @@ class Activation:
         return self.derivative.xreplace({X: z}) if self.elementwise else sp.nan
 
     @property
+    def spec_value(self) -> str | dict[str, object]:
+        """The activation as the spec writes it: a name, ``{name, options}`` or ``{formula}``."""
+        if self.source is not None:
+            return {"formula": self.source}
+        if not self.params:
+            return self.name
+        return {"name": self.name, **{k: v for k, v in sorted(self.params.items())}}
+
+    @property
     def key(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
         if self.source is not None:
