@@ -9,10 +9,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Mapping
+from fnmatch import fnmatch
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import pytest
 import sympy as sp
+import tomllib
 
 import symbp
 from symbp.cli import main
@@ -58,6 +62,8 @@ def test_dense_shapes_and_fan() -> None:
     assert layer.n_parameters((3,)) == 16
     assert layer.activation is SIGMOID
     assert repr(layer) == "Dense(4, sigmoid)"
+    leaky = make_activation("leaky_relu", {"alpha": Fraction(1, 2)})
+    assert len({layer, Dense(4, SIGMOID), Dense(4, leaky), Dense(5, SIGMOID)}) == 3
     assert layer.to_entry() == {"dense": 4, "activation": "sigmoid"}
 
 
@@ -222,7 +228,8 @@ def test_params_of_a_layer_without_parameters_are_null(halve: None) -> None:
     spec = symbp.load(HALVED)
     assert spec.network == (_Halve(), Dense(1, SIGMOID))
     assert spec.layers == (2, 2, 1)
-    assert spec.W == (None, ((sp.Integer(1), sp.Integer(2)),))
+    assert spec.W is not None
+    assert list(spec.W) == [None, ((sp.Integer(1), sp.Integer(2)),)]
     assert spec.b == (None, (sp.Rational(1, 2),))
     assert spec.examples[0].x == (1, 2)
     data = spec.to_data()
@@ -252,3 +259,19 @@ def test_null_params_errors(halve: None, params: dict[str, Any], message: str) -
 def test_bias_left_out_is_zero(halve: None) -> None:
     spec = symbp.load({**HALVED, "params": {"W": [None, [[1, 2]]]}})
     assert spec.b == (None, (sp.Integer(0),))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_kernel_block_is_a_template_that_ships() -> None:
+    """Each kind's block file exists under templates/ and a package-data pattern of
+    its own folder puts it in the wheel (setuptools globs do not cross folders)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = [
+        PurePosixPath(p) for p in config["tool"]["setuptools"]["package-data"]["symbp.templates"]
+    ]
+    for record in KINDS.values():
+        block = PurePosixPath(record.kernel_block)
+        assert (ROOT / "templates" / block).is_file(), block
+        assert any(p.parent == block.parent and fnmatch(block.name, p.name) for p in patterns)

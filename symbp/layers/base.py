@@ -87,6 +87,9 @@ class Layer(ABC):
 
     #: The spec's name of the kind (``dense``, ``conv``, ``pool``, ``flatten``).
     kind: ClassVar[str]
+    #: The template file of the kind's blocks in the generated trainer (under
+    #: ``templates/``, e.g. ``kernels/dense.py.j2``): its ``forward`` and ``backward`` macros.
+    kernel_block: ClassVar[str] = ""
 
     #: The activation applied to ``z`` (``None``: the layer's output is ``z`` itself).
     #: A plain class attribute, not a property, so that a kind's frozen dataclass can

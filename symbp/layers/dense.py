@@ -33,6 +33,7 @@ class Dense(Layer):
     """A dense layer of ``size`` outputs with its ``activation``."""
 
     kind: ClassVar[str] = "dense"
+    kernel_block: ClassVar[str] = "kernels/dense.py.j2"
 
     size: int
     activation: Activation
@@ -63,6 +64,9 @@ class Dense(Layer):
             )
         activation = ctx.activation(entry.get("activation", "sigmoid"), "activation")
         return cls(size, activation)
+
+    def __hash__(self) -> int:  # the activation record holds its options in a dict
+        return hash((self.kind, self.size, self.activation.key))
 
     def __repr__(self) -> str:
         return f"Dense({self.size}, {self.activation.key})"

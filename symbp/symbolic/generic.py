@@ -142,18 +142,15 @@ def _shorter(*candidates: sp.Expr) -> sp.Expr:
 
 
 def _activated(activation: Activation, l: int, index: sp.Symbol) -> sp.Expr:
-    """``a^l_index`` as a formula in ``z^l`` (softmax: normalised over the layer)."""
-    z = nt.preactivation(l)
-    if activation.elementwise:
-        return activation(z[index])
-    return sp.exp(z[index]) / sp.Sum(sp.exp(z[nt.k]), (nt.k, 0, nt.size(l) - 1))
+    """``a^l_index`` as a formula in ``z^l`` (normalised over the layer where the record is)."""
+    return activation.layer_value(nt.preactivation(l), index, nt.k, nt.size(l))
 
 
 def _as_activations(expr: sp.Expr, activation: Activation, l: int) -> sp.Expr:
-    """Write ``f(z^l_x)`` (or softmax's ``exp(z^l_x)/Σ``) as ``a^l_x``."""
+    """Write ``f(z^l_x)`` (a normalised activation's ``g(z^l_x)/Σ``) as ``a^l_x``."""
     z, a = nt.preactivation(l), nt.activation(l)
     if activation.elementwise:
-        if activation.name == "identity":
+        if activation(_p) == _p:  # the identity: f(z_x) is z_x itself
             return expr.replace(
                 lambda e: isinstance(e, sp.Indexed) and e.base == z, lambda e: a[e.indices]
             )
@@ -168,28 +165,9 @@ def _as_activations(expr: sp.Expr, activation: Activation, l: int) -> sp.Expr:
             lambda e: a[e.args[0].indices],
         )
     norm = sp.Dummy("S", positive=True)
-
-    def is_normaliser(e: sp.Expr) -> bool:
-        return (
-            isinstance(e, sp.Sum)
-            and isinstance(e.function, sp.exp)
-            and e.function.args[0] == z[e.limits[0][0]]
-        )
-
-    def scaled_exp(e: sp.Expr) -> bool:
-        if not isinstance(e, sp.exp):
-            return False
-        coeff, rest = e.args[0].as_coeff_Mul()
-        return isinstance(rest, sp.Indexed) and rest.base == z and coeff.is_Number
-
-    def as_power(e: sp.exp) -> sp.Expr:
-        coeff, rest = e.args[0].as_coeff_Mul()
-        return (a[rest.indices] * norm) ** coeff
-
-    out = expr.replace(is_normaliser, lambda e: norm).replace(scaled_exp, as_power)
-    out = sp.expand(out, log=False)
+    out = sp.expand(activation.in_outputs(expr, z, a, norm), log=False)
     if out.has(norm):  # the normaliser did not cancel: put it back
-        out = out.xreplace({norm: sp.Sum(sp.exp(z[nt.k]), (nt.k, 0, nt.size(l) - 1))})
+        out = out.xreplace({norm: activation.normaliser(z, nt.k, nt.size(l))})
     return out
 
 
