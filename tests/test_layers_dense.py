@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 import sympy as sp
 import tomllib
@@ -275,3 +276,15 @@ def test_every_kernel_block_is_a_template_that_ships() -> None:
         block = PurePosixPath(record.kernel_block)
         assert (ROOT / "templates" / block).is_file(), block
         assert any(p.parent == block.parent and fnmatch(block.name, p.name) for p in patterns)
+
+
+def test_dense_numeric_maps() -> None:
+    """The evaluators' arithmetic of the record: z = a Wᵀ + b, δ W, δ aᵀ."""
+    layer = Dense(2, SIGMOID)
+    W = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])
+    b = np.array([0.25, -1.0])
+    a = np.array([[1.0, 0.0, 2.0], [0.0, 4.0, -1.0]])
+    assert layer.values(a, W, b).tolist() == [[7.25, -2.0], [5.25, 1.0]]
+    delta = np.array([[1.0, 2.0], [0.5, -1.0]])
+    assert layer.input_gradient(delta, W).tolist() == [[-1.0, 3.0, 3.0], [1.5, 0.5, 1.5]]
+    assert layer.weight_gradient(delta[0], a[0]).tolist() == [[1.0, 0.0, 2.0], [2.0, 0.0, 4.0]]

@@ -122,6 +122,20 @@ class Layer(ABC):
     def forward(self, l: int) -> IndexForm:
         """The forward map of this layer as textbook layer ``l`` (1-based), in index form."""
 
+    # -- numbers: the evaluators' arithmetic (NumPy arrays of floats or of mpmath numbers)
+
+    def values(self, a: Any, W: Any, b: Any) -> Any:
+        """``z`` for the rows of ``a`` (shape ``(rows, *input)``) at parameters ``W``, ``b``."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric forward map")
+
+    def input_gradient(self, delta: Any, W: Any) -> Any:
+        """``∂L/∂a^{l-1}`` from ``delta = ∂L/∂z^l`` (any leading axes), before ``f'``."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric backward map")
+
+    def weight_gradient(self, delta: Any, a: Any) -> Any:
+        """``∂L/∂W`` of one row from its ``delta`` and its input ``a``."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric weight gradient")
+
     def to_entry(self) -> dict[str, Any]:
         """The record as its entry of the spec's ``layers:`` list (the inverse of
         :meth:`from_entry`; numbers exact, options spelled out)."""

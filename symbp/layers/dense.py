@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import sympy as sp
 
 from ..errors import quote
@@ -86,6 +87,18 @@ class Dense(Layer):
     def fan(self, input_shape: Shape) -> tuple[int, int]:
         """``(n_in, size)``."""
         return (input_shape[0], self.size)
+
+    def values(self, a: Any, W: Any, b: Any) -> Any:
+        """``z = a Wᵀ + b`` for the rows of ``a``."""
+        return a @ W.T + b
+
+    def input_gradient(self, delta: Any, W: Any) -> Any:
+        """``delta W``: ``Σ_j δ_j w_{jk}`` for every ``k`` (any leading axes of ``delta``)."""
+        return delta @ W
+
+    def weight_gradient(self, delta: Any, a: Any) -> Any:
+        """``δ aᵀ``: ``∂L/∂w_{jk} = δ_j a_k`` of one row."""
+        return np.outer(delta, a)
 
     def forward(self, l: int) -> IndexForm:
         """``z^l_j = Σ_{k=0}^{n_{l-1}-1} w^l_{jk} a^{l-1}_k + b^l_j`` (sizes as symbols)."""

@@ -191,8 +191,9 @@ class VectorisedRunner:
         bs = [self._array(v) for v in b]
         x, t = self._data(rows)
         acts, zs = [x], []
+        network = spec.network
         for l in range(L):
-            z = acts[-1] @ Ws[l].T + bs[l]
+            z = network[l].values(acts[-1], Ws[l], bs[l])
             zs.append(z)
             self._in_range(l, z)
             acts.append(self._softmax(z) if self.f[l] is None else self._apply(self.f[l], z))
@@ -201,8 +202,9 @@ class VectorisedRunner:
         deltas: list[Any] = [None] * L
         deltas[L - 1] = self._output_delta(zs[-1], a_out, t)
         for l in range(L - 2, -1, -1):
-            deltas[l] = (deltas[l + 1] @ Ws[l + 1]) * self._apply(self.f_prime[l], zs[l])
-        grad_x = deltas[0] @ Ws[0]
+            back = network[l + 1].input_gradient(deltas[l + 1], Ws[l + 1])
+            deltas[l] = back * self._apply(self.f_prime[l], zs[l])
+        grad_x = network[0].input_gradient(deltas[0], Ws[0])
         out = []
         for s in range(len(rows)):
             out.append(
@@ -211,7 +213,10 @@ class VectorisedRunner:
                     a=tuple(self._tuple(a[s]) for a in acts),
                     delta=tuple(self._tuple(d[s]) for d in deltas),
                     loss=self._number(losses[s]),
-                    grad_W=tuple(self._tuple(np.outer(deltas[l][s], acts[l][s])) for l in range(L)),
+                    grad_W=tuple(
+                        self._tuple(network[l].weight_gradient(deltas[l][s], acts[l][s]))
+                        for l in range(L)
+                    ),
                     grad_b=tuple(self._tuple(d[s]) for d in deltas),
                     grad_x=self._tuple(grad_x[s]),
                 )
