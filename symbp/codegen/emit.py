@@ -205,7 +205,7 @@ def render(
     runtime = {*plan.runtime, "shuffle", "minimum", "matrix", "vector"}
     runtime |= {"EPOCHS_DONE", "UPDATES_DONE", "DIVERGED_STEP", "PROGRESS_SLOTS"}
     runtime |= {"Net", "Batches", "Log", "TRAIN", "GRADIENT", "PREDICT"}
-    if any(lay.softmax for lay in layers):
+    if any(lay.normalised for lay in layers):
         runtime.add("maximum")
     if any(lay.keep_W and not lay.parallel for lay in layers):
         runtime.add("transpose_into")

@@ -34,11 +34,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..ops.stable import LOG_NORMALISER
 from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
-from .printer import Block, NumbaPrinter, block, describe, prepare, scalar_symbol, softplus
+from .printer import Block, NumbaPrinter, block, describe, prepare, scalar_symbol
 from .update import UpdatePlan, update_plan
 
 #: Layers with at least this many weights run their products on every core.
@@ -59,8 +60,8 @@ class LayerPlan:
     n_in: int
     n_out: int
     activation: str
-    softmax: bool
-    act: Block  # element-wise: a from z; softmax: the numerator exp(z) of z - max(z)
+    normalised: bool  # a normalised activation (softmax): numerators over their sum
+    act: Block  # element-wise: a from z; normalised: the numerator exp(z) of z - max(z)
     dact: Block | None  # hidden layers: the local factor f'(…) from a and z
     needs_z: bool
     parallel: bool
@@ -72,12 +73,13 @@ class LayerPlan:
     frozen_b: bool
     stored_T: bool  # W_l stored transposed, as WT_l (n_in, n_out): layers not small
     keep_W: bool  # keep a copy W_l = WT_l^T for back-propagation in the broadcast form
+    kernel: str  # the template of the layer kind's blocks (its record's kernel_block)
 
     @property
     def fused(self) -> bool:
         """The product runs inside the activation's loop (a small element-wise layer):
         z_l stays in a register, stored only where ``needs_z``."""
-        return self.small and not self.softmax
+        return self.small and not self.normalised
 
     @property
     def weight(self) -> str:
@@ -165,7 +167,7 @@ def make_plan(
         formulas = model.layer(l)
         z_l, a_l = nt.preactivation(l), nt.activation(l)
         scalars = {z_l[nt.j]: Z_, a_l[nt.j]: A_, **sizes}
-        # softmax's numerators run in one flat loop that vectorises: the runtime's exp
+        # a normalised layer's numerators run in one flat loop that vectorises
         elementwise_small = small_layer[l - 1] and activation.elementwise
         act_printer = scalar_printer if elementwise_small else printer
         if activation.elementwise:
@@ -188,7 +190,7 @@ def make_plan(
                 n_in=spec.layers[l - 1],
                 n_out=spec.layers[l],
                 activation=activation.name,
-                softmax=not activation.elementwise,
+                normalised=not activation.elementwise,
                 act=act,
                 dact=dact,
                 needs_z=needs_z,
@@ -201,6 +203,7 @@ def make_plan(
                 frozen_b=frozen_b,
                 stored_T=not small,
                 keep_W=not small and l > 1,
+                kernel=spec.network[l - 1].kernel_block,
             )
         )
     trainable, foldable = [], []
@@ -264,9 +267,10 @@ class _Output:
 
 
 def _stable_logs(expr: sp.Expr, spec: Spec, L: int) -> sp.Expr:
-    """Write ``log a`` (and ``log(1 - a)``) of the output through ``z``, overflow-free."""
+    """Write ``log a`` (and ``log(1 - a)``) of the output through ``z``, overflow-free, as
+    the output activation's record says (``Activation.log_output``, ``log_complement``)."""
     a, z = nt.activation(L), nt.preactivation(L)
-    name = spec.activations[-1].name
+    activation = spec.activations[-1]
 
     def is_log_of(e: sp.Expr, one_minus: bool) -> bool:
         if not isinstance(e, sp.log):
@@ -280,37 +284,21 @@ def _stable_logs(expr: sp.Expr, spec: Spec, L: int) -> sp.Expr:
         arg = 1 - e.args[0] if one_minus else e.args[0]
         return arg.indices[0]
 
-    if name == "sigmoid":
-        expr = expr.replace(lambda e: is_log_of(e, False), lambda e: -softplus(-z[index(e, False)]))
-        expr = expr.replace(lambda e: is_log_of(e, True), lambda e: -softplus(z[index(e, True)]))
-    elif name == "softmax":
-        expr = expr.replace(lambda e: is_log_of(e, False), lambda e: z[index(e, False)] - LSE)
+    for form, one_minus in ((activation.log_output, False), (activation.log_complement, True)):
+        if form is not None:
+            expr = expr.replace(
+                lambda e, m=one_minus: is_log_of(e, m),
+                lambda e, f=form, m=one_minus: f.xreplace({X: z[index(e, m)], LOG_NORMALISER: LSE}),
+            )
     return expr
 
 
-def _softmax_delta(exact: sp.Expr, L: int) -> sp.Expr:
-    """The exact softmax output delta with every ``exp(z_k)`` written as ``a_k · S``."""
+def _normalised_delta(exact: sp.Expr, spec: Spec, L: int) -> sp.Expr:
+    """The exact output delta of a normalised activation with every numerator ``g(z_k)``
+    written as ``a_k · S`` (:meth:`~symbp.ops.activations.Activation.in_outputs`)."""
     a, z = nt.activation(L), nt.preactivation(L)
     S = sp.Dummy("S", positive=True)
-
-    def is_norm(e: sp.Expr) -> bool:
-        return (
-            isinstance(e, sp.Sum)
-            and isinstance(e.function, sp.exp)
-            and e.function.args[0] == z[e.limits[0][0]]
-        )
-
-    def is_exp(e: sp.Expr) -> bool:
-        if not isinstance(e, sp.exp):
-            return False
-        rest = e.args[0].as_coeff_Mul()[1]
-        return isinstance(rest, sp.Indexed) and rest.base == z
-
-    def as_a(e: sp.exp) -> sp.Expr:
-        coeff, rest = e.args[0].as_coeff_Mul()
-        return (a[rest.indices] * S) ** coeff
-
-    expr = exact.replace(is_norm, lambda e: S).replace(is_exp, as_a)
+    expr = spec.activations[-1].in_outputs(exact, z, a, S)
     expr = expr.replace(
         lambda e: isinstance(e, sp.Sum), lambda e: sp.Sum(sp.cancel(e.function), *e.limits)
     )
@@ -362,7 +350,7 @@ def _output_plan(spec: Spec, model: GenericModel, printer: NumbaPrinter, sizes: 
     elif spec.activations[-1].elementwise:
         delta = layer.delta.rhs
     else:
-        delta = _softmax_delta(layer.delta.rhs, L)
+        delta = _normalised_delta(layer.delta.rhs, spec, L)
     sums: dict[sp.Expr, sp.Symbol] = {}
     loss = _lower(_stable_logs(model.loss.rhs, spec, L), L, sizes, sums)
     delta = _lower(delta, L, sizes, sums)

@@ -31,19 +31,8 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..ops.activations import ElementwiseFunction
+from ..ops.stable import softplus
 from ..ops.symbols import X
-
-
-class softplus(sp.Function):  # a SymPy function class, printed in its stable form
-    """``log(1 + exp(x))``, printed in its overflow-free form."""
-
-    nargs = 1
-
-    def _eval_evalf(self, prec: int) -> sp.Expr:
-        return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return 1 / (1 + sp.exp(-self.args[0]))
 
 
 class log1pexp(sp.Function):  # a SymPy function class, printed by name

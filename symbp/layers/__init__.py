@@ -7,8 +7,9 @@ presentation (``symbp/render``) and its kernel block (``templates/kernels/``).
 from __future__ import annotations
 
 from .base import IndexForm, Layer, Shape
+from .dense import Dense
 
 #: The spec's kind names and their records.
-KINDS: dict[str, type[Layer]] = {}
+KINDS: dict[str, type[Layer]] = {Dense.kind: Dense}
 
-__all__ = ["KINDS", "IndexForm", "Layer", "Shape"]
+__all__ = ["KINDS", "Dense", "IndexForm", "Layer", "Shape"]

@@ -87,11 +87,14 @@ class Layer(ABC):
 
     #: The spec's name of the kind (``dense``, ``conv``, ``pool``, ``flatten``).
     kind: ClassVar[str]
+    #: The template file of the kind's blocks in the generated trainer (under
+    #: ``templates/``, e.g. ``kernels/dense.py.j2``): its ``forward`` and ``backward`` macros.
+    kernel_block: ClassVar[str] = ""
 
-    @property
-    def activation(self) -> Activation | None:
-        """The activation applied to ``z`` (``None``: the layer's output is ``z`` itself)."""
-        return None
+    #: The activation applied to ``z`` (``None``: the layer's output is ``z`` itself).
+    #: A plain class attribute, not a property, so that a kind's frozen dataclass can
+    #: declare ``activation`` as its own field.
+    activation: Activation | None = None
 
     @classmethod
     @abstractmethod
@@ -118,6 +121,25 @@ class Layer(ABC):
     @abstractmethod
     def forward(self, l: int) -> IndexForm:
         """The forward map of this layer as textbook layer ``l`` (1-based), in index form."""
+
+    # -- numbers: the evaluators' arithmetic (NumPy arrays of floats or of mpmath numbers)
+
+    def values(self, a: Any, W: Any, b: Any) -> Any:
+        """``z`` for the rows of ``a`` (shape ``(rows, *input)``) at parameters ``W``, ``b``."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric forward map")
+
+    def input_gradient(self, delta: Any, W: Any) -> Any:
+        """``∂L/∂a^{l-1}`` from ``delta = ∂L/∂z^l`` (any leading axes), before ``f'``."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric backward map")
+
+    def weight_gradient(self, delta: Any, a: Any) -> Any:
+        """``∂L/∂W`` of one row from its ``delta`` and its input ``a``."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric weight gradient")
+
+    def to_entry(self) -> dict[str, Any]:
+        """The record as its entry of the spec's ``layers:`` list (the inverse of
+        :meth:`from_entry`; numbers exact, options spelled out)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be written as a spec entry")
 
     def n_parameters(self, input_shape: Shape) -> int:
         """The number of values of its parameters."""

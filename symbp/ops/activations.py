@@ -27,6 +27,7 @@ import sympy as sp
 from ..errors import quote
 from . import bounded
 from .shortest import shortest_form
+from .stable import LOG_NORMALISER, softplus
 from .symbols import A, X
 
 
@@ -119,9 +120,56 @@ class Activation:
     elementwise: bool = True
     output_only: bool = False
     source: str | None = None
+    #: ``log f(X)`` written overflow-free in ``X`` (the pre-activation), where the
+    #: kernels compute a loss's ``log a`` that way: sigmoid ``-softplus(-X)``, softmax
+    #: ``X - log Σ`` (:data:`~.stable.LOG_NORMALISER`); ``None``: ``log`` of the value.
+    log_output: sp.Expr | None = None
+    #: ``log(1 - f(X))`` written the same way (sigmoid ``-softplus(X)``), else ``None``.
+    log_complement: sp.Expr | None = None
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
+
+    def layer_value(self, z: sp.IndexedBase, index: sp.Expr, k: sp.Symbol, n: sp.Expr) -> sp.Expr:
+        """``a_index`` in the pre-activations ``z`` of a layer of ``n`` values.
+
+        Element-wise: ``f(z_index)``; a normalised activation (not element-wise) is its
+        numerator ``g`` (:attr:`formula`) over the layer's sum:
+        ``g(z_index) / Σ_{k=0}^{n-1} g(z_k)``.
+        """
+        if self.elementwise:
+            return self(z[index])
+        return self.formula.xreplace({X: z[index]}) / self.normaliser(z, k, n)
+
+    def normaliser(self, z: sp.IndexedBase, k: sp.Symbol, n: sp.Expr) -> sp.Expr:
+        """``Σ_{k=0}^{n-1} g(z_k)``: a normalised activation's denominator."""
+        return sp.Sum(self.formula.xreplace({X: z[k]}), (k, 0, n - 1))
+
+    def in_outputs(
+        self, expr: sp.Expr, z: sp.IndexedBase, a: sp.IndexedBase, norm: sp.Symbol
+    ) -> sp.Expr:
+        """``expr`` with a normalised activation's sums written ``norm`` and its numerators
+        ``g(c·z_x) = g(z_x)^c`` as ``(a_x · norm)^c`` (the numerator ``exp`` is the one
+        normalised activation; its ``g(c x) = g(x)^c`` is what lets δ be written in ``a``).
+        """
+        g = self.formula.func
+
+        def is_normaliser(e: sp.Expr) -> bool:
+            return isinstance(e, sp.Sum) and e.function == self.formula.xreplace(
+                {X: z[e.limits[0][0]]}
+            )
+
+        def is_numerator(e: sp.Expr) -> bool:
+            if not isinstance(e, g) or len(e.args) != 1:
+                return False
+            rest = e.args[0].as_coeff_Mul()[1]
+            return isinstance(rest, sp.Indexed) and rest.base == z
+
+        def as_output(e: sp.Expr) -> sp.Expr:
+            coeff, rest = e.args[0].as_coeff_Mul()
+            return (a[rest.indices] * norm) ** coeff
+
+        return expr.replace(is_normaliser, lambda e: norm).replace(is_numerator, as_output)
 
     @functools.cached_property
     def derivative_shortest(self) -> sp.Expr:
@@ -144,6 +192,15 @@ class Activation:
         return self.derivative.xreplace({X: z}) if self.elementwise else sp.nan
 
     @property
+    def spec_value(self) -> str | dict[str, object]:
+        """The activation as the spec writes it: a name, ``{name, options}`` or ``{formula}``."""
+        if self.source is not None:
+            return {"formula": self.source}
+        if not self.params:
+            return self.name
+        return {"name": self.name, **{k: v for k, v in sorted(self.params.items())}}
+
+    @property
     def key(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
         if self.source is not None:
@@ -160,6 +217,8 @@ def _record(
     params: Mapping[str, Fraction] | None = None,
     source: str | None = None,
     cls_name: str | None = None,
+    log_output: sp.Expr | None = None,
+    log_complement: sp.Expr | None = None,
 ) -> Activation:
     cls = _function_class(cls_name or name, formula, derivative, label)
     return Activation(
@@ -171,6 +230,8 @@ def _record(
         derivative_from_output=from_output,
         params=dict(params or {}),
         source=source,
+        log_output=log_output,
+        log_complement=log_complement,
     )
 
 
@@ -181,6 +242,8 @@ def sigmoid() -> Activation:
         1 / (1 + sp.exp(-X)),
         derivative=lambda f: f(X) * (1 - f(X)),
         from_output=A * (1 - A),
+        log_output=-softplus(-X),
+        log_complement=-softplus(X),
     )
 
 
@@ -242,6 +305,7 @@ def softmax() -> Activation:
         derivative=sp.nan,
         elementwise=False,
         output_only=True,
+        log_output=X - LOG_NORMALISER,
     )
 
 

@@ -41,6 +41,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .stable import LOG_Y
 from .symbols import T, Y
 
 
@@ -61,6 +62,27 @@ class Loss:
     def derivative(self) -> sp.Expr:
         """``∂ℓ/∂y`` as SymPy differentiates the term."""
         return sp.diff(self.term, Y)
+
+    @property
+    def log_term(self) -> sp.Expr | None:
+        """The term written against ``log y`` (:data:`~.stable.LOG_Y`) where it reads ``y``
+        only through ``log y`` and is linear in it (cross-entropy: ``-t·log_y``), else
+        ``None``: with a normalised output, ``log y = z - log Σ`` then keeps it finite
+        and ``δ_j = c_j - a_j Σ_i c_i`` for ``c = ∂ℓ/∂log y`` (:attr:`log_coefficient`)."""
+        term = self.term.replace(
+            lambda e: isinstance(e, sp.log) and e.args[0] == Y, lambda e: LOG_Y
+        )
+        if term.has(Y) or sp.diff(term, LOG_Y, 2) != 0:
+            return None
+        if sp.expand(term - sp.diff(term, LOG_Y) * LOG_Y) != 0:
+            return None
+        return term
+
+    @property
+    def log_coefficient(self) -> sp.Expr | None:
+        """``c(t) = ∂ℓ/∂log y`` where :attr:`log_term` is ``c(t)·log y``, else ``None``."""
+        term = self.log_term
+        return None if term is None else sp.diff(term, LOG_Y)
 
     def reduce(self, terms: list[sp.Expr]) -> sp.Expr:
         """The loss of one example from its per-output terms."""

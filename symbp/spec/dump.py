@@ -44,11 +44,24 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _activation(activation: Activation) -> str | dict[str, Any]:
-    if activation.source is not None:
-        return {"formula": activation.source}
-    if not activation.params:
-        return activation.name
-    return {"name": activation.name, **_options(activation.params)}
+    return activation.spec_value  # type: ignore[return-value]
+
+
+def _shaped(values: list[Any], shape: tuple[int, ...]) -> list[Any]:
+    """Flat ``values`` (ordered by channel, row, column) as nested lists of ``shape``."""
+    if len(shape) <= 1:
+        return values
+    step = len(values) // shape[0]
+    return [_shaped(values[n * step : (n + 1) * step], shape[1:]) for n in range(shape[0])]
+
+
+def _nested(value: Any) -> Any:
+    """A parameter of any shape (nested tuples of exact numbers), ``None`` kept."""
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return [_nested(v) for v in value]
+    return _number(value)
 
 
 def _loss(loss: Loss) -> str | dict[str, Any]:
@@ -82,11 +95,19 @@ def to_data(spec: Spec) -> dict[str, Any]:
     for key in ("title", "description", "source"):
         if getattr(spec, key) is not None:
             data[key] = getattr(spec, key)
-    data["layers"] = list(spec.layers)
-    data["activations"] = [_activation(a) for a in spec.activations]
+    dense = all(layer.kind == "dense" for layer in spec.network)
+    if dense:  # the old form (the list form of a dense network loads to the same spec)
+        data["layers"] = list(spec.layers)
+        data["activations"] = [_activation(a) for a in spec.activations]
+    else:
+        shape = spec.input_shape
+        data["input"] = shape[0] if len(shape) == 1 else list(shape)
+        data["layers"] = [layer.to_entry() for layer in spec.network]
     data["loss"] = _loss(spec.loss)
     data["optimizer"] = _optimizer(spec.optimizer)
-    if spec.W is not None:
+    if spec.W is not None and not dense:
+        data["params"] = {"W": _nested(spec.W), "b": _nested(spec.b)}
+    elif spec.W is not None:
         data["params"] = {
             "W": [_matrix(m) for m in spec.W],
             "b": [[_number(v) for v in vec] for vec in spec.b]
@@ -100,7 +121,11 @@ def to_data(spec: Spec) -> dict[str, Any]:
         data["init"] = {**init, **_options(spec.init.options)}
     if spec.examples:
         data["examples"] = [
-            {"x": [_number(v) for v in e.x], "t": [_number(v) for v in e.t]} for e in spec.examples
+            {
+                "x": _shaped([_number(v) for v in e.x], spec.input_shape),
+                "t": [_number(v) for v in e.t],
+            }
+            for e in spec.examples
         ]
     if spec.frozen:
         data["frozen"] = [f"{kind}[{layer}]" for kind, layer in sorted(spec.frozen)]

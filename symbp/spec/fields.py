@@ -140,6 +140,11 @@ def _formula_field(
     return expr, str(item["formula"]).strip()
 
 
+def activation_at(item: Any, path: PathKey, index: int, ctx: FieldContext) -> Activation:
+    """The activation named (or written as a formula) by ``item`` at ``path`` (layer ``index``)."""
+    return _activation(item, tuple(path), index, ctx)
+
+
 def _activation(item: Any, path: tuple, index: int, ctx: FieldContext) -> Activation:
     names = ", ".join([*ACTIVATIONS, "{formula: ...}"])
     name_path = path
@@ -326,6 +331,11 @@ def build_examples(
         _check_targets(t, loss, (*path, "t"), ctx)
         out.append(Example(tuple(_rational(v) for v in ex.x), tuple(_rational(v) for v in t)))
     return tuple(out)
+
+
+def check_targets(t: Sequence[Fraction], loss: Loss, path: tuple, ctx: FieldContext) -> None:
+    """A target row ``t`` within the loss's target domain (errors at ``path``)."""
+    _check_targets(t, loss, path, ctx)
 
 
 def _check_targets(t: Sequence[Fraction], loss: Loss, path: tuple, ctx: FieldContext) -> None:

@@ -23,6 +23,7 @@ from .fields import (
     build_params,
     pydantic_error,
 )
+from .listform import build_list_form
 from .model import Spec, TrainingSpec
 from .names import build_names
 from .preprocessing import build as build_preprocessing
@@ -60,6 +61,8 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
     for key in data:
         if not isinstance(key, str):
             raise ctx.error((), f"field names must be strings, found {quote(key)}")
+    if "input" in data:  # the list form: one entry per layer, read by its kind's record
+        return build_list_form(data, ctx, lambda old: _build(old, lines=lines, file=file))
     try:
         raw = RawSpec.model_validate(dict(data))
     except ValidationError as exc:

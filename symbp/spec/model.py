@@ -9,6 +9,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..layers import Dense, Layer, Shape
 from ..ops.activations import Activation
 from ..ops.losses import Loss
 from ..ops.optimizers import Optimizer, Schedule
@@ -99,6 +100,22 @@ class Spec:
     #: The trained model's input standardisation and output labels
     #: (:mod:`symbp.spec.preprocessing`); never part of the network's kernels.
     preprocessing: Preprocessing | None = None
+    #: The shape of an example's input: ``(n,)`` a vector, ``(C, H, W)`` feature maps.
+    input_shape: Shape = ()
+    #: The network as layer records (:mod:`symbp.layers`), layer ``l`` producing ``a[l+1]``.
+    #: For a network of dense layers only it is rebuilt from ``layers`` and ``activations``
+    #: (the old form says it all, also after :func:`dataclasses.replace`); for any other
+    #: network ``layers`` holds the number of values of the input and of each layer's
+    #: output, and ``activations`` each layer's activation (identity where it has none).
+    network: tuple[Layer, ...] = ()
+
+    def __post_init__(self) -> None:
+        if all(isinstance(layer, Dense) for layer in self.network):
+            network = tuple(
+                Dense(n, a) for n, a in zip(self.layers[1:], self.activations, strict=True)
+            )
+            object.__setattr__(self, "input_shape", (self.layers[0],))
+            object.__setattr__(self, "network", network)
 
     @property
     def depth(self) -> int:

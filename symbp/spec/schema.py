@@ -109,6 +109,9 @@ class RawSpec(StrictModel):
     title: str | None = None
     description: str | None = None
     source: str | None = None
+    #: The list form's input shape (an int or [C, H, W]); a spec with ``input`` has its
+    #: ``layers`` as entries, read by the layer records (:mod:`.network`), never here.
+    input: Any = None
     layers: list[Size]
     activations: Any = "sigmoid"
     loss: Any = "half_sse"

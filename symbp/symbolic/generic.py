@@ -1,6 +1,7 @@
 """Layer-generic derivation: the delta recursion in index form.
 
-For every layer ``l = 1..L`` (sizes kept symbolic, ``n_l``), SymPy builds
+For every layer ``l = 1..L`` (sizes kept symbolic, ``n_l``), SymPy takes the layer's
+forward map in index form from its record (:meth:`symbp.layers.Layer.forward`; dense:)
 
     z^l_j = Σ_k w^l_{jk} a^{l-1}_k + b^l_j,        a^l_j = f_l(z^l_j)
 
@@ -141,18 +142,15 @@ def _shorter(*candidates: sp.Expr) -> sp.Expr:
 
 
 def _activated(activation: Activation, l: int, index: sp.Symbol) -> sp.Expr:
-    """``a^l_index`` as a formula in ``z^l`` (softmax: normalised over the layer)."""
-    z = nt.preactivation(l)
-    if activation.elementwise:
-        return activation(z[index])
-    return sp.exp(z[index]) / sp.Sum(sp.exp(z[nt.k]), (nt.k, 0, nt.size(l) - 1))
+    """``a^l_index`` as a formula in ``z^l`` (normalised over the layer where the record is)."""
+    return activation.layer_value(nt.preactivation(l), index, nt.k, nt.size(l))
 
 
 def _as_activations(expr: sp.Expr, activation: Activation, l: int) -> sp.Expr:
-    """Write ``f(z^l_x)`` (or softmax's ``exp(z^l_x)/Σ``) as ``a^l_x``."""
+    """Write ``f(z^l_x)`` (a normalised activation's ``g(z^l_x)/Σ``) as ``a^l_x``."""
     z, a = nt.preactivation(l), nt.activation(l)
     if activation.elementwise:
-        if activation.name == "identity":
+        if activation(_p) == _p:  # the identity: f(z_x) is z_x itself
             return expr.replace(
                 lambda e: isinstance(e, sp.Indexed) and e.base == z, lambda e: a[e.indices]
             )
@@ -167,28 +165,9 @@ def _as_activations(expr: sp.Expr, activation: Activation, l: int) -> sp.Expr:
             lambda e: a[e.args[0].indices],
         )
     norm = sp.Dummy("S", positive=True)
-
-    def is_normaliser(e: sp.Expr) -> bool:
-        return (
-            isinstance(e, sp.Sum)
-            and isinstance(e.function, sp.exp)
-            and e.function.args[0] == z[e.limits[0][0]]
-        )
-
-    def scaled_exp(e: sp.Expr) -> bool:
-        if not isinstance(e, sp.exp):
-            return False
-        coeff, rest = e.args[0].as_coeff_Mul()
-        return isinstance(rest, sp.Indexed) and rest.base == z and coeff.is_Number
-
-    def as_power(e: sp.exp) -> sp.Expr:
-        coeff, rest = e.args[0].as_coeff_Mul()
-        return (a[rest.indices] * norm) ** coeff
-
-    out = expr.replace(is_normaliser, lambda e: norm).replace(scaled_exp, as_power)
-    out = sp.expand(out, log=False)
+    out = sp.expand(activation.in_outputs(expr, z, a, norm), log=False)
     if out.has(norm):  # the normaliser did not cancel: put it back
-        out = out.xreplace({norm: sp.Sum(sp.exp(z[nt.k]), (nt.k, 0, nt.size(l) - 1))})
+        out = out.xreplace({norm: activation.normaliser(z, nt.k, nt.size(l))})
     return out
 
 
@@ -230,8 +209,7 @@ def derive_generic(spec: Spec) -> GenericModel:
         check_budget()
         activation = spec.activations[l - 1]
         w, b, z, a = nt.weight(l), nt.bias(l), nt.preactivation(l), nt.activation(l)
-        prev = nt.activation(l - 1)
-        z_rhs = sp.Sum(w[j, k] * prev[k], (k, 0, nt.size(l - 1) - 1)) + b[j]
+        z_rhs = spec.network[l - 1].forward(l).rhs
         a_rhs = _activated(activation, l, j)
         assumptions: tuple[str, ...] = ()
         general: sp.Expr | None = None
@@ -240,11 +218,9 @@ def derive_generic(spec: Spec) -> GenericModel:
         else:
             # δ^l_p = Σ_i δ^{l+1}_i ∂z^{l+1}_i/∂z^l_p, with a^l = f(z^l) for an opaque f:
             # the collapse then leaves f'(z^l_p) outside the sum, whatever f' is.
-            w_next, d_next = nt.weight(l + 1), nt.delta(l + 1)
+            d_next = nt.delta(l + 1)
             f = sp.Function("f", real=True)
-            z_next = (
-                sp.Sum(w_next[nt.i, k] * f(z[k]), (k, 0, nt.size(l) - 1)) + nt.bias(l + 1)[nt.i]
-            )
+            z_next = _reading(spec.network[l].forward(l + 1).rhs.xreplace({j: nt.i}), a, z, f)
             local = collapse(sp.diff(z_next, z[_p]))
             generic = pull_out(sp.Sum(d_next[nt.i] * local, (nt.i, 0, nt.size(l + 1) - 1)))
             f_prime = sp.Derivative(f(z[_p]), z[_p])
@@ -287,14 +263,21 @@ def derive_generic(spec: Spec) -> GenericModel:
         loss_term=spec.loss.term,
         loss_derivative=spec.loss.derivative,
         output_chain=_output_chain(spec.loss, out, L),
-        grad_input=_input_gradient(),
+        grad_input=_input_gradient(spec),
     )
 
 
-def _input_gradient() -> sp.Eq:
+def _reading(rhs: sp.Expr, a: sp.IndexedBase, z: sp.IndexedBase, f: type[sp.Function]) -> sp.Expr:
+    """A forward map ``rhs`` that reads ``a[x]``, reading ``f(z[x])`` instead."""
+    return rhs.replace(
+        lambda e: isinstance(e, sp.Indexed) and e.base == a, lambda e: f(z[e.indices])
+    )
+
+
+def _input_gradient(spec: Spec) -> sp.Eq:
     """``∂L/∂a^0_k``: ``∂z^1_i/∂a^0_p`` collapsed and summed against ``δ^1_i``."""
     k, i = nt.k, nt.i
-    z1 = sp.Sum(nt.weight(1)[i, k] * nt.activation(0)[k], (k, 0, nt.size(0) - 1)) + nt.bias(1)[i]
+    z1 = spec.network[0].forward(1).rhs.xreplace({nt.j: i})
     local = collapse(sp.diff(z1, nt.activation(0)[_p]))
     rhs = pull_out(sp.Sum(nt.delta(1)[i] * local, (i, 0, nt.size(1) - 1))).xreplace({_p: k})
     return sp.Eq(sp.Derivative(nt.LOSS, nt.activation(0)[k]), rhs, evaluate=False)

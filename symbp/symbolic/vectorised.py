@@ -5,7 +5,7 @@ at a time; for a batch of hundreds of examples that is minutes a step. This runn
 evaluates the same network in its matrix form (the form the documents state):
 
     z^l = a^{l-1} (W^l)ᵀ + b^l,   a^l = f_l(z^l)          (one row per example)
-    δ^L = scale · ∂ℓ/∂a^L ⊙ f_L'(z^L)   (softmax: δ^L = a ⊙ (g − Σ_i g_i a_i))
+    δ^L = scale · ∂ℓ/∂a^L ⊙ f_L'(z^L)   (normalised: δ^L = a ⊙ (g − Σ_i g_i a_i))
     δ^l = (δ^{l+1} W^{l+1}) ⊙ f_l'(z^l),   ∂L/∂W^l = (δ^l)ᵀ a^{l-1},   ∂L/∂x = δ^1 W^1
 
 with ``f_l``, ``f_l'``, ``ℓ`` and ``∂ℓ/∂y`` taken from the spec's activation and
@@ -35,6 +35,7 @@ import sympy as sp
 
 from ..errors import quote
 from ..ops.bounded import OutOfRange
+from ..ops.stable import LOG_Y
 from ..ops.symbols import T, X, Y
 from ..spec import Spec
 from .generic import GenericModel
@@ -97,7 +98,7 @@ class VectorisedRunner:
         self.f_prime: list[Callable[..., Any] | None] = []
         for activation in spec.activations:
             if not activation.elementwise:
-                if activation.name != "softmax":
+                if activation.formula != sp.exp(X):  # normalised numerators: exp only
                     raise Unsupported(activation.name)
                 self.f.append(None)
                 self.f_prime.append(None)
@@ -119,8 +120,13 @@ class VectorisedRunner:
         self.term = self._lambdify((Y, T), loss.term)
         self.term_prime = self._lambdify((Y, T), loss.derivative)
         self.scale = loss.output_scale(spec.layers[-1])
-        self.softmax_ce = spec.activations[-1].name == "softmax" and loss.name == "cross_entropy"
-        self.log_base = loss.params.get("log_base", "e") if self.softmax_ce else None
+        # a normalised output with a loss that reads it through log y (cross-entropy):
+        # the loss from log a = z − max − log Σ exp, δ = c − a Σ c with c = ∂ℓ/∂log y
+        log_term = None if spec.activations[-1].elementwise else loss.log_term
+        self.log_term = None if log_term is None else self._lambdify((LOG_Y, T), log_term)
+        self.log_coefficient = (
+            None if log_term is None else self._lambdify((T,), sp.diff(log_term, LOG_Y))
+        )
 
     # -- numbers ------------------------------------------------------------------
 
@@ -185,8 +191,9 @@ class VectorisedRunner:
         bs = [self._array(v) for v in b]
         x, t = self._data(rows)
         acts, zs = [x], []
+        network = spec.network
         for l in range(L):
-            z = acts[-1] @ Ws[l].T + bs[l]
+            z = network[l].values(acts[-1], Ws[l], bs[l])
             zs.append(z)
             self._in_range(l, z)
             acts.append(self._softmax(z) if self.f[l] is None else self._apply(self.f[l], z))
@@ -195,8 +202,9 @@ class VectorisedRunner:
         deltas: list[Any] = [None] * L
         deltas[L - 1] = self._output_delta(zs[-1], a_out, t)
         for l in range(L - 2, -1, -1):
-            deltas[l] = (deltas[l + 1] @ Ws[l + 1]) * self._apply(self.f_prime[l], zs[l])
-        grad_x = deltas[0] @ Ws[0]
+            back = network[l + 1].input_gradient(deltas[l + 1], Ws[l + 1])
+            deltas[l] = back * self._apply(self.f_prime[l], zs[l])
+        grad_x = network[0].input_gradient(deltas[0], Ws[0])
         out = []
         for s in range(len(rows)):
             out.append(
@@ -205,7 +213,10 @@ class VectorisedRunner:
                     a=tuple(self._tuple(a[s]) for a in acts),
                     delta=tuple(self._tuple(d[s]) for d in deltas),
                     loss=self._number(losses[s]),
-                    grad_W=tuple(self._tuple(np.outer(deltas[l][s], acts[l][s])) for l in range(L)),
+                    grad_W=tuple(
+                        self._tuple(network[l].weight_gradient(deltas[l][s], acts[l][s]))
+                        for l in range(L)
+                    ),
                     grad_b=tuple(self._tuple(d[s]) for d in deltas),
                     grad_x=self._tuple(grad_x[s]),
                 )
@@ -259,12 +270,9 @@ class VectorisedRunner:
         return self._exp(shifted - log_total)
 
     def _loss(self, z_out: Any, a_out: Any, t: Any) -> Any:
-        if self.softmax_ce:  # -Σ t log a with log a = z − max − log Σ exp: finite for any z
+        if self.log_term is not None:  # ℓ(log a) with log a = z − max − log Σ exp: finite
             shifted, log_total = self._shifted(z_out)
-            terms = -t * (shifted - log_total)
-            if self.log_base != "e":
-                base = self._log(np.array([self._scalar(self.log_base)], dtype=z_out.dtype))[0]
-                terms = terms / base
+            terms = self._terms(self.log_term, shifted - log_total, t)
         else:
             terms = self._terms(self.term, a_out, t)
         return np.array([self._reduce(row) for row in terms], dtype=terms.dtype)
@@ -287,10 +295,12 @@ class VectorisedRunner:
 
     def _output_delta(self, z_out: Any, a_out: Any, t: Any) -> Any:
         scale = self._scalar(self.scale)
-        if self.softmax_ce and self.log_base == "e":
-            # a ⊙ (g − Σ_i g_i a_i) with g = −t/a: −t + a Σ_i t_i, without dividing by a
-            t_sum = np.array([sum(row[1:], row[0]) for row in t], dtype=t.dtype)[:, None]
-            return (a_out * t_sum - t) * scale
+        if self.log_coefficient is not None:
+            # a ⊙ (g − Σ_i g_i a_i) with g = c/a: c − a Σ_i c_i, without dividing by a
+            out = self.log_coefficient(t)
+            c = np.asarray(out, dtype=object if self.exact else self.dtype)
+            c_sum = np.array([sum(row[1:], row[0]) for row in c], dtype=c.dtype)[:, None]
+            return (c - a_out * c_sum) * scale
         g = self._terms(self.term_prime, a_out, t) * scale
         if self.f[-1] is None:  # softmax's Jacobian a_i(δ_ij − a_j), applied to g
             inner = np.array([sum(row[1:], row[0]) for row in g * a_out], dtype=g.dtype)

@@ -81,8 +81,8 @@ def forward(
     """``z^l`` and ``a^l`` for ``l = 1..L`` on a batch ``X`` ``(n, n_0)``; ``a^L = ŷ``."""
     a = np.asarray(X, dtype=np.float64)
     zs, acts = [], []
-    for l, act in enumerate(spec.activations):
-        z = a @ np.asarray(W[l]).T + np.asarray(b[l])
+    for l, (layer, act) in enumerate(zip(spec.network, spec.activations, strict=True)):
+        z = layer.values(a, np.asarray(W[l]), np.asarray(b[l]))
         a = NumericActivation.of(act).f(z)
         zs.append(z)
         acts.append(a)
@@ -105,8 +105,9 @@ def input_jacobian(
     for l in range(L - 1, 0, -1):  # δ^l = (δ^{l+1} W^{l+1}) ⊙ f_l'(z^l)
         df = NumericActivation.of(spec.activations[l - 1]).df
         assert df is not None  # softmax is output-only
-        delta = (delta @ np.asarray(W[l])) * df(zs[l - 1])[:, None, :]
-    return delta @ np.asarray(W[0])
+        back = spec.network[l].input_gradient(delta, np.asarray(W[l]))
+        delta = back * df(zs[l - 1])[:, None, :]
+    return spec.network[0].input_gradient(delta, np.asarray(W[0]))
 
 
 @dataclass(frozen=True)
