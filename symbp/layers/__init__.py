@@ -7,8 +7,11 @@ presentation (``symbp/render``) and its kernel block (``templates/kernels/``).
 from __future__ import annotations
 
 from .base import IndexForm, Layer, Shape
+from .conv import Conv
+from .flatten import Flatten
+from .pool import Pool
 
 #: The spec's kind names and their records.
-KINDS: dict[str, type[Layer]] = {}
+KINDS: dict[str, type[Layer]] = {Conv.kind: Conv, Pool.kind: Pool, Flatten.kind: Flatten}
 
-__all__ = ["KINDS", "IndexForm", "Layer", "Shape"]
+__all__ = ["KINDS", "Conv", "Flatten", "IndexForm", "Layer", "Pool", "Shape"]
