@@ -1,0 +1,401 @@
+"""Exact evaluation of a network of layer records from the derived formulas.
+
+Given the input shape, a tuple of :class:`~symbp.layers.Layer` records, a loss, the
+parameters and examples, :func:`evaluate_network` computes every named quantity of one
+forward and backward pass per example, by instantiating with numbers the forward of each
+record and the backward that :mod:`.shifted` derived from it (never a hand-written
+backward):
+
+- ``z[l]``, ``a[l]`` (``a[0] = x``; feature maps as nested ``[c][i][j]`` lists),
+  ``delta[l] = ∂L/∂z[l]``, ``grad_W[l]``, ``grad_b[l]`` (``None`` for a layer without
+  parameters) and ``grad_x = ∂L/∂x``, named as the spec names them (``l`` 0-based: layer
+  ``l`` produces ``a[l+1]``);
+- the loss ``L`` of each example, and over the examples the means ``E = (1/m) Σ L`` and
+  the mean gradients (:class:`NetworkEvaluation`).
+
+Values stay rational where the operations allow it and are otherwise kept with
+:data:`~.instantiate.PRECISION` significant digits (:mod:`.instantiate`). The output
+layer's ``δ`` is the loss differentiated by SymPy with respect to each ``z`` of the
+output, through the output's activation (element-wise, or softmax for an activation that
+is not). A step costs a stated number of multiply-adds (:func:`step_cost`, counted from
+the formulas' sums); above :data:`MAX_EXACT_MACS` the evaluation is refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from ..budget import check as check_budget
+from ..errors import DataError, TooLargeError
+from ..layers.base import Layer, Shape
+from ..ops.activations import Activation
+from ..ops.losses import Loss
+from ..ops.symbols import T, Y
+from . import notation as nt
+from .instantiate import PRECISION, Env, numeric
+from .shifted import LayerDerivation, derive_layer
+
+#: The most multiply-adds one exact step (all its examples, forward and backward) may take.
+MAX_EXACT_MACS = 2_000_000
+
+Nested = Any  # nested lists of SymPy numbers
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    """Every quantity of one example's forward and backward pass (spec's 0-based ``l``)."""
+
+    z: tuple[Nested, ...]
+    a: tuple[Nested, ...]
+    delta: tuple[Nested, ...]
+    grad_W: tuple[Nested | None, ...]
+    grad_b: tuple[Nested | None, ...]
+    grad_x: Nested
+    loss: sp.Expr
+
+
+@dataclass(frozen=True)
+class NetworkEvaluation:
+    """One step's examples and their means (``E = (1/m) Σ_e L_e`` and its gradients)."""
+
+    examples: tuple[ExampleResult, ...]
+    loss: sp.Expr
+    grad_W: tuple[Nested | None, ...]
+    grad_b: tuple[Nested | None, ...]
+    grad_x: Nested
+    macs: int
+
+
+def shapes_of(input_shape: Shape, network: Sequence[Layer]) -> list[Shape]:
+    """The shape of ``a[0] .. a[L]``."""
+    shapes = [tuple(input_shape)]
+    for layer in network:
+        shapes.append(layer.output_shape(shapes[-1]))
+    return shapes
+
+
+def _shape(value: Nested) -> Shape:
+    shape: list[int] = []
+    while isinstance(value, list | tuple):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def _check_array(value: Nested, shape: Shape, name: str) -> list[Any]:
+    """``value`` as nested lists of exact numbers of ``shape``, or a one-line :class:`DataError`."""
+
+    def walk(item: Any, depth: int, where: str) -> Any:
+        if depth == len(shape):
+            if isinstance(item, list | tuple):
+                raise DataError(f"{name}{where}: expected a number, found a list", field=name)
+            try:
+                return (
+                    sp.nsimplify(item) if isinstance(item, float) else sp.sympify(item, strict=True)
+                )
+            except (sp.SympifyError, TypeError):
+                raise DataError(f"{name}{where}: expected a number, found {item!r}") from None
+        if not isinstance(item, list | tuple) or len(item) != shape[depth]:
+            found = len(item) if isinstance(item, list | tuple) else "a number"
+            raise DataError(
+                f"{name}{where}: expected {shape[depth]} entries (shape "
+                f"{'x'.join(map(str, shape))}), found {found}"
+            )
+        return [walk(part, depth + 1, f"{where}[{n}]") for n, part in enumerate(item)]
+
+    return walk(value, 0, "")  # type: ignore[no-any-return]
+
+
+def _bindings(
+    derivation: LayerDerivation, concrete: Mapping[sp.IndexedBase, Shape]
+) -> dict[sp.Symbol, sp.Integer]:
+    """The size symbols' values: the record's ``sizes``, then each axis of a known array."""
+    values = {s: sp.Integer(n) for s, n in derivation.forward.sizes.items()}
+    pending = []
+    for base, shape in concrete.items():
+        symbolic = derivation.shapes.get(base)
+        if symbolic is None:
+            continue
+        for size, n in zip(symbolic, shape, strict=True):
+            if isinstance(size, sp.Symbol) and size not in values:
+                values[size] = sp.Integer(n)
+            else:
+                pending.append((base, size, n))
+    for base, size, n in pending:
+        if sp.sympify(size).xreplace(values) != n:
+            raise ValueError(f"{base}: the form's size {size} is not {n}")
+    return values
+
+
+def _cost(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Integer]) -> int:
+    """Multiply-adds of one evaluation of ``expr``: the sums' ranges multiplied out."""
+    if isinstance(expr, sp.Sum):
+        count = 1
+        for _, lo, hi in expr.limits:
+            count *= max(int(sp.sympify(hi - lo + 1).xreplace(values)), 0)
+        return count * _cost(expr.function, values)
+    if isinstance(expr, sp.Add | sp.Mul | sp.Piecewise):
+        return max(1, sum(_cost(a, values) for a in expr.args if isinstance(a, sp.Basic)))
+    return 1
+
+
+@dataclass(frozen=True)
+class _Plan:
+    derivation: LayerDerivation
+    values: dict[sp.Symbol, sp.Integer]
+    in_shape: Shape
+    out_shape: Shape
+    params: dict[str, Shape]
+    macs: int
+
+
+def _prod(shape: Shape) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+def plan_network(input_shape: Shape, network: Sequence[Layer]) -> list[_Plan]:
+    """Derive every layer and bind its sizes; the multiply-adds of one example's step."""
+    shapes = shapes_of(input_shape, network)
+    plans = []
+    for l0, layer in enumerate(network):
+        check_budget()
+        l = l0 + 1
+        derivation = derive_layer(layer, l)
+        params = layer.parameter_shapes(shapes[l0])
+        concrete: dict[sp.IndexedBase, Shape] = {
+            nt.activation(l - 1): shapes[l0],
+            derivation.forward.out: shapes[l],
+            nt.delta(l): shapes[l],
+        }
+        if "W" in params:
+            concrete[nt.weight(l)] = params["W"]
+        if "b" in params:
+            concrete[nt.bias(l)] = params["b"]
+        values = _bindings(derivation, concrete)
+        macs = _prod(shapes[l]) * _cost(derivation.evaluated, values)
+        for name, form in derivation.gradients.items():
+            shape = shapes[l0] if name == "input" else params[name]
+            macs += _prod(shape) * _cost(form.rhs, values)
+        plans.append(_Plan(derivation, values, shapes[l0], shapes[l], params, macs))
+    return plans
+
+
+def step_cost(input_shape: Shape, network: Sequence[Layer], n_examples: int = 1) -> int:
+    """The multiply-adds of one exact step over ``n_examples`` (what the cap counts)."""
+    return n_examples * sum(p.macs for p in plan_network(input_shape, network))
+
+
+def _tabulate(rhs: sp.Expr, index: Sequence[sp.Symbol], shape: Shape, env: Env) -> Nested:
+    """``rhs`` at every index of ``shape``, as nested lists."""
+    flat = []
+    for position in itertools.product(*(range(n) for n in shape)):
+        for symbol, n in zip(index, position, strict=True):
+            env.scalars[symbol] = sp.Integer(n)
+        flat.append(env.value(rhs))
+    return _nest(flat, shape)
+
+
+def _nest(flat: list[Any], shape: Shape) -> Nested:
+    if len(shape) <= 1:
+        return flat
+    step = _prod(shape[1:])
+    return [_nest(flat[n * step : (n + 1) * step], shape[1:]) for n in range(shape[0])]
+
+
+def _map(fn: Any, value: Nested) -> Nested:
+    if isinstance(value, list):
+        return [_map(fn, v) for v in value]
+    return fn(value)
+
+
+def _zip_map(fn: Any, left: Nested, right: Nested) -> Nested:
+    if isinstance(left, list):
+        return [_zip_map(fn, a, b) for a, b in zip(left, right, strict=True)]
+    return fn(left, right)
+
+
+def _output_delta(
+    loss: Loss, activation: Activation | None, n: int
+) -> tuple[sp.Expr, list[sp.Expr], list[sp.Symbol], list[sp.Symbol]]:
+    """``L`` and ``∂L/∂z_j`` of one example in the output's ``z_j`` and targets ``t_j``."""
+    z = [sp.Symbol(f"z_{j}", real=True) for j in range(n)]
+    t = [sp.Symbol(f"t_{j}", real=True) for j in range(n)]
+    if activation is None:
+        outputs = list(z)
+    elif activation.elementwise:
+        outputs = [activation(zj) for zj in z]
+    else:  # softmax, the one vector activation
+        norm = sp.Add(*(sp.exp(zk) for zk in z))
+        outputs = [sp.exp(zj) / norm for zj in z]
+    total = loss.reduce(
+        [loss.term.xreplace({Y: y, T: tj}) for y, tj in zip(outputs, t, strict=True)]
+    )
+    return total, [sp.diff(total, zj) for zj in z], z, t
+
+
+def evaluate_network(
+    input_shape: Shape,
+    network: Sequence[Layer],
+    loss: Loss,
+    W: Sequence[Nested | None],
+    b: Sequence[Nested | None],
+    examples: Sequence[tuple[Nested, Sequence[Any]]],
+    precision: int = PRECISION,
+) -> NetworkEvaluation:
+    """Evaluate ``network`` exactly on ``examples`` (pairs ``(x, t)``) with ``W``, ``b``.
+
+    ``W[l]`` / ``b[l]`` are nested lists in the shapes of the records'
+    :meth:`~symbp.layers.Layer.parameter_shapes` (``None`` for a layer without
+    parameters); ``x`` is shaped as ``input_shape``, ``t`` is a list as long as the
+    output. Raises :class:`~symbp.errors.DataError` (one line) for a value of the wrong
+    shape, :class:`~symbp.errors.TooLargeError` above :data:`MAX_EXACT_MACS`.
+    """
+    if not examples:
+        raise DataError("no example to evaluate: give at least one (x, t)")
+    shapes = shapes_of(input_shape, network)
+    if len(shapes[-1]) != 1:
+        raise DataError("the last layer must give a vector (put flatten and dense at the end)")
+    if len(W) != len(network) or len(b) != len(network):
+        raise DataError(f"W and b need one entry per layer ({len(network)}), null where none")
+    plans = plan_network(input_shape, network)
+    macs = len(examples) * sum(p.macs for p in plans)
+    if macs > MAX_EXACT_MACS:
+        raise TooLargeError(
+            f"exact evaluation of this network takes {macs} multiply-adds a step (at most "
+            f"{MAX_EXACT_MACS}); train it with the compiled trainer instead"
+        )
+    weights: list[Nested | None] = []
+    biases: list[Nested | None] = []
+    for l0, plan in enumerate(plans):
+        for name, given, into in (("W", W[l0], weights), ("b", b[l0], biases)):
+            if name in plan.params:
+                if given is None:
+                    raise DataError(f"{name}[{l0}]: expected the layer's parameters, found null")
+                into.append(_check_array(given, plan.params[name], f"{name}[{l0}]"))
+            elif given is not None:
+                raise DataError(f"{name}[{l0}]: the layer has no parameters; expected null")
+            else:
+                into.append(None)
+    n_out = shapes[-1][0]
+    total, dz, z_syms, t_syms = _output_delta(loss, network[-1].activation, n_out)
+    results = []
+    for e, (x, t) in enumerate(examples):
+        check_budget()
+        xs = _check_array(x, shapes[0], f"example[{e}].x")
+        ts = _check_array(list(t), (n_out,), f"example[{e}].t")
+        results.append(_one(plans, weights, biases, xs, ts, (total, dz, z_syms, t_syms), precision))
+    m = len(results)
+
+    def mean(*values: sp.Expr) -> sp.Expr:
+        return numeric(sp.Add(*values) / m, precision)
+
+    def mean_tree(items: list[Nested]) -> Nested:
+        if items[0] is None:
+            return None
+        if isinstance(items[0], list):
+            return [mean_tree(list(parts)) for parts in zip(*items, strict=True)]
+        return mean(*items)
+
+    return NetworkEvaluation(
+        examples=tuple(results),
+        loss=mean(*(r.loss for r in results)),
+        grad_W=tuple(mean_tree([r.grad_W[l] for r in results]) for l in range(len(plans))),
+        grad_b=tuple(mean_tree([r.grad_b[l] for r in results]) for l in range(len(plans))),
+        grad_x=mean_tree([r.grad_x for r in results]),
+        macs=macs,
+    )
+
+
+def _one(
+    plans: list[_Plan],
+    weights: list[Nested | None],
+    biases: list[Nested | None],
+    x: Nested,
+    t: list[sp.Expr],
+    output: tuple[sp.Expr, list[sp.Expr], list[sp.Symbol], list[sp.Symbol]],
+    precision: int,
+) -> ExampleResult:
+    a: list[Nested] = [x]
+    zs: list[Nested] = []
+    constants: list[dict[sp.IndexedBase, Any]] = []
+    for l0, plan in enumerate(plans):
+        l, d = l0 + 1, plan.derivation
+        consts = d.layer.constants(l, a[-1])
+        constants.append(consts)
+        arrays = _arrays(l, a[-1], weights[l0], biases[l0], consts)
+        env = Env(arrays, dict(plan.values), precision, outside=d.forward.outside)
+        z = _tabulate(d.evaluated, d.forward.index, plan.out_shape, env)
+        zs.append(z)
+        act = d.layer.activation
+        if act is None:
+            a.append(z)
+        elif act.elementwise:
+            a.append(_map(lambda v, f=act, en=env: en.value(f(v)), z))
+        else:  # softmax over the output vector
+            a.append(_softmax(z, precision))
+    total, dz, z_syms, t_syms = output
+    scalars = dict(zip(z_syms, zs[-1], strict=True)) | dict(zip(t_syms, t, strict=True))
+    out_env = Env({}, scalars, precision)
+    loss = out_env.value(total)
+    delta: Nested = [out_env.value(expr) for expr in dz]
+    deltas: list[Nested] = [None] * len(plans)
+    grad_W: list[Nested | None] = [None] * len(plans)
+    grad_b: list[Nested | None] = [None] * len(plans)
+    grad_x: Nested = None
+    for l0 in range(len(plans) - 1, -1, -1):
+        check_budget()
+        plan, l = plans[l0], l0 + 1
+        d = plan.derivation
+        deltas[l0] = delta
+        arrays = _arrays(l, a[l0], weights[l0], biases[l0], constants[l0])
+        arrays[nt.delta(l)] = delta
+        env = Env(arrays, dict(plan.values), precision, outside=d.gradients["input"].outside)
+        for name, into in (("W", grad_W), ("b", grad_b)):
+            if name in d.gradients:
+                form = d.gradients[name]
+                into[l0] = _tabulate(form.rhs, form.index, plan.params[name], env)
+        form = d.gradients["input"]
+        g = _tabulate(form.rhs, form.index, plan.in_shape, env)
+        if l0 == 0:
+            grad_x = g
+            break
+        act = plans[l0 - 1].derivation.layer.activation
+        if act is None:
+            delta = g
+        else:
+            delta = _zip_map(
+                lambda gv, zv, f=act, en=env: en.value(gv * f.derivative_at(zv)), g, zs[l0 - 1]
+            )
+    return ExampleResult(
+        z=tuple(zs),
+        a=tuple(a),
+        delta=tuple(deltas),
+        grad_W=tuple(grad_W),
+        grad_b=tuple(grad_b),
+        grad_x=grad_x,
+        loss=loss,
+    )
+
+
+def _softmax(z: list[sp.Expr], precision: int) -> list[sp.Expr]:
+    norm = sp.Add(*(sp.exp(v) for v in z))
+    return [numeric(sp.exp(v) / norm, precision) for v in z]
+
+
+def _arrays(
+    l: int, inputs: Nested, W: Nested | None, b: Nested | None, consts: Mapping[sp.IndexedBase, Any]
+) -> dict[sp.IndexedBase, Any]:
+    arrays: dict[sp.IndexedBase, Any] = {nt.activation(l - 1): inputs, **consts}
+    if W is not None:
+        arrays[nt.weight(l)] = W
+    if b is not None:
+        arrays[nt.bias(l)] = b
+    return arrays
