@@ -57,8 +57,11 @@ def grid(shape: Sequence[int], seed: int, scale: int = 4) -> Any:
     count = 1
     for n in shape:
         count *= n
-    values = [Fraction(((seed * 7919 + 104729 * (n + 1)) % (4 * scale + 1)) - 2 * scale,
-                       2 * scale) + Fraction(n, 1000) for n in range(count)]  # fmt: skip
+    values = [
+        Fraction(((seed * 7919 + 104729 * (n + 1)) % (4 * scale + 1)) - 2 * scale, 2 * scale)
+        + Fraction(n, 1000)
+        for n in range(count)
+    ]
     return nest(values, shape)
 
 
