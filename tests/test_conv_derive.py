@@ -218,3 +218,12 @@ def test_parameters_of_the_wrong_shape_are_one_line_errors() -> None:
     with pytest.raises(DataError, match=r"W\[1\]: the layer has no parameters; expected null"):
         evaluate_network(shape, net, make_loss("bce", {}), W, DONE_B, [(DONE_X, DONE_T)])
     assert Fraction(1, 2) == DONE_B[1 - 1][1]
+
+
+def test_text_is_never_read_as_a_number() -> None:
+    shape, net = done_when_net()
+    x = [[["1/2", 0, 0, 0, 0], *DONE_X[0][1:]]]
+    with pytest.raises(
+        DataError, match=r"^example\[0\]\.x\[0\]\[0\]\[0\]: expected a number, found '1/2'$"
+    ):
+        evaluate_network(shape, net, make_loss("bce", {}), DONE_W, DONE_B, [(x, DONE_T)])

@@ -24,14 +24,16 @@ the formulas' sums); above :data:`MAX_EXACT_MACS` the evaluation is refused.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
 from ..budget import check as check_budget
-from ..errors import DataError, TooLargeError
+from ..errors import DataError, TooLargeError, quote
 from ..layers.base import Layer, Shape
 from ..ops.activations import Activation
 from ..ops.losses import Loss
@@ -87,19 +89,28 @@ def _shape(value: Nested) -> Shape:
     return tuple(shape)
 
 
+def _number(item: Any, where: str) -> sp.Expr:
+    """An exact SymPy number: ints and fractions as rationals, a float as its exact binary
+    value, a SymPy number as itself; anything else (text included) is refused."""
+    if isinstance(item, bool):
+        raise DataError(f"{where}: expected a number, found {item!r}")
+    if isinstance(item, int | Fraction):
+        return sp.Rational(item.numerator, item.denominator)
+    if isinstance(item, float) and math.isfinite(item):
+        return sp.Rational(item)
+    if isinstance(item, sp.Expr) and (item.is_Rational or item.is_Float):
+        return item
+    raise DataError(f"{where}: expected a number, found {quote(item)}")
+
+
 def _check_array(value: Nested, shape: Shape, name: str) -> list[Any]:
     """``value`` as nested lists of exact numbers of ``shape``, or a one-line :class:`DataError`."""
 
     def walk(item: Any, depth: int, where: str) -> Any:
         if depth == len(shape):
             if isinstance(item, list | tuple):
-                raise DataError(f"{name}{where}: expected a number, found a list", field=name)
-            try:
-                return (
-                    sp.nsimplify(item) if isinstance(item, float) else sp.sympify(item, strict=True)
-                )
-            except (sp.SympifyError, TypeError):
-                raise DataError(f"{name}{where}: expected a number, found {item!r}") from None
+                raise DataError(f"{name}{where}: expected a number, found a list")
+            return _number(item, f"{name}{where}")
         if not isinstance(item, list | tuple) or len(item) != shape[depth]:
             found = len(item) if isinstance(item, list | tuple) else "a number"
             raise DataError(

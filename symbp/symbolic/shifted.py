@@ -306,8 +306,11 @@ def _bound_names(expr: sp.Expr) -> set[str]:
     return {str(v) for s in expr.atoms(sp.Sum) for v, _, _ in s.limits}
 
 
-def derive_form(form: IndexForm, l: int, parameters: Sequence[str]) -> LayerDerivation:
-    """Derive ``∂L/∂X`` for the input and each named parameter (``W``, ``b``) of ``form``."""
+def derive_gradients(
+    form: IndexForm, l: int, parameters: Sequence[str]
+) -> tuple[dict[str, IndexForm], dict[sp.IndexedBase, tuple[sp.Expr, ...]]]:
+    """``∂L/∂X`` for each named parameter (``W``, ``b``) of ``form`` and for its input, and
+    the symbolic shapes (completed by :func:`infer_shapes`, ``δ^l`` added)."""
     shapes = infer_shapes(form)
     delta = nt.delta(l)
     out_shape = shapes[form.out]
@@ -336,29 +339,23 @@ def derive_form(form: IndexForm, l: int, parameters: Sequence[str]) -> LayerDeri
             outside=dict(form.outside) | {delta: sp.Integer(0)},
             shapes=shapes,
         )
-    evaluated = collapse_sums(form.rhs, {}, zero_outside, shapes)
-    return LayerDerivation(
-        layer=None,  # type: ignore[arg-type]
-        l=l,
-        forward=form,
-        evaluated=evaluated,
-        gradients=gradients,
-        shapes=shapes,
-    )
+    return gradients, shapes
 
 
 def derive_layer(layer: Layer, l: int) -> LayerDerivation:
-    """The derivation of ``layer`` as textbook layer ``l``."""
+    """The derivation of ``layer`` as textbook layer ``l``: its parameters are the
+    arrays ``W^l`` / ``b^l`` its forward reads (:mod:`.notation`'s names)."""
     form = layer.forward(l)
     parameters = [name for name in ("W", "b") if form.rhs.has(_parameter(name, l))]
-    derived = derive_form(form, l, parameters)
+    gradients, shapes = derive_gradients(form, l, parameters)
+    zero_outside = {base: value for base, value in form.outside.items() if value == 0}
     return LayerDerivation(
         layer=layer,
         l=l,
         forward=form,
-        evaluated=derived.evaluated,
-        gradients=derived.gradients,
-        shapes=derived.shapes,
+        evaluated=collapse_sums(form.rhs, {}, zero_outside, shapes),
+        gradients=gradients,
+        shapes=shapes,
     )
 
 
