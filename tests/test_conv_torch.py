@@ -4,6 +4,7 @@ channels, max and average pooling, ties in max-pooling, and the issue's worked n
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from conv_cases import (
 
 from symbp.layers import Conv, Flatten, Pool
 from symbp.ops.losses import make_loss
-from symbp.symbolic.network import evaluate_network, shapes_of
+from symbp.symbolic.network import evaluate_network, sgd_steps, shapes_of
 
 pytestmark = pytest.mark.extras
 torch = pytest.importorskip("torch", reason="torch is an optional extra (symbp[torch])")
@@ -149,3 +150,30 @@ def test_max_pool_ties_route_to_the_first_maximum_as_torch() -> None:
     assert nonzero[0] == [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
     assert nonzero[1] == [[1, 0, 0, 1], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
     assert gx[1][0][3] == routed[1][0][1]
+
+
+def test_twenty_sgd_steps_follow_torch_s_loss_trajectory() -> None:
+    shape = (2, 5, 5)
+    net = (Conv(2, (3, 3), 2, 1, act("relu")), Flatten(), Dense(2, act("sigmoid")))
+    W = [grid((2, 2, 3, 3), 21), None, [[v / 2 for v in row] for row in grid((2, 18), 22)]]
+    b = [grid((2,), 23), None, grid((2,), 24)]
+    examples = [(grid(shape, 25), [1, 0]), (grid(shape, 26), [0, 1])]
+    runs = sgd_steps(shape, net, make_loss("bce", {}), W, b, examples, 19, Fraction(1, 2))
+    Wt = [None if w is None else _tensor(w) for w in W]
+    bt = [None if v is None else _tensor(v) for v in b]
+    xs = torch.tensor(_floats([x for x, _ in examples]), dtype=torch.float64)
+    ts = torch.tensor(_floats([t for _, t in examples]), dtype=torch.float64)
+    params = [p for p in Wt + bt if p is not None]
+    optimiser = torch.optim.SGD(params, lr=0.5)
+    trajectory = []
+    for _ in range(20):
+        optimiser.zero_grad()
+        h = F.relu(F.conv2d(xs, Wt[0], bt[0], stride=2, padding=1))
+        y = torch.sigmoid(torch.flatten(h, 1) @ Wt[2].T + bt[2])
+        loss = -(ts * torch.log(y) + (1 - ts) * torch.log(1 - y)).sum(dim=1).mean()
+        trajectory.append(loss.item())
+        loss.backward()
+        optimiser.step()
+    exact = [float(run.loss) for run in runs]
+    assert exact == pytest.approx(trajectory, rel=1e-10, abs=1e-10)
+    assert exact[-1] < exact[0] / 2  # it learns: the trajectory is not flat

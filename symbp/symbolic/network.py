@@ -40,10 +40,17 @@ from ..ops.losses import Loss
 from ..ops.symbols import T, Y
 from . import notation as nt
 from .instantiate import PRECISION, Env, numeric
-from .shifted import LayerDerivation, derive_layer
+from .network_plan import MAX_EXACT_MACS, Plan, plan_network, shapes_of, step_cost
 
-#: The most multiply-adds one exact step (all its examples, forward and backward) may take.
-MAX_EXACT_MACS = 2_000_000
+__all__ = [
+    "MAX_EXACT_MACS",
+    "ExampleResult",
+    "NetworkEvaluation",
+    "evaluate_network",
+    "sgd_steps",
+    "shapes_of",
+    "step_cost",
+]
 
 Nested = Any  # nested lists of SymPy numbers
 
@@ -71,14 +78,6 @@ class NetworkEvaluation:
     grad_b: tuple[Nested | None, ...]
     grad_x: Nested
     macs: int
-
-
-def shapes_of(input_shape: Shape, network: Sequence[Layer]) -> list[Shape]:
-    """The shape of ``a[0] .. a[L]``."""
-    shapes = [tuple(input_shape)]
-    for layer in network:
-        shapes.append(layer.output_shape(shapes[-1]))
-    return shapes
 
 
 def _shape(value: Nested) -> Shape:
@@ -122,88 +121,6 @@ def _check_array(value: Nested, shape: Shape, name: str) -> list[Any]:
     return walk(value, 0, "")  # type: ignore[no-any-return]
 
 
-def _bindings(
-    derivation: LayerDerivation, concrete: Mapping[sp.IndexedBase, Shape]
-) -> dict[sp.Symbol, sp.Integer]:
-    """The size symbols' values: the record's ``sizes``, then each axis of a known array."""
-    values = {s: sp.Integer(n) for s, n in derivation.forward.sizes.items()}
-    pending = []
-    for base, shape in concrete.items():
-        symbolic = derivation.shapes.get(base)
-        if symbolic is None:
-            continue
-        for size, n in zip(symbolic, shape, strict=True):
-            if isinstance(size, sp.Symbol) and size not in values:
-                values[size] = sp.Integer(n)
-            else:
-                pending.append((base, size, n))
-    for base, size, n in pending:
-        if sp.sympify(size).xreplace(values) != n:
-            raise ValueError(f"{base}: the form's size {size} is not {n}")
-    return values
-
-
-def _cost(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Integer]) -> int:
-    """Multiply-adds of one evaluation of ``expr``: the sums' ranges multiplied out."""
-    if isinstance(expr, sp.Sum):
-        count = 1
-        for _, lo, hi in expr.limits:
-            count *= max(int(sp.sympify(hi - lo + 1).xreplace(values)), 0)
-        return count * _cost(expr.function, values)
-    if isinstance(expr, sp.Add | sp.Mul | sp.Piecewise):
-        return max(1, sum(_cost(a, values) for a in expr.args if isinstance(a, sp.Basic)))
-    return 1
-
-
-@dataclass(frozen=True)
-class _Plan:
-    derivation: LayerDerivation
-    values: dict[sp.Symbol, sp.Integer]
-    in_shape: Shape
-    out_shape: Shape
-    params: dict[str, Shape]
-    macs: int
-
-
-def _prod(shape: Shape) -> int:
-    out = 1
-    for n in shape:
-        out *= n
-    return out
-
-
-def plan_network(input_shape: Shape, network: Sequence[Layer]) -> list[_Plan]:
-    """Derive every layer and bind its sizes; the multiply-adds of one example's step."""
-    shapes = shapes_of(input_shape, network)
-    plans = []
-    for l0, layer in enumerate(network):
-        check_budget()
-        l = l0 + 1
-        derivation = derive_layer(layer, l)
-        params = layer.parameter_shapes(shapes[l0])
-        concrete: dict[sp.IndexedBase, Shape] = {
-            nt.activation(l - 1): shapes[l0],
-            derivation.forward.out: shapes[l],
-            nt.delta(l): shapes[l],
-        }
-        if "W" in params:
-            concrete[nt.weight(l)] = params["W"]
-        if "b" in params:
-            concrete[nt.bias(l)] = params["b"]
-        values = _bindings(derivation, concrete)
-        macs = _prod(shapes[l]) * _cost(derivation.evaluated, values)
-        for name, form in derivation.gradients.items():
-            shape = shapes[l0] if name == "input" else params[name]
-            macs += _prod(shape) * _cost(form.rhs, values)
-        plans.append(_Plan(derivation, values, shapes[l0], shapes[l], params, macs))
-    return plans
-
-
-def step_cost(input_shape: Shape, network: Sequence[Layer], n_examples: int = 1) -> int:
-    """The multiply-adds of one exact step over ``n_examples`` (what the cap counts)."""
-    return n_examples * sum(p.macs for p in plan_network(input_shape, network))
-
-
 def _tabulate(rhs: sp.Expr, index: Sequence[sp.Symbol], shape: Shape, env: Env) -> Nested:
     """``rhs`` at every index of ``shape``, as nested lists."""
     flat = []
@@ -217,7 +134,7 @@ def _tabulate(rhs: sp.Expr, index: Sequence[sp.Symbol], shape: Shape, env: Env) 
 def _nest(flat: list[Any], shape: Shape) -> Nested:
     if len(shape) <= 1:
         return flat
-    step = _prod(shape[1:])
+    step = math.prod(shape[1:])
     return [_nest(flat[n * step : (n + 1) * step], shape[1:]) for n in range(shape[0])]
 
 
@@ -326,7 +243,7 @@ def evaluate_network(
 
 
 def _one(
-    plans: list[_Plan],
+    plans: list[Plan],
     weights: list[Nested | None],
     biases: list[Nested | None],
     x: Nested,
@@ -410,3 +327,39 @@ def _arrays(
     if b is not None:
         arrays[nt.bias(l)] = b
     return arrays
+
+
+def sgd_steps(
+    input_shape: Shape,
+    network: Sequence[Layer],
+    loss: Loss,
+    W: Sequence[Nested | None],
+    b: Sequence[Nested | None],
+    examples: Sequence[tuple[Nested, Sequence[Any]]],
+    steps: int,
+    rate: Any,
+    precision: int = PRECISION,
+) -> list[NetworkEvaluation]:
+    """``steps + 1`` evaluations with plain full-batch gradient descent between them:
+    ``W ← W − rate · ∂E/∂W`` (and ``b``), ``E`` the mean loss over ``examples``. The
+    spec's optimisers and schedules are :mod:`symbp.symbolic.updates`' (wired by the spec)."""
+    eta = _number(rate, "rate")
+    out = []
+    for step in range(steps + 1):
+        evaluation = evaluate_network(input_shape, network, loss, W, b, examples, precision)
+        out.append(evaluation)
+        if step == steps:
+            break
+
+        def update(value: Nested, grad: Nested) -> Nested:
+            return numeric(sp.sympify(value) - eta * grad, precision)
+
+        W = [
+            None if w is None else _zip_map(update, w, g)
+            for w, g in zip(W, evaluation.grad_W, strict=True)
+        ]
+        b = [
+            None if v is None else _zip_map(update, v, g)
+            for v, g in zip(b, evaluation.grad_b, strict=True)
+        ]
+    return out
