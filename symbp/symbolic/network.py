@@ -79,6 +79,40 @@ class NetworkEvaluation:
     grad_x: Nested
     macs: int
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``eval --json`` names: ``z``, ``a``, ``delta`` of the first example, the mean
+        ``loss``, ``grad_W``, ``grad_b``, ``grad_x`` (``null`` for a layer without
+        parameters), nested lists of floats; ``examples`` when there are several."""
+        first = self.examples[0]
+        out: dict[str, Any] = {
+            "z": _floats(first.z),
+            "a": _floats(first.a),
+            "delta": _floats(first.delta),
+            "loss": float(self.loss),
+            "grad_W": _floats(self.grad_W),
+            "grad_b": _floats(self.grad_b),
+            "grad_x": _floats(self.grad_x),
+        }
+        if len(self.examples) > 1:
+            out["examples"] = [
+                {
+                    "z": _floats(e.z),
+                    "a": _floats(e.a),
+                    "loss": float(e.loss),
+                    "grad_x": _floats(e.grad_x),
+                }
+                for e in self.examples
+            ]
+        return out
+
+
+def _floats(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return [_floats(v) for v in value]
+    return float(value)
+
 
 def _shape(value: Nested) -> Shape:
     shape: list[int] = []

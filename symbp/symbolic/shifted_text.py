@@ -15,6 +15,8 @@ signs with which a summation index enters the two reads it couples tell a correl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
@@ -170,4 +172,12 @@ def derivation_lines(layer: Layer, l: int) -> list[str]:
         named = recognise(derivation, name)
         if named:
             lines.append(f"    = {named}")
+    return lines
+
+
+def network_lines(network: Sequence[Layer]) -> list[str]:
+    """:func:`derivation_lines` of every layer of ``network`` (textbook layers 1, 2, …)."""
+    lines: list[str] = []
+    for l, layer in enumerate(network, start=1):
+        lines += derivation_lines(layer, l)
     return lines
