@@ -7,9 +7,17 @@ presentation (``symbp/render``) and its kernel block (``templates/kernels/``).
 from __future__ import annotations
 
 from .base import IndexForm, Layer, Shape
+from .conv import Conv
 from .dense import Dense
+from .flatten import Flatten
+from .pool import Pool
 
 #: The spec's kind names and their records.
-KINDS: dict[str, type[Layer]] = {Dense.kind: Dense}
+KINDS: dict[str, type[Layer]] = {
+    Dense.kind: Dense,
+    Conv.kind: Conv,
+    Pool.kind: Pool,
+    Flatten.kind: Flatten,
+}
 
-__all__ = ["KINDS", "Dense", "IndexForm", "Layer", "Shape"]
+__all__ = ["KINDS", "Conv", "Dense", "Flatten", "IndexForm", "Layer", "Pool", "Shape"]

@@ -53,6 +53,11 @@ class IndexForm:
     ``outside`` maps each array base that ``rhs`` may read outside its range to the value
     such a read gives (``0`` for zero padding); a read of any other array outside its
     range is an error, never a wrap-around.
+    ``shapes`` gives the symbolic shape of every array the form writes or reads (``out``,
+    the input, the parameters, constants such as max-pool's selector), one expression in
+    the size symbols per axis; the derivation engine (:mod:`symbp.symbolic.shifted`) reads
+    the ranges of indices from it. A kind may leave it empty: the engine then infers what
+    it needs from the sums' limits.
     """
 
     out: sp.IndexedBase
@@ -60,6 +65,7 @@ class IndexForm:
     rhs: sp.Expr
     sizes: Mapping[sp.Symbol, int] = field(default_factory=dict)
     outside: Mapping[sp.IndexedBase, sp.Expr] = field(default_factory=dict)
+    shapes: Mapping[sp.IndexedBase, tuple[sp.Expr, ...]] = field(default_factory=dict)
 
     @property
     def equation(self) -> sp.Eq:
@@ -121,6 +127,16 @@ class Layer(ABC):
     @abstractmethod
     def forward(self, l: int) -> IndexForm:
         """The forward map of this layer as textbook layer ``l`` (1-based), in index form."""
+
+    def constants(self, l: int, inputs: Any) -> dict[sp.IndexedBase, Any]:
+        """Arrays the forward reads that are constants of the forward's values.
+
+        ``inputs`` is the value of ``a^{l-1}`` (nested lists, ``[c][i][j]`` for feature
+        maps); the result maps each constant's base (as :meth:`forward` reads it) to its
+        values. Differentiation treats them as constants (max-pool's selector of the
+        maximum); ``{}`` for a kind without any.
+        """
+        return {}
 
     # -- numbers: the evaluators' arithmetic (NumPy arrays of floats or of mpmath numbers)
 

@@ -1,7 +1,10 @@
 """Instantiate index-form formulas with numbers: a small interpreter over SymPy trees.
 
-``Sum`` runs over concrete ranges, ``Indexed`` looks up arrays, and every other
-node is rebuilt from the values of its arguments. Values stay rational where
+``Sum`` runs over concrete ranges (several indices: the first outermost), ``Indexed``
+looks up arrays, and every other node is rebuilt from the values of its arguments.
+A read outside an array's range gives the value :class:`Env` is told for that array
+(``outside``: zero padding, ``δ`` beyond the output) and is an error for any other array:
+a negative index never wraps around to the end. Values stay rational where
 the operations allow it and are otherwise kept with :data:`PRECISION`
 significant digits, and within ``10^308`` in magnitude (:mod:`symbp.ops.bounded`:
 a power or exponential that would leave that range raises
@@ -39,20 +42,19 @@ class Env:
         arrays: Mapping[sp.IndexedBase, Any],
         scalars: Mapping[sp.Symbol, Any],
         precision: int = PRECISION,
+        outside: Mapping[sp.IndexedBase, sp.Expr] | None = None,
     ) -> None:
         self.arrays = dict(arrays)
         self.scalars = dict(scalars)
         self.precision = precision
+        self.outside = dict(outside or {})
 
     def value(self, expr: sp.Expr) -> sp.Expr:
         """The exact (or PRECISION-digit) value of ``expr`` in this environment."""
         if expr.is_Number:
             return expr
         if isinstance(expr, sp.Indexed):
-            item = self.arrays[expr.base]
-            for index in expr.indices:
-                item = item[int(self.value(index))]
-            return item
+            return self._read(expr)
         if isinstance(expr, sp.Symbol):
             return self.scalars[expr]
         if isinstance(expr, sp.Sum):
@@ -72,15 +74,34 @@ class Env:
             return check(numeric(power(args[0], args[1], self.precision), self.precision))
         return check(numeric(expr.func(*args), self.precision))
 
+    def _read(self, expr: sp.Indexed) -> Any:
+        """``base[indices]``; outside the range the ``outside`` value, or an error."""
+        item = self.arrays[expr.base]
+        for index in expr.indices:
+            value = self.value(index)
+            if not value.is_Integer:
+                raise ValueError(f"{expr} reads the index {value}, not a whole number")
+            n = int(value)
+            if not 0 <= n < len(item):
+                if expr.base in self.outside:
+                    return self.outside[expr.base]
+                raise IndexError(f"{expr} reads {expr.base} at {n}, outside 0..{len(item) - 1}")
+            item = item[n]
+        return item
+
     def _sum(self, expr: sp.Sum) -> sp.Expr:
-        ((var, low, high),) = expr.limits
         outer = dict(self.scalars)
+        total: sp.Expr = self._sum_over(expr.function, list(expr.limits))
+        self.scalars = outer
+        return numeric(total, self.precision)
+
+    def _sum_over(self, body: sp.Expr, limits: list[tuple[sp.Expr, ...]]) -> sp.Expr:
+        (var, low, high), rest = limits[0], limits[1:]
         total: sp.Expr = sp.Integer(0)
         for n in range(int(self.value(low)), int(self.value(high)) + 1):
             self.scalars[var] = sp.Integer(n)
-            total = total + self.value(expr.function)
-        self.scalars = outer
-        return numeric(total, self.precision)
+            total = total + (self._sum_over(body, rest) if rest else self.value(body))
+        return total
 
     def _holds(self, condition: sp.Basic) -> bool:
         if condition in (sp.true, sp.false):
