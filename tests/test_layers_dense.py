@@ -138,9 +138,15 @@ INVALID = [
     (_new(input=True), "input: expected a whole number, found True"),
     (_new(layers=[]), "layers: expected at least 1 layer, found 0"),
     (_new(layers=3), "layers: expected a list of layer entries"),
-    (_new(layers=[{"conv": 2}]), "layers[0]: unknown layer kind 'conv'; expected one of dense"),
-    (_new(layers=["pool"]), "layers[0]: unknown layer kind 'pool'; expected one of dense"),
-    (_new(layers=[7]), "layers[0]: expected a layer entry (dense), found 7"),
+    (
+        _new(layers=[{"lstm": 2}]),
+        "layers[0]: unknown layer kind 'lstm'; expected one of dense, conv, pool, flatten",
+    ),
+    (
+        _new(layers=["gru"]),
+        "layers[0]: unknown layer kind 'gru'; expected one of dense, conv, pool, flatten",
+    ),
+    (_new(layers=[7]), "layers[0]: expected a layer entry (dense, conv, pool, flatten), found 7"),
     (_new(layers=[{"dense": 0}]), "layers[0].dense: expected a positive layer size, found 0"),
     (_new(layers=[{"dense": "4"}]), "layers[0].dense: expected the number of outputs, found '4'"),
     (
@@ -272,7 +278,8 @@ def test_every_kernel_block_is_a_template_that_ships() -> None:
     patterns = [
         PurePosixPath(p) for p in config["tool"]["setuptools"]["package-data"]["symbp.templates"]
     ]
-    for record in KINDS.values():
+    assert KINDS["dense"].kernel_block  # the kinds without one yet refuse to compile
+    for record in (r for r in KINDS.values() if r.kernel_block):
         block = PurePosixPath(record.kernel_block)
         assert (ROOT / "templates" / block).is_file(), block
         assert any(p.parent == block.parent and fnmatch(block.name, p.name) for p in patterns)
