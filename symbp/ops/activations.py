@@ -126,6 +126,9 @@ class Activation:
     log_output: sp.Expr | None = None
     #: ``log(1 - f(X))`` written the same way (sigmoid ``-softplus(X)``), else ``None``.
     log_complement: sp.Expr | None = None
+    #: PyTorch's spelling: the ``torch.nn`` module's name and its keyword arguments
+    #: (``("LeakyReLU", {"negative_slope": alpha})``); ``None``: none (a formula).
+    torch_module: tuple[str, Mapping[str, object]] | None = None
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -219,6 +222,7 @@ def _record(
     cls_name: str | None = None,
     log_output: sp.Expr | None = None,
     log_complement: sp.Expr | None = None,
+    torch_module: tuple[str, Mapping[str, object]] | None = None,
 ) -> Activation:
     cls = _function_class(cls_name or name, formula, derivative, label)
     return Activation(
@@ -232,6 +236,7 @@ def _record(
         source=source,
         log_output=log_output,
         log_complement=log_complement,
+        torch_module=torch_module,
     )
 
 
@@ -244,6 +249,7 @@ def sigmoid() -> Activation:
         from_output=A * (1 - A),
         log_output=-softplus(-X),
         log_complement=-softplus(X),
+        torch_module=("Sigmoid", {}),
     )
 
 
@@ -255,6 +261,7 @@ def tanh() -> Activation:
         function=sp.tanh,
         derivative=1 - sp.tanh(X) ** 2,
         derivative_from_output=1 - A**2,
+        torch_module=("Tanh", {}),
     )
 
 
@@ -264,6 +271,7 @@ def relu() -> Activation:
         r"\operatorname{ReLU}",
         sp.Max(0, X),
         derivative=lambda f: sp.Heaviside(X, 0),
+        torch_module=("ReLU", {}),
     )
 
 
@@ -276,6 +284,7 @@ def leaky_relu(alpha: Fraction = Fraction(1, 100)) -> Activation:
         derivative=lambda f: sp.Piecewise((1, X > 0), (a, True)),
         params={"alpha": alpha},
         cls_name=f"leaky_relu_{alpha.numerator}_{alpha.denominator}",
+        torch_module=("LeakyReLU", {"negative_slope": float(alpha)}),
     )
 
 
@@ -287,6 +296,7 @@ def identity() -> Activation:
         function=lambda z: z,
         derivative=sp.Integer(1),
         derivative_from_output=sp.Integer(1),
+        torch_module=("Identity", {}),
     )
 
 
@@ -306,6 +316,7 @@ def softmax() -> Activation:
         elementwise=False,
         output_only=True,
         log_output=X - LOG_NORMALISER,
+        torch_module=("Softmax", {"dim": -1}),
     )
 
 
