@@ -37,6 +37,8 @@ class ElementwiseFunction(sp.Function):
     nargs = 1
     formula: sp.Expr = X
     derivative_formula: sp.Expr = sp.Integer(1)
+    #: The function's name in plain-text (Unicode) formulas, where not its class name (``σ``).
+    pretty_name: str | None = None
 
     @classmethod
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
@@ -79,13 +81,21 @@ class ElementwiseFunction(sp.Function):
 
 
 def _function_class(
-    name: str, formula: sp.Expr, derivative: Callable[[type], sp.Expr] | None, latex: str
+    name: str,
+    formula: sp.Expr,
+    derivative: Callable[[type], sp.Expr] | None,
+    latex: str,
+    pretty: str | None = None,
 ) -> type[ElementwiseFunction]:
     """A new ``ElementwiseFunction`` subclass; ``derivative(cls)`` gives f'(X) using cls."""
     # type() builds the class so that SymPy's metaclass registers it under ``name``.
     cls = cast(
         "type[ElementwiseFunction]",
-        type(name, (ElementwiseFunction,), {"formula": formula, "_latex_name": latex}),
+        type(
+            name,
+            (ElementwiseFunction,),
+            {"formula": formula, "_latex_name": latex, "pretty_name": pretty},
+        ),
     )
     cls.derivative_formula = derivative(cls) if derivative else sp.diff(formula, X)
     cls._latex = lambda self, printer, exp=None: _latex_call(latex, self, printer, exp)
@@ -223,8 +233,9 @@ def _record(
     log_output: sp.Expr | None = None,
     log_complement: sp.Expr | None = None,
     torch_module: tuple[str, Mapping[str, object]] | None = None,
+    pretty: str | None = None,
 ) -> Activation:
-    cls = _function_class(cls_name or name, formula, derivative, label)
+    cls = _function_class(cls_name or name, formula, derivative, label, pretty)
     return Activation(
         name=name,
         label=label,
@@ -250,6 +261,7 @@ def sigmoid() -> Activation:
         log_output=-softplus(-X),
         log_complement=-softplus(X),
         torch_module=("Sigmoid", {}),
+        pretty="σ",
     )
 
 
