@@ -88,8 +88,20 @@ def _size_pair() -> Pair:
     )
 
 
+def _input_pair() -> Pair:
+    """``input:`` of the list form of ``layers:``: a size, or [channels, height, width]."""
+    size = st.integers(1, 3).map(lambda v: Scalar(str(v)))
+    return Pair(
+        valid=st.one_of(size, st.lists(size, min_size=3, max_size=3)),
+        invalid=st.sampled_from(
+            [Scalar("0"), Scalar("-1"), Text("x"), [Scalar("1"), Scalar("2")], Scalar("null")]
+        ),
+    )
+
+
 #: Fields typed ``Any`` (or a free mapping) are filled from the records they name.
 HOOKS: dict[str, Callable[[], Pair]] = {
+    "input": _input_pair,
     "activations": lambda: _list_or_one(activation_pair()),
     "loss": loss_pair,
     "schedule": schedule_pair,
@@ -417,7 +429,8 @@ _OPTIONAL = st.lists(
             p[0]
             for p in field_paths()
             if len(p) == 1
-            and p[0] not in ("layers", "activations", "loss", "params", "example", "claims")
+            and p[0]
+            not in ("input", "layers", "activations", "loss", "params", "example", "claims")
         ]
     ),
     max_size=3,

@@ -4,6 +4,8 @@ loss's term against ``log y``."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
 import symbp
@@ -86,3 +88,13 @@ def test_a_formula_loss_in_log_y_takes_the_stable_path_as_cross_entropy_does() -
     for one, other in zip(named.steps, formula.steps, strict=True):
         assert one.W == other.W and one.b == other.b and one.loss == other.loss
         assert one.loss.is_finite
+
+
+def test_pytorch_spelling_of_the_records() -> None:
+    """``to_torch`` builds each activation's module from its record, by name and options."""
+    assert make_activation("leaky_relu", {"alpha": Fraction(1, 4)}).torch_module == (
+        "LeakyReLU",
+        {"negative_slope": 0.25},
+    )
+    assert make_activation("softmax", {}).torch_module == ("Softmax", {"dim": -1})
+    assert make_activation("linear", {}).torch_module == ("Identity", {})

@@ -33,18 +33,9 @@ def _torch() -> Any:
 def _activation_module(torch: Any, activation: Activation) -> Any:
     nn = torch.nn
     name = activation.name
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "relu":
-        return nn.ReLU()
-    if name == "leaky_relu":
-        return nn.LeakyReLU(float(activation.params["alpha"]))
-    if name in ("identity", "linear"):
-        return nn.Identity()
-    if name == "softmax":
-        return nn.Softmax(dim=-1)
+    if activation.torch_module is not None:  # the record's PyTorch spelling
+        module, options = activation.torch_module
+        return getattr(nn, module)(**options)
     from ..ops.symbols import X
     from ..verify.against import torch_function
 

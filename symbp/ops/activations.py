@@ -37,6 +37,8 @@ class ElementwiseFunction(sp.Function):
     nargs = 1
     formula: sp.Expr = X
     derivative_formula: sp.Expr = sp.Integer(1)
+    #: The function's name in plain-text (Unicode) formulas, where not its class name (``σ``).
+    pretty_name: str | None = None
 
     @classmethod
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
@@ -79,13 +81,21 @@ class ElementwiseFunction(sp.Function):
 
 
 def _function_class(
-    name: str, formula: sp.Expr, derivative: Callable[[type], sp.Expr] | None, latex: str
+    name: str,
+    formula: sp.Expr,
+    derivative: Callable[[type], sp.Expr] | None,
+    latex: str,
+    pretty: str | None = None,
 ) -> type[ElementwiseFunction]:
     """A new ``ElementwiseFunction`` subclass; ``derivative(cls)`` gives f'(X) using cls."""
     # type() builds the class so that SymPy's metaclass registers it under ``name``.
     cls = cast(
         "type[ElementwiseFunction]",
-        type(name, (ElementwiseFunction,), {"formula": formula, "_latex_name": latex}),
+        type(
+            name,
+            (ElementwiseFunction,),
+            {"formula": formula, "_latex_name": latex, "pretty_name": pretty},
+        ),
     )
     cls.derivative_formula = derivative(cls) if derivative else sp.diff(formula, X)
     cls._latex = lambda self, printer, exp=None: _latex_call(latex, self, printer, exp)
@@ -126,6 +136,9 @@ class Activation:
     log_output: sp.Expr | None = None
     #: ``log(1 - f(X))`` written the same way (sigmoid ``-softplus(X)``), else ``None``.
     log_complement: sp.Expr | None = None
+    #: PyTorch's spelling: the ``torch.nn`` module's name and its keyword arguments
+    #: (``("LeakyReLU", {"negative_slope": alpha})``); ``None``: none (a formula).
+    torch_module: tuple[str, Mapping[str, object]] | None = None
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -219,8 +232,10 @@ def _record(
     cls_name: str | None = None,
     log_output: sp.Expr | None = None,
     log_complement: sp.Expr | None = None,
+    torch_module: tuple[str, Mapping[str, object]] | None = None,
+    pretty: str | None = None,
 ) -> Activation:
-    cls = _function_class(cls_name or name, formula, derivative, label)
+    cls = _function_class(cls_name or name, formula, derivative, label, pretty)
     return Activation(
         name=name,
         label=label,
@@ -232,6 +247,7 @@ def _record(
         source=source,
         log_output=log_output,
         log_complement=log_complement,
+        torch_module=torch_module,
     )
 
 
@@ -244,6 +260,8 @@ def sigmoid() -> Activation:
         from_output=A * (1 - A),
         log_output=-softplus(-X),
         log_complement=-softplus(X),
+        torch_module=("Sigmoid", {}),
+        pretty="σ",
     )
 
 
@@ -255,6 +273,7 @@ def tanh() -> Activation:
         function=sp.tanh,
         derivative=1 - sp.tanh(X) ** 2,
         derivative_from_output=1 - A**2,
+        torch_module=("Tanh", {}),
     )
 
 
@@ -264,6 +283,7 @@ def relu() -> Activation:
         r"\operatorname{ReLU}",
         sp.Max(0, X),
         derivative=lambda f: sp.Heaviside(X, 0),
+        torch_module=("ReLU", {}),
     )
 
 
@@ -276,6 +296,7 @@ def leaky_relu(alpha: Fraction = Fraction(1, 100)) -> Activation:
         derivative=lambda f: sp.Piecewise((1, X > 0), (a, True)),
         params={"alpha": alpha},
         cls_name=f"leaky_relu_{alpha.numerator}_{alpha.denominator}",
+        torch_module=("LeakyReLU", {"negative_slope": float(alpha)}),
     )
 
 
@@ -287,6 +308,7 @@ def identity() -> Activation:
         function=lambda z: z,
         derivative=sp.Integer(1),
         derivative_from_output=sp.Integer(1),
+        torch_module=("Identity", {}),
     )
 
 
@@ -306,6 +328,7 @@ def softmax() -> Activation:
         elementwise=False,
         output_only=True,
         log_output=X - LOG_NORMALISER,
+        torch_module=("Softmax", {"dim": -1}),
     )
 
 

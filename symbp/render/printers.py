@@ -92,9 +92,7 @@ class SymbpPrettyPrinter(PrettyPrinter):
         return super()._print_Derivative(expr)
 
     def _print_Function(self, expr, sort=False, func_name=None, left="(", right=")"):  # type: ignore[no-untyped-def]
-        name = getattr(type(expr), "__name__", None)
-        if name == "sigmoid":
-            func_name = "σ"
+        func_name = getattr(type(expr), "pretty_name", None) or func_name  # the record's
         return super()._print_Function(expr, sort=sort, func_name=func_name, left=left, right=right)
 
 
