@@ -44,9 +44,10 @@ def test_conv_gradients_are_named_from_their_structure() -> None:
     assert recognise(d, "W") == (
         "the correlation of the input a^0 with delta^1 (the output positions summed)"
     )
-    assert recognise(d, "input").startswith(
+    assert recognise(d, "input") == (
         "the full convolution of delta^1 with the kernel w^1 rotated by 180°, delta^1 dilated"
-        " by the stride s"
+        " by the stride s (s − 1 zeros between its entries: a kernel position reaches an input"
+        " only where s divides the offset), shifted by p"
     )
 
 
@@ -241,3 +242,13 @@ def test_the_issue_net_by_name() -> None:
     lines = network_lines(net)
     assert lines[0] == "layer 1 (conv): forward"
     assert "layer 4 (dense): derived backward, δ = delta^4 = ∂L/∂z^4" in lines
+
+
+def test_the_derivation_does_not_depend_on_the_sizes() -> None:
+    small = derive_layer(Conv(2, (2, 2), 1, 0, act("relu")), 1)
+    large = derive_layer(Conv(64, (7, 5), 3, 2, act("tanh")), 1)
+    for name in ("W", "b", "input"):
+        assert large.gradients[name].rhs == small.gradients[name].rhs
+    assert {str(k): v for k, v in large.forward.sizes.items()} == {
+        "C_1": 64, "k_h": 7, "k_w": 5, "s": 3, "p": 2
+    }  # fmt: skip
