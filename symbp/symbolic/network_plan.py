@@ -56,16 +56,19 @@ def _bindings(
     return values
 
 
-def _cost(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Integer]) -> int:
-    """Multiply-adds of one evaluation of ``expr``: the sums' ranges multiplied out."""
+def _cost(expr: sp.Basic, values: Mapping[sp.Symbol, sp.Integer]) -> int:
+    """Multiply-adds of one evaluation of ``expr``: a product or sum of read values costs
+    one, a ``Sum`` its body times its ranges multiplied out, a piecewise its dearest branch."""
     if isinstance(expr, sp.Sum):
         count = 1
         for _, lo, hi in expr.limits:
             count *= max(int(sp.sympify(hi - lo + 1).xreplace(values)), 0)
-        return count * _cost(expr.function, values)
-    if isinstance(expr, sp.Add | sp.Mul | sp.Piecewise):
-        return max(1, sum(_cost(a, values) for a in expr.args if isinstance(a, sp.Basic)))
-    return 1
+        return count * max(1, _cost(expr.function, values))
+    if isinstance(expr, sp.Piecewise):
+        return max(_cost(branch, values) for branch, _ in expr.args)
+    if isinstance(expr, sp.Indexed | sp.Symbol | sp.Number):
+        return 0
+    return max(1, sum(_cost(a, values) for a in expr.args))
 
 
 @dataclass(frozen=True)
