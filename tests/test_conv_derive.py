@@ -206,7 +206,7 @@ def test_the_exact_cost_is_counted_and_capped() -> None:
     wide = (8, 60, 60)
     big = (Conv(8, (3, 3), 1, 1, act("relu")), Flatten(), Dense(1, act("sigmoid")))
     assert step_cost(wide, big) > MAX_EXACT_MACS
-    with pytest.raises(TooLargeError, match=r"multiply-adds a step \(at most 300000\)"):
+    with pytest.raises(TooLargeError, match=r"multiply-adds a step \(at most 200000\)"):
         evaluate_network(wide, big, make_loss("bce", {}), [None] * 3, [None] * 3, [([], [1])])
 
 
