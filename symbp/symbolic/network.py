@@ -114,14 +114,6 @@ def _floats(value: Any) -> Any:
     return float(value)
 
 
-def _shape(value: Nested) -> Shape:
-    shape: list[int] = []
-    while isinstance(value, list | tuple):
-        shape.append(len(value))
-        value = value[0] if value else None
-    return tuple(shape)
-
-
 def _number(item: Any, where: str) -> sp.Expr:
     """An exact SymPy number: ints and fractions as rationals, a float as its exact binary
     value, a SymPy number as itself; anything else (text included) is refused."""
