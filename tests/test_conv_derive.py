@@ -15,6 +15,8 @@ from symbp.ops.losses import make_loss
 from symbp.symbolic import notation as nt
 from symbp.symbolic.instantiate import Env
 from symbp.symbolic.network import MAX_EXACT_MACS, evaluate_network, step_cost
+from symbp.symbolic.network_plan import _cost as plan_cost
+from symbp.symbolic.network_plan import plan_network
 from symbp.symbolic.shifted import collapse_sums, derive_layer
 from symbp.symbolic.shifted_text import derivation_lines, network_lines, recognise, text
 
@@ -44,9 +46,10 @@ def test_conv_gradients_are_named_from_their_structure() -> None:
     assert recognise(d, "W") == (
         "the correlation of the input a^0 with delta^1 (the output positions summed)"
     )
-    assert recognise(d, "input").startswith(
+    assert recognise(d, "input") == (
         "the full convolution of delta^1 with the kernel w^1 rotated by 180°, delta^1 dilated"
-        " by the stride s"
+        " by the stride s (s − 1 zeros between its entries: a kernel position reaches an input"
+        " only where s divides the offset), shifted by p"
     )
 
 
@@ -199,11 +202,11 @@ def test_gradients_agree_with_central_finite_differences(
 
 def test_the_exact_cost_is_counted_and_capped() -> None:
     shape, net = done_when_net()
-    assert step_cost(shape, net) == 1418
+    assert step_cost(shape, net) == 704  # conv 488, max-pool 160, flatten 32, dense 24
     wide = (8, 60, 60)
     big = (Conv(8, (3, 3), 1, 1, act("relu")), Flatten(), Dense(1, act("sigmoid")))
     assert step_cost(wide, big) > MAX_EXACT_MACS
-    with pytest.raises(TooLargeError, match=r"multiply-adds a step \(at most 300000\)"):
+    with pytest.raises(TooLargeError, match=r"multiply-adds a step \(at most 200000\)"):
         evaluate_network(wide, big, make_loss("bce", {}), [None] * 3, [None] * 3, [([], [1])])
 
 
@@ -241,3 +244,23 @@ def test_the_issue_net_by_name() -> None:
     lines = network_lines(net)
     assert lines[0] == "layer 1 (conv): forward"
     assert "layer 4 (dense): derived backward, δ = delta^4 = ∂L/∂z^4" in lines
+
+
+def test_the_derivation_does_not_depend_on_the_sizes() -> None:
+    small = derive_layer(Conv(2, (2, 2), 1, 0, act("relu")), 1)
+    large = derive_layer(Conv(64, (7, 5), 3, 2, act("tanh")), 1)
+    for name in ("W", "b", "input"):
+        assert large.gradients[name].rhs == small.gradients[name].rhs
+    assert {str(k): v for k, v in large.forward.sizes.items()} == {
+        "C_1": 64, "k_h": 7, "k_w": 5, "s": 3, "p": 2
+    }  # fmt: skip
+
+
+def test_the_input_gradient_costs_only_the_kernel_positions_that_cover_each_input() -> None:
+    # 28x28, 8 kernels 3x3 (same padding): the clipped input gradient costs 784 · 8 · 9
+    (plan,) = plan_network((1, 28, 28), (Conv(8, (3, 3), 1, 1, act("relu")),))
+    forms = plan.derivation.gradients
+    assert plan_cost(forms["input"].rhs, plan.values) * 28 * 28 == 784 * 8 * 9
+    assert plan_cost(forms["W"].rhs, plan.values) * 8 * 9 == 8 * 9 * 784
+    assert plan_cost(plan.derivation.evaluated, plan.values) == 9  # per output, plus the bias
+    assert plan.macs == 3 * 784 * 8 * 9 + 8 * 784

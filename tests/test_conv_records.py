@@ -52,6 +52,7 @@ def test_a_conv_entry_is_read_with_its_defaults() -> None:
     assert read({"conv": 4, "kernel": 3, "padding": "valid"}, (1, 6, 6)).padding == 0
 
 
+@pytest.mark.extras
 def test_the_fans_are_torch_s() -> None:
     torch = pytest.importorskip("torch", reason="torch is an optional extra (symbp[torch])")
     conv = Conv(5, (3, 2), 1, 0, make_activation("relu", {}))

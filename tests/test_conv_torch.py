@@ -21,6 +21,7 @@ from conv_cases import (
 )
 
 from symbp.layers import Conv, Flatten, Pool
+from symbp.ops.activations import make_activation
 from symbp.ops.losses import make_loss
 from symbp.symbolic.network import evaluate_network, sgd_steps, shapes_of
 
@@ -177,3 +178,30 @@ def test_twenty_sgd_steps_follow_torch_s_loss_trajectory() -> None:
     exact = [float(run.loss) for run in runs]
     assert exact == pytest.approx(trajectory, rel=1e-10, abs=1e-10)
     assert exact[-1] < exact[0] / 2  # it learns: the trajectory is not flat
+
+
+def test_softmax_cross_entropy_after_a_leaky_relu_conv_matches_torch() -> None:
+    shape = (2, 4, 4)
+    net = (
+        Conv(2, (3, 3), 1, 1, make_activation("leaky_relu", {"alpha": Fraction(1, 10)})),
+        Pool("avg", 2, 2),
+        Flatten(),
+        Dense(3, act("softmax")),
+    )
+    W = [grid((2, 2, 3, 3), 31), None, None, grid((3, 8), 32)]
+    b = [grid((2,), 33), None, None, grid((3,), 34)]
+    x = grid(shape, 35)
+    ev = evaluate_network(shape, net, make_loss("cross_entropy", {}), W, b, [(x, [0, 1, 0])])
+    Wt = [None if w is None else _tensor(w) for w in W]
+    bt = [None if v is None else _tensor(v) for v in b]
+    xs = _tensor([x])
+    h = F.leaky_relu(F.conv2d(xs, Wt[0], bt[0], padding=1), 0.1)
+    h = torch.flatten(F.avg_pool2d(h, 2), 1) @ Wt[3].T + bt[3]
+    loss = F.cross_entropy(h, torch.tensor([1]))
+    loss.backward()
+    assert float(ev.loss) == pytest.approx(loss.item(), rel=1e-12)
+    _close(ev.grad_W[0], Wt[0].grad)
+    _close(ev.grad_b[0], bt[0].grad)
+    _close(ev.grad_W[3], Wt[3].grad)
+    _close(ev.grad_x, xs.grad[0])
+    _close(ev.examples[0].a[4], torch.softmax(h, 1)[0])

@@ -114,14 +114,6 @@ def _floats(value: Any) -> Any:
     return float(value)
 
 
-def _shape(value: Nested) -> Shape:
-    shape: list[int] = []
-    while isinstance(value, list | tuple):
-        shape.append(len(value))
-        value = value[0] if value else None
-    return tuple(shape)
-
-
 def _number(item: Any, where: str) -> sp.Expr:
     """An exact SymPy number: ints and fractions as rationals, a float as its exact binary
     value, a SymPy number as itself; anything else (text included) is refused."""
@@ -157,6 +149,13 @@ def _check_array(value: Nested, shape: Shape, name: str) -> list[Any]:
 
 def _tabulate(rhs: sp.Expr, index: Sequence[sp.Symbol], shape: Shape, env: Env) -> Nested:
     """``rhs`` at every index of ``shape``, as nested lists."""
+    # key the arrays by the very objects ``rhs`` reads: a dict lookup then never has to
+    # compare two equal bases built apart (SymPy's equality is slow)
+    for base in {r.base for r in rhs.atoms(sp.Indexed)}:
+        if base in env.arrays:
+            env.arrays[base] = env.arrays.pop(base)
+        if base in env.outside:
+            env.outside[base] = env.outside.pop(base)
     flat = []
     for position in itertools.product(*(range(n) for n in shape)):
         for symbol, n in zip(index, position, strict=True):
@@ -294,7 +293,7 @@ def _one(
         constants.append(consts)
         arrays = _arrays(l, a[-1], weights[l0], biases[l0], consts)
         env = Env(arrays, dict(plan.values), precision, outside=d.forward.outside)
-        z = _tabulate(d.evaluated, d.forward.index, plan.out_shape, env)
+        z = _tabulate(plan.forward, d.forward.index, plan.out_shape, env)
         zs.append(z)
         act = d.layer.activation
         if act is None:
@@ -322,10 +321,10 @@ def _one(
         env = Env(arrays, dict(plan.values), precision, outside=d.gradients["input"].outside)
         for name, into in (("W", grad_W), ("b", grad_b)):
             if name in d.gradients:
-                form = d.gradients[name]
-                into[l0] = _tabulate(form.rhs, form.index, plan.params[name], env)
-        form = d.gradients["input"]
-        g = _tabulate(form.rhs, form.index, plan.in_shape, env)
+                index = d.gradients[name].index
+                into[l0] = _tabulate(plan.gradient(name), index, plan.params[name], env)
+        index = d.gradients["input"].index
+        g = _tabulate(plan.gradient("input"), index, plan.in_shape, env)
         if l0 == 0:
             grad_x = g
             break

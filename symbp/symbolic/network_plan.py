@@ -22,9 +22,10 @@ from . import notation as nt
 from .shifted import LayerDerivation, derive_layer
 
 #: The most multiply-adds one exact step (all its examples, forward and backward) may take:
-#: about 30 s of the SymPy interpreter (some 10^4 multiply-adds a second on one core), the
-#: default time budget (:data:`symbp.budget.DEFAULT_TIME_LIMIT`).
-MAX_EXACT_MACS = 300_000
+#: about the default time budget (:data:`symbp.budget.DEFAULT_TIME_LIMIT`, 30 s) of the SymPy
+#: interpreter, which does some 4·10^3 to 10^4 multiply-adds a second on one core. A 28x28
+#: input with 8 kernels 3x3 (175 616) fits; the time budget stops a slower machine.
+MAX_EXACT_MACS = 200_000
 
 
 def shapes_of(input_shape: Shape, network: Sequence[Layer]) -> list[Shape]:
@@ -56,16 +57,19 @@ def _bindings(
     return values
 
 
-def _cost(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Integer]) -> int:
-    """Multiply-adds of one evaluation of ``expr``: the sums' ranges multiplied out."""
+def _cost(expr: sp.Basic, values: Mapping[sp.Symbol, sp.Integer]) -> int:
+    """Multiply-adds of one evaluation of ``expr``: a product or sum of read values costs
+    one, a ``Sum`` its body times its ranges multiplied out, a piecewise its dearest branch."""
     if isinstance(expr, sp.Sum):
         count = 1
         for _, lo, hi in expr.limits:
             count *= max(int(sp.sympify(hi - lo + 1).xreplace(values)), 0)
-        return count * _cost(expr.function, values)
-    if isinstance(expr, sp.Add | sp.Mul | sp.Piecewise):
-        return max(1, sum(_cost(a, values) for a in expr.args if isinstance(a, sp.Basic)))
-    return 1
+        return count * max(1, _cost(expr.function, values))
+    if isinstance(expr, sp.Piecewise):
+        return max(_cost(branch, values) for branch, _ in expr.args)
+    if isinstance(expr, sp.Indexed | sp.Symbol | sp.Number):
+        return 0
+    return max(1, sum(_cost(a, values) for a in expr.args))
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,16 @@ class Plan:
     out_shape: Shape
     params: dict[str, Shape]
     macs: int
+
+    @property
+    def forward(self) -> sp.Expr:
+        """The forward's right-hand side with this layer's sizes substituted."""
+        return self.derivation.evaluated.xreplace(self.values)
+
+    def gradient(self, name: str) -> sp.Expr:
+        """``∂L/∂(name)`` (``W``, ``b``, ``input``) with this layer's sizes substituted:
+        a stride of 1 turns its divisibility conditions into ``True``."""
+        return self.derivation.gradients[name].rhs.xreplace(self.values)
 
 
 def plan_network(input_shape: Shape, network: Sequence[Layer]) -> list[Plan]:

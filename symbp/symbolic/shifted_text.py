@@ -129,9 +129,11 @@ def recognise(derivation: LayerDerivation, name: str) -> str | None:
                 f", {delta} dilated by the stride {s} ({s} − 1 zeros between its entries:"
                 f" a kernel position reaches an input only where {s} divides the offset)"
             )
-        pad = [x for x in sorted(form.sizes, key=str) if str(x) == "p"]
-        if pad and rhs.has(pad[0]):
-            words += f", shifted by the padding {pad[0]}"
+        bound = {v for s in rhs.atoms(sp.Sum) for v, _, _ in s.limits}
+        offsets = read.free_symbols - bound - set(form.index) - strides - {read.base.label}
+        offsets = {x for x in offsets if isinstance(x, sp.Symbol)}
+        if offsets:
+            words += f", shifted by {', '.join(sorted(str(x) for x in offsets))}"
         return words
     constants = {r.base for r in rhs.atoms(sp.Indexed)} - {delta, weight, inputs}
     if constants and _reads(rhs, delta):
