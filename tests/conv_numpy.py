@@ -27,9 +27,15 @@ example:
 """
 
 
-def numpy_net(W: list[Any], b: list[Any], x: Any, t: float) -> dict[str, Any]:
+def numpy_net(
+    W: list[Any], b: list[Any], x: Any, t: float, pool: str = "max", spread: bool = False
+) -> dict[str, Any]:
     """Forward and backward of conv 2x2 (stride 1) + relu, max-pool 2, flatten, dense 1 +
-    sigmoid, BCE in plain loops: everything the test compares."""
+    sigmoid, BCE in plain loops: everything the test compares.
+
+    ``pool``: ``max`` (the first maximum), ``avg`` or ``sum`` (the slip: no 1/4);
+    ``spread=True``: the slip of max-pooling's gradient sent to every position of the
+    window."""
     K, bk = np.array(W[0], dtype=float), np.array(b[0], dtype=float)
     Wd, bd = np.array(W[3], dtype=float), np.array(b[3], dtype=float)
     x = np.array(x, dtype=float)
@@ -54,6 +60,9 @@ def numpy_net(W: list[Any], b: list[Any], x: Any, t: float) -> dict[str, Any]:
                     if item[0] > best[0]:
                         best = item
                 a2[c, i, j], arg[c, i, j] = best[0], (2 * i + best[1], 2 * j + best[2])
+                if pool != "max":
+                    total = sum(item[0] for item in window)
+                    a2[c, i, j] = total / 4 if pool == "avg" else total
     flat = a2.reshape(-1)
     z4 = Wd @ flat + bd
     y = 1 / (1 + np.exp(-z4))
@@ -63,7 +72,13 @@ def numpy_net(W: list[Any], b: list[Any], x: Any, t: float) -> dict[str, Any]:
     d2 = d_flat.reshape(2, 2, 2)
     da1 = np.zeros((2, 4, 4))
     for (c, i, j), (p, q) in arg.items():
-        da1[c, p, q] += d2[c, i, j]
+        if pool == "max" and not spread:
+            da1[c, p, q] += d2[c, i, j]
+            continue
+        share = d2[c, i, j] / 4 if pool == "avg" else d2[c, i, j]
+        for u in range(2):
+            for v in range(2):
+                da1[c, 2 * i + u, 2 * j + v] += share
     d1 = da1 * (z1 > 0)
     gK = np.zeros((2, 1, 2, 2))
     for o in range(2):

@@ -23,11 +23,16 @@ W, B = RAW["params"]["W"], RAW["params"]["b"]
 X, T = RAW["example"]["x"], RAW["example"]["t"][0]
 
 
-def _claims(prefix: str, value: Any) -> list[dict[str, Any]]:
-    """One claim per value of ``value`` (nested), printed in full (repr of a float64)."""
+def _claims(prefix: str, value: Any, decimals: int | None = None) -> list[dict[str, Any]]:
+    """One claim per value of ``value`` (nested), printed in full (repr of a float64) or
+    to ``decimals`` decimals."""
     array = np.asarray(value, dtype=float)
+
+    def printed(v: float) -> str:
+        return repr(v) if decimals is None else f"{v:.{decimals}f}"
+
     return [
-        {"of": prefix + "".join(f"[{i}]" for i in index), "printed": repr(float(array[index]))}
+        {"of": prefix + "".join(f"[{i}]" for i in index), "printed": printed(float(array[index]))}
         for index in np.ndindex(array.shape)
     ]
 
@@ -193,3 +198,55 @@ def test_verify_against_torch_is_refused_for_conv(
         "symbp verify: error: --against: --against torch of conv/pool/flatten layers is not "
         "available yet; verify without it\n"
     )
+
+
+def _rot(K: Any) -> Any:
+    return np.asarray(K, dtype=float)[:, :, ::-1, ::-1]
+
+
+SLIPS = [
+    # (spec change, reference of the text's slip, claims made from it, the slip's key)
+    ("max", {"W0": "rotated"}, ["z[0]", "a[2]"], "true-convolution"),
+    ("max", {"W0": "rotated", "rotate_grad": True}, ["grad_W[0]"], "true-convolution"),
+    ("avg", {"pool": "sum"}, ["a[2]", "grad_x"], "sum-pooling"),
+    ("max", {"window": True}, ["grad_x", "grad_W[0]"], "window-gradient"),
+]
+
+
+@pytest.mark.parametrize(("pool", "slip", "names", "cause"), SLIPS)
+def test_each_slip_explains_the_numbers_it_gives(
+    pool: str,
+    slip: dict[str, Any],
+    names: list[str],
+    cause: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Numbers a text computed with a slip (an independent NumPy loop with the slip) are
+    mismatches that the convention search explains by that slip, and by no other first
+    (printed to 12 decimals: float noise around an exact 0 is no number a text prints)."""
+    text = CONV_YAML.replace("{pool: max, size: 2}", f"{{pool: {pool}, size: 2}}")
+    weights = [_rot(W[0]).tolist() if slip.get("W0") else W[0], *W[1:]]
+    right = numpy_net(W, B, X, T, pool=pool)
+    wrong = numpy_net(
+        weights, B, X, T, pool=slip.get("pool", pool), spread=slip.get("window", False)
+    )
+    keys = {"z[0]": "z1", "a[2]": "a2", "grad_x": "grad_x", "grad_W[0]": "grad_K"}
+    claims = []
+    for name in names:
+        value = np.asarray(wrong[keys[name]], dtype=float)
+        if slip.get("rotate_grad"):
+            value = _rot(value)
+        differs = np.abs(value - np.asarray(right[keys[name]], dtype=float)) > 1e-9
+        assert differs.any()
+        claims += [
+            c for c, d in zip(_claims(name, value, 12), differs.reshape(-1), strict=True) if d
+        ]
+    path = tmp_path / "slip.yaml"
+    path.write_text(text + yaml.safe_dump({"claims": claims}), encoding="utf-8")
+    assert main(["verify", str(path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["claims"]) == len(claims) >= 2
+    for claim in report["claims"]:
+        assert claim["verdict"] == "mismatch"
+        assert claim["conventions"][0]["cause"] == cause, claim
