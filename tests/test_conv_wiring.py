@@ -188,3 +188,111 @@ def test_eval_refuses_what_it_does_not_update_yet(
         f"symbp eval: error: {path}: optimizer: updates of conv/pool/flatten networks are "
         "plain SGD so far; found adam\n"
     )
+
+
+def _big_spec(tmp_path: Path) -> Path:
+    """Input [3, 28, 28], conv 8 3x3: about 10^6 multiply-adds a step, above the cap."""
+    import yaml
+
+    data = {
+        "name": "big",
+        "input": [3, 28, 28],
+        "layers": [
+            {"conv": 8, "kernel": 3, "activation": "relu"},
+            {"pool": "max", "size": 2},
+            "flatten",
+            {"dense": 1, "activation": "sigmoid"},
+        ],
+        "loss": "bce",
+        "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        "params": {
+            "W": [
+                [
+                    [
+                        [[(o + c + u + v) % 3 - 1 for v in range(3)] for u in range(3)]
+                        for c in range(3)
+                    ]
+                    for o in range(8)
+                ],
+                None,
+                None,
+                [[(k % 5) / 10 for k in range(8 * 13 * 13)]],
+            ],
+            "b": [[0] * 8, None, None, [0]],
+        },
+        "example": {
+            "x": [[[(i * j + c) % 4 for j in range(28)] for i in range(28)] for c in range(3)],
+            "t": [1],
+        },
+    }
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_eval_above_the_multiply_add_cap_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _big_spec(tmp_path)
+    code, out, err = _run(["eval", str(path)], capsys)
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1
+    assert "multiply-adds a step (at most 300000); train it with the compiled trainer" in err
+
+
+def test_eval_of_init_drawn_conv_parameters_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    data = yaml.safe_load(CONV_YAML)
+    del data["params"]
+    data["init"] = {"name": "xavier_uniform", "seed": 0}
+    path = tmp_path / "init.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, out, err = _run(["eval", str(path)], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"symbp eval: error: {path}: params: exact evaluation of conv/pool/flatten layers needs "
+        "params: W and b (parameters drawn by init are not available for them yet)\n"
+    )
+
+
+def test_eval_follows_the_training_schedule_mini_batches_and_epochs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two examples, batch 1: step k trains on example k mod 2; --epochs 2 is 4 steps;
+    each step's parameters are the previous step's minus η times its gradient."""
+    import yaml
+
+    data = yaml.safe_load(CONV_YAML)
+    x0 = data.pop("example")["x"]
+    x1 = [[[(v + 1) % 4 for v in row] for row in x0[0]]]
+    data["examples"] = [{"x": x0, "t": [1]}, {"x": x1, "t": [0]}]
+    data["training"] = {"epochs": 2, "batch_size": 1}
+    path = tmp_path / "batches.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, out, _ = _run(["eval", str(path), "--epochs", "2", "--json"], capsys)
+    assert code == 0
+    steps = json.loads(out)["steps"]
+    assert [(s["step"], s["epoch"], s["rows"]) for s in steps] == [
+        (0, 0, [0]),
+        (1, 0, [1]),
+        (2, 1, [0]),
+        (3, 1, [1]),
+        (4, 2, [0]),
+    ]
+    W, b = data["params"]["W"], data["params"]["b"]
+    for s, x, t in zip(steps, [x0, x1, x0, x1, x0], [1, 0, 1, 0, 1], strict=True):
+        ref = numpy_net(W, b, x, t)
+        np.testing.assert_allclose(s["grad_W"][0], ref["grad_K"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(s["grad_x"], ref["grad_x"], rtol=0, atol=1e-12)
+        assert s["loss"] == pytest.approx(ref["loss"], abs=1e-12)
+        W = [
+            None if w is None else (np.array(w) - 0.1 * g).tolist()
+            for w, g in zip(W, [ref["grad_K"], None, None, ref["grad_Wd"]], strict=True)
+        ]
+        b = [
+            None if v is None else (np.array(v) - 0.1 * g).tolist()
+            for v, g in zip(b, [ref["grad_bk"], None, None, ref["grad_bd"]], strict=True)
+        ]

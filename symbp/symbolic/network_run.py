@@ -307,9 +307,16 @@ def run_network(
     """``steps + 1`` exact evaluations of ``spec`` with its updates between them (see the
     module docstring); ``epochs`` counts whole epochs instead. ``variant`` transforms the
     derived formulas (the convention search of :mod:`symbp.verify.network`)."""
-    if not spec.has_numbers or spec.W is None or spec.b is None:
+    if spec.W is None or spec.b is None:
+        drawn = " (parameters drawn by init are not available for them yet)" if spec.init else ""
         raise SpecError(
-            "eval needs numbers: params (W, b) and an example", field="params", file=spec.path
+            f"exact evaluation of conv/pool/flatten layers needs params: W and b{drawn}",
+            field="params",
+            file=spec.path,
+        )
+    if not spec.examples:
+        raise SpecError(
+            "exact evaluation needs an example: x and t", field="example", file=spec.path
         )
     check_updates(spec)
     from .updates import Updater
