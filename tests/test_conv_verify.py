@@ -250,3 +250,48 @@ def test_each_slip_explains_the_numbers_it_gives(
     for claim in report["claims"]:
         assert claim["verdict"] == "mismatch"
         assert claim["conventions"][0]["cause"] == cause, claim
+
+
+def test_claims_after_updates_by_step_and_by_epoch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Claims at step 1 and epoch 2 (full batch: one update an epoch) are judged on the
+    parameters after that many plain SGD updates (η = 0.1), here from the NumPy loop."""
+    weights, biases, refs = W, B, []
+    for _ in range(3):
+        ref = numpy_net(weights, biases, X, T)
+        refs.append(ref)
+        grads_W = [ref["grad_K"], None, None, ref["grad_Wd"]]
+        grads_b = [ref["grad_bk"], None, None, ref["grad_bd"]]
+        weights = [
+            None if w is None else (np.array(w) - 0.1 * g).tolist()
+            for w, g in zip(weights, grads_W, strict=True)
+        ]
+        biases = [
+            None if v is None else (np.array(v) - 0.1 * g).tolist()
+            for v, g in zip(biases, grads_b, strict=True)
+        ]
+    claims = [
+        {
+            "of": "grad_W[0][0][0][1][1]",
+            "step": 1,
+            "printed": f"{refs[1]['grad_K'][0, 0, 1, 1]:.8f}",
+        },
+        {"of": "a[2][1][0][0]", "epoch": 2, "printed": f"{refs[2]['a2'][1, 0, 0]:.8f}"},
+        {
+            "of": "grad_x[0][3][3]",
+            "step": 2,
+            "example": 0,
+            "printed": f"{refs[2]['grad_x'][0, 3, 3]:.8f}",
+        },
+        {"of": "loss", "step": 2, "printed": f"{refs[0]['loss']:.8f}"},  # step 0's loss
+    ]
+    code, report = _verify(tmp_path, claims, capsys)
+    assert code == 1
+    assert [(c["step"], c["verdict"]) for c in report["claims"]] == [
+        (1, "confirmed"),
+        (2, "confirmed"),
+        (2, "confirmed"),
+        (2, "mismatch"),
+    ]
+    assert refs[2]["loss"] < refs[1]["loss"] < refs[0]["loss"]
