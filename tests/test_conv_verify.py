@@ -83,6 +83,7 @@ def _check_done_when(
     assert report["passed"] is True
     assert {c["verdict"] for c in report["claims"]} == {"confirmed"}
     assert report["counts"]["confirmed"] == len(claims)
+    assert "; layers conv relu, pool, flatten, dense sigmoid; sgd" in report["conventions"]
 
     c, y, x = _slip_position(ref["grad_x"], slip)
     slipped = {"of": f"grad_x[{c}][{y}][{x}]", "printed": repr(float(slip[c, y, x]))}

@@ -167,6 +167,16 @@ def verify_network(spec: Spec, against: str | None = None) -> Report:
         title=spec.title,
         source=spec.source,
         path=spec.path,
-        conventions=conventions_text(spec),
+        conventions=_conventions(conventions_text(spec), spec),
         results=tuple(results),
     )
+
+
+def _conventions(dense_text: str, spec: Spec) -> str:
+    """The dense nets' conventions line with the layers named instead of the activations."""
+    layers = ", ".join(
+        layer.kind if layer.activation is None else f"{layer.kind} {layer.activation.name}"
+        for layer in spec.network
+    )
+    parts = dense_text.split("; ")
+    return "; ".join(f"layers {layers}" if p.startswith("activation") else p for p in parts)
