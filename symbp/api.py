@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .budget import time_limit as _budget
+from .errors import SpecError
 from .spec import Spec
 from .spec import load as _load
 from .symbolic.derivation import Derivation
@@ -30,6 +31,7 @@ from .symbolic.evaluate import evaluate as _evaluate
 
 if TYPE_CHECKING:
     from .exercises import ExerciseSet
+    from .symbolic.network_run import NetworkDerivation, NetworkRun
     from .verify import Report
     from .verify.scan import ScanReport
 
@@ -43,8 +45,13 @@ def load(source: SpecLike) -> Spec:
 
 def derive(
     spec: SpecLike, *, explicit: bool | None = None, time_limit: float | None = None
-) -> Derivation:
+) -> Derivation | NetworkDerivation:
     """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets.
+
+    A network with layers other than dense (conv, pool, flatten) gives a
+    :class:`~symbp.symbolic.network_run.NetworkDerivation`: each layer's forward in
+    index form and its derived backward, the loss and the output ``δ`` (``.text()``,
+    ``.to_json()``, as ``symbp derive`` prints them); ``explicit`` does not apply to it.
 
     The result shows its equations in Jupyter (``_repr_latex_``/``_repr_html_``,
     see :func:`symbp.render.show`). Loading and deriving stop with
@@ -54,7 +61,12 @@ def derive(
     from .render.jupyter import show
 
     with _budget(time_limit):
-        return show(_derive(load(spec), explicit=explicit))
+        loaded = load(spec)
+        if not loaded.dense_only:
+            from .symbolic.network_run import derive_network
+
+            return derive_network(loaded)
+        return show(_derive(loaded, explicit=explicit))
 
 
 def document(
@@ -117,8 +129,12 @@ def evaluate(
     epochs: int | None = None,
     arithmetic: str = "exact",
     time_limit: float | None = None,
-) -> Evaluation:
+) -> Evaluation | NetworkRun:
     """Evaluate a spec's worked example over ``steps`` updates (``steps + 1`` records).
+
+    A network with layers other than dense (conv, pool, flatten) gives a
+    :class:`~symbp.symbolic.network_run.NetworkRun` (exact arithmetic only; plain SGD
+    updates so far, any other optimiser refused with one line).
 
     A step is one update of the spec's ``training`` schedule (full batch without
     one); ``epochs`` counts whole epochs instead. ``arithmetic`` is ``exact``,
@@ -126,7 +142,19 @@ def evaluate(
     :func:`derive`.
     """
     with _budget(time_limit):
-        return _evaluate(load(spec), steps=steps, epochs=epochs, arithmetic=arithmetic)
+        loaded = load(spec)
+        if not loaded.dense_only:
+            from .symbolic.network_run import run_network
+
+            if arithmetic != "exact":
+                raise SpecError(
+                    f"{arithmetic} evaluation of conv/pool/flatten layers is not available "
+                    "yet; exact is",
+                    field="arithmetic",
+                    file=loaded.path,
+                )
+            return run_network(loaded, steps, epochs=epochs)
+        return _evaluate(loaded, steps=steps, epochs=epochs, arithmetic=arithmetic)
 
 
 def verify(

@@ -392,8 +392,14 @@ def _no_stdout(args: argparse.Namespace, what: str) -> None:
 
 def _derive(args: argparse.Namespace) -> int:
     from .api import derive, load
+    from .symbolic.derivation import Derivation
 
     derivation = derive(load(args.spec), explicit=False if args.generic else None)
+    if not isinstance(derivation, Derivation):  # a network of layer records (conv, pool …)
+        if args.latex:
+            raise SymbpError("--latex of conv/pool/flatten layers is not available yet")
+        _write_json(derivation.to_json()) if args.json else _report(derivation.text())
+        return 0
     if args.json:
         from .render.text import derivation_json
 
@@ -408,12 +414,17 @@ def _derive(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .api import evaluate, load
     from .render.text import evaluation_text
+    from .symbolic.records import Evaluation
 
     spec = load(args.spec)
     _note(args, spec)
     evaluation = evaluate(spec, steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic)
     if args.json:
         _write_json(evaluation.to_json())
+    elif not isinstance(evaluation, Evaluation):  # a network of layer records (conv, pool …)
+        from .render.network_text import run_text
+
+        _report(run_text(evaluation, digits=args.digits))
     else:
         _report(evaluation_text(evaluation, digits=args.digits))
     return 0

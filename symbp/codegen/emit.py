@@ -21,6 +21,7 @@ import jinja2
 
 from .. import __version__
 from ..spec import Spec
+from ..stages import require_dense
 from .hyper import structure_key
 from .hyper import values as hyper_values
 from .plan import PARALLEL_MIN_WEIGHTS, KernelPlan, make_plan
@@ -196,6 +197,7 @@ def render(
     ``parallel_min_weights`` is the size from which a layer's products run on every core
     (tests lower it to cross-check that path on small networks).
     """
+    require_dense(spec, "generated trainers")
     dtype = dtype or spec.dtype
     plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
     bufs = buffers(plan, dtype)

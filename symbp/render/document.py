@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import SymbpError
 from ..fileio import write_atomic
 from ..spec import Spec, load
+from ..stages import require_dense
 from .blocks import Marks
 from .cloze import CLOZE_EVERY, cloze
 from .escape import safe_filename
@@ -80,7 +81,7 @@ def render_document(
     _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
-    loaded = load(spec)
+    loaded = require_dense(load(spec), "documents")
     document = build(
         loaded, steps=steps, digits=digits, marks=Marks.from_mapping(marks), chains=chains
     )
@@ -127,7 +128,7 @@ def write_document(
     Files are written atomically.
     """
     _check(format, steps, digits, style)
-    loaded = load(spec)
+    loaded = require_dense(load(spec), "documents")
     if out is None:
         target = Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
         written = [target] + ([cloze_key_path(target)] if style == "cloze" else [])

@@ -118,6 +118,12 @@ class Spec:
             object.__setattr__(self, "network", network)
 
     @property
+    def dense_only(self) -> bool:
+        """Whether every layer is a dense record (the stages built for dense nets take it;
+        :func:`symbp.stages.require_dense`)."""
+        return all(isinstance(layer, Dense) for layer in self.network)
+
+    @property
     def depth(self) -> int:
         """The number of weight layers (``len(layers) - 1``)."""
         return len(self.layers) - 1

@@ -210,8 +210,13 @@ def evaluate_network(
     b: Sequence[Nested | None],
     examples: Sequence[tuple[Nested, Sequence[Any]]],
     precision: int = PRECISION,
+    plans: Sequence[Plan] | None = None,
 ) -> NetworkEvaluation:
     """Evaluate ``network`` exactly on ``examples`` (pairs ``(x, t)``) with ``W``, ``b``.
+
+    ``plans`` replaces :func:`~.network_plan.plan_network`'s plans of ``network`` (the
+    convention search of :mod:`symbp.verify.network` evaluates variants of the derived
+    formulas through it).
 
     ``W[l]`` / ``b[l]`` are nested lists in the shapes of the records'
     :meth:`~symbp.layers.Layer.parameter_shapes` (``None`` for a layer without
@@ -226,7 +231,7 @@ def evaluate_network(
         raise DataError("the last layer must give a vector (put flatten and dense at the end)")
     if len(W) != len(network) or len(b) != len(network):
         raise DataError(f"W and b need one entry per layer ({len(network)}), null where none")
-    plans = plan_network(input_shape, network)
+    plans = list(plan_network(input_shape, network) if plans is None else plans)
     macs = len(examples) * sum(p.macs for p in plans)
     if macs > MAX_EXACT_MACS:
         raise TooLargeError(

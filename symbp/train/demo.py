@@ -71,14 +71,15 @@ class DemoLog:
 
 
 def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
-    from ..api import derive, load
+    from ..api import load
     from ..render import write_document
     from ..render.styles import DEMO_STYLE
     from ..render.text import derivation_text
+    from ..symbolic.derivation import derive as derive_dense
 
     spec = load(WORKED_EXAMPLE.removesuffix(".yaml"))  # by name: no install path in outputs
     console.print(f"[bold]1. {rich_markup(spec.title or spec.name)}[/bold]")
-    path = write_atomic(out / "derivation.txt", derivation_text(derive(spec)))
+    path = write_atomic(out / "derivation.txt", derivation_text(derive_dense(spec)))
     log.add("derive 3-4-1", "forward pass, loss, every gradient", path)
     marks = _verify(spec, out, log)
     formats = ["html", "pdf"] if tex_available() else ["html"]
@@ -106,9 +107,9 @@ def _worked_example(out: Path, log: DemoLog, console: Console) -> None:
 
 def _train_worked_example(spec: Spec, out: Path, log: DemoLog) -> None:
     """Compile the 3-4-1 trainer, take the article's six updates, compare ŷ."""
-    from ..api import evaluate
     from ..codegen import compile as compile_spec
     from ..codegen import write_module
+    from ..symbolic.evaluate import evaluate
 
     trainer = compile_spec(spec)  # from the per-user kernel cache after the first run
     path = write_module(spec, out_dir=out)

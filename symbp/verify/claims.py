@@ -22,7 +22,7 @@ value that is not a number, a step beyond :data:`MAX_STEP`) is a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -76,12 +76,19 @@ def _scalar(value: object) -> str:
     return quote(value)
 
 
-def parse_claims(spec: Spec) -> tuple[Claim, ...]:
-    """Validate ``spec.claims`` against ``spec``'s network; raise SpecError on the first bad one."""
-    return tuple(_claim(i, raw, spec) for i, raw in enumerate(spec.claims))
+#: Reads a claim's ``of`` for a spec (``ValueError``: one line saying what was expected).
+QuantityParser = Callable[[Any, Spec], Quantity]
 
 
-def _claim(index: int, raw: Any, spec: Spec) -> Claim:
+def parse_claims(spec: Spec, parse: QuantityParser = parse_quantity) -> tuple[Claim, ...]:
+    """Validate ``spec.claims`` against ``spec``'s network; raise SpecError on the first bad one.
+
+    ``parse`` reads each ``of`` (:func:`.quantities.parse_quantity` for dense nets,
+    :func:`.network.parse_network_quantity` for networks of other kinds)."""
+    return tuple(_claim(i, raw, spec, parse) for i, raw in enumerate(spec.claims))
+
+
+def _claim(index: int, raw: Any, spec: Spec, parse: QuantityParser = parse_quantity) -> Claim:
     text = claim_text(raw)
 
     def error(message: str, key: str | None = None) -> SpecError:
@@ -100,7 +107,7 @@ def _claim(index: int, raw: Any, spec: Spec) -> Claim:
         if key not in raw:
             raise error(f"'{key}' is missing")
     try:
-        quantity = parse_quantity(raw["of"], spec)
+        quantity = parse(raw["of"], spec)
     except ValueError as err:
         raise error(str(err), "of") from None
     try:

@@ -57,6 +57,10 @@ def verify(
 
 
 def _verify(spec: Spec, against: str | None) -> Report:
+    if not spec.dense_only:  # conv, pool, flatten …: claims on the records' quantities
+        from .network import verify_network
+
+        return verify_network(spec, against)
     claims = parse_claims(spec)
     if not claims:
         raise DataError(

@@ -56,6 +56,7 @@ from typing import Any
 from ..errors import SymbpError, quote
 from ..escape import html_escape, terminal_text
 from ..spec import Spec
+from ..stages import require_dense
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
 from .quantities import Quantity
@@ -524,8 +525,9 @@ def scan(
     source: str | None = None,
 ) -> ScanReport:
     """Check every decimal number of ``text`` against ``spec``'s exact trajectory."""
-    from ..api import evaluate
+    from ..symbolic.evaluate import evaluate
 
+    require_dense(spec, "number checks")
     if steps is None:
         steps = default_steps(spec)
     if steps > MAX_STEPS:

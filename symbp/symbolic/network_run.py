@@ -1,0 +1,359 @@
+"""``derive`` and ``eval`` of a spec whose network is not dense-only (conv, pool, flatten …).
+
+:func:`derive_network` gives a :class:`NetworkDerivation`: each layer's forward in index
+form and the backward :mod:`.shifted` derived from it (the lines of
+:func:`.shifted_text.network_lines`), then the loss and the output layer's ``δ``.
+
+:func:`run_network` gives a :class:`NetworkRun`: ``steps + 1`` exact evaluations
+(:func:`.network.evaluate_network`, rationals or :data:`~.instantiate.PRECISION`
+digits) with the spec's updates between them, as ``eval`` does for dense nets: one
+update per batch of the spec's ``training`` schedule (:func:`symbp.ops.batches.plan_of`:
+full batch without one, mini-batches, shuffling), the learning rate of the spec's
+schedule at the batch's epoch, ``θ ← θ − η ∂E/∂θ`` with ``E`` the mean loss over the
+batch. Only plain SGD is taken so far (no momentum, no weight decay, nothing frozen):
+any other optimiser is refused with one line.
+
+Names are those of ``eval --json`` (:meth:`NetworkStep.quantities`), ``l`` 0-based: the
+layer ``l`` of the spec's list produces ``a[l+1]`` and has ``W[l]``, ``b[l]``, ``z[l]``,
+``delta[l]``, ``grad_W[l]``, ``grad_b[l]``; a conv kernel is ``W[l][o][c][u][v]``, a
+feature map ``a[l][c][i][j]``, the input gradient ``grad_x[c][i][j]``, ``loss`` the mean
+loss ``E`` of the step's batch. A layer without parameters has ``null`` for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from ..errors import DataError, SpecError
+from ..layers.base import Layer, Shape
+from ..ops.batches import plan_of
+from ..ops.losses import Loss
+from ..ops.symbols import A, T, X, Y
+from .instantiate import numeric
+from .network import NetworkEvaluation, evaluate_network
+from .network_plan import Plan, plan_network
+from .shifted import derive_layer
+from .shifted_text import network_lines, recognise, text
+
+if TYPE_CHECKING:
+    from ..spec import Spec
+
+Nested = Any
+#: A transformation of the network's plans (a variant of the derived formulas).
+Variant = Callable[[list[Plan]], list[Plan]]
+
+
+@dataclass(frozen=True)
+class NetworkDerivation:
+    """What ``symbp derive`` prints for a network of layer records.
+
+    ``lines``: every layer's forward and derived backward
+    (:func:`.shifted_text.network_lines`, textbook layers 1, 2, …);
+    ``loss_lines``: the loss of one example and the output layer's ``δ``;
+    ``layers``: the same per layer for ``--json``.
+    """
+
+    input_shape: Shape
+    network: tuple[Layer, ...]
+    lines: tuple[str, ...]
+    loss_lines: tuple[str, ...]
+    layers: tuple[dict[str, Any], ...]
+
+    def text(self) -> str:
+        """The lines, one per line, after a line on the numbering."""
+        head = (
+            "layers numbered from 1 as textbooks do: w^1, b^1, z^1, a^1 are eval's "
+            "W[0], b[0], z[0], a[1]; a^0 is the input x"
+        )
+        return "\n".join((head, *self.lines, *self.loss_lines)) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"input": [C, H, W], "layers": [...], "loss": ..., "output_delta": ...}``."""
+        return {
+            "input": list(self.input_shape),
+            "layers": list(self.layers),
+            "loss": self.loss_lines[0].removeprefix("loss: "),
+            "output_delta": self.loss_lines[1].removeprefix("output delta: "),
+        }
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def _output_lines(loss: Loss, last: Layer, l: int, n: int) -> tuple[str, str]:
+    """The loss of one example in ``a^L`` and ``t``, and ``δ^L = ∂L/∂z^L``."""
+    out, z = f"a^{l}", f"z^{l}"
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    y_j, t_j, z_j = (sp.IndexedBase(name, real=True)[j] for name in (out, "t", z))
+    term = loss.term.xreplace({Y: y_j, T: t_j})
+    scale = loss.output_scale(n)
+    sum_text = f"Σ_{{j}} {text(term)}" if n > 1 else text(term.xreplace({j: 0}))
+    loss_text = f"loss: L = {'' if scale == 1 else f'({scale})·'}{sum_text}"
+    if n > 1:
+        loss_text += f"    (j = 0..{n - 1}; {loss.scaling})"
+    act = last.activation
+    if act is None or not act.elementwise:
+        how = f"through {act.name}, " if act is not None else ""
+        return loss_text, f"output delta: δ^{l}[j] = ∂L/∂{z}[j] ({how}differentiated by SymPy)"
+    local = loss.derivative.xreplace({Y: y_j, T: t_j})
+    if act.derivative_from_output is not None:
+        slope = act.derivative_from_output.xreplace({A: y_j})
+    else:
+        slope = act.derivative.xreplace({X: z_j})
+    delta = sp.simplify(scale * local * slope)
+    return loss_text, (
+        f"output delta: δ^{l}[j] = ∂L/∂{out}[j] · {act.name}'({z}[j]) = {text(delta)}"
+    )
+
+
+def derive_network(spec: Spec) -> NetworkDerivation:
+    """The derivation of ``spec.network`` (see :class:`NetworkDerivation`)."""
+    network = tuple(spec.network)
+    layers = []
+    for l, layer in enumerate(network, start=1):
+        d = derive_layer(layer, l)
+        grads = {}
+        for name, form in d.gradients.items():
+            grads[name] = {"formula": text(form.rhs), "is": recognise(d, name)}
+        layers.append(
+            {
+                "layer": l - 1,
+                "kind": layer.kind,
+                "forward": text(d.forward.equation),
+                "activation": None if layer.activation is None else layer.activation.name,
+                "gradients": grads,
+            }
+        )
+    loss_lines = _output_lines(spec.loss, network[-1], len(network), spec.layers[-1])
+    return NetworkDerivation(
+        tuple(spec.input_shape), network, tuple(network_lines(network)), loss_lines, tuple(layers)
+    )
+
+
+# -- eval
+
+
+def check_updates(spec: Spec) -> None:
+    """Refuse (one line) what :func:`run_network` does not update yet: optimisers other than
+    plain SGD, momentum, weight decay, frozen parameters."""
+    opt = spec.optimizer
+    if opt.name != "sgd" or any(v != 0 for v in opt.options.values()):
+        raise SpecError(
+            f"updates of conv/pool/flatten networks are plain SGD so far; found {opt.name}"
+            + ("" if opt.name != "sgd" else f" with {', '.join(opt.options)}"),
+            field="optimizer",
+            file=spec.path,
+        )
+    if opt.weight_decay != 0:
+        raise SpecError(
+            "updates of conv/pool/flatten networks have no weight decay so far",
+            field="optimizer",
+            file=spec.path,
+        )
+    if spec.frozen:
+        raise SpecError(
+            "frozen parameters of conv/pool/flatten networks are not available yet",
+            field="frozen",
+            file=spec.path,
+        )
+
+
+def _lists(value: Any) -> Nested:
+    if value is None:
+        return None
+    if isinstance(value, tuple | list):
+        return [_lists(v) for v in value]
+    return value
+
+
+def _x(spec: Spec, flat: Sequence[Any]) -> Nested:
+    """An example's ``x`` (flattened by (c, i, j)) shaped as the input."""
+    shape = spec.input_shape
+    values = list(flat)
+
+    def nest(offset: int, dims: Shape) -> Nested:
+        if len(dims) == 1:
+            return values[offset : offset + dims[0]]
+        step = 1
+        for n in dims[1:]:
+            step *= n
+        return [nest(offset + k * step, dims[1:]) for k in range(dims[0])]
+
+    return nest(0, shape)
+
+
+def _names(prefix: str, value: Nested) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, list | tuple):
+        for k, part in enumerate(value):
+            yield from _names(f"{prefix}[{k}]", part)
+    else:
+        yield prefix, value
+
+
+def _floats(value: Nested) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return [_floats(v) for v in value]
+    return float(value)
+
+
+@dataclass(frozen=True)
+class NetworkStep:
+    """One record of :func:`run_network`: the parameters before update ``step + 1``, the
+    step's batch (``rows``, 0-based examples) and its exact evaluation."""
+
+    step: int
+    epoch: int
+    rows: tuple[int, ...]
+    W: tuple[Nested | None, ...]
+    b: tuple[Nested | None, ...]
+    evaluation: NetworkEvaluation
+    learning_rate: sp.Expr
+
+    def _row(self, example: int | None) -> int:
+        if example is None:
+            return 0
+        if example not in self.rows:
+            raise DataError(f"example {example} is not in the batch of step {self.step}")
+        return self.rows.index(example)
+
+    def arrays(self, example: int | None = None) -> dict[str, Nested]:
+        """Every quantity as nested lists, by its name without indices' last levels:
+        ``W[0]``, ``a[1]``, ``grad_x`` …, ``loss``. Forward values are of ``example`` (default
+        the batch's first); ``loss`` and the gradients of ``example``, else the batch mean."""
+        ev = self.evaluation
+        one = ev.examples[self._row(example)]
+        source = one if example is not None else ev
+        out: dict[str, Nested] = {}
+        for name, values in (("W", self.W), ("b", self.b)):
+            for l, v in enumerate(values):
+                out[f"{name}[{l}]"] = v
+        for name, values in (("z", one.z), ("a", one.a), ("delta", one.delta)):
+            for l, v in enumerate(values):
+                out[f"{name}[{l}]"] = v
+        for name, values in (("grad_W", source.grad_W), ("grad_b", source.grad_b)):
+            for l, v in enumerate(values):
+                out[f"{name}[{l}]"] = v
+        out["grad_x"] = source.grad_x
+        out["loss"] = source.loss
+        return out
+
+    def quantities(self, example: int | None = None) -> dict[str, Any]:
+        """Every single value by its canonical name (``grad_W[0][1][0][1][0]``, ``loss``)."""
+        out: dict[str, Any] = {}
+        for prefix, value in self.arrays(example).items():
+            if value is not None:
+                out.update(_names(prefix, value))
+        return out
+
+    def updates(self) -> tuple[list[Nested | None], list[Nested | None]]:
+        """``−η ∂E/∂W`` and ``−η ∂E/∂b`` of this step (``None`` for a layer without any)."""
+        lr = self.learning_rate
+
+        def scaled(g: Nested) -> Nested:
+            if g is None:
+                return None
+            if isinstance(g, list | tuple):
+                return [scaled(v) for v in g]
+            return numeric(-lr * g)
+
+        ev = self.evaluation
+        return [scaled(g) for g in ev.grad_W], [scaled(g) for g in ev.grad_b]
+
+    def to_json(self) -> dict[str, Any]:
+        """The step as ``eval --json`` writes it (the names of dense nets' steps)."""
+        ev = self.evaluation
+        first = ev.examples[0]
+        update_W, update_b = self.updates()
+        return {
+            "step": self.step,
+            "epoch": self.epoch,
+            "rows": list(self.rows),
+            "W": _floats(self.W),
+            "b": _floats(self.b),
+            "z": _floats(first.z),
+            "a": _floats(first.a),
+            "delta": _floats(first.delta),
+            "loss": float(ev.loss),
+            "grad_W": _floats(ev.grad_W),
+            "grad_b": _floats(ev.grad_b),
+            "grad_x": _floats(ev.grad_x),
+            "update_W": _floats(update_W),
+            "update_b": _floats(update_b),
+            "learning_rate": float(self.learning_rate),
+            "epoch_loss": None,
+        }
+
+
+@dataclass(frozen=True)
+class NetworkRun:
+    """The exact trajectory of a network: ``steps[k]`` after ``k`` updates."""
+
+    steps: tuple[NetworkStep, ...]
+    arithmetic: str = "exact"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"steps": [s.to_json() for s in self.steps], "arithmetic": self.arithmetic}
+
+
+def run_network(
+    spec: Spec, steps: int = 0, *, epochs: int | None = None, variant: Variant | None = None
+) -> NetworkRun:
+    """``steps + 1`` exact evaluations of ``spec`` with its updates between them (see the
+    module docstring); ``epochs`` counts whole epochs instead. ``variant`` transforms the
+    derived formulas (the convention search of :mod:`symbp.verify.network`)."""
+    if spec.W is None or spec.b is None:
+        drawn = " (parameters drawn by init are not available for them yet)" if spec.init else ""
+        raise SpecError(
+            f"exact evaluation of conv/pool/flatten layers needs params: W and b{drawn}",
+            field="params",
+            file=spec.path,
+        )
+    if not spec.examples:
+        raise SpecError(
+            "exact evaluation needs an example: x and t", field="example", file=spec.path
+        )
+    check_updates(spec)
+    from .updates import Updater
+
+    batches = plan_of(spec)
+    if epochs is not None:
+        steps = epochs * batches.per_epoch
+    rate = Updater(spec).rate
+    plans = plan_network(spec.input_shape, spec.network)
+    if variant is not None:
+        plans = variant(plans)
+    examples = [(_x(spec, e.x), list(e.t)) for e in spec.examples]
+    W, b = _lists(spec.W), _lists(spec.b)
+    out: list[NetworkStep] = []
+    for step, (epoch, rows) in enumerate(batches.steps(steps + 1)):
+        ev = evaluate_network(
+            spec.input_shape,
+            spec.network,
+            spec.loss,
+            W,
+            b,
+            [examples[r] for r in rows],
+            plans=plans,
+        )
+        record = NetworkStep(step, epoch, tuple(rows), tuple(W), tuple(b), ev, rate(epoch))
+        out.append(record)
+        if step == steps:
+            break
+        update_W, update_b = record.updates()
+        W = [_add(w, u) for w, u in zip(W, update_W, strict=True)]
+        b = [_add(v, u) for v, u in zip(b, update_b, strict=True)]
+    return NetworkRun(tuple(out))
+
+
+def _add(value: Nested, delta: Nested) -> Nested:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return [_add(v, d) for v, d in zip(value, delta, strict=True)]
+    return numeric(sp.sympify(value) + delta)
