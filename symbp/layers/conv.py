@@ -96,6 +96,17 @@ class Conv(Layer):
             )
         return cls(channels, kernel, stride, padding, activation)
 
+    def to_entry(self) -> dict[str, Any]:
+        """``{conv: channels, kernel: [kh, kw], stride, padding, activation}`` (padding
+        as the number it resolved to)."""
+        return {
+            self.kind: self.channels,
+            "kernel": list(self.kernel),
+            "stride": self.stride,
+            "padding": self.padding,
+            "activation": self.activation.spec_value,
+        }
+
     def output_shape(self, input_shape: Shape) -> Shape:
         """``(channels, (H + 2p − kh)/s + 1, (W + 2p − kw)/s + 1)``."""
         _, height, width = input_shape

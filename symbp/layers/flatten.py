@@ -46,6 +46,10 @@ class Flatten(Layer):
             )
         return cls()
 
+    def to_entry(self) -> dict[str, Any]:
+        """``{flatten: None}`` (the spec's bare word ``flatten``)."""
+        return {self.kind: None}
+
     def output_shape(self, input_shape: Shape) -> Shape:
         """``(C·H·W,)``."""
         channels, height, width = input_shape

@@ -72,6 +72,10 @@ class Pool(Layer):
         tiles(width, size, stride, "columns", "size", cls.kind, ctx)
         return cls(mode, size, stride)
 
+    def to_entry(self) -> dict[str, Any]:
+        """``{pool: max|avg, size, stride}``."""
+        return {self.kind: self.mode, "size": self.size, "stride": self.stride}
+
     def output_shape(self, input_shape: Shape) -> Shape:
         """``(C, (H − k)/s + 1, (W − k)/s + 1)``."""
         channels, height, width = input_shape
