@@ -38,3 +38,11 @@ def test_to_data_reloads_to_an_equal_spec_with_the_same_hash() -> None:
     # another setting is another spec
     other = symbp.load({**yaml.safe_load(SPEC), "input": [2, 8, 8]})
     assert other.hash != spec.hash
+
+
+def test_parameter_counts_cover_every_kind_of_layer() -> None:
+    spec = symbp.load(yaml.safe_load(SPEC))
+    # conv: 3·2·3·3 + 3 = 57; pool, flatten: none; dense on 3·3·3 = 27 values: 2·27 + 2 = 56
+    assert spec.n_params == 57 + 56
+    frozen = symbp.load({**yaml.safe_load(SPEC), "frozen": ["W[0]"]})
+    assert frozen.n_trainable == 3 + 56

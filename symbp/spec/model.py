@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -128,19 +129,28 @@ class Spec:
         """The number of weight layers (``len(layers) - 1``)."""
         return len(self.layers) - 1
 
+    def _parameter_sizes(self) -> list[dict[str, int]]:
+        """Each layer's number of values per parameter (``{"W": …, "b": …}``; ``{}``: none)."""
+        sizes, shape = [], self.input_shape
+        for layer in self.network:
+            sizes.append({k: math.prod(s) for k, s in layer.parameter_shapes(shape).items()})
+            shape = layer.output_shape(shape)
+        return sizes
+
     @property
     def n_params(self) -> int:
-        """The number of parameters, trainable or frozen (3-4-1: 21)."""
-        return sum(o * (i + 1) for i, o in zip(self.layers[:-1], self.layers[1:], strict=True))
+        """The number of parameters, trainable or frozen (3-4-1: 21), of every kind of layer."""
+        return sum(sum(layer.values()) for layer in self._parameter_sizes())
 
     @property
     def n_trainable(self) -> int:
         """The number of parameters that updates change."""
-        total = 0
-        for l, (i, o) in enumerate(zip(self.layers[:-1], self.layers[1:], strict=True)):
-            total += 0 if ("W", l) in self.frozen else o * i
-            total += 0 if ("b", l) in self.frozen else o
-        return total
+        return sum(
+            n
+            for l, layer in enumerate(self._parameter_sizes())
+            for name, n in layer.items()
+            if (name, l) not in self.frozen
+        )
 
     @property
     def has_numbers(self) -> bool:
