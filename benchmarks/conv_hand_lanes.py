@@ -20,7 +20,9 @@ row-major order, strict ``>``), the features and their arg-max; the logits, soft
 loss and the logits' delta per sample; the dense weight gradient from a sample-major
 copy of the features (vectorised along the 72 features); the delta into the features;
 the conv kernel gradient, sample by sample, over the arg-max positions only (a max-pool
-delta is zero elsewhere) and only where the maximum is positive; then the SGD update.
+delta is zero elsewhere; relu's derivative as a select, not a branch), its ten sums
+(nine weights and the bias) in registers: kept in ``gK``, each sum waits on its own
+store; then the SGD update.
 One ``@njit(cache=True, fastmath=False)`` function runs every epoch.
 """
 
@@ -163,20 +165,29 @@ def train_lanes(
                     wk = W[k, jf]
                     for s in range(B):
                         df[jf, s] += wk * e[k, s]
-            # conv kernel and bias gradients over the arg-max positions
-            gK[:] = zero
-            gc[:] = zero
+            # conv kernel and bias gradients over the arg-max positions, each of the
+            # ten sums in a register (a sum kept in gK would wait on its own store)
             for o in range(C):
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = ac = zero
                 for cell in range(NCELL):
                     jf = o * NCELL + cell
                     for s in range(m):
-                        if f[jf, s] > zero:
-                            d = df[jf, s]
-                            gc[o] += d
-                            t = arg[jf, s] * B + s
-                            for u in range(KS):
-                                for v in range(KS):
-                                    gK[o, u * KS + v] += d * Xb[bi, t + (u * S + v) * B]
+                        d = df[jf, s] if f[jf, s] > zero else zero  # relu'; no branch
+                        t = arg[jf, s] * B + s
+                        ac += d
+                        a0 += d * Xb[bi, t]
+                        a1 += d * Xb[bi, t + B]
+                        a2 += d * Xb[bi, t + 2 * B]
+                        a3 += d * Xb[bi, t + S * B]
+                        a4 += d * Xb[bi, t + (S + 1) * B]
+                        a5 += d * Xb[bi, t + (S + 2) * B]
+                        a6 += d * Xb[bi, t + 2 * S * B]
+                        a7 += d * Xb[bi, t + (2 * S + 1) * B]
+                        a8 += d * Xb[bi, t + (2 * S + 2) * B]
+                gc[o] = ac
+                gK[o, 0], gK[o, 1], gK[o, 2] = a0, a1, a2
+                gK[o, 3], gK[o, 4], gK[o, 5] = a3, a4, a5
+                gK[o, 6], gK[o, 7], gK[o, 8] = a6, a7, a8
             # SGD
             for o in range(C):
                 cb[o] -= lr * gc[o]
