@@ -15,13 +15,14 @@ every entry). The parameters stay in PyTorch's layout (``K[o, u * 3 + v]``,
 ``W[k, o * 9 + cell]``).
 
 Per minibatch: for each channel, its conv rows, then the pool of its nine cells (relu
-after the pool: ``max(relu(z)) = relu(max(z))``; ties to the first maximum in
-row-major order, strict ``>``), the features and their arg-max; the logits, softmax,
-loss and the logits' delta per sample; the dense weight gradient from a sample-major
-copy of the features (vectorised along the 72 features); the delta into the features;
-the conv kernel gradient, sample by sample, over the arg-max positions only (a max-pool
-delta is zero elsewhere; relu's derivative as a select, not a branch), its ten sums
-(nine weights and the bias) in registers: kept in ``gK``, each sum waits on its own
+after the pool: ``max(relu(z)) = relu(max(z))``; ties to the first maximum in row-major
+order, strict ``>``), the features and their arg-max; the logits, softmax (every lane's
+exp in one vectorised pass, :func:`handwritten._exp_neg`, as the dense hand kernel
+does), loss and the logits' delta per sample; the dense weight gradient from a sample-
+major copy of the features (vectorised along the 72 features); the delta into the
+features; the conv kernel gradient, sample by sample, over the arg-max positions only (a
+max-pool delta is zero elsewhere; relu's derivative as a select, not a branch), its ten
+sums (nine weights and the bias) in registers: kept in ``gK``, each sum waits on its own
 store; then the SGD update.
 One ``@njit(cache=True, fastmath=False)`` function runs every epoch.
 """
@@ -40,6 +41,7 @@ from conv_workload import (
     ConvWorkload,
     Params,
 )
+from handwritten import _exp_neg, scratch
 from numba import njit
 
 C, KS, S, CS, PS, NF = CHANNELS, KERNEL, SIDE, CONV_SIDE, POOL_SIDE, FEATURES
@@ -50,7 +52,7 @@ KK, NCELL = KERNEL * KERNEL, POOL_SIDE * POOL_SIDE
 @njit(cache=True, fastmath=False, error_model="numpy")
 def train_lanes(
     Xb: np.ndarray, yb: np.ndarray, n: int, K: np.ndarray, cb: np.ndarray, W: np.ndarray,
-    b: np.ndarray, lr: float, one: float, epochs: int, losses: np.ndarray,
+    b: np.ndarray, lr: float, one: float, epochs: int, losses: np.ndarray, E: tuple,
 ) -> None:  # fmt: skip
     """Minibatch SGD of the conv net, in place on the parameters.
 
@@ -59,7 +61,8 @@ def train_lanes(
     lanes past the ``n`` images are zeros); ``yb`` (batches, B) the labels; ``K`` (8, 9)
     the conv kernel ``K[o, u * 3 + v]``; ``cb`` (8); ``W`` (10, 72) by class and
     PyTorch's flatten index ``o * 9 + cell``; ``b`` (10); ``lr`` and ``one`` in the
-    dtype; ``losses`` (steps,) receives each step's batch-mean loss before its update.
+    dtype; ``losses`` (steps,) receives each step's batch-mean loss before its update;
+    ``E``: :func:`handwritten.scratch` for ``10 * B`` values (the softmax's exp).
     """
     dt = Xb.dtype
     zero = one - one
@@ -70,6 +73,7 @@ def train_lanes(
     fS = np.empty((B, NF), dt)  # the same features, sample-major
     z2 = np.empty((NC, B), dt)
     e = np.empty((NC, B), dt)
+    ef = e.reshape(NC * B)  # the same memory, flat for _exp_neg
     zmax = np.empty(B, dt)
     se = np.empty(B, dt)
     df = np.empty((NF, B), dt)
@@ -128,8 +132,11 @@ def train_lanes(
                 for s in range(B):
                     zmax[s] = max(zmax[s], z2[k, s])
             for k in range(NC):
+                for s in range(B):
+                    e[k, s] = z2[k, s] - zmax[s]
+            _exp_neg(ef, NC * B, E)  # every lane's exp in one vectorised pass
+            for k in range(NC):
                 for s in range(m):
-                    e[k, s] = np.exp(z2[k, s] - zmax[s])
                     se[s] += e[k, s]
             total = 0.0
             for s in range(m):
@@ -218,6 +225,7 @@ def batches(
 def lanes_row(w: ConvWorkload, dtype: str, params0: Params) -> Run:
     """The samples-as-lanes kernel as a row of :mod:`conv_digits` (see :mod:`conv_peers`)."""
     lr, one = np.dtype(dtype).type(w.lr), np.dtype(dtype).type(1)
+    E = scratch(dtype, NC * w.batch)
 
     def run() -> tuple[np.ndarray, Params]:
         Xb, yb = batches(w.X, w.labels, w.batch, dtype)  # in the timing: once per run
@@ -225,7 +233,7 @@ def lanes_row(w: ConvWorkload, dtype: str, params0: Params) -> Run:
         K = np.array(K0.reshape(C, KK), dtype)
         cb, W, b = np.array(c0, dtype), np.array(W0, dtype), np.array(b0, dtype)
         losses = np.empty(w.steps)
-        train_lanes(Xb, yb, len(w.X), K, cb, W, b, lr, one, w.epochs, losses)
+        train_lanes(Xb, yb, len(w.X), K, cb, W, b, lr, one, w.epochs, losses, E)
         K4 = K.reshape(C, 1, KS, KS)
         return losses, (K4.astype(np.float64), cb.astype(np.float64), W.astype(np.float64),
                         b.astype(np.float64))  # fmt: skip
