@@ -18,8 +18,8 @@ Per minibatch: for each channel, its conv rows, then the pool of its nine cells 
 after the pool: ``max(relu(z)) = relu(max(z))``; ties to the first maximum in row-major
 order, strict ``>``), the features and their arg-max; the logits, softmax (every lane's
 exp in one vectorised pass, :func:`handwritten._exp_neg`, as the dense hand kernel
-does), loss and the logits' delta per sample; the dense weight gradient from a sample-
-major copy of the features (vectorised along the 72 features); the delta into the
+does), loss and the logits' delta per sample; the dense weight gradient from a
+sample-major copy of the features (vectorised along the 72 features); the delta into the
 features; the conv kernel gradient, sample by sample, over the arg-max positions only (a
 max-pool delta is zero elsewhere; relu's derivative as a select, not a branch), its ten
 sums (nine weights and the bias) in registers: kept in ``gK``, each sum waits on its own
