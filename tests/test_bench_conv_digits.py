@@ -60,52 +60,57 @@ def test_numpy_and_hand_kernels_agree(bench: ModuleType, dtype: str) -> None:
         _agree(make(w, dtype, p0)(), ref, TOL[dtype])
 
 
-def test_pool_ties_go_to_the_first_maximum(bench: ModuleType) -> None:
-    """Images on which two conv values of a pool window tie exactly while their patches
-    differ: a kernel with only its centre weight set reads single pixels, and equal
-    pixels side by side tie. The kernel gradient depends on which tied position takes
-    the delta; every row gives it to the first in row-major order, as training on the
-    same images with the tie broken in its favour (by 1e-9) shows."""
-    w = bench.workload(n=32, epochs=1)  # one step
-
-    def images(eps: float) -> np.ndarray:
-        X = np.zeros_like(w.X)
-        X[:, 0, 1, 1] = 0.5  # conv position (0, 0), window (0, 0)
-        X[:, 0, 1, 2] = 0.5 + eps  # position (0, 1), the same window
-        X[:, 0, 3, 4] = 0.75  # position (2, 3), window (1, 1)
-        X[:, 0, 4, 3] = 0.75 + eps  # position (3, 2), the same window
-        X[::2, 0, 2, 2] = 0.25
-        return X
-
+def _tied(bench: ModuleType, eps: float = 0.0):  # type: ignore[no-untyped-def]
+    """One step on 32 images on which two conv values of a pool window tie exactly
+    (``eps`` 0) while their patches differ: a kernel with only its centre weight set
+    reads single pixels, and equal pixels side by side tie. ``eps`` < 0 breaks the ties
+    in favour of the first position, ``eps`` > 0 of the second. The workload and the
+    initial parameters."""
+    w = bench.workload(n=32, epochs=1)
+    X = np.zeros_like(w.X)
+    X[:, 0, 1, 1] = 0.5  # conv position (0, 0), window (0, 0)
+    X[:, 0, 1, 2] = 0.5 + eps  # position (0, 1), the same window
+    X[:, 0, 3, 4] = 0.75  # position (2, 3), window (1, 1)
+    X[:, 0, 4, 3] = 0.75 + eps  # position (3, 2), the same window
+    X[::2, 0, 2, 2] = 0.25
+    w.X = X
     K, c, W, b = bench.initial_params()
     K = np.zeros_like(K)
     K[:, 0, 1, 1] = np.linspace(0.5, 1.5, len(K))
-    p0 = (K, np.abs(c), W, b)
+    return w, (K, np.abs(c), W, b)
 
-    def trained(eps: float, make=bench.numpy_row):  # type: ignore[no-untyped-def]
-        w.X = images(eps)
-        return make(w, "float64", p0)()
 
-    ref = trained(0.0)
-    first, second = trained(-1e-9)[1][0], trained(1e-9)[1][0]
+def test_pool_ties_go_to_the_first_maximum(bench: ModuleType) -> None:
+    """The kernel gradient depends on which tied position takes the delta; the NumPy
+    row gives it to the first in row-major order (training with the tie broken by 1e-9
+    in its favour gives the same), and both hand kernels agree."""
+    w, p0 = _tied(bench)
+    ref = bench.numpy_row(w, "float64", p0)()
+    w1, p1 = _tied(bench, -1e-9)
+    first = bench.numpy_row(w1, "float64", p1)()[1][0]
+    w2, p2 = _tied(bench, 1e-9)
+    second = bench.numpy_row(w2, "float64", p2)()[1][0]
     assert np.max(np.abs(ref[1][0] - first)) < 1e-10
     assert np.max(np.abs(ref[1][0] - second)) > 1e-5
     for make in (bench.hand_row, bench.lanes_row):
-        _agree(trained(0.0, make), ref, TOL["float64"])
-    pytest.importorskip("torch", reason="the PyTorch row needs torch")
-    _agree(trained(0.0, bench.torch_row), ref, TOL["float64"])
+        _agree(make(w, "float64", p0)(), ref, TOL["float64"])
 
 
+@pytest.mark.extras
 @pytest.mark.parametrize("row", ["torch_row", "jax_scan_row"])
 def test_framework_rows_agree(bench: ModuleType, row: str) -> None:
+    """PyTorch's and JAX's rows follow the NumPy row over an epoch of a slice of the
+    digits, and on the tied images of :func:`_tied` (their max-pools also send the
+    delta to the first maximum)."""
     pytest.importorskip(
         "torch" if row == "torch_row" else "jax", reason=f"{row} needs its framework"
     )
-    w = _slice(bench)
-    p0 = bench.initial_params()
+    make = getattr(bench, row)
+    w, p0 = _slice(bench), bench.initial_params()
     for dtype in ("float64", "float32"):
-        ref = bench.numpy_row(w, dtype, p0)()
-        _agree(getattr(bench, row)(w, dtype, p0)(), ref, TOL[dtype])
+        _agree(make(w, dtype, p0)(), bench.numpy_row(w, dtype, p0)(), TOL[dtype])
+    w, p0 = _tied(bench)
+    _agree(make(w, "float64", p0)(), bench.numpy_row(w, "float64", p0)(), TOL["float64"])
 
 
 def test_an_empty_slot_is_reported_missing(
