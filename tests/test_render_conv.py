@@ -15,6 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_render_typography import (
+    doubled_parentheses,
+    html_prose,
+    math_of,
+    md_prose,
+    raw_markup,
+    tex_prose,
+    zero_terms,
+)
 
 from symbp.errors import SymbpError
 from symbp.render.document import render_document, write_document
@@ -90,7 +99,9 @@ def _kernel_gradient_sequence(net: dict[str, np.ndarray]) -> list[str]:
     seq = []
     for i in range(4):
         for j in range(4):
-            seq += [_fmt(net["d1"][0, i, j]), _fmt(net["x"][0, i, j])]
+            if net["d1"][0, i, j] != 0 and net["x"][0, i, j] != 0:  # zero terms left out
+                seq += [_fmt(net["d1"][0, i, j]), _fmt(net["x"][0, i, j])]
+    assert len(seq) == 8  # four of the sixteen terms are not zero
     return [*seq, _fmt(net["grad_k"][0, 0, 0, 0])]
 
 
@@ -178,8 +189,10 @@ def test_forward_worked_position_and_handout(net: dict[str, np.ndarray]) -> None
     terms = []
     for u in range(2):
         for v in range(2):
-            terms += [_fmt(net["k"][0, 0, u, v]), _fmt(net["x"][0, u, v])]
-    forward = [*terms, "0", _fmt(net["z1"][0, 0, 0])]  # + the bias 0 = the value
+            if net["k"][0, 0, u, v] != 0 and net["x"][0, u, v] != 0:
+                terms += [_fmt(net["k"][0, 0, u, v]), _fmt(net["x"][0, u, v])]
+    assert len(terms) == 6
+    forward = [*terms, _fmt(net["z1"][0, 0, 0])]  # the bias is 0: left out
     full = render_document(SPEC, format="md", style="full")
     handout = render_document(SPEC, format="md", style="handout")
     for text in (full, handout):
@@ -207,3 +220,18 @@ def test_symbp_doc_writes_a_conv_document(
     assert main(["doc", str(SPEC), "--format", "md", "-o", str(out)]) == 0
     capsys.readouterr()
     assert out.read_text(encoding="utf-8") == render_document(SPEC, format="md")
+
+
+@pytest.mark.parametrize("style", ["full", "handout"])
+def test_conv_documents_pass_the_typography_checks(style: str) -> None:
+    """The checks of ``tests/test_render_typography.py`` on the conv documents: no raw
+    markup in prose, no zero terms or doubled parentheses, the page width of the HTML."""
+    prose = {"tex": tex_prose, "html": html_prose, "md": md_prose}
+    for kind in ("tex", "html", "md"):
+        source = render_document(SPEC, format=kind, style=style)
+        assert raw_markup(prose[kind](source), kind) == []
+        if kind != "html":
+            math = math_of(source, kind)
+            assert zero_terms(math) + doubled_parentheses(math) == []
+    page = render_document(SPEC, format="html", style=style)
+    assert "max-width: 52rem" in page and "overflow-x: auto" in page

@@ -95,6 +95,8 @@ def _m(tex: str, full_only: bool = False, small: bool = False) -> Piece:
     return Piece("math", Tex(tex), full_only, small)
 
 
+#: What a worked sum says when it leaves out its terms with a factor 0.
+ZERO_NOTE = "terms with a factor 0 left out"
 #: A worked sum's line holds at most this many terms.
 TERMS_PER_LINE = 4
 
@@ -109,6 +111,15 @@ def _worked(
 ) -> Aligned:
     """:func:`.maps.worked_sum`, its names and numbers broken after every
     :data:`TERMS_PER_LINE` terms so that a long sum stays on the page."""
+    kept = [t for t in terms if sp.sympify(t.weight) != 0 and sp.sympify(t.value) != 0]
+    if bias is not None and sp.sympify(bias[1]) == 0:
+        bias = None
+    if not kept and bias is None:
+        return Aligned((Row(lhs, number_tex(result, digits), note=ZERO_NOTE),))
+    if len(kept) < len(terms):
+        body = _worked(lhs, kept, result, digits, bias=bias)
+        first = body.rows[0]
+        return Aligned((Row(first.lhs, first.rhs, ZERO_NOTE, first.rel), *body.rows[1:]))
     if len(terms) + (bias is not None) <= TERMS_PER_LINE:
         return worked_sum(lhs, terms, result, digits, bias=bias)
     names = [rf"{t.weight_name}\, {t.value_name}" for t in terms]
@@ -358,8 +369,8 @@ def build_conv(
                 _t(
                     f"Input {_shape(spec.input_shape)}; loss {spec.loss.name}; "
                     f"optimiser {spec.optimizer.name}. Layers are numbered from 1 as "
-                    "textbooks do: w^1, b^1, z^1, a^1 are W[0], b[0], z[0], a[1]; "
-                    "a^0 is the input x."
+                    "textbooks do: layer 1 has the kernels W[0] and the maps z[0] and a[1]; "
+                    "a[0] is the input x."
                 ),
                 Piece("table", _layers_table(spec)),
             ),
@@ -370,13 +381,14 @@ def build_conv(
                 _t(
                     "Each layer's forward in index form, and (answer key) the backward the "
                     "engine derived from it by differentiating and collapsing the Kronecker "
-                    "deltas of the shifted indices; δ^l = ∂L/∂z^l, reads outside a map give 0."
+                    "deltas of the shifted indices; δ = ∂L/∂z of each layer, reads outside a map "
+                    "give 0."
                 ),
                 *(p for l, layer in enumerate(network, 1) for p in _formula(layer, l)),
             ),
         ),
     ]
-    forward: list[Piece] = [_t("The input x = a^0:")]
+    forward: list[Piece] = [_t("The input x = a[0]:")]
     forward += (
         _stack("a^{0}", ex.a[0], digits)
         if len(spec.input_shape) == 3
@@ -439,7 +451,7 @@ def build_conv(
             forward.append(_m(_vector(f"z^{{{L}}}", z, digits)))
             forward.append(_m(_vector(f"a^{{{L}}}", a, digits)))
     forward.append(_m(rf"L = {tex_number(ex.loss, digits)}"))
-    sections.append(Section("Forward pass with numbers", tuple(forward)))
+    sections.append(Section("The forward pass", tuple(forward)))
 
     out_l = len(network) - 1
     backward.append(_t(f"The output's δ[{out_l}] = ∂L/∂z[{out_l}]:"))
@@ -451,8 +463,8 @@ def build_conv(
             if gw is not None and gb is not None:
                 backward.append(
                     _t(
-                        f"Layer {L}'s gradients grad_W[{l}] = δ[{l}] · a[{l}] (outer product) "
-                        f"and grad_b[{l}] = δ[{l}]:"
+                        f"Layer {L}'s gradients ∂L/∂W[{l}] = δ[{l}] · a[{l}] (outer product) "
+                        f"and ∂L/∂b[{l}] = δ[{l}]:"
                     )
                 )
                 for r, row in enumerate(gw[:MAX_SHOWN]):
@@ -516,8 +528,9 @@ def build_conv(
         version=__version__,
         style=style,
         sections=tuple(
-            Section(s.title, tuple(p for p in s.pieces if style == "full" or not p.full_only))
+            Section(s.title, kept)
             for s in sections
+            if (kept := tuple(p for p in s.pieces if style == "full" or not p.full_only))
         ),
     )
 
@@ -540,7 +553,7 @@ def _conv_backward(layer: Conv, l: int, W: Any, ex: Any, spec: Spec, digits: int
     pieces = [
         _t(
             f"Layer {L}'s δ[{l}] maps (above). One kernel gradient entry worked as the "
-            "correlation it is: Σ_(i,j) δ[o,i,j] a[c, s·i+u−p, s·j+v−p]; "
+            "correlation it is: the sum over (i, j) of δ[o,i,j] a[c, s·i+u−p, s·j+v−p]; "
             "the input positions it reads are boxed."
         )
     ]
@@ -575,7 +588,7 @@ def _conv_backward(layer: Conv, l: int, W: Any, ex: Any, spec: Spec, digits: int
                 rf"{tex_number(ex.grad_W[l][o][c][u][v], digits)}"
             )
         )
-    pieces.append(_t(f"All of grad_W[{l}] and grad_b[{l}] (δ summed over its positions):"))
+    pieces.append(_t(f"All of ∂L/∂W[{l}] and ∂L/∂b[{l}] (δ summed over its positions):"))
     for o2, kernel in enumerate(ex.grad_W[l][:MAX_CHANNELS]):
         parts = [
             rf"\partial L/\partial {_name('w', L, o2, c2, ':', ':')} = {grid(k, digits)}"
@@ -630,7 +643,7 @@ def _conv_backward(layer: Conv, l: int, W: Any, ex: Any, spec: Spec, digits: int
                 ),
             )
         )
-        pieces.append(_t("The whole input gradient grad_x:"))
+        pieces.append(_t("The whole input gradient ∂L/∂x:"))
         pieces += _stack(r"\partial L/\partial x", grad, digits)
     return pieces
 
