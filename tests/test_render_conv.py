@@ -235,3 +235,42 @@ def test_conv_documents_pass_the_typography_checks(style: str) -> None:
             assert zero_terms(math) + doubled_parentheses(math) == []
     page = render_document(SPEC, format="html", style=style)
     assert "max-width: 52rem" in page and "overflow-x: auto" in page
+
+
+def _wide_spec() -> dict[str, object]:
+    """8×8 input, 8 kernels 3×3 with padding 1: more channels than are shown as matrices."""
+    kernels = [
+        [[[((o + 3 * u + v) % 5 - 2) / 2 for v in range(3)] for u in range(3)]] for o in range(8)
+    ]
+    dense = [[((k % 7) - 3) / 10 for k in range(128)]]
+    return {
+        "name": "conv-8x8",
+        "input": [1, 8, 8],
+        "layers": [
+            {"conv": 8, "kernel": 3, "stride": 1, "padding": 1, "activation": "relu"},
+            {"pool": "max", "size": 2},
+            "flatten",
+            {"dense": 1, "activation": "sigmoid"},
+        ],
+        "loss": "bce",
+        "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        "params": {"W": [kernels, None, None, dense], "b": [[0.1] * 8, None, None, [0.1]]},
+        "example": {"x": [[[(i * j) % 4 for j in range(8)] for i in range(8)]], "t": [1]},
+    }
+
+
+@pytest.mark.parametrize("style", ["full", "handout"])
+def test_an_8x8_8_channel_document_stays_on_the_page(style: str, tmp_path: Path) -> None:
+    if shutil.which("pdflatex") is None:
+        pytest.skip("TeX Live (pdflatex) is needed to typeset the document")
+    source = render_document(_wide_spec(), format="tex", style=style)
+    assert "8$\\times$8 in summary" in source  # 8 channels: the summary table
+    (tmp_path / "wide.tex").write_text(source, encoding="utf-8")
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "wide.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    log = (tmp_path / "wide.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull \\hbox" not in log

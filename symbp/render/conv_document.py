@@ -50,8 +50,8 @@ from .templating import render
 MAX_CHANNELS = 4
 #: Flatten's index map and the updates table show at most this many rows.
 MAX_ROWS = 24
-#: A row of maps in one display holds at most this many columns in all.
-ROW_COLUMNS = 16
+#: A display of maps holds at most this many characters of numbers (a page's width).
+LINE_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _m(tex: str, full_only: bool = False, small: bool = False) -> Piece:
 #: What a worked sum says when it leaves out its terms with a factor 0.
 ZERO_NOTE = "terms with a factor 0 left out"
 #: A worked sum's line holds at most this many terms.
-TERMS_PER_LINE = 4
+TERMS_PER_LINE = 3
 
 
 def _worked(
@@ -115,11 +115,13 @@ def _worked(
     if bias is not None and sp.sympify(bias[1]) == 0:
         bias = None
     if not kept and bias is None:
-        return Aligned((Row(lhs, number_tex(result, digits), note=ZERO_NOTE),))
+        rhs = Tex(rf"{number_tex(result, digits)} \quad \text{{({ZERO_NOTE})}}")
+        return Aligned((Row(lhs, rhs),))
     if len(kept) < len(terms):
         body = _worked(lhs, kept, result, digits, bias=bias)
-        first = body.rows[0]
-        return Aligned((Row(first.lhs, first.rhs, ZERO_NOTE, first.rel), *body.rows[1:]))
+        last = body.rows[-1]
+        rhs = Tex(rf"{last.rhs} \quad \text{{({ZERO_NOTE})}}")
+        return Aligned((*body.rows[:-1], Row(last.lhs, rhs, None, last.rel)))
     if len(terms) + (bias is not None) <= TERMS_PER_LINE:
         return worked_sum(lhs, terms, result, digits, bias=bias)
     names = [rf"{t.weight_name}\, {t.value_name}" for t in terms]
@@ -201,25 +203,33 @@ def _name(base: str, l: int | None, *idx: int | str) -> str:
     return rf"{base}{sup}_{{{sub}}}"
 
 
+def _width(fmap: Any, digits: int) -> int:
+    """A map's width in characters of its widest number (two between columns)."""
+    widest = max(len(tex_number(v, digits)) for row in fmap for v in row)
+    return len(fmap[0]) * (widest + 2) + 8
+
+
 def _stack(base: str, maps: Any, digits: int, boxed: Any = None, marked: Any = None) -> list[Piece]:
-    """The channels of ``maps`` as matrices (a few per display), or a summary table."""
+    """The channels of ``maps`` as matrices (as many per display as fit in
+    :data:`LINE_CHARS`), or a summary table where a map is too large to show."""
     channels = list(maps)
     rows, cols = len(channels[0]), len(channels[0][0])
     pieces: list[Piece] = []
-    if rows <= MAX_SHOWN and cols <= MAX_SHOWN:
-        shown = channels[:MAX_CHANNELS]
-        per_line = max(1, ROW_COLUMNS // (cols + 1))
-        for start in range(0, len(shown), per_line):
-            parts = []
-            for c in range(start, min(start + per_line, len(shown))):
-                cells = grid(
-                    shown[c],
-                    digits,
-                    boxed=(boxed or {}).get(c, ()),
-                    marked=(marked or {}).get(c, ()),
-                )
-                parts.append(rf"{base}[{c}] = {cells}")
-            pieces.append(_m(r" \quad ".join(parts)))
+    shown = channels[:MAX_CHANNELS]
+    widths = [_width(fmap, digits) for fmap in shown]
+    if rows <= MAX_SHOWN and cols <= MAX_SHOWN and max(widths) <= LINE_CHARS:
+        line: list[str] = []
+        used = 0
+        for c, fmap in enumerate(shown):
+            if line and used + widths[c] > LINE_CHARS:
+                pieces.append(_m(r" \quad ".join(line)))
+                line, used = [], 0
+            cells = grid(
+                fmap, digits, boxed=(boxed or {}).get(c, ()), marked=(marked or {}).get(c, ())
+            )
+            line.append(rf"{base}[{c}] = {cells}")
+            used += widths[c]
+        pieces.append(_m(r" \quad ".join(line)))
         if len(channels) <= MAX_CHANNELS:
             return pieces
     pieces.append(Piece("table", _summary(base, channels, digits)))
