@@ -30,9 +30,9 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 
 REFUSED = [
-    (["doc", "{spec}", "-o", "{out}/x.pdf"], "documents"),
-    (["doc", "{spec}", "-o", "-"], "documents"),
-    (["doc", "{spec}", "--format", "md", "-o", "{out}/x.md"], "documents"),
+    (["doc", "{spec}", "--style", "cloze", "-o", "{out}/x.pdf"], "cloze sheets in documents"),
+    (["doc", "{spec}", "--style", "cloze", "-o", "-"], "cloze sheets in documents"),
+    (["doc", "{spec}", "--chains", "--format", "md", "-o", "{out}/x.md"], "gradient chains"),
     (["compile", "{spec}", "-o", "{out}/mod"], "generated trainers"),
     (["compile", "{spec}", "-o", "-"], "generated trainers"),
     (["train", "{spec}", "--data", "digits", "-o", "{out}/run"], "generated trainers"),
@@ -59,7 +59,9 @@ def test_stages_not_built_for_conv_refuse_with_one_line(
     assert err.startswith(f"symbp {args[0]}: error: ")
     assert what in err
     assert "Traceback" not in err
-    if what not in ("float64 evaluation", "--latex"):
+    if what in ("cloze sheets in documents", "gradient chains"):
+        assert "of conv/pool/flatten layers are not available yet; the full and handout" in err
+    elif what not in ("float64 evaluation", "--latex"):
         assert (
             "of conv/pool/flatten layers are not available yet; derive, eval and verify are" in err
         )
@@ -67,8 +69,8 @@ def test_stages_not_built_for_conv_refuse_with_one_line(
 
 
 def test_the_python_api_refuses_as_the_commands_do(conv_spec: Path, tmp_path: Path) -> None:
-    with pytest.raises(symbp.SpecError, match="documents of conv/pool/flatten layers"):
-        symbp.document(conv_spec, format="md", out=tmp_path / "x.md")
+    with pytest.raises(symbp.SpecError, match="cloze sheets in documents of conv/pool/flatten"):
+        symbp.document(conv_spec, format="md", out=tmp_path / "x.md", style="cloze")
     with pytest.raises(symbp.SpecError, match="generated trainers of conv/pool/flatten"):
         symbp.compile(conv_spec, out_dir=tmp_path / "mod")
     assert sorted(tmp_path.iterdir()) == [conv_spec]

@@ -16,9 +16,10 @@ from typing import Any
 from ..errors import SymbpError
 from ..fileio import write_atomic
 from ..spec import Spec, load
-from ..stages import require_dense
 from .blocks import Marks
 from .cloze import CLOZE_EVERY, cloze
+from .conv_document import TEMPLATES as CONV_TEMPLATES
+from .conv_document import build_conv, render_conv
 from .escape import safe_filename
 from .mathtex import DIGITS
 from .model import build
@@ -81,7 +82,17 @@ def render_document(
     _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
-    loaded = require_dense(load(spec), "documents")
+    loaded = load(spec)
+    if not loaded.dense_only:
+        return render_conv(
+            loaded,
+            format=format,
+            steps=steps,
+            digits=digits,
+            style=style,
+            marks=marks,
+            chains=chains,
+        )
     document = build(
         loaded, steps=steps, digits=digits, marks=Marks.from_mapping(marks), chains=chains
     )
@@ -128,7 +139,7 @@ def write_document(
     Files are written atomically.
     """
     _check(format, steps, digits, style)
-    loaded = require_dense(load(spec), "documents")
+    loaded = load(spec)
     if out is None:
         target = Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
         written = [target] + ([cloze_key_path(target)] if style == "cloze" else [])
@@ -191,7 +202,16 @@ def shipped_outputs(spec_paths: list[Path]) -> dict[str, str | bytes]:
     """``docs/<stem>.<tex|html|md>`` (full) and ``docs/<stem>_handout.*`` for every example."""
     out: dict[str, str | bytes] = {}
     for path in spec_paths:
-        document = build(load(path), steps=SHIPPED_STEPS)
+        spec = load(path)
+        if not spec.dense_only:
+            for style, suffix in SHIPPED_STYLES.items():
+                conv = build_conv(spec, steps=SHIPPED_STEPS, style=style)
+                for format in SHIPPED_FORMATS:
+                    out[f"docs/{Path(path).stem}{suffix}.{format}"] = render(
+                        format, CONV_TEMPLATES[format], doc=conv
+                    )
+            continue
+        document = build(spec, steps=SHIPPED_STEPS)
         for style, suffix in SHIPPED_STYLES.items():
             styled = apply_style(document, style)
             for format in SHIPPED_FORMATS:
