@@ -13,6 +13,7 @@ from conv_numpy import CONV_YAML, numpy_net
 
 import symbp
 from symbp.cli import main
+from symbp.symbolic.network_plan import MAX_EXACT_MACS
 from symbp.symbolic.network_run import NetworkDerivation, NetworkRun
 
 
@@ -239,7 +240,7 @@ def test_eval_above_the_multiply_add_cap_is_one_line(
     code, out, err = _run(["eval", str(path)], capsys)
     assert (code, out) == (2, "")
     assert len(err.splitlines()) == 1
-    assert "multiply-adds a step (at most 300000); train it with the compiled trainer" in err
+    assert f"multiply-adds a step (at most {MAX_EXACT_MACS}); use smaller maps" in err
 
 
 def test_eval_of_init_drawn_conv_parameters_is_refused(

@@ -23,8 +23,6 @@ Maps larger than :data:`~.maps.MAX_SHOWN` a side and channels beyond
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -534,7 +532,7 @@ def build_conv(
         source=spec.source,
         description=spec.description,
         spec_file=Path(spec.path).name if spec.path else None,
-        spec_hash=_spec_hash(spec),
+        spec_hash=spec.hash,
         version=__version__,
         style=style,
         sections=tuple(
@@ -543,16 +541,6 @@ def build_conv(
             if (kept := tuple(p for p in s.pieces if style == "full" or not p.full_only))
         ),
     )
-
-
-def _spec_hash(spec: Spec) -> str:
-    """The spec's hash; where a layer record cannot write its entry back yet, SHA-256
-    (16 hex digits) of the spec's data as read, in canonical JSON."""
-    try:
-        return spec.hash
-    except NotImplementedError:
-        text = json.dumps(spec.data, sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _conv_backward(layer: Conv, l: int, W: Any, ex: Any, spec: Spec, digits: int) -> list[Piece]:

@@ -236,7 +236,7 @@ def evaluate_network(
     if macs > MAX_EXACT_MACS:
         raise TooLargeError(
             f"exact evaluation of this network takes {macs} multiply-adds a step (at most "
-            f"{MAX_EXACT_MACS}); train it with the compiled trainer instead"
+            f"{MAX_EXACT_MACS}); use smaller maps, fewer channels or fewer examples"
         )
     weights: list[Nested | None] = []
     biases: list[Nested | None] = []
