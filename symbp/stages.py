@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .spec import Spec
 
 #: The stages that take a network of any kind.
-EVERY_KIND = "derive, eval and verify are"
+EVERY_KIND = "derive, eval, verify and doc are"
 
 
 def other_kinds(spec: Spec) -> list[str]:

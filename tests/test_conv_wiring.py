@@ -64,7 +64,8 @@ def test_stages_not_built_for_conv_refuse_with_one_line(
         assert "of conv/pool/flatten layers are not available yet; the full and handout" in err
     elif what not in ("float64 evaluation", "--latex"):
         assert (
-            "of conv/pool/flatten layers are not available yet; derive, eval and verify are" in err
+            "of conv/pool/flatten layers are not available yet; derive, eval, verify and doc are"
+            in err
         )
     assert sorted(p.name for p in out.iterdir()) == before  # nothing written
 
