@@ -40,7 +40,7 @@ from ..symbolic.network_run import NetworkRun, run_network
 from ..symbolic.shifted import derive_layer
 from .blocks import Aligned, Cell, Row, Table
 from .escape import Tex
-from .maps import MAX_SHOWN, Term, grid, rotation, window, worked_sum
+from .maps import MAX_SHOWN, Term, grid, rotation, term_lines, window, worked_sum
 from .mathtex import DIGITS, number_tex, plain_number, tex_number
 from .templating import render
 
@@ -122,15 +122,7 @@ def _worked(
         return Aligned((*body.rows[:-1], Row(last.lhs, rhs, None, last.rel)))
     if len(terms) + (bias is not None) <= TERMS_PER_LINE:
         return worked_sum(lhs, terms, result, digits, bias=bias)
-    names = [rf"{t.weight_name}\, {t.value_name}" for t in terms]
-    numbers = [
-        rf"{number_tex(t.weight, digits, paren='negative')} \cdot "
-        rf"{number_tex(t.value, digits, paren='negative')}"
-        for t in terms
-    ]
-    if bias is not None:
-        names.append(str(bias[0]))
-        numbers.append(str(number_tex(bias[1], digits, paren="negative")))
+    names, numbers = term_lines(terms, digits, bias=bias)
     rows: list[Row] = []
     for items in (names, numbers):
         for start in range(0, len(items), TERMS_PER_LINE):

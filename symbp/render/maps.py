@@ -93,6 +93,23 @@ class Term:
     value: Number
 
 
+def term_lines(
+    terms: Sequence[Term], digits: int = DIGITS, *, bias: tuple[Tex, Number] | None = None
+) -> tuple[list[str], list[str]]:
+    """The names (``w a``) and the numbers (``(w) · (a)``) of a worked sum's terms, the
+    bias last, one string per term."""
+    names = [rf"{t.weight_name}\, {t.value_name}" for t in terms]
+    numbers = [
+        rf"{number_tex(t.weight, digits, paren='negative')} \cdot "
+        rf"{number_tex(t.value, digits, paren='negative')}"
+        for t in terms
+    ]
+    if bias is not None:
+        names.append(str(bias[0]))
+        numbers.append(str(number_tex(bias[1], digits, paren="negative")))
+    return names, numbers
+
+
 def worked_sum(
     lhs: Tex,
     terms: Sequence[Term],
@@ -106,15 +123,7 @@ def worked_sum(
     The names line comes first, the numbers second, the value last (the value as the
     exact engine gives it, not re-added here).
     """
-    names = [rf"{t.weight_name}\, {t.value_name}" for t in terms]
-    numbers = [
-        rf"{number_tex(t.weight, digits, paren='negative')} \cdot "
-        rf"{number_tex(t.value, digits, paren='negative')}"
-        for t in terms
-    ]
-    if bias is not None:
-        names.append(str(bias[0]))
-        numbers.append(str(number_tex(bias[1], digits, paren="negative")))
+    names, numbers = term_lines(terms, digits, bias=bias)
     return Aligned.chain(
         lhs,
         Tex(" + ".join(names)),
