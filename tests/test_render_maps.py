@@ -92,3 +92,13 @@ def test_pieces_compile_with_pdflatex(tmp_path: Path) -> None:
     )
     pdf = build_pdf(source, tmp_path / "maps.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_as_number_takes_numbers_and_never_parses_text() -> None:
+    from symbp.render.maps import as_number
+
+    assert as_number(3) == sp.Integer(3) and as_number(R(1, 3)) == R(1, 3)
+    assert as_number(0.5) == sp.Float(0.5)
+    for bad in ("1+1", "__import__('os')", True, None):
+        with pytest.raises(TypeError, match="expected a number"):
+            as_number(bad)  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ from ..symbolic.network_run import NetworkRun, run_network
 from ..symbolic.shifted import derive_layer
 from .blocks import Aligned, Cell, Row, Table
 from .escape import Tex
-from .maps import MAX_SHOWN, Term, grid, rotation, term_lines, window, worked_sum
+from .maps import MAX_SHOWN, Term, as_number, grid, rotation, term_lines, window, worked_sum
 from .mathtex import DIGITS, number_tex, plain_number, tex_number
 from .templating import render
 
@@ -109,8 +109,8 @@ def _worked(
 ) -> Aligned:
     """:func:`.maps.worked_sum`, its names and numbers broken after every
     :data:`TERMS_PER_LINE` terms so that a long sum stays on the page."""
-    kept = [t for t in terms if sp.sympify(t.weight) != 0 and sp.sympify(t.value) != 0]
-    if bias is not None and sp.sympify(bias[1]) == 0:
+    kept = [t for t in terms if as_number(t.weight) != 0 and as_number(t.value) != 0]
+    if bias is not None and as_number(bias[1]) == 0:
         bias = None
     if not kept and bias is None:
         rhs = Tex(rf"{number_tex(result, digits)} \quad \text{{({ZERO_NOTE})}}")
@@ -229,7 +229,7 @@ def _stack(base: str, maps: Any, digits: int, boxed: Any = None, marked: Any = N
 def _summary(base: str, channels: list[Any], digits: int) -> Table:
     rows = []
     for c, fmap in enumerate(channels):
-        values = [sp.sympify(v) for row in fmap for v in row]
+        values = [as_number(v) for row in fmap for v in row]
         mean = sp.Add(*values) / len(values)
         rows.append(
             (

@@ -32,6 +32,15 @@ Cell: TypeAlias = tuple[int, int]
 MAX_SHOWN = 12
 
 
+def as_number(value: Number) -> sp.Expr:
+    """An engine's number as a SymPy number (never parses text: a ``str`` is refused)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, found {type(value).__name__}")
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+
+
 def _cell(value: Number, digits: int, boxed: bool, marked: bool) -> str:
     text = tex_number(value, digits)
     if marked:

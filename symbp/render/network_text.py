@@ -14,10 +14,11 @@ from typing import Any
 import sympy as sp
 
 from ..symbolic.network_run import NetworkRun
+from .maps import as_number
 
 
 def _number(value: Any, digits: int) -> str:
-    value = sp.sympify(value)
+    value = as_number(value)
     if value.is_Integer:
         return str(value)
     return f"{float(value):.{max(digits, 1)}g}" if digits <= 15 else str(sp.N(value, digits))
