@@ -51,9 +51,18 @@ def _finite(arr: np.ndarray, name: str) -> None:
 
 
 def check_inputs(X: Any, spec: Spec, dtype: str) -> np.ndarray:
-    """``X`` as a C-contiguous ``(n, layers[0])`` array of ``dtype``."""
+    """``X`` as a C-contiguous ``(n, layers[0])`` array of ``dtype``; for a network on
+    feature maps ``(C, H, W)`` also ``(n, C, H, W)``, taken in ``(c, i, j)`` order."""
     arr = _numeric(X, "X")
     n_in = spec.layers[0]
+    maps = tuple(spec.input_shape)
+    if len(maps) == 3 and arr.ndim == 4:
+        if arr.shape[1:] != maps:
+            raise DataError(
+                f"expected examples of shape {maps} (the spec's input), found {arr.shape[1:]}",
+                field="X",
+            )
+        arr = arr.reshape(arr.shape[0], n_in)
     if arr.ndim != 2:
         raise DataError(
             f"expected a 2-D array of shape (n, {n_in}), found shape {arr.shape}"

@@ -21,7 +21,6 @@ import jinja2
 
 from .. import __version__
 from ..spec import Spec
-from ..stages import require_dense
 from .hyper import structure_key
 from .hyper import values as hyper_values
 from .plan import PARALLEL_MIN_WEIGHTS, KernelPlan, make_plan
@@ -136,7 +135,17 @@ def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
     compile time (its unboxing in the wrapper Numba writes around the kernel).
     """
     rows = CHUNK
-    shapes: list[tuple[str, tuple[int, ...]]] = [("a_0", (rows, plan.sizes[0]))]
+    shapes: list[tuple[str, tuple[int, ...]]] = (
+        [] if plan.front else [("a_0", (rows, plan.sizes[0]))]
+    )
+    for front in plan.front:
+        l, n = front.index, front.n_out
+        if front.in_place:
+            continue  # the layer below's buffers (see :func:`aliases`)
+        if front.needs_z:
+            shapes.append((f"z_{l}", (rows, n)))
+        shapes.append((f"a_{l}", (rows, n)))
+        shapes.append((f"delta_{l}", (rows, n)))
     for lay in plan.layers:
         l, n = lay.index, lay.n_out
         if lay.needs_z:  # else z_l is a_l's memory (see :func:`aliases`)
@@ -162,11 +171,16 @@ def aliases(plan: KernelPlan) -> dict[str, str]:
     pre-activation nothing reads after the activation (its derivative is written in
     ``a_l``), so the activation is computed in place, as LLVM vectorises best. A fused
     layer (:attr:`.LayerPlan.fused`) that does not keep z_l has no z_l at all."""
-    return {
+    out = {
         f"z_{lay.index}": f"a_{lay.index}"
         for lay in plan.layers
         if not lay.needs_z and not lay.fused
     }
+    for front in plan.front:  # flatten: the same memory as the maps below it
+        if front.in_place:
+            out[f"a_{front.index}"] = f"a_{front.index - 1}"
+            out[f"delta_{front.index}"] = f"delta_{front.index - 1}"
+    return out
 
 
 def buffer_names(bufs: list[Buffer], shared: dict[str, str]) -> list[str]:
@@ -197,9 +211,13 @@ def render(
     ``parallel_min_weights`` is the size from which a layer's products run on every core
     (tests lower it to cross-check that path on small networks).
     """
-    require_dense(spec, "generated trainers")
     dtype = dtype or spec.dtype
-    plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
+    if spec.dense_only:
+        plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
+    else:
+        from .front import make_map_plan
+
+        plan = make_map_plan(spec, dtype)
     bufs = buffers(plan, dtype)
     suffix = "64" if dtype == "float64" else "32"
     exp_name = f"exp{suffix}"
@@ -219,7 +237,8 @@ def render(
         runtime |= {"acc_tiles", "gemm_acc_tile"}
     if plan.output.uses_norm:
         runtime.add(exp_name)
-    param_names = [name for lay in layers for name in (lay.weight, f"b_{lay.index}")]
+    param_names = [f"{p}_{lay.index}" for lay in plan.front if lay.has_params for p in "Wb"]
+    param_names += [name for lay in layers for name in (lay.weight, f"b_{lay.index}")]
     grad_names = [f"grad_{name}" for name in param_names]
     shared = aliases(plan)
     names = buffer_names(bufs, shared)

@@ -112,5 +112,8 @@ def structure_key(spec: Spec) -> str:
         "schedule": spec.optimizer.schedule.name,
         "frozen": sorted(f"{kind}[{layer}]" for kind, layer in spec.frozen),
     }
+    if not spec.dense_only:  # feature maps: the input's shape and every layer's entry
+        data["input"] = list(spec.input_shape)
+        data["network"] = [layer.to_entry() for layer in spec.network]
     text = json.dumps(canonical(data), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

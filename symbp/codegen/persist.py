@@ -74,11 +74,15 @@ def trainer_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
         "dtype": np.array(trainer.dtype.name),
     }
     for l, (w, bias) in enumerate(zip(W, b, strict=True), start=1):
+        if w is None:  # a layer without parameters (pool, flatten): no arrays
+            continue
         arrays[code_name("W", l)] = w
         arrays[code_name("b", l)] = bias
     state = trainer.optimizer_state()
     for name, (sW, sb) in state.items():
         for l, (w, bias) in enumerate(zip(sW, sb, strict=True), start=1):
+            if w is None:
+                continue
             arrays[f"{name}.{code_name('W', l)}"] = w
             arrays[f"{name}.{code_name('b', l)}"] = bias
     arrays["state_names"] = np.array(list(state), dtype=str)
@@ -177,13 +181,18 @@ def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
 def stored_params(
     arrays: Mapping[str, np.ndarray], source: str
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``(W, b)`` (spec order) from the ``W_l``/``b_l`` arrays of a file."""
-    depth = sum(1 for key in arrays if key.startswith("W_"))
-    try:
-        W = [arrays[code_name("W", l)] for l in range(1, depth + 1)]
-        b = [arrays[code_name("b", l)] for l in range(1, depth + 1)]
-    except KeyError as err:
-        raise DataError(f"missing array {err.args[0]}", file=source) from None
+    """``(W, b)`` (spec order) from the ``W_l``/``b_l`` arrays of a file; ``None`` for a
+    layer the file has no arrays of (below the last one: a pool or flatten layer)."""
+    numbers = [key[2:] for key in arrays if key.startswith("W_")]
+    depth = max((int(n) for n in numbers if n.isdigit()), default=0)
+    W: list[Any] = [arrays.get(code_name("W", l)) for l in range(1, depth + 1)]
+    b: list[Any] = [arrays.get(code_name("b", l)) for l in range(1, depth + 1)]
+    if depth == 0:
+        raise DataError("no weights (W_1, W_2, ...) in the file", file=source)
+    for l, (w, bias) in enumerate(zip(W, b, strict=True), start=1):
+        if (w is None) != (bias is None):
+            missing = code_name("b" if bias is None else "W", l)
+            raise DataError(f"missing array {missing!r}", file=source)
     if not W:
         raise DataError("no weights (W_1, W_2, ...) in the file", file=source)
     return W, b

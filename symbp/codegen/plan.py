@@ -31,6 +31,7 @@ product ``a_{l-1} WT_l`` reads row by row (and ``grad_WT_l = a_{l-1}ᵀ delta_l`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
@@ -116,10 +117,19 @@ class KernelPlan:
     segments: tuple[tuple[int, int], ...]
     fold_segments: tuple[tuple[int, int], ...]
     runtime: tuple[str, ...]
+    #: The layers before the dense ones (conv, pool, flatten: :mod:`.front`), in order.
+    front: tuple[Any, ...] = ()
 
     @property
     def depth(self) -> int:
-        return len(self.layers)
+        """The number of the output layer (the dense layers' count when there is no front)."""
+        return self.layers[-1].index
+
+    def below(self, lay: LayerPlan) -> LayerPlan | None:
+        """The dense layer below ``lay``, ``None`` for the first (its input is the network's
+        input, or the front's flattened features)."""
+        at = self.layers.index(lay)
+        return self.layers[at - 1] if at > 0 else None
 
     @property
     def sizes(self) -> tuple[int, ...]:

@@ -113,6 +113,10 @@ class History:
         return f"History({self.n_epochs} epochs, {self.n_steps} steps{last})"
 
 
+def _copy(value: np.ndarray | None) -> np.ndarray | None:
+    return None if value is None else value.copy()
+
+
 def _seed_state(seed: int) -> np.ndarray:
     return np.array([int(seed) % 2**64], dtype=np.uint64)
 
@@ -133,7 +137,7 @@ class Trainer:
         self._params = np.zeros(module.N_PARAMS, dtype=self._dtype)
         self._state = np.zeros((len(module.STATE), module.N_PARAMS), dtype=self._dtype)
         self._progress = np.zeros(PROGRESS_SLOTS, dtype=np.int64)
-        self._initial: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        self._initial: tuple[list[Any], list[Any]] | None = None
         self._initial_flat: np.ndarray | None = None  # initial params as the flat vector
         # One workspace and gradient vector per trainer, reused by every fit (a small fit
         # spends its time on set-up otherwise: 3-4-1 takes 70 ns a step); predict and
@@ -199,20 +203,23 @@ class Trainer:
         """Updates applied since the last :meth:`reset`."""
         return int(self._progress[UPDATES_DONE])
 
-    def _split(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        W, b = [], []
-        for kind, _layer, offset, shape in self._module.PARAMS:
+    def _split(self, flat: np.ndarray) -> tuple[list[Any], list[Any]]:
+        depth = self._spec.depth
+        W: list[Any] = [None] * depth  # None: a layer without parameters (pool, flatten)
+        b: list[Any] = [None] * depth
+        for kind, layer, offset, shape in self._module.PARAMS:
             size = int(np.prod(shape))
             arr = flat[offset : offset + size].reshape(shape)
             if kind == "b":
-                b.append(arr.copy())
+                b[layer - 1] = arr.copy()
             else:  # "WT" is stored transposed: give it back as (out, in)
-                W.append(arr.T.copy() if kind == "WT" else arr.copy())
+                W[layer - 1] = arr.T.copy() if kind == "WT" else arr.copy()
         return W, b
 
     @property
     def params(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``(W, b)``: copies of the current parameters, ``W[l]`` of shape (out, in)."""
+        """``(W, b)``: copies of the current parameters, ``W[l]`` of shape (out, in) (a conv
+        kernel (out, in, kh, kw)); ``None`` for a layer without parameters."""
         return self._split(self._params)
 
     @params.setter
@@ -233,6 +240,12 @@ class Trainer:
                 field=what,
             )
         flat = np.zeros(self._module.N_PARAMS, dtype=self._dtype)
+        having = {layer - 1 for _, layer, _, _ in self._module.PARAMS}
+        for l in range(depth):
+            if l not in having and (W[l] is not None or b[l] is not None):
+                raise DataError(
+                    "expected None: this layer has no parameters", field=f"{what}.W[{l}]"
+                )
         for kind, layer, offset, stored in self._module.PARAMS:
             given = np.asarray((b if kind == "b" else W)[layer - 1])
             name = f"{kind[0]}[{layer - 1}]"
@@ -282,7 +295,7 @@ class Trainer:
 
     # -- state -------------------------------------------------------------
 
-    def initial_params(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def initial_params(self) -> tuple[list[Any], list[Any]]:
         """The starting parameters: the spec's, else drawn by its init (biases zero).
 
         A spec with neither draws ``xavier_uniform`` with seed 0.
@@ -290,12 +303,16 @@ class Trainer:
         if self._initial is None:  # drawn once: the draw is seeded, so always the same
             self._initial = self._draw_initial()
         W, b = self._initial
-        return [m.copy() for m in W], [v.copy() for v in b]
+        return [_copy(m) for m in W], [_copy(v) for v in b]
 
-    def _draw_initial(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _draw_initial(self) -> tuple[list[Any], list[Any]]:
         from ..ops.initializers import draw_weights
 
         spec = self._spec
+        if not spec.dense_only:
+            from .convinit import initial_network_params
+
+            return initial_network_params(spec)
         if spec.W is not None:
             W = [np.array([[float(v) for v in row] for row in m]) for m in spec.W]
             b = [np.array([float(v) for v in vec]) for vec in (spec.b or ())]

@@ -96,6 +96,10 @@ class Layer(ABC):
     #: The template file of the kind's blocks in the generated trainer (under
     #: ``templates/``, e.g. ``kernels/dense.py.j2``): its ``forward`` and ``backward`` macros.
     kernel_block: ClassVar[str] = ""
+    #: Whether the forward only renumbers its input's values in the order they are stored
+    #: (flatten: (c, i, j) is the rows' memory order), so that a kernel gives the output
+    #: the input's memory and moves nothing.
+    renumbers_only: ClassVar[bool] = False
 
     #: The activation applied to ``z`` (``None``: the layer's output is ``z`` itself).
     #: A plain class attribute, not a property, so that a kind's frozen dataclass can

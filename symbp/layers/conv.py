@@ -67,6 +67,7 @@ class Conv(Layer):
     """A convolution of ``channels`` output maps with a ``kernel`` of (rows, columns)."""
 
     kind: ClassVar[str] = "conv"
+    kernel_block: ClassVar[str] = "kernels/conv.py.j2"
 
     channels: int
     kernel: tuple[int, int]

@@ -29,6 +29,8 @@ class Flatten(Layer):
     """Feature maps ``(C, H, W)`` as a vector of ``C·H·W`` values (channel, row, column)."""
 
     kind: ClassVar[str] = "flatten"
+    kernel_block: ClassVar[str] = "kernels/flatten.py.j2"
+    renumbers_only: ClassVar[bool] = True
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any], input_shape: Shape, ctx: EntryContext) -> Flatten:

@@ -51,6 +51,7 @@ class Pool(Layer):
     """Max or average pooling over ``size × size`` windows moved by ``stride``."""
 
     kind: ClassVar[str] = "pool"
+    kernel_block: ClassVar[str] = "kernels/pool.py.j2"
 
     mode: str
     size: int

@@ -21,7 +21,6 @@ from ..escape import terminal_text
 from ..fileio import check_writable_dir
 from ..outputs import OutputFolder, confined, path_part
 from ..outputs.folder import Manifest
-from ..stages import require_dense
 from .data import load_data
 from .metrics import score_name
 from .prepare import prepare, spec_for_data
@@ -84,8 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
                 f"expected a positive number, found {value}", field="--" + name.replace("_", "-")
             )
     if not _open(args.spec):
-        # a bad spec (or one of kinds the trainer does not take) before the data is read
-        require_dense(load_spec(args.spec), "generated trainers")
+        load_spec(args.spec)  # a bad spec before the data is read
     dataset = load_data(args.data, target=args.target)
     # --classes (parsed by symbp.cli where present): whole-number targets are class labels
     spec, dataset = spec_for_data(
@@ -104,7 +102,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise SymbpError("expected a patience of at least 1 epoch", field="--early-stopping")
     if args.out is not None:  # a locked or foreign folder is refused before compiling
         folder = OutputFolder(args.out, "train")
-        manifest = folder.check(run_files(score_name(prepared.task)))
+        manifest = folder.check(run_files(score_name(prepared.task), sensitivity=spec.dense_only))
         folder.check_unlocked()
         _note_incomplete(manifest, args.out)
     from ..codegen import compile as compile_spec

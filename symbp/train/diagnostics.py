@@ -128,9 +128,12 @@ def feature_sensitivity(
 
 
 def gradient_norms(grad_W: Sequence[np.ndarray], grad_b: Sequence[np.ndarray]) -> dict[str, float]:
-    """``{"W1": ‖∂E/∂W^1‖_F, "b1": ‖∂E/∂b^1‖₂, ...}`` (1-based layers)."""
+    """``{"W1": ‖∂E/∂W^1‖_F, "b1": ‖∂E/∂b^1‖₂, ...}`` (1-based layers; a layer without
+    parameters, ``None``, has no entry)."""
     out: dict[str, float] = {}
     for l, (gW, gb) in enumerate(zip(grad_W, grad_b, strict=True), start=1):
+        if gW is None:
+            continue
         out[f"W{l}"] = float(np.linalg.norm(np.asarray(gW)))
         out[f"b{l}"] = float(np.linalg.norm(np.asarray(gb)))
     return out

@@ -38,13 +38,16 @@ from ..fileio import write_atomic
 from ..symbolic.notation import code_name
 
 
-def run_files(score: str, *, plots: bool = True) -> list[str]:
+def run_files(score: str, *, plots: bool = True, sensitivity: bool = True) -> list[str]:
     """The names of the files of a run folder, in the order they are written (``score``:
-    ``accuracy`` or ``mse``). Besides them the folder holds symbp's manifest
+    ``accuracy`` or ``mse``; ``sensitivity``: the input sensitivity files, which only
+    networks of dense layers have so far). Besides them the folder holds symbp's manifest
     (:mod:`symbp.outputs.folder`), which says ``"complete": true`` once all are in place."""
-    names = ["params.npz", "metrics.csv", "metrics.json", "sensitivity.csv"]
+    names = ["params.npz", "metrics.csv", "metrics.json"]
+    names += ["sensitivity.csv"] if sensitivity else []
     if plots:
-        names += ["loss.png", f"{score}.png", "gradient_norms.png", "feature_sensitivity.png"]
+        names += ["loss.png", f"{score}.png", "gradient_norms.png"]
+        names += ["feature_sensitivity.png"] if sensitivity else []
     return names
 
 
@@ -87,6 +90,8 @@ def params_npz(
 
         arrays.update(trainer_arrays(trainer))
     for l, (w, bias) in enumerate(zip(W, b, strict=True), start=1):
+        if w is None:  # a layer without parameters (pool, flatten)
+            continue
         arrays[code_name("W", l)] = np.asarray(w)
         arrays[code_name("b", l)] = np.asarray(bias)
     if mean is not None and scale is not None:

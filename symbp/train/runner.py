@@ -212,7 +212,9 @@ def train(
     if out_dir is None:
         return run()
     # the run folder is locked and marked incomplete until its last file is written
-    names = rundir.run_files(metrics.score_name(data.task), plots=plots_enabled)
+    names = rundir.run_files(
+        metrics.score_name(data.task), plots=plots_enabled, sensitivity=spec.dense_only
+    )
     folder = OutputFolder(out_dir, "train").begin(names)
     try:
         result = run()
@@ -316,7 +318,8 @@ def _run(
     )
     W, b = trainer.params
     probe = data.test if len(data.test) else (data.val if len(data.val) else data.train)
-    result.sensitivity = feature_sensitivity(spec, W, b, probe.X)
+    if spec.dense_only:  # the input Jacobian of feature maps is not computed yet
+        result.sensitivity = feature_sensitivity(spec, W, b, probe.X)
     return result
 
 
@@ -384,7 +387,7 @@ def write_run(
                 sens.per_feature, data.feature_names, f"feature sensitivity: {title}"
             )
     claimed = folder or OutputFolder(out, "train").begin(
-        rundir.run_files(score, plots=plots_enabled)
+        rundir.run_files(score, plots=plots_enabled, sensitivity=spec.dense_only)
     )
     try:
         paths = claimed.write(files)
