@@ -280,32 +280,56 @@ def init_from(trainer: Trainer, path: str | Path) -> Trainer:
 def state_dict(trainer: Trainer) -> dict[str, np.ndarray]:
     """``nn.Sequential``-style keys: ``"0.weight"`` ``(out, in)``, ``"0.bias"``, ``"2.weight"`` …
 
-    Layer ``l`` (0-based) is module ``2l`` of the Sequential that :func:`to_torch`
-    builds (a ``Linear`` followed by its activation).
+    Layer ``l`` (0-based) of a network of dense layers is module ``2l`` of the Sequential
+    that :func:`to_torch` builds (a ``Linear`` followed by its activation); in a network
+    with feature maps a layer's module is at :func:`module_positions` (``Conv2d`` and its
+    activation, a pool, ``Flatten``, ``Linear`` and its activation), a conv weight in
+    ``Conv2d``'s layout ``(out, in, kh, kw)``, its bias ``(out,)``; layers without
+    parameters have no keys.
     """
     W, b = trainer.params
     out: dict[str, np.ndarray] = {}
-    for l, (w, bias) in enumerate(zip(W, b, strict=True)):
-        out[f"{2 * l}.weight"] = w
-        out[f"{2 * l}.bias"] = bias
+    for at, w, bias in zip(module_positions(trainer.spec), W, b, strict=True):
+        if w is not None:
+            out[f"{at}.weight"] = w
+            out[f"{at}.bias"] = bias
+    return out
+
+
+def module_positions(spec: Spec) -> list[int]:
+    """The position of each layer's first module in :func:`symbp.to_torch`'s Sequential:
+    a layer with an activation is two modules (its map, then the activation), one
+    without (pool, flatten) is one. For a network of dense layers, layer ``l`` is at ``2l``."""
+    out, at = [], 0
+    for layer in spec.network:
+        out.append(at)
+        at += 1 if layer.activation is None else 2
     return out
 
 
 def load_state_dict(trainer: Trainer, state: Mapping[str, Any]) -> None:
     """Set ``trainer``'s parameters from :func:`state_dict`-style keys (NumPy arrays or
     torch tensors); every key must be there and no other."""
-    depth = trainer.spec.depth
-    expected = {f"{2 * l}.{kind}" for l in range(depth) for kind in ("weight", "bias")}
+    having = [W is not None for W in trainer.params[0]]
+    positions = module_positions(trainer.spec)
+    expected = {
+        f"{at}.{kind}"
+        for at, has in zip(positions, having, strict=True)
+        if has
+        for kind in ("weight", "bias")
+    }
     given = set(state)
     if given != expected:
         missing, extra = sorted(expected - given), sorted(given - expected)
         what = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
-        raise DataError(f"expected the keys of an nn.Sequential's Linear layers: {what}")
+        layers = "Linear" if trainer.spec.dense_only else "Conv2d/Linear"
+        raise DataError(f"expected the keys of an nn.Sequential's {layers} layers: {what}")
 
     def array(value: Any) -> np.ndarray:
         detach = getattr(value, "detach", None)
         return np.asarray(detach().cpu().numpy() if detach is not None else value)
 
-    W = [array(state[f"{2 * l}.weight"]) for l in range(depth)]
-    b = [array(state[f"{2 * l}.bias"]) for l in range(depth)]
+    pairs = list(zip(positions, having, strict=True))
+    W = [array(state[f"{at}.weight"]) if has else None for at, has in pairs]
+    b = [array(state[f"{at}.bias"]) if has else None for at, has in pairs]
     trainer.params = (W, b)

@@ -1,7 +1,9 @@
 """PyTorch interop without PyTorch as a dependency: :func:`to_torch`.
 
 A trained symbp network becomes the ``torch.nn.Sequential`` of ``Linear`` layers
-each followed by its activation (``nn.Sigmoid``, ``nn.Tanh``, ``nn.ReLU``,
+(and, for a network on feature maps, ``Conv2d``, ``MaxPool2d``/``AvgPool2d`` and
+``Flatten`` before them, as :func:`.persist.module_positions` lays them out) each
+followed by its activation (``nn.Sigmoid``, ``nn.Tanh``, ``nn.ReLU``,
 ``nn.LeakyReLU``, ``nn.Softmax(dim=-1)``, ``nn.Identity``; a formula activation
 becomes a small module computing the spec's formula through ``sympy.lambdify``),
 so module ``2l`` is layer ``l``'s ``Linear`` and the keys of
@@ -13,6 +15,7 @@ imported only here, when called; ``pip install 'symbp[torch]'`` provides it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
@@ -54,6 +57,25 @@ def _activation_module(torch: Any, activation: Activation) -> Any:
     return Formula()
 
 
+#: PyTorch's module of each layer kind (without its activation), from the record and the
+#: shape it receives: ``(nn, layer, input_shape, dtype) -> module``.
+_MODULES: dict[str, Callable[[Any, Any, tuple[int, ...], Any], Any]] = {
+    "dense": lambda nn, layer, shape, dtype: nn.Linear(shape[0], layer.size, dtype=dtype),
+    "conv": lambda nn, layer, shape, dtype: nn.Conv2d(
+        shape[0],
+        layer.channels,
+        tuple(layer.kernel),
+        stride=layer.stride,
+        padding=layer.padding,
+        dtype=dtype,
+    ),
+    "pool": lambda nn, layer, shape, dtype: (nn.MaxPool2d if layer.mode == "max" else nn.AvgPool2d)(
+        layer.size, stride=layer.stride
+    ),
+    "flatten": lambda nn, layer, shape, dtype: nn.Flatten(),
+}
+
+
 def to_torch(trainer: Trainer, *, dtype: Any = None) -> Any:
     """The ``torch.nn.Sequential`` of ``trainer``'s network with its current parameters.
 
@@ -66,9 +88,17 @@ def to_torch(trainer: Trainer, *, dtype: Any = None) -> Any:
     spec = trainer.spec
     dtype = dtype or getattr(torch, trainer.dtype.name)
     layers: list[Any] = []
-    for l, activation in enumerate(spec.activations):
-        layers.append(torch.nn.Linear(spec.layers[l], spec.layers[l + 1], dtype=dtype))
-        layers.append(_activation_module(torch, activation))
+    if spec.dense_only:
+        for l, activation in enumerate(spec.activations):
+            layers.append(torch.nn.Linear(spec.layers[l], spec.layers[l + 1], dtype=dtype))
+            layers.append(_activation_module(torch, activation))
+    else:
+        shape = spec.input_shape
+        for layer in spec.network:
+            layers.append(_MODULES[layer.kind](torch.nn, layer, shape, dtype))
+            if layer.activation is not None:
+                layers.append(_activation_module(torch, layer.activation))
+            shape = layer.output_shape(shape)
     from .torchmodel import SymbpSequential
 
     pre = trainer.preprocessing

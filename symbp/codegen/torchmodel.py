@@ -46,8 +46,10 @@ class SymbpSequential(nn.Sequential):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.x_mean is not None and self.x_scale is not None:
             first = self[0]
-            dtype = first.weight.dtype if isinstance(first, nn.Linear) else x.dtype
-            x = ((x.to(torch.float64) - self.x_mean) / self.x_scale).to(dtype)
+            dtype = first.weight.dtype if isinstance(first, nn.Linear | nn.Conv2d) else x.dtype
+            # feature maps (n, C, H, W): the statistics are of the (c, i, j)-ordered values
+            mean, scale = self.x_mean.reshape(x.shape[1:]), self.x_scale.reshape(x.shape[1:])
+            x = ((x.to(torch.float64) - mean) / scale).to(dtype)
         return super().forward(x)
 
     def extra_repr(self) -> str:
