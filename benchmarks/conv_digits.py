@@ -55,7 +55,7 @@ import numpy as np
 from conv_hand import hand_row
 from conv_hand_lanes import lanes_row
 from conv_peers import Run, jax_scan_row, numpy_row, torch_row
-from conv_workload import ConvWorkload, Params, accuracy, initial_params, split, workload
+from conv_workload import SPEC, ConvWorkload, Params, accuracy, initial_params, split, workload
 
 TOL = {"float64": 1e-10, "float32": 5e-3}
 HERE = Path(__file__).resolve().parent
@@ -66,18 +66,29 @@ HERE = Path(__file__).resolve().parent
 
 
 def symbp_row(w: ConvWorkload, dtype: str, params0: Params) -> Run | None:
-    """SLOT for the symbp generated-kernel row: ``None`` until symbp compiles conv nets
-    (issue 28, item 5).
+    """symbp's generated conv kernel: :data:`conv_workload.SPEC` compiled by
+    ``symbp.compile`` (the compile cache's module; Numba's cache next to it), started from
+    ``params0`` (PyTorch's layout is the trainer's: the conv kernel (8, 1, 3, 3), the
+    dense weights (10, 72)) and trained by ``Trainer.fit`` (consecutive batches, no
+    shuffling). The compile happens here, outside the timed function: its first call is
+    the row's load time; :func:`cold_compiles` times a fresh process's compile."""
+    import symbp
 
-    To fill it: compile :data:`conv_workload.SPEC` with ``symbp.compile(spec,
-    dtype=dtype)``, set ``params0`` (PyTorch's layout, as ``state_dict`` will give
-    them), and return a function that trains ``w`` from them (``epochs=w.epochs,
-    batch_size=w.batch, shuffle=False``) and returns ``(step_losses, params)`` in
-    :mod:`conv_workload`'s layout, as float64. Compile outside that function is fine
-    but its first call is timed as this row's compile; the cold compile target (under
-    3 s) wants a fresh-process measurement like :func:`cold_compiles`.
-    """
-    return None
+    trainer = symbp.compile(SPEC, dtype=dtype)
+    X = np.ascontiguousarray(w.X.reshape(len(w.X), -1), dtype)
+    T = np.ascontiguousarray(w.T, dtype)
+    K, c, W, b = params0
+    start = ([K, None, None, W], [c, None, None, b])
+
+    def run() -> tuple[np.ndarray, Params]:
+        trainer.reset()
+        trainer.params = start
+        history = trainer.fit(X, T, epochs=w.epochs, batch_size=w.batch, shuffle=False)
+        Wt, bt = trainer.params
+        out = (Wt[0], bt[0], Wt[3], bt[3])
+        return history.step_losses.copy(), tuple(np.asarray(v, np.float64) for v in out)
+
+    return run
 
 
 ROWS: dict[str, Callable[[ConvWorkload, str, Params], Run | None]] = {

@@ -69,6 +69,11 @@ class MapPlan:
     b_offset: int = 0
     frozen_W: bool = False
     frozen_b: bool = False
+    #: Conv without padding and with at most :data:`MAX_TAPS` weights per output channel:
+    #: the offset of each weight's input from the window's corner, ``c·H·W + u·W + v``
+    #: in the weights' order, so that the blocks write the sums out with the kernel in
+    #: registers; ``()``: loops with bounds checks.
+    taps: tuple[int, ...] = ()
 
     @property
     def has_params(self) -> bool:
@@ -109,6 +114,22 @@ class MapPlan:
                 f" a_{self.index - 1} (stride {self.stride}), {shape}"
             )
         return f"a_{self.index} = flatten(a_{self.index - 1}) ({c}x{h}x{w} -> {shape})"
+
+
+#: The most weights per output channel whose sums are written out term by term.
+MAX_TAPS = 32
+
+
+def _taps(shape: tuple[int, ...], kh: int, kw: int) -> tuple[int, ...]:
+    channels, height, width = shape
+    if channels * kh * kw > MAX_TAPS:
+        return ()
+    return tuple(
+        c * height * width + u * width + v
+        for c in range(channels)
+        for u in range(kh)
+        for v in range(kw)
+    )
 
 
 def split(spec: Spec) -> tuple[int, Spec]:
@@ -189,6 +210,7 @@ def make_map_plan(spec: Spec, dtype: str) -> KernelPlan:
                 "b_offset": offset + n_w,
                 "frozen_W": frozen_W,
                 "frozen_b": frozen_b,
+                "taps": _taps(shape, kh, kw) if not layer.padding else (),  # type: ignore[attr-defined]
             }
             for lo, hi, frozen in (
                 (offset, offset + n_w, frozen_W),
