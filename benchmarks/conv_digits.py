@@ -1,9 +1,9 @@
 """Training speed of a small conv net on scikit-learn's digits (issue 28, item 8): PyTorch
-eager, JAX whole-run jit, NumPy (im2col) and our own hand-written fused Numba kernels,
-with a slot for symbp's generated conv kernel.
+eager, JAX whole-run jit, NumPy (im2col), our own hand-written fused Numba kernels and
+symbp's generated conv kernel.
 
 Run: ``python benchmarks/conv_digits.py`` (the full protocol: 20 epochs, float64 and
-float32, two interleaved rounds, the accuracy runs and the hand kernels' cold compiles;
+float32, two interleaved rounds, the accuracy runs and the Numba kernels' cold compiles;
 a few minutes on 2 cores); ``--quick`` for one round of 2 epochs, no accuracy runs and
 no cold compiles. Needs the optional peers (``pip install torch==2.13.0 jax``); a
 missing peer is reported and left out.
@@ -22,14 +22,15 @@ rotated order); in a round a row runs repeatedly for ``--budget`` seconds (at le
 once) after a pause for the previous row's threads to go idle, and the best run of all
 rounds is reported. Compile: each row's first call in this process minus its best run
 (JAX: tracing and XLA; Numba: the load from its cache when one is there); the hand
-kernels' cold compile, in a new process with an empty Numba cache, is timed apart.
+kernels' and symbp's cold compile, in a new process with empty Numba and symbp caches,
+is timed apart.
 Test accuracy: each row trains once more (untimed, same protocol) on a stratified 80%
 of the digits and its parameters are scored on the other 20% (:func:`accuracy_of`).
 
 Rows: ``JAX whole-run jit``, ``PyTorch eager`` (one thread: ``--torch-threads``),
 ``NumPy im2col`` (:mod:`conv_peers`); ``njit loops, per sample (hand)``
 (:mod:`conv_hand`) and ``njit loops, batch lanes (hand)`` (:mod:`conv_hand_lanes`);
-``symbp (generated)``: a slot, :func:`symbp_row`, empty until symbp compiles conv nets.
+``symbp (generated)``: :func:`symbp_row`, ``symbp.compile`` of :data:`conv_workload.SPEC`.
 Columns: samples/s; each row's speed over JAX whole-run jit's and over the best
 hand-written row's; compile seconds; test accuracy; the final loss; the largest
 deviation from the NumPy row (loss trajectory, relative; parameters, absolute). Issue
@@ -205,16 +206,17 @@ def accuracy_of(dtype: str, result: Result, epochs: int) -> None:
 
 
 def cold_compiles(tries: int = 1) -> dict[str, float]:
-    """Each hand kernel's cold compile per dtype: in a new process with an empty Numba
-    cache, the first call on a few images minus the second call (best of ``tries``)."""
+    """Each hand kernel's and symbp's cold compile per dtype: in a new process with empty
+    Numba and symbp caches, the first call on a few images minus the second call (best of
+    ``tries``; symbp's renders its module when the row is made, which is not counted)."""
     script = (
         "import json, sys, time\n"
         f"sys.path.insert(0, {str(HERE)!r})\n"
         "from conv_workload import workload, initial_params\n"
-        "import conv_hand, conv_hand_lanes\n"
+        "import conv_hand, conv_hand_lanes, conv_digits\n"
         "w = workload(n=64, epochs=1); p = initial_params(); out = {}\n"
         "for name, make in (('per sample', conv_hand.hand_row), "
-        "('batch lanes', conv_hand_lanes.lanes_row)):\n"
+        "('batch lanes', conv_hand_lanes.lanes_row), ('symbp', conv_digits.symbp_row)):\n"
         "    for dtype in ('float64', 'float32'):\n"
         "        run = make(w, dtype, p)\n"
         "        t0 = time.perf_counter(); run(); t1 = time.perf_counter(); run()\n"
@@ -224,7 +226,7 @@ def cold_compiles(tries: int = 1) -> dict[str, float]:
     best: dict[str, float] = {}
     for _ in range(tries):
         with tempfile.TemporaryDirectory() as cache:
-            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SYMBP_CACHE_DIR": cache}
             done = subprocess.run(
                 [sys.executable, "-c", script], env=env, capture_output=True, text=True
             )
@@ -365,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in targets(results):
         print("  " + line)
     if not args.quick:
-        print("\nHand kernels' cold compile (new process, empty Numba cache, first call minus "
+        print("\nCold compile (new process, empty Numba and symbp caches, first call minus "
               "second on 64 images):")  # fmt: skip
         for key, value in cold_compiles().items():
             print(f"  {key}: {value:.2f} s")

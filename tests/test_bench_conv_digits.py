@@ -1,7 +1,7 @@
 """The rows of ``benchmarks/conv_digits.py`` train the same network the same way: the
-NumPy (im2col) row and both hand-written Numba kernels give the same loss trajectory and
-trained parameters over an epoch of a slice of the digits, and PyTorch's and JAX's rows
-(where installed) match them too. No timing is asserted."""
+NumPy (im2col) row, both hand-written Numba kernels and symbp's generated kernel give
+the same loss trajectory and trained parameters over an epoch of a slice of the digits,
+and PyTorch's and JAX's rows (where installed) match them too. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_numpy_and_hand_kernels_agree(bench: ModuleType, dtype: str) -> None:
     first = float(np.mean(lse - z[np.arange(32), w.labels[:32]]))
     assert losses[0] == pytest.approx(first, rel=TOL[dtype])
     assert not np.allclose(params[2], p0[2])  # it trained
-    for make in (bench.hand_row, bench.lanes_row):
+    for make in (bench.hand_row, bench.lanes_row, bench.symbp_row):
         _agree(make(w, dtype, p0)(), ref, TOL[dtype])
 
 
@@ -92,7 +92,7 @@ def test_pool_ties_go_to_the_first_maximum(bench: ModuleType) -> None:
     second = bench.numpy_row(w2, "float64", p2)()[1][0]
     assert np.max(np.abs(ref[1][0] - first)) < 1e-10
     assert np.max(np.abs(ref[1][0] - second)) > 1e-5
-    for make in (bench.hand_row, bench.lanes_row):
+    for make in (bench.hand_row, bench.lanes_row, bench.symbp_row):
         _agree(make(w, "float64", p0)(), ref, TOL["float64"])
 
 
