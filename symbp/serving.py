@@ -174,6 +174,14 @@ class Model:
         depth = sum(1 for key in arrays if key.startswith("W_") and key[2:].isdigit())
         if depth == 0:
             raise DataError("no weights (W_1, W_2, ...) in the file", file=source)
+        if any(
+            np.ndim(arrays[key]) != 2 for key in arrays if key[:2] == "W_" and key[2:].isdigit()
+        ):
+            raise DataError(
+                "serving predicts networks of dense layers; this one has feature maps (conv"
+                " kernels): load it with symbp.load_trainer",
+                file=source,
+            )
         try:
             self.W = [np.asarray(arrays[f"W_{l}"], dtype=self.dtype) for l in range(1, depth + 1)]
             self.b = [np.asarray(arrays[f"b_{l}"], dtype=self.dtype) for l in range(1, depth + 1)]

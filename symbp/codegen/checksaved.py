@@ -66,17 +66,26 @@ def check_meta(arrays: Mapping[str, np.ndarray], source: str) -> None:
 
 
 def check_saved(
-    arrays: Mapping[str, np.ndarray], layers: Sequence[int], source: str
+    arrays: Mapping[str, np.ndarray],
+    layers: Sequence[int],
+    source: str,
+    shapes: Sequence[Mapping[str, tuple[int, ...]]] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``(W, b)`` of a saved network of sizes ``layers``, every array checked (module doc)."""
+    """``(W, b)`` of a saved network of sizes ``layers``, every array checked (module doc).
+
+    ``shapes``: each layer's parameter shapes (``{"W": …, "b": …}``, ``{}`` for a layer
+    without parameters, which has no arrays), for a network other than dense layers;
+    by default ``(layers[l], layers[l-1])`` and ``(layers[l],)``."""
     check_meta(arrays, source)
     depth = len(layers) - 1
+    if shapes is None:
+        shapes = [{"W": (layers[l], layers[l - 1]), "b": (layers[l],)} for l in range(1, depth + 1)]
     extra = code_name("W", depth + 1)
     if extra in arrays:
         raise _fail(source, f"array {extra} is one layer too many for layers {list(layers)}")
     out: dict[str, list[np.ndarray]] = {"W": [], "b": []}
     for l in range(1, depth + 1):
-        for kind, shape in (("W", (layers[l], layers[l - 1])), ("b", (layers[l],))):
+        for kind, shape in shapes[l - 1].items():
             key = code_name(kind, l)
             if key not in arrays:
                 raise _fail(

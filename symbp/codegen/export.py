@@ -34,13 +34,14 @@ def trained_spec_yaml(run: str | Path) -> str:
     from ..errors import DataError
     from ..spec import load as load_spec
     from ..spec.dump import to_yaml
+    from ..stages import require_dense
 
     npz = _npz_path(run)
     arrays = read_arrays(npz)
     check_meta(arrays, str(npz))
     if "spec" not in arrays:
         raise DataError("holds parameters but no spec; train it again to export", file=str(npz))
-    spec = saved_spec(arrays, str(npz))
+    spec = require_dense(saved_spec(arrays, str(npz)), "exported specs")
     W, b = check_saved(arrays, spec.layers, str(npz))
     trained = dataclasses.replace(
         spec,

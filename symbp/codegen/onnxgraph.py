@@ -193,7 +193,11 @@ def _labels_output(g: _Graph, trainer: Trainer, y: str) -> tuple[str, Any] | Non
 
 def to_onnx(trainer: Trainer) -> Any:
     """The ONNX ``ModelProto`` of ``trainer``'s network with its current parameters and
-    preprocessing (see the module docstring); checked by ``onnx.checker``."""
+    preprocessing (see the module docstring); checked by ``onnx.checker``. Networks of
+    dense layers only (one line refusal for conv, pool and flatten layers)."""
+    from ..stages import require_dense
+
+    require_dense(trainer.spec, "ONNX exports")
     onnx = _onnx()
     helper = onnx.helper
     spec = trainer.spec

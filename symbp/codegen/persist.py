@@ -263,7 +263,7 @@ def load_trainer(path: str | Path, *, dtype: str | None = None) -> Trainer:
             file=str(npz),
         )
     spec = saved_spec(arrays, str(npz))
-    check_saved(arrays, spec.layers, str(npz))
+    check_saved(arrays, spec.layers, str(npz), parameter_shapes(spec))
     saved_dtype = str(arrays["dtype"]) if "dtype" in arrays else spec.dtype
     trainer = compile_spec(spec, dtype=dtype or saved_dtype)
     return restore(trainer, arrays, str(npz))
@@ -273,7 +273,8 @@ def init_from(trainer: Trainer, path: str | Path) -> Trainer:
     """``symbp train --init-from``: start ``trainer`` from a saved run's parameters."""
     npz = _npz_path(path)
     arrays = read_arrays(npz)
-    check_saved(arrays, trainer.spec.layers, str(npz))  # a hand-edited file: one line
+    spec = trainer.spec
+    check_saved(arrays, spec.layers, str(npz), parameter_shapes(spec))  # a hand-edited file
     return restore(trainer, arrays, str(npz))
 
 
@@ -293,6 +294,18 @@ def state_dict(trainer: Trainer) -> dict[str, np.ndarray]:
         if w is not None:
             out[f"{at}.weight"] = w
             out[f"{at}.bias"] = bias
+    return out
+
+
+def parameter_shapes(spec: Spec) -> list[dict[str, tuple[int, ...]]] | None:
+    """Each layer's parameter shapes for :func:`.checksaved.check_saved` (``None``: the
+    dense layers' default)."""
+    if spec.dense_only:
+        return None
+    out, shape = [], spec.input_shape
+    for layer in spec.network:
+        out.append(layer.parameter_shapes(shape))
+        shape = layer.output_shape(shape)
     return out
 
 

@@ -108,6 +108,14 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(*args, **kwargs)
 
 
+def _rows(X: Any) -> Any:
+    """Feature maps ``(n, C, H, W)`` (a conv net's input) as rows ``(n, C·H·W)`` in
+    ``(c, i, j)`` order, the 2-D array scikit-learn's checks take; anything else as is."""
+    if getattr(X, "ndim", None) == 4:
+        return np.reshape(X, (X.shape[0], -1))
+    return X
+
+
 SpecArg = Spec | str | Path | dict[str, Any] | None
 
 
@@ -374,7 +382,7 @@ class _SymbpEstimator(BaseEstimator):
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "trainer_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, _rows(X), reset=False, dtype=np.float64)
         return np.asarray(self.trainer_.predict(self._transform(X)))
 
 
@@ -459,7 +467,7 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbpClassifier:
         """Fit to features ``X`` ``(n, d)`` and class labels ``y`` ``(n,)``."""
         continuing = self._continuing(False)
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=not continuing)
+        X, y = validate_data(self, _rows(X), y, dtype=np.float64, reset=not continuing)
         check_classification_targets(y)
         weights = self._row_weights(X, sample_weight, y)
         present = np.unique(y if weights is None else y[weights > 0])
@@ -481,7 +489,7 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
         """One epoch on ``X``, ``y``, continuing the fitted state; ``classes`` (every
         label there will be) is needed on the first call."""
         first = not hasattr(self, "trainer_")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
+        X, y = validate_data(self, _rows(X), y, dtype=np.float64, reset=first)
         check_classification_targets(y)
         if first and hasattr(self, "classes_"):
             del self.classes_  # a failed first call: start over
@@ -552,7 +560,13 @@ class SymbpRegressor(RegressorMixin, _SymbpEstimator):
     ) -> SymbpRegressor:
         continuing = self._continuing(incremental)
         X, y = validate_data(
-            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=not continuing
+            self,
+            _rows(X),
+            y,
+            dtype=np.float64,
+            multi_output=True,
+            y_numeric=True,
+            reset=not continuing,
         )
         weights = self._row_weights(X, sample_weight, y)
         one_d = np.ndim(y) == 1
