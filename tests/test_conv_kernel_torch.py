@@ -146,3 +146,33 @@ def test_state_dict_is_conv2d_layout_and_to_torch_predicts_the_same(out_dir: Pat
     np.testing.assert_array_equal(fresh.predict(X), trainer.predict(X))
     with pytest.raises(DataError, match=r"Conv2d/Linear layers: missing 4\.bias"):
         fresh.load_state_dict({k: v for k, v in state.items() if k != "4.bias"})
+
+
+def test_a_dense_tail_on_every_core_equals_torch(out_dir: Path) -> None:
+    """A dense layer after the maps large enough to run its products on every core
+    (128 x 144 weights, over PARALLEL_MIN_WEIGHTS) gives PyTorch's gradients too."""
+    case = (
+        "wide-tail",
+        [2, 8, 8],
+        [
+            {"conv": 8, "kernel": 3, "stride": 1, "padding": 1, "activation": "tanh"},
+            {"pool": "avg", "size": 2},
+            "flatten",
+            {"dense": 144, "activation": "relu"},
+            {"dense": 3, "activation": "softmax"},
+        ],
+        "cross_entropy",
+        3,
+    )
+    data = spec_of(case, n_examples=5)
+    trainer = symbp.compile(data, out_dir=out_dir)
+    assert "activate_4(" in trainer.module_path.read_text(encoding="utf-8")
+    X, T = inputs(data)
+    params = _torch_params(trainer)
+    loss = _loss(data["loss"], _forward(data["layers"], params, torch.tensor(X)), torch.tensor(T))
+    loss.backward()
+    grad_W, grad_b = trainer.gradients(X, T)
+    for (w, b), gw, gb in zip(params, grad_W, grad_b, strict=True):
+        if w is not None:
+            np.testing.assert_allclose(gw, w.grad.numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(gb, b.grad.numpy(), rtol=1e-10, atol=1e-12)
