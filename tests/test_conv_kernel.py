@@ -215,3 +215,36 @@ def test_reference_mode_gives_the_jitted_numbers(out_dir: Path) -> None:
             assert (got is None) == (want is None)
             if got is not None:
                 np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+
+
+EDGES = [
+    ("flatten-first", [2, 3, 3], ["flatten", {"dense": 2, "activation": "sigmoid"}], "bce", 2),
+    (
+        "pool-first",
+        [1, 4, 4],
+        [
+            {"pool": "avg", "size": 2},
+            {"conv": 2, "kernel": 2, "stride": 1, "padding": 0, "activation": "tanh"},
+            "flatten",
+            {"dense": 1, "activation": "sigmoid"},
+        ],
+        "bce",
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", EDGES, ids=[c[0] for c in EDGES])
+def test_nets_whose_first_layer_has_no_parameters(case: Any, out_dir: Path) -> None:
+    """Flatten or pool reading the input itself (flatten copies the row; a conv after a
+    pool forms the pool's delta, which nothing reads)."""
+    data = spec_of(case)
+    spec = symbp.load(data)
+    trainer = symbp.compile(spec, out_dir=out_dir)
+    X, T = inputs(data)
+    grad_W, grad_b = trainer.gradients(X, T)
+    exact = run_network(spec).steps[0].evaluation
+    for got, want in zip(grad_W + grad_b, exact.grad_W + exact.grad_b, strict=True):
+        assert (got is None) == (want is None)
+        if got is not None:
+            np.testing.assert_allclose(got, _array(want), rtol=1e-12, atol=1e-12)
