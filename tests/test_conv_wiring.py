@@ -178,20 +178,18 @@ def test_eval_text_and_the_api_are_exact(
     assert "grad_W[1]" not in "".join(first)  # a parameterless layer has no names
 
 
-def test_eval_refuses_what_it_does_not_update_yet(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_eval_of_adam_names_its_states(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "adam.yaml"
     path.write_text(
         CONV_YAML.replace("{name: sgd, learning_rate: 0.1}", "{name: adam, learning_rate: 0.1}"),
         encoding="utf-8",
     )
-    code, out, err = _run(["eval", str(path)], capsys)
-    assert (code, out) == (2, "")
-    assert err == (
-        f"symbp eval: error: {path}: optimizer: updates of conv/pool/flatten networks are "
-        "plain SGD so far; found adam\n"
-    )
+    code, out, err = _run(["eval", str(path), "--json"], capsys)
+    assert (code, err) == (0, "")
+    step = json.loads(out)["steps"][0]
+    assert sorted(step["optimizer_state"]) == ["m_W", "m_b", "v_W", "v_b"]
+    # Adam's first update is −η·g/(|g| + ε) element-wise: ±0.1 up to ε
+    assert step["update_b"][3][0] == pytest.approx(-0.1 * np.sign(step["grad_b"][3][0]), rel=1e-6)
 
 
 def _big_spec(tmp_path: Path) -> Path:
