@@ -1,9 +1,10 @@
 """Which stages take which networks: the one-line refusal of a stage not built for a kind yet.
 
 The stages that read a network through its layer records (``derive``, ``eval``,
-``verify`` and ``check``, :mod:`symbp.symbolic.network_run`, :mod:`symbp.verify.network`
-and :mod:`symbp.verify.scan_network`) take every kind. The others (the generated trainer
-and everything built on it, the exercises) are built for networks of dense layers only;
+``verify``, ``check`` and ``exercises``: :mod:`symbp.symbolic.network_run`,
+:mod:`symbp.verify.network`, :mod:`symbp.verify.scan_network`, :mod:`symbp.exercises.conv`)
+take every kind. The others (the generated trainer and everything built on it) are built
+for networks of dense layers only;
 they ask the spec (:attr:`symbp.spec.Spec.dense_only`) and refuse any other network with
 one line and exit code 2 (:func:`require_dense`), before reading data or writing anything.
 """
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from .spec import Spec
 
 #: The stages that take a network of any kind.
-EVERY_KIND = "derive, eval, verify, doc and check are"
+EVERY_KIND = "derive, eval, verify, doc, check and exercises are"
 
 
 def other_kinds(spec: Spec) -> list[str]:
