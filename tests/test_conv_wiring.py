@@ -240,21 +240,20 @@ def test_eval_above_the_multiply_add_cap_is_one_line(
     assert f"multiply-adds a step (at most {MAX_EXACT_MACS}); use smaller maps" in err
 
 
-def test_eval_of_init_drawn_conv_parameters_is_refused(
+def test_eval_without_params_or_init_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import yaml
 
     data = yaml.safe_load(CONV_YAML)
     del data["params"]
-    data["init"] = {"name": "xavier_uniform", "seed": 0}
-    path = tmp_path / "init.yaml"
+    path = tmp_path / "none.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     code, out, err = _run(["eval", str(path)], capsys)
     assert (code, out) == (2, "")
     assert err == (
-        f"symbp eval: error: {path}: params: exact evaluation of conv/pool/flatten layers needs "
-        "params: W and b (parameters drawn by init are not available for them yet)\n"
+        f"symbp eval: error: {path}: params: exact evaluation of conv/pool/flatten layers "
+        "needs params: W and b, or init\n"
     )
 
 

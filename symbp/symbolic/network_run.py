@@ -290,10 +290,9 @@ def run_network(
     """``steps + 1`` exact evaluations of ``spec`` with its updates between them (see the
     module docstring); ``epochs`` counts whole epochs instead. ``variant`` transforms the
     derived formulas (the convention search of :mod:`symbp.verify.network`)."""
-    if spec.W is None or spec.b is None:
-        drawn = " (parameters drawn by init are not available for them yet)" if spec.init else ""
+    if (spec.W is None or spec.b is None) and spec.init is None:
         raise SpecError(
-            f"exact evaluation of conv/pool/flatten layers needs params: W and b{drawn}",
+            "exact evaluation of conv/pool/flatten layers needs params: W and b, or init",
             field="params",
             file=spec.path,
         )
@@ -311,7 +310,12 @@ def run_network(
     if variant is not None:
         plans = variant(plans)
     examples = [(_x(spec, e.x), list(e.t)) for e in spec.examples]
-    W, b = _lists(spec.W), _lists(spec.b)
+    if spec.W is not None and spec.b is not None:
+        W, b = _lists(spec.W), _lists(spec.b)
+    else:
+        from .network_init import initial_network_parameters
+
+        W, b = initial_network_parameters(spec)
     out: list[NetworkStep] = []
     for step, (epoch, rows) in enumerate(batches.steps(steps + 1)):
         ev = evaluate_network(
