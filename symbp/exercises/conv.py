@@ -39,7 +39,7 @@ from typing import Any
 from ..errors import DataError, quote
 from ..spec import Spec, load
 from ..spec.exercise import ExerciseSpec, Range
-from ..symbolic.network_plan import shapes_of
+from ..symbolic.network_plan import plan_network, shapes_of
 from ..symbolic.network_run import NetworkStep, run_network
 from ..verify.claims import MAX_STEP
 from ..verify.compare import exact, format_decimal
@@ -188,6 +188,8 @@ class NetDrawer:
             layer.parameter_shapes(shapes[l]) for l, layer in enumerate(spec.network)
         ]
         self.input_shape, self.out = tuple(spec.input_shape), shapes[-1][0]
+        #: Every variant has this network: its formulas are derived once.
+        self.plans = plan_network(spec.input_shape, spec.network)
 
     def _value(self, stream: Stream, r: Range | None, fixed: Any) -> Any:
         return exact(fixed) if r is None else stream.decimal(r)
@@ -260,7 +262,7 @@ class NetDrawer:
         for _ in range(self.settings.max_draws):
             W, b, examples = self.draw(stream)
             spec = load(self.variant_data(student, W, b, examples))
-            steps = run_network(spec, self.last).steps
+            steps = run_network(spec, self.last, plans=self.plans).steps
             problem = self._problem(steps)
             key = repr((W, b, examples))
             if problem is None and taken is not None and key in taken:

@@ -285,11 +285,18 @@ class NetworkRun:
 
 
 def run_network(
-    spec: Spec, steps: int = 0, *, epochs: int | None = None, variant: Variant | None = None
+    spec: Spec,
+    steps: int = 0,
+    *,
+    epochs: int | None = None,
+    variant: Variant | None = None,
+    plans: Sequence[Plan] | None = None,
 ) -> NetworkRun:
     """``steps + 1`` exact evaluations of ``spec`` with its updates between them (see the
     module docstring); ``epochs`` counts whole epochs instead. ``variant`` transforms the
-    derived formulas (the convention search of :mod:`symbp.verify.network`)."""
+    derived formulas (the convention search of :mod:`symbp.verify.network`). ``plans``
+    are :func:`.network_plan.plan_network`'s of ``spec``'s network, derived once by a
+    caller that runs many specs of one network (the exercises' draws)."""
     if (spec.W is None or spec.b is None) and spec.init is None:
         raise SpecError(
             "exact evaluation of conv/pool/flatten layers needs params: W and b, or init",
@@ -306,9 +313,9 @@ def run_network(
     if epochs is not None:
         steps = epochs * batches.per_epoch
     updater = NetworkUpdater(spec)
-    plans = plan_network(spec.input_shape, spec.network)
+    derived = list(plans) if plans is not None else plan_network(spec.input_shape, spec.network)
     if variant is not None:
-        plans = variant(plans)
+        derived = variant(derived)
     examples = [(_x(spec, e.x), list(e.t)) for e in spec.examples]
     if spec.W is not None and spec.b is not None:
         W, b = _lists(spec.W), _lists(spec.b)
@@ -325,7 +332,7 @@ def run_network(
             W,
             b,
             [examples[r] for r in rows],
-            plans=plans,
+            plans=derived,
         )
         new = updater.apply(
             step, epoch, {"W": W, "b": b}, {"W": list(ev.grad_W), "b": list(ev.grad_b)}

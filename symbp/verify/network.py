@@ -167,15 +167,18 @@ def verify_network(spec: Spec, against: str | None = None) -> Report:
     verdicts = [judge(v, c.printed, c.tolerance) for c, v in zip(claims, values, strict=True)]
     variants: dict[str, _Values] = {}
     keys: list[str] | None = None
+    plans = None
     results = []
     for claim, value, verdict in zip(claims, values, verdicts, strict=True):
         findings: list[Finding] = []
         if verdict != CONFIRMED:
             if keys is None:
-                keys = applicable(plan_network(spec.input_shape, spec.network))
+                plans = plan_network(spec.input_shape, spec.network)
+                keys = applicable(plans)
             for key in keys:
                 if key not in variants:
-                    variants[key] = _Values(run_network(spec, last, variant=variant(key)))
+                    run = run_network(spec, last, variant=variant(key), plans=plans)
+                    variants[key] = _Values(run)
                 slipped = variants[key].of(claim)
                 how = judge(slipped, claim.printed, claim.tolerance)
                 if how in (CONFIRMED, TRUNCATED):

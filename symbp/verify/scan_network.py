@@ -132,11 +132,15 @@ def explain_slips(
         return results
     truth = {(e.quantity, e.step, e.example): e for e in entries}
     out = list(results)
-    for key in applicable(plan_network(spec.input_shape, spec.network)):
+    plans = plan_network(spec.input_shape, spec.network)
+    for key in applicable(plans):
         if not open_:
             break
         slipped = network_catalogue(
-            run_network(spec, steps, variant=variant(key)), spec, max_examples, max_entries
+            run_network(spec, steps, variant=variant(key), plans=plans),
+            spec,
+            max_examples,
+            max_entries,
         )
         changed = [
             e
