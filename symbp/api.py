@@ -133,8 +133,8 @@ def evaluate(
     """Evaluate a spec's worked example over ``steps`` updates (``steps + 1`` records).
 
     A network with layers other than dense (conv, pool, flatten) gives a
-    :class:`~symbp.symbolic.network_run.NetworkRun` (exact arithmetic only; plain SGD
-    updates so far, any other optimiser refused with one line).
+    :class:`~symbp.symbolic.network_run.NetworkRun` (exact arithmetic only; the spec's
+    optimiser, :mod:`symbp.symbolic.network_updates`).
 
     A step is one update of the spec's ``training`` schedule (full batch without
     one); ``epochs`` counts whole epochs instead. ``arithmetic`` is ``exact``,

@@ -1,12 +1,13 @@
 """Which stages take which networks: the one-line refusal of a stage not built for a kind yet.
 
-The stages that read a network through its layer records (``derive``, ``eval`` and
-``verify``, :mod:`symbp.symbolic.network_run` and :mod:`symbp.verify.network`; the
-generated trainer, ``compile`` and ``train``, :mod:`symbp.codegen.front`) take every
-kind. The others (the exercises, ``check``, ONNX export) are built for networks of
-dense layers only; they ask the spec
-(:attr:`symbp.spec.Spec.dense_only`) and refuse any other network with one line and
-exit code 2 (:func:`require_dense`), before reading data or writing anything.
+The stages that read a network through its layer records (``derive``, ``eval``,
+``verify``, ``check`` and ``exercises``: :mod:`symbp.symbolic.network_run`,
+:mod:`symbp.verify.network`, :mod:`symbp.verify.scan_network`, :mod:`symbp.exercises.conv`;
+the generated trainer, ``compile`` and ``train``: :mod:`symbp.codegen.front`) take every
+kind. The others (ONNX export, the NumPy serving spelling, ``export-spec``) are built for
+networks of dense layers only; they ask the spec (:attr:`symbp.spec.Spec.dense_only`) and
+refuse any other network with one line and exit code 2 (:func:`require_dense`), before
+reading data or writing anything.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from .spec import Spec
 
 #: The stages that take a network of any kind.
-EVERY_KIND = "derive, eval, verify, doc, compile and train are"
+EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
 
 
 def other_kinds(spec: Spec) -> list[str]:

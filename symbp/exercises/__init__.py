@@ -108,7 +108,7 @@ def shipped_outputs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
     sheets' LaTeX (``sheets.tex``), all byte-reproducible, so the drift check
     covers them; the PDFs are in :func:`shipped_pdfs`.
     """
-    from .sheets import sheet_tex
+    from . import conv_output, sheets
 
     out: dict[str, str | bytes] = {}
     for path, spec in _exercise_specs(spec_paths):
@@ -116,18 +116,20 @@ def shipped_outputs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
         folder = f"{SHIPPED_DIR}/{path.stem}"
         for rel, text in text_outputs(exercises).items():
             out[f"{folder}/{rel}"] = text
-        out[f"{folder}/sheets.tex"] = sheet_tex(exercises, exercises.variants)
+        tex = sheets.sheet_tex if spec.dense_only else conv_output.sheet_tex
+        out[f"{folder}/sheets.tex"] = tex(exercises, exercises.variants)
     return out
 
 
 def shipped_pdfs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
     """``docs/exercises/<stem>/sheets.pdf`` and ``key.pdf`` (needs TeX; not drift-checked,
     since PDF bytes depend on the TeX Live release)."""
-    from .sheets import pdf_outputs
+    from . import conv_output, sheets
 
     out: dict[str, str | bytes] = {}
     for path, spec in _exercise_specs(spec_paths):
-        pdfs = pdf_outputs(plan(spec))
+        make = sheets.pdf_outputs if spec.dense_only else conv_output.pdf_outputs
+        pdfs = make(plan(spec))
         for name in ("sheets.pdf", "key.pdf"):
             out[f"{SHIPPED_DIR}/{path.stem}/{name}"] = pdfs[name]
     return out

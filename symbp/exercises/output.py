@@ -47,7 +47,12 @@ def variant_yaml(exercises: ExerciseSet, variant: Variant) -> str:
 
 
 def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]:
-    """The deterministic files by relative path (``quiz=False``: the variant specs only)."""
+    """The deterministic files by relative path (``quiz=False``: the variant specs only);
+    a network of layer records (conv …) has its own (:mod:`.conv_output`)."""
+    if not exercises.spec.dense_only:
+        from . import conv_output
+
+        return conv_output.text_outputs(exercises, quiz=quiz)
     out = {f"variants/{v.student.id}.yaml": variant_yaml(exercises, v) for v in exercises.variants}
     if quiz:
         out["answers.csv"] = answers_csv(exercises)
@@ -97,7 +102,10 @@ def write_exercises(
     files: dict[str, str | bytes] = dict(text_outputs(exercises, quiz=not single))
     OutputFolder(out, "exercises").check(files)  # refuse before the (slow) PDFs
     if pdf:
-        from .sheets import pdf_outputs
+        if exercises.spec.dense_only:
+            from .sheets import pdf_outputs
+        else:
+            from .conv_output import pdf_outputs
 
         files.update(pdf_outputs(exercises, engine, combined=not single, progress=progress))
     return write_tree(files, out, replace=not single)

@@ -15,9 +15,10 @@ from pathlib import Path
 from ..errors import DataError, quote
 from ..spec import Spec, load
 from ..spec.exercise import MAX_COUNT, ExerciseSpec, parse_exercise
-from ..stages import require_dense
 from ..symbolic.generic import derive_generic
+from . import conv
 from .codes import parse_code
+from .conv import NetDrawer
 from .progress import DRAWING, SILENT, Progress
 from .questions import Question, default_asks, parse_asks
 from .roster import Student, check_id, numbered, read_roster
@@ -50,8 +51,8 @@ class ExerciseSet:
 
 def _setup(
     spec: Spec | str | Path, ask: Sequence[str] | None
-) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], Drawer]:
-    loaded = require_dense(load(spec), "exercises")
+) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], Drawer | NetDrawer]:
+    loaded = load(spec)
     if loaded.n_params > MAX_PARAMS:
         raise DataError(
             f"exercises are worked by hand, for nets of at most {MAX_PARAMS} parameters; "
@@ -60,13 +61,17 @@ def _setup(
             file=loaded.path,
         )
     settings = loaded.exercise or parse_exercise(None)
+    dense = loaded.dense_only
+    parse = parse_asks if dense else conv.parse_asks
     if ask:
-        questions = parse_asks(list(ask), loaded)
+        questions = parse(list(ask), loaded)
     elif settings.ask:
-        questions = parse_asks(list(settings.ask), loaded, where="exercise.ask")
+        questions = parse(list(settings.ask), loaded, where="exercise.ask")
     else:
-        questions = parse_asks(default_asks(loaded), loaded)
+        questions = parse((default_asks if dense else conv.default_asks)(loaded), loaded)
     asks = tuple(q.ask for q in questions)
+    if not dense:  # a network of layer records (conv, pool, flatten …): :mod:`.conv`
+        return loaded, settings, questions, conv.NetDrawer(loaded, settings, questions, asks)
     drawer = Drawer(loaded, settings, questions, derive_generic(loaded), asks)
     return loaded, settings, questions, drawer
 

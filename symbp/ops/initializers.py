@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-Draw = Callable[
-    [np.random.Generator | np.random.RandomState, int, int, Mapping[str, float]], np.ndarray
-]
+#: ``draw(rng, fan_in, fan_out, options, size=None)``: an array of ``size`` (default
+#: ``(fan_out, fan_in)``, a dense ``W``) scaled by the fans.
+Draw = Callable[..., np.ndarray]
 
 
 Check = Callable[[Mapping[str, Fraction]], "tuple[str, str] | None"]
@@ -70,25 +70,25 @@ def _check_normal(o: Mapping[str, Fraction]) -> tuple[str, str] | None:
     return None
 
 
-def _uniform(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
-    return rng.uniform(o["low"], o["high"], size=(fan_out, fan_in))
+def _uniform(rng, fan_in, fan_out, o, size=None):  # type: ignore[no-untyped-def]
+    return rng.uniform(o["low"], o["high"], size=size or (fan_out, fan_in))
 
 
-def _normal(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
-    return rng.standard_normal(size=(fan_out, fan_in)) * o["std"]
+def _normal(rng, fan_in, fan_out, o, size=None):  # type: ignore[no-untyped-def]
+    return rng.standard_normal(size=size or (fan_out, fan_in)) * o["std"]
 
 
 def _scaled_uniform(scale: Callable[[int, int], float]) -> Draw:
-    def draw(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
+    def draw(rng, fan_in, fan_out, o, size=None):  # type: ignore[no-untyped-def]
         r = scale(fan_in, fan_out)
-        return rng.uniform(-r, r, size=(fan_out, fan_in))
+        return rng.uniform(-r, r, size=size or (fan_out, fan_in))
 
     return draw
 
 
 def _scaled_normal(scale: Callable[[int, int], float]) -> Draw:
-    def draw(rng, fan_in, fan_out, o):  # type: ignore[no-untyped-def]
-        return rng.standard_normal(size=(fan_out, fan_in)) * scale(fan_in, fan_out)
+    def draw(rng, fan_in, fan_out, o, size=None):  # type: ignore[no-untyped-def]
+        return rng.standard_normal(size=size or (fan_out, fan_in)) * scale(fan_in, fan_out)
 
     return draw
 
@@ -126,4 +126,27 @@ def draw_weights(
     return [
         np.asarray(init.draw(rng, fan_in, fan_out, values), dtype=np.float64)
         for fan_in, fan_out in itertools.pairwise(layers)
+    ]
+
+
+def draw_arrays(
+    name: str,
+    options: Mapping[str, Fraction],
+    fans: Sequence[tuple[int, int, tuple[int, ...]]],
+    seed: int,
+    legacy: bool = False,
+) -> list[np.ndarray]:
+    """Draw one array per ``(fan_in, fan_out, shape)`` in order from one seeded generator
+    (float64): the weights of any layer records, scaled by each record's fans (a conv
+    kernel ``(O, C, kh, kw)`` with PyTorch's fans ``C·kh·kw`` and ``O·kh·kw``). For dense
+    layers (``shape == (fan_out, fan_in)``) the stream is :func:`draw_weights`'."""
+    init = INITIALIZERS[name]
+    values = {k: float(v) for k, v in {**init.options, **options}.items() if v is not None}
+    if legacy:
+        rng: np.random.Generator | np.random.RandomState = np.random.RandomState(seed)
+    else:
+        rng = np.random.default_rng(seed)
+    return [
+        np.asarray(init.draw(rng, fan_in, fan_out, values, size=tuple(shape)), dtype=np.float64)
+        for fan_in, fan_out, shape in fans
     ]

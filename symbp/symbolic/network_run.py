@@ -9,15 +9,17 @@ form and the backward :mod:`.shifted` derived from it (the lines of
 digits) with the spec's updates between them, as ``eval`` does for dense nets: one
 update per batch of the spec's ``training`` schedule (:func:`symbp.ops.batches.plan_of`:
 full batch without one, mini-batches, shuffling), the learning rate of the spec's
-schedule at the batch's epoch, ``θ ← θ − η ∂E/∂θ`` with ``E`` the mean loss over the
-batch. Only plain SGD is taken so far (no momentum, no weight decay, nothing frozen):
-any other optimiser is refused with one line.
+schedule at the batch's epoch, the gradients those of ``E``, the mean loss over the
+batch, updated by the spec's optimiser (:mod:`.network_updates`: every optimiser record,
+weight decay, frozen parameters, as the dense engine applies them).
 
 Names are those of ``eval --json`` (:meth:`NetworkStep.quantities`), ``l`` 0-based: the
 layer ``l`` of the spec's list produces ``a[l+1]`` and has ``W[l]``, ``b[l]``, ``z[l]``,
 ``delta[l]``, ``grad_W[l]``, ``grad_b[l]``; a conv kernel is ``W[l][o][c][u][v]``, a
 feature map ``a[l][c][i][j]``, the input gradient ``grad_x[c][i][j]``, ``loss`` the mean
-loss ``E`` of the step's batch. A layer without parameters has ``null`` for them.
+loss ``E`` of the step's batch, ``update_W[l]…``/``update_b[l]…`` the change the step's
+update makes, and the optimiser's states after it by the record's names (``m_W[l]…``,
+``v_b[l]…`` for Adam). A layer without parameters has ``null`` for them.
 """
 
 from __future__ import annotations
@@ -137,31 +139,6 @@ def derive_network(spec: Spec) -> NetworkDerivation:
 # -- eval
 
 
-def check_updates(spec: Spec) -> None:
-    """Refuse (one line) what :func:`run_network` does not update yet: optimisers other than
-    plain SGD, momentum, weight decay, frozen parameters."""
-    opt = spec.optimizer
-    if opt.name != "sgd" or any(v != 0 for v in opt.options.values()):
-        raise SpecError(
-            f"updates of conv/pool/flatten networks are plain SGD so far; found {opt.name}"
-            + ("" if opt.name != "sgd" else f" with {', '.join(opt.options)}"),
-            field="optimizer",
-            file=spec.path,
-        )
-    if opt.weight_decay != 0:
-        raise SpecError(
-            "updates of conv/pool/flatten networks have no weight decay so far",
-            field="optimizer",
-            file=spec.path,
-        )
-    if spec.frozen:
-        raise SpecError(
-            "frozen parameters of conv/pool/flatten networks are not available yet",
-            field="frozen",
-            file=spec.path,
-        )
-
-
 def _lists(value: Any) -> Nested:
     if value is None:
         return None
@@ -214,6 +191,12 @@ class NetworkStep:
     b: tuple[Nested | None, ...]
     evaluation: NetworkEvaluation
     learning_rate: sp.Expr
+    #: The change the update after this step makes (``None`` for a layer without any).
+    update_W: tuple[Nested | None, ...] = ()
+    update_b: tuple[Nested | None, ...] = ()
+    #: The optimiser's states after that update, by name (``m_W``, ``v_b``; see
+    #: :mod:`.network_updates`); empty for plain SGD.
+    states: tuple[tuple[str, Nested], ...] = ()
 
     def _row(self, example: int | None) -> int:
         if example is None:
@@ -224,7 +207,8 @@ class NetworkStep:
 
     def arrays(self, example: int | None = None) -> dict[str, Nested]:
         """Every quantity as nested lists, by its name without indices' last levels:
-        ``W[0]``, ``a[1]``, ``grad_x`` …, ``loss``. Forward values are of ``example`` (default
+        ``W[0]``, ``a[1]``, ``grad_x`` …, ``loss``, ``update_W[0]``, the optimiser's states
+        (``m_W[0]``), ``learning_rate``. Forward values are of ``example`` (default
         the batch's first); ``loss`` and the gradients of ``example``, else the batch mean."""
         ev = self.evaluation
         one = ev.examples[self._row(example)]
@@ -241,6 +225,13 @@ class NetworkStep:
                 out[f"{name}[{l}]"] = v
         out["grad_x"] = source.grad_x
         out["loss"] = source.loss
+        for name, values in (("update_W", self.update_W), ("update_b", self.update_b)):
+            for l, v in enumerate(values):  # the batch's, whichever example is asked
+                out[f"{name}[{l}]"] = v
+        for name, values in self.states:
+            for l, v in enumerate(values):
+                out[f"{name}[{l}]"] = v
+        out["learning_rate"] = self.learning_rate
         return out
 
     def quantities(self, example: int | None = None) -> dict[str, Any]:
@@ -252,18 +243,9 @@ class NetworkStep:
         return out
 
     def updates(self) -> tuple[list[Nested | None], list[Nested | None]]:
-        """``−η ∂E/∂W`` and ``−η ∂E/∂b`` of this step (``None`` for a layer without any)."""
-        lr = self.learning_rate
-
-        def scaled(g: Nested) -> Nested:
-            if g is None:
-                return None
-            if isinstance(g, list | tuple):
-                return [scaled(v) for v in g]
-            return numeric(-lr * g)
-
-        ev = self.evaluation
-        return [scaled(g) for g in ev.grad_W], [scaled(g) for g in ev.grad_b]
+        """The changes ``Δθ`` the update after this step makes to ``W`` and ``b`` (``None``
+        for a layer without any; ``−η ∂E/∂θ`` for plain SGD)."""
+        return list(self.update_W), list(self.update_b)
 
     def to_json(self) -> dict[str, Any]:
         """The step as ``eval --json`` writes it (the names of dense nets' steps)."""
@@ -287,6 +269,7 @@ class NetworkStep:
             "update_b": _floats(update_b),
             "learning_rate": float(self.learning_rate),
             "epoch_loss": None,
+            **({"optimizer_state": {k: _floats(v) for k, v in self.states}} if self.states else {}),
         }
 
 
@@ -302,15 +285,21 @@ class NetworkRun:
 
 
 def run_network(
-    spec: Spec, steps: int = 0, *, epochs: int | None = None, variant: Variant | None = None
+    spec: Spec,
+    steps: int = 0,
+    *,
+    epochs: int | None = None,
+    variant: Variant | None = None,
+    plans: Sequence[Plan] | None = None,
 ) -> NetworkRun:
     """``steps + 1`` exact evaluations of ``spec`` with its updates between them (see the
     module docstring); ``epochs`` counts whole epochs instead. ``variant`` transforms the
-    derived formulas (the convention search of :mod:`symbp.verify.network`)."""
-    if spec.W is None or spec.b is None:
-        drawn = " (parameters drawn by init are not available for them yet)" if spec.init else ""
+    derived formulas (the convention search of :mod:`symbp.verify.network`). ``plans``
+    are :func:`.network_plan.plan_network`'s of ``spec``'s network, derived once by a
+    caller that runs many specs of one network (the exercises' draws)."""
+    if (spec.W is None or spec.b is None) and spec.init is None:
         raise SpecError(
-            f"exact evaluation of conv/pool/flatten layers needs params: W and b{drawn}",
+            "exact evaluation of conv/pool/flatten layers needs params: W and b, or init",
             field="params",
             file=spec.path,
         )
@@ -318,18 +307,22 @@ def run_network(
         raise SpecError(
             "exact evaluation needs an example: x and t", field="example", file=spec.path
         )
-    check_updates(spec)
-    from .updates import Updater
+    from .network_updates import NetworkUpdater
 
     batches = plan_of(spec)
     if epochs is not None:
         steps = epochs * batches.per_epoch
-    rate = Updater(spec).rate
-    plans = plan_network(spec.input_shape, spec.network)
+    updater = NetworkUpdater(spec)
+    derived = list(plans) if plans is not None else plan_network(spec.input_shape, spec.network)
     if variant is not None:
-        plans = variant(plans)
+        derived = variant(derived)
     examples = [(_x(spec, e.x), list(e.t)) for e in spec.examples]
-    W, b = _lists(spec.W), _lists(spec.b)
+    if spec.W is not None and spec.b is not None:
+        W, b = _lists(spec.W), _lists(spec.b)
+    else:
+        from .network_init import initial_network_parameters
+
+        W, b = initial_network_parameters(spec)
     out: list[NetworkStep] = []
     for step, (epoch, rows) in enumerate(batches.steps(steps + 1)):
         ev = evaluate_network(
@@ -339,21 +332,33 @@ def run_network(
             W,
             b,
             [examples[r] for r in rows],
-            plans=plans,
+            plans=derived,
         )
-        record = NetworkStep(step, epoch, tuple(rows), tuple(W), tuple(b), ev, rate(epoch))
+        new = updater.apply(
+            step, epoch, {"W": W, "b": b}, {"W": list(ev.grad_W), "b": list(ev.grad_b)}
+        )
+        record = NetworkStep(
+            step,
+            epoch,
+            tuple(rows),
+            tuple(W),
+            tuple(b),
+            ev,
+            updater.rate(epoch),
+            update_W=tuple(_minus(n, o) for n, o in zip(new["W"], W, strict=True)),
+            update_b=tuple(_minus(n, o) for n, o in zip(new["b"], b, strict=True)),
+            states=tuple(updater.states(new).items()),
+        )
         out.append(record)
         if step == steps:
             break
-        update_W, update_b = record.updates()
-        W = [_add(w, u) for w, u in zip(W, update_W, strict=True)]
-        b = [_add(v, u) for v, u in zip(b, update_b, strict=True)]
+        W, b = new["W"], new["b"]
     return NetworkRun(tuple(out))
 
 
-def _add(value: Nested, delta: Nested) -> Nested:
-    if value is None:
+def _minus(new: Nested, old: Nested) -> Nested:
+    if new is None:
         return None
-    if isinstance(value, list | tuple):
-        return [_add(v, d) for v, d in zip(value, delta, strict=True)]
-    return numeric(sp.sympify(value) + delta)
+    if isinstance(new, list | tuple):
+        return [_minus(n, o) for n, o in zip(new, old, strict=True)]
+    return numeric(sp.sympify(new) - sp.sympify(old))

@@ -75,6 +75,24 @@ class Updater:
         )
         return new_W, new_b
 
+    def element(
+        self,
+        array: tuple[str, int],
+        pos: tuple[int, ...],
+        theta: sp.Expr,
+        g: sp.Expr,
+        lr: sp.Expr,
+        index: int,
+    ) -> sp.Expr:
+        """``θ`` after update ``index + 1`` of the element at ``pos`` of ``array``
+        (``("W", l)``), keeping its state (of any shape of parameter: conv kernels too).
+        Frozen arrays are the caller's to skip."""
+        return self._one(array, pos, theta, g, lr, index)
+
+    def state_of(self, array: tuple[str, int], pos: tuple[int, ...]) -> dict[sp.Symbol, sp.Expr]:
+        """The optimiser state of one element after its latest update (empty before one)."""
+        return self.state.get((*array, *pos), {})  # type: ignore[arg-type]
+
     def _one(
         self,
         array: tuple[str, int],

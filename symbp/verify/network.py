@@ -6,7 +6,10 @@ Claims name the quantities as ``eval --json`` does (:mod:`symbp.symbolic.network
 - ``W[l][o][c][u][v]`` (a conv kernel), ``W[l][j][k]`` (a dense layer), ``b[l][o]``;
 - ``z[l]…``, ``delta[l]…`` (the output of layer ``l``: ``[c][i][j]`` for feature maps),
   ``a[l]…`` (``a[0]`` is the input ``x``);
-- ``grad_W[l]…``, ``grad_b[l]…``, ``grad_x[c][i][j]`` (``∂E/∂x``), ``loss``.
+- ``grad_W[l]…``, ``grad_b[l]…``, ``grad_x[c][i][j]`` (``∂E/∂x``), ``loss``;
+- ``update_W[l]…``, ``update_b[l]…`` (the change the update after the step makes),
+  ``learning_rate``, and the optimiser's states after that update by the record's names,
+  shaped as the parameter (``m_W[l]…``, ``v_b[l]…`` for Adam, ``v_W[l]…`` for momentum).
 
 A name the network does not have (a layer without parameters, too few or too many
 indices, an index out of range) is refused with one line naming the claim and the shape.
@@ -49,13 +52,27 @@ KINDS = {
     "grad_b": True,
     "grad_x": False,
     "loss": False,
+    "update_W": True,
+    "update_b": True,
+    "learning_rate": False,
 }
+
+
+def _kind_of(kind: str, spec: Spec) -> str | None:
+    """``kind`` itself where it is one of :data:`KINDS`; ``m_W`` → ``m_W`` where ``m`` is a
+    state of the spec's optimiser record (its arrays shaped as ``W``); else ``None``."""
+    if kind in KINDS:
+        return kind
+    state, _, param = kind.rpartition("_")
+    if param in ("W", "b") and state in spec.optimizer.optimizer.state:
+        return kind
+    return None
 
 
 def _shape(kind: str, l: int | None, spec: Spec) -> Shape:
     """The shape of ``kind[l]`` (``ValueError``: the layer has none)."""
     shapes = shapes_of(spec.input_shape, spec.network)
-    if kind == "loss":
+    if kind in ("loss", "learning_rate"):
         return ()
     if kind == "grad_x":
         return shapes[0]
@@ -71,7 +88,7 @@ def _shape(kind: str, l: int | None, spec: Spec) -> Shape:
         return shapes[l + 1]
     layer = spec.network[l]
     params = layer.parameter_shapes(shapes[l])
-    name = kind.removeprefix("grad_")
+    name = kind.rpartition("_")[2]  # grad_W, update_W, m_W: shaped as W
     if name not in params:
         raise ValueError(f"layer {l} ({layer.kind}) has no parameters: {kind}[{l}] is null")
     return params[name]
@@ -80,15 +97,17 @@ def _shape(kind: str, l: int | None, spec: Spec) -> Shape:
 def parse_network_quantity(of: Any, spec: Spec) -> Quantity:
     """A claim's ``of`` for ``spec``'s network (see the module docstring)."""
     match = _NAME.match(of) if isinstance(of, str) and len(of) <= 200 else None
-    if match is None or match.group(1) not in KINDS:
+    if match is None or _kind_of(match.group(1), spec) is None:
+        states = [f"{s}_W" for s in spec.optimizer.optimizer.state]
         raise ValueError(
-            f"unknown quantity {quote(of)}; expected one of {', '.join(KINDS)} with one "
-            "index per axis, e.g. W[0][1][0][1][0], a[1][0][2][3], grad_x[0][1][1], loss"
+            f"unknown quantity {quote(of)}; expected one of {', '.join([*KINDS, *states])} "
+            "with one index per axis, e.g. W[0][1][0][1][0], a[1][0][2][3], grad_x[0][1][1], "
+            "loss"
         )
     kind = match.group(1)
     indices = tuple(int(n) for n in re.findall(r"\d+", match.group(2)))
     l = None
-    if KINDS[kind]:
+    if KINDS.get(kind, True):
         if not indices:
             raise ValueError(f"{kind} needs its layer first: {kind}[l]…")
         l, indices = indices[0], indices[1:]
@@ -148,15 +167,18 @@ def verify_network(spec: Spec, against: str | None = None) -> Report:
     verdicts = [judge(v, c.printed, c.tolerance) for c, v in zip(claims, values, strict=True)]
     variants: dict[str, _Values] = {}
     keys: list[str] | None = None
+    plans = None
     results = []
     for claim, value, verdict in zip(claims, values, verdicts, strict=True):
         findings: list[Finding] = []
         if verdict != CONFIRMED:
             if keys is None:
-                keys = applicable(plan_network(spec.input_shape, spec.network))
+                plans = plan_network(spec.input_shape, spec.network)
+                keys = applicable(plans)
             for key in keys:
                 if key not in variants:
-                    variants[key] = _Values(run_network(spec, last, variant=variant(key)))
+                    run = run_network(spec, last, variant=variant(key), plans=plans)
+                    variants[key] = _Values(run)
                 slipped = variants[key].of(claim)
                 how = judge(slipped, claim.printed, claim.tolerance)
                 if how in (CONFIRMED, TRUNCATED):

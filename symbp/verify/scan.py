@@ -56,7 +56,6 @@ from typing import Any
 from ..errors import SymbpError, quote
 from ..escape import html_escape, terminal_text
 from ..spec import Spec
-from ..stages import require_dense
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
 from .quantities import Quantity
@@ -527,7 +526,6 @@ def scan(
     """Check every decimal number of ``text`` against ``spec``'s exact trajectory."""
     from ..symbolic.evaluate import evaluate
 
-    require_dense(spec, "number checks")
     if steps is None:
         steps = default_steps(spec)
     if steps > MAX_STEPS:
@@ -538,8 +536,15 @@ def scan(
         found = find_numbers(text, format)
     except SymbpError as err:
         raise err.located(file=source) from None
-    evaluation = evaluate(spec, steps)
-    index = _Index(catalogue(evaluation))
+    if spec.dense_only:
+        evaluation = evaluate(spec, steps)
+        index = _Index(catalogue(evaluation))
+    else:  # a network of layer records (conv, pool, flatten …)
+        from ..symbolic.network_run import run_network
+        from .scan_network import network_catalogue
+
+        run = run_network(spec, steps)
+        index = _Index(network_catalogue(run, spec, MAX_EXAMPLES, MAX_ENTRIES))
     report = ScanReport(spec, steps, format, source=source)
     previous: Entry | None = None
     for number in (_check_one(f, index) for f in found):
@@ -549,8 +554,17 @@ def scan(
             previous = number.matches[0]
     lookup = {(e.quantity, e.step, e.example): e for e in index.entries}
     report.results = fill_runs(report.results, lookup, MAX_LISTED)
-    report.results = refine(report.results, evaluation)
-    report.precision = precision(report.results, spec)
+    if spec.dense_only:
+        report.results = refine(report.results, evaluation)
+        report.precision = precision(report.results, spec)
+    else:
+        from .network import parse_network_quantity
+        from .scan_network import explain_slips
+
+        report.results = explain_slips(
+            report.results, spec, steps, list(index.entries), MAX_EXAMPLES, MAX_ENTRIES
+        )
+        report.precision = precision(report.results, spec, parse_network_quantity)
     return report
 
 

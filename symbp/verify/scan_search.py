@@ -103,18 +103,19 @@ def _normal(kind: str, example: int | None) -> int | None:
     return (example or 0) if kind in ("a", "z", "delta") else example
 
 
-def precision(results: list[Any], spec: Spec) -> dict[str, Any] | None:
+def precision(results: list[Any], spec: Spec, parse: Any = None) -> dict[str, Any] | None:
     """How many identified numbers name what the spec's claims say (``None``: no claims).
 
     ``claimed``: the text's numbers that some claim prints (same digits);
     ``identified``: those the check identified (confirmed, truncated or an explained
     near miss); ``right``: those whose identification (quantity, step, example) is a
-    claim's with those digits; ``precision``: right / identified.
+    claim's with those digits; ``precision``: right / identified. ``parse`` reads the
+    claims' names (:func:`.network.parse_network_quantity` for conv nets).
     """
     if not spec.claims:
         return None
     truth: dict[str, set[tuple[str, int, int | None]]] = {}
-    for c in parse_claims(spec):
+    for c in parse_claims(spec) if parse is None else parse_claims(spec, parse):
         q = c.quantity
         truth.setdefault(c.printed.text, set()).add((q.name, c.step, _normal(q.kind, c.example)))
     claimed = identified = right = 0

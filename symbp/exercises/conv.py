@@ -1,0 +1,324 @@
+"""Exercises of a network of layer records (conv, pool, flatten …): questions and variants.
+
+The dense path (:mod:`.questions`, :mod:`.variants`) reads dense matrices; a network of
+layer records is drawn and answered here, through the same exact engine ``verify`` uses
+for it (:func:`symbp.symbolic.network_run.run_network`):
+
+- **Questions** name the quantities as ``eval --json`` and ``verify`` do
+  (:func:`symbp.verify.network.parse_network_quantity`): a feature-map value
+  ``a[1][0][1][2]`` or ``z[0][0][1][2]``, a pooled value ``a[2][0][0][1]``, a routed delta
+  ``delta[0][1][2][3]``, ``grad_W[0][o][c][u][v]``, ``grad_b[0][o]``, ``grad_x[c][i][j]``,
+  an updated kernel weight ``W[0][o][c][u][v]@1`` (a parameter defaults to step 1, anything
+  else to step 0), ``loss``. The input ``a[0]`` and a parameter at step 0 are printed on the
+  sheet, so they are not questions. Without ``--ask`` (:func:`default_asks`): the first
+  layer's ``z`` at its first position, the output of the first layer without parameters
+  that keeps a map (a pooled value), the output, the loss, the first kernel weight's and
+  bias's gradients, the input gradient at the input's centre and the first kernel weight
+  after one update. Which layer is which is read off the records (their parameter and
+  output shapes), never off their kind's name.
+- **Variants** (:class:`NetDrawer`): each student's stream (:mod:`.draw`) gives every
+  weight (layer by layer, in the order of the nested lists: ``[o][c][u][v]`` for a kernel),
+  every bias, then each example's input map (``[c][i][j]``) and targets, as the
+  ``exercise:`` block's ranges say (a fixed kind keeps the spec's numbers). A draw is kept
+  when no pre-activation ``z`` of any layer, example and step reached exceeds
+  ``max_abs_z``, no answer rounds to 0 at the printed decimals and the numbers differ
+  from every earlier student's; otherwise the next draw is tried, as for dense nets.
+- **Tolerance.** The careful student's interval bounds (:mod:`.tolerance`) are worked out
+  for dense nets only: a conv answer's tolerance is the least one
+  (:attr:`~symbp.spec.exercise.ExerciseSpec.quiz_tolerance`), and the sheet asks for
+  every digit of the values on the way (the answer is marked unbounded).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import DataError, quote
+from ..spec import Spec, load
+from ..spec.exercise import ExerciseSpec, Range
+from ..symbolic.network_plan import plan_network, shapes_of
+from ..symbolic.network_run import NetworkStep, run_network
+from ..verify.claims import MAX_STEP
+from ..verify.compare import exact, format_decimal
+from ..verify.network import parse_network_quantity
+from ..verify.quantities import Quantity
+from .codes import make_code
+from .draw import Stream
+from .questions import Question
+from .roster import Student
+from .variants import _REPLACED, Answer, Variant, full_text
+
+#: The kinds a sheet asks (the others are printed on it, or are the batch's bookkeeping).
+ASKED = ("a", "z", "delta", "W", "b", "grad_W", "grad_b", "grad_x", "loss")
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return [v for part in value for v in _leaves(part)]
+    return [] if value is None else [value]
+
+
+def _zeros(shape: Sequence[int]) -> Any:
+    if not shape:
+        return 0
+    return [_zeros(shape[1:]) for _ in range(shape[0])]
+
+
+def _nest(flat: list[Any], shape: Sequence[int]) -> Any:
+    if len(shape) <= 1:
+        return list(flat)
+    step = math.prod(shape[1:])
+    return [_nest(flat[n * step : (n + 1) * step], shape[1:]) for n in range(shape[0])]
+
+
+def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Question:
+    """The question ``text`` (``NAME`` or ``NAME@STEP``) asks of ``spec``'s network."""
+    name, _, raw = (text.strip().partition("@")) if isinstance(text, str) else ("", "", "")
+    try:
+        quantity = parse_network_quantity(name.strip(), spec)
+    except ValueError as err:
+        raise DataError(f"{where}: {err}") from None
+    if quantity.kind not in ASKED:
+        raise DataError(f"{where}: {quantity.name} is not asked on sheets; ask another quantity")
+    if quantity.kind == "a" and quantity.indices[0] == 0:
+        raise DataError(f"{where}: {quantity.name} is an input, printed on the sheet; ask another")
+    step = 1 if quantity.is_parameter else 0
+    if raw:
+        raw = raw.strip()
+        if not raw.isdigit() or int(raw) > MAX_STEP:
+            raise DataError(
+                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw)}"
+            )
+        step = int(raw)
+    if quantity.is_parameter and (quantity.kind, quantity.indices[0]) in spec.frozen:
+        raise DataError(
+            f"{where}: {quantity.name} is frozen (never updated), so it is printed on the "
+            "sheet; ask another quantity"
+        )
+    if quantity.is_parameter and step == 0:
+        raise DataError(
+            f"{where}: {quantity.name} at step 0 is printed on the sheet; ask it after an "
+            f"update, e.g. {quantity.name}@1"
+        )
+    return Question(number, quantity, step)
+
+
+def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[Question, ...]:
+    """Every question of ``asks`` (duplicates refused), numbered from 1."""
+    if not asks:
+        raise DataError(f"{where}: expected at least one quantity to ask")
+    out: list[Question] = []
+    for i, text in enumerate(asks):
+        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
+        if any(p.quantity == q.quantity and p.step == q.step for p in out):
+            raise DataError(f"{where}: {q.ask} is asked twice")
+        out.append(q)
+    return tuple(out)
+
+
+def default_asks(spec: Spec) -> list[str]:
+    """The questions asked when none are given (see the module docstring)."""
+    shapes = shapes_of(spec.input_shape, spec.network)
+    first = "".join("[0]" for _ in shapes[1])
+    asks = [f"z[0]{first}"]
+    for l, layer in enumerate(spec.network):
+        if l > 0 and not layer.parameter_shapes(shapes[l]) and len(shapes[l + 1]) > 1:
+            asks.append(f"a[{l + 1}]" + "".join("[0]" for _ in shapes[l + 1]))
+            break
+    L = len(spec.network)
+    asks += [f"a[{L}][0]", "loss"]
+    trained = [
+        l
+        for l, layer in enumerate(spec.network)
+        if "W" in layer.parameter_shapes(shapes[l]) and ("W", l) not in spec.frozen
+    ]
+    for l in trained[:1]:
+        w = spec.network[l].parameter_shapes(shapes[l])["W"]
+        asks += [f"grad_W[{l}]" + "[0]" * len(w), f"grad_b[{l}][0]"]
+    centre = [shapes[0][0] // 2] if len(shapes[0]) == 1 else [0, *(n // 2 for n in shapes[0][1:])]
+    asks.append("grad_x" + "".join(f"[{i}]" for i in centre))
+    for l in trained[:1]:
+        w = spec.network[l].parameter_shapes(shapes[l])["W"]
+        asks.append(f"W[{l}]" + "[0]" * len(w) + "@1")
+    return asks
+
+
+def value_of(steps: Sequence[NetworkStep], q: Question) -> Any:
+    """The exact value of ``q``: a parameter after ``k`` updates is the step ``k − 1``'s
+    value plus that step's update, so the run need not evaluate step ``k`` itself."""
+    name = q.quantity.name
+    if q.quantity.is_parameter:
+        before = steps[q.step - 1].quantities()
+        return before[name] + before["update_" + name]
+    return steps[q.step].quantities()[name]
+
+
+def steps_needed(questions: Sequence[Question]) -> int:
+    """The last step the run must evaluate for ``questions`` (see :func:`value_of`)."""
+    return max(q.step - 1 if q.quantity.is_parameter else q.step for q in questions)
+
+
+class NetDrawer:
+    """Draws and checks the variants of one spec of layer records (module docstring)."""
+
+    def __init__(
+        self, spec: Spec, settings: ExerciseSpec, questions: Sequence[Question], asks: Sequence[str]
+    ) -> None:
+        self.spec, self.settings, self.questions = spec, settings, tuple(questions)
+        self.asks = tuple(asks)
+        self.last = steps_needed(questions)
+        s = settings
+        if (s.W is None or s.b is None) and spec.W is None:
+            kind = "W" if s.W is None else "b"
+            raise DataError(
+                f"exercise.{kind}: fixed, but the spec gives no params to keep; "
+                "give params or a range"
+            )
+        if (s.x is None or s.t is None) and not spec.examples:
+            kind = "x" if s.x is None else "t"
+            raise DataError(
+                f"exercise.{kind}: fixed, but the spec gives no example to keep; "
+                "give an example or a range"
+            )
+        shapes = shapes_of(spec.input_shape, spec.network)
+        self.param_shapes = [
+            layer.parameter_shapes(shapes[l]) for l, layer in enumerate(spec.network)
+        ]
+        self.input_shape, self.out = tuple(spec.input_shape), shapes[-1][0]
+        #: Every variant has this network: its formulas are derived once.
+        self.plans = plan_network(spec.input_shape, spec.network)
+
+    def _value(self, stream: Stream, r: Range | None, fixed: Any) -> Any:
+        return exact(fixed) if r is None else stream.decimal(r)
+
+    def _array(self, stream: Stream, r: Range | None, base: Any) -> Any:
+        if isinstance(base, list | tuple):
+            return [self._array(stream, r, part) for part in base]
+        return self._value(stream, r, base)
+
+    def draw(self, stream: Stream) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+        """One draw: ``W`` and ``b`` (nested as the spec's, ``None`` where a layer has
+        none) and the examples (``x`` shaped as the input)."""
+        s = self.settings
+        W: list[Any] = []
+        b: list[Any] = []
+        for l, shapes in enumerate(self.param_shapes):
+            for name, into, r in (("W", W, s.W), ("b", b, s.b)):
+                if name not in shapes:
+                    into.append(None)
+                    continue
+                given = getattr(self.spec, name)
+                base = given[l] if given is not None else _zeros(shapes[name])
+                into.append(self._array(stream, r, base))
+        examples = []
+        size = math.prod(self.input_shape)
+        for ex in self.spec.examples or [None]:
+            flat_x = list(ex.x) if ex else [0] * size
+            x = [self._value(stream, s.x, v) for v in flat_x]
+            t = [self._value(stream, s.t, v) for v in (ex.t if ex else [0] * self.out)]
+            examples.append({"x": _nest(x, self.input_shape), "t": t})
+        return W, b, examples
+
+    def variant_data(
+        self, student: Student, W: list[Any], b: list[Any], examples: list[Any]
+    ) -> dict[str, Any]:
+        """The variant spec's fields (claims added by :meth:`make`)."""
+        base = self.spec.data
+        title = base.get("title") or self.spec.name
+        data: dict[str, Any] = {
+            "name": f"{self.spec.name}-{student.id}",
+            "title": f"{title}: exercise {student.id}",
+        }
+        data.update({k: v for k, v in base.items() if k not in _REPLACED})
+        data["params"] = {"W": W, "b": b}
+        if len(examples) == 1:
+            data["example"] = examples[0]
+        else:
+            data["examples"] = examples
+        return data
+
+    def _problem(self, steps: Sequence[NetworkStep]) -> str | None:
+        limit = self.settings.max_abs_z
+        for step in steps:
+            for ex in step.evaluation.examples:
+                if any(abs(exact(z)) > limit for z in _leaves(list(ex.z))):
+                    return "saturated"
+        for q in self.questions:
+            text = format_decimal(exact(value_of(steps, q)), self.settings.answer_decimals)
+            if not text.strip("-0."):
+                return "zero"
+        return None
+
+    def make(
+        self, student: Student, seed: int, *, taken: set[Any] | None = None, skip: int = 0
+    ) -> Variant:
+        """The variant of ``student`` (``taken``/``skip`` as in :meth:`.variants.Drawer.make`)."""
+        stream = Stream(seed, student.id)
+        failures: Counter[str] = Counter()
+        passed = 0
+        for _ in range(self.settings.max_draws):
+            W, b, examples = self.draw(stream)
+            spec = load(self.variant_data(student, W, b, examples))
+            steps = run_network(spec, self.last, plans=self.plans).steps
+            problem = self._problem(steps)
+            key = repr((W, b, examples))
+            if problem is None and taken is not None and key in taken:
+                problem = "repeated"
+            elif problem is None and taken is None and passed < skip:
+                problem = "skipped"
+            if problem is not None:
+                failures[problem] += 1
+                passed += problem in ("repeated", "skipped")
+                continue
+            if taken is not None:
+                taken.add(key)
+            return self._finish(student, seed, passed, W, b, examples, steps)
+        raise DataError(self._give_up(student, failures))
+
+    def _finish(
+        self,
+        student: Student,
+        seed: int,
+        skip: int,
+        W: list[Any],
+        b: list[Any],
+        examples: list[Any],
+        steps: Sequence[NetworkStep],
+    ) -> Variant:
+        d = self.settings.answer_decimals
+        least = self.settings.quiz_tolerance
+        answers = []
+        for q in self.questions:
+            value = exact(value_of(steps, q))
+            answers.append(
+                Answer(q, value, full_text(value), format_decimal(value, d), least, False)
+            )
+        code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
+        data = self.variant_data(student, W, b, examples)
+        data["claims"] = [
+            {"of": a.question.name, "step": a.question.step, "printed": a.printed,
+             "note": f"{a.question.label} of exercise {code.text}"}
+            for a in answers
+        ]  # fmt: skip
+        return Variant(student, code, data, load(data), tuple(answers), ())
+
+    def _give_up(self, student: Student, failures: Counter[str]) -> str:
+        s = self.settings
+        reasons = {
+            "saturated": f"a pre-activation exceeded |z| > {float(s.max_abs_z):g}",
+            "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
+            "repeated": "the numbers repeated an earlier student's",
+            "skipped": "skipped",
+        }
+        told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
+        return (
+            f"exercise: no draw of {s.max_draws} satisfied the constraints for student "
+            f"{student.id} ({told}); widen or shift the ranges (exercise.W, b, x, t), "
+            "raise exercise.max_abs_z or ask other quantities"
+        )
+
+
+__all__ = ["ASKED", "NetDrawer", "Quantity", "default_asks", "parse_asks", "value_of"]

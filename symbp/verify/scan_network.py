@@ -1,0 +1,174 @@
+"""``check`` of a text against a network of layer records (conv, pool, flatten …).
+
+:func:`.scan.scan` reads the text's decimal numbers as for dense nets; for a network
+that is not dense-only the catalogue of quantities comes from the exact run of
+:func:`symbp.symbolic.network_run.run_network` (:func:`network_catalogue`), named as
+``eval --json`` and ``verify`` name them (``W[0][1][0][1][0]``, ``a[1][0][2][3]``,
+``grad_x[0][1][1]``, ``update_W[…]``, ``m_W[…]`` …), in the identification order of
+dense nets: per step the output and the loss, then ``a``, ``z``, ``delta``, the
+gradients, ``grad_x``, the parameters, the updates, the optimiser's states and the rate.
+
+A number that is not confirmed or truncated is then tried against the classic slips of
+conv texts (:data:`symbp.symbolic.network_variants.VARIANTS`: the kernel not rotated in
+the input gradient, a true convolution, sum pooling, the max-pool gradient sent to the
+whole window; :func:`explain_slips`): each slip is the derived formulas with one change,
+run through the same exact evaluator over the same steps. Where a slip's value of some
+quantity rounds or truncates to the number, and that quantity's true value differs from
+the slip's, the number is a near miss **explained** by that slip: its verdict is
+``near``, its identification the true quantity, its ``cause`` the slip's key and its
+convention the slip's label. The first slip (in :data:`VARIANTS`' order) that explains a
+number is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SymbpError
+from ..symbolic.network_plan import plan_network
+from ..symbolic.network_run import NetworkRun, NetworkStep, run_network
+from ..symbolic.network_variants import VARIANTS, applicable, variant
+from .compare import CONFIRMED, TRUNCATED, exact, judge
+from .quantities import Quantity
+
+if TYPE_CHECKING:
+    from ..spec import Spec
+    from .scan import Entry, NumberResult
+
+#: The kinds in the catalogue's order after the output (``a[L]``) and ``loss``; the
+#: optimiser's states (``m_W``, ``v_b`` …) come between the updates and the rate.
+_ORDER = ("a", "z", "delta", "grad_W", "grad_b", "grad_x", "W", "b", "update_W", "update_b")
+_FORWARD = ("a", "z", "delta")
+#: The kinds of one example besides the forward values (else of the batch).
+_PER_EXAMPLE = ("loss", "grad_W", "grad_b", "grad_x")
+
+
+def _leaves(prefix: tuple[int, ...], value: Any) -> Iterator[tuple[tuple[int, ...], Any]]:
+    if isinstance(value, list | tuple):
+        for k, part in enumerate(value):
+            yield from _leaves((*prefix, k), part)
+    elif value is not None:
+        yield prefix, value
+
+
+def _step_entries(
+    step: NetworkStep, depth: int, examples: int, states: tuple[str, ...]
+) -> Iterator[Entry]:
+    from .scan import Entry
+
+    several = examples > 1
+    picks: list[int | None] = [None] + (list(range(examples)) if several else [])
+    arrays = {e: step.arrays(e) for e in picks}
+    k = step.step
+
+    def values(kind: str, example: int | None) -> Iterator[Entry]:
+        if kind in _FORWARD and example is None and several:
+            return  # forward values belong to an example
+        if kind not in (*_FORWARD, *_PER_EXAMPLE) and example is not None:
+            return  # parameters, updates, states and the rate are the batch's
+        source = arrays[example]
+        if kind in ("loss", "learning_rate"):
+            yield Entry(Quantity(kind, ()), k, example, exact(source[kind]))
+        elif kind == "grad_x":  # one example's: grad_x[e][c][i][j], as dense nets name it
+            for idx, v in _leaves((), source["grad_x"]):
+                q = Quantity("grad_x", idx if example is None else (example, *idx))
+                yield Entry(q, k, None, exact(v))
+        else:
+            count = len(step.W) + (1 if kind == "a" else 0)
+            for l in range(count):
+                for idx, v in _leaves((l,), source.get(f"{kind}[{l}]")):
+                    yield Entry(Quantity(kind, idx), k, example, exact(v))
+
+    for example in picks:  # the output first, then the loss
+        for entry in values("a", example):
+            if entry.quantity.indices[0] == depth:
+                yield entry
+    for example in picks:
+        yield from values("loss", example)
+    for kind in (*_ORDER, *states, "learning_rate"):
+        for example in picks:
+            for entry in values(kind, example):
+                if kind == "a" and entry.quantity.indices[0] == depth:
+                    continue
+                yield entry
+
+
+def network_catalogue(
+    run: NetworkRun, spec: Spec, max_examples: int, max_entries: int
+) -> list[Entry]:
+    """Every quantity value of every step of ``run`` (see the module docstring)."""
+    examples = min(len(spec.examples), max_examples)
+    states = tuple(name for name, _ in run.steps[0].states) if run.steps else ()
+    depth = len(spec.network)
+    entries: list[Entry] = []
+    for step in run.steps:
+        for entry in _step_entries(step, depth, examples, states):
+            entries.append(entry)
+            if len(entries) > max_entries:
+                raise SymbpError(
+                    f"more than {max_entries} quantity values over {len(run.steps) - 1} "
+                    "steps; give fewer --steps",
+                    field="--steps",
+                )
+    return entries
+
+
+def explain_slips(
+    results: list[NumberResult],
+    spec: Spec,
+    steps: int,
+    entries: list[Entry],
+    max_examples: int,
+    max_entries: int,
+) -> list[NumberResult]:
+    """``results`` with the numbers that a classic conv slip reproduces explained (see the
+    module docstring)."""
+    from .scan import NEAR, _Index
+
+    open_ = [i for i, r in enumerate(results) if r.verdict not in (CONFIRMED, TRUNCATED)]
+    if not open_:
+        return results
+    truth = {(e.quantity, e.step, e.example): e for e in entries}
+    out = list(results)
+    plans = plan_network(spec.input_shape, spec.network)
+    for key in applicable(plans):
+        if not open_:
+            break
+        slipped = network_catalogue(
+            run_network(spec, steps, variant=variant(key), plans=plans),
+            spec,
+            max_examples,
+            max_entries,
+        )
+        changed = [
+            e
+            for e in slipped
+            if (t := truth.get((e.quantity, e.step, e.example))) is not None and t.value != e.value
+        ]
+        index = _Index(changed)
+        for i in list(open_):
+            printed = out[i].printed
+            reach = printed.unit
+            hits = [
+                changed[j]
+                for j in index.within(printed.value - reach, printed.value + reach)
+                if judge(changed[j].value, printed) in (CONFIRMED, TRUNCATED)
+            ]
+            if not hits:
+                continue
+            hit = hits[0]
+            out[i] = replace(
+                out[i],
+                verdict=NEAR,
+                nearest=truth[(hit.quantity, hit.step, hit.example)],
+                convention=VARIANTS[key][0],
+                cause=key,
+                explained=True,
+            )
+            open_.remove(i)
+    return out
+
+
+__all__ = ["explain_slips", "network_catalogue"]
