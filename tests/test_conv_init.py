@@ -72,3 +72,22 @@ def test_eval_of_an_init_drawn_conv_net(tmp_path: Path, capsys: Any) -> None:
     assert steps[0]["W"][0] == want.tolist()
     after = np.asarray(steps[0]["W"][0]) - 0.1 * np.asarray(steps[0]["grad_W"][0])
     assert np.asarray(steps[1]["W"][0]) == pytest.approx(after, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "init",
+    [{"name": "xavier_uniform", "seed": 3}, {"name": "he_normal", "seed": 11}],
+    ids=["xavier_uniform", "he_normal"],
+)
+def test_the_trainer_starts_where_the_exact_run_starts(
+    init: dict[str, Any], tmp_path: Path
+) -> None:
+    spec = _init_spec(init)
+    exact = run_network(spec, 0).steps[0]
+    W, b = symbp.compile(spec, out_dir=tmp_path).initial_params()
+    for l in range(len(spec.network)):
+        if exact.W[l] is None:
+            assert W[l] is None and b[l] is None
+            continue
+        assert np.asarray(exact.W[l], dtype=float).tolist() == np.asarray(W[l]).tolist()
+        assert np.asarray(exact.b[l], dtype=float).tolist() == np.asarray(b[l]).tolist()
