@@ -415,12 +415,17 @@ def _eval(args: argparse.Namespace) -> int:
     from .api import evaluate, load
     from .render.text import evaluation_text
     from .symbolic.records import Evaluation
+    from .symbolic.recurrent_run import RecurrentRun
 
     spec = load(args.spec)
     _note(args, spec)
     evaluation = evaluate(spec, steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic)
     if args.json:
         _write_json(evaluation.to_json())
+    elif isinstance(evaluation, RecurrentRun):  # per time step, then the sums over time
+        from .render.recurrent_text import recurrent_text
+
+        _report(recurrent_text(evaluation, digits=args.digits))
     elif not isinstance(evaluation, Evaluation):  # a network of layer records (conv, pool …)
         from .render.network_text import run_text
 

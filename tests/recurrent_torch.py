@@ -1,0 +1,106 @@
+"""PyTorch float64 references for recurrent specs (``nn.RNN``, ``nn.GRU``, ``nn.LSTM``).
+
+:func:`torch_reference` builds the spec's network in PyTorch with the spec's parameters
+(``weight_ih`` = ``W``, ``weight_hh`` = ``U``, the biases as :mod:`symbp.layers.cells`
+maps them), runs the example step by step (one-step calls of the module, so that a state
+can be detached: BPTT(k) detaches ``s_{t-k}`` in the graph of ``L_t``) and returns the
+hidden states, cell states, the loss ``E`` and every gradient, as float64 NumPy arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import symbp
+
+
+def _tensor(torch: Any, value: Any) -> Any:
+    return torch.tensor(np.array(value, dtype=object).astype(float), dtype=torch.float64)
+
+
+def torch_reference(spec: symbp.Spec, bptt: int | None = None) -> dict[str, Any]:
+    """The PyTorch values of ``spec``'s first example (see the module docstring)."""
+    import torch
+
+    rec = spec.recurrence
+    assert rec is not None
+    layer = spec.network[0]
+    n, F, T = layer.size, spec.input_shape[0], rec.steps
+    cls = {"elman": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[layer.cell.name]
+    kwargs: dict[str, Any] = {}
+    if layer.cell.name == "elman":
+        kwargs["nonlinearity"] = layer.activation.name
+    rnn = cls(F, n, dtype=torch.float64, **kwargs)
+    b = _tensor(torch, spec.b[0])
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(_tensor(torch, spec.W[0]))
+        rnn.weight_hh_l0.copy_(_tensor(torch, rec.U[0]))
+        if layer.cell.name == "gru":  # b = [r, z, n (input), hn (recurrent)]
+            rnn.bias_ih_l0.copy_(b[: 3 * n])
+            rnn.bias_hh_l0.copy_(torch.cat([torch.zeros(2 * n, dtype=torch.float64), b[3 * n :]]))
+        else:
+            rnn.bias_ih_l0.copy_(b)
+            rnn.bias_hh_l0.zero_()
+    head = []
+    for l in range(1, len(spec.network)):
+        W = _tensor(torch, spec.W[l]).requires_grad_()
+        bl = _tensor(torch, spec.b[l]).requires_grad_()
+        head.append((W, bl, spec.network[l].activation.name))
+    e = spec.examples[0]
+    x = _tensor(torch, e.x).reshape(T, F)
+    out = spec.layers[-1]
+    t = _tensor(torch, e.t).reshape(T if rec.output == "every_step" else 1, out)
+    lstm = layer.cell.name == "lstm"
+    h0 = _tensor(torch, rec.initial[0]["h"]).reshape(1, 1, n)
+    c0 = _tensor(torch, rec.initial[0]["c"]).reshape(1, 1, n) if lstm else None
+    acts = {"identity": lambda v: v, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+    def run(last: int, cut: int | None) -> tuple[Any, list[Any], list[Any]]:
+        """States up to step ``last`` (1-based), the state after step ``cut`` detached."""
+        state: Any = (h0, c0) if lstm else h0
+        hs, cs = [], []
+        if cut == 0:
+            state = tuple(s.detach() for s in state) if lstm else state.detach()
+        for step in range(1, last + 1):
+            _, state = rnn(x[step - 1].reshape(1, 1, F), state)
+            hs.append(state[0] if lstm else state)
+            if lstm:
+                cs.append(state[1])
+            if cut == step:
+                state = tuple(s.detach() for s in state) if lstm else state.detach()
+        return state, hs, cs
+
+    def loss_at(h: Any, target: Any) -> Any:
+        y = h.reshape(n)
+        for W, bl, act in head:
+            y = acts[act](W @ y + bl)
+        return 0.5 * ((y - target) ** 2).sum()
+
+    steps_with_loss = range(1, T + 1) if rec.output == "every_step" else [T]
+    total = 0.0
+    for step in steps_with_loss:
+        cut = None if bptt is None else step - bptt
+        _, hs, _ = run(step, cut if cut is not None and cut >= 0 else None)
+        target = t[step - 1] if rec.output == "every_step" else t[0]
+        L = loss_at(hs[-1], target)
+        L.backward()
+        total += float(L.detach())
+    _, hs, cs = run(T, None)
+    result = {
+        "loss": total,
+        "h": [h.detach().reshape(n).numpy() for h in hs],
+        "c": [c.detach().reshape(n).numpy() for c in cs],
+        "grad_W[0]": rnn.weight_ih_l0.grad.numpy(),
+        "grad_U[0]": rnn.weight_hh_l0.grad.numpy(),
+    }
+    gb = rnn.bias_ih_l0.grad.numpy()
+    if layer.cell.name == "gru":
+        result["grad_b[0]"] = np.concatenate([gb, rnn.bias_hh_l0.grad.numpy()[2 * n :]])
+    else:
+        result["grad_b[0]"] = gb
+    for l, (W, bl, _) in enumerate(head, start=1):
+        result[f"grad_W[{l}]"] = W.grad.numpy()
+        result[f"grad_b[{l}]"] = bl.grad.numpy()
+    return result
