@@ -99,11 +99,16 @@ def derive_recurrent(spec: Spec) -> RecurrentDerivation:
         "  ∂E/∂h_t = ∂L_t/∂h_t + (∂h_{t+1}/∂h_t)ᵀ ∂E/∂h_{t+1}"
         + ("" if len(states) == 1 else " + (∂c_{t+1}/∂h_t)ᵀ ∂E/∂c_{t+1}"),
     ]
-    if "c" in states:
-        lines.append(
-            "  ∂E/∂c_t = (∂h_t/∂c_t)ᵀ… folded: ∂E/∂c_t = (∂c_{t+1}/∂c_t)ᵀ ∂E/∂c_{t+1}"
-            " + (∂h_{t+1}/∂c_t)ᵀ ∂E/∂h_{t+1}, with h_t read through c_t in ∂L_t/∂c_t"
-        )
+    for other in states[1:]:  # the LSTM's c: the pair s_t = (h_t, c_t) is the state
+        within = text(d.within[other])
+        carry = text(d.named(d.partial(other, syms.prev(other))))
+        lines += [
+            f"  (with the state s_t = ({', '.join(f'{s}_t' for s in states)}): the Jacobian "
+            f"blocks above, h_{{t+1}} read through {other}_{{t+1}})",
+            f"  textbook total: ∂E/∂{other}_t = ∂E/∂h_t·∂h_t/∂{other}_t + "
+            f"∂{other}_{{t+1}}/∂{other}_t·∂E/∂{other}_{{t+1}}, ∂h_t/∂{other}_t = {within}, "
+            f"∂{other}_{{t+1}}/∂{other}_t = {carry}",
+        ]
     lines += [
         f"  boundaries: {head} after the last step (t = {rec.steps + 1}) are 0; "
         "the state before the first step is the initial state",
