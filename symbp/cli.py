@@ -397,7 +397,11 @@ def _derive(args: argparse.Namespace) -> int:
     derivation = derive(load(args.spec), explicit=False if args.generic else None)
     if not isinstance(derivation, Derivation):  # a network of layer records (conv, pool …)
         if args.latex:
-            raise SymbpError("--latex of conv/pool/flatten layers is not available yet")
+            from .symbolic.recurrent_run import RecurrentDerivation
+
+            recurrent = isinstance(derivation, RecurrentDerivation)
+            what = "recurrent" if recurrent else "conv/pool/flatten"
+            raise SymbpError(f"--latex of {what} layers is not available yet")
         _write_json(derivation.to_json()) if args.json else _report(derivation.text())
         return 0
     if args.json:

@@ -235,3 +235,14 @@ def test_a_sequence_too_costly_to_evaluate_exactly_is_refused_in_one_line(
     assert len(err.splitlines()) == 1
     assert "exact evaluation of this recurrent network takes" in err
     assert "multiply-adds a step (at most 200000); use fewer steps" in err
+
+
+def test_derive_json_and_the_latex_refusal(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["derive", str(LSTM), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cell"]["name"] == "lstm"
+    assert out["cell"]["formulas"]["h"] == "gate_o*tanh(c)"
+    assert out["cell"]["partials"]["∂c/∂c_prev"] == "gate_f"
+    assert main(["derive", str(LSTM), "--latex"]) == 2
+    _, err = capsys.readouterr()
+    assert "--latex of recurrent layers is not available yet" in err
