@@ -246,3 +246,26 @@ def test_derive_json_and_the_latex_refusal(capsys: pytest.CaptureFixture[str]) -
     assert main(["derive", str(LSTM), "--latex"]) == 2
     _, err = capsys.readouterr()
     assert "--latex of recurrent layers is not available yet" in err
+
+
+def test_several_examples_give_the_mean_loss_and_gradients() -> None:
+    data = _data(ELMAN)
+    other = {"x": [[0, 2], [1, -1], [0.5, 0]], "t": [[0.1], [-0.3], [0.4]]}
+    one = run_recurrent(symbp.load(data)).steps[0].arrays()
+    two = run_recurrent(symbp.load({**data, "example": other})).steps[0].arrays()
+    both = run_recurrent(
+        symbp.load(
+            {
+                **{k: v for k, v in data.items() if k != "example"},
+                "examples": [data["example"], other],
+            }
+        )
+    ).steps[0]
+    whole = both.arrays()
+    assert abs(whole["loss"] - (one["loss"] + two["loss"]) / 2) < sp.Float(10) ** -55
+    for key in GRADS:
+        mean = (_floats(one[key]) + _floats(two[key])) / 2
+        assert np.max(np.abs(_floats(whole[key]) - mean)) < 1e-15
+    # per-step forward values are the first example's unless one is named
+    assert both.arrays(2)["h[0]"] == run_recurrent(symbp.load(data)).steps[0].arrays(2)["h[0]"]
+    assert both.arrays(2, example=1)["h[0]"] != both.arrays(2)["h[0]"]

@@ -210,6 +210,18 @@ def verify_recurrent(spec: Spec, against: str | None = None) -> Report:
         title=spec.title,
         source=spec.source,
         path=spec.path,
-        conventions=f"{head}; {conventions_text(spec)}",
+        conventions=_conventions(head, conventions_text(spec), spec),
         results=tuple(results),
     )
+
+
+def _conventions(head: str, dense_text: str, spec: Spec) -> str:
+    """The dense nets' conventions line, the layers named instead of the activations."""
+    layers = ", ".join(
+        layer.kind if layer.activation is None else f"{layer.kind} {layer.activation.name}"
+        for layer in spec.network
+    )
+    parts = [
+        f"layers {layers}" if p.startswith("activation") else p for p in dense_text.split("; ")
+    ]
+    return "; ".join([head, *parts])
