@@ -61,6 +61,21 @@ CASES = {
         },
         None,
     ),
+    "lstm-h0-c0": (
+        lambda: {
+            **_data(LSTM),
+            "params": {**_data(LSTM)["params"], "h0": [[0.5, -0.25], None], "c0": [[1, -2], None]},
+        },
+        None,
+    ),
+    "elman-h0-bptt2": (
+        lambda: {
+            **_data(ELMAN),
+            "training": {"bptt": 2},
+            "params": {**_data(ELMAN)["params"], "h0": [[0.3, -0.6, 0.9], None]},
+        },
+        2,
+    ),
     "lstm-last-step": (
         lambda: {
             **_data(LSTM),
