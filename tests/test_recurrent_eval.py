@@ -87,6 +87,7 @@ CASES = {
 }
 
 
+@pytest.mark.extras
 @pytest.mark.parametrize("case", list(CASES))
 def test_exact_bptt_equals_pytorch_autograd(case: str) -> None:
     pytest.importorskip("torch", reason="the PyTorch reference needs the torch extra")

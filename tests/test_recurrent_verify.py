@@ -52,6 +52,7 @@ def _verify(
     return code, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.extras
 @pytest.mark.parametrize("path", [ELMAN, LSTM], ids=["elman", "lstm"])
 @pytest.mark.parametrize("bptt", [None, 2], ids=["full", "bptt2"])
 def test_claims_built_from_pytorch_are_all_confirmed(
@@ -69,6 +70,7 @@ def test_claims_built_from_pytorch_are_all_confirmed(
     assert {c.get("time") for c in report["claims"]} == {None, 1, 2, 3}
 
 
+@pytest.mark.extras
 def test_a_full_bptt_claim_under_truncation_is_a_mismatch_naming_truncation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
