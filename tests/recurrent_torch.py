@@ -104,3 +104,66 @@ def torch_reference(spec: symbp.Spec, bptt: int | None = None) -> dict[str, Any]
         result[f"grad_W[{l}]"] = W.grad.numpy()
         result[f"grad_b[{l}]"] = bl.grad.numpy()
     return result
+
+
+def torch_train(
+    spec: symbp.Spec, updates: int, optimizer: Any, clip_norm: float | None = None
+) -> list[dict[str, Any]]:
+    """The parameters of ``spec`` (Elman or LSTM, full BPTT, one example, ``every_step``)
+    after 0..``updates`` steps of ``optimizer(params, lr)`` (a ``torch.optim`` factory),
+    the gradients clipped by ``clip_grad_norm_`` when ``clip_norm`` is given; the frozen
+    arrays of ``spec.frozen`` get no gradient. Each record also holds the optimiser's
+    state per parameter (``state["W[0]"]`` the ``torch.optim`` state dict of W[0])."""
+    import torch
+
+    rec = spec.recurrence
+    assert rec is not None and rec.output == "every_step"
+    layer = spec.network[0]
+    n, F, T = layer.size, spec.input_shape[0], rec.steps
+    lstm = layer.cell.name == "lstm"
+    kwargs: dict[str, Any] = {} if lstm else {"nonlinearity": layer.activation.name}
+    rnn = (torch.nn.LSTM if lstm else torch.nn.RNN)(F, n, dtype=torch.float64, **kwargs)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(_tensor(torch, spec.W[0]))
+        rnn.weight_hh_l0.copy_(_tensor(torch, rec.U[0]))
+        rnn.bias_ih_l0.copy_(_tensor(torch, spec.b[0]))
+        rnn.bias_hh_l0.zero_()
+    rnn.bias_hh_l0.requires_grad_(False)
+    params = {"W[0]": rnn.weight_ih_l0, "U[0]": rnn.weight_hh_l0, "b[0]": rnn.bias_ih_l0}
+    for l in range(1, len(spec.network)):
+        params[f"W[{l}]"] = _tensor(torch, spec.W[l]).requires_grad_()
+        params[f"b[{l}]"] = _tensor(torch, spec.b[l]).requires_grad_()
+    for kind, l in spec.frozen:
+        params[f"{kind}[{l}]"].requires_grad_(False)
+    trained = {k: p for k, p in params.items() if p.requires_grad}
+    opt = optimizer(list(trained.values()), float(spec.optimizer.learning_rate))
+    e = spec.examples[0]
+    x = _tensor(torch, e.x).reshape(T, 1, F)
+    t = _tensor(torch, e.t).reshape(T, spec.layers[-1])
+    acts = {"identity": lambda v: v, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+    def record() -> dict[str, Any]:
+        out = {k: p.detach().numpy().copy() for k, p in params.items()}
+        out["state"] = {
+            k: {s: v.detach().numpy().copy() for s, v in opt.state[p].items() if v.dim()}
+            for k, p in trained.items()
+            if p in opt.state
+        }
+        return out
+
+    history = [record()]
+    for _ in range(updates):
+        opt.zero_grad()
+        hs, _ = rnn(x)
+        y = hs.reshape(T, n)
+        for l in range(1, len(spec.network)):
+            y = acts[spec.network[l].activation.name](y @ params[f"W[{l}]"].T + params[f"b[{l}]"])
+        loss = 0.5 * ((y - t) ** 2).sum()
+        loss.backward()
+        if clip_norm is not None:
+            history[-1]["norm"] = float(
+                torch.nn.utils.clip_grad_norm_(list(trained.values()), clip_norm)
+            )
+        opt.step()
+        history.append(record())
+    return history

@@ -6,10 +6,13 @@ unit, the local partials SymPy derives from them, the cell's Jacobian, the recur
 gradients as sums over time (:mod:`.recurrent`).
 
 :func:`run_recurrent` gives a :class:`RecurrentRun`: ``steps + 1`` exact evaluations
-(:mod:`.recurrent_eval`) with plain SGD updates between them, one per batch of the
-spec's ``training`` schedule (``θ ← θ − η ∂E/∂θ``, ``E`` the batch's mean of each
-sequence's loss). Names are those of :mod:`.recurrent_eval`; parameters ``W[l]``,
-``U[l]``, ``b[l]`` and the initial states ``h0[0]`` (``c0[0]``) are named at every step.
+(:mod:`.recurrent_eval`) with the spec's optimiser applied between them element-wise
+(:mod:`.recurrent_updates`: any optimiser record, weight decay, schedule, frozen arrays,
+``clip_norm``), one update per batch of the spec's ``training`` schedule (the gradient of
+``E``, the batch's mean of each sequence's loss). Names are those of
+:mod:`.recurrent_eval`; parameters ``W[l]``, ``U[l]``, ``b[l]`` and the initial states
+``h0[0]`` (``c0[0]``) are named at every step, with ``update_W[l]`` (``update_U``,
+``update_b``) and the optimiser's states after the update (``m_U[l]``, ``v_W[l]``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import sympy as sp
 from ..errors import DataError, SpecError
 from ..layers import Recurrent
 from ..ops.batches import plan_of
-from .instantiate import numeric
 from .recurrent import derive_cell
 from .recurrent_eval import Convention, Evaluator, SequenceEvaluation, evaluate_sequences, step_cost
+from .recurrent_updates import NestedUpdater, Update
 from .shifted_text import text
 
 if TYPE_CHECKING:
@@ -136,23 +139,6 @@ def derive_recurrent(spec: Spec) -> RecurrentDerivation:
 # -- eval
 
 
-def check_updates(spec: Spec) -> None:
-    """Refuse (one line) what :func:`run_recurrent` does not update yet."""
-    opt = spec.optimizer
-    if opt.name != "sgd" or any(v != 0 for v in opt.options.values()) or opt.weight_decay != 0:
-        raise SpecError(
-            f"updates of recurrent networks are plain SGD so far; found {opt.name}",
-            field="optimizer",
-            file=spec.path,
-        )
-    if spec.frozen:
-        raise SpecError(
-            "frozen parameters of recurrent networks are not available yet",
-            field="frozen",
-            file=spec.path,
-        )
-
-
 def _lists(value: Any) -> Nested:
     if value is None:
         return None
@@ -188,6 +174,7 @@ class RecurrentStep:
     initial: dict[str, Nested]
     evaluation: SequenceEvaluation
     learning_rate: sp.Expr
+    update: Update | None = None
 
     def _row(self, example: int | None) -> int:
         if example is None:
@@ -212,10 +199,27 @@ class RecurrentStep:
             source = one if example is not None else ev
             out.update(source.grads)
             out["loss"] = source.loss
+            if self.update is not None:
+                out.update(self._update_arrays())
             return out
         out.update(one.times[time - 1])
         if example is None:
             out.update(ev.times[time - 1])
+        return out
+
+    def _update_arrays(self) -> dict[str, Nested]:
+        up = self.update
+        assert up is not None
+        out: dict[str, Nested] = {}
+        for name, values in up.deltas.items():
+            for l, v in enumerate(values):
+                out[f"update_{name}[{l}]"] = v
+        for name, values in up.states.items():
+            for l, v in enumerate(values):
+                out[f"{name}[{l}]"] = v
+        if up.grad_norm is not None:
+            out["grad_norm"] = up.grad_norm
+            out["clip_scale"] = up.scale
         return out
 
     def quantities(self, time: int | None = None, example: int | None = None) -> dict[str, Any]:
@@ -243,6 +247,12 @@ class RecurrentStep:
             for t in range(1, len(ev.times) + 1)
         ]
         out["learning_rate"] = float(self.learning_rate)
+        if self.update is not None:
+            for key, value in self._update_arrays().items():
+                if not key.endswith("]"):
+                    out[key] = float(value)
+            for name, values in (*self.update.deltas.items(), *self.update.states.items()):
+                out[name if name in self.update.states else f"update_{name}"] = _floats(values)
         return out
 
 
@@ -291,15 +301,13 @@ def run_recurrent(
         raise SpecError(
             "exact evaluation needs an example: x and t", field="example", file=spec.path
         )
-    check_updates(spec)
-    from .updates import Updater
 
     base = Convention(bptt=rec.bptt)
     used = convention(base) if convention is not None else base
     batches = plan_of(spec)
     if epochs is not None:
         steps = epochs * batches.per_epoch
-    rate = Updater(spec).rate
+    updater = NestedUpdater(spec)
     evaluator = Evaluator(spec.network, spec.loss)
     cost = step_cost(spec.network, spec.input_shape[0], rec.steps, used.bptt)
     examples = [_example(spec, i) for i in range(len(spec.examples))]
@@ -312,24 +320,11 @@ def run_recurrent(
     out: list[RecurrentStep] = []
     for step, (epoch, rows) in enumerate(batches.steps(steps + 1)):
         ev = evaluate_sequences(evaluator, params, initial, [examples[r] for r in rows], used, cost)
-        lr = rate(epoch)
-        out.append(RecurrentStep(step, epoch, tuple(rows), params, _lists(initial), ev, lr))
-        if step == steps:
-            break
-        params = {
-            name: [
-                None if v is None else _sub(v, ev.grads[f"grad_{name}[{l}]"], lr)
-                for l, v in enumerate(values)
-            ]
-            for name, values in params.items()
-        }
+        lr = updater.rate(epoch)
+        update = updater.apply(params, ev.grads, step, epoch)
+        out.append(RecurrentStep(step, epoch, tuple(rows), params, _lists(initial), ev, lr, update))
+        params = update.params
     return RecurrentRun(tuple(out))
-
-
-def _sub(value: Nested, grad: Nested, lr: sp.Expr) -> Nested:
-    if isinstance(value, list | tuple):
-        return [_sub(v, g, lr) for v, g in zip(value, grad, strict=True)]
-    return numeric(sp.sympify(value) - lr * grad)
 
 
 __all__: Sequence[str] = (

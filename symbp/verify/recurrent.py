@@ -5,7 +5,8 @@ Claims name quantities as ``eval --json`` does (:mod:`symbp.symbolic.recurrent_e
 
 - of the whole sequence (no ``time``): ``W[l]…``, ``U[0]…``, ``b[l]…``, ``h0[0][j]``
   (``c0[0][j]``), the gradients ``grad_W[l]…``, ``grad_U[0]…``, ``grad_b[l]…`` (sums over
-  time) and ``loss`` (``E``);
+  time), ``loss`` (``E``), the step's update ``update_W[l]…``, ``update_U[0]…``,
+  ``update_b[l]…`` and the optimiser's states after it (``v_U[0]…``, ``m_W[l]…``);
 - of one time step ``t`` (``time: t``, from 1): the cell's quantities ``h[0][j]``,
   ``c[0][j]``, ``z[0][j]`` (Elman), the gates ``gate_i[0][j]`` …, ``a[l][j]`` (``a[0]``:
   ``x_t``, ``a[1]``: ``h_t``), the dense layers' ``z[l][j]``, ``delta[l][j]``,
@@ -75,6 +76,9 @@ def _shapes(spec: Spec) -> tuple[dict[str, Shape], dict[str, Shape]]:
         for name, s in record.parameter_shapes(shape).items():
             whole[f"{name}[{l}]"] = s
             whole[f"grad_{name}[{l}]"] = s
+            whole[f"update_{name}[{l}]"] = s
+            for state in spec.optimizer.optimizer.state:
+                whole[f"{state}_{name}[{l}]"] = s
             step[f"grad_{name}[{l}]"] = s
         step[f"a[{l}]"] = shape
         shape = record.output_shape(shape)
