@@ -107,12 +107,17 @@ def torch_reference(spec: symbp.Spec, bptt: int | None = None) -> dict[str, Any]
 
 
 def torch_train(
-    spec: symbp.Spec, updates: int, optimizer: Any, clip_norm: float | None = None
+    spec: symbp.Spec,
+    updates: int,
+    optimizer: Any,
+    clip_norm: float | None = None,
+    gamma: float | None = None,
 ) -> list[dict[str, Any]]:
     """The parameters of ``spec`` (Elman or LSTM, full BPTT, one example, ``every_step``)
     after 0..``updates`` steps of ``optimizer(params, lr)`` (a ``torch.optim`` factory),
     the gradients clipped by ``clip_grad_norm_`` when ``clip_norm`` is given; the frozen
-    arrays of ``spec.frozen`` get no gradient. Each record also holds the optimiser's
+    arrays of ``spec.frozen`` get no gradient; ``gamma``: ``ExponentialLR`` stepped after
+    each update (one update per epoch). Each record also holds the optimiser's
     state per parameter (``state["W[0]"]`` the ``torch.optim`` state dict of W[0])."""
     import torch
 
@@ -137,6 +142,7 @@ def torch_train(
         params[f"{kind}[{l}]"].requires_grad_(False)
     trained = {k: p for k, p in params.items() if p.requires_grad}
     opt = optimizer(list(trained.values()), float(spec.optimizer.learning_rate))
+    sched = None if gamma is None else torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
     e = spec.examples[0]
     x = _tensor(torch, e.x).reshape(T, 1, F)
     t = _tensor(torch, e.t).reshape(T, spec.layers[-1])
@@ -165,5 +171,7 @@ def torch_train(
                 torch.nn.utils.clip_grad_norm_(list(trained.values()), clip_norm)
             )
         opt.step()
+        if sched is not None:
+            sched.step()
         history.append(record())
     return history

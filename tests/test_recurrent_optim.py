@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy as sp
 import yaml
 
 import symbp
 from symbp.cli import main
+from symbp.spec.dump import to_data
 from symbp.symbolic.recurrent_run import run_recurrent
 
 DATA = Path(__file__).parent / "data"
@@ -66,6 +68,23 @@ CASES = {
         {"name": "momentum", "learning_rate": 0.1},
         {"frozen": ["b"]},
     ),
+    "elman-adam-frozen-U": (ELMAN, {"name": "adam", "learning_rate": 0.05}, {"frozen": ["U"]}),
+    "elman-sgd-exponential": (
+        ELMAN,
+        {"name": "sgd", "learning_rate": 0.2, "schedule": {"name": "exponential", "gamma": 0.5}},
+        {},
+    ),
+    "elman-sgd-clipped": (ELMAN, {"name": "sgd", "learning_rate": 0.1, "clip_norm": 0.25}, {}),
+    "elman-momentum-clip-not-reached": (
+        ELMAN,
+        {"name": "momentum", "learning_rate": 0.1, "clip_norm": 100},
+        {},
+    ),
+    "lstm-adam-clipped-wd": (
+        LSTM,
+        {"name": "adam", "learning_rate": 0.05, "clip_norm": 0.05, "weight_decay": 0.1},
+        {},
+    ),
 }
 
 
@@ -78,7 +97,14 @@ def test_several_updates_equal_torch_optim(case: str, tmp_path: Path) -> None:
     path, optimizer, extra = CASES[case]
     spec = _spec(path, optimizer, tmp_path, **extra)
     run = run_recurrent(spec, UPDATES)
-    ref = torch_train(spec, UPDATES, _torch_optim(optimizer["name"], optimizer))
+    schedule = optimizer.get("schedule")
+    ref = torch_train(
+        spec,
+        UPDATES,
+        _torch_optim(optimizer["name"], optimizer),
+        clip_norm=optimizer.get("clip_norm"),
+        gamma=schedule["gamma"] if isinstance(schedule, dict) else None,
+    )
     for k, step in enumerate(run.steps):
         arrays = step.arrays()
         for name in NAMES:
@@ -100,9 +126,20 @@ def test_several_updates_equal_torch_optim(case: str, tmp_path: Path) -> None:
             checked += 1
     if optimizer["name"] in ("momentum", "nesterov", "adam"):
         assert checked > 0
-    if "frozen" in extra:
-        assert all(np.array_equal(ref[k]["b[0]"], ref[0]["b[0]"]) for k in range(UPDATES + 1))
-        assert run.steps[UPDATES].arrays()["b[0]"] == run.steps[0].arrays()["b[0]"]
+    for kind in extra.get("frozen", ()):
+        name = f"{kind}[0]"
+        assert all(np.array_equal(ref[k][name], ref[0][name]) for k in range(UPDATES + 1))
+        assert run.steps[UPDATES].arrays()[name] == run.steps[0].arrays()[name]
+    if "clip_norm" in optimizer:  # the norm before clipping is torch's; the scale as torch's
+        clip = optimizer["clip_norm"]
+        for k in range(UPDATES):
+            arrays = run.steps[k].arrays()
+            assert abs(float(arrays["grad_norm"]) - ref[k]["norm"]) < 1e-12
+            scale = min(1.0, clip / (ref[k]["norm"] + 1e-6))
+            assert abs(float(arrays["clip_scale"]) - scale) < 1e-12
+        scales = [run.steps[k].arrays()["clip_scale"] for k in range(UPDATES)]
+        assert (clip < 1) == all(s < 1 for s in scales)
+        assert (clip > 1) == all(s == 1 for s in scales)
 
 
 def test_eval_json_names_the_updates_and_the_states(
@@ -148,3 +185,51 @@ def test_verify_confirms_update_and_state_claims_and_refutes_an_sgd_update(
     verdicts = [c["verdict"] for c in report["claims"]]
     assert verdicts[:2] == ["confirmed", "confirmed"]
     assert verdicts[2] != "confirmed"
+
+
+def test_clip_norm_on_a_dense_network_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {
+        "layers": [2, 1],
+        "activations": ["sigmoid"],
+        "loss": "half_sse",
+        "optimizer": {"name": "sgd", "learning_rate": 0.5, "clip_norm": 1},
+        "params": {"W": [[[0.1, 0.2]]], "b": [[0]]},
+        "example": {"x": [1, 0], "t": [1]},
+    }
+    path = tmp_path / "dense.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["eval", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert "optimizer.clip_norm" in err
+    assert "clip_norm applies to recurrent networks only so far" in err
+
+
+def test_clip_norm_and_frozen_U_are_kept_by_the_spec_and_named_by_eval_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yaml.safe_load(ELMAN.read_text(encoding="utf-8"))
+    data["optimizer"] = {"name": "sgd", "learning_rate": 0.1, "clip_norm": 0.25}
+    data["frozen"] = ["U[0]", "b[1]"]
+    spec = symbp.load(data)
+    assert spec.optimizer.clip_norm == sp.Rational(1, 4)
+    assert spec.frozen == {("U", 0), ("b", 1)}
+    again = symbp.load(to_data(spec))
+    assert again.optimizer.clip_norm == sp.Rational(1, 4) and again.frozen == spec.frozen
+    assert again.hash == spec.hash
+    data_unclipped = {**data, "optimizer": {"name": "sgd", "learning_rate": 0.1}}
+    assert symbp.load(data_unclipped).hash != spec.hash
+    path = tmp_path / "clip.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["eval", str(path), "--steps", "1", "--json"]) == 0
+    step = json.loads(capsys.readouterr().out)["steps"][0]
+    grads = [np.array(step[f"grad_{k}"]) for k in ("W[0]", "b[0]", "W[1]")]  # U, b[1] frozen
+    norm = float(np.sqrt(sum((g**2).sum() for g in grads)))
+    assert abs(step["grad_norm"] - norm) < 1e-12
+    assert abs(step["clip_scale"] - 0.25 / (norm + 1e-6)) < 1e-12
+    assert step["update_U"][0] == [[0.0] * 3] * 3
+    expected = -0.1 * step["clip_scale"] * np.array(step["grad_W[0]"])
+    assert np.max(np.abs(np.array(step["update_W"][0]) - expected)) < 1e-15

@@ -146,6 +146,21 @@ BAD = [
     (lambda d: d["params"].update(c0=[[0, 0, 0], None]), "params.c0", "expected W, U, b, h0"),
     (lambda d: d["example"]["x"].pop(), "example.x", "expected a list of 3 values"),
     (lambda d: d["example"].update(t=[0.5, 0.2, 0.9]), "example.t[0]", "expected a list of 1"),
+    (
+        lambda d: d["optimizer"].update(clip_norm=0),
+        "optimizer.clip_norm",
+        "expected a positive number, found 0",
+    ),
+    (
+        lambda d: d["optimizer"].update(clip_norm="big"),
+        "optimizer.clip_norm",
+        "expected a number, found 'big'",
+    ),
+    (
+        lambda d: d.update(frozen=["U[1]"]),
+        "frozen[0]",
+        "expected W, b, W[l] or b[l]",
+    ),
 ]
 
 

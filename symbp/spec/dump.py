@@ -161,6 +161,8 @@ def _recurrent(spec: Spec, data: dict[str, Any]) -> None:
     data["input"] = {"steps": steps, "features": features}
     data["output"] = rec.output
     data["training"]["bptt"] = "full" if rec.bptt is None else rec.bptt
+    if spec.optimizer.clip_norm is not None:
+        data["optimizer"]["clip_norm"] = _number(spec.optimizer.clip_norm)
     if "params" in data:
         data["params"]["U"] = _nested(rec.U)
         for state in dict.fromkeys(s for init in rec.initial if init for s in init):

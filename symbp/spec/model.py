@@ -39,6 +39,9 @@ class OptimizerSpec:
     weight_decay: sp.Rational
     schedule: Schedule
     schedule_options: Mapping[str, sp.Rational]
+    #: Gradient clipping by global norm (``clip_norm: c``; recurrent networks' exact run
+    #: only so far, :mod:`symbp.symbolic.recurrent_updates`); ``None``: no clipping.
+    clip_norm: sp.Rational | None = None
 
     @property
     def name(self) -> str:

@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+import sympy as sp
+
 from ..errors import quote
 from ..layers import Dense, Layer, Recurrent, Shape
 from ..layers.fields import MAX_FEATURES, MAX_STEPS
@@ -37,6 +39,7 @@ from ..yamlio import PathKey
 from .fields import FieldContext, check_targets
 from .model import Example, Recurrence, Spec
 from .network import EntryContext, _entry, _nested, _zeros, build_network_params
+from .schema import to_fraction
 
 #: The values of ``output:``.
 OUTPUTS = ("every_step", "last_step")
@@ -246,6 +249,8 @@ def build_recurrent(
         old["training"] = {k: v for k, v in data["training"].items() if k != "bptt"}
     old["layers"] = sizes
     old["activations"] = [(layer.activation or identity).spec_value for layer in network]
+    clip = _clip_norm(old, ctx)
+    frozen_U = _frozen_U(old, network)
     spec = build_old(old)
     W, b, U, initial = _params(data.get("params"), features, network, ctx)
     examples = _examples(data, steps, features, sizes[-1], output, ctx, spec.loss)
@@ -258,4 +263,35 @@ def build_recurrent(
         examples=examples,
         data=dict(data),
         recurrence=Recurrence(steps, output, bptt, U, initial),
+        optimizer=dataclasses.replace(spec.optimizer, clip_norm=clip),
+        frozen=spec.frozen | frozen_U,
     )
+
+
+def _clip_norm(old: dict[str, Any], ctx: FieldContext) -> sp.Rational | None:
+    """``optimizer: {clip_norm: c}``, a positive number, taken out of ``old``."""
+    given = old.get("optimizer")
+    if not isinstance(given, Mapping) or "clip_norm" not in given:
+        return None
+    old["optimizer"] = {k: v for k, v in given.items() if k != "clip_norm"}
+    path: PathKey = ("optimizer", "clip_norm")
+    try:
+        value = to_fraction(given["clip_norm"])
+    except ValueError as err:
+        raise ctx.error(path, str(err)) from None
+    if value <= 0:
+        raise ctx.error(path, f"expected a positive number, found {quote(given['clip_norm'])}")
+    return sp.Rational(value.numerator, value.denominator)
+
+
+def _frozen_U(old: dict[str, Any], network: Sequence[Layer]) -> frozenset[tuple[str, int]]:
+    """The ``frozen:`` entries ``U`` and ``U[l]`` (a recurrent layer ``l``), taken out of
+    ``old`` (the rest, ``W``/``b``, are the old form's)."""
+    given = old.get("frozen")
+    if not isinstance(given, list):
+        return frozenset()
+    layers = [l for l, layer in enumerate(network) if isinstance(layer, Recurrent)]
+    names = {"U": layers, **{f"U[{l}]": [l] for l in layers}}
+    keys = [item.replace(" ", "") if isinstance(item, str) else None for item in given]
+    old["frozen"] = [item for item, key in zip(given, keys, strict=True) if key not in names]
+    return frozenset(("U", l) for key in keys if key in names for l in names[key])

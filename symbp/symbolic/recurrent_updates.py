@@ -73,7 +73,7 @@ class NestedUpdater:
     def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.updater = Updater(spec)
-        self.clip: sp.Expr | None = getattr(spec.optimizer, "clip_norm", None)
+        self.clip: sp.Expr | None = spec.optimizer.clip_norm
         self.state_names = tuple(spec.optimizer.optimizer.state)
 
     def rate(self, epoch: int) -> sp.Expr:
