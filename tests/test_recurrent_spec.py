@@ -213,3 +213,35 @@ def test_stages_not_built_for_recurrent_nets_refuse_with_one_line(
         assert f"{what} of recurrent layers are not available yet" in err
         assert err.rstrip().endswith("derive, eval and verify are")
     assert [p.name for p in out.iterdir()] == ["text.md"]  # nothing written
+
+
+def test_repr_names_the_recurrent_layers_cell_and_sizes() -> None:
+    assert repr(symbp.load(LSTM)) == (
+        "Spec('lstm_3step', input 3 steps × 1 feature, layers (recurrent 2 (cell lstm), "
+        "dense 1 (activation identity)), loss=half_sse, optimiser=sgd lr=0.1)"
+    )
+    assert repr(symbp.load(ELMAN)) == (
+        "Spec('elman_3step', input 3 steps × 2 features, layers (recurrent 3 (cell elman, "
+        "activation tanh), dense 1 (activation identity)), loss=half_sse, optimiser=sgd lr=0.1)"
+    )
+    html = symbp.load(LSTM)._repr_html_()
+    assert "recurrent 2 (cell lstm)" in html and "35 parameters" in html
+    assert "<th>activations</th>" not in html
+
+
+@pytest.mark.parametrize("call", ["render_document", "write_document"])
+def test_the_renderers_called_directly_refuse_a_recurrent_spec_in_one_line(
+    call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from symbp import render
+
+    monkeypatch.chdir(tmp_path)
+    kwargs: dict[str, Any] = {"format": "md"}
+    if call == "write_document":
+        kwargs["out"] = tmp_path / "x.md"
+    with pytest.raises(symbp.SpecError) as err:
+        getattr(render, call)(ELMAN, **kwargs)
+    assert str(err.value) == (
+        f"{ELMAN}: documents of recurrent layers are not available yet; derive, eval and verify are"
+    )
+    assert list(tmp_path.iterdir()) == []

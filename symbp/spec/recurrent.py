@@ -295,3 +295,21 @@ def _frozen_U(old: dict[str, Any], network: Sequence[Layer]) -> frozenset[tuple[
     keys = [item.replace(" ", "") if isinstance(item, str) else None for item in given]
     old["frozen"] = [item for item, key in zip(given, keys, strict=True) if key not in names]
     return frozenset(("U", l) for key in keys if key in names for l in names[key])
+
+
+def describe(spec: Spec) -> str:
+    """A recurrent spec's input and layers in one line, from the layers' entries:
+    ``input 3 steps × 2 features, layers (recurrent 3 (cell elman, activation tanh),
+    dense 1 (activation identity))`` (what ``Spec.__repr__`` shows)."""
+    rec = spec.recurrence
+    assert rec is not None
+    parts = []
+    for layer in spec.network:
+        (kind, size), *rest = layer.to_entry().items()
+        options = ", ".join(f"{k} {v}" for k, v in rest)
+        parts.append(f"{kind} {size}" + (f" ({options})" if options else ""))
+    steps, features = rec.steps, spec.input_shape[0]
+    return (
+        f"input {steps} step{'s' * (steps != 1)} × {features} feature{'s' * (features != 1)}, "
+        f"layers ({', '.join(parts)})"
+    )
