@@ -233,3 +233,29 @@ def test_clip_norm_and_frozen_U_are_kept_by_the_spec_and_named_by_eval_json(
     assert step["update_U"][0] == [[0.0] * 3] * 3
     expected = -0.1 * step["clip_scale"] * np.array(step["grad_W[0]"])
     assert np.max(np.abs(np.array(step["update_W"][0]) - expected)) < 1e-15
+
+
+def test_verify_takes_claims_on_the_clipping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yaml.safe_load(ELMAN.read_text(encoding="utf-8"))
+    data["optimizer"] = {"name": "sgd", "learning_rate": 0.1, "clip_norm": 0.25}
+    arrays = run_recurrent(symbp.load(data), 0).steps[0].arrays()
+    norm, scale = float(arrays["grad_norm"]), float(arrays["clip_scale"])
+    assert scale < 1
+    data["claims"] = [
+        {"of": "grad_norm", "printed": f"{norm:.6g}"},
+        {"of": "clip_scale", "printed": f"{scale:.6g}"},
+        {"of": "clip_scale", "printed": "1"},
+    ]
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["verify", str(path), "--json"]) == 1
+    verdicts = [c["verdict"] for c in json.loads(capsys.readouterr().out)["claims"]]
+    assert verdicts[:2] == ["confirmed", "confirmed"] and verdicts[2] != "confirmed"
+    del data["optimizer"]["clip_norm"]  # without clipping there is no such quantity
+    data["claims"] = data["claims"][:1]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "unknown quantity 'grad_norm'" in err

@@ -6,7 +6,8 @@ Claims name quantities as ``eval --json`` does (:mod:`symbp.symbolic.recurrent_e
 - of the whole sequence (no ``time``): ``W[l]…``, ``U[0]…``, ``b[l]…``, ``h0[0][j]``
   (``c0[0][j]``), the gradients ``grad_W[l]…``, ``grad_U[0]…``, ``grad_b[l]…`` (sums over
   time), ``loss`` (``E``), the step's update ``update_W[l]…``, ``update_U[0]…``,
-  ``update_b[l]…`` and the optimiser's states after it (``v_U[0]…``, ``m_W[l]…``);
+  ``update_b[l]…`` and the optimiser's states after it (``v_U[0]…``, ``m_W[l]…``),
+  with ``clip_norm`` the step's ``grad_norm`` and ``clip_scale``;
 - of one time step ``t`` (``time: t``, from 1): the cell's quantities ``h[0][j]``,
   ``c[0][j]``, ``z[0][j]`` (Elman), the gates ``gate_i[0][j]`` …, ``a[l][j]`` (``a[0]``:
   ``x_t``, ``a[1]``: ``h_t``), the dense layers' ``z[l][j]``, ``delta[l][j]``,
@@ -71,6 +72,8 @@ def _shapes(spec: Spec) -> tuple[dict[str, Shape], dict[str, Shape]]:
     layer = spec.network[0]
     whole: dict[str, Shape] = {"loss": ()}
     step: dict[str, Shape] = {"loss": ()}
+    if spec.optimizer.clip_norm is not None:  # the step's clipping, scalars
+        whole.update({"grad_norm": (), "clip_scale": ()})
     shape: Shape = spec.input_shape
     for l, record in enumerate(spec.network):
         for name, s in record.parameter_shapes(shape).items():
@@ -111,13 +114,13 @@ def parse_recurrent_quantity(of: Any, spec: Spec) -> Quantity:
     indices = tuple(int(n) for n in re.findall(r"\d+", match.group(2)))
     if kind not in known:
         raise ValueError(f"unknown quantity {quote(of)}; expected one of {', '.join(known)}")
-    if kind != "loss":
+    if whole.get(kind, step.get(kind)) != ():
         if not indices:
             raise ValueError(f"{kind} needs its layer first: {kind}[l]…")
         head = f"{kind}[{indices[0]}]"
         indices = indices[1:]
     else:
-        head = "loss"
+        head = kind
     shape = whole.get(head, step.get(head))
     if shape is None:
         layers = sorted(k for k in (*whole, *step) if k.startswith(kind + "["))
