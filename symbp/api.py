@@ -32,6 +32,7 @@ from .symbolic.evaluate import evaluate as _evaluate
 if TYPE_CHECKING:
     from .exercises import ExerciseSet
     from .symbolic.network_run import NetworkDerivation, NetworkRun
+    from .symbolic.recurrent_run import RecurrentDerivation, RecurrentRun
     from .verify import Report
     from .verify.scan import ScanReport
 
@@ -45,9 +46,12 @@ def load(source: SpecLike) -> Spec:
 
 def derive(
     spec: SpecLike, *, explicit: bool | None = None, time_limit: float | None = None
-) -> Derivation | NetworkDerivation:
+) -> Derivation | NetworkDerivation | RecurrentDerivation:
     """Derive a spec: layer-generic formulas, plus per-parameter chains for small nets.
 
+    A network with a recurrent layer gives a
+    :class:`~symbp.symbolic.recurrent_run.RecurrentDerivation` (the cell, its derived
+    partials, the BPTT recursion and the gradient sums).
     A network with layers other than dense (conv, pool, flatten) gives a
     :class:`~symbp.symbolic.network_run.NetworkDerivation`: each layer's forward in
     index form and its derived backward, the loss and the output ``δ`` (``.text()``,
@@ -62,6 +66,10 @@ def derive(
 
     with _budget(time_limit):
         loaded = load(spec)
+        if loaded.recurrence is not None:  # a recurrent layer: the cell unrolled over time
+            from .symbolic.recurrent_run import derive_recurrent
+
+            return derive_recurrent(loaded)
         if not loaded.dense_only:
             from .symbolic.network_run import derive_network
 
@@ -98,9 +106,10 @@ def document(
     """
     from .render import write_document
     from .render.mathtex import DIGITS
+    from .stages import require_feedforward
 
     with _budget(time_limit):
-        loaded = load(spec)
+        loaded = require_feedforward(load(spec), "documents")
         if marks is None and loaded.claims:
             from .verify import verify
             from .verify.claims import parse_claims
@@ -129,9 +138,11 @@ def evaluate(
     epochs: int | None = None,
     arithmetic: str = "exact",
     time_limit: float | None = None,
-) -> Evaluation | NetworkRun:
+) -> Evaluation | NetworkRun | RecurrentRun:
     """Evaluate a spec's worked example over ``steps`` updates (``steps + 1`` records).
 
+    A network with a recurrent layer gives a
+    :class:`~symbp.symbolic.recurrent_run.RecurrentRun` (exact arithmetic, plain SGD).
     A network with layers other than dense (conv, pool, flatten) gives a
     :class:`~symbp.symbolic.network_run.NetworkRun` (exact arithmetic only; the spec's
     optimiser, :mod:`symbp.symbolic.network_updates`).
@@ -143,6 +154,16 @@ def evaluate(
     """
     with _budget(time_limit):
         loaded = load(spec)
+        if loaded.recurrence is not None:
+            from .symbolic.recurrent_run import run_recurrent
+
+            if arithmetic != "exact":
+                raise SpecError(
+                    f"{arithmetic} evaluation of recurrent layers is not available yet; exact is",
+                    field="arithmetic",
+                    file=loaded.path,
+                )
+            return run_recurrent(loaded, steps, epochs=epochs)
         if not loaded.dense_only:
             from .symbolic.network_run import run_network
 

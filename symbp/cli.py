@@ -397,7 +397,11 @@ def _derive(args: argparse.Namespace) -> int:
     derivation = derive(load(args.spec), explicit=False if args.generic else None)
     if not isinstance(derivation, Derivation):  # a network of layer records (conv, pool …)
         if args.latex:
-            raise SymbpError("--latex of conv/pool/flatten layers is not available yet")
+            from .symbolic.recurrent_run import RecurrentDerivation
+
+            recurrent = isinstance(derivation, RecurrentDerivation)
+            what = "recurrent" if recurrent else "conv/pool/flatten"
+            raise SymbpError(f"--latex of {what} layers is not available yet")
         _write_json(derivation.to_json()) if args.json else _report(derivation.text())
         return 0
     if args.json:
@@ -415,12 +419,17 @@ def _eval(args: argparse.Namespace) -> int:
     from .api import evaluate, load
     from .render.text import evaluation_text
     from .symbolic.records import Evaluation
+    from .symbolic.recurrent_run import RecurrentRun
 
     spec = load(args.spec)
     _note(args, spec)
     evaluation = evaluate(spec, steps=args.steps, epochs=args.epochs, arithmetic=args.arithmetic)
     if args.json:
         _write_json(evaluation.to_json())
+    elif isinstance(evaluation, RecurrentRun):  # per time step, then the sums over time
+        from .render.recurrent_text import recurrent_text
+
+        _report(recurrent_text(evaluation, digits=args.digits))
     elif not isinstance(evaluation, Evaluation):  # a network of layer records (conv, pool …)
         from .render.network_text import run_text
 

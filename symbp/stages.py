@@ -3,11 +3,16 @@
 The stages that read a network through its layer records (``derive``, ``eval``,
 ``verify``, ``check`` and ``exercises``: :mod:`symbp.symbolic.network_run`,
 :mod:`symbp.verify.network`, :mod:`symbp.verify.scan_network`, :mod:`symbp.exercises.conv`;
-the generated trainer, ``compile`` and ``train``: :mod:`symbp.codegen.front`) take every
-kind. The others (ONNX export, the NumPy serving spelling, ``export-spec``) are built for
-networks of dense layers only; they ask the spec (:attr:`symbp.spec.Spec.dense_only`) and
-refuse any other network with one line and exit code 2 (:func:`require_dense`), before
-reading data or writing anything.
+documents, :mod:`symbp.render.conv_document`; the generated trainer, ``compile`` and
+``train``: :mod:`symbp.codegen.front`) take every feed-forward kind. The others (ONNX
+export, the NumPy serving spelling, ``export-spec``) are built for networks of dense
+layers only; they ask the spec (:attr:`symbp.spec.Spec.dense_only`) and refuse any other
+network with one line and exit code 2 (:func:`require_dense`), before reading data or
+writing anything.
+
+A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``
+and ``verify`` only: every other stage refuses it (:func:`require_feedforward`), and every
+refusal of it names those three stages (:data:`RECURRENT_STAGES`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ if TYPE_CHECKING:
 
 #: The stages that take a network of any kind.
 EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
+#: The stages that take a recurrent network.
+RECURRENT_STAGES = "derive, eval and verify are"
+
+
+def _taken_by(spec: Spec) -> str:
+    return EVERY_KIND if spec.recurrence is None else RECURRENT_STAGES
 
 
 def other_kinds(spec: Spec) -> list[str]:
@@ -37,7 +48,15 @@ def require_dense(spec: Spec, what: str) -> Spec:
     kinds = other_kinds(spec)
     if kinds:
         raise SpecError(
-            f"{what} of {'/'.join(kinds)} layers are not available yet; {EVERY_KIND}",
+            f"{what} of {'/'.join(kinds)} layers are not available yet; {_taken_by(spec)}",
             file=spec.path,
         )
+    return spec
+
+
+def require_feedforward(spec: Spec, what: str) -> Spec:
+    """``spec`` itself where it has no recurrent layer; else the one-line :class:`SpecError`
+    of :func:`require_dense` (for the stages that take conv nets but not recurrent ones)."""
+    if spec.recurrence is not None:
+        return require_dense(spec, what)
     return spec

@@ -140,13 +140,18 @@ INVALID = [
     (_new(layers=3), "layers: expected a list of layer entries"),
     (
         _new(layers=[{"lstm": 2}]),
-        "layers[0]: unknown layer kind 'lstm'; expected one of dense, conv, pool, flatten",
+        "layers[0]: unknown layer kind 'lstm'; expected one of dense, conv, pool, flatten, "
+        "recurrent",
     ),
     (
         _new(layers=["gru"]),
-        "layers[0]: unknown layer kind 'gru'; expected one of dense, conv, pool, flatten",
+        "layers[0]: unknown layer kind 'gru'; expected one of dense, conv, pool, flatten, "
+        "recurrent",
     ),
-    (_new(layers=[7]), "layers[0]: expected a layer entry (dense, conv, pool, flatten), found 7"),
+    (
+        _new(layers=[7]),
+        "layers[0]: expected a layer entry (dense, conv, pool, flatten, recurrent), found 7",
+    ),
     (_new(layers=[{"dense": 0}]), "layers[0].dense: expected a positive layer size, found 0"),
     (_new(layers=[{"dense": "4"}]), "layers[0].dense: expected the number of outputs, found '4'"),
     (

@@ -24,6 +24,7 @@ from ..errors import SpecError, SymbpError
 from ..spec import Spec
 from ..spec import load as load_spec
 from ..spec.preprocessing import network_spec
+from ..stages import require_feedforward
 from . import loader
 from .emit import render
 from .hyper import structure_key
@@ -77,7 +78,7 @@ def _module_file(spec: Spec, dtype: str, out_dir: Path | None) -> tuple[Path, st
     module either: a trained model and its network share one module file (and Numba's
     cache of it).
     """
-    spec = network_spec(spec)
+    spec = require_feedforward(network_spec(spec), "generated trainers")
     check_memory(spec, dtype)  # before rendering: plans and buffers grow with the layers
     directory = Path(out_dir) if out_dir is not None else loader.cache_dir()
     key = loader.render_key(structure_key(spec), dtype)

@@ -21,6 +21,7 @@ import jinja2
 
 from .. import __version__
 from ..spec import Spec
+from ..stages import require_feedforward
 from .hyper import structure_key
 from .hyper import values as hyper_values
 from .plan import PARALLEL_MIN_WEIGHTS, KernelPlan, make_plan
@@ -212,6 +213,7 @@ def render(
     (tests lower it to cross-check that path on small networks).
     """
     dtype = dtype or spec.dtype
+    require_feedforward(spec, "generated trainers")
     if spec.dense_only:
         plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import DataError, quote
 from ..spec import Spec, load
 from ..spec.exercise import MAX_COUNT, ExerciseSpec, parse_exercise
+from ..stages import require_feedforward
 from ..symbolic.generic import derive_generic
 from . import conv
 from .codes import parse_code
@@ -52,7 +53,7 @@ class ExerciseSet:
 def _setup(
     spec: Spec | str | Path, ask: Sequence[str] | None
 ) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], Drawer | NetDrawer]:
-    loaded = load(spec)
+    loaded = require_feedforward(load(spec), "exercises")
     if loaded.n_params > MAX_PARAMS:
         raise DataError(
             f"exercises are worked by hand, for nets of at most {MAX_PARAMS} parameters; "

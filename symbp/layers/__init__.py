@@ -11,6 +11,7 @@ from .conv import Conv
 from .dense import Dense
 from .flatten import Flatten
 from .pool import Pool
+from .recurrent import Recurrent
 
 #: The spec's kind names and their records.
 KINDS: dict[str, type[Layer]] = {
@@ -18,6 +19,7 @@ KINDS: dict[str, type[Layer]] = {
     Conv.kind: Conv,
     Pool.kind: Pool,
     Flatten.kind: Flatten,
+    Recurrent.kind: Recurrent,
 }
 
-__all__ = ["KINDS", "Conv", "Dense", "Flatten", "IndexForm", "Layer", "Pool", "Shape"]
+__all__ = ["KINDS", "Conv", "Dense", "Flatten", "IndexForm", "Layer", "Pool", "Recurrent", "Shape"]

@@ -8,6 +8,9 @@ when its entry is read:
 * kernels and pooling windows of at most :data:`MAX_KERNEL` rows and columns;
 * strides of at most :data:`MAX_STRIDE`, padding of at most :data:`MAX_PADDING`.
 
+The recurrent kind's bounds live here too: :data:`MAX_STEPS` time steps of
+:data:`MAX_FEATURES` features, :data:`MAX_HIDDEN` hidden units.
+
 The cost of an exact evaluation has its own cap
 (:data:`symbp.symbolic.network.MAX_EXACT_MACS`).
 """
@@ -30,6 +33,12 @@ MAX_KERNEL = 64
 MAX_STRIDE = 64
 #: The largest padding.
 MAX_PADDING = 64
+#: The most time steps of a sequence (``input: {steps: T}``).
+MAX_STEPS = 10_000
+#: The most features of one time step (``input: {features: F}``).
+MAX_FEATURES = 100_000
+#: The most hidden units of a recurrent layer.
+MAX_HIDDEN = 100_000
 
 
 def check_fields(

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import SymbpError
 from ..fileio import write_atomic
 from ..spec import Spec, load
+from ..stages import require_feedforward
 from .blocks import Marks
 from .cloze import CLOZE_EVERY, cloze
 from .conv_document import TEMPLATES as CONV_TEMPLATES
@@ -82,7 +83,7 @@ def render_document(
     _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
-    loaded = load(spec)
+    loaded = require_feedforward(load(spec), "documents")  # one line for recurrent nets
     if not loaded.dense_only:
         return render_conv(
             loaded,
@@ -139,7 +140,7 @@ def write_document(
     Files are written atomically.
     """
     _check(format, steps, digits, style)
-    loaded = load(spec)
+    loaded = require_feedforward(load(spec), "documents")  # one line for recurrent nets
     if out is None:
         target = Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
         written = [target] + ([cloze_key_path(target)] if style == "cloze" else [])

@@ -201,6 +201,10 @@ def _fields(pairs: Iterable[tuple[str, object]]) -> str:
 
 
 def _layers(spec: Spec) -> str:
+    if spec.recurrence is not None:  # the sizes alone would hide the cell
+        from ..spec.recurrent import describe
+
+        return describe(spec)
     return "-".join(str(n) for n in spec.layers)
 
 
@@ -224,6 +228,11 @@ def _optimiser(spec: Spec) -> str:
 def spec_repr(spec: Spec) -> str:
     """``Spec('xor', layers=2-2-1, activations=(sigmoid, sigmoid), loss=mse, optimiser=sgd
     lr=0.5)``: one line, for :meth:`Spec.__repr__` (the full record is ``spec.data``)."""
+    if spec.recurrence is not None:  # the layers' text names the cell and activations
+        return (
+            f"Spec({spec.name!r}, {_layers(spec)}, loss={spec.loss.name}, "
+            f"optimiser={spec.optimizer.name} lr={_num(spec.optimizer.learning_rate)})"
+        )
     return (
         f"Spec({spec.name!r}, layers={_layers(spec)}, activations=({_activations(spec)}), "
         f"loss={spec.loss.name}, optimiser={spec.optimizer.name} "
@@ -247,6 +256,8 @@ def spec_repr_html(spec: Spec) -> str:
         ("parameters", "given" if spec.W is not None else "drawn by the init"),
         ("examples", len(spec.examples)),
     ]
+    if spec.recurrence is not None:  # the layers' row names the cell and activations
+        pairs = [p for p in pairs if p[0] != "activations"]
     if spec.claims:
         pairs.append(("claims", len(spec.claims)))
     if spec.source:

@@ -147,7 +147,33 @@ def to_data(spec: Spec) -> dict[str, Any]:
         from .preprocessing import to_data as preprocessing_data
 
         data["preprocessing"] = preprocessing_data(spec.preprocessing)
+    if spec.recurrence is not None:
+        _recurrent(spec, data)
     return data
+
+
+def _recurrent(spec: Spec, data: dict[str, Any]) -> None:
+    """What a recurrent network adds (:mod:`.recurrent`): the sequence input, ``U`` and the
+    initial states, ``output``, ``bptt``, examples step by step."""
+    rec = spec.recurrence
+    assert rec is not None
+    steps, features = rec.steps, spec.input_shape[0]
+    data["input"] = {"steps": steps, "features": features}
+    data["output"] = rec.output
+    data["training"]["bptt"] = "full" if rec.bptt is None else rec.bptt
+    if spec.optimizer.clip_norm is not None:
+        data["optimizer"]["clip_norm"] = _number(spec.optimizer.clip_norm)
+    if "params" in data:
+        data["params"]["U"] = _nested(rec.U)
+        for state in dict.fromkeys(s for init in rec.initial if init for s in init):
+            data["params"][f"{state}0"] = [
+                None if init is None else _nested(init[state]) for init in rec.initial
+            ]
+    outputs = spec.layers[-1]
+    t_shape = (steps, outputs) if rec.output == "every_step" else (outputs,)
+    for example, out in zip(spec.examples, data.get("examples", []), strict=True):
+        out["x"] = _shaped([_number(v) for v in example.x], (steps, features))
+        out["t"] = _shaped([_number(v) for v in example.t], t_shape)
 
 
 def canonical(value: Any) -> Any:

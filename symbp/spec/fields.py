@@ -208,6 +208,11 @@ def build_optimizer(
         )
     optimizer = OPTIMIZERS[raw.name]()
     extra = {k: v for k, v in given.items() if k not in RawOptimizer.model_fields}
+    if "clip_norm" in extra:  # taken out by symbp.spec.recurrent for recurrent networks
+        raise ctx.error(
+            (*path, "clip_norm"),
+            "clip_norm applies to recurrent networks only so far (symbp eval/verify)",
+        )
     options = {
         **optimizer.hyperparameters,
         **_option_values(extra, optimizer.hyperparameters, path, ctx),

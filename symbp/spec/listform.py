@@ -22,6 +22,7 @@ from ..yamlio import PathKey
 from .fields import FieldContext, check_targets
 from .model import Example, Spec
 from .network import as_old_form, build_network_params, flatten_values, parse_network
+from .recurrent import build_recurrent, is_recurrent
 from .schema import to_fraction
 
 
@@ -29,6 +30,8 @@ def build_list_form(
     data: Mapping[str, Any], ctx: FieldContext, build_old: Callable[[dict[str, Any]], Spec]
 ) -> Spec:
     """The spec of list-form ``data``; ``build_old`` loads old-form data (same file, lines)."""
+    if is_recurrent(data):  # input: {steps, features} and a recurrent layer first
+        return build_recurrent(data, ctx, build_old)
     input_shape, network = parse_network(data, ctx)
     dense = [layer for layer in network if isinstance(layer, Dense)]
     if len(dense) == len(network):

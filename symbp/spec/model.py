@@ -39,6 +39,9 @@ class OptimizerSpec:
     weight_decay: sp.Rational
     schedule: Schedule
     schedule_options: Mapping[str, sp.Rational]
+    #: Gradient clipping by global norm (``clip_norm: c``; recurrent networks' exact run
+    #: only so far, :mod:`symbp.symbolic.recurrent_updates`); ``None``: no clipping.
+    clip_norm: sp.Rational | None = None
 
     @property
     def name(self) -> str:
@@ -69,6 +72,26 @@ class TrainingSpec:
     shuffle: bool
     seed: int
     drop_last: bool = False
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """What a network with a recurrent layer adds to a spec (:mod:`symbp.spec.recurrent`).
+
+    ``steps`` time steps per sequence; ``output`` ``every_step`` (a loss at every step,
+    summed over the steps) or ``last_step``; ``bptt`` the truncation ``k`` (``None``:
+    full BPTT); ``U`` each layer's recurrent weights (``None`` for a layer without);
+    ``initial`` each layer's initial states by name (``{"h": h0, "c": c0}``, zeros where
+    the spec gives none; ``None`` for a layer without states). An example's ``x`` holds
+    ``steps × features`` values (step by step), its ``t`` ``steps × outputs`` values for
+    ``every_step`` and ``outputs`` values for ``last_step``.
+    """
+
+    steps: int
+    output: str
+    bptt: int | None
+    U: tuple[Any, ...] | None
+    initial: tuple[Mapping[str, tuple[sp.Rational, ...]] | None, ...]
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,8 @@ class Spec:
     #: network ``layers`` holds the number of values of the input and of each layer's
     #: output, and ``activations`` each layer's activation (identity where it has none).
     network: tuple[Layer, ...] = ()
+    #: The sequence settings of a network with a recurrent layer (``None``: no recurrence).
+    recurrence: Recurrence | None = None
 
     def __post_init__(self) -> None:
         if all(isinstance(layer, Dense) for layer in self.network):

@@ -21,6 +21,7 @@ from ..escape import terminal_text
 from ..fileio import check_writable_dir
 from ..outputs import OutputFolder, confined, path_part
 from ..outputs.folder import Manifest
+from ..stages import require_feedforward
 from .data import load_data
 from .metrics import score_name
 from .prepare import prepare, spec_for_data
@@ -83,7 +84,8 @@ def run_train(args: argparse.Namespace) -> int:
                 f"expected a positive number, found {value}", field="--" + name.replace("_", "-")
             )
     if not _open(args.spec):
-        load_spec(args.spec)  # a bad spec before the data is read
+        # a bad spec (or a recurrent net, which the trainer does not take) before the data is read
+        require_feedforward(load_spec(args.spec), "generated trainers")
     dataset = load_data(args.data, target=args.target)
     # --classes (parsed by symbp.cli where present): whole-number targets are class labels
     spec, dataset = spec_for_data(

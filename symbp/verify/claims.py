@@ -13,7 +13,8 @@ updates, the spec's ``training`` schedule; not both), ``printed`` is the number 
 printed (a string keeps trailing zeros), ``tolerance`` replaces the rounding rule,
 ``example`` picks one example (forward values default to example 0; ``loss`` and the
 gradients default to the mean over the examples), ``note`` is free text shown in the
-report (where the number was printed).
+report (where the number was printed), ``time`` the time step (from 1) of a per-step
+quantity of a recurrent network (:mod:`.recurrent`).
 
 A claim that cannot be checked (unknown or out-of-range quantity, a printed
 value that is not a number, a step beyond :data:`MAX_STEP`) is a
@@ -35,7 +36,7 @@ from .quantities import Quantity, parse_quantity
 
 #: Verify evaluates the worked example exactly; claims beyond this many updates are refused.
 MAX_STEP = 1000
-FIELDS = ("of", "step", "epoch", "printed", "tolerance", "example", "note")
+FIELDS = ("of", "step", "epoch", "printed", "tolerance", "example", "note", "time")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Claim:
     note: str | None
     #: The ``epoch`` the claim gave (``step`` is then ``epoch × steps per epoch``).
     epoch: int | None = None
+    #: The time step (from 1) of a recurrent network's per-step quantity; ``None``: none.
+    time: int | None = None
 
 
 def claim_text(raw: object, limit: int = 90) -> str:
@@ -141,11 +144,19 @@ def _claim(index: int, raw: Any, spec: Spec, parse: QuantityParser = parse_quant
             raise error(message, "tolerance") from None
         if tolerance <= 0:
             raise error(f"tolerance must be positive, found {tolerance}", "tolerance")
+    time = raw.get("time")
+    if time is not None:
+        rec = spec.recurrence
+        if rec is None:
+            raise error("time applies to the steps of a recurrent network only", "time")
+        time = _whole(time, "time", error)
+        if not 1 <= time <= rec.steps:
+            raise error(f"time {time} does not exist; expected 1 to {rec.steps}", "time")
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         raise error(f"note must be text, found {quote(note)}", "note")
     return Claim(
-        index, text, str(raw["of"]), quantity, step, printed, tolerance, example, note, epoch
+        index, text, str(raw["of"]), quantity, step, printed, tolerance, example, note, epoch, time
     )
 
 

@@ -57,6 +57,10 @@ def verify(
 
 
 def _verify(spec: Spec, against: str | None) -> Report:
+    if spec.recurrence is not None:  # claims on per-step quantities (``time:``)
+        from .recurrent import verify_recurrent
+
+        return verify_recurrent(spec, against)
     if not spec.dense_only:  # conv, pool, flatten …: claims on the records' quantities
         from .network import verify_network
 

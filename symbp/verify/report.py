@@ -64,7 +64,8 @@ class ClaimResult:
     @property
     def quantity_text(self) -> str:
         of = self.claim.of
-        return of if of.replace(" ", "") == self.name else f"{of} ({self.name})"
+        text = of if of.replace(" ", "") == self.name else f"{of} ({self.name})"
+        return text if self.claim.time is None else f"{text} at time {self.claim.time}"
 
     @property
     def computed_text(self) -> str:
@@ -196,6 +197,7 @@ class Report:
                     "quantity": r.name,
                     "step": r.claim.step,
                     "example": r.claim.example,
+                    **({} if r.claim.time is None else {"time": r.claim.time}),
                     "printed": r.claim.printed.text,
                     "computed": format_decimal(r.computed, 20),
                     "computed_float": float(exact(r.computed)),

@@ -56,6 +56,7 @@ from typing import Any
 from ..errors import SymbpError, quote
 from ..escape import html_escape, terminal_text
 from ..spec import Spec
+from ..stages import require_feedforward
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
 from .quantities import Quantity
@@ -536,6 +537,7 @@ def scan(
         found = find_numbers(text, format)
     except SymbpError as err:
         raise err.located(file=source) from None
+    require_feedforward(spec, "number checks")
     if spec.dense_only:
         evaluation = evaluate(spec, steps)
         index = _Index(catalogue(evaluation))
