@@ -39,3 +39,12 @@ def require_dense(spec: Spec, what: str) -> Spec:
             file=spec.path,
         )
     return spec
+
+
+def trainer_takes(spec: Spec) -> bool:
+    """Whether the generated trainer (:mod:`symbp.codegen`) takes ``spec``'s network.
+
+    The one answer that ``python -m symbp.regenerate`` (``generated/``) and the tests that
+    train every shipped example ask: a spec it does not take ships its documents but no
+    module. Networks of dense layers only, until the conv kernel blocks land."""
+    return spec.dense_only

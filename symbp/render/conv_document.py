@@ -135,6 +135,11 @@ def _worked(
     return Aligned(tuple(rows))
 
 
+def _prose(name: str) -> str:
+    """A record's name (``cross_entropy``) as a word of prose (``cross-entropy``)."""
+    return name.replace("_", "-")
+
+
 def _shape(shape: Sequence[int]) -> str:
     return "×".join(str(n) for n in shape)
 
@@ -197,6 +202,22 @@ def _width(fmap: Any, digits: int) -> int:
     """A map's width in characters of its widest number (two between columns)."""
     widest = max(len(tex_number(v, digits)) for row in fmap for v in row)
     return len(fmap[0]) * (widest + 2) + 8
+
+
+def _packed(parts: Sequence[tuple[str, int]]) -> list[Piece]:
+    """Displays of ``parts`` (TeX, its width in characters) side by side, a new display
+    wherever the next part would pass :data:`LINE_CHARS`."""
+    pieces: list[Piece] = []
+    line: list[str] = []
+    used = 0
+    for tex, width in parts:
+        if line and used + width > LINE_CHARS:
+            pieces.append(_m(r" \quad ".join(line)))
+            line, used = [], 0
+        line.append(tex)
+        used += width
+    pieces.append(_m(r" \quad ".join(line)))
+    return pieces
 
 
 def _stack(base: str, maps: Any, digits: int, boxed: Any = None, marked: Any = None) -> list[Piece]:
@@ -281,11 +302,12 @@ def _conv_forward(
     pieces = [_t(f"The kernels W[{l}][o][c] and biases b[{l}][o]:")]
     for o, kernel in enumerate(W[:MAX_CHANNELS]):
         parts = [
-            rf"{_name('w', L, o, c, r':', r':')} = {grid(k, digits)}"
+            (rf"{_name('w', L, o, c, r':', r':')} = {grid(k, digits)}", _width(k, digits) + 6)
             for c, k in enumerate(kernel[:MAX_CHANNELS])
         ]
-        parts.append(rf"b^{{{L}}}_{{{o}}} = {tex_number(b[o], digits)}")
-        pieces.append(_m(r" \quad ".join(parts)))
+        bias = tex_number(b[o], digits)
+        parts.append((rf"b^{{{L}}}_{{{o}}} = {bias}", len(bias) + 8))
+        pieces += _packed(parts)
     o, i, j = 0, 0, 0
     terms = []
     boxed: dict[int, set[tuple[int, int]]] = {}
@@ -367,8 +389,8 @@ def build_conv(
             "The network",
             (
                 _t(
-                    f"Input {_shape(spec.input_shape)}; loss {spec.loss.name}; "
-                    f"optimiser {spec.optimizer.name}. Layers are numbered from 1 as "
+                    f"Input {_shape(spec.input_shape)}; loss {_prose(spec.loss.name)}; "
+                    f"optimiser {_prose(spec.optimizer.name)}. Layers are numbered from 1 as "
                     "textbooks do: layer 1 has the kernels W[0] and the maps z[0] and a[1]; "
                     "a[0] is the input x."
                 ),
@@ -513,9 +535,7 @@ def build_conv(
         elif isinstance(layer, Conv):
             backward += _conv_backward(layer, l, first.W[l], ex, spec, digits)
     sections.append(
-        Section(
-            "Backward pass with numbers", tuple(Piece(p.kind, p.content, True) for p in backward)
-        )
+        Section("The backward pass", tuple(Piece(p.kind, p.content, True) for p in backward))
     )
     sections.append(Section("The update", (_updates(run, digits),)))
     return ConvDocument(
@@ -581,13 +601,15 @@ def _conv_backward(layer: Conv, l: int, W: Any, ex: Any, spec: Spec, digits: int
     pieces.append(_t(f"All of ∂L/∂W[{l}] and ∂L/∂b[{l}] (δ summed over its positions):"))
     for o2, kernel in enumerate(ex.grad_W[l][:MAX_CHANNELS]):
         parts = [
-            rf"\partial L/\partial {_name('w', L, o2, c2, ':', ':')} = {grid(k, digits)}"
+            (
+                rf"\partial L/\partial {_name('w', L, o2, c2, ':', ':')} = {grid(k, digits)}",
+                _width(k, digits) + 12,
+            )
             for c2, k in enumerate(kernel[:MAX_CHANNELS])
         ]
-        parts.append(
-            rf"\partial L/\partial b^{{{L}}}_{{{o2}}} = {tex_number(ex.grad_b[l][o2], digits)}"
-        )
-        pieces.append(_m(r" \quad ".join(parts)))
+        bias = tex_number(ex.grad_b[l][o2], digits)
+        parts.append((rf"\partial L/\partial b^{{{L}}}_{{{o2}}} = {bias}", len(bias) + 14))
+        pieces += _packed(parts)
     pieces.append(
         _t(
             "The input gradient is the full convolution of δ with each kernel rotated by "
