@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import symbp
+import symbp.render
 from symbp.codegen import shipped_outputs as module_outputs
 from symbp.regenerate import example_specs
 from symbp.stages import trainer_takes
@@ -44,3 +47,17 @@ def test_the_conv_examples_have_the_shapes_the_issue_names() -> None:
     assert [layer.kind for layer in digits.network] == ["conv", "pool", "flatten", "dense"]
     assert (digits.network[0].channels, digits.network[0].kernel) == (8, (3, 3))
     assert digits.loss.name == "cross_entropy"
+
+
+def test_a_kind_without_a_presentation_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each layer record's presentation is looked up in one table per pass; a kind that
+    has none yet (a new record) is refused in one line, not drawn as something else."""
+    from symbp.errors import SpecError
+    from symbp.layers import Pool
+    from symbp.render import conv_forward
+
+    monkeypatch.delitem(conv_forward.FORWARD, Pool)
+    with pytest.raises(SpecError, match=r"documents of pool layers are not available yet$"):
+        symbp.render.render_document(ROOT / "examples" / "conv_1x5x5.yaml", format="md")
