@@ -40,6 +40,7 @@ from .conv_backward import backward_pieces
 from .conv_forward import forward_pieces
 from .conv_network import formulas, layers_table
 from .conv_pieces import MAX_ROWS, ConvDocument, Piece, Section, para, prose, shape_text
+from .map_diagram import MAX_SQUARES, map_layout
 from .mathtex import DIGITS, number_tex, plain_number
 from .templating import render
 
@@ -64,6 +65,12 @@ def build_conv(
                     "a[0] is the input x."
                 ),
                 Piece("table", layers_table(spec)),
+                para(
+                    "The feature maps as stacks of squares (channels × height × width; at "
+                    f"most {MAX_SQUARES} squares drawn), the vectors as bars, and on each "
+                    "arrow what the layer does:"
+                ),
+                Piece("diagram", map_layout(spec.input_shape, spec.network)),
             ),
         ),
         Section(

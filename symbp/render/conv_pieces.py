@@ -37,7 +37,8 @@ LINE_CHARS = 64
 @dataclass(frozen=True)
 class Piece:
     """One block of a section: ``kind`` is ``text`` (a paragraph), ``math`` (one
-    display), ``aligned`` (an :class:`Aligned` derivation) or ``table``."""
+    display), ``aligned`` (an :class:`Aligned` derivation), ``table`` or ``diagram``
+    (a :class:`~.map_diagram.MapDiagram`)."""
 
     kind: str
     content: Any
