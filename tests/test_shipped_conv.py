@@ -61,3 +61,38 @@ def test_a_kind_without_a_presentation_is_refused_in_one_line(
     monkeypatch.delitem(conv_forward.FORWARD, Pool)
     with pytest.raises(SpecError, match=r"documents of pool layers are not available yet$"):
         symbp.render.render_document(ROOT / "examples" / "conv_1x5x5.yaml", format="md")
+
+
+def test_the_digits_document_works_one_position_and_summarises_the_channels() -> None:
+    """8 channels of 6x6: summary tables; the worked position's window, cut out of the
+    summarised 8x8 input, and its sum, checked against the spec's own numbers."""
+    import numpy as np
+
+    spec = symbp.load(ROOT / "examples" / "digits_conv_8x8.yaml")
+    text = (ROOT / "docs" / "digits_conv_8x8.md").read_text(encoding="utf-8")
+    x = np.array(spec.data["example"]["x"], dtype=float)[0]
+    w = np.array(spec.data["params"]["W"][0][0][0], dtype=float)
+    window = x[0:3, 0:3]
+    rows = r" \\ ".join(" & ".join(f"{v:.3g}" for v in row) for row in window)
+    assert (
+        r"a^{0}[0]\ \text{rows 0–2, columns 0–2} = \begin{bmatrix} " + rows + r" \end{bmatrix}"
+    ) in text
+    z = float((w * window).sum()) + spec.data["params"]["b"][0][0]
+    assert f" &= {z:.3g} \\quad \\text{{(terms with a factor 0 left out)}}" in text
+    assert text.count("*Each channel of 6×6 in summary*") >= 3  # z, a and δ of layer 1
+    assert "| $a^{1}[7]$ |" in text
+
+
+def test_an_excerpt_boxes_only_the_cells_a_strided_sum_reads() -> None:
+    from symbp.render.conv_pieces import excerpts
+
+    fmap = [[r * 10 + q for q in range(8)] for r in range(8)]
+    strided = excerpts("a", [fmap], 3, {0: {(0, 0), (0, 2), (2, 0), (2, 2)}})
+    assert [p.content for p in strided] == [
+        r"a[0]\ \text{rows 0–2, columns 0–2} = \begin{bmatrix} \boxed{0} & 1 & \boxed{2} \\ "
+        r"10 & 11 & 12 \\ \boxed{20} & 21 & \boxed{22} \end{bmatrix}"
+    ]
+    whole = excerpts("a", [fmap], 3, {0: {(1, 1), (1, 2)}})
+    assert [p.content for p in whole] == [
+        r"a[0]\ \text{rows 1–1, columns 1–2} = \begin{bmatrix} 11 & 12 \end{bmatrix}"
+    ]

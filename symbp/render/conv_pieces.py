@@ -157,7 +157,8 @@ def packed(parts: Sequence[tuple[str, int]]) -> list[Piece]:
 
 def stack(base: str, maps: Any, digits: int, boxed: Any = None, marked: Any = None) -> list[Piece]:
     """The channels of ``maps`` as matrices (as many per display as fit in
-    :data:`LINE_CHARS`), or a summary table where a map is too large to show."""
+    :data:`LINE_CHARS`), or a summary table where a map is too large to show (then the
+    ``boxed`` cells' part of each map is cut out, :func:`excerpts`)."""
     channels = list(maps)
     rows, cols = len(channels[0]), len(channels[0][0])
     pieces: list[Piece] = []
@@ -178,7 +179,31 @@ def stack(base: str, maps: Any, digits: int, boxed: Any = None, marked: Any = No
         pieces.append(display(r" \quad ".join(line)))
         if len(channels) <= MAX_CHANNELS:
             return pieces
+        pieces.append(Piece("table", summary(base, channels, digits)))
+        return pieces
     pieces.append(Piece("table", summary(base, channels, digits)))
+    return pieces + excerpts(base, shown, digits, boxed or {})
+
+
+def excerpts(base: str, maps: Sequence[Any], digits: int, boxed: Any) -> list[Piece]:
+    """Where a map is summarised, the part of each channel holding its boxed cells (the
+    window a worked sum reads), cut out as a matrix with its rows and columns named."""
+    pieces = []
+    for c, cells in sorted(boxed.items()):
+        if c >= len(maps) or not cells:
+            continue
+        r0, r1 = min(r for r, _ in cells), max(r for r, _ in cells)
+        q0, q1 = min(q for _, q in cells), max(q for _, q in cells)
+        part = [row[q0 : q1 + 1] for row in maps[c][r0 : r1 + 1]]
+        if len(part) > MAX_SHOWN or len(part[0]) > MAX_SHOWN:
+            continue
+        if map_width(part, digits) > LINE_CHARS:
+            continue
+        where = rf"\text{{rows {r0}–{r1}, columns {q0}–{q1}}}"
+        # Boxes only where the part holds cells the sum does not read (a stride > 1).
+        marked = {(r - r0, q - q0) for r, q in cells}
+        marked = marked if len(marked) < len(part) * len(part[0]) else set()
+        pieces.append(display(rf"{base}[{c}]\ {where} = {grid(part, digits, boxed=marked)}"))
     return pieces
 
 
