@@ -144,7 +144,7 @@ def test_stacks_show_shapes_and_arrows_show_kernels_and_strides(name: str) -> No
     for layer in spec.network:
         if layer.kind == "conv":
             kh, kw = layer.kernel
-            assert f"conv {kh}×{kw}, {layer.activation.name}" in words
+            assert f"conv {kh}×{kw}, {layer.activation.title}" in words
             assert f"stride {layer.stride}, pad {layer.padding}" in words
         if layer.kind == "pool":
             assert f"{layer.mode} pool {layer.size}×{layer.size}" in words
@@ -161,7 +161,7 @@ def _shapes(spec: symbp.Spec) -> list[tuple[int, ...]]:
 def test_the_digits_net_draws_its_stacks_and_vectors() -> None:
     _frame, rects, texts = svg_parts(_svg(SPECS["digits_conv_8x8"]))
     words = [t for t, _ in texts]
-    names = ["a[0]", "a[1]", "a[2]", "a[3]", "a[4]"]
+    names = ["a⁰", "a¹", "a²", "a³", "a⁴"]
     shapes = ["1×8×8", "8×6×6", "8×3×3", "72", "10"]
     assert words[:10] == [w for pair in zip(names, shapes, strict=True) for w in pair]
     assert len(rects) == 1 + 4 + 4 + 1 + 1  # 8 channels drawn as 4 squares each

@@ -39,7 +39,8 @@ from .blocks import Cell, Table
 from .conv_backward import backward_pieces
 from .conv_forward import forward_pieces
 from .conv_network import formulas, layers_table
-from .conv_pieces import MAX_ROWS, ConvDocument, Piece, Section, para, prose, shape_text
+from .conv_pieces import MAX_ROWS, ConvDocument, Piece, Section, para, shape_text
+from .escape import Tex
 from .map_diagram import MAX_SQUARES, map_layout
 from .mathtex import DIGITS, number_tex, plain_number
 from .templating import render
@@ -59,10 +60,9 @@ def build_conv(
             "The network",
             (
                 para(
-                    f"Input {shape_text(spec.input_shape)}; loss {prose(spec.loss.name)}; "
-                    f"optimiser {prose(spec.optimizer.name)}. Layers are numbered from 1 as "
-                    "textbooks do: layer 1 has the kernels W[0] and the maps z[0] and a[1]; "
-                    "a[0] is the input x."
+                    f"Input {shape_text(spec.input_shape)}; loss: {spec.loss.title}. Layers are "
+                    "numbered from 1 as textbooks do: layer 1 has the kernels w¹ and the maps "
+                    "z¹ and a¹; a⁰ is the input x."
                 ),
                 Piece("table", layers_table(spec)),
                 para(
@@ -109,6 +109,15 @@ def build_conv(
     )
 
 
+def _textbook(name: str) -> Tex:
+    """A parameter's spec name (``W[0][1][0][2][2]``) in the textbook's notation
+    (``w^{1}_{1,0,2,2}``: layers from 1, the indices 0-based as in the maps)."""
+    base, _, rest = name.partition("[")
+    layer, _, idx = rest.partition("]")
+    indices = idx.replace("][", ",").strip("[]")
+    return Tex(rf"{base.lower()}^{{{int(layer) + 1}}}_{{{indices}}}")
+
+
 def _updates(run: NetworkRun, digits: int) -> Piece:
     """Each parameter before the first update, its gradient ``∂E/∂θ`` and after it."""
     before, after = run.steps[0].quantities(), run.steps[1].quantities()
@@ -116,7 +125,7 @@ def _updates(run: NetworkRun, digits: int) -> Piece:
     params = [k for k in before if k.startswith(("W[", "b["))]
     rows = tuple(
         (
-            Cell(name),
+            Cell(_textbook(name)),
             Cell(number_tex(before[name], digits)),
             Cell(number_tex(before["grad_" + name], digits)),
             Cell(number_tex(after[name], digits)),

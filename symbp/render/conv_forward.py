@@ -37,6 +37,7 @@ from .conv_pieces import (
     para,
     read,
     stack,
+    sup,
     vector,
     worked,
 )
@@ -51,7 +52,7 @@ def conv_forward(layer: Conv, l: int, step: Any, ex: Any, digits: int) -> list[P
     L = l + 1
     kh, kw = layer.kernel
     s, p = layer.stride, layer.padding
-    pieces = [para(f"The kernels W[{l}][o][c] and biases b[{l}][o]:")]
+    pieces = [para(f"The kernels w{sup(L)} (kernel o, input channel c) and biases b{sup(L)}:")]
     for o, kernel in enumerate(W[:MAX_CHANNELS]):
         parts = [
             (rf"{indexed('w', L, o, c, r':', r':')} = {grid(k, digits)}", map_width(k, digits) + 6)
@@ -103,8 +104,8 @@ def conv_forward(layer: Conv, l: int, step: Any, ex: Any, digits: int) -> list[P
     )
     pieces.append(
         para(
-            f"Every position alike gives the maps z[{l}] and "
-            f"a[{l + 1}] = {layer.activation.name}(z[{l}]):"
+            f"Every position alike gives the maps z{sup(L)} and "
+            f"a{sup(L)} = {layer.activation.title}(z{sup(L)}):"
         )
     )
     pieces += stack(f"z^{{{L}}}", z, digits)
@@ -163,8 +164,8 @@ def flatten_forward(layer: Flatten, l: int, step: Any, ex: Any, digits: int) -> 
     listed = f" (the first {MAX_ROWS} of {C * H * Wd} listed)." if C * H * Wd > MAX_ROWS else "."
     return [
         para(
-            f"Flatten orders the values by (channel, row, column): a[{l}][c][i][j] goes to "
-            f"position c·{H * Wd} + i·{Wd} + j of a[{L}]" + listed
+            f"Flatten orders the values by (channel, row, column): a{sup(l)} at channel c, "
+            f"row i, column j goes to position c·{H * Wd} + i·{Wd} + j of a{sup(L)}" + listed
         ),
         Piece(
             "table",
@@ -209,7 +210,7 @@ def presentation(
 
 def forward_pieces(spec: Spec, step: Any, ex: Any, digits: int) -> list[Piece]:
     """The input, every layer's presentation (:data:`FORWARD`) and the loss, in order."""
-    pieces: list[Piece] = [para("The input x = a[0]:")]
+    pieces: list[Piece] = [para("The input x = a⁰:")]
     pieces += (
         stack("a^{0}", ex.a[0], digits)
         if len(spec.input_shape) == 3

@@ -16,7 +16,7 @@ from ..spec import Spec
 from ..symbolic.network_plan import shapes_of
 from ..symbolic.shifted import derive_layer
 from .blocks import Cell, Table
-from .conv_pieces import Piece, display, shape_text
+from .conv_pieces import Piece, display, shape_text, sup
 
 
 def settings(layer: Layer) -> str:
@@ -24,12 +24,12 @@ def settings(layer: Layer) -> str:
         kh, kw = layer.kernel
         return (
             f"{layer.channels} kernels {kh}×{kw}, stride {layer.stride}, "
-            f"pad {layer.padding}, {layer.activation.name}"
+            f"pad {layer.padding}, {layer.activation.title}"
         )
     if isinstance(layer, Pool):
         return f"{layer.mode} {layer.size}×{layer.size}, stride {layer.stride}"
     if isinstance(layer, Dense) and layer.activation is not None:
-        return f"{layer.activation.name}"
+        return f"{layer.activation.title}"
     return "order (c, i, j)" if isinstance(layer, Flatten) else ""
 
 
@@ -38,7 +38,10 @@ def layers_table(spec: Spec) -> Table:
     rows = []
     for l, layer in enumerate(spec.network):
         params = layer.parameter_shapes(shapes[l])
-        what = ", ".join(f"{k}[{l}] {shape_text(s)}" for k, s in params.items()) or "none"
+        what = (
+            ", ".join(f"{k.lower()}{sup(l + 1)} {shape_text(s)}" for k, s in params.items())
+            or "none"
+        )
         rows.append(
             tuple(
                 Cell(v)

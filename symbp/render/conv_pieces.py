@@ -118,9 +118,12 @@ def worked(
     return Aligned(tuple(rows))
 
 
-def prose(name: str) -> str:
-    """A record's name (``cross_entropy``) as a word of prose (``cross-entropy``)."""
-    return name.replace("_", "-")
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sup(n: int) -> str:
+    """``n`` as superscript digits, the textbook's layer index in prose (``a¹``)."""
+    return str(n).translate(_SUP)
 
 
 def shape_text(shape: Sequence[int]) -> str:

@@ -1,14 +1,14 @@
 """The diagram of a network of layer records: feature-map stacks, vectors and arrows.
 
 Left to right, one *block* per quantity: the input ``a[0]`` and every layer's output
-``a[l+1]``. A quantity with channels (``C×H×W``) is a stack of squares seen from the
-front (at most :data:`MAX_SQUARES` squares drawn, each set back by :data:`OFFSET` up and
-to the right; its size grows with the map's, between :data:`MIN_SIDE` and
-:data:`MAX_SIDE`); a vector (``n``) is a narrow bar. Under each block its shape
-(channels × height × width, or the length), above it its name. The arrow into a block
-says what the layer does, as its record states it (:meth:`Layer.diagram_label`-like
-text built from the record's fields by :func:`arrow_text`): the kind and kernel size
-above the arrow, stride and padding (or the activation) below it.
+``a[l+1]`` (named ``a⁰``, ``a¹``, … as the textbooks do). A quantity with channels
+(``C×H×W``) is a stack of squares seen from the front (at most :data:`MAX_SQUARES`
+squares drawn, each set back by :data:`OFFSET` up and to the right; its size grows with
+the map's, between :data:`MIN_SIDE` and :data:`MAX_SIDE`); a vector (``n``) is a narrow
+bar. Under each block its shape (channels × height × width, or the length), above it its
+name. The arrow into a block says what the layer does, from the record's fields
+(:func:`arrow_text`): the kind and kernel size above the arrow, stride and padding (or
+the activation) below it.
 
 Coordinates are in centimetres with ``y`` growing downwards, from ``(0, 0)`` (the top
 left corner of the drawing) to ``(width, height)``; every block, label and arrow lies
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from ..layers import Conv, Dense, Flatten, Pool
 from ..layers.base import Layer
 from ..symbolic.network_plan import shapes_of
+from .conv_pieces import sup
 
 #: Squares drawn for a stack of channels at most (the count is in the shape label).
 MAX_SQUARES = 4
@@ -55,7 +56,7 @@ class Block:
     ``w × h``; ``squares`` squares in all (1 for a vector), each set back by ``OFFSET``.
 
     ``kind`` is ``input``, ``hidden`` or ``output`` (the dense diagram's colours);
-    ``name`` (``a[1]``) is printed above, ``shape`` (``8×6×6``) below."""
+    ``name`` (``a¹``) is printed above, ``shape`` (``8×6×6``) below."""
 
     x: float
     y: float
@@ -139,7 +140,7 @@ def arrow_text(layer: Layer) -> tuple[str, str]:
     if isinstance(layer, Conv):
         kh, kw = layer.kernel
         return (
-            f"conv {kh}×{kw}, {layer.activation.name}",
+            f"conv {kh}×{kw}, {layer.activation.title}",
             f"stride {layer.stride}, pad {layer.padding}",
         )
     if isinstance(layer, Pool):
@@ -147,7 +148,7 @@ def arrow_text(layer: Layer) -> tuple[str, str]:
     if isinstance(layer, Flatten):
         return "flatten", "(c, i, j)"
     if isinstance(layer, Dense) and layer.activation is not None:
-        return "dense", layer.activation.name
+        return "dense", layer.activation.title
     return layer.kind, ""
 
 
@@ -173,7 +174,7 @@ def map_layout(input_shape: Sequence[int], network: Sequence[Layer]) -> MapDiagr
     shapes = shapes_of(tuple(input_shape), tuple(network))
     last = len(network)
     raw = [
-        _block(shape, "input" if l == 0 else ("output" if l == last else "hidden"), f"a[{l}]")
+        _block(shape, "input" if l == 0 else ("output" if l == last else "hidden"), f"a{sup(l)}")
         for l, shape in enumerate(shapes)
     ]
     tallest = max(b.h + (b.squares - 1) * OFFSET for b in raw)
