@@ -60,3 +60,12 @@ def require_feedforward(spec: Spec, what: str) -> Spec:
     if spec.recurrence is not None:
         return require_dense(spec, what)
     return spec
+
+
+def trainer_takes(spec: Spec) -> bool:
+    """Whether the generated trainer (:mod:`symbp.codegen`) takes ``spec``'s network.
+
+    The one answer that ``python -m symbp.regenerate`` (``generated/``) and the tests that
+    train every shipped example ask: a spec it does not take ships its documents but no
+    module. Every feed-forward network (dense, conv, pool, flatten); not recurrent ones yet."""
+    return spec.recurrence is None

@@ -14,6 +14,7 @@ import numpy as np
 
 import symbp
 from symbp.spec import load
+from symbp.stages import trainer_takes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EPOCHS = 3
@@ -41,6 +42,8 @@ def main(out: str) -> None:
     results = {}
     for path in sorted(EXAMPLES.glob("*.yaml")):
         spec = load(path)
+        if not trainer_takes(spec):
+            continue  # no generated module (symbp.stages.trainer_takes)
         for dtype in ("float64", "float32"):
             trainer = symbp.compile(spec, dtype=dtype)
             X, T = data(spec)

@@ -58,8 +58,8 @@ def test_derive_prints_the_delta_rule(koech_derivation: str) -> None:
 
 
 def test_derive_every_shipped_example(capsys, examples_dir) -> None:
-    paths = sorted(examples_dir.glob("*.yaml"))
-    assert len(paths) >= 3
+    paths = [p for p in sorted(examples_dir.glob("*.yaml")) if symbp.load(p).dense_only]
+    assert len(paths) >= 3  # the conv examples: test_derive_every_conv_example
     for path in paths:
         out = _run(capsys, "derive", str(path))
         assert "∂L/∂w¹ⱼₖ = a⁰ₖ⋅δ¹ⱼ" in out, path
@@ -67,6 +67,17 @@ def test_derive_every_shipped_example(capsys, examples_dir) -> None:
             assert re.search(r"^∂E/∂w¹₁₁ = ", out, flags=re.M), path
         else:
             assert "(skipped: " in out and "layer-generic" in out, path
+
+
+def test_derive_every_conv_example(capsys, examples_dir) -> None:
+    """The shipped conv examples derive the kernel gradient as a correlation and the input
+    gradient as the full convolution with the rotated kernel."""
+    paths = [p for p in sorted(examples_dir.glob("*.yaml")) if not symbp.load(p).dense_only]
+    assert [p.stem for p in paths] == ["conv_1x5x5", "conv_stride2_pad1", "digits_conv_8x8"]
+    for path in paths:
+        out = _run(capsys, "derive", str(path))
+        assert "= the correlation of the input a^0 with delta^1" in out, path
+        assert "with the kernel w^1 rotated by 180°" in out, path
 
 
 def test_derive_seed000_single_neuron(capsys, examples_dir) -> None:

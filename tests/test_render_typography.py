@@ -4,7 +4,7 @@
 is not checked.)
 
 Each shipped document (``docs/<stem>[_handout].<tex|html|md>`` as the code renders it
-now) must have
+now, the conv examples' included) must have
 
 - no raw ``_``, ``^`` or ``Σ`` in its prose (math belongs in math; code and file names
   in code spans are fine);
@@ -228,6 +228,20 @@ def test_no_overfull_boxes(shipped_pdfs: dict[str, tuple[Path, str]]) -> None:
         if boxes:
             bad[stem] = boxes
     assert not bad, bad
+
+
+def test_the_conv_documents_are_checked_and_compiled(
+    shipped_documents: dict[str, str], shipped_pdfs: dict[str, tuple[Path, str]]
+) -> None:
+    """The shipped conv examples (the 8x8, 8-channel digits net included) are among the
+    documents checked above and the PDFs compiled for the overfull-box check, with their
+    feature-map diagram."""
+    for stem in ("conv_1x5x5", "conv_stride2_pad1", "digits_conv_8x8"):
+        for name in (stem, f"{stem}_handout"):
+            assert r"\begin{tikzpicture}" in shipped_documents[f"docs/{name}.tex"]
+            assert f"docs/{name}.html" in shipped_documents
+            assert f"docs/{name}.md" in shipped_documents
+            assert shipped_pdfs[name][0].read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("kind", ["tex", "html", "md"])

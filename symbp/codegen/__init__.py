@@ -24,7 +24,7 @@ from ..errors import SpecError, SymbpError
 from ..spec import Spec
 from ..spec import load as load_spec
 from ..spec.preprocessing import network_spec
-from ..stages import require_feedforward
+from ..stages import require_feedforward, trainer_takes
 from . import loader
 from .emit import render
 from .hyper import structure_key
@@ -129,10 +129,13 @@ def compile(
 
 
 def shipped_outputs(spec_paths: list[Path]) -> dict[str, str]:
-    """``generated/<example>.py`` -> module text, for every shipped example spec."""
+    """``generated/<example>.py`` -> module text, for every shipped example spec whose
+    network the trainer takes (:func:`symbp.stages.trainer_takes`)."""
     out: dict[str, str] = {}
     for path in spec_paths:
         spec = load_spec(path)
+        if not trainer_takes(spec):
+            continue
         name = loader.safe_stem(Path(path).stem)
         out[f"generated/{name}.py"] = render(spec, spec.dtype, command="python -m symbp.regenerate")
     return out
