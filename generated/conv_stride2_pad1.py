@@ -129,8 +129,8 @@ def buffers(ws):
     z_4 = matrix(ws, 28672, 256, 1)
     a_4 = matrix(ws, 28928, 256, 1)
     delta_4 = matrix(ws, 29184, 256, 1)
-    a_3 = a_2  # one buffer: the activation overwrites z_3 in place
-    delta_3 = delta_2  # one buffer: the activation overwrites z_lta_3 in place
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     return (z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4)
 
 

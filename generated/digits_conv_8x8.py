@@ -136,8 +136,8 @@ def buffers(ws):
     delta_4 = matrix(ws, 263168, 256, 10)
     W_4 = matrix(ws, 265728, 10, 72)
     lse_buf = vector(ws, 266448, 256)
-    a_3 = a_2  # one buffer: the activation overwrites z_3 in place
-    delta_3 = delta_2  # one buffer: the activation overwrites z_lta_3 in place
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     return (z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf)
 
 

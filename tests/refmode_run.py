@@ -33,8 +33,8 @@ def data(spec: symbp.Spec) -> tuple[np.ndarray, np.ndarray]:
 
 
 def flat(params: object) -> np.ndarray:
-    if isinstance(params, (list, tuple)):
-        return np.concatenate([flat(p) for p in params])
+    if isinstance(params, (list, tuple)):  # None: a layer without parameters (pool, flatten)
+        return np.concatenate([flat(p) for p in params if p is not None])
     return np.ravel(np.asarray(params, dtype=np.float64))
 
 

@@ -13,6 +13,7 @@ single-chunk results.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import catalog
 import numpy as np
@@ -22,6 +23,7 @@ import symbp
 from symbp.codegen import Trainer, compile, emit, loader
 from symbp.codegen.check import exact_run, examples_arrays, relative_error
 from symbp.stages import trainer_takes
+from symbp.symbolic.network_run import run_network
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The shipped examples whose network the generated trainer takes (the others ship no module).
@@ -62,9 +64,39 @@ def with_example(spec: symbp.Spec) -> symbp.Spec:
     return symbp.load({**spec.data, "examples": [{"x": x, "t": t}]})
 
 
+def _nested(values: Any) -> list[np.ndarray]:
+    """The exact run's nested parameters or gradients as arrays, ``None`` layers left out."""
+    return [np.array(v, dtype=object).astype(np.float64) for v in values if v is not None]
+
+
+def assert_follows_network_run(trainer: Trainer, spec: symbp.Spec, steps: int = STEPS) -> None:
+    """The generated trainer of a network with feature maps against the exact run of its
+    layer records (:func:`symbp.symbolic.network_run.run_network`): the first step's
+    gradients, the loss of every step and the parameters after the last, to 1e-12."""
+    X = np.array([[float(v) for v in e.x] for e in spec.examples])  # flat, (c, i, j) order
+    T = np.array([[float(v) for v in e.t] for e in spec.examples])
+    run = run_network(spec, steps)
+    first = run.steps[0].evaluation
+    trainer.reset()
+    gW, gb = trainer.gradients(X, T)
+    got = [g for g in [*gW, *gb] if g is not None]
+    assert relative_error(got, [*_nested(first.grad_W), *_nested(first.grad_b)]) <= RTOL
+    history = trainer.fit(X, T, epochs=steps, batch_size=len(X), shuffle=False)
+    exact = [float(s.evaluation.loss) for s in run.steps[:steps]]
+    np.testing.assert_allclose(history.step_losses, exact, rtol=RTOL, atol=1e-300)
+    W, b = trainer.params
+    last = run.steps[steps]
+    got = [p for p in [*W, *b] if p is not None]
+    assert relative_error(got, [*_nested(last.W), *_nested(last.b)]) <= RTOL
+    trainer.reset()
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_shipped_example_matches_evaluator(path: Path) -> None:
     spec = symbp.load(path)
+    if not spec.dense_only:  # feature maps: the exact run of the layer records
+        assert_follows_network_run(compile(spec), spec, 2)
+        return
     steps = STEPS
     if not spec.examples:  # a training spec (digits): one example, two exact steps
         spec, steps = with_example(spec), 2
@@ -266,6 +298,7 @@ def test_parallel_backprop_matches_one_core_path(tmp_path: Path) -> None:
 _CACHED_PARALLEL_SCRIPT = """
 import sys
 from pathlib import Path
+from typing import Any
 import numpy as np
 import symbp
 from symbp.codegen import emit, loader
