@@ -291,9 +291,10 @@ def _verdict(ok: bool) -> str:
 
 def targets(results: list[Result]) -> list[str]:
     """Issue 28's targets for symbp's row per dtype (at least 2x JAX whole-run jit, at
-    least 0.9x the best hand-written row, target 1.0x; PyTorch eager's ratio), the hand
-    kernels' speed over JAX, agreement with the NumPy row within :data:`TOL`, and test
-    accuracy of at least 97%."""
+    least 0.9x each hand-written row, the plain per-sample one and the batch-lanes one,
+    target 1.0x; PyTorch eager's ratio), the hand kernels' speed over JAX, agreement with
+    the NumPy row within :data:`TOL`, and the rows' test accuracy (the 97% target belongs
+    to ``symbp demo``'s longer Adam run, not to this workload)."""
     out = []
     for res in results:
         best = {name: min(t) for name, t in res.times.items()}
@@ -306,11 +307,10 @@ def targets(results: list[Result]) -> list[str]:
                 out.append(
                     f"{tag}: symbp >= 2x JAX whole-run jit: {_verdict(got >= 2)} ({got:.2f}x)"
                 )
-            if hand:
-                t, name = min(hand)
+            for t, name in sorted(hand, reverse=True):  # the plain kernel, then the best
                 got = t / ours
                 out.append(
-                    f"{tag}: symbp >= 0.9x the best hand-written ({name}): "
+                    f"{tag}: symbp >= 0.9x {name}: "
                     f"{_verdict(got >= 0.9)} ({got:.2f}x; target 1.0x: {_verdict(got >= 1.0)})"
                 )
             if TORCH in best:
@@ -329,11 +329,13 @@ def targets(results: list[Result]) -> list[str]:
             f"{tag}: every row within {TOL[res.dtype]:g} of the NumPy row: {_verdict(not bad)}"
             + (f" (beyond: {', '.join(bad)})" if bad else "")
         )
-        low = [f"{n} {a:.2%}" for n, a in res.accuracy.items() if a < 0.97]
-        if res.accuracy:
+        if res.accuracy:  # the 97% target is symbp demo's (Adam, 60 epochs), not this SGD run's
+            spread = max(res.accuracy.values()) - min(res.accuracy.values())
             out.append(
-                f"{tag}: test accuracy >= 97% in every row: {_verdict(not low)}"
-                + (f" ({'; '.join(low)})" if low else "")
+                f"{tag}: test accuracy of this workload (SGD 0.05, 20 epochs) in every row: "
+                f"{min(res.accuracy.values()):.2%} to {max(res.accuracy.values()):.2%} "
+                f"(the rows agree: {_verdict(spread < 0.005)}; the demo's 97% target is "
+                "checked by tests/test_train_demo.py)"
             )
     return out
 
@@ -370,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nCold compile (new process, empty Numba and symbp caches, first call minus "
               "second on 64 images):")  # fmt: skip
         for key, value in cold_compiles().items():
-            print(f"  {key}: {value:.2f} s")
+            target = f" (target < 3 s: {_verdict(value < 3)})" if key.startswith("symbp") else ""
+            print(f"  {key}: {value:.2f} s{target}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump([r.__dict__ for r in results], f, indent=1)

@@ -145,7 +145,7 @@ def evaluate(
     :class:`~symbp.symbolic.recurrent_run.RecurrentRun` (exact arithmetic, plain SGD).
     A network with layers other than dense (conv, pool, flatten) gives a
     :class:`~symbp.symbolic.network_run.NetworkRun` (exact arithmetic only; the spec's
-    optimiser, :mod:`symbp.symbolic.network_updates`).
+    optimiser, :mod:`symbp.symbolic.nested_updates`).
 
     A step is one update of the spec's ``training`` schedule (full batch without
     one); ``epochs`` counts whole epochs instead. ``arithmetic`` is ``exact``,

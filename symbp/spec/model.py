@@ -40,7 +40,7 @@ class OptimizerSpec:
     schedule: Schedule
     schedule_options: Mapping[str, sp.Rational]
     #: Gradient clipping by global norm (``clip_norm: c``; recurrent networks' exact run
-    #: only so far, :mod:`symbp.symbolic.recurrent_updates`); ``None``: no clipping.
+    #: only so far, :mod:`symbp.symbolic.nested_updates`); ``None``: no clipping.
     clip_norm: sp.Rational | None = None
 
     @property

@@ -10,7 +10,7 @@ digits) with the spec's updates between them, as ``eval`` does for dense nets: o
 update per batch of the spec's ``training`` schedule (:func:`symbp.ops.batches.plan_of`:
 full batch without one, mini-batches, shuffling), the learning rate of the spec's
 schedule at the batch's epoch, the gradients those of ``E``, the mean loss over the
-batch, updated by the spec's optimiser (:mod:`.network_updates`: every optimiser record,
+batch, updated by the spec's optimiser (:mod:`.nested_updates`: every optimiser record,
 weight decay, frozen parameters, as the dense engine applies them).
 
 Names are those of ``eval --json`` (:meth:`NetworkStep.quantities`), ``l`` 0-based: the
@@ -35,7 +35,6 @@ from ..layers.base import Layer, Shape
 from ..ops.batches import plan_of
 from ..ops.losses import Loss
 from ..ops.symbols import A, T, X, Y
-from .instantiate import numeric
 from .network import NetworkEvaluation, evaluate_network
 from .network_plan import Plan, plan_network
 from .shifted import derive_layer
@@ -195,7 +194,7 @@ class NetworkStep:
     update_W: tuple[Nested | None, ...] = ()
     update_b: tuple[Nested | None, ...] = ()
     #: The optimiser's states after that update, by name (``m_W``, ``v_b``; see
-    #: :mod:`.network_updates`); empty for plain SGD.
+    #: :mod:`.nested_updates`); empty for plain SGD.
     states: tuple[tuple[str, Nested], ...] = ()
 
     def _row(self, example: int | None) -> int:
@@ -307,12 +306,12 @@ def run_network(
         raise SpecError(
             "exact evaluation needs an example: x and t", field="example", file=spec.path
         )
-    from .network_updates import NetworkUpdater
+    from .nested_updates import NestedUpdater
 
     batches = plan_of(spec)
     if epochs is not None:
         steps = epochs * batches.per_epoch
-    updater = NetworkUpdater(spec)
+    updater = NestedUpdater(spec)
     derived = list(plans) if plans is not None else plan_network(spec.input_shape, spec.network)
     if variant is not None:
         derived = variant(derived)
@@ -334,9 +333,12 @@ def run_network(
             [examples[r] for r in rows],
             plans=derived,
         )
-        new = updater.apply(
-            step, epoch, {"W": W, "b": b}, {"W": list(ev.grad_W), "b": list(ev.grad_b)}
-        )
+        grads = {
+            f"grad_{name}[{l}]": g
+            for name, gs in (("W", ev.grad_W), ("b", ev.grad_b))
+            for l, g in enumerate(gs)
+        }
+        update = updater.apply({"W": list(W), "b": list(b)}, grads, step, epoch)
         record = NetworkStep(
             step,
             epoch,
@@ -345,20 +347,12 @@ def run_network(
             tuple(b),
             ev,
             updater.rate(epoch),
-            update_W=tuple(_minus(n, o) for n, o in zip(new["W"], W, strict=True)),
-            update_b=tuple(_minus(n, o) for n, o in zip(new["b"], b, strict=True)),
-            states=tuple(updater.states(new).items()),
+            update_W=tuple(update.deltas["W"]),
+            update_b=tuple(update.deltas["b"]),
+            states=tuple(update.states.items()),
         )
         out.append(record)
         if step == steps:
             break
-        W, b = new["W"], new["b"]
+        W, b = update.params["W"], update.params["b"]
     return NetworkRun(tuple(out))
-
-
-def _minus(new: Nested, old: Nested) -> Nested:
-    if new is None:
-        return None
-    if isinstance(new, list | tuple):
-        return [_minus(n, o) for n, o in zip(new, old, strict=True)]
-    return numeric(sp.sympify(new) - sp.sympify(old))

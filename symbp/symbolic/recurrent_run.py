@@ -7,7 +7,7 @@ gradients as sums over time (:mod:`.recurrent`).
 
 :func:`run_recurrent` gives a :class:`RecurrentRun`: ``steps + 1`` exact evaluations
 (:mod:`.recurrent_eval`) with the spec's optimiser applied between them element-wise
-(:mod:`.recurrent_updates`: any optimiser record, weight decay, schedule, frozen arrays,
+(:mod:`.nested_updates`: any optimiser record, weight decay, schedule, frozen arrays,
 ``clip_norm``), one update per batch of the spec's ``training`` schedule (the gradient of
 ``E``, the batch's mean of each sequence's loss). Names are those of
 :mod:`.recurrent_eval`; parameters ``W[l]``, ``U[l]``, ``b[l]`` and the initial states
@@ -26,9 +26,9 @@ import sympy as sp
 from ..errors import DataError, SpecError
 from ..layers import Recurrent
 from ..ops.batches import plan_of
+from .nested_updates import NestedUpdater, Update
 from .recurrent import derive_cell
 from .recurrent_eval import Convention, Evaluator, SequenceEvaluation, evaluate_sequences, step_cost
-from .recurrent_updates import NestedUpdater, Update
 from .shifted_text import text
 
 if TYPE_CHECKING:

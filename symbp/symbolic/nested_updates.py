@@ -1,9 +1,13 @@
-"""The spec's optimiser applied exactly to a recurrent network's parameters.
+"""The spec's optimiser applied exactly to parameters held as nested lists of any depth.
 
-The parameters are held by name (``W``, ``U``, ``b``), one nested list per layer
-(``None`` where a layer has none). :class:`NestedUpdater` runs the optimiser record's
+The exact runs of networks of layer records (:mod:`.network_run`: a conv kernel
+``W[l][o][c][u][v]``, a dense ``W[l][j][k]``; :mod:`.recurrent_run`: ``W``, ``U``, ``b``)
+hold their parameters by name, one nested list per layer (``None`` where a layer has
+none). :class:`NestedUpdater` runs the optimiser record's
 program (:mod:`symbp.ops.optimizers`, weight decay and schedule included) on every
-element with :class:`.updates.Updater`, keeping each element's state between steps;
+element with :class:`.updates.Updater` (the dense engine's own), keeping each element's
+state between steps; it asks the optimiser record for its program and states, never the
+optimiser's name;
 a frozen array (``spec.frozen``: ``("W", l)``, ``("b", l)``, ``("U", l)``) is never
 updated. Its state arrays are named ``<state>_<param>`` (``m_U``, ``v_W``), the value
 after the update, one nested list per layer like the parameter's.
@@ -118,7 +122,9 @@ class NestedUpdater:
                 deltas[name].append(_minus(after, v))
             for s in self.state_names:
                 states[f"{s}_{name}"] = [
-                    None if v is None else self._state((name, l), (), v, s)
+                    None
+                    if v is None or (name, l) in self.spec.frozen  # frozen: no state
+                    else self._state((name, l), (), v, s)
                     for l, v in enumerate(values)
                 ]
         return Update(new, deltas, states, norm, scale)
