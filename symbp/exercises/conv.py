@@ -49,7 +49,7 @@ from .codes import make_code
 from .draw import Stream
 from .questions import Question
 from .roster import Student
-from .variants import _REPLACED, Answer, Variant, full_text
+from .variants import Answer, Variant, full_text, variant_fields
 
 #: The kinds a sheet asks (the others are printed on it, or are the batch's bookkeeping).
 ASKED = ("a", "z", "delta", "W", "b", "grad_W", "grad_b", "grad_x", "loss")
@@ -226,19 +226,7 @@ class NetDrawer:
         self, student: Student, W: list[Any], b: list[Any], examples: list[Any]
     ) -> dict[str, Any]:
         """The variant spec's fields (claims added by :meth:`make`)."""
-        base = self.spec.data
-        title = base.get("title") or self.spec.name
-        data: dict[str, Any] = {
-            "name": f"{self.spec.name}-{student.id}",
-            "title": f"{title}: exercise {student.id}",
-        }
-        data.update({k: v for k, v in base.items() if k not in _REPLACED})
-        data["params"] = {"W": W, "b": b}
-        if len(examples) == 1:
-            data["example"] = examples[0]
-        else:
-            data["examples"] = examples
-        return data
+        return variant_fields(self.spec, student, W, b, examples)
 
     def _problem(self, steps: Sequence[NetworkStep]) -> str | None:
         limit = self.settings.max_abs_z

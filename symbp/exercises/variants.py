@@ -47,6 +47,26 @@ _REPLACED = ("name", "title", "params", "init", "example", "examples", "claims",
 Numbers = tuple[Any, ...]
 
 
+def variant_fields(
+    spec: Spec, student: Student, W: list[Any], b: list[Any], examples: list[Any]
+) -> dict[str, Any]:
+    """A student's variant spec's fields: ``spec``'s own but its name, title, parameters,
+    examples, claims and exercise block (of any network: dense or of layer records)."""
+    base = spec.data
+    title = base.get("title") or spec.name
+    data: dict[str, Any] = {
+        "name": f"{spec.name}-{student.id}",
+        "title": f"{title}: exercise {student.id}",
+    }
+    data.update({k: v for k, v in base.items() if k not in _REPLACED})
+    data["params"] = {"W": W, "b": b}
+    if len(examples) == 1:
+        data["example"] = examples[0]
+    else:
+        data["examples"] = examples
+    return data
+
+
 @dataclass(frozen=True)
 class Answer:
     """The exact answer to one question, with its full and printed texts, and the
@@ -160,19 +180,7 @@ class Drawer:
         self, student: Student, W: list[Any], b: list[Any], examples: list[Any]
     ) -> dict[str, Any]:
         """The variant spec's fields (claims added by :meth:`make`)."""
-        base = self.spec.data
-        title = base.get("title") or self.spec.name
-        data: dict[str, Any] = {
-            "name": f"{self.spec.name}-{student.id}",
-            "title": f"{title}: exercise {student.id}",
-        }
-        data.update({k: v for k, v in base.items() if k not in _REPLACED})
-        data["params"] = {"W": W, "b": b}
-        if len(examples) == 1:
-            data["example"] = examples[0]
-        else:
-            data["examples"] = examples
-        return data
+        return variant_fields(self.spec, student, W, b, examples)
 
     def _problem(self, steps: Sequence[Step]) -> str | None:
         """Why the draw is not well posed (a key of the failure counts), or ``None``."""
