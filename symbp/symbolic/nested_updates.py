@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -37,6 +38,17 @@ Nested = Any
 CLIP_EPS = sp.Rational(1, 10**6)
 
 
+def _number(value: Any) -> sp.Expr:
+    """An engine's number as a SymPy number; text is never parsed (a ``str`` is refused)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, found {type(value).__name__}")
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+
+
 def _leaves(value: Nested) -> Iterator[Any]:
     if isinstance(value, list | tuple):
         for v in value:
@@ -47,7 +59,7 @@ def _leaves(value: Nested) -> Iterator[Any]:
 
 def global_norm(grads: Mapping[str, Nested]) -> sp.Expr:
     """The Euclidean norm over every element of every gradient in ``grads``."""
-    return sp.sqrt(sum((sp.sympify(g) ** 2 for v in grads.values() for g in _leaves(v)), sp.S.Zero))
+    return sp.sqrt(sum((_number(g) ** 2 for v in grads.values() for g in _leaves(v)), sp.S.Zero))
 
 
 def clip_scale(norm: sp.Expr, clip: sp.Expr | None) -> sp.Expr:
@@ -144,8 +156,8 @@ class NestedUpdater:
                 self._walk(array, (*pos, i), v, g, lr, index, scale)
                 for i, (v, g) in enumerate(zip(value, grad, strict=True))
             ]
-        g = sp.sympify(grad) if scale is None else scale * grad
-        return numeric(self.updater._one(array, pos, sp.sympify(value), g, lr, index))
+        g = _number(grad) if scale is None else scale * _number(grad)
+        return numeric(self.updater._one(array, pos, _number(value), g, lr, index))
 
     def _state(
         self, array: tuple[str, int], pos: tuple[int, ...], value: Nested, name: str
@@ -161,7 +173,7 @@ class NestedUpdater:
 def _minus(after: Nested, before: Nested) -> Nested:
     if isinstance(after, list | tuple):
         return [_minus(a, b) for a, b in zip(after, before, strict=True)]
-    return numeric(sp.sympify(after) - sp.sympify(before))
+    return numeric(_number(after) - _number(before))
 
 
 __all__ = ("CLIP_EPS", "NestedUpdater", "Update", "clip_scale", "global_norm")
