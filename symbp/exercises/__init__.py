@@ -117,6 +117,8 @@ def shipped_outputs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
         for rel, text in text_outputs(exercises).items():
             out[f"{folder}/{rel}"] = text
         tex = sheets.sheet_tex if spec.dense_only else conv_output.sheet_tex
+        if spec.recurrence is not None:
+            from .recurrent_output import sheet_tex as tex
         out[f"{folder}/sheets.tex"] = tex(exercises, exercises.variants)
     return out
 
@@ -129,6 +131,8 @@ def shipped_pdfs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
     out: dict[str, str | bytes] = {}
     for path, spec in _exercise_specs(spec_paths):
         make = sheets.pdf_outputs if spec.dense_only else conv_output.pdf_outputs
+        if spec.recurrence is not None:
+            from .recurrent_output import pdf_outputs as make
         pdfs = make(plan(spec))
         for name in ("sheets.pdf", "key.pdf"):
             out[f"{SHIPPED_DIR}/{path.stem}/{name}"] = pdfs[name]

@@ -48,7 +48,12 @@ def variant_yaml(exercises: ExerciseSet, variant: Variant) -> str:
 
 def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]:
     """The deterministic files by relative path (``quiz=False``: the variant specs only);
-    a network of layer records (conv …) has its own (:mod:`.conv_output`)."""
+    a network of layer records (conv …) has its own (:mod:`.conv_output`), a recurrent
+    one too (:mod:`.recurrent_output`)."""
+    if exercises.spec.recurrence is not None:
+        from . import recurrent_output
+
+        return recurrent_output.text_outputs(exercises, quiz=quiz)
     if not exercises.spec.dense_only:
         from . import conv_output
 
@@ -102,7 +107,9 @@ def write_exercises(
     files: dict[str, str | bytes] = dict(text_outputs(exercises, quiz=not single))
     OutputFolder(out, "exercises").check(files)  # refuse before the (slow) PDFs
     if pdf:
-        if exercises.spec.dense_only:
+        if exercises.spec.recurrence is not None:
+            from .recurrent_output import pdf_outputs
+        elif exercises.spec.dense_only:
             from .sheets import pdf_outputs
         else:
             from .conv_output import pdf_outputs

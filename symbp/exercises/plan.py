@@ -15,13 +15,13 @@ from pathlib import Path
 from ..errors import DataError, quote
 from ..spec import Spec, load
 from ..spec.exercise import MAX_COUNT, ExerciseSpec, parse_exercise
-from ..stages import require_feedforward
 from ..symbolic.generic import derive_generic
-from . import conv
+from . import conv, recurrent
 from .codes import parse_code
 from .conv import NetDrawer
 from .progress import DRAWING, SILENT, Progress
 from .questions import Question, default_asks, parse_asks
+from .recurrent import RecurrentDrawer
 from .roster import Student, check_id, numbered, read_roster
 from .variants import Drawer, Variant
 
@@ -52,8 +52,8 @@ class ExerciseSet:
 
 def _setup(
     spec: Spec | str | Path, ask: Sequence[str] | None
-) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], Drawer | NetDrawer]:
-    loaded = require_feedforward(load(spec), "exercises")
+) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], Drawer | NetDrawer | RecurrentDrawer]:
+    loaded = load(spec)
     if loaded.n_params > MAX_PARAMS:
         raise DataError(
             f"exercises are worked by hand, for nets of at most {MAX_PARAMS} parameters; "
@@ -62,6 +62,8 @@ def _setup(
             file=loaded.path,
         )
     settings = loaded.exercise or parse_exercise(None)
+    if loaded.recurrence is not None:  # per-student BPTT problems: :mod:`.recurrent`
+        return _recurrent_setup(loaded, settings, ask)
     dense = loaded.dense_only
     parse = parse_asks if dense else conv.parse_asks
     if ask:
@@ -75,6 +77,19 @@ def _setup(
         return loaded, settings, questions, conv.NetDrawer(loaded, settings, questions, asks)
     drawer = Drawer(loaded, settings, questions, derive_generic(loaded), asks)
     return loaded, settings, questions, drawer
+
+
+def _recurrent_setup(
+    loaded: Spec, settings: ExerciseSpec, ask: Sequence[str] | None
+) -> tuple[Spec, ExerciseSpec, tuple[Question, ...], RecurrentDrawer]:
+    if ask:
+        questions = recurrent.parse_asks(list(ask), loaded)
+    elif settings.ask:
+        questions = recurrent.parse_asks(list(settings.ask), loaded, where="exercise.ask")
+    else:
+        questions = recurrent.parse_asks(recurrent.default_asks(loaded), loaded)
+    asks = tuple(q.ask for q in questions)
+    return loaded, settings, questions, RecurrentDrawer(loaded, settings, questions, asks)
 
 
 def _students(

@@ -65,8 +65,9 @@ SLIPS: dict[str, tuple[str, Callable[[Convention], Convention]]] = {
 }
 
 
-def _shapes(spec: Spec) -> tuple[dict[str, Shape], dict[str, Shape]]:
-    """The shapes of the whole sequence's and of one step's quantities, by name."""
+def quantity_shapes(spec: Spec) -> tuple[dict[str, Shape], dict[str, Shape]]:
+    """The shapes of the whole sequence's and of one step's quantities, by name
+    (``W[0]``, ``grad_U[0]``, ``loss`` …; ``h[0]``, ``gate_i[0]``, ``loss`` …)."""
     rec = spec.recurrence
     assert rec is not None
     layer = spec.network[0]
@@ -102,7 +103,7 @@ def _shapes(spec: Spec) -> tuple[dict[str, Shape], dict[str, Shape]]:
 
 def parse_recurrent_quantity(of: Any, spec: Spec) -> Quantity:
     """A claim's ``of`` for ``spec``'s recurrent network (see the module docstring)."""
-    whole, step = _shapes(spec)
+    whole, step = quantity_shapes(spec)
     known = sorted({k.split("[")[0] for k in (*whole, *step)})
     match = _NAME.match(of) if isinstance(of, str) and len(of) <= 200 else None
     if match is None:
@@ -139,7 +140,7 @@ def parse_recurrent_quantity(of: Any, spec: Spec) -> Quantity:
 
 def _check_time(claim: Claim, spec: Spec) -> None:
     """A per-step quantity needs ``time``; a parameter or initial state takes none."""
-    whole, step = _shapes(spec)
+    whole, step = quantity_shapes(spec)
     head = claim.quantity.kind
     message = None
     if claim.time is None and head not in whole:
