@@ -56,7 +56,6 @@ from typing import Any
 from ..errors import SymbpError, quote
 from ..escape import html_escape, terminal_text
 from ..spec import Spec
-from ..stages import require_feedforward
 from ..symbolic.records import Evaluation, Step
 from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge, parse_printed
 from .quantities import Quantity
@@ -178,28 +177,41 @@ def find_numbers(text: str, format: str = "text") -> list[Found]:
 
 @dataclass(frozen=True)
 class Entry:
-    """One value of the trajectory: quantity, step, example (``None``: the mean or shared)."""
+    """One value of the trajectory: quantity, step, example (``None``: the mean or shared)
+    and, for a recurrent net's per-step quantity, its time step (from 1)."""
 
     quantity: Quantity
     step: int
     example: int | None
     value: Fraction
+    time: int | None = None
+
+    @property
+    def key(self) -> tuple[Quantity, int, int | None, int | None]:
+        """What names the value: ``(quantity, step, example, time)``."""
+        return self.quantity, self.step, self.example, self.time
 
     @property
     def label(self) -> str:
-        """``a[2][0] at step 1`` (with ``, example 2`` where the example is named)."""
-        where = f" at step {self.step}"
+        """``a[2][0] at step 1`` (with ``, example 2`` where the example is named;
+        ``h[0][1] at t=2, step 0`` for a recurrent net's per-step quantity)."""
+        where = (
+            f" at step {self.step}" if self.time is None else f" at t={self.time}, step {self.step}"
+        )
         if self.example is not None:
             where += f", example {self.example}"
         return self.quantity.name + where
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "quantity": self.quantity.name,
             "step": self.step,
             "example": self.example,
-            "exact": float(self.value),
         }
+        if self.time is not None:
+            out["time"] = self.time
+        out["exact"] = float(self.value)
+        return out
 
 
 def _indices(shape: Any, prefix: tuple[int, ...] = ()) -> Iterator[tuple[int, ...]]:
@@ -537,8 +549,14 @@ def scan(
         found = find_numbers(text, format)
     except SymbpError as err:
         raise err.located(file=source) from None
-    require_feedforward(spec, "number checks")
-    if spec.dense_only:
+    if spec.recurrence is not None:  # per-step quantities with a time step
+        from ..symbolic.recurrent_run import run_recurrent
+        from .scan_recurrent import recurrent_catalogue
+
+        index = _Index(
+            recurrent_catalogue(run_recurrent(spec, steps), spec, MAX_EXAMPLES, MAX_ENTRIES)
+        )
+    elif spec.dense_only:
         evaluation = evaluate(spec, steps)
         index = _Index(catalogue(evaluation))
     else:  # a network of layer records (conv, pool, flatten …)
@@ -554,9 +572,17 @@ def scan(
         report.results.append(number)
         if number.matches:
             previous = number.matches[0]
-    lookup = {(e.quantity, e.step, e.example): e for e in index.entries}
+    lookup = {e.key: e for e in index.entries}
     report.results = fill_runs(report.results, lookup, MAX_LISTED)
-    if spec.dense_only:
+    if spec.recurrence is not None:
+        from . import scan_recurrent
+        from .recurrent import parse_recurrent_quantity
+
+        report.results = scan_recurrent.explain_slips(
+            report.results, spec, steps, list(index.entries), MAX_EXAMPLES, MAX_ENTRIES
+        )
+        report.precision = precision(report.results, spec, parse_recurrent_quantity)
+    elif spec.dense_only:
         report.results = refine(report.results, evaluation)
         report.precision = precision(report.results, spec)
     else:
@@ -580,6 +606,13 @@ def _prefer(number: NumberResult, previous: Entry | None) -> NumberResult:
             return 0
         same = previous is not None and entry.quantity == previous.quantity
         if same and previous is not None and entry.step == previous.step + 1:
+            return 1
+        in_time = (  # a run over a recurrent net's time steps
+            previous is not None
+            and previous.time is not None
+            and (entry.step, entry.time) == (previous.step, previous.time + 1)
+        )
+        if same and in_time:
             return 1
         return 2 if same else 3
 

@@ -24,7 +24,8 @@ from typing import Any
 from .compare import CONFIRMED, TRUNCATED, judge
 from .quantities import Quantity
 
-Key = tuple[Quantity, int, "int | None"]
+#: ``(quantity, step, example, time)``: :attr:`.scan.Entry.key`.
+Key = tuple[Quantity, int, "int | None", "int | None"]
 
 
 def _gap(before: Any, after: Any) -> Key | None:
@@ -32,20 +33,25 @@ def _gap(before: Any, after: Any) -> Key | None:
     if before is None or after is None:
         return None
     q0, q1 = before.quantity, after.quantity
-    if (q0.kind, before.step, before.example) != (q1.kind, after.step, after.example):
+    if (q0.kind, before.step, before.example, before.time) != (
+        q1.kind,
+        after.step,
+        after.example,
+        after.time,
+    ):
         return None
     if not q0.indices or q0.indices[:-1] != q1.indices[:-1]:
         return None
     if q1.indices[-1] != q0.indices[-1] + 2:
         return None
     middle = Quantity(q0.kind, (*q0.indices[:-1], q0.indices[-1] + 1))
-    return middle, before.step, before.example
+    return middle, before.step, before.example, before.time
 
 
 def fill_runs(results: list[Any], lookup: Mapping[Key, Any], listed: int) -> list[Any]:
     """``results`` (:class:`~.scan.NumberResult`) with the numbers inside runs read as
-    the run's quantity; ``lookup`` maps ``(quantity, step, example)`` to its catalogue
-    entry; ``listed`` is the most matches a number lists."""
+    the run's quantity; ``lookup`` maps ``(quantity, step, example, time)`` to its
+    catalogue entry; ``listed`` is the most matches a number lists."""
     out = list(results)
     for i in range(1, len(out) - 1):
         before, after = out[i - 1], out[i + 1]

@@ -110,14 +110,17 @@ def precision(results: list[Any], spec: Spec, parse: Any = None) -> dict[str, An
     ``identified``: those the check identified (confirmed, truncated or an explained
     near miss); ``right``: those whose identification (quantity, step, example) is a
     claim's with those digits; ``precision``: right / identified. ``parse`` reads the
-    claims' names (:func:`.network.parse_network_quantity` for conv nets).
+    claims' names (:func:`.network.parse_network_quantity` for conv nets,
+    :func:`.recurrent.parse_recurrent_quantity` for recurrent ones, whose claims and
+    identifications name the time step too).
     """
     if not spec.claims:
         return None
-    truth: dict[str, set[tuple[str, int, int | None]]] = {}
+    truth: dict[str, set[tuple[str, int, int | None, int | None]]] = {}
     for c in parse_claims(spec) if parse is None else parse_claims(spec, parse):
         q = c.quantity
-        truth.setdefault(c.printed.text, set()).add((q.name, c.step, _normal(q.kind, c.example)))
+        named = (q.name, c.step, _normal(q.kind, c.example), c.time)
+        truth.setdefault(c.printed.text, set()).add(named)
     claimed = identified = right = 0
     for r in results:
         text = r.found.text.replace("−", "-")
@@ -129,7 +132,7 @@ def precision(results: list[Any], spec: Spec, parse: Any = None) -> dict[str, An
             continue
         identified += 1
         q = entry.quantity
-        right += (q.name, entry.step, _normal(q.kind, entry.example)) in truth[text]
+        right += (q.name, entry.step, _normal(q.kind, entry.example), entry.time) in truth[text]
     return {
         "claimed": claimed,
         "identified": identified,
