@@ -14,12 +14,13 @@ Claims name quantities as ``eval --json`` does (:mod:`symbp.symbolic.recurrent_e
   ``delta_h[0][j]`` (``∂E/∂h_t``), ``delta_c[0][j]``, the loss ``L_t`` and each
   gradient's term of step ``t``.
 
-Verdicts are those of every network (:func:`.compare.judge`). For a claim that is not
-confirmed the convention search evaluates the usual slips of BPTT texts over the same
-steps (:data:`SLIPS`): the gradient of the last step's loss only, the recurrent term
-left out of ``∂E/∂h_t``, the loss averaged over the steps instead of summed, and, under
-``bptt: k``, the full-BPTT gradient (the truncation not applied); one that reproduces
-the printed number explains it and is named.
+Verdicts are those of every network (:func:`.compare.judge`); ``against="torch"`` adds
+PyTorch autograd's values as an independent reference (:mod:`.against_recurrent`). For a
+claim that is not confirmed the convention search evaluates the usual slips of BPTT
+texts over the same steps (:data:`SLIPS`): the gradient of the last step's loss only,
+the recurrent term left out of ``∂E/∂h_t``, the loss averaged over the steps instead of
+summed, and, under ``bptt: k``, the full-BPTT gradient (the truncation not applied); one
+that reproduces the printed number explains it and is named.
 """
 
 from __future__ import annotations
@@ -172,11 +173,12 @@ def verify_recurrent(spec: Spec, against: str | None = None) -> Report:
     """The report on ``spec``'s claims (see the module docstring)."""
     from .core import conventions_text
 
-    if against is not None:
-        raise DataError(
-            f"--against {against} of recurrent layers is not available yet; verify without it",
-            field="--against",
-        )
+    if against is not None:  # before the exact run: a cell torch cannot compute is refused
+        from .against import _torch
+        from .against_recurrent import check_torch_cell
+
+        _torch()
+        check_torch_cell(spec)
     claims = parse_claims(spec, parse_recurrent_quantity)
     if not claims:
         raise DataError(
@@ -187,7 +189,8 @@ def verify_recurrent(spec: Spec, against: str | None = None) -> Report:
     for claim in claims:
         _check_time(claim, spec)
     last = max(c.step for c in claims)
-    exact = _Values(run_recurrent(spec, last))
+    run = run_recurrent(spec, last)
+    exact = _Values(run)
     try:
         values = [exact.of(c) for c in claims]
     except DataError as err:
@@ -209,6 +212,11 @@ def verify_recurrent(spec: Spec, against: str | None = None) -> Report:
                 if how in (CONFIRMED, TRUNCATED):
                     findings.append(Finding(SLIPS[key][0], slipped, how, cause=key))
         results.append(ClaimResult(claim, value, verdict, tuple(findings)))
+    independent, ok = None, True
+    if against is not None:
+        from .against_recurrent import torch_check_recurrent
+
+        results, independent, ok = torch_check_recurrent(spec, run, results)
     layer = spec.network[0]
     assert isinstance(layer, Recurrent)
     truncation = "full BPTT" if rec.bptt is None else f"BPTT({rec.bptt})"
@@ -220,6 +228,9 @@ def verify_recurrent(spec: Spec, against: str | None = None) -> Report:
         path=spec.path,
         conventions=_conventions(head, conventions_text(spec), spec),
         results=tuple(results),
+        against=against,
+        independent=independent,
+        independent_ok=ok,
     )
 
 
