@@ -233,6 +233,33 @@ def test_a_last_step_net_asks_the_last_loss_only(tmp_path: Path) -> None:
     assert got["loss at t=3"] == got["loss"]
 
 
+def test_a_question_that_is_zero_for_every_draw_is_refused(tmp_path: Path, capsys: Any) -> None:
+    data = _data(
+        ELMAN,
+        output="last_step",
+        training={"bptt": 2},
+        example={"x": [[1, 0], [0, 1], [1, 1]], "t": [0.9]},
+    )
+    spec = _spec_file(tmp_path, data)
+    made = plan(spec, count=1, seed=0)
+    assert [a for a in made.asks if a.startswith("delta_h")] == [
+        "delta_h[0][0] at t=2",
+        "delta_h[0][0] at t=3",
+    ]
+    for ask, why in [
+        ("delta_h[0][0] at t=1", "the loss of step 3 flows back to steps 2..3 only"),
+        ("grad_W[1][0][0] at t=2", "output: last_step, so only step 3 has a loss"),
+    ]:
+        out = tmp_path / "ex"
+        assert main(["exercises", str(spec), "--ask", ask, "-o", str(out), "--no-pdf"]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            f"symbp exercises: error: ask: {ask.split(' at')[0]} at t={ask[-1]} is 0 for every "
+            f"draw ({why}); ask another quantity\n"
+        )
+        assert not out.exists()
+
+
 BAD = [
     ("h[0][0]", "h[0] is a quantity of one time step: ask it with at t=1 to t=3"),
     ("W[0][0][0] at t=1", "W[0] is not a quantity of one time step: leave out at t="),
@@ -243,6 +270,7 @@ BAD = [
     ("update_U[0][0][0]", "update_U[0][0][0] is not asked on sheets"),
     ("gate_i[0][0] at t=1", "unknown quantity 'gate_i[0][0]'"),
     ("h[0][0]@x at t=1", "expected a step from 0 to"),
+    ("grad_U[0][0][0] at t=1", "is 0 for every draw (its term reads h_0, which is 0)"),
 ]
 
 

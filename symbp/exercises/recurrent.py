@@ -18,6 +18,8 @@ it (:func:`symbp.symbolic.recurrent_run.run_recurrent`):
   every step with a target and ``E``, ``∂E/∂h_t`` at every step, the first weight of the
   recurrent layer's ``grad_W``, ``grad_U``, ``grad_b`` and the head's ``grad_W``,
   ``grad_b`` (its last layer), and the first ``W[0]`` and ``U[0]`` weights after one update.
+  A question whose answer is 0 for every draw (:func:`_always_zero`: a step the last
+  step's loss never reaches under ``output: last_step``) is refused in one line.
 - **Variants** (:class:`RecurrentDrawer`): each student's stream (:mod:`.draw`) gives,
   layer by layer, ``W``, ``U`` (drawn from the ``exercise.W`` range) and ``b``, then each
   example's inputs (``x_t`` step by step) and targets, as the ``exercise:`` block's ranges
@@ -117,6 +119,11 @@ def parse_ask(text: Any, spec: Spec, number: int, where: str = "ask") -> TimedQu
         raise DataError(
             f"{where}: step {time} has no loss (output: last_step); ask loss at t={rec.steps}"
         )
+    if time is not None and (why := _always_zero(spec, kind, layer_of(quantity), time)):
+        raise DataError(
+            f"{where}: {quantity.name} at t={time} is 0 for every draw ({why}); "
+            "ask another quantity"
+        )
     parameter = kind in PARAMETERS
     step = 1 if parameter else 0
     raw_step = raw_step.strip()
@@ -137,6 +144,27 @@ def parse_ask(text: Any, spec: Spec, number: int, where: str = "ask") -> TimedQu
             f"update, e.g. {quantity.name}@1"
         )
     return TimedQuestion(number, quantity, step, time)
+
+
+def _always_zero(spec: Spec, kind: str, layer: int, time: int) -> str | None:
+    """Why a quantity of step ``time`` is 0 whatever the numbers, else ``None``: under
+    ``output: last_step`` the dense layers' deltas and gradient terms of an earlier step,
+    and the recurrent layer's backward before the last step's loss reaches (``bptt: k``:
+    steps T−k+1..T); ``grad_U``'s term of step 1 when the initial state is 0."""
+    rec = spec.recurrence
+    assert rec is not None
+    T = rec.steps
+    backward = kind in ("delta_h", "delta_c") or (kind.startswith("grad_") and layer == 0)
+    head = kind == "delta" or (kind.startswith("grad_") and layer > 0)
+    if rec.output == "last_step" and head and time != T:
+        return f"output: last_step, so only step {T} has a loss"
+    low = T - rec.bptt + 1 if rec.bptt is not None else 1
+    if rec.output == "last_step" and backward and time < low:
+        return f"the loss of step {T} flows back to steps {low}..{T} only"
+    initial = (rec.initial[0] or {}).get("h", ())
+    if kind == "grad_U" and time == 1 and all(v == 0 for v in initial):
+        return "its term reads h_0, which is 0"
+    return None
 
 
 def base_kind(quantity: Quantity) -> str:
@@ -179,7 +207,8 @@ def default_asks(spec: Spec) -> list[str]:
                  if g.startswith("gate_")]  # fmt: skip
     lossy = times if rec.output == "every_step" else [T]
     asks += [f"loss at t={t}" for t in lossy] + ["loss"]
-    asks += [f"delta_h[0][0] at t={t}" for t in times]
+    reached = range(T - rec.bptt + 1 if rec.output == "last_step" and rec.bptt else 1, T + 1)
+    asks += [f"delta_h[0][0] at t={t}" for t in reached]
     asks += ["grad_W[0][0][0]", "grad_U[0][0][0]", "grad_b[0][0]"]
     asks += [f"grad_W[{L - 1}][0][0]", f"grad_b[{L - 1}][0]"]
     asks += [f"{k}[0][0][0]@1" for k in ("W", "U") if (k, 0) not in spec.frozen]
