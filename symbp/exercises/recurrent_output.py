@@ -137,8 +137,9 @@ def describe(answer: Answer, spec: Spec) -> str:
         text = f"step {q.time}'s term of {text}"
     if kind == "loss" and q.time is None:
         text = "the cost E of the sequence"
-    if len(spec.examples) > 1 and q.time is not None:
-        text += " for the first example"
+    if len(spec.examples) > 1 and q.time is not None:  # as eval names them: the batch's
+        mean = kind == "loss" or kind.startswith("grad_")  # mean, else its first example
+        text += " (the mean over the examples)" if mean else " for the first example"
     if q.step == 0:
         return f"{text}, for the given parameters"
     return f"{text}, after {q.step} update{'s' if q.step != 1 else ''}"
