@@ -152,11 +152,17 @@ def test_precision_compares_the_identifications_with_claims_with_time(
     tmp_path: Path, capsys: Any
 ) -> None:
     r = numpy_elman()
-    h2, h3 = f"{r['h'][1][0]:.6f}", f"{r['h'][2][0]:.6f}"
+    h1, h2, h3 = (f"{r['h'][t][0]:.6f}" for t in range(3))
     data = dict(RAW, claims=[
+        {"of": "h[0][0]", "time": 1, "example": 0, "printed": h1},  # the only example
         {"of": "h[0][0]", "time": 2, "printed": h2},
         {"of": "h[0][0]", "time": 1, "printed": h3},  # the claim names the wrong step
     ])  # fmt: skip
-    report = _check(tmp_path, data, f"h_2 = {h2}, h_3 = {h3}\n", capsys)
-    assert [n.get("time") for n in report["numbers"]] == [2, 3]
-    assert report["precision"] == {"claimed": 2, "identified": 2, "right": 1, "precision": 0.5}
+    report = _check(tmp_path, data, f"h_1 = {h1}, h_2 = {h2}, h_3 = {h3}\n", capsys)
+    assert [n.get("time") for n in report["numbers"]] == [1, 2, 3]
+    assert report["precision"] == {
+        "claimed": 3,
+        "identified": 3,
+        "right": 2,
+        "precision": pytest.approx(2 / 3),
+    }

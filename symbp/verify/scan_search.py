@@ -99,8 +99,15 @@ def refine(results: list[Any], evaluation: Evaluation) -> list[Any]:
     return out
 
 
+#: The kinds whose values belong to an example (``example: None`` is the first one); a
+#: recurrent net's per-step kinds carry their layer (``h[0]``), read without it.
+_FORWARD = ("a", "z", "delta", "h", "c", "delta_h", "delta_c")
+
+
 def _normal(kind: str, example: int | None) -> int | None:
-    return (example or 0) if kind in ("a", "z", "delta") else example
+    base = kind.split("[")[0]
+    forward = base in _FORWARD or base.startswith("gate_")
+    return (example or 0) if forward else example
 
 
 def precision(results: list[Any], spec: Spec, parse: Any = None) -> dict[str, Any] | None:
