@@ -168,6 +168,7 @@ def test_default_questions_are_read_off_the_records() -> None:
         ("grad_x[0][5][0]", "ask: grad_x: index 2 is 5, outside 0..4 (grad_x[0..0][0..4][0..4])"),
         ("update_W[0][0][0][0][0]", "ask: update_W[0][0][0][0][0] is not asked on sheets"),
         ("loss@x", "ask: expected a step from 0 to"),
+        ("loss@²", "ask: expected a step from 0 to"),
     ],
 )
 def test_bad_questions_are_one_line_and_write_nothing(

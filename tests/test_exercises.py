@@ -390,3 +390,17 @@ def test_epoch_loss_can_be_asked(spec_file: Path, tmp_path: Path) -> None:
         assert row["quantity"] == "epoch_loss" and row["step"] == "2"
         assert float(row["value"]) == pytest.approx(0.5 * float(np.sum((y - t) ** 2)), rel=1e-12)
     assert main(["verify", str(out / "variants" / "s01.yaml")]) == 0
+
+
+@pytest.mark.parametrize(
+    "ask", ["a[2][0]@²", "W[0][0][0]@" + "9" * 5000, "epoch_loss@²"], ids=["sup", "long", "epoch"]
+)
+def test_a_step_that_is_no_ascii_whole_number_is_one_line(
+    ask: str, spec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert _run(spec_file, out, "--ask", ask) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "expected " in err and "Traceback" not in err
+    assert not out.exists()

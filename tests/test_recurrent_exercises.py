@@ -270,11 +270,14 @@ BAD = [
     ("update_U[0][0][0]", "update_U[0][0][0] is not asked on sheets"),
     ("gate_i[0][0] at t=1", "unknown quantity 'gate_i[0][0]'"),
     ("h[0][0]@x at t=1", "expected a step from 0 to"),
+    ("h[0][0] at t=²", "expected a time step from 1 to 3 after 'at t=', found '²'"),
+    ("U[0][0][0]@²", "expected a step from 0 to"),
+    ("U[0][0][0]@" + "9" * 5000, "expected QUANTITY[@STEP][ at t=T], found"),
     ("grad_U[0][0][0] at t=1", "is 0 for every draw (its term reads h_0, which is 0)"),
 ]
 
 
-@pytest.mark.parametrize(("ask", "message"), BAD, ids=[a for a, _ in BAD])
+@pytest.mark.parametrize(("ask", "message"), BAD, ids=[a[:40] for a, _ in BAD])
 def test_bad_questions_are_one_line_and_write_nothing(
     ask: str, message: str, tmp_path: Path, capsys: Any
 ) -> None:

@@ -47,7 +47,7 @@ from ..verify.network import parse_network_quantity
 from ..verify.quantities import Quantity
 from .codes import make_code
 from .draw import Stream
-from .questions import Question
+from .questions import Question, whole_number
 from .roster import Student
 from .variants import Answer, Variant, full_text, variant_fields
 
@@ -88,7 +88,7 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
     step = 1 if quantity.is_parameter else 0
     if raw:
         raw = raw.strip()
-        if not raw.isdigit() or int(raw) > MAX_STEP:
+        if not whole_number(raw) or int(raw) > MAX_STEP:
             raise DataError(
                 f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw)}"
             )

@@ -30,6 +30,11 @@ _SUP = str.maketrans("0123456789,", "⁰¹²³⁴⁵⁶⁷⁸⁹˒")
 _SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
 
 
+def whole_number(text: str) -> bool:
+    """Whether ``text`` is a short run of ASCII digits (``int`` reads it; ``²`` is not one)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 @dataclass(frozen=True)
 class Question:
     """Question ``number`` (1-based): ``quantity`` after ``step`` updates."""
@@ -72,7 +77,7 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
     raw_step = match.group("step")
     step = 1 if quantity.is_parameter else 0
     if raw_step is not None:
-        if not raw_step.isdigit() or int(raw_step) > MAX_STEP:
+        if not whole_number(raw_step) or int(raw_step) > MAX_STEP:
             raise DataError(
                 f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw_step)}"
             )
@@ -97,7 +102,7 @@ def _epoch_question(
     per_epoch = plan_of(spec).per_epoch
     epoch = 1
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) * per_epoch <= MAX_STEP:
+        if not whole_number(raw) or not 1 <= int(raw) * per_epoch <= MAX_STEP:
             raise DataError(
                 f"{where}: expected an epoch from 1 to {MAX_STEP // per_epoch} after '@',"
                 f" found {quote(raw)}"

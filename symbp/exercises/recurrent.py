@@ -50,7 +50,7 @@ from ..verify.quantities import Quantity
 from ..verify.recurrent import parse_recurrent_quantity, quantity_shapes
 from .codes import make_code
 from .draw import Stream
-from .questions import Question
+from .questions import Question, whole_number
 from .roster import Student
 from .variants import Answer, Variant, full_text, variant_fields
 
@@ -92,7 +92,7 @@ def parse_ask(text: Any, spec: Spec, number: int, where: str = "ask") -> TimedQu
     match = _TIME.search(body)
     if match:
         raw = match.group("time")
-        if not raw.isdigit() or not 1 <= int(raw) <= rec.steps:
+        if not whole_number(raw) or not 1 <= int(raw) <= rec.steps:
             raise DataError(
                 f"{where}: expected a time step from 1 to {rec.steps} after 'at t=', "
                 f"found {quote(raw)}"
@@ -128,7 +128,7 @@ def parse_ask(text: Any, spec: Spec, number: int, where: str = "ask") -> TimedQu
     step = 1 if parameter else 0
     raw_step = raw_step.strip()
     if at:
-        if not raw_step.isdigit() or int(raw_step) > MAX_STEP:
+        if not whole_number(raw_step) or int(raw_step) > MAX_STEP:
             raise DataError(
                 f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw_step)}"
             )
