@@ -178,16 +178,14 @@ def torch_row(w: RnnWorkload, dtype: str, params0: Params) -> Run:
 
 def jax_scan_row(w: RnnWorkload, dtype: str, params0: Params) -> Run:
     """JAX, the whole run one ``jit``: ``lax.scan`` over the epochs, inside it over the
-    minibatches (the windows a multiple of the batch), inside the loss over the time
-    steps; ``value_and_grad`` of the batch loss, float64 with ``jax_enable_x64``."""
+    full minibatches (then one step on the smaller last one), inside the loss over
+    the time steps; ``value_and_grad`` of the batch loss, float64 with ``jax_enable_x64``."""
     import jax
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)
     lax = jax.lax
     lr, cell = w.lr, w.cell
-    if len(w.X) % w.batch:
-        raise ValueError("the JAX row takes a whole number of minibatches")
 
     def loss_fn(params, x, t):  # type: ignore[no-untyped-def]
         W, U, b, V, c = params
@@ -222,11 +220,17 @@ def jax_scan_row(w: RnnWorkload, dtype: str, params0: Params) -> Run:
 
     X, Y = w.X.astype(dtype), w.Y.astype(dtype)
     full = len(X) // w.batch
-    Xb = jnp.asarray(X.reshape(full, w.batch, *X.shape[1:]))
-    Yb = jnp.asarray(Y.reshape(full, w.batch, *Y.shape[1:]))
+    Xb = jnp.asarray(X[: full * w.batch].reshape(full, w.batch, *X.shape[1:]))
+    Yb = jnp.asarray(Y[: full * w.batch].reshape(full, w.batch, *Y.shape[1:]))
+    rest = (jnp.asarray(X[full * w.batch :]), jnp.asarray(Y[full * w.batch :]))
+    has_rest = len(X) > full * w.batch
 
     def epoch(params, _):  # type: ignore[no-untyped-def]
-        return lax.scan(step, params, (Xb, Yb))
+        params, losses = lax.scan(step, params, (Xb, Yb))
+        if has_rest:
+            params, last = step(params, rest)
+            losses = jnp.concatenate([losses, last[None]])
+        return params, losses
 
     run_all = jax.jit(lambda p: lax.scan(epoch, p, None, length=w.epochs))
     start = tuple(jnp.asarray(p, dtype) for p in params0)
