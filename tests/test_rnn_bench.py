@@ -240,3 +240,34 @@ def test_trained_params_read_pytorch_keys(bench: ModuleType) -> None:
     assert np.array_equal(b, (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy())
     assert np.array_equal(V, head.weight.detach().numpy()) and c.shape == (1,)
     assert bench.params_from_state({"0.weight": np.ones((1, 3)), "0.bias": np.ones(1)}) is None
+
+
+def test_the_vectorisable_tanh_is_within_two_ulp_of_numpy(bench: ModuleType) -> None:
+    """:func:`rnn_vtanh.vtanh` (the batch-lanes kernels' tanh) over [-25, 25] and at the
+    edges of its pieces (0.625, the clamp at 19.1), signed zeros and NaN."""
+    from numba import njit
+
+    vt = _mod("rnn_vtanh")
+    x = np.concatenate(
+        [
+            np.linspace(-25, 25, 200_001),
+            np.nextafter(0.625, [0, 1]),
+            -np.nextafter(0.625, [0, 1]),
+            [0.0, -0.0, 1e-300, 19.1, -19.1, 40.0, np.inf, -np.inf],
+        ]
+    )
+
+    @njit(error_model="numpy")
+    def apply(xs: np.ndarray) -> np.ndarray:
+        out = np.empty_like(xs)
+        for i in range(len(xs)):
+            out[i] = vt.vtanh(xs[i])
+        return out
+
+    got, ref = apply(x), np.tanh(x)
+    assert np.all(np.abs(got - ref) <= 2 * np.spacing(np.abs(ref)))
+    assert np.array_equal(np.signbit(got), np.signbit(ref))  # -0.0 stays -0.0
+    assert np.isnan(apply(np.array([np.nan]))[0])
+    s = np.linspace(-30, 30, 1001)
+    sig = np.array([vt.vsigmoid(v) for v in s])
+    assert np.max(np.abs(sig - 1 / (1 + np.exp(-s)))) < 4e-16
