@@ -146,6 +146,8 @@ def lanes_lstm(
     dh = np.empty((n, batch), dt)
     dc = np.empty((n, batch), dt)
     dy = np.empty(batch, dt)
+    dhv = np.empty(batch, dt)  # dE/dh_t of unit j, every lane
+    dcv = np.empty(batch, dt)  # dE/dc_t of unit j, every lane
     gW = np.empty(G, dt)
     gU = np.empty((G, n), dt)
     gb = np.empty(G, dt)
@@ -177,16 +179,23 @@ def lanes_lstm(
                         u = U[j, k]
                         for l in range(L):
                             z[j, l] += u * h[t, k, l]
+                for j in range(G):  # the gates, row by row in place: g tanh, i f o sigmoid
+                    zj = z[j]
+                    if 2 * n <= j < 3 * n:
+                        for l in range(L):
+                            zj[l] = vtanh(zj[l])
+                    else:
+                        for l in range(L):
+                            zj[l] = vsigmoid(zj[l])
                 for j in range(n):
+                    gi, gf, gg, go = z[j], z[n + j], z[2 * n + j], z[3 * n + j]
+                    cp, cn, tj, hj = cs[t, j], cs[t + 1, j], tc[t, j], h[t + 1, j]
                     for l in range(L):
-                        i = vsigmoid(z[j, l])
-                        f = vsigmoid(z[n + j, l])
-                        g = vtanh(z[2 * n + j, l])
-                        o = vsigmoid(z[3 * n + j, l])
-                        z[j, l], z[n + j, l], z[2 * n + j, l], z[3 * n + j, l] = i, f, g, o
-                        cs[t + 1, j, l] = f * cs[t, j, l] + i * g
-                        tc[t, j, l] = vtanh(cs[t + 1, j, l])
-                        h[t + 1, j, l] = o * tc[t, j, l]
+                        cv = gf[l] * cp[l] + gi[l] * gg[l]
+                        cn[l] = cv
+                        tv = vtanh(cv)
+                        tj[l] = tv
+                        hj[l] = go[l] * tv
                 for l in range(L):
                     y = c[0]
                     for j in range(n):
@@ -200,21 +209,28 @@ def lanes_lstm(
                     dy[l] = r[t, l] / mm[0]
                     gc += dy[l]
                 at = a[t]
-                for j in range(n):
+                for j in range(n):  # into the gates' pre-activations, one loop per quantity
+                    gi, gf, gg, go = at[j], at[n + j], at[2 * n + j], at[3 * n + j]
+                    tj, cp, hj, dhj, dcj = tc[t, j], cs[t, j], h[t + 1, j], dh[j], dc[j]
                     acc = zero
                     v = V[j]
                     for l in range(L):
-                        acc += dy[l] * h[t + 1, j, l]
-                        i, f, g, o = at[j, l], at[n + j, l], at[2 * n + j, l], at[3 * n + j, l]
-                        tcl = tc[t, j, l]
-                        dhj = dy[l] * v + dh[j, l]
-                        dcj = dhj * o * (one - tcl * tcl) + dc[j, l]
-                        da[j, l] = dcj * g * i * (one - i)
-                        da[n + j, l] = dcj * cs[t, j, l] * f * (one - f)
-                        da[2 * n + j, l] = dcj * i * (one - g * g)
-                        da[3 * n + j, l] = dhj * tcl * o * (one - o)
-                        dc[j, l] = dcj * f
+                        acc += dy[l] * hj[l]
+                        dhv[l] = dy[l] * v + dhj[l]
                     gV[j] += acc
+                    for l in range(L):
+                        dcv[l] = dhv[l] * go[l] * (one - tj[l] * tj[l]) + dcj[l]
+                    di, df, dg, do = da[j], da[n + j], da[2 * n + j], da[3 * n + j]
+                    for l in range(L):
+                        di[l] = dcv[l] * gg[l] * gi[l] * (one - gi[l])
+                    for l in range(L):
+                        df[l] = dcv[l] * cp[l] * gf[l] * (one - gf[l])
+                    for l in range(L):
+                        dg[l] = dcv[l] * gi[l] * (one - gg[l] * gg[l])
+                    for l in range(L):
+                        do[l] = dhv[l] * tj[l] * go[l] * (one - go[l])
+                    for l in range(L):
+                        dcj[l] = dcv[l] * gf[l]
                 hp = h[t]
                 dh[:, :L] = 0
                 for j in range(G):
