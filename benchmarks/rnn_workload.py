@@ -79,15 +79,20 @@ def spec(
     steps: int = STEPS,
     examples: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int = EPOCHS,
+    lr: float = LR,
+    batch: int = BATCH,
 ) -> dict[str, Any]:
     """:data:`SPEC` for ``cell`` (``elman`` or ``lstm``) with ``hidden`` units and
-    ``steps`` steps; with ``params`` (this module's layout) as its ``params``, with
-    ``examples`` ``(X (m, steps, 1), Y (m, steps, 1))`` as its examples."""
+    ``steps`` steps, the protocol's ``epochs``, ``lr`` and ``batch``; with ``params``
+    (this module's layout) as its ``params``, with ``examples`` ``(X (m, steps, 1),
+    Y (m, steps, 1))`` as its examples."""
     out = copy.deepcopy(SPEC)
     out["name"] = f"rnn_sine_{cell}"
     out["input"]["steps"] = steps
     out["layers"][0] = {**CELL_LAYERS[cell], "recurrent": hidden}
+    out["optimizer"]["learning_rate"] = lr
     out["training"]["epochs"] = epochs
+    out["training"]["batch_size"] = batch
     if params is not None:
         W, U, b, V, c = (np.asarray(p, np.float64).tolist() for p in params)
         out["params"] = {"W": [W, V], "U": [U, None], "b": [b, c]}
@@ -140,9 +145,15 @@ class RnnWorkload:
         return self.epochs * -(-len(self.X) // self.batch)
 
     def spec(self, params: Params | None = None) -> dict[str, Any]:
-        """This workload's symbp spec (its cell, epochs; with ``params``)."""
+        """This workload's symbp spec (its cell, sizes and protocol; with ``params``)."""
         return spec(
-            self.cell, params, hidden=self.hidden, steps=self.X.shape[1], epochs=self.epochs
+            self.cell,
+            params,
+            hidden=self.hidden,
+            steps=self.X.shape[1],
+            epochs=self.epochs,
+            lr=self.lr,
+            batch=self.batch,
         )
 
 

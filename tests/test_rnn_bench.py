@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import symbp
 from symbp.errors import SpecError
@@ -51,6 +52,35 @@ def _small(bench: ModuleType, cell: str, n: int = 40, epochs: int = 2) -> Any:
 
 def _floats(value: Any) -> np.ndarray:
     return np.array(value, dtype=object).astype(float)
+
+
+def test_the_workload_is_its_spec(bench: ModuleType) -> None:
+    """symbp reads the workload's spec as the benchmark states it, with the initial
+    weights as its params, and the workload's sizes are the spec's."""
+    wl = _mod("rnn_workload")
+    w = wl.workload("elman")
+    p0 = wl.initial_params("elman")
+    spec = symbp.load(w.spec(p0))
+    assert (w.X.shape, w.Y.shape) == ((1024, 20, 1), (1024, 20, 1))
+    assert np.array_equal(w.Y[:, :-1], w.X[:, 1:])  # the next value at every step
+    assert (spec.recurrence.steps, spec.input_shape) == (20, (1,))
+    assert (spec.recurrence.output, spec.recurrence.bptt, spec.loss.name) == (
+        "every_step",
+        None,
+        "half_sse",
+    )
+    layer = spec.network[0]
+    assert (layer.cell.name, layer.size, spec.network[1].kind) == ("elman", 32, "dense")
+    assert spec.optimizer.name == "sgd" and spec.optimizer.learning_rate == sp.Rational(1, 200)
+    assert (spec.training.epochs, spec.training.batch_size, spec.training.shuffle) == (
+        10,
+        32,
+        False,
+    )
+    assert (
+        float(spec.W[0][7][0]) == p0[0][7, 0] and float(spec.recurrence.U[0][3][5]) == p0[1][3, 5]
+    )
+    assert (w.samples, w.steps) == (10240, 320)
 
 
 @pytest.mark.parametrize("cell", ["elman", "lstm"])
