@@ -15,7 +15,7 @@ from rich.console import Console
 from symbp.codegen import compile as compile_spec
 from symbp.errors import SpecError
 from symbp.train import demo_rnn
-from symbp.train.demo import DemoLog, _sine_rnn, demo_files
+from symbp.train.demo import DemoLog, _sine_rnn, _summary, demo_files
 from symbp.train.plots import sequence_predictions
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -120,3 +120,15 @@ def test_the_demo_trains_the_rnn_and_plots_its_predictions(tmp_path: Path) -> No
     assert np.array_equal(table[:, 0], np.arange(2401, 2981))
     assert np.array_equal(table[:, 1], data.series[2401:2981])
     assert float(np.mean((table[:, 3] - table[:, 1]) ** 2)) == pytest.approx(mse, rel=1e-12)
+
+
+def test_the_summary_states_the_rnn_error_against_its_target() -> None:
+    log = DemoLog()
+    log.add("train sine RNN", "trained")
+    reached = _summary(log, Path("out"), 0.97, 1.0, 0.98, 0.0247)
+    assert "\nsine RNN test MSE: 0.0247 (reached the 0.03 target)\n" in reached
+    missed = _summary(log, Path("out"), 0.97, 1.0, 0.98, 0.0312)
+    assert "\nsine RNN test MSE: 0.0312 (MISSED the 0.03 target)\n" in missed
+    assert "sine RNN" not in _summary(log, Path("out"), 0.97, 1.0, 0.98).replace(
+        "train sine RNN", ""
+    )
