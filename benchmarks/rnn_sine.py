@@ -31,8 +31,9 @@ mean squared error is scored on 256 windows of a series of another seed
 (:func:`heldout_of`).
 
 Rows: ``JAX whole-run jit``, ``PyTorch eager`` (one thread: ``--torch-threads``),
-``NumPy BPTT`` (:mod:`rnn_peers`); ``njit loops, per window (hand)`` (:mod:`rnn_hand`)
-and ``njit loops, batch lanes (hand)`` (:mod:`rnn_hand_lanes`); ``symbp (generated)``:
+``NumPy BPTT`` (:mod:`rnn_peers`); ``njit loops, per window (hand)`` (:mod:`rnn_hand`),
+``njit loops, batch lanes (hand)`` (:mod:`rnn_hand_lanes`) and ``njit lanes + BLAS gemm
+(hand)`` (:mod:`rnn_hand_blas`); ``symbp (generated)``:
 :func:`symbp_row`, ``symbp.compile`` of the workload's spec. Columns: windows/s
 (samples/s); each row's speed over JAX whole-run jit's and over the best hand-written
 row's; compile seconds; held-out MSE; the final loss; the largest deviation from the
@@ -58,6 +59,7 @@ import numpy as np
 import rnn_peers
 from conv_digits import best_of, cpu_model
 from rnn_hand import hand_row
+from rnn_hand_blas import blas_row
 from rnn_hand_lanes import lanes_row
 from rnn_peers import Run, jax_scan_row, numpy_row, torch_row
 from rnn_symbp import Pending, symbp_row
@@ -76,6 +78,7 @@ ROWS: dict[str, Callable[[RnnWorkload, str, Params], Run]] = {
     "NumPy BPTT": numpy_row,
     "njit loops, per window (hand)": hand_row,
     "njit loops, batch lanes (hand)": lanes_row,
+    "njit lanes + BLAS gemm (hand)": blas_row,
 }
 SYMBP, JAX, TORCH, REFERENCE = (
     "symbp (generated)",
@@ -83,7 +86,11 @@ SYMBP, JAX, TORCH, REFERENCE = (
     "PyTorch eager",
     "NumPy BPTT",
 )
-HAND = ["njit loops, per window (hand)", "njit loops, batch lanes (hand)"]
+HAND = [
+    "njit loops, per window (hand)",
+    "njit loops, batch lanes (hand)",
+    "njit lanes + BLAS gemm (hand)",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -183,12 +190,13 @@ def cold_compiles(cells: tuple[str, ...]) -> dict[str, float]:
         "import json, sys, time\n"
         f"sys.path.insert(0, {str(HERE)!r})\n"
         "from rnn_workload import workload, initial_params\n"
-        "import rnn_hand, rnn_hand_lanes, rnn_sine\n"
+        "import rnn_hand, rnn_hand_blas, rnn_hand_lanes, rnn_sine\n"
         "out = {}\n"
         f"for cell in {cells!r}:\n"
         "    w = workload(cell, n=64, epochs=1); p = initial_params(cell)\n"
         "    for name, make in (('per window', rnn_hand.hand_row), "
-        "('batch lanes', rnn_hand_lanes.lanes_row), ('symbp', rnn_sine.symbp_row)):\n"
+        "('batch lanes', rnn_hand_lanes.lanes_row), ('lanes + BLAS', rnn_hand_blas.blas_row), "
+        "('symbp', rnn_sine.symbp_row)):\n"
         "        for dtype in ('float64', 'float32'):\n"
         "            try:\n"
         "                run = make(w, dtype, p)\n"

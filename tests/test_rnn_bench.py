@@ -196,7 +196,7 @@ def test_hand_kernels_follow_the_numpy_row(bench: ModuleType, cell: str, dtype: 
     first = 0.5 * np.sum((wl.predict(cell, p0, w.X[:16]) - w.Y[:16]) ** 2) / 16
     assert losses[0] == pytest.approx(first, rel=TOL[dtype])
     assert not np.allclose(params[1], p0[1])  # it trained
-    for make in (bench.hand_row, bench.lanes_row):
+    for make in (bench.hand_row, bench.lanes_row, bench.blas_row):
         _agree(make(w, dtype, p0)(), ref, TOL[dtype])
 
 
