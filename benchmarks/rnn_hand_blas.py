@@ -3,7 +3,7 @@ and the recurrent products as BLAS gemm calls: the third bar for symbp's generat
 recurrent trainer.
 
 As :mod:`rnn_hand_lanes` (one ``@njit(cache=True)`` function for the whole run, every
-per-window quantity a row of ``L`` lanes, :func:`rnn_vtanh.vtanh` for ``tanh`` and the
+per-window quantity a row of ``L`` lanes, :func:`rnn_vtanh.act_tanh` for ``tanh`` and the
 sigmoid), but the three products with ``U`` go to BLAS through ``np.dot`` inside the
 kernel (Numba calls SciPy's ``cython_blas`` gemm, float64 or float32):
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from rnn_peers import Run, _f64
-from rnn_vtanh import vsigmoid, vtanh
+from rnn_vtanh import act_sigmoid, act_tanh, quiet_inlining
 from rnn_workload import Params, RnnWorkload
 
 FASTMATH = {"reassoc"}
@@ -90,23 +90,23 @@ def train_blas(
                     for j in range(n):
                         zj, hj = z[j], h[t + 1, j]
                         for l in range(L):
-                            hj[l] = vtanh(zj[l])
+                            hj[l] = act_tanh(zj[l])
                 else:
                     for j in range(G):
                         zj = z[j]
                         if 2 * n <= j < 3 * n:
                             for l in range(L):
-                                zj[l] = vtanh(zj[l])
+                                zj[l] = act_tanh(zj[l])
                         else:
                             for l in range(L):
-                                zj[l] = vsigmoid(zj[l])
+                                zj[l] = act_sigmoid(zj[l])
                     for j in range(n):
                         gi, gf, gg, go = z[j], z[n + j], z[2 * n + j], z[3 * n + j]
                         cp, cn, tj, hj = cs[t, j], cs[t + 1, j], tc[t, j], h[t + 1, j]
                         for l in range(L):
                             cv = gf[l] * cp[l] + gi[l] * gg[l]
                             cn[l] = cv
-                            tv = vtanh(cv)
+                            tv = act_tanh(cv)
                             tj[l] = tv
                             hj[l] = go[l] * tv
                 for l in range(L):
@@ -206,7 +206,7 @@ def blas_row(w: RnnWorkload, dtype: str, params0: Params) -> Run:
             np.array(p, dtype, order="C") for p in (W0[:, 0], U0, U0.T, b0, V0[0], c0)
         )
         losses = np.empty(w.steps, dtype)
-        with scipy_blas.limit(limits=1):
+        with scipy_blas.limit(limits=1), quiet_inlining():
             train_blas(X, Y, W, U, Ut, b, V, c, lr, w.epochs, w.batch, losses, lstm)
         return losses.astype(np.float64), _f64((W[:, None], U, b, V[None, :], c))
 

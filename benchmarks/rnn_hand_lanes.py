@@ -10,7 +10,7 @@ order as the per-window kernel). The gradient sums over the lanes (``gU[j, k] +=
 da[j, l] h[t, k, l]``) are reductions; ``fastmath={"reassoc"}`` lets LLVM vectorise them
 (reassociation only: no FMA contraction, no finite-math assumptions), which changes the
 order of those sums and so the last bits (within 1e-13 of the NumPy row here).
-``tanh`` and the sigmoid are :func:`rnn_vtanh.vtanh` and :func:`rnn_vtanh.vsigmoid`,
+``tanh`` and the sigmoid are :func:`rnn_vtanh.act_tanh` and :func:`rnn_vtanh.act_sigmoid`,
 branch-free arithmetic that the loops over the lanes vectorise (NumPy's ``tanh`` is a
 scalar C call per value: about half of this kernel's time before), within 2 ulp.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from rnn_peers import Run, _f64
-from rnn_vtanh import vsigmoid, vtanh
+from rnn_vtanh import act_sigmoid, act_tanh, quiet_inlining
 from rnn_workload import Params, RnnWorkload
 
 FASTMATH = {"reassoc"}
@@ -77,7 +77,7 @@ def lanes_elman(
                         for l in range(L):
                             z[j, l] += u * h[t, k, l]
                     for l in range(L):
-                        z[j, l] = vtanh(z[j, l])
+                        z[j, l] = act_tanh(z[j, l])
                 for l in range(L):
                     y = c[0]
                     for j in range(n):
@@ -183,17 +183,17 @@ def lanes_lstm(
                     zj = z[j]
                     if 2 * n <= j < 3 * n:
                         for l in range(L):
-                            zj[l] = vtanh(zj[l])
+                            zj[l] = act_tanh(zj[l])
                     else:
                         for l in range(L):
-                            zj[l] = vsigmoid(zj[l])
+                            zj[l] = act_sigmoid(zj[l])
                 for j in range(n):
                     gi, gf, gg, go = z[j], z[n + j], z[2 * n + j], z[3 * n + j]
                     cp, cn, tj, hj = cs[t, j], cs[t + 1, j], tc[t, j], h[t + 1, j]
                     for l in range(L):
                         cv = gf[l] * cp[l] + gi[l] * gg[l]
                         cn[l] = cv
-                        tv = vtanh(cv)
+                        tv = act_tanh(cv)
                         tj[l] = tv
                         hj[l] = go[l] * tv
                 for l in range(L):
@@ -277,7 +277,8 @@ def lanes_row(w: RnnWorkload, dtype: str, params0: Params) -> Run:
         # copies (``np.array`` copies by default): the kernel updates them in place
         W, U, b, V, c = (np.array(p, dtype, order="C") for p in (W0[:, 0], U0, b0, V0[0], c0))
         losses = np.empty(w.steps, dtype)
-        kernel(X, Y, W, U, b, V, c, lr, w.epochs, w.batch, losses)
+        with quiet_inlining():  # compiles on the first call
+            kernel(X, Y, W, U, b, V, c, lr, w.epochs, w.batch, losses)
         return losses.astype(np.float64), _f64((W[:, None], U, b, V[None, :], c))
 
     return run

@@ -277,7 +277,8 @@ def test_trained_params_read_pytorch_keys(bench: ModuleType) -> None:
 
 def test_the_vectorisable_tanh_is_within_two_ulp_of_numpy(bench: ModuleType) -> None:
     """:func:`rnn_vtanh.vtanh` (the batch-lanes kernels' tanh) over [-25, 25] and at the
-    edges of its pieces (0.625, the clamp at 19.1), signed zeros and NaN."""
+    edges of its pieces (0.625, the clamp at 19.1), signed zeros and NaN; its float32
+    form over [-12, 12] against NumPy's float32 tanh."""
     from numba import njit
 
     vt = _mod("rnn_vtanh")
@@ -304,3 +305,19 @@ def test_the_vectorisable_tanh_is_within_two_ulp_of_numpy(bench: ModuleType) -> 
     s = np.linspace(-30, 30, 1001)
     sig = np.array([vt.vsigmoid(v) for v in s])
     assert np.max(np.abs(sig - 1 / (1 + np.exp(-s)))) < 4e-16
+
+    @njit(error_model="numpy")
+    def apply32(xs: np.ndarray) -> np.ndarray:  # the float32 kernels' pick: vtanh32
+        out = np.empty_like(xs)
+        for i in range(len(xs)):
+            out[i] = vt.act_tanh(xs[i])
+        return out
+
+    x32 = np.concatenate([np.linspace(-12, 12, 100_001), [0.0, -0.0, 0.625, 9.0, 20.0]])
+    x32 = x32.astype(np.float32)
+    with vt.quiet_inlining():
+        got32 = apply32(x32)
+    ref32 = np.tanh(x32)
+    assert got32.dtype == np.float32
+    assert np.all(np.abs(got32 - ref32) <= 2 * np.spacing(np.abs(ref32)))
+    assert np.array_equal(np.signbit(got32), np.signbit(ref32))
