@@ -11,11 +11,15 @@
    plots and diagnostics of :func:`symbp.train.runner.train`.
 3. The digits conv net of :mod:`.demo_conv` (conv, max-pool, flatten, dense) on a
    stratified 80/20 split, trained by the generated conv kernel.
-4. A summary of what was written where, with the digits test accuracies.
+4. The Elman net of :mod:`.demo_rnn` predicting a noisy sine, trained by the generated
+   recurrent trainer, its predictions plotted against the series (skipped, with the
+   reason, while the generated trainer does not take recurrent nets).
+5. A summary of what was written where, with the digits test accuracies.
 
 Every output goes under ``out_dir``. Exit code 0 when every step succeeded, digits
-reached :data:`TARGET_ACCURACY` and the conv net
-:data:`~.demo_conv.CONV_TARGET_ACCURACY`, else 1.
+reached :data:`TARGET_ACCURACY`, the conv net
+:data:`~.demo_conv.CONV_TARGET_ACCURACY` and the sine RNN (when trained)
+:data:`~.demo_rnn.RNN_TARGET_MSE`, else 1.
 """
 
 from __future__ import annotations
@@ -225,6 +229,21 @@ def _digits_conv(out: Path, log: DemoLog, console: Console, progress: bool) -> f
     return accuracy
 
 
+def _sine_rnn(out: Path, log: DemoLog, console: Console, progress: bool) -> float | None:
+    """Step 4: the sine RNN's test MSE, or None when the generated trainer does not take
+    recurrent nets yet (logged as skipped, with the stage's reason)."""
+    from .demo_rnn import RNN_FILES, RNN_TARGET_MSE, SINE_RNN, rnn_refusal, train_sine_rnn
+
+    why = rnn_refusal()
+    if why is not None:
+        log.add("train sine RNN", f"skipped: {why}")
+        return None
+    console.print(f"[bold]4. {rich_markup(SINE_RNN['title'])}[/bold]")
+    mse, summary = train_sine_rnn(out, progress=progress, console=console)
+    log.add("train sine RNN", summary, out / RNN_FILES[0], ok=mse <= RNN_TARGET_MSE)
+    return mse
+
+
 def run_demo(
     out_dir: str | Path = "symbp-demo", *, progress: bool = True, quiet: bool = False
 ) -> int:
@@ -242,8 +261,9 @@ def run_demo(
         _worked_example(out / "koech_3_4_1", log, console)
         accuracy = _digits(out / "digits", log, console, progress)
         conv_accuracy = _digits_conv(out / "digits_conv", log, console, progress)
+        rnn_mse = _sine_rnn(out / "sine_rnn", log, console, progress)
         seconds = time.perf_counter() - start
-        summary = _summary(log, out, accuracy, seconds, conv_accuracy)
+        summary = _summary(log, out, accuracy, seconds, conv_accuracy, rnn_mse)
         write_atomic(out / "summary.txt", summary)
         folder.finish()
     finally:
@@ -257,18 +277,26 @@ def demo_files() -> list[str]:
     relative to its folder (:mod:`symbp.outputs.folder`)."""
     from ..codegen.loader import safe_stem
     from ..spec import load as load_spec
+    from .demo_rnn import RNN_FILES
 
     stem = Path(WORKED_EXAMPLE).stem
     module = f"{safe_stem(load_spec(stem).name)}.py"  # the shipped example, by name
     names = ["derivation.txt", "verify.md", "training.csv", module]
     names += [f"{stem}.{suffix}" for suffix in ("html", "pdf", "tex", "log")]
-    return ["summary.txt", *(f"{stem}/{name}" for name in names)]
+    rnn = [f"sine_rnn/{name}" for name in RNN_FILES]
+    return ["summary.txt", *(f"{stem}/{name}" for name in names), *rnn]
 
 
 def _summary(
-    log: DemoLog, out: Path, accuracy: float, seconds: float, conv_accuracy: float | None = None
+    log: DemoLog,
+    out: Path,
+    accuracy: float,
+    seconds: float,
+    conv_accuracy: float | None = None,
+    rnn_mse: float | None = None,
 ) -> str:
     from .demo_conv import CONV_TARGET_ACCURACY
+    from .demo_rnn import RNN_TARGET_MSE
 
     lines = [f"symbp demo: wrote everything under {out}/ in {seconds:.1f} s", ""]
     width = max(len(step) for step, _, _ in log.rows)
@@ -287,6 +315,9 @@ def _summary(
             f"digits conv net test accuracy: {conv_accuracy:.4f} ({verdict} the "
             f"{CONV_TARGET_ACCURACY:.0%} target)"
         )
+    if rnn_mse is not None:
+        verdict = "reached" if rnn_mse <= RNN_TARGET_MSE else "MISSED"
+        lines.append(f"sine RNN test MSE: {rnn_mse:.4f} ({verdict} the {RNN_TARGET_MSE} target)")
     lines += [
         "all steps succeeded" if log.ok else "some steps FAILED (see above)",
     ]

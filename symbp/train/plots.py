@@ -119,5 +119,34 @@ def sensitivity_bars(per_feature: np.ndarray, names: Sequence[str], title: str) 
     return _png(fig)
 
 
+def sequence_predictions(
+    positions: np.ndarray,
+    observed: np.ndarray,
+    predicted: np.ndarray,
+    title: str,
+    *,
+    starts: Sequence[int] = (),
+    clean: np.ndarray | None = None,
+) -> bytes:
+    """A series (``observed`` at ``positions``, thin grey) and a network's one-step-ahead
+    predictions of it (``predicted``, NaN where none), optionally the noiseless signal
+    (``clean``, dashed); faint vertical lines at the positions in ``starts`` (where a
+    window begins and the recurrent state restarts from ``h0``)."""
+    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for x in starts:
+        ax.axvline(x, color="0.9", lw=0.8, zorder=0)
+    ax.plot(positions, observed, color="0.55", lw=0.9, label="series (noisy)")
+    if clean is not None:
+        ax.plot(positions, clean, color="0.2", lw=0.9, ls="--", label="signal (noiseless)")
+    ax.plot(positions, predicted, color="tab:orange", lw=1.4, label="prediction (next value)")
+    ax.set_xlabel("time index")
+    ax.set_ylabel("value")
+    ax.set_title(plot_text(title))
+    ax.margins(y=0.22)  # room for the legend above the series
+    ax.legend(loc="upper center", ncols=3, fontsize="small")
+    return _png(fig)
+
+
 def _sup(l: int) -> str:
     return str(l).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
