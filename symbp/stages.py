@@ -10,9 +10,11 @@ layers only; they ask the spec (:attr:`symbp.spec.Spec.dense_only`) and refuse a
 network with one line and exit code 2 (:func:`require_dense`), before reading data or
 writing anything.
 
-A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``
-and ``verify`` only: every other stage refuses it (:func:`require_feedforward`), and every
-refusal of it names those three stages (:data:`RECURRENT_STAGES`).
+A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``,
+``verify`` and the generated trainer (``compile``, :func:`symbp.compile`, ``fit``:
+:mod:`symbp.codegen.recurrent_plan`): every other stage refuses it
+(:func:`require_feedforward`), and every refusal of it names those stages
+(:data:`RECURRENT_STAGES`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 #: The stages that take a network of any kind.
 EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
 #: The stages that take a recurrent network.
-RECURRENT_STAGES = "derive, eval and verify are"
+RECURRENT_STAGES = "derive, eval, verify and compile are"
 
 
 def _taken_by(spec: Spec) -> str:
@@ -67,5 +69,5 @@ def trainer_takes(spec: Spec) -> bool:
 
     The one answer that ``python -m symbp.regenerate`` (``generated/``) and the tests that
     train every shipped example ask: a spec it does not take ships its documents but no
-    module. Every feed-forward network (dense, conv, pool, flatten); not recurrent ones yet."""
-    return spec.recurrence is None
+    module. Every network: feed-forward (dense, conv, pool, flatten) and recurrent."""
+    return True

@@ -85,7 +85,7 @@ def run_train(args: argparse.Namespace) -> int:
             )
     if not _open(args.spec):
         # a bad spec (or a recurrent net, which the trainer does not take) before the data is read
-        require_feedforward(load_spec(args.spec), "generated trainers")
+        require_feedforward(load_spec(args.spec), "symbp train runs")
     dataset = load_data(args.data, target=args.target)
     # --classes (parsed by symbp.cli where present): whole-number targets are class labels
     spec, dataset = spec_for_data(
