@@ -34,7 +34,7 @@ from .update import UpdatePlan, update_plan
 
 #: Sequences per chunk: the kernel's buffers hold the states of this many examples,
 #: one lane each (the innermost loops run over the lanes).
-CHUNK = 64
+CHUNK = 32
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ modules (0, 2, 4 …). Loading adds ``bias_ih`` and ``bias_hh`` back (GRU: ``b_r
 summed, ``b_n`` from ``bias_ih``, ``b_hn`` from ``bias_hh``).
 
 Not available for recurrent networks yet (one line each): sample weights,
-preprocessing, ONNX.
+preprocessing, ONNX export, ``export-spec``, NumPy serving (:mod:`symbp.serving`).
 """
 
 from __future__ import annotations
@@ -233,9 +233,6 @@ class RecurrentTrainer(Trainer):
         if preprocessing is None:
             return self
         raise SpecError("preprocessing is not available for recurrent networks yet")
-
-    def to_onnx(self, path: Any = None) -> Any:
-        raise SpecError("ONNX export of recurrent networks is not available yet")
 
     # -- PyTorch's layout --------------------------------------------------------
 
