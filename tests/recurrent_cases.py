@@ -131,3 +131,28 @@ def arrays(spec: symbp.Spec) -> tuple[np.ndarray, np.ndarray]:
 
 def floats(value: Any) -> np.ndarray:
     return np.array(value, dtype=object).astype(float)
+
+
+def assert_follows_recurrent_run(trainer: Any, spec: symbp.Spec, steps: int = 2) -> None:
+    """The generated trainer of a recurrent spec against its exact run
+    (:func:`symbp.symbolic.recurrent_run.run_recurrent`): the first batch's loss and
+    gradients, the loss of every step and the parameters after the last, to 1e-12."""
+    from symbp.symbolic.recurrent_run import run_recurrent
+
+    X, T = arrays(spec)
+    run = run_recurrent(spec, steps)
+    first = run.steps[0]
+    rows = list(first.rows)
+    trainer.reset()
+    assert abs(trainer.loss(X[rows], T[rows]) - float(first.evaluation.loss)) <= 1e-12
+    for name, values in zip("WUb", trainer.gradients(X[rows], T[rows]), strict=True):
+        for l, value in enumerate(values):
+            want = first.evaluation.grads.get(f"grad_{name}[{l}]")
+            assert (value is None) == (want is None)
+            if value is not None:
+                np.testing.assert_allclose(value, floats(want), rtol=0, atol=1e-12)
+    history = trainer.fit(X, T, epochs=None)
+    taken = min(steps, history.n_steps)
+    exact = [float(s.evaluation.loss) for s in run.steps[:taken]]
+    np.testing.assert_allclose(history.step_losses[:taken], exact, rtol=0, atol=1e-12)
+    trainer.reset()

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from recurrent_cases import CASES, arrays, case_data, case_spec, floats
+from recurrent_cases import (
+    CASES,
+    arrays,
+    assert_follows_recurrent_run,
+    case_data,
+    case_spec,
+    floats,
+)
 
 import symbp
 from symbp.cli import main
@@ -218,3 +225,11 @@ def test_symbp_compile_writes_the_recurrent_module(tmp_path: Path) -> None:
     assert "STEPS = 4" in text and '("U", 0, 6, (3, 3)),' in text
     # the cell's formula and its partial come from the symbolic model, printed
     assert "tanh64(Uh_h + Wx_h + b_h)" in text
+
+
+@pytest.mark.parametrize("name", ["elman_3step", "lstm_3step"])
+def test_issue_specs_follow_their_exact_run(name: str) -> None:
+    """The issue's Elman and LSTM specs (one sequence each; the shipped recurrent examples
+    take the same check in tests/test_codegen_crosscheck.py)."""
+    spec = symbp.load(Path(__file__).parent / "data" / f"{name}.yaml")
+    assert_follows_recurrent_run(symbp.compile(spec), spec, 3)
