@@ -68,6 +68,9 @@ class RecurrentPlan:
     bias: tuple[tuple[Slot, ...], ...]
     #: For each state ``p``: the slots of ``∂s/∂p_prev`` (the diagonal of the Jacobian).
     prev: tuple[tuple[Slot, ...], ...]
+    #: Whether ``∂s/∂Uh_g`` is ``∂s/∂Wx_g`` for every gate (Elman, LSTM: the two sums only
+    #: add), so that the backward's DU is DX and is not computed apart.
+    du_is_dx: bool
     head: KernelPlan
     update: UpdatePlan
     every_step: bool
@@ -177,6 +180,7 @@ def make_recurrent_plan(spec: Spec, dtype: str) -> RecurrentPlan:
         uh=tuple(slots(syms.uh(g)) for g in cell.gates),
         bias=tuple(slots(syms.b(b)) for b in cell.biases),
         prev=tuple(slots(syms.prev(s)) for s in cell.states),
+        du_is_dx=all(slots(syms.wx(g)) == slots(syms.uh(g)) for g in cell.gates),
         head=head,
         update=update_plan(spec, printer),
         every_step=rec.output == "every_step",
