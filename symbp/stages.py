@@ -11,8 +11,8 @@ network with one line and exit code 2 (:func:`require_dense`), before reading da
 writing anything.
 
 A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``,
-``verify`` and the generated trainer (``compile``, :func:`symbp.compile`, ``fit``:
-:mod:`symbp.codegen.recurrent_plan`): every other stage refuses it
+``verify`` and the generated trainer (``compile``, ``train``, :func:`symbp.compile`,
+``fit``: :mod:`symbp.codegen.recurrent_plan`): every other stage refuses it
 (:func:`require_feedforward`), and every refusal of it names those stages
 (:data:`RECURRENT_STAGES`).
 """
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: The stages that take a network of any kind.
 EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
 #: The stages that take a recurrent network.
-RECURRENT_STAGES = "derive, eval, verify and compile are"
+RECURRENT_STAGES = "derive, eval, verify, compile and train are"
 
 
 def _taken_by(spec: Spec) -> str:

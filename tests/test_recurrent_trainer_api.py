@@ -52,7 +52,7 @@ def test_onnx_export_refuses_in_one_line() -> None:
         trainer.to_onnx()
     assert str(err.value).endswith(
         "ONNX exports of recurrent layers are not available yet; "
-        "derive, eval, verify and compile are"
+        "derive, eval, verify, compile and train are"
     )
 
 
@@ -83,3 +83,28 @@ def test_to_torch_gives_the_trainers_outputs() -> None:
         with torch.no_grad():
             out = model(torch.from_numpy(X)).numpy()
         np.testing.assert_allclose(out, trainer.predict(X), rtol=0, atol=1e-12)
+
+
+def test_symbp_train_runs_on_sequences_as_rows(tmp_path: Path) -> None:
+    import yaml
+
+    from symbp.cli import main
+
+    data = case_data("elman-tanh-every-full")
+    spec = symbp.load(data)
+    X, T = arrays(spec)
+    X = np.concatenate([X] * 8)  # 24 sequences
+    T = np.concatenate([T] * 8)
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    np.savez(tmp_path / "seq.npz", X=X.reshape(24, -1), T=T.reshape(24, -1))
+    argv = ["train", str(tmp_path / "spec.yaml"), "--data", str(tmp_path / "seq.npz")]
+    assert main([*argv, "-o", str(tmp_path / "run"), "--quiet"]) == 0
+    assert {"params.npz", "metrics.csv", "metrics.json"} <= {
+        p.name for p in (tmp_path / "run").iterdir()
+    }
+    back = symbp.load_trainer(tmp_path / "run")
+    assert back.predict(X).shape == (24, 4, 2)
+    assert "U_1" in np.load(tmp_path / "run" / "params.npz").files
+    # standardising is refused before anything is read or written
+    assert main([*argv, "-o", str(tmp_path / "run2"), "--standardize"]) == 2
+    assert not (tmp_path / "run2").exists()
