@@ -71,6 +71,10 @@ class RecurrentPlan:
     #: Whether ``∂s/∂Uh_g`` is ``∂s/∂Wx_g`` for every gate (Elman, LSTM: the two sums only
     #: add), so that the backward's DU is DX and is not computed apart.
     du_is_dx: bool
+    #: For each bias block, the gate whose ``∂s/∂Wx_g`` is its ``∂s/∂b_B`` (every cell
+    #: here: a bias only adds to its gate's sum), so that its gradient sums DX's row;
+    #: ``None`` where no gate's is.
+    bias_gate: tuple[int | None, ...]
     head: KernelPlan
     update: UpdatePlan
     every_step: bool
@@ -181,6 +185,13 @@ def make_recurrent_plan(spec: Spec, dtype: str) -> RecurrentPlan:
         bias=tuple(slots(syms.b(b)) for b in cell.biases),
         prev=tuple(slots(syms.prev(s)) for s in cell.states),
         du_is_dx=all(slots(syms.wx(g)) == slots(syms.uh(g)) for g in cell.gates),
+        bias_gate=tuple(
+            next(
+                (gi for gi, g in enumerate(cell.gates) if slots(syms.wx(g)) == slots(syms.b(b))),
+                None,
+            )
+            for b in cell.biases
+        ),
         head=head,
         update=update_plan(spec, printer),
         every_step=rec.output == "every_step",
