@@ -182,6 +182,12 @@ class Model:
                 " kernels): load it with symbp.load_trainer",
                 file=source,
             )
+        if any(key.startswith("U_") for key in arrays):
+            raise DataError(
+                "serving predicts networks of dense layers; this one is recurrent (U_1): "
+                "load it with symbp.load_trainer",
+                file=source,
+            )
         try:
             self.W = [np.asarray(arrays[f"W_{l}"], dtype=self.dtype) for l in range(1, depth + 1)]
             self.b = [np.asarray(arrays[f"b_{l}"], dtype=self.dtype) for l in range(1, depth + 1)]

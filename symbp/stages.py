@@ -11,8 +11,9 @@ network with one line and exit code 2 (:func:`require_dense`), before reading da
 writing anything.
 
 A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``,
-``verify``, ``check`` (:mod:`symbp.verify.scan_recurrent`) and ``exercises``
-(:mod:`symbp.exercises.recurrent`) only: every other stage
+``verify``, ``check`` (:mod:`symbp.verify.scan_recurrent`), ``exercises``
+(:mod:`symbp.exercises.recurrent`) and the generated trainer (``compile``, ``train``,
+:func:`symbp.compile`, ``fit``: :mod:`symbp.codegen.recurrent_plan`): every other stage
 refuses it (:func:`require_feedforward`), and every refusal of it names those stages
 (:data:`RECURRENT_STAGES`).
 """
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 #: The stages that take a network of any kind.
 EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
 #: The stages that take a recurrent network.
-RECURRENT_STAGES = "derive, eval, verify, check and exercises are"
+RECURRENT_STAGES = "derive, eval, verify, check, exercises, compile and train are"
 
 
 def _taken_by(spec: Spec) -> str:
@@ -69,5 +70,5 @@ def trainer_takes(spec: Spec) -> bool:
 
     The one answer that ``python -m symbp.regenerate`` (``generated/``) and the tests that
     train every shipped example ask: a spec it does not take ships its documents but no
-    module. Every feed-forward network (dense, conv, pool, flatten); not recurrent ones yet."""
-    return spec.recurrence is None
+    module. Every network: feed-forward (dense, conv, pool, flatten) and recurrent."""
+    return True

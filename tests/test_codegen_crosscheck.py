@@ -94,6 +94,11 @@ def assert_follows_network_run(trainer: Trainer, spec: symbp.Spec, steps: int = 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_shipped_example_matches_evaluator(path: Path) -> None:
     spec = symbp.load(path)
+    if spec.recurrence is not None:  # sequences: the exact run of the recurrent engine
+        from recurrent_cases import assert_follows_recurrent_run
+
+        assert_follows_recurrent_run(compile(spec), spec)
+        return
     if not spec.dense_only:  # feature maps: the exact run of the layer records
         assert_follows_network_run(compile(spec), spec, 2)
         return

@@ -24,7 +24,7 @@ from ..errors import SpecError, SymbpError
 from ..spec import Spec
 from ..spec import load as load_spec
 from ..spec.preprocessing import network_spec
-from ..stages import require_feedforward, trainer_takes
+from ..stages import trainer_takes
 from . import loader
 from .emit import render
 from .hyper import structure_key
@@ -78,7 +78,7 @@ def _module_file(spec: Spec, dtype: str, out_dir: Path | None) -> tuple[Path, st
     module either: a trained model and its network share one module file (and Numba's
     cache of it).
     """
-    spec = require_feedforward(network_spec(spec), "generated trainers")
+    spec = network_spec(spec)
     check_memory(spec, dtype)  # before rendering: plans and buffers grow with the layers
     directory = Path(out_dir) if out_dir is not None else loader.cache_dir()
     key = loader.render_key(structure_key(spec), dtype)
@@ -125,6 +125,10 @@ def compile(
     dtype = _dtype(spec, dtype)
     path, _ = _module_file(spec, dtype, Path(out_dir) if out_dir else None)
     module = loader.import_module(path)
+    if spec.recurrence is not None:
+        from .recurrent_trainer import RecurrentTrainer
+
+        return RecurrentTrainer(spec, module, dtype, path)
     return Trainer(spec, module, dtype, path)
 
 

@@ -107,7 +107,7 @@ def check_saved(
             values = array.astype(np.float64)
             if not np.isfinite(values).all():
                 raise _fail(source, f"array {key} holds NaN or infinite values")
-            out[kind].append(values)
+            out.setdefault(kind, []).append(values)  # a recurrent layer's U too
     return out["W"], out["b"]
 
 

@@ -21,7 +21,6 @@ import jinja2
 
 from .. import __version__
 from ..spec import Spec
-from ..stages import require_feedforward
 from .hyper import structure_key
 from .hyper import values as hyper_values
 from .plan import PARALLEL_MIN_WEIGHTS, KernelPlan, make_plan
@@ -213,7 +212,10 @@ def render(
     (tests lower it to cross-check that path on small networks).
     """
     dtype = dtype or spec.dtype
-    require_feedforward(spec, "generated trainers")
+    if spec.recurrence is not None:  # sequences: their own module (codegen/recurrent_emit.py)
+        from .recurrent_emit import render as render_recurrent
+
+        return render_recurrent(spec, dtype, command=command, cache=cache)
     if spec.dense_only:
         plan = make_plan(spec, dtype, parallel_min_weights=parallel_min_weights)
     else:

@@ -32,6 +32,8 @@ from .printer import scalar_symbol
 #: The kernel's name of the base learning rate and of the weight decay.
 LR0_NAME = "lr0"
 WEIGHT_DECAY_NAME = "weight_decay"
+#: The kernel's name of the clipping threshold (last in ``HYPER``, with ``clip_norm`` only).
+CLIP_NAME = "clip_norm"
 #: The symbol the optimiser program is given for the weight decay.
 WEIGHT_DECAY = sp.Symbol("lambda_wd", nonnegative=True)
 
@@ -77,6 +79,15 @@ def slots(spec: Spec) -> tuple[HyperSlot, ...]:
                 f"{opt.schedule.name} schedule {name}",
             )
         )
+    if opt.clip_norm is not None:  # a recurrent net's clipping (the clip_norm option)
+        out.append(
+            HyperSlot(
+                CLIP_NAME,
+                sp.Symbol(CLIP_NAME, positive=True),
+                scalar_symbol("h_clip"),
+                "clipping norm",
+            )
+        )
     return tuple(out)
 
 
@@ -88,6 +99,7 @@ def exact_values(spec: Spec) -> tuple[sp.Rational, ...]:
         WEIGHT_DECAY_NAME: opt.weight_decay,
         **{name: opt.options[name] for name in opt.optimizer.hyperparameters},
         **dict(opt.schedule_options),
+        CLIP_NAME: opt.clip_norm,
     }
     return tuple(sp.Rational(given[s.name]) for s in slots(spec))
 
@@ -115,5 +127,8 @@ def structure_key(spec: Spec) -> str:
     if not spec.dense_only:  # feature maps: the input's shape and every layer's entry
         data["input"] = list(spec.input_shape)
         data["network"] = [layer.to_entry() for layer in spec.network]
+    rec = spec.recurrence
+    if rec is not None:  # sequences: what the recurrent kernel compiles in
+        data["recurrence"] = [rec.steps, rec.output, rec.bptt, spec.optimizer.clip_norm is not None]
     text = json.dumps(canonical(data), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -62,12 +62,17 @@ def _generator_hash() -> str:
     for path in sorted(_PACKAGE.rglob("*.py")):
         digest.update(str(path.relative_to(_PACKAGE.parent)).encode())
         digest.update(path.read_bytes())
-    digest.update(TEMPLATE.encode())
-    digest.update(_load_template(TEMPLATE).encode())
+    for name in (TEMPLATE, *KERNEL_BLOCKS):  # the blocks it includes, and recurrent modules'
+        digest.update(name.encode())
+        digest.update(_load_template(name).encode())
     return digest.hexdigest()[:16]
 
 
 _GENERATOR_HASH: str | None = None
+#: The templates of the layer kinds' blocks (``templates/kernels/``).
+KERNEL_BLOCKS = tuple(
+    f"kernels/{kind}.py.j2" for kind in ("dense", "conv", "pool", "flatten", "recurrent")
+)
 
 
 def render_key(structure: str, dtype: str) -> str:

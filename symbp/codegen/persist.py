@@ -65,7 +65,7 @@ def trainer_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     """The arrays :func:`save` writes (see the module docstring)."""
     from ..spec.dump import to_yaml
 
-    W, b = trainer.params
+    W, U, b = _with_U(trainer.params)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
         "spec": np.array(
@@ -73,18 +73,23 @@ def trainer_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
         ),
         "dtype": np.array(trainer.dtype.name),
     }
-    for l, (w, bias) in enumerate(zip(W, b, strict=True), start=1):
+    for l, (w, u, bias) in enumerate(zip(W, U, b, strict=True), start=1):
         if w is None:  # a layer without parameters (pool, flatten): no arrays
             continue
         arrays[code_name("W", l)] = w
         arrays[code_name("b", l)] = bias
+        if u is not None:  # a recurrent layer's U
+            arrays[code_name("U", l)] = u
     state = trainer.optimizer_state()
-    for name, (sW, sb) in state.items():
-        for l, (w, bias) in enumerate(zip(sW, sb, strict=True), start=1):
+    for name, value in state.items():
+        sW, sU, sb = _with_U(value)
+        for l, (w, u, bias) in enumerate(zip(sW, sU, sb, strict=True), start=1):
             if w is None:
                 continue
             arrays[f"{name}.{code_name('W', l)}"] = w
             arrays[f"{name}.{code_name('b', l)}"] = bias
+            if u is not None:
+                arrays[f"{name}.{code_name('U', l)}"] = u
     arrays["state_names"] = np.array(list(state), dtype=str)
     arrays["counters"] = np.array([trainer.epochs_done, trainer.steps_done], dtype=np.int64)
     arrays.update(model_arrays(trainer.spec))
@@ -178,9 +183,15 @@ def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
         raise DataError(f"cannot read as .npz: {err}", file=str(path)) from None
 
 
-def stored_params(
-    arrays: Mapping[str, np.ndarray], source: str
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _with_U(params: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """``(W, U, b)`` from a trainer's ``(W, b)`` (``U`` all ``None``) or a recurrent
+    trainer's ``(W, U, b)``."""
+    if len(params) == 3:
+        return params[0], params[1], params[2]
+    return params[0], [None] * len(params[0]), params[1]
+
+
+def stored_params(arrays: Mapping[str, np.ndarray], source: str) -> Any:
     """``(W, b)`` (spec order) from the ``W_l``/``b_l`` arrays of a file; ``None`` for a
     layer the file has no arrays of (below the last one: a pool or flatten layer)."""
     numbers = [key[2:] for key in arrays if key.startswith("W_")]
@@ -195,6 +206,8 @@ def stored_params(
             raise DataError(f"missing array {missing!r}", file=source)
     if not W:
         raise DataError("no weights (W_1, W_2, ...) in the file", file=source)
+    if any(key.startswith("U_") for key in arrays):  # a recurrent network: (W, U, b)
+        return W, [arrays.get(code_name("U", l)) for l in range(1, depth + 1)], b
     return W, b
 
 

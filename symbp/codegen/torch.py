@@ -87,6 +87,10 @@ def to_torch(trainer: Trainer, *, dtype: Any = None) -> Any:
     torch = _torch()
     spec = trainer.spec
     dtype = dtype or getattr(torch, trainer.dtype.name)
+    if spec.recurrence is not None:  # nn.RNN/GRU/LSTM and a head: torch_recurrent.py
+        from .torch_recurrent import recurrent_module
+
+        return recurrent_module(trainer, torch, dtype, _activation_module)
     layers: list[Any] = []
     if spec.dense_only:
         for l, activation in enumerate(spec.activations):

@@ -21,7 +21,6 @@ from ..escape import terminal_text
 from ..fileio import check_writable_dir
 from ..outputs import OutputFolder, confined, path_part
 from ..outputs.folder import Manifest
-from ..stages import require_feedforward
 from .data import load_data
 from .metrics import score_name
 from .prepare import prepare, spec_for_data
@@ -83,9 +82,14 @@ def run_train(args: argparse.Namespace) -> int:
             raise SymbpError(
                 f"expected a positive number, found {value}", field="--" + name.replace("_", "-")
             )
-    if not _open(args.spec):
-        # a bad spec (or a recurrent net, which the trainer does not take) before the data is read
-        require_feedforward(load_spec(args.spec), "generated trainers")
+    if not _open(args.spec):  # a bad spec before the data is read
+        loaded = load_spec(args.spec)
+        if loaded.recurrence is not None and args.standardize:  # sequences: no preprocessing yet
+            raise SymbpError(
+                "standardising is not available for recurrent networks yet; "
+                "give the sequences already scaled",
+                field="--standardize",
+            )
     dataset = load_data(args.data, target=args.target)
     # --classes (parsed by symbp.cli where present): whole-number targets are class labels
     spec, dataset = spec_for_data(

@@ -99,6 +99,7 @@ from .convergence import Monitor
 from .estimator_spec import DEFAULT_MAX_BATCH, activation_name, fit_spec, output_size
 from .metrics import accuracy, predicted_index, probabilities
 from .prepare import encode_targets
+from .sequences import columns_in, columns_out
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -110,8 +111,10 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 def _rows(X: Any) -> Any:
     """Feature maps ``(n, C, H, W)`` (a conv net's input) as rows ``(n, C·H·W)`` in
-    ``(c, i, j)`` order, the 2-D array scikit-learn's checks take; anything else as is."""
-    if getattr(X, "ndim", None) == 4:
+    ``(c, i, j)`` order, sequences ``(n, steps, features)`` (a recurrent net's) as rows
+    ``(n, steps·features)`` step by step (:mod:`.sequences`), the 2-D array scikit-learn's
+    checks take; anything else as is."""
+    if getattr(X, "ndim", None) in (3, 4):
         return np.reshape(X, (X.shape[0], -1))
     return X
 
@@ -255,10 +258,10 @@ class _SymbpEstimator(BaseEstimator):
         *,
         incremental: bool = False,
     ) -> None:
-        if X.shape[1] != spec.layers[0]:
+        if X.shape[1] != columns_in(spec):
             raise DataError(
                 f"{X.shape[1]} features per example; the spec's input layer expects "
-                f"{spec.layers[0]}"
+                f"{columns_in(spec)}"
             )
         continuing = self._continuing(incremental)
         if weights is not None:  # weight 0 leaves the row out; equal weights are no weights
@@ -287,7 +290,7 @@ class _SymbpEstimator(BaseEstimator):
             T_val = np.asarray(T_val)
 
             def score(trainer: Any) -> tuple[float, float]:
-                Y = trainer.predict(X_val)
+                Y = trainer.predict(X_val).reshape(len(X_val), -1)
                 return self._validation_score(Y, T_val), float(trainer.loss(X_val, T_val))
 
         monitor = Monitor(
@@ -383,7 +386,7 @@ class _SymbpEstimator(BaseEstimator):
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "trainer_")
         X = validate_data(self, _rows(X), reset=False, dtype=np.float64)
-        return np.asarray(self.trainer_.predict(self._transform(X)))
+        return np.asarray(self.trainer_.predict(self._transform(X))).reshape(len(X), -1)
 
 
 def _class_units(classes: np.ndarray) -> Callable[[Mapping[str, Any]], int]:
@@ -574,9 +577,9 @@ class SymbpRegressor(RegressorMixin, _SymbpEstimator):
         if continuing and one_d != self._1d:
             raise ValueError("y: the fitted regressor had targets of another shape; fit afresh")
         spec = self._fit_spec(X.shape[1], T.shape[1])
-        if T.shape[1] != spec.layers[-1]:
+        if T.shape[1] != columns_out(spec):
             raise DataError(
-                f"{T.shape[1]} target columns; the spec's output layer expects {spec.layers[-1]}"
+                f"{T.shape[1]} target columns; the spec's output layer expects {columns_out(spec)}"
             )
         self._1d = one_d
         self._fit_arrays(spec, X, T, None, weights, incremental=incremental)

@@ -40,6 +40,7 @@ from ..spec import Spec
 from ..spec.loader import build
 from ..spec.sizing import SpecSource, open_sizes, spec_source, with_sizes
 from .data import Dataset
+from .sequences import columns_in, columns_out
 
 #: Losses whose networks are scored by accuracy rather than MSE.
 CLASSIFICATION_LOSSES = frozenset({"bce", "cross_entropy", "hinge"})
@@ -158,7 +159,7 @@ def targets_for(
     data: Dataset, spec: Spec, one_hot: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """The target matrix for ``spec``, the classes (if labels), and the one-hot choice."""
-    n_in, n_out = spec.layers[0], spec.layers[-1]
+    n_in, n_out = columns_in(spec), columns_out(spec)  # a sequence is one row (.sequences)
     if data.n_features != n_in:
         raise DataError(
             f"{data.name}: {data.n_features} features per example; "

@@ -133,8 +133,10 @@ class EarlyStopping:
 
 
 def _copy(params: Params) -> Params:
-    W, b = params
-    return [np.array(w, copy=True) for w in W], [np.array(v, copy=True) for v in b]
+    """A copy of ``(W, b)`` (a recurrent trainer's ``(W, U, b)``; ``None`` kept)."""
+    return tuple(  # type: ignore[return-value]
+        [None if a is None else np.array(a, copy=True) for a in part] for part in params
+    )
 
 
 class _Recorder:
@@ -151,7 +153,7 @@ class _Recorder:
             row[f"{prefix}_loss"] = math.nan
             row[f"{prefix}_{self.score}"] = math.nan
             return
-        Y = self.trainer.predict(split.X)
+        Y = self.trainer.predict(split.X).reshape(len(split.X), -1)  # sequences: rows
         row[f"{prefix}_loss"] = float(self.trainer.loss(split.X, split.T))
         row[f"{prefix}_{self.score}"] = metrics.score(
             self.data.task, Y, split.T, sign=self.data.sign_targets
@@ -161,7 +163,8 @@ class _Recorder:
         row: dict[str, float] = {"epoch": epoch}
         self._split(self.data.train, "train", row)
         self._split(self.data.val, "val", row)
-        grad_W, grad_b = self.trainer.gradients(self.monitor.X, self.monitor.T)
+        grads = self.trainer.gradients(self.monitor.X, self.monitor.T)
+        grad_W, grad_b = grads[0], grads[-1]  # a recurrent trainer's (W, U, b): U not listed
         row.update({f"grad_{k}": v for k, v in gradient_norms(grad_W, grad_b).items()})
         row["seconds"] = round(seconds, 3)
         return row
@@ -316,9 +319,9 @@ def _run(
         interrupted=interrupted,
         seconds=time.perf_counter() - start,
     )
-    W, b = trainer.params
     probe = data.test if len(data.test) else (data.val if len(data.val) else data.train)
     if spec.dense_only:  # the input Jacobian of feature maps is not computed yet
+        W, b = trainer.params
         result.sensitivity = feature_sensitivity(spec, W, b, probe.X)
     return result
 
@@ -327,7 +330,7 @@ def _test_scores(trainer: Any, data: Prepared) -> dict[str, Any]:
     """The loss and every score of :func:`symbp.train.metrics.report` on the test split."""
     if len(data.test) == 0:
         return {"loss": math.nan, **metrics.report(data.task, data.test.T, data.test.T)}
-    Y = trainer.predict(data.test.X)
+    Y = trainer.predict(data.test.X).reshape(len(data.test.X), -1)  # sequences: rows
     return {
         "loss": float(trainer.loss(data.test.X, data.test.T)),
         **metrics.report(data.task, Y, data.test.T, sign=data.sign_targets),
@@ -354,7 +357,8 @@ def write_run(
     files are replaced). The manifest is marked complete after the last file.
     """
     spec, data = result.spec, result.data
-    W, b = result.trainer.params
+    params = result.trainer.params
+    W, b = params[0], params[-1]  # a recurrent trainer's (W, U, b): U saved by saved_model
     score = result.score_name
     title = f"{spec.name} on {data.name}"
     sens = result.sensitivity
