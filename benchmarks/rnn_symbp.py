@@ -2,9 +2,9 @@
 trained by the generated recurrent trainer (issue 29, items 5 and 8), and the reading of
 its trained parameters back into :mod:`rnn_workload`'s layout.
 
-While ``compile`` refuses recurrent specs (before the generated recurrent trainer), the
-row raises :class:`Pending` with symbp's one-line refusal and the benchmark leaves it
-out with that reason.
+Where ``compile`` refuses the spec (an installed symbp older than its generated recurrent
+trainer), the row raises :class:`Pending` with symbp's one-line refusal and the benchmark
+leaves it out with that reason.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def symbp_row(w: RnnWorkload, dtype: str, params0: Params) -> Run:
     spec's parameters after ``reset()``. The compile happens here, outside the timed
     function: its first call is the row's load time.
 
-    Raises :class:`Pending` with symbp's one-line refusal while ``compile`` does not take
-    recurrent specs (before issue 29's generated trainer)."""
+    Raises :class:`Pending` with symbp's one-line refusal where ``compile`` does not take
+    the spec."""
     import symbp
     from symbp.errors import SymbpError
 

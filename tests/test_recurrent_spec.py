@@ -208,7 +208,9 @@ def test_stages_not_built_for_recurrent_nets_refuse_with_one_line(
         assert "float64 evaluation of recurrent layers is not available yet; exact is" in err
     else:
         assert f"{what} of recurrent layers are not available yet" in err
-        assert err.rstrip().endswith("derive, eval, verify, check, exercises, compile and train are")
+        assert err.rstrip().endswith(
+            "derive, eval, verify, check, exercises, compile and train are"
+        )
     assert [p.name for p in out.iterdir()] == ["text.md"]  # nothing written
 
 

@@ -18,7 +18,6 @@ import pytest
 import sympy as sp
 
 import symbp
-from symbp.errors import SpecError
 from symbp.symbolic.recurrent_run import run_recurrent
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -215,16 +214,6 @@ def test_framework_rows_follow_the_numpy_row(bench: ModuleType, row: str) -> Non
             _agree(getattr(bench, row)(w, dtype, p0)(), ref, TOL[dtype])
 
 
-def _symbp_or_skip(bench: ModuleType, w: Any, p0: Any) -> Any:
-    try:
-        symbp.compile(w.spec(p0))
-    except SpecError as err:
-        if "not available yet" in str(err):
-            pytest.skip("generated recurrent trainer not on this branch")
-        raise
-    return bench.symbp_row(w, "float64", p0)
-
-
 @pytest.mark.parametrize("cell", ["elman", "lstm"])
 def test_symbp_row_follows_the_numpy_row(bench: ModuleType, cell: str) -> None:
     """symbp's generated trainer, compiled from the workload's spec with the initial
@@ -232,27 +221,19 @@ def test_symbp_row_follows_the_numpy_row(bench: ModuleType, cell: str) -> None:
     ``state_dict`` has PyTorch's keys)."""
     w = _small(bench, cell)
     p0 = _mod("rnn_workload").initial_params(cell, hidden=4)
-    losses, params = _symbp_or_skip(bench, w, p0)()
+    losses, params = bench.symbp_row(w, "float64", p0)()
     ref = bench.numpy_row(w, "float64", p0)()
     np.testing.assert_allclose(losses, ref[0], rtol=TOL["float64"], atol=0)
     if params is not None:
         _agree((losses, params), ref, TOL["float64"])
 
 
-def test_symbp_row_is_pending_while_compile_refuses(bench: ModuleType) -> None:
-    """While ``compile`` refuses recurrent specs the row is left out with the refusal
-    line; once it takes them the row is made (then ``make_rows`` holds it)."""
+def test_make_rows_holds_symbp_beside_the_reference(bench: ModuleType) -> None:
+    """The generated recurrent trainer makes symbp's row (none is left out as pending)."""
     w = _small(bench, "elman")
     p0 = _mod("rnn_workload").initial_params("elman", hidden=4)
     runs, missing = bench.make_rows(w, "float64", p0)
-    try:
-        symbp.compile(w.spec(p0))
-    except SpecError as err:
-        assert bench.SYMBP not in runs
-        assert missing[bench.SYMBP] == f"pending: {err}"
-        assert "recurrent layers are not available yet" in missing[bench.SYMBP]
-    else:
-        assert bench.SYMBP in runs and bench.SYMBP not in missing
+    assert bench.SYMBP in runs and bench.SYMBP not in missing
     assert bench.REFERENCE in runs and bench.HAND[0] in runs
 
 

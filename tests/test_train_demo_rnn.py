@@ -12,10 +12,8 @@ import pytest
 from matplotlib.image import imread
 from rich.console import Console
 
-from symbp.codegen import compile as compile_spec
-from symbp.errors import SpecError
 from symbp.train import demo_rnn
-from symbp.train.demo import DemoLog, _sine_rnn, _summary, demo_files
+from symbp.train.demo import DemoLog, _summary, demo_files
 from symbp.train.plots import sequence_predictions
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -68,34 +66,6 @@ def test_the_prediction_plot_is_a_png_of_the_stated_size() -> None:
     assert sequence_predictions(x, s, predicted, "a $title$", starts=[1, 21], clean=s) == png
 
 
-def test_the_refusal_is_the_stage_line_of_compile() -> None:
-    """:func:`demo_rnn.rnn_refusal` says what ``compile`` says of the demo's net, and is
-    None exactly when ``compile`` takes it."""
-    why = demo_rnn.rnn_refusal()
-    try:
-        compile_spec(demo_rnn.sine_rnn_spec())
-    except SpecError as err:
-        assert why == str(err)
-        assert why == (
-            "generated trainers of recurrent layers are not available yet; "
-            "derive, eval and verify are"
-        )
-    else:
-        assert why is None
-
-
-def test_the_demo_skips_the_rnn_with_the_reason_while_compile_refuses(tmp_path: Path) -> None:
-    why = demo_rnn.rnn_refusal()
-    if why is None:
-        pytest.skip("the generated recurrent trainer is on this branch: the demo trains the RNN")
-    log = DemoLog()
-    console = Console(file=io.StringIO(), quiet=True)
-    assert _sine_rnn(tmp_path / "sine_rnn", log, console, progress=False) is None
-    assert log.rows == [("train sine RNN", f"skipped: {why}", None)]
-    assert log.ok
-    assert not (tmp_path / "sine_rnn").exists()
-
-
 def test_the_demo_names_the_rnn_files() -> None:
     names = demo_files()
     assert "sine_rnn/predictions.png" in names and "sine_rnn/predictions.csv" in names
@@ -104,8 +74,6 @@ def test_the_demo_names_the_rnn_files() -> None:
 def test_the_demo_trains_the_rnn_and_plots_its_predictions(tmp_path: Path) -> None:
     """Issue 29, item 8: the generated trainer trains the Elman net below the target test
     MSE (well below persistence), and the files hold the predictions it scored."""
-    if demo_rnn.rnn_refusal() is not None:
-        pytest.skip("generated recurrent trainer not on this branch")
     console = Console(file=io.StringIO())
     mse, summary = demo_rnn.train_sine_rnn(tmp_path, progress=True, console=console)
     data = demo_rnn.sine_data()

@@ -230,14 +230,9 @@ def _digits_conv(out: Path, log: DemoLog, console: Console, progress: bool) -> f
 
 
 def _sine_rnn(out: Path, log: DemoLog, console: Console, progress: bool) -> float | None:
-    """Step 4: the sine RNN's test MSE, or None when the generated trainer does not take
-    recurrent nets yet (logged as skipped, with the stage's reason)."""
-    from .demo_rnn import RNN_FILES, RNN_TARGET_MSE, SINE_RNN, rnn_refusal, train_sine_rnn
+    """Step 4: the sine RNN's test MSE (the generated recurrent trainer)."""
+    from .demo_rnn import RNN_FILES, RNN_TARGET_MSE, SINE_RNN, train_sine_rnn
 
-    why = rnn_refusal()
-    if why is not None:
-        log.add("train sine RNN", f"skipped: {why}")
-        return None
     console.print(f"[bold]4. {rich_markup(SINE_RNN['title'])}[/bold]")
     mse, summary = train_sine_rnn(out, progress=progress, console=console)
     log.add("train sine RNN", summary, out / RNN_FILES[0], ok=mse <= RNN_TARGET_MSE)

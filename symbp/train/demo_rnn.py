@@ -22,8 +22,7 @@ about 0.05 here and the noise alone 0.01; the net must reach :data:`RNN_TARGET_M
 
 The training call is :func:`train_rnn`, which takes the compiled trainer
 (``symbp.compile(spec)``); :func:`train_sine_rnn` compiles, trains, scores and writes
-:data:`RNN_FILES`. ``symbp demo`` runs it when the generated trainer takes the spec
-(:func:`symbp.stages.trainer_takes`) and says why not otherwise.
+:data:`RNN_FILES`; ``symbp demo`` runs it as its fourth step.
 """
 
 from __future__ import annotations
@@ -208,20 +207,3 @@ def train_sine_rnn(
         f"{data.persistence_mse():.4f})"
     )
     return mse, summary
-
-
-def rnn_refusal() -> str | None:
-    """Why the generated trainer cannot train the demo's net yet (its stage's one
-    line), or None when it can (:func:`symbp.stages.trainer_takes`)."""
-    from ..errors import SpecError
-    from ..spec import load
-    from ..stages import require_feedforward, trainer_takes
-
-    spec = load(SINE_RNN)
-    if trainer_takes(spec):
-        return None
-    try:
-        require_feedforward(spec, "generated trainers")
-    except SpecError as err:
-        return str(err)
-    return "the generated trainer does not take this net"
