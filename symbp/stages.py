@@ -10,9 +10,10 @@ layers only; they ask the spec (:attr:`symbp.spec.Spec.dense_only`) and refuse a
 network with one line and exit code 2 (:func:`require_dense`), before reading data or
 writing anything.
 
-A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``
-and ``verify`` only: every other stage refuses it (:func:`require_feedforward`), and every
-refusal of it names those three stages (:data:`RECURRENT_STAGES`).
+A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``,
+``verify`` and ``doc`` (:mod:`symbp.render.recurrent_document`) only: every other stage
+refuses it (:func:`require_feedforward`), and every refusal of it names those stages
+(:data:`RECURRENT_STAGES`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 #: The stages that take a network of any kind.
 EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
 #: The stages that take a recurrent network.
-RECURRENT_STAGES = "derive, eval and verify are"
+RECURRENT_STAGES = "derive, eval, verify and doc are"
 
 
 def _taken_by(spec: Spec) -> str:
