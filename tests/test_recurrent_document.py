@@ -190,3 +190,47 @@ def test_symbp_doc_writes_a_recurrent_document_and_refuses_marks_in_one_line(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "cloze sheets in documents of recurrent" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elman.md"]
+
+
+def _big_spec(n: int = 12, steps: int = 8, features: int = 3) -> dict[str, Any]:
+    """An Elman net too wide and too long to show whole: 12 units, 8 steps, BPTT(3)."""
+
+    def w(rows: int, cols: int, k: int) -> list[list[float]]:
+        return [[((i * 7 + j * 3 + k) % 11 - 5) / 20 for j in range(cols)] for i in range(rows)]
+
+    return {
+        "name": "big",
+        "input": {"steps": steps, "features": features},
+        "layers": [{"recurrent": n, "cell": "elman"}, {"dense": 2, "activation": "identity"}],
+        "output": "every_step",
+        "loss": "half_sse",
+        "optimizer": {"name": "sgd", "learning_rate": 0.1, "clip_norm": 0.5},
+        "training": {"bptt": 3},
+        "params": {
+            "W": [w(n, features, 1), w(2, n, 2)],
+            "U": [w(n, n, 3), None],
+            "b": [[0.1] * n, [0.0, 0.1]],
+        },
+        "example": {
+            "x": [[(t + k) % 3 - 1 for k in range(features)] for t in range(steps)],
+            "t": [[t / 10, -t / 10] for t in range(steps)],
+        },
+    }
+
+
+def test_a_wide_long_net_is_cut_to_the_page_and_nothing_overflows(tmp_path: Path) -> None:
+    """12 units and 8 steps: vectors show their first 8 values, the tables the first steps,
+    "…" and the last, the 12×12 Jacobians only their norms; the PDF has no overfull box."""
+    from symbp.render.pdf import build_pdf, overfull_boxes
+
+    spec = symbp.load(_big_spec())
+    md = render_document(spec, format="md")
+    assert "| t = 1 | t = 2 | t = 3 | … | t = 8 |" in md
+    assert r", \ldots\right)" in md
+    assert r"\begin{bmatrix}" not in md.split("The backward pass through time")[1]
+    if shutil.which("pdflatex") is None:
+        pytest.skip("TeX Live (pdflatex) is needed for the overfull-box check")
+    log = tmp_path / "big.log"
+    build_pdf(render_document(spec, format="tex"), tmp_path / "big.pdf", log_out=log)
+    boxes = overfull_boxes(log.read_text(encoding="utf-8", errors="replace"))
+    assert [b for b in boxes if b[0] > 1.0] == []

@@ -23,9 +23,10 @@ from ..symbolic.recurrent_parts import BpttParts
 from .blocks import Aligned, Cell, Row, Table
 from .conv_pieces import MAX_ROWS, Piece, display, para
 from .escape import Tex
-from .maps import MAX_SHOWN, grid
+from .maps import grid
 from .mathtex import number_tex, plain_number
 from .recurrent_forward import row_vector
+from .unrolled_diagram import drawn_steps as shown_steps
 
 #: The table of each loss's contributions is shown while it holds at most this many numbers
 #: a row (steps × units); a wider one would run off the page (the worked steps list them).
@@ -36,6 +37,9 @@ def _d(top: str, bottom: str) -> str:
     return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
 
+#: The cell's Jacobian is shown while the state has at most this many entries (a page's
+#: width of numbers); its norms are tabled for any size.
+MAX_JACOBIAN = 6
 #: A sum of vectors stays on one line while it has at most this many numbers.
 LINE_VALUES = 6
 
@@ -58,7 +62,7 @@ def _state_name(states: tuple[str, ...], t: str) -> str:
 def _jacobian(parts: BpttParts, t: int, digits: int) -> list[Piece]:
     """``∂s_t/∂s_{t-1}`` with its numbers (rows: ``s_t``'s entries)."""
     m = parts.times[t - 1].jacobian
-    if len(m) > MAX_SHOWN:
+    if len(m) > MAX_JACOBIAN:
         return []
     s = parts.states
     lhs = _d(_state_name(s, str(t)), _state_name(s, str(t - 1)))
@@ -219,23 +223,26 @@ def gradient_tables(parts: BpttParts, ex: Any, digits: int) -> list[Piece]:
         terms = [_leaves(name, ex.times[t][name]) for t in range(T)]
         sums = _leaves(name, ex.grads[name])
         dropped = [_leaves(name, parts.dropped[t][name]) for t in range(len(parts.dropped))]
+        lost = _leaves(name, parts.dropped_total[name]) if dropped else []
         rows = []
         for r, (idx, total) in enumerate(sums[:MAX_ROWS]):
             cells = [Cell(_textbook(name, idx))]
-            for t in range(T):
-                text = number_tex(terms[t][r][1], digits)
-                if dropped and dropped[t][r][1] != 0:
-                    text = Tex(rf"{text}^{{*}}")
+            for t in shown_steps(T):
+                if t is None:
+                    cells.append(Cell("…"))
+                    continue
+                text = number_tex(terms[t - 1][r][1], digits)
+                if dropped and dropped[t - 1][r][1] != 0:
+                    text = Tex(rf"{{{text}}}^{{*}}")
                 cells.append(Cell(text))
             cells.append(Cell(number_tex(total, digits)))
             if dropped:
-                lost = sum((dropped[t][r][1] for t in range(T)), 0)
-                cells.append(Cell(number_tex(lost, digits)))
+                cells.append(Cell(number_tex(lost[r][1], digits)))
             rows.append(tuple(cells))
         more = f" (the first {MAX_ROWS} of {len(sums)})" if len(sums) > MAX_ROWS else ""
         header: tuple[Tex | str, ...] = (
             "entry",
-            *(f"t = {t}" for t in range(1, T + 1)),
+            *(f"t = {t}" if t is not None else "…" for t in shown_steps(T)),
             "sum",
             *(("dropped",) if dropped else ()),
         )
@@ -272,10 +279,14 @@ def vanishing_pieces(parts: BpttParts, digits: int) -> list[Piece]:
     s = parts.states
     state = "h" if len(s) == 1 else "s"
     rows = []
-    for tau in range(T):
+    columns = shown_steps(T)
+    for tau in [0, *(t for t in columns if t is not None and t < T)]:
         cells = [Cell(Tex(f"{s[0] if len(s) == 1 else 's'}_{{{tau}}}"))]
-        for t in range(1, T + 1):
-            cells.append(Cell(number_tex(parts.norms[(t, tau)], digits) if t > tau else ""))
+        for t in columns:
+            if t is None:
+                cells.append(Cell("…"))
+            else:
+                cells.append(Cell(number_tex(parts.norms[(t, tau)], digits) if t > tau else ""))
         rows.append(tuple(cells))
     first, last = parts.norms[(T, T - 1)], parts.norms[(T, 0)]
     trend = "shrinks" if last < first else "grows"
@@ -298,9 +309,9 @@ def vanishing_pieces(parts: BpttParts, digits: int) -> list[Piece]:
                 "jacobian-norms",
                 f"The norm of ∂{state}(t)/∂{state}(i): each column a step t, each row the "
                 "earlier state",
-                ("from", *(f"t = {t}" for t in range(1, T + 1))),
+                ("from", *(f"t = {t}" if t is not None else "…" for t in columns)),
                 tuple(rows),
-                align="l" + "r" * T,
+                align="l" + "r" * len(columns),
             ),
         ),
     ]

@@ -41,15 +41,22 @@ def quantity(name: str) -> str:
     return name.removeprefix("gate_")
 
 
+#: A vector shows at most this many values (a page's width), then ``…``.
+MAX_VALUES = 8
+
+
 def row_vector(values: Any, digits: int) -> str:
-    """``values`` as a row vector ``(v_1, …, v_n)`` in TeX."""
-    return r"\left(" + ", ".join(tex_number(v, digits) for v in values) + r"\right)"
+    """``values`` as a row vector ``(v_1, …, v_n)`` in TeX (the first :data:`MAX_VALUES`)."""
+    shown = [tex_number(v, digits) for v in list(values)[:MAX_VALUES]]
+    more = r", \ldots" if len(values) > MAX_VALUES else ""
+    return r"\left(" + ", ".join(shown) + more + r"\right)"
 
 
 def named_vector(name: str, values: Any, digits: int) -> tuple[str, int]:
     """``name = (…)`` and its width in characters (for :func:`.conv_pieces.packed`)."""
     body = row_vector(values, digits)
-    width = sum(len(tex_number(v, digits)) + 2 for v in values) + len(name) // 3 + 6
+    width = sum(len(tex_number(v, digits)) + 2 for v in list(values)[:MAX_VALUES])
+    width += len(name) // 3 + 6
     return rf"{name} = {body}", min(width, LINE_CHARS)
 
 

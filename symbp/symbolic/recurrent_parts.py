@@ -86,6 +86,9 @@ class BpttParts:
     #: and the dropped part (full minus truncated); empty in full BPTT.
     full_terms: tuple[dict[str, Any], ...]
     dropped: tuple[dict[str, Any], ...]
+    #: Under truncation, each gradient's dropped part over the sequence (full minus
+    #: truncated); empty in full BPTT.
+    dropped_total: dict[str, Any]
 
     def kept(self, tau: int, t: int) -> bool:
         """Whether BPTT(k) keeps the loss of step ``t`` at the state of step ``tau``."""
@@ -208,6 +211,7 @@ def bptt_parts(spec: Spec, step: RecurrentStep, row: int = 0) -> BpttParts:
                 g = back(tau - 1, g)
     full_terms: tuple[dict[str, Any], ...] = ()
     dropped: tuple[dict[str, Any], ...] = ()
+    dropped_total: dict[str, Any] = {}
     if rec.bptt is not None and rec.bptt < T:
         params = {"W": W, "U": U, "b": b}
         full = ev.sequence(params, step.initial, xs, targets, Convention(bptt=None))
@@ -219,6 +223,9 @@ def bptt_parts(spec: Spec, step: RecurrentStep, row: int = 0) -> BpttParts:
             {k: _tree(lambda a, c: _n(a - c), v, cut_row[k]) for k, v in full_row.items()}
             for full_row, cut_row in zip(full_terms, cut.times, strict=True)
         )
+        dropped_total = {
+            k: _tree(lambda a, c: _n(a - c), v, cut.grads[k]) for k, v in full.grads.items()
+        }
     return BpttParts(
         tuple(states),
         n,
@@ -229,6 +236,7 @@ def bptt_parts(spec: Spec, step: RecurrentStep, row: int = 0) -> BpttParts:
         reach,
         full_terms,
         dropped,
+        dropped_total,
     )
 
 
