@@ -234,3 +234,18 @@ def test_a_wide_long_net_is_cut_to_the_page_and_nothing_overflows(tmp_path: Path
     build_pdf(render_document(spec, format="tex"), tmp_path / "big.pdf", log_out=log)
     boxes = overfull_boxes(log.read_text(encoding="utf-8", errors="replace"))
     assert [b for b in boxes if b[0] > 1.0] == []
+
+
+def test_a_recurrent_spec_with_claims_gets_its_document_without_marks(tmp_path: Path) -> None:
+    """Verdict marks are placed in documents of feed-forward nets only so far: ``symbp doc``
+    of a recurrent spec with claims writes the document (no marks) instead of refusing."""
+    import yaml
+
+    data = yaml.safe_load(ELMAN.read_text(encoding="utf-8"))
+    data["claims"] = [{"of": "h[0][0]", "time": 1, "printed": "0.537"}]
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "claims.md"
+    assert main(["doc", str(path), "-o", str(out), "-q"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "The backward pass through time" in text and "✓" not in text
