@@ -11,11 +11,12 @@ network with one line and exit code 2 (:func:`require_dense`), before reading da
 writing anything.
 
 A network with a recurrent layer (``spec.recurrence``) is taken by ``derive``, ``eval``,
-``verify``, ``check`` (:mod:`symbp.verify.scan_recurrent`), ``exercises``
-(:mod:`symbp.exercises.recurrent`) and the generated trainer (``compile``, ``train``,
-:func:`symbp.compile`, ``fit``: :mod:`symbp.codegen.recurrent_plan`): every other stage
-refuses it (:func:`require_feedforward`), and every refusal of it names those stages
-(:data:`RECURRENT_STAGES`).
+``verify``, ``doc`` (:mod:`symbp.render.recurrent_document`), ``check``
+(:mod:`symbp.verify.scan_recurrent`), ``exercises`` (:mod:`symbp.exercises.recurrent`) and
+the generated trainer (``compile``, ``train``, :func:`symbp.compile`, ``fit``:
+:mod:`symbp.codegen.recurrent_plan`): what still refuses it (the float64 evaluator, ONNX,
+``export-spec``, NumPy serving) does so with one line (:func:`require_feedforward`), and every
+refusal of it names those stages (:data:`RECURRENT_STAGES`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 #: The stages that take a network of any kind.
 EVERY_KIND = "derive, eval, verify, doc, check, exercises, compile and train are"
-#: The stages that take a recurrent network.
-RECURRENT_STAGES = "derive, eval, verify, check, exercises, compile and train are"
+#: The stages that take a recurrent network (since issue 29: every one of them).
+RECURRENT_STAGES = EVERY_KIND
 
 
 def _taken_by(spec: Spec) -> str:

@@ -52,7 +52,7 @@ def test_onnx_export_refuses_in_one_line() -> None:
         trainer.to_onnx()
     assert str(err.value).endswith(
         "ONNX exports of recurrent layers are not available yet; "
-        "derive, eval, verify, check, exercises, compile and train are"
+        "derive, eval, verify, doc, check, exercises, compile and train are"
     )
 
 

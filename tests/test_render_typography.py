@@ -4,7 +4,7 @@
 is not checked.)
 
 Each shipped document (``docs/<stem>[_handout].<tex|html|md>`` as the code renders it
-now, the conv examples' included) must have
+now, the conv and recurrent examples' included) must have
 
 - no raw ``_``, ``^`` or ``Σ`` in its prose (math belongs in math; code and file names
   in code spans are fine);
@@ -241,6 +241,20 @@ def test_the_conv_documents_are_checked_and_compiled(
             assert r"\begin{tikzpicture}" in shipped_documents[f"docs/{name}.tex"]
             assert f"docs/{name}.html" in shipped_documents
             assert f"docs/{name}.md" in shipped_documents
+            assert shipped_pdfs[name][0].read_bytes().startswith(b"%PDF")
+
+
+def test_the_recurrent_documents_are_checked_and_compiled(
+    shipped_documents: dict[str, str], shipped_pdfs: dict[str, tuple[Path, str]]
+) -> None:
+    """The shipped recurrent examples (issue 29: the 3-step Elman net, the 2-step LSTM, the
+    truncated one) are among the documents checked above and the PDFs compiled for the
+    overfull-box check, with the network unrolled over time."""
+    for stem in ("elman_3step", "lstm_2step_1unit", "elman_bptt2"):
+        for name in (stem, f"{stem}_handout"):
+            assert r"\begin{tikzpicture}" in shipped_documents[f"docs/{name}.tex"]
+            assert '<svg class="diagram unrolled"' in shipped_documents[f"docs/{name}.html"]
+            assert '<svg class="diagram unrolled"' in shipped_documents[f"docs/{name}.md"]
             assert shipped_pdfs[name][0].read_bytes().startswith(b"%PDF")
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from ..errors import SymbpError
 from ..fileio import write_atomic
 from ..spec import Spec, load
-from ..stages import require_feedforward
 from .blocks import Marks
 from .cloze import CLOZE_EVERY, cloze
 from .conv_document import TEMPLATES as CONV_TEMPLATES
@@ -25,6 +24,8 @@ from .escape import safe_filename
 from .mathtex import DIGITS
 from .model import build
 from .pdf import build_pdf
+from .recurrent_document import TEMPLATES as RECURRENT_TEMPLATES
+from .recurrent_document import build_recurrent, render_recurrent
 from .styles import STYLES, apply_style, check_style
 from .templating import render
 
@@ -83,7 +84,17 @@ def render_document(
     _check(format, steps, digits, style)
     if format == "pdf":
         raise SymbpError("format: pdf is binary; use write_document(..., format='pdf')")
-    loaded = require_feedforward(load(spec), "documents")  # one line for recurrent nets
+    loaded = load(spec)
+    if loaded.recurrence is not None:
+        return render_recurrent(
+            loaded,
+            format=format,
+            steps=steps,
+            digits=digits,
+            style=style,
+            marks=marks,
+            chains=chains,
+        )
     if not loaded.dense_only:
         return render_conv(
             loaded,
@@ -140,7 +151,7 @@ def write_document(
     Files are written atomically.
     """
     _check(format, steps, digits, style)
-    loaded = require_feedforward(load(spec), "documents")  # one line for recurrent nets
+    loaded = load(spec)
     if out is None:
         target = Path.cwd() / f"{safe_filename(loaded.name)}.{format}"
         written = [target] + ([cloze_key_path(target)] if style == "cloze" else [])
@@ -205,11 +216,14 @@ def shipped_outputs(spec_paths: list[Path]) -> dict[str, str | bytes]:
     for path in spec_paths:
         spec = load(path)
         if not spec.dense_only:
+            recurrent = spec.recurrence is not None
+            build_layers = build_recurrent if recurrent else build_conv
+            templates = RECURRENT_TEMPLATES if recurrent else CONV_TEMPLATES
             for style, suffix in SHIPPED_STYLES.items():
-                conv = build_conv(spec, steps=SHIPPED_STEPS, style=style)
+                conv = build_layers(spec, steps=SHIPPED_STEPS, style=style)
                 for format in SHIPPED_FORMATS:
                     out[f"docs/{Path(path).stem}{suffix}.{format}"] = render(
-                        format, CONV_TEMPLATES[format], doc=conv
+                        format, templates[format], doc=conv
                     )
             continue
         document = build(spec, steps=SHIPPED_STEPS)
