@@ -293,36 +293,31 @@ def train(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(8):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(32):
-                        delta_1[s, q] = ZERO
-                    for ch in range(2):
-                        for i in range(2):
-                            for j in range(2):
-                                p = ch * 4 + i * 2 + j
-                                q0 = ch * 16 + 2 * i * 4 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 4 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 4 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(2):
                         g_0 = ZERO
                         g_1 = ZERO
                         g_2 = ZERO
                         g_3 = ZERO
                         gb = ZERO
-                        for i in range(4):
-                            for j in range(4):
-                                p = oc * 16 + i * 4 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(2):
+                            for pj in range(2):
+                                d = delta_2[s, oc * 4 + pi * 2 + pj]
+                                q0 = oc * 16 + 2 * pi * 4 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 4 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 4 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
@@ -495,36 +490,31 @@ def train_weighted(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(8):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(32):
-                        delta_1[s, q] = ZERO
-                    for ch in range(2):
-                        for i in range(2):
-                            for j in range(2):
-                                p = ch * 4 + i * 2 + j
-                                q0 = ch * 16 + 2 * i * 4 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 4 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 4 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(2):
                         g_0 = ZERO
                         g_1 = ZERO
                         g_2 = ZERO
                         g_3 = ZERO
                         gb = ZERO
-                        for i in range(4):
-                            for j in range(4):
-                                p = oc * 16 + i * 4 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(2):
+                            for pj in range(2):
+                                d = delta_2[s, oc * 4 + pi * 2 + pj]
+                                q0 = oc * 16 + 2 * pi * 4 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 4 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 4 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:

@@ -309,7 +309,7 @@ def train(net, batches, hyper, log):
                                 p = oc * 16 + i * 4 + j
                                 d = delta_1[s, p]
                                 if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                                    continue  # adds nothing
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
@@ -500,7 +500,7 @@ def train_weighted(net, batches, hyper, log):
                                 p = oc * 16 + i * 4 + j
                                 d = delta_1[s, p]
                                 if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                                    continue  # adds nothing
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:

@@ -333,24 +333,8 @@ def train(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(72):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(288):
-                        delta_1[s, q] = ZERO
-                    for ch in range(8):
-                        for i in range(3):
-                            for j in range(3):
-                                p = ch * 9 + i * 3 + j
-                                q0 = ch * 36 + 2 * i * 6 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 6 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 6 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(8):
                         g_0 = ZERO
                         g_1 = ZERO
@@ -362,12 +346,23 @@ def train(net, batches, hyper, log):
                         g_7 = ZERO
                         g_8 = ZERO
                         gb = ZERO
-                        for i in range(6):
-                            for j in range(6):
-                                p = oc * 36 + i * 6 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(3):
+                            for pj in range(3):
+                                d = delta_2[s, oc * 9 + pi * 3 + pj]
+                                q0 = oc * 36 + 2 * pi * 6 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 6 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 6 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
@@ -578,24 +573,8 @@ def train_weighted(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(72):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(288):
-                        delta_1[s, q] = ZERO
-                    for ch in range(8):
-                        for i in range(3):
-                            for j in range(3):
-                                p = ch * 9 + i * 3 + j
-                                q0 = ch * 36 + 2 * i * 6 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 6 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 6 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(8):
                         g_0 = ZERO
                         g_1 = ZERO
@@ -607,12 +586,23 @@ def train_weighted(net, batches, hyper, log):
                         g_7 = ZERO
                         g_8 = ZERO
                         gb = ZERO
-                        for i in range(6):
-                            for j in range(6):
-                                p = oc * 36 + i * 6 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(3):
+                            for pj in range(3):
+                                d = delta_2[s, oc * 9 + pi * 3 + pj]
+                                q0 = oc * 36 + 2 * pi * 6 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 6 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 6 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
