@@ -109,7 +109,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -189,9 +190,26 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, WT_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_WT_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf = buffers(ws)
+    W_1 = matrix(params, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 72, 8)
+    WT_4 = matrix(params, 80, 72, 10)
+    b_4 = vector(params, 800, 10)
+    grad_W_1 = matrix(grads, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 72, 8)
+    grad_WT_4 = matrix(grads, 80, 72, 10)
+    grad_b_4 = vector(grads, 800, 10)
+    z_1 = matrix(ws, 0, 256, 288)
+    a_1 = matrix(ws, 73728, 256, 288)
+    delta_1 = matrix(ws, 147456, 256, 288)
+    a_2 = matrix(ws, 221184, 256, 72)
+    delta_2 = matrix(ws, 239616, 256, 72)
+    z_4 = matrix(ws, 258048, 256, 10)
+    a_4 = matrix(ws, 260608, 256, 10)
+    delta_4 = matrix(ws, 263168, 256, 10)
+    W_4 = matrix(ws, 265728, 10, 72)
+    lse_buf = vector(ws, 266448, 256)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     transpose_into(WT_4, W_4)  # the copy W_4 = WT_4^T
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
@@ -422,9 +440,26 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, WT_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_WT_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf = buffers(ws)
+    W_1 = matrix(params, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 72, 8)
+    WT_4 = matrix(params, 80, 72, 10)
+    b_4 = vector(params, 800, 10)
+    grad_W_1 = matrix(grads, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 72, 8)
+    grad_WT_4 = matrix(grads, 80, 72, 10)
+    grad_b_4 = vector(grads, 800, 10)
+    z_1 = matrix(ws, 0, 256, 288)
+    a_1 = matrix(ws, 73728, 256, 288)
+    delta_1 = matrix(ws, 147456, 256, 288)
+    a_2 = matrix(ws, 221184, 256, 72)
+    delta_2 = matrix(ws, 239616, 256, 72)
+    z_4 = matrix(ws, 258048, 256, 10)
+    a_4 = matrix(ws, 260608, 256, 10)
+    delta_4 = matrix(ws, 263168, 256, 10)
+    W_4 = matrix(ws, 265728, 10, 72)
+    lse_buf = vector(ws, 266448, 256)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     transpose_into(WT_4, W_4)  # the copy W_4 = WT_4^T
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
