@@ -89,8 +89,8 @@ SEGMENTS = np.array([[0, 19]], dtype=np.int64).reshape(-1, 2)
 CHUNK = 256
 #: Values in the workspace ``ws``, and the names of its arrays (the buffers of one
 #: chunk, in the order :func:`buffers` returns them).
-WS_SIZE = 29440
-BUFFERS = ("z_1", "a_1", "delta_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", )
+WS_SIZE = 21248
+BUFFERS = ("z_1", "a_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", )
 ZERO = DTYPE(0.0)
 ONE = DTYPE(1.0)
 #: Numba options of every kernel: cached on disk; NumPy's error model (Python's puts a
@@ -124,15 +124,14 @@ def buffers(ws):
     """The arrays of one chunk of CHUNK examples inside the flat workspace ``ws``, as views."""
     z_1 = matrix(ws, 0, 256, 32)
     a_1 = matrix(ws, 8192, 256, 32)
-    delta_1 = matrix(ws, 16384, 256, 32)
-    a_2 = matrix(ws, 24576, 256, 8)
-    delta_2 = matrix(ws, 26624, 256, 8)
-    z_4 = matrix(ws, 28672, 256, 1)
-    a_4 = matrix(ws, 28928, 256, 1)
-    delta_4 = matrix(ws, 29184, 256, 1)
+    a_2 = matrix(ws, 16384, 256, 8)
+    delta_2 = matrix(ws, 18432, 256, 8)
+    z_4 = matrix(ws, 20480, 256, 1)
+    a_4 = matrix(ws, 20736, 256, 1)
+    delta_4 = matrix(ws, 20992, 256, 1)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
-    return (z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4)
+    return (z_1, a_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4)
 
 
 def workspace():
@@ -187,12 +186,11 @@ def train(net, batches, hyper, log):
     grad_b_4 = vector(grads, 18, 1)
     z_1 = matrix(ws, 0, 256, 32)
     a_1 = matrix(ws, 8192, 256, 32)
-    delta_1 = matrix(ws, 16384, 256, 32)
-    a_2 = matrix(ws, 24576, 256, 8)
-    delta_2 = matrix(ws, 26624, 256, 8)
-    z_4 = matrix(ws, 28672, 256, 1)
-    a_4 = matrix(ws, 28928, 256, 1)
-    delta_4 = matrix(ws, 29184, 256, 1)
+    a_2 = matrix(ws, 16384, 256, 8)
+    delta_2 = matrix(ws, 18432, 256, 8)
+    z_4 = matrix(ws, 20480, 256, 1)
+    a_4 = matrix(ws, 20736, 256, 1)
+    delta_4 = matrix(ws, 20992, 256, 1)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     n = X.shape[0]
@@ -240,13 +238,12 @@ def train(net, batches, hyper, log):
                                 p = ch * 4 + i * 2 + j
                                 q0 = ch * 16 + 2 * i * 4 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 4 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 4 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = sigmoid(z_4)
                 for s in range(mc):
@@ -392,12 +389,11 @@ def train_weighted(net, batches, hyper, log):
     grad_b_4 = vector(grads, 18, 1)
     z_1 = matrix(ws, 0, 256, 32)
     a_1 = matrix(ws, 8192, 256, 32)
-    delta_1 = matrix(ws, 16384, 256, 32)
-    a_2 = matrix(ws, 24576, 256, 8)
-    delta_2 = matrix(ws, 26624, 256, 8)
-    z_4 = matrix(ws, 28672, 256, 1)
-    a_4 = matrix(ws, 28928, 256, 1)
-    delta_4 = matrix(ws, 29184, 256, 1)
+    a_2 = matrix(ws, 16384, 256, 8)
+    delta_2 = matrix(ws, 18432, 256, 8)
+    z_4 = matrix(ws, 20480, 256, 1)
+    a_4 = matrix(ws, 20736, 256, 1)
+    delta_4 = matrix(ws, 20992, 256, 1)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     n = X.shape[0]
@@ -450,13 +446,12 @@ def train_weighted(net, batches, hyper, log):
                                 p = ch * 4 + i * 2 + j
                                 q0 = ch * 16 + 2 * i * 4 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 4 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 4 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = sigmoid(z_4)
                 for s in range(mc):

@@ -94,8 +94,8 @@ FOLD_SEGMENTS = np.array([[0, 80], [800, 810]], dtype=np.int64).reshape(-1, 2)
 CHUNK = 256
 #: Values in the workspace ``ws``, and the names of its arrays (the buffers of one
 #: chunk, in the order :func:`buffers` returns them).
-WS_SIZE = 266704
-BUFFERS = ("z_1", "a_1", "delta_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", "W_4", "lse_buf", )
+WS_SIZE = 192976
+BUFFERS = ("z_1", "a_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", "W_4", "lse_buf", )
 ZERO = DTYPE(0.0)
 ONE = DTYPE(1.0)
 #: Numba options of every kernel: cached on disk; NumPy's error model (Python's puts a
@@ -129,17 +129,16 @@ def buffers(ws):
     """The arrays of one chunk of CHUNK examples inside the flat workspace ``ws``, as views."""
     z_1 = matrix(ws, 0, 256, 288)
     a_1 = matrix(ws, 73728, 256, 288)
-    delta_1 = matrix(ws, 147456, 256, 288)
-    a_2 = matrix(ws, 221184, 256, 72)
-    delta_2 = matrix(ws, 239616, 256, 72)
-    z_4 = matrix(ws, 258048, 256, 10)
-    a_4 = matrix(ws, 260608, 256, 10)
-    delta_4 = matrix(ws, 263168, 256, 10)
-    W_4 = matrix(ws, 265728, 10, 72)
-    lse_buf = vector(ws, 266448, 256)
+    a_2 = matrix(ws, 147456, 256, 72)
+    delta_2 = matrix(ws, 165888, 256, 72)
+    z_4 = matrix(ws, 184320, 256, 10)
+    a_4 = matrix(ws, 186880, 256, 10)
+    delta_4 = matrix(ws, 189440, 256, 10)
+    W_4 = matrix(ws, 192000, 10, 72)
+    lse_buf = vector(ws, 192720, 256)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
-    return (z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf)
+    return (z_1, a_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf)
 
 
 def workspace():
@@ -200,14 +199,13 @@ def train(net, batches, hyper, log):
     grad_b_4 = vector(grads, 800, 10)
     z_1 = matrix(ws, 0, 256, 288)
     a_1 = matrix(ws, 73728, 256, 288)
-    delta_1 = matrix(ws, 147456, 256, 288)
-    a_2 = matrix(ws, 221184, 256, 72)
-    delta_2 = matrix(ws, 239616, 256, 72)
-    z_4 = matrix(ws, 258048, 256, 10)
-    a_4 = matrix(ws, 260608, 256, 10)
-    delta_4 = matrix(ws, 263168, 256, 10)
-    W_4 = matrix(ws, 265728, 10, 72)
-    lse_buf = vector(ws, 266448, 256)
+    a_2 = matrix(ws, 147456, 256, 72)
+    delta_2 = matrix(ws, 165888, 256, 72)
+    z_4 = matrix(ws, 184320, 256, 10)
+    a_4 = matrix(ws, 186880, 256, 10)
+    delta_4 = matrix(ws, 189440, 256, 10)
+    W_4 = matrix(ws, 192000, 10, 72)
+    lse_buf = vector(ws, 192720, 256)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     transpose_into(WT_4, W_4)  # the copy W_4 = WT_4^T
@@ -270,13 +268,12 @@ def train(net, batches, hyper, log):
                                 p = ch * 9 + i * 3 + j
                                 q0 = ch * 36 + 2 * i * 6 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 6 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 6 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = softmax(z_4)
                 gemm_acc(a_3, WT_4, z_4, mc, np.int64(10), np.int64(72), ONE, ZERO)
@@ -290,7 +287,7 @@ def train(net, batches, hyper, log):
                     for j in range(10):
                         a_4[s, j] = z_4[s, j] - zmax
                 # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
-                numerators = vector(ws, 260608, CHUNK * 10)  # a_4 as one flat vector
+                numerators = vector(ws, 186880, CHUNK * 10)  # a_4 as one flat vector
                 for q in range(mc * 10):
                     z = numerators[q]
                     numerators[q] = exp64(z)
@@ -450,14 +447,13 @@ def train_weighted(net, batches, hyper, log):
     grad_b_4 = vector(grads, 800, 10)
     z_1 = matrix(ws, 0, 256, 288)
     a_1 = matrix(ws, 73728, 256, 288)
-    delta_1 = matrix(ws, 147456, 256, 288)
-    a_2 = matrix(ws, 221184, 256, 72)
-    delta_2 = matrix(ws, 239616, 256, 72)
-    z_4 = matrix(ws, 258048, 256, 10)
-    a_4 = matrix(ws, 260608, 256, 10)
-    delta_4 = matrix(ws, 263168, 256, 10)
-    W_4 = matrix(ws, 265728, 10, 72)
-    lse_buf = vector(ws, 266448, 256)
+    a_2 = matrix(ws, 147456, 256, 72)
+    delta_2 = matrix(ws, 165888, 256, 72)
+    z_4 = matrix(ws, 184320, 256, 10)
+    a_4 = matrix(ws, 186880, 256, 10)
+    delta_4 = matrix(ws, 189440, 256, 10)
+    W_4 = matrix(ws, 192000, 10, 72)
+    lse_buf = vector(ws, 192720, 256)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     transpose_into(WT_4, W_4)  # the copy W_4 = WT_4^T
@@ -525,13 +521,12 @@ def train_weighted(net, batches, hyper, log):
                                 p = ch * 9 + i * 3 + j
                                 q0 = ch * 36 + 2 * i * 6 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 6 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 6 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = softmax(z_4)
                 gemm_acc(a_3, WT_4, z_4, mc, np.int64(10), np.int64(72), ONE, ZERO)
@@ -545,7 +540,7 @@ def train_weighted(net, batches, hyper, log):
                     for j in range(10):
                         a_4[s, j] = z_4[s, j] - zmax
                 # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
-                numerators = vector(ws, 260608, CHUNK * 10)  # a_4 as one flat vector
+                numerators = vector(ws, 186880, CHUNK * 10)  # a_4 as one flat vector
                 for q in range(mc * 10):
                     z = numerators[q]
                     numerators[q] = exp64(z)
