@@ -53,6 +53,7 @@ from pathlib import Path
 
 import conv_peers
 import numpy as np
+from compile_breakdown import breakdown_line, cold_breakdown
 from conv_hand import hand_row
 from conv_hand_lanes import lanes_row
 from conv_peers import Run, jax_scan_row, numpy_row, torch_row
@@ -374,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in cold_compiles().items():
             target = f" (target < 3 s: {_verdict(value < 3)})" if key.startswith("symbp") else ""
             print(f"  {key}: {value:.2f} s{target}")
+        print("symbp's cold compile in a new process of its own (empty caches), by part:")
+        for dtype in args.dtypes:
+            parts = cold_breakdown(SPEC, dtype, tries=1, fresh_numba=True)
+            print(f"  {dtype}: {breakdown_line(parts)}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump([r.__dict__ for r in results], f, indent=1)

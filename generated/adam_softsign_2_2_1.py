@@ -93,7 +93,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -169,9 +170,20 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, z_1, a_1, delta_1, a_2, delta_2 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 2)
+    b_1 = vector(params, 4, 2)
+    W_2 = matrix(params, 6, 1, 2)
+    b_2 = vector(params, 8, 1)
+    grad_W_1 = matrix(grads, 0, 2, 2)
+    grad_b_1 = vector(grads, 4, 2)
+    grad_W_2 = matrix(grads, 6, 1, 2)
+    grad_b_2 = vector(grads, 8, 1)
+    a_0 = matrix(ws, 0, 256, 2)
+    z_1 = matrix(ws, 512, 256, 2)
+    a_1 = matrix(ws, 1024, 256, 2)
+    delta_1 = matrix(ws, 1536, 256, 2)
+    a_2 = matrix(ws, 2048, 256, 1)
+    delta_2 = matrix(ws, 2304, 256, 1)
     if task == TRAIN and progress[UPDATES_DONE] == 0:
         init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE], hyper)), hyper)
     n = X.shape[0]
@@ -316,9 +328,20 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, z_1, a_1, delta_1, a_2, delta_2 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 2)
+    b_1 = vector(params, 4, 2)
+    W_2 = matrix(params, 6, 1, 2)
+    b_2 = vector(params, 8, 1)
+    grad_W_1 = matrix(grads, 0, 2, 2)
+    grad_b_1 = vector(grads, 4, 2)
+    grad_W_2 = matrix(grads, 6, 1, 2)
+    grad_b_2 = vector(grads, 8, 1)
+    a_0 = matrix(ws, 0, 256, 2)
+    z_1 = matrix(ws, 512, 256, 2)
+    a_1 = matrix(ws, 1024, 256, 2)
+    delta_1 = matrix(ws, 1536, 256, 2)
+    a_2 = matrix(ws, 2048, 256, 1)
+    delta_2 = matrix(ws, 2304, 256, 1)
     if task == TRAIN and progress[UPDATES_DONE] == 0:
         init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE], hyper)), hyper)
     n = X.shape[0]

@@ -89,8 +89,8 @@ SEGMENTS = np.array([[0, 19]], dtype=np.int64).reshape(-1, 2)
 CHUNK = 256
 #: Values in the workspace ``ws``, and the names of its arrays (the buffers of one
 #: chunk, in the order :func:`buffers` returns them).
-WS_SIZE = 29440
-BUFFERS = ("z_1", "a_1", "delta_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", )
+WS_SIZE = 21248
+BUFFERS = ("z_1", "a_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", )
 ZERO = DTYPE(0.0)
 ONE = DTYPE(1.0)
 #: Numba options of every kernel: cached on disk; NumPy's error model (Python's puts a
@@ -104,7 +104,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -123,15 +124,14 @@ def buffers(ws):
     """The arrays of one chunk of CHUNK examples inside the flat workspace ``ws``, as views."""
     z_1 = matrix(ws, 0, 256, 32)
     a_1 = matrix(ws, 8192, 256, 32)
-    delta_1 = matrix(ws, 16384, 256, 32)
-    a_2 = matrix(ws, 24576, 256, 8)
-    delta_2 = matrix(ws, 26624, 256, 8)
-    z_4 = matrix(ws, 28672, 256, 1)
-    a_4 = matrix(ws, 28928, 256, 1)
-    delta_4 = matrix(ws, 29184, 256, 1)
+    a_2 = matrix(ws, 16384, 256, 8)
+    delta_2 = matrix(ws, 18432, 256, 8)
+    z_4 = matrix(ws, 20480, 256, 1)
+    a_4 = matrix(ws, 20736, 256, 1)
+    delta_4 = matrix(ws, 20992, 256, 1)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
-    return (z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4)
+    return (z_1, a_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4)
 
 
 def workspace():
@@ -176,9 +176,23 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_W_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 4)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 8, 2)
+    W_4 = matrix(params, 10, 1, 8)
+    b_4 = vector(params, 18, 1)
+    grad_W_1 = matrix(grads, 0, 2, 4)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 8, 2)
+    grad_W_4 = matrix(grads, 10, 1, 8)
+    grad_b_4 = vector(grads, 18, 1)
+    z_1 = matrix(ws, 0, 256, 32)
+    a_1 = matrix(ws, 8192, 256, 32)
+    a_2 = matrix(ws, 16384, 256, 8)
+    delta_2 = matrix(ws, 18432, 256, 8)
+    z_4 = matrix(ws, 20480, 256, 1)
+    a_4 = matrix(ws, 20736, 256, 1)
+    delta_4 = matrix(ws, 20992, 256, 1)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -224,13 +238,12 @@ def train(net, batches, hyper, log):
                                 p = ch * 4 + i * 2 + j
                                 q0 = ch * 16 + 2 * i * 4 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 4 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 4 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = sigmoid(z_4)
                 for s in range(mc):
@@ -293,36 +306,31 @@ def train(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(8):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(32):
-                        delta_1[s, q] = ZERO
-                    for ch in range(2):
-                        for i in range(2):
-                            for j in range(2):
-                                p = ch * 4 + i * 2 + j
-                                q0 = ch * 16 + 2 * i * 4 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 4 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 4 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(2):
                         g_0 = ZERO
                         g_1 = ZERO
                         g_2 = ZERO
                         g_3 = ZERO
                         gb = ZERO
-                        for i in range(4):
-                            for j in range(4):
-                                p = oc * 16 + i * 4 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(2):
+                            for pj in range(2):
+                                d = delta_2[s, oc * 4 + pi * 2 + pj]
+                                q0 = oc * 16 + 2 * pi * 4 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 4 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 4 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
@@ -371,9 +379,23 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_W_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 4)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 8, 2)
+    W_4 = matrix(params, 10, 1, 8)
+    b_4 = vector(params, 18, 1)
+    grad_W_1 = matrix(grads, 0, 2, 4)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 8, 2)
+    grad_W_4 = matrix(grads, 10, 1, 8)
+    grad_b_4 = vector(grads, 18, 1)
+    z_1 = matrix(ws, 0, 256, 32)
+    a_1 = matrix(ws, 8192, 256, 32)
+    a_2 = matrix(ws, 16384, 256, 8)
+    delta_2 = matrix(ws, 18432, 256, 8)
+    z_4 = matrix(ws, 20480, 256, 1)
+    a_4 = matrix(ws, 20736, 256, 1)
+    delta_4 = matrix(ws, 20992, 256, 1)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -424,13 +446,12 @@ def train_weighted(net, batches, hyper, log):
                                 p = ch * 4 + i * 2 + j
                                 q0 = ch * 16 + 2 * i * 4 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 4 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 4 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = sigmoid(z_4)
                 for s in range(mc):
@@ -495,36 +516,31 @@ def train_weighted(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(8):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(32):
-                        delta_1[s, q] = ZERO
-                    for ch in range(2):
-                        for i in range(2):
-                            for j in range(2):
-                                p = ch * 4 + i * 2 + j
-                                q0 = ch * 16 + 2 * i * 4 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 4 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 4 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(2):
                         g_0 = ZERO
                         g_1 = ZERO
                         g_2 = ZERO
                         g_3 = ZERO
                         gb = ZERO
-                        for i in range(4):
-                            for j in range(4):
-                                p = oc * 16 + i * 4 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(2):
+                            for pj in range(2):
+                                d = delta_2[s, oc * 4 + pi * 2 + pj]
+                                q0 = oc * 16 + 2 * pi * 4 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 4 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 4 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:

@@ -104,7 +104,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -176,9 +177,24 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_W_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 18)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 36, 2)
+    W_4 = matrix(params, 38, 1, 8)
+    b_4 = vector(params, 46, 1)
+    grad_W_1 = matrix(grads, 0, 2, 18)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 36, 2)
+    grad_W_4 = matrix(grads, 38, 1, 8)
+    grad_b_4 = vector(grads, 46, 1)
+    z_1 = matrix(ws, 0, 256, 32)
+    a_1 = matrix(ws, 8192, 256, 32)
+    delta_1 = matrix(ws, 16384, 256, 32)
+    a_2 = matrix(ws, 24576, 256, 8)
+    delta_2 = matrix(ws, 26624, 256, 8)
+    z_4 = matrix(ws, 28672, 256, 1)
+    a_4 = matrix(ws, 28928, 256, 1)
+    delta_4 = matrix(ws, 29184, 256, 1)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -309,7 +325,7 @@ def train(net, batches, hyper, log):
                                 p = oc * 16 + i * 4 + j
                                 d = delta_1[s, p]
                                 if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                                    continue  # adds nothing
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
@@ -360,9 +376,24 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_W_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 18)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 36, 2)
+    W_4 = matrix(params, 38, 1, 8)
+    b_4 = vector(params, 46, 1)
+    grad_W_1 = matrix(grads, 0, 2, 18)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 36, 2)
+    grad_W_4 = matrix(grads, 38, 1, 8)
+    grad_b_4 = vector(grads, 46, 1)
+    z_1 = matrix(ws, 0, 256, 32)
+    a_1 = matrix(ws, 8192, 256, 32)
+    delta_1 = matrix(ws, 16384, 256, 32)
+    a_2 = matrix(ws, 24576, 256, 8)
+    delta_2 = matrix(ws, 26624, 256, 8)
+    z_4 = matrix(ws, 28672, 256, 1)
+    a_4 = matrix(ws, 28928, 256, 1)
+    delta_4 = matrix(ws, 29184, 256, 1)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -500,7 +531,7 @@ def train_weighted(net, batches, hyper, log):
                                 p = oc * 16 + i * 4 + j
                                 d = delta_1[s, p]
                                 if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                                    continue  # adds nothing
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:

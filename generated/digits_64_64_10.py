@@ -100,7 +100,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -177,9 +178,23 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    WT_1, b_1, WT_2, b_2 = views(params)
-    grad_WT_1, grad_b_1, grad_WT_2, grad_b_2 = views(grads)
-    a_0, z_1, a_1, delta_1, z_2, a_2, delta_2, W_2, lse_buf = buffers(ws)
+    WT_1 = matrix(params, 0, 64, 64)
+    b_1 = vector(params, 4096, 64)
+    WT_2 = matrix(params, 4160, 64, 10)
+    b_2 = vector(params, 4800, 10)
+    grad_WT_1 = matrix(grads, 0, 64, 64)
+    grad_b_1 = vector(grads, 4096, 64)
+    grad_WT_2 = matrix(grads, 4160, 64, 10)
+    grad_b_2 = vector(grads, 4800, 10)
+    a_0 = matrix(ws, 0, 256, 64)
+    a_1 = matrix(ws, 16384, 256, 64)
+    delta_1 = matrix(ws, 32768, 256, 64)
+    z_2 = matrix(ws, 49152, 256, 10)
+    a_2 = matrix(ws, 51712, 256, 10)
+    delta_2 = matrix(ws, 54272, 256, 10)
+    W_2 = matrix(ws, 56832, 10, 64)
+    lse_buf = vector(ws, 57472, 256)
+    z_1 = a_1  # one buffer: the activation overwrites z_1 in place
     transpose_into(WT_2, W_2)  # the copy W_2 = WT_2^T
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
@@ -315,9 +330,23 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    WT_1, b_1, WT_2, b_2 = views(params)
-    grad_WT_1, grad_b_1, grad_WT_2, grad_b_2 = views(grads)
-    a_0, z_1, a_1, delta_1, z_2, a_2, delta_2, W_2, lse_buf = buffers(ws)
+    WT_1 = matrix(params, 0, 64, 64)
+    b_1 = vector(params, 4096, 64)
+    WT_2 = matrix(params, 4160, 64, 10)
+    b_2 = vector(params, 4800, 10)
+    grad_WT_1 = matrix(grads, 0, 64, 64)
+    grad_b_1 = vector(grads, 4096, 64)
+    grad_WT_2 = matrix(grads, 4160, 64, 10)
+    grad_b_2 = vector(grads, 4800, 10)
+    a_0 = matrix(ws, 0, 256, 64)
+    a_1 = matrix(ws, 16384, 256, 64)
+    delta_1 = matrix(ws, 32768, 256, 64)
+    z_2 = matrix(ws, 49152, 256, 10)
+    a_2 = matrix(ws, 51712, 256, 10)
+    delta_2 = matrix(ws, 54272, 256, 10)
+    W_2 = matrix(ws, 56832, 10, 64)
+    lse_buf = vector(ws, 57472, 256)
+    z_1 = a_1  # one buffer: the activation overwrites z_1 in place
     transpose_into(WT_2, W_2)  # the copy W_2 = WT_2^T
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n

@@ -94,8 +94,8 @@ FOLD_SEGMENTS = np.array([[0, 80], [800, 810]], dtype=np.int64).reshape(-1, 2)
 CHUNK = 256
 #: Values in the workspace ``ws``, and the names of its arrays (the buffers of one
 #: chunk, in the order :func:`buffers` returns them).
-WS_SIZE = 266704
-BUFFERS = ("z_1", "a_1", "delta_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", "W_4", "lse_buf", )
+WS_SIZE = 192976
+BUFFERS = ("z_1", "a_1", "a_3", "a_2", "delta_3", "delta_2", "z_4", "a_4", "delta_4", "W_4", "lse_buf", )
 ZERO = DTYPE(0.0)
 ONE = DTYPE(1.0)
 #: Numba options of every kernel: cached on disk; NumPy's error model (Python's puts a
@@ -109,7 +109,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -128,17 +129,16 @@ def buffers(ws):
     """The arrays of one chunk of CHUNK examples inside the flat workspace ``ws``, as views."""
     z_1 = matrix(ws, 0, 256, 288)
     a_1 = matrix(ws, 73728, 256, 288)
-    delta_1 = matrix(ws, 147456, 256, 288)
-    a_2 = matrix(ws, 221184, 256, 72)
-    delta_2 = matrix(ws, 239616, 256, 72)
-    z_4 = matrix(ws, 258048, 256, 10)
-    a_4 = matrix(ws, 260608, 256, 10)
-    delta_4 = matrix(ws, 263168, 256, 10)
-    W_4 = matrix(ws, 265728, 10, 72)
-    lse_buf = vector(ws, 266448, 256)
+    a_2 = matrix(ws, 147456, 256, 72)
+    delta_2 = matrix(ws, 165888, 256, 72)
+    z_4 = matrix(ws, 184320, 256, 10)
+    a_4 = matrix(ws, 186880, 256, 10)
+    delta_4 = matrix(ws, 189440, 256, 10)
+    W_4 = matrix(ws, 192000, 10, 72)
+    lse_buf = vector(ws, 192720, 256)
     a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
     delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
-    return (z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf)
+    return (z_1, a_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf)
 
 
 def workspace():
@@ -189,9 +189,25 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, WT_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_WT_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf = buffers(ws)
+    W_1 = matrix(params, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 72, 8)
+    WT_4 = matrix(params, 80, 72, 10)
+    b_4 = vector(params, 800, 10)
+    grad_W_1 = matrix(grads, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 72, 8)
+    grad_WT_4 = matrix(grads, 80, 72, 10)
+    grad_b_4 = vector(grads, 800, 10)
+    z_1 = matrix(ws, 0, 256, 288)
+    a_1 = matrix(ws, 73728, 256, 288)
+    a_2 = matrix(ws, 147456, 256, 72)
+    delta_2 = matrix(ws, 165888, 256, 72)
+    z_4 = matrix(ws, 184320, 256, 10)
+    a_4 = matrix(ws, 186880, 256, 10)
+    delta_4 = matrix(ws, 189440, 256, 10)
+    W_4 = matrix(ws, 192000, 10, 72)
+    lse_buf = vector(ws, 192720, 256)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     transpose_into(WT_4, W_4)  # the copy W_4 = WT_4^T
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
@@ -252,13 +268,12 @@ def train(net, batches, hyper, log):
                                 p = ch * 9 + i * 3 + j
                                 q0 = ch * 36 + 2 * i * 6 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 6 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 6 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = softmax(z_4)
                 gemm_acc(a_3, WT_4, z_4, mc, np.int64(10), np.int64(72), ONE, ZERO)
@@ -272,7 +287,7 @@ def train(net, batches, hyper, log):
                     for j in range(10):
                         a_4[s, j] = z_4[s, j] - zmax
                 # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
-                numerators = vector(ws, 260608, CHUNK * 10)  # a_4 as one flat vector
+                numerators = vector(ws, 186880, CHUNK * 10)  # a_4 as one flat vector
                 for q in range(mc * 10):
                     z = numerators[q]
                     numerators[q] = exp64(z)
@@ -333,24 +348,8 @@ def train(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(72):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(288):
-                        delta_1[s, q] = ZERO
-                    for ch in range(8):
-                        for i in range(3):
-                            for j in range(3):
-                                p = ch * 9 + i * 3 + j
-                                q0 = ch * 36 + 2 * i * 6 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 6 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 6 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(8):
                         g_0 = ZERO
                         g_1 = ZERO
@@ -362,12 +361,23 @@ def train(net, batches, hyper, log):
                         g_7 = ZERO
                         g_8 = ZERO
                         gb = ZERO
-                        for i in range(6):
-                            for j in range(6):
-                                p = oc * 36 + i * 6 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(3):
+                            for pj in range(3):
+                                d = delta_2[s, oc * 9 + pi * 3 + pj]
+                                q0 = oc * 36 + 2 * pi * 6 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 6 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 6 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:
@@ -427,9 +437,25 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, WT_4, b_4 = views(params)
-    grad_W_1, grad_b_1, grad_WT_4, grad_b_4 = views(grads)
-    z_1, a_1, delta_1, a_3, a_2, delta_3, delta_2, z_4, a_4, delta_4, W_4, lse_buf = buffers(ws)
+    W_1 = matrix(params, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    b_1 = vector(params, 72, 8)
+    WT_4 = matrix(params, 80, 72, 10)
+    b_4 = vector(params, 800, 10)
+    grad_W_1 = matrix(grads, 0, 8, 9)  # (out, in, kh, kw) as (out, in*kh*kw)
+    grad_b_1 = vector(grads, 72, 8)
+    grad_WT_4 = matrix(grads, 80, 72, 10)
+    grad_b_4 = vector(grads, 800, 10)
+    z_1 = matrix(ws, 0, 256, 288)
+    a_1 = matrix(ws, 73728, 256, 288)
+    a_2 = matrix(ws, 147456, 256, 72)
+    delta_2 = matrix(ws, 165888, 256, 72)
+    z_4 = matrix(ws, 184320, 256, 10)
+    a_4 = matrix(ws, 186880, 256, 10)
+    delta_4 = matrix(ws, 189440, 256, 10)
+    W_4 = matrix(ws, 192000, 10, 72)
+    lse_buf = vector(ws, 192720, 256)
+    a_3 = a_2  # flatten: the same memory, read in (c, i, j) order
+    delta_3 = delta_2  # flatten: the same memory, read in (c, i, j) order
     transpose_into(WT_4, W_4)  # the copy W_4 = WT_4^T
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
@@ -495,13 +521,12 @@ def train_weighted(net, batches, hyper, log):
                                 p = ch * 9 + i * 3 + j
                                 q0 = ch * 36 + 2 * i * 6 + 2 * j
                                 best = a_1[s, q0]
-                                at = q0
                                 for du in range(2):
                                     for dv in range(2):
                                         value = a_1[s, q0 + du * 6 + dv]
                                         if value > best:
                                             best = value
-                                            at = q0 + du * 6 + dv
+
                                 a_2[s, p] = best
                 # layer 4: z_4 = a_3 W_4^T + b_4, a_4 = softmax(z_4)
                 gemm_acc(a_3, WT_4, z_4, mc, np.int64(10), np.int64(72), ONE, ZERO)
@@ -515,7 +540,7 @@ def train_weighted(net, batches, hyper, log):
                     for j in range(10):
                         a_4[s, j] = z_4[s, j] - zmax
                 # the numerators exp(z - max z) of the whole chunk in one loop, which vectorises
-                numerators = vector(ws, 260608, CHUNK * 10)  # a_4 as one flat vector
+                numerators = vector(ws, 186880, CHUNK * 10)  # a_4 as one flat vector
                 for q in range(mc * 10):
                     z = numerators[q]
                     numerators[q] = exp64(z)
@@ -578,24 +603,8 @@ def train_weighted(net, batches, hyper, log):
                         d = delta_4[s, kk]
                         for q in range(72):
                             delta_3[s, q] += d * W_4[kk, q]
-                    # layer 2: delta_1 = delta_2 routed to the first maximum of each window
-                    for q in range(288):
-                        delta_1[s, q] = ZERO
-                    for ch in range(8):
-                        for i in range(3):
-                            for j in range(3):
-                                p = ch * 9 + i * 3 + j
-                                q0 = ch * 36 + 2 * i * 6 + 2 * j
-                                best = a_1[s, q0]
-                                at = q0
-                                for du in range(2):
-                                    for dv in range(2):
-                                        value = a_1[s, q0 + du * 6 + dv]
-                                        if value > best:
-                                            best = value
-                                            at = q0 + du * 6 + dv
-                                delta_1[s, at] += delta_2[s, p]
-                    # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+                    # layer 2: delta_2 is routed to the first maximum of each window by layer 1's block
+                    # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
                     for oc in range(8):
                         g_0 = ZERO
                         g_1 = ZERO
@@ -607,12 +616,23 @@ def train_weighted(net, batches, hyper, log):
                         g_7 = ZERO
                         g_8 = ZERO
                         gb = ZERO
-                        for i in range(6):
-                            for j in range(6):
-                                p = oc * 36 + i * 6 + j
-                                d = delta_1[s, p]
-                                if d == ZERO:
-                                    continue  # adds nothing (most of them, below a max-pool)
+                        for pi in range(3):
+                            for pj in range(3):
+                                d = delta_2[s, oc * 9 + pi * 3 + pj]
+                                q0 = oc * 36 + 2 * pi * 6 + 2 * pj
+                                best = a_1[s, q0]
+                                at_u = 0
+                                at_v = 0
+                                for du in range(2):
+                                    for dv in range(2):
+                                        value = a_1[s, q0 + du * 6 + dv]
+                                        if value > best:
+                                            best = value
+                                            at_u = du
+                                            at_v = dv
+                                i = 2 * pi + at_u
+                                j = 2 * pj + at_v
+                                p = q0 + at_u * 6 + at_v
                                 z = z_1[s, p]
                                 d = d * (((1.0) if (z > 0.0) else (0.0)))
                                 if d != ZERO:

@@ -94,7 +94,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -162,9 +163,20 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, a_1, delta_1, z_2, a_2, delta_2 = buffers(ws)
+    W_1 = matrix(params, 0, 4, 3)
+    b_1 = vector(params, 12, 4)
+    W_2 = matrix(params, 16, 1, 4)
+    b_2 = vector(params, 20, 1)
+    grad_W_1 = matrix(grads, 0, 4, 3)
+    grad_b_1 = vector(grads, 12, 4)
+    grad_W_2 = matrix(grads, 16, 1, 4)
+    grad_b_2 = vector(grads, 20, 1)
+    a_0 = matrix(ws, 0, 256, 3)
+    a_1 = matrix(ws, 768, 256, 4)
+    delta_1 = matrix(ws, 1792, 256, 4)
+    z_2 = matrix(ws, 2816, 256, 1)
+    a_2 = matrix(ws, 3072, 256, 1)
+    delta_2 = matrix(ws, 3328, 256, 1)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -295,9 +307,20 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, a_1, delta_1, z_2, a_2, delta_2 = buffers(ws)
+    W_1 = matrix(params, 0, 4, 3)
+    b_1 = vector(params, 12, 4)
+    W_2 = matrix(params, 16, 1, 4)
+    b_2 = vector(params, 20, 1)
+    grad_W_1 = matrix(grads, 0, 4, 3)
+    grad_b_1 = vector(grads, 12, 4)
+    grad_W_2 = matrix(grads, 16, 1, 4)
+    grad_b_2 = vector(grads, 20, 1)
+    a_0 = matrix(ws, 0, 256, 3)
+    a_1 = matrix(ws, 768, 256, 4)
+    delta_1 = matrix(ws, 1792, 256, 4)
+    z_2 = matrix(ws, 2816, 256, 1)
+    a_2 = matrix(ws, 3072, 256, 1)
+    delta_2 = matrix(ws, 3328, 256, 1)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0

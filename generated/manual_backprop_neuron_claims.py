@@ -90,7 +90,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -153,9 +154,13 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1 = views(params)
-    grad_W_1, grad_b_1 = views(grads)
-    a_0, a_1, delta_1 = buffers(ws)
+    W_1 = matrix(params, 0, 1, 2)
+    b_1 = vector(params, 2, 1)
+    grad_W_1 = matrix(grads, 0, 1, 2)
+    grad_b_1 = vector(grads, 2, 1)
+    a_0 = matrix(ws, 0, 256, 2)
+    a_1 = matrix(ws, 512, 256, 1)
+    delta_1 = matrix(ws, 768, 256, 1)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -255,9 +260,13 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1 = views(params)
-    grad_W_1, grad_b_1 = views(grads)
-    a_0, a_1, delta_1 = buffers(ws)
+    W_1 = matrix(params, 0, 1, 2)
+    b_1 = vector(params, 2, 1)
+    grad_W_1 = matrix(grads, 0, 1, 2)
+    grad_b_1 = vector(grads, 2, 1)
+    a_0 = matrix(ws, 0, 256, 2)
+    a_1 = matrix(ws, 512, 256, 1)
+    delta_1 = matrix(ws, 768, 256, 1)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0

@@ -93,7 +93,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -160,9 +161,19 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, a_1, delta_1, a_2, delta_2 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 2)
+    b_1 = vector(params, 4, 2)
+    W_2 = matrix(params, 6, 2, 2)
+    b_2 = vector(params, 10, 2)
+    grad_W_1 = matrix(grads, 0, 2, 2)
+    grad_b_1 = vector(grads, 4, 2)
+    grad_W_2 = matrix(grads, 6, 2, 2)
+    grad_b_2 = vector(grads, 10, 2)
+    a_0 = matrix(ws, 0, 256, 2)
+    a_1 = matrix(ws, 512, 256, 2)
+    delta_1 = matrix(ws, 1024, 256, 2)
+    a_2 = matrix(ws, 1536, 256, 2)
+    delta_2 = matrix(ws, 2048, 256, 2)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -291,9 +302,19 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, a_1, delta_1, a_2, delta_2 = buffers(ws)
+    W_1 = matrix(params, 0, 2, 2)
+    b_1 = vector(params, 4, 2)
+    W_2 = matrix(params, 6, 2, 2)
+    b_2 = vector(params, 10, 2)
+    grad_W_1 = matrix(grads, 0, 2, 2)
+    grad_b_1 = vector(grads, 4, 2)
+    grad_W_2 = matrix(grads, 6, 2, 2)
+    grad_b_2 = vector(grads, 10, 2)
+    a_0 = matrix(ws, 0, 256, 2)
+    a_1 = matrix(ws, 512, 256, 2)
+    delta_1 = matrix(ws, 1024, 256, 2)
+    a_2 = matrix(ws, 1536, 256, 2)
+    delta_2 = matrix(ws, 2048, 256, 2)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0

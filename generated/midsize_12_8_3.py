@@ -98,7 +98,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -174,9 +175,22 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    WT_1, b_1, W_2, b_2 = views(params)
-    grad_WT_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, z_1, a_1, delta_1, z_2, a_2, delta_2, lse_buf = buffers(ws)
+    WT_1 = matrix(params, 0, 12, 8)
+    b_1 = vector(params, 96, 8)
+    W_2 = matrix(params, 104, 3, 8)
+    b_2 = vector(params, 128, 3)
+    grad_WT_1 = matrix(grads, 0, 12, 8)
+    grad_b_1 = vector(grads, 96, 8)
+    grad_W_2 = matrix(grads, 104, 3, 8)
+    grad_b_2 = vector(grads, 128, 3)
+    a_0 = matrix(ws, 0, 256, 12)
+    z_1 = matrix(ws, 3072, 256, 8)
+    a_1 = matrix(ws, 5120, 256, 8)
+    delta_1 = matrix(ws, 7168, 256, 8)
+    z_2 = matrix(ws, 9216, 256, 3)
+    a_2 = matrix(ws, 9984, 256, 3)
+    delta_2 = matrix(ws, 10752, 256, 3)
+    lse_buf = vector(ws, 11520, 256)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -328,9 +342,22 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay = hyper
-    WT_1, b_1, W_2, b_2 = views(params)
-    grad_WT_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, z_1, a_1, delta_1, z_2, a_2, delta_2, lse_buf = buffers(ws)
+    WT_1 = matrix(params, 0, 12, 8)
+    b_1 = vector(params, 96, 8)
+    W_2 = matrix(params, 104, 3, 8)
+    b_2 = vector(params, 128, 3)
+    grad_WT_1 = matrix(grads, 0, 12, 8)
+    grad_b_1 = vector(grads, 96, 8)
+    grad_W_2 = matrix(grads, 104, 3, 8)
+    grad_b_2 = vector(grads, 128, 3)
+    a_0 = matrix(ws, 0, 256, 12)
+    z_1 = matrix(ws, 3072, 256, 8)
+    a_1 = matrix(ws, 5120, 256, 8)
+    delta_1 = matrix(ws, 7168, 256, 8)
+    z_2 = matrix(ws, 9216, 256, 3)
+    a_2 = matrix(ws, 9984, 256, 3)
+    delta_2 = matrix(ws, 10752, 256, 3)
+    lse_buf = vector(ws, 11520, 256)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0

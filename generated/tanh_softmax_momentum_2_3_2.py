@@ -95,7 +95,8 @@ JIT = {
     "no_cfunc_wrapper": True,
     "no_rewrites": True,
 }
-#: Helpers that the kernel inlines (views, buffers, learning_rate, init_state).
+#: Helpers that the kernel inlines (learning_rate, init_state; views and buffers are
+#: written out in the kernels, the functions serve callers outside them).
 PART = {**JIT, "inline": "always"}
 
 
@@ -171,9 +172,21 @@ def train(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay, h_momentum = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, a_1, delta_1, z_2, a_2, delta_2, lse_buf = buffers(ws)
+    W_1 = matrix(params, 0, 3, 2)
+    b_1 = vector(params, 6, 3)
+    W_2 = matrix(params, 9, 2, 3)
+    b_2 = vector(params, 15, 2)
+    grad_W_1 = matrix(grads, 0, 3, 2)
+    grad_b_1 = vector(grads, 6, 3)
+    grad_W_2 = matrix(grads, 9, 2, 3)
+    grad_b_2 = vector(grads, 15, 2)
+    a_0 = matrix(ws, 0, 256, 2)
+    a_1 = matrix(ws, 512, 256, 3)
+    delta_1 = matrix(ws, 1280, 256, 3)
+    z_2 = matrix(ws, 2048, 256, 2)
+    a_2 = matrix(ws, 2560, 256, 2)
+    delta_2 = matrix(ws, 3072, 256, 2)
+    lse_buf = vector(ws, 3584, 256)
     if task == TRAIN and progress[UPDATES_DONE] == 0:
         init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE], hyper)), hyper)
     n = X.shape[0]
@@ -332,9 +345,21 @@ def train_weighted(net, batches, hyper, log):
     X, T, weights, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
     step_losses, epoch_losses, outputs = log
     h_lr0, h_weight_decay, h_momentum = hyper
-    W_1, b_1, W_2, b_2 = views(params)
-    grad_W_1, grad_b_1, grad_W_2, grad_b_2 = views(grads)
-    a_0, a_1, delta_1, z_2, a_2, delta_2, lse_buf = buffers(ws)
+    W_1 = matrix(params, 0, 3, 2)
+    b_1 = vector(params, 6, 3)
+    W_2 = matrix(params, 9, 2, 3)
+    b_2 = vector(params, 15, 2)
+    grad_W_1 = matrix(grads, 0, 3, 2)
+    grad_b_1 = vector(grads, 6, 3)
+    grad_W_2 = matrix(grads, 9, 2, 3)
+    grad_b_2 = vector(grads, 15, 2)
+    a_0 = matrix(ws, 0, 256, 2)
+    a_1 = matrix(ws, 512, 256, 3)
+    delta_1 = matrix(ws, 1280, 256, 3)
+    z_2 = matrix(ws, 2048, 256, 2)
+    a_2 = matrix(ws, 2560, 256, 2)
+    delta_2 = matrix(ws, 3072, 256, 2)
+    lse_buf = vector(ws, 3584, 256)
     if task == TRAIN and progress[UPDATES_DONE] == 0:
         init_state(state, DTYPE(learning_rate(progress[EPOCHS_DONE], hyper)), hyper)
     n = X.shape[0]

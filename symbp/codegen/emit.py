@@ -145,7 +145,8 @@ def buffers(plan: KernelPlan, dtype: str) -> list[Buffer]:
         if front.needs_z:
             shapes.append((f"z_{l}", (rows, n)))
         shapes.append((f"a_{l}", (rows, n)))
-        shapes.append((f"delta_{l}", (rows, n)))
+        if front.pooled_by is None:  # else its backward reads the pool's delta alone
+            shapes.append((f"delta_{l}", (rows, n)))
     for lay in plan.layers:
         l, n = lay.index, lay.n_out
         if lay.needs_z:  # else z_l is a_l's memory (see :func:`aliases`)

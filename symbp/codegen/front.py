@@ -74,6 +74,11 @@ class MapPlan:
     #: in the weights' order, so that the blocks write the sums out with the kernel in
     #: registers; ``()``: loops with bounds checks.
     taps: tuple[int, ...] = ()
+    #: A conv layer below a max-pool: that pool layer, whose backward (routing dE/da_l to
+    #: each window's first maximum) the conv block does, visiting the maxima only.
+    pooled_by: MapPlan | None = None
+    #: A max-pool layer above a conv layer: its backward is done by that layer's block.
+    routed_below: bool = False
 
     @property
     def has_params(self) -> bool:
@@ -178,6 +183,20 @@ def _activation_blocks(
     return activation.name, act, dact, "z" in dact.reads
 
 
+def _route_pools(front: list[MapPlan]) -> list[MapPlan]:
+    """A max-pool layer right above a conv layer hands its backward to that layer: the
+    conv block takes dE/da at each window's first maximum from the pool's delta (the
+    rest of dE/da is zero), instead of the pool writing every value of dE/da and the conv
+    block reading them all."""
+    out = list(front)
+    for k in range(1, len(out)):
+        below, above = out[k - 1], out[k]
+        if above.mode == "max" and below.has_params:
+            out[k] = dataclasses.replace(above, routed_below=True)
+            out[k - 1] = dataclasses.replace(below, pooled_by=out[k])
+    return out
+
+
 def make_map_plan(spec: Spec, dtype: str) -> KernelPlan:
     """The :class:`KernelPlan` of a network with a front of map layers (see the module)."""
     k, tail_spec = split(spec)
@@ -234,6 +253,7 @@ def make_map_plan(spec: Spec, dtype: str) -> KernelPlan:
             )
         )
         shape = out_shape
+    front = _route_pools(front)
     tail = make_plan(tail_spec, dtype)
     layers = tuple(
         dataclasses.replace(
