@@ -184,7 +184,38 @@ def _writes(tree: ast.AST) -> dict[str, list[str]]:
     return out
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "generated").glob("*.py")), ids=lambda p: p.stem)
+def _recurrent(path: Path) -> bool:
+    """A generated module of a recurrent net (its own whole-module template)."""
+    return "Template kernels/recurrent.py.j2" in path.read_text().splitlines()[1]
+
+
+FEEDFORWARD = [p for p in sorted((ROOT / "generated").glob("*.py")) if not _recurrent(p)]
+RECURRENT = [p for p in sorted((ROOT / "generated").glob("*.py")) if _recurrent(p)]
+
+
+@pytest.mark.parametrize("path", RECURRENT, ids=lambda p: p.stem)
+def test_each_recurrent_pass_is_written_once_in_the_one_kernel(path: Path) -> None:
+    """A recurrent module has one training kernel, ``train`` (sample weights are refused,
+    so no ``train_weighted``), and writes each pass once in it: the forward pass over time,
+    the dense layers at each step, the loss of each step, BPTT and the optimiser step;
+    ``params`` is written by ``train`` only."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert len(defined) == len(set(defined)) and "train" in defined
+    assert "train_weighted" not in defined
+    for block in (
+        "forward pass over time",
+        "the dense layers on h_t",
+        "loss of step t",
+        "backpropagation through time",
+        "optimiser step",
+    ):
+        assert text.count(f"# ---- {block}") == 1, block
+    assert _writes(tree)["params"] == ["train"]
+
+
+@pytest.mark.parametrize("path", FEEDFORWARD, ids=lambda p: p.stem)
 def test_each_pass_is_written_once_under_the_documents_names(path: Path) -> None:
     """Every pass is written once in each training kernel: one block of ``train`` each
     (gradients and predict run train), so the statements that compute the input rows, the

@@ -19,6 +19,7 @@ from recurrent_cases import arrays, case_data, case_spec
 import symbp
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.extras
 
 
 def _torch_model(trainer: Any) -> tuple[Any, Any]:

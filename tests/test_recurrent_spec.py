@@ -203,7 +203,7 @@ def test_stages_not_built_for_recurrent_nets_refuse_with_one_line(
     stdout, err = capsys.readouterr()
     assert stdout == ""
     assert len(err.splitlines()) == 1
-    assert f"{what} of recurrent layers are not available yet; exact is" in err
+    assert f"{what} of recurrent layers is not available yet; exact is" in err
     assert [p.name for p in out.iterdir()] == ["text.md"]  # nothing written
 
 

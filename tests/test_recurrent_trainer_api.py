@@ -73,6 +73,7 @@ def test_the_regressor_fits_sequences_as_the_trainer_does() -> None:
         SymbpRegressor(spec=data).fit(X, np.zeros((3, 7)))
 
 
+@pytest.mark.extras
 def test_to_torch_gives_the_trainers_outputs() -> None:
     torch = pytest.importorskip("torch", reason="to_torch builds a PyTorch module")
     for case in ("lstm-last-bptt2", "elman-tanh-every-full"):
