@@ -153,14 +153,12 @@ def train(net, batches, hyper, log):
     SX = np.zeros((2, CHUNK), DTYPE)
     SU = np.zeros((2, CHUNK), DTYPE)
     DX = np.zeros((2, CHUNK), DTYPE)
-    DU = np.zeros((2, CHUNK), DTYPE)
     LH = np.zeros((4, 2, CHUNK), DTYPE)
     GB = np.zeros((2, CHUNK), DTYPE)  # dE/db_0 of each lane
     UT_0 = np.zeros((2, 2), DTYPE)  # U_0^T, contiguous, for N_h's product
     Z_1 = np.zeros((1, CHUNK), DTYPE)
     A_1 = np.zeros((1, CHUNK), DTYPE)
     D_1 = np.zeros((1, CHUNK), DTYPE)
-    RED = np.zeros(CHUNK, DTYPE)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -203,7 +201,6 @@ def train(net, batches, hyper, log):
                         for s in range(mc):
                             Wx_h = SX[0 + j, s]
                             Uh_h = SU[0 + j, s]
-                            h_prev = S_h[ti, j, s]
                             cell_part0 = tanh64(Uh_h + Wx_h + b_h)
                             S_h[ti + 1, j, s] = cell_part0
                             P[ti, 0, j, s] = 1.0 - (cell_part0*cell_part0)

@@ -44,7 +44,6 @@ from symbp.codegen.runtime import (
     exp64,
     gemm_lanes,
     matrix,
-    maximum,
     minimum,
     shuffle,
     tanh64,
@@ -159,14 +158,12 @@ def train(net, batches, hyper, log):
     SX = np.zeros((4, CHUNK), DTYPE)
     SU = np.zeros((4, CHUNK), DTYPE)
     DX = np.zeros((4, CHUNK), DTYPE)
-    DU = np.zeros((4, CHUNK), DTYPE)
     LH = np.zeros((2, 1, CHUNK), DTYPE)
     GB = np.zeros((4, CHUNK), DTYPE)  # dE/db_0 of each lane
     UT_0 = np.zeros((1, 4), DTYPE)  # U_0^T, contiguous, for N_h's product
     Z_1 = np.zeros((1, CHUNK), DTYPE)
     A_1 = np.zeros((1, CHUNK), DTYPE)
     D_1 = np.zeros((1, CHUNK), DTYPE)
-    RED = np.zeros(CHUNK, DTYPE)
     n = X.shape[0]
     used = n - n % batch_size if drop_last else n
     done = 0
@@ -221,7 +218,6 @@ def train(net, batches, hyper, log):
                             Uh_g = SU[2 + j, s]
                             Wx_o = SX[3 + j, s]
                             Uh_o = SU[3 + j, s]
-                            h_prev = S_h[ti, j, s]
                             c_prev = S_c[ti, j, s]
                             cell_part0 = (1.0/((exp64(-Uh_o - Wx_o - b_o) + 1.0)))
                             cell_part1 = (1.0/((exp64(-Uh_f - Wx_f - b_f) + 1.0)))
