@@ -28,7 +28,10 @@ def render(spec: Spec, dtype: str, *, command: str | None = None, cache: bool = 
     from .emit import CACHE_COMMAND, comment_text, default_command, environment, numbers_text
 
     plan = make_recurrent_plan(spec, dtype)
-    runtime = {*plan.runtime, "shuffle", "minimum", "maximum", "matrix", "vector", "gemm_acc"}
+    runtime = {*plan.runtime, "shuffle", "minimum", "matrix", "vector"}
+    runtime |= {"gemm_lanes", "transpose_into"}
+    if plan.bptt is not None or any(lay.normalised for lay in plan.head.layers):
+        runtime.add("maximum")  # truncation's window start; a softmax's largest logit
     runtime |= {"EPOCHS_DONE", "UPDATES_DONE", "DIVERGED_STEP", "PROGRESS_SLOTS"}
     runtime |= {"Net", "Batches", "Log", "TRAIN", "GRADIENT", "PREDICT"}
     names = ["W_0", "U_0", "b_0"]

@@ -12,7 +12,9 @@ file of ``@njit`` functions. The source of this module is part of every generate
 - ``gemm_acc(X, Y, C, I, N, P, alpha, beta)``: ``C[:I, :N] = alpha·X[:I, :P]·Y[:P, :N]
   + beta·C``, the broadcast form on explicit vectors, and ``gemm_acc_tile`` one tile
   of it for a module's ``prange`` loop: every product of every layer that is not small
-  (defined in :mod:`.simd`, next to the intrinsics they use).
+  (defined in :mod:`.simd`, next to the intrinsics they use); ``gemm_lanes``, the same
+  contract, for the recurrent trainer's products (a register block that does not spill
+  with 16 vector registers).
 - ``transpose_into``/``transpose_rows``: the copies ``W_l`` of weights stored as
   ``WT_l`` that back-propagation reads.
 - ``maximum``/``minimum``: Python's ``max``/``min`` of two values, typed in place.
@@ -41,6 +43,7 @@ from .simd import JitOptions, fused_multiply_add
 from .simd import acc_tiles as acc_tiles  # re-exported: generated modules import here
 from .simd import gemm_acc as gemm_acc
 from .simd import gemm_acc_tile as gemm_acc_tile
+from .simd import gemm_lanes as gemm_lanes
 
 #: Hash of this module, :mod:`.simd` (whose products it re-exports) and the reference
 #: mode's :mod:`.purepython`.
