@@ -249,12 +249,7 @@ class RecurrentTrainer(Trainer):
             "rnn.weight_ih_l0": W[0],
             "rnn.weight_hh_l0": U[0],
         }
-        if self._layer.cell.name == "gru":
-            out["rnn.bias_ih_l0"] = b[0][: 3 * n].copy()
-            out["rnn.bias_hh_l0"] = np.concatenate([np.zeros(2 * n, b[0].dtype), b[0][3 * n :]])
-        else:
-            out["rnn.bias_ih_l0"] = b[0]
-            out["rnn.bias_hh_l0"] = np.zeros_like(b[0])
+        out["rnn.bias_ih_l0"], out["rnn.bias_hh_l0"] = self._layer.cell.torch_biases(b[0], n)
         for at, w, bias in zip(self._head_positions(), W[1:], b[1:], strict=True):
             out[f"head.{at}.weight"] = w
             out[f"head.{at}.bias"] = bias
@@ -279,10 +274,7 @@ class RecurrentTrainer(Trainer):
         ih, hh = array("rnn.bias_ih_l0"), array("rnn.bias_hh_l0")
         if ih.shape != hh.shape:
             raise DataError("expected bias_ih_l0 and bias_hh_l0 of one shape", field="state_dict")
-        if self._layer.cell.name == "gru":
-            b0 = np.concatenate([ih[: 2 * n] + hh[: 2 * n], ih[2 * n :], hh[2 * n :]])
-        else:
-            b0 = ih + hh
+        b0 = self._layer.cell.from_torch_biases(ih, hh, n)
         W = [array("rnn.weight_ih_l0")]
         U: list[Any] = [array("rnn.weight_hh_l0")]
         b = [b0]

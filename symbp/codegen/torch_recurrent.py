@@ -25,13 +25,15 @@ def recurrent_module(trainer: Any, torch: Any, dtype: Any, activation_module: An
     if any(float(v) != 0 for states in rec.initial[0].values() for v in states):
         raise SpecError("to_torch: PyTorch's modules start from zero states; this spec gives h0/c0")
     F, n = spec.input_shape[0], layer.size
-    if layer.cell.name == "elman":
-        name = layer.activation.name
-        if name not in ("tanh", "relu"):
-            raise SpecError(f"to_torch: nn.RNN takes tanh or relu cells, not {name}")
-        rnn = torch.nn.RNN(F, n, nonlinearity=name, batch_first=True, dtype=dtype)
-    else:
-        rnn = getattr(torch.nn, layer.cell.torch)(F, n, batch_first=True, dtype=dtype)
+    cell = layer.cell
+    name = layer.activation.name if layer.activation is not None else cell.default_activation
+    if cell.torch_nonlinearities and name not in cell.torch_nonlinearities:
+        raise SpecError(
+            f"to_torch: nn.{cell.torch} takes {' or '.join(cell.torch_nonlinearities)} cells, "
+            f"not {name}"
+        )
+    options = cell.torch_options(name)
+    rnn = getattr(torch.nn, cell.torch)(F, n, batch_first=True, dtype=dtype, **options)
     mods: list[Any] = []
     width = n
     for dense in spec.network[1:]:

@@ -32,10 +32,11 @@ Biases against PyTorch's two (``b_ih``, ``b_hh``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import numpy as np
 import sympy as sp
 
 from ..ops.activations import Activation, make_activation
@@ -103,8 +104,46 @@ class Cell:
     takes_activation: bool
     #: What the biases mean against PyTorch's ``bias_ih`` and ``bias_hh``.
     bias_note: str
+    #: The activations PyTorch's module takes as its ``nonlinearity`` (a cell that
+    #: takes the spec's activation), none for a cell whose activations are fixed.
+    torch_nonlinearities: tuple[str, ...] = ()
 
     default_activation: ClassVar[str] = "tanh"
+
+    def torch_options(self, activation: str) -> dict[str, Any]:
+        """The keyword arguments of PyTorch's module for the spec's ``activation``
+        (``nonlinearity`` where the cell takes one; the caller refuses an activation
+        outside :attr:`torch_nonlinearities`)."""
+        return {"nonlinearity": activation} if self.torch_nonlinearities else {}
+
+    def _bias_slots(self) -> Iterator[tuple[int, bool, int]]:
+        """``(k, recurrent, g)`` for block ``k`` of ``b``: a block named as a gate is
+        that gate's ``bias_ih`` (``recurrent`` False), a block ``h`` + gate (the GRU's
+        ``hn``) gate ``g``'s ``bias_hh``."""
+        for k, block in enumerate(self.biases):
+            if block in self.gates:
+                yield k, False, self.gates.index(block)
+            else:
+                yield k, True, self.gates.index(block.removeprefix("h"))
+
+    def torch_biases(self, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """PyTorch's ``(bias_ih, bias_hh)`` (``G·n`` values each) for the cell's ``b`` of
+        a layer of ``n`` units: each block where :meth:`_bias_slots` puts it, 0 elsewhere."""
+        out = (np.zeros(len(self.gates) * n, b.dtype), np.zeros(len(self.gates) * n, b.dtype))
+        for k, recurrent, g in self._bias_slots():
+            out[recurrent][g * n : (g + 1) * n] = b[k * n : (k + 1) * n]
+        return out
+
+    def from_torch_biases(self, ih: np.ndarray, hh: np.ndarray, n: int) -> np.ndarray:
+        """The cell's ``b`` from PyTorch's two biases: a gate's ``bias_ih + bias_hh``, or
+        each apart where the cell keeps that gate's ``bias_hh`` as a block of its own."""
+        own = {g for _, recurrent, g in self._bias_slots() if recurrent}
+        b = np.empty(len(self.biases) * n, np.result_type(ih, hh))
+        for k, recurrent, g in self._bias_slots():
+            gate = slice(g * n, (g + 1) * n)
+            value = hh[gate] if recurrent else ih[gate] if g in own else ih[gate] + hh[gate]
+            b[k * n : (k + 1) * n] = value
+        return b
 
     @property
     def symbols(self) -> UnitSymbols:
@@ -172,6 +211,7 @@ ELMAN = Cell(
     formulas=_elman,
     takes_activation=True,
     bias_note="b = bias_ih + bias_hh",
+    torch_nonlinearities=("tanh", "relu"),
 )
 GRU = Cell(
     "gru",

@@ -4,9 +4,9 @@ An independent reference for the exact values (:mod:`.against` does the same for
 nets): at every claimed step the network runs in float64 PyTorch at the exact parameters
 of that step. The recurrent layer is the PyTorch module its cell record names
 (:attr:`symbp.layers.cells.Cell.torch`: ``nn.RNN``, ``nn.GRU``, ``nn.LSTM``) with
-``weight_ih`` = ``W[0]``, ``weight_hh`` = ``U[0]`` and the biases as the record's blocks
-say: a block named as a gate (``i``, ``r``, ``n`` …) is that gate's ``bias_ih`` (its
-``bias_hh`` 0), a block ``h`` + gate (the GRU's ``hn``) that gate's ``bias_hh``. The
+``weight_ih`` = ``W[0]``, ``weight_hh`` = ``U[0]`` and the biases as the record places
+them (:meth:`~symbp.layers.cells.Cell.torch_biases`: a block named as a gate is that
+gate's ``bias_ih``, a block ``h`` + gate, the GRU's ``hn``, that gate's ``bias_hh``). The
 dense layers after it apply at every step with the spec's activation formulas turned
 into torch functions (``sympy.lambdify``), the loss likewise; ``E`` of an example is the
 sum of its steps' losses (``output: every_step``) or the last step's, the batch's ``E``
@@ -26,6 +26,8 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..errors import DataError
 from ..layers import Recurrent
 from ..ops.symbols import T, X, Y
@@ -33,9 +35,6 @@ from ..spec import Spec
 from ..symbolic.recurrent_run import RecurrentRun, RecurrentStep
 from .against import RTOL, _torch, torch_function
 from .report import ClaimResult
-
-#: The activations ``nn.RNN`` takes (its ``nonlinearity``).
-RNN_NONLINEARITIES = ("tanh", "relu")
 
 Values = dict[tuple[int | None, int | None], dict[str, float]]
 
@@ -58,12 +57,13 @@ def check_torch_cell(spec: Spec) -> None:
     """Refuse, in one line, a cell that its PyTorch module cannot compute."""
     layer = spec.network[0]
     assert isinstance(layer, Recurrent)
-    if layer.cell.takes_activation:
-        name = layer.activation.name if layer.activation is not None else "tanh"
-        if name not in RNN_NONLINEARITIES:
+    cell = layer.cell
+    if cell.torch_nonlinearities:
+        name = layer.activation.name if layer.activation is not None else cell.default_activation
+        if name not in cell.torch_nonlinearities:
             raise DataError(
-                f"--against torch: nn.{layer.cell.torch} takes the activations "
-                f"{' or '.join(RNN_NONLINEARITIES)}, the {layer.cell.name} cell uses {name}; "
+                f"--against torch: nn.{cell.torch} takes the activations "
+                f"{' or '.join(cell.torch_nonlinearities)}, the {cell.name} cell uses {name}; "
                 "verify without --against",
                 field="against",
             )
@@ -78,26 +78,17 @@ class _Net:
         assert isinstance(layer, Recurrent)
         self.layer, self.cell = layer, layer.cell
         self.n, self.F = layer.size, spec.input_shape[0]
-        kwargs: dict[str, Any] = {}
-        if self.cell.takes_activation:
-            kwargs["nonlinearity"] = layer.activation.name if layer.activation else "tanh"
-        self.rnn = getattr(torch.nn, self.cell.torch)(self.F, self.n, dtype=torch.float64, **kwargs)
+        name = layer.activation.name if layer.activation else self.cell.default_activation
+        options = self.cell.torch_options(name)
+        module = getattr(torch.nn, self.cell.torch)
+        self.rnn = module(self.F, self.n, dtype=torch.float64, **options)
         W, U, b = step.params["W"], step.params["U"], step.params["b"]
         with torch.no_grad():
             self.rnn.weight_ih_l0.copy_(self._t(W[0]))
             self.rnn.weight_hh_l0.copy_(self._t(U[0]))
-            self.rnn.bias_ih_l0.zero_()
-            self.rnn.bias_hh_l0.zero_()
-            bias = _f(b[0])
-            n = self.n
-            for k, block in enumerate(self.cell.biases):
-                values = self._t(bias[k * n : (k + 1) * n])
-                if block in self.cell.gates:
-                    g = self.cell.gates.index(block)
-                    self.rnn.bias_ih_l0[g * n : (g + 1) * n] = values
-                else:  # ``h`` + gate: that gate's recurrent bias
-                    g = self.cell.gates.index(block.removeprefix("h"))
-                    self.rnn.bias_hh_l0[g * n : (g + 1) * n] = values
+            ih, hh = self.cell.torch_biases(np.asarray(_f(b[0]), np.float64), self.n)
+            self.rnn.bias_ih_l0.copy_(torch.from_numpy(ih))
+            self.rnn.bias_hh_l0.copy_(torch.from_numpy(hh))
         self.head = [
             (self._t(W[l]).requires_grad_(), self._t(b[l]).requires_grad_())
             for l in range(1, len(spec.network))
@@ -282,4 +273,4 @@ def torch_check_recurrent(
     return out, summary, ok
 
 
-__all__ = ["RNN_NONLINEARITIES", "check_torch_cell", "torch_check_recurrent"]
+__all__ = ["check_torch_cell", "torch_check_recurrent"]
