@@ -103,6 +103,15 @@ def test_estimators_train_conv_specs_on_maps_or_rows(out_dir: Path) -> None:
         maps.predict_proba(X[300:].reshape(-1, 1, 8, 8)), rows.predict_proba(X[300:])
     )
     assert rows.score(X[300:], y[300:]) >= 0.8
+    # maps must be shaped as the spec's input: channels first, not merely the right count
+    with pytest.raises(
+        ValueError, match=r"expected examples of shape \(1, 8, 8\) .*shape \(8, 8, 1\)"
+    ):
+        maps.predict(X[300:].reshape(-1, 8, 8, 1))
+    with pytest.raises(
+        ValueError, match=r"or rows of 64 values, found examples of shape \(8, 1, 8\)"
+    ):
+        symbp.SymbpClassifier(spec, epochs=1).fit(X[:50].reshape(-1, 8, 1, 8), y[:50])
     regressor = symbp.SymbpRegressor(
         {**spec, "layers": [*spec["layers"][:3], {"dense": 1}], "loss": "mse"},
         epochs=5,

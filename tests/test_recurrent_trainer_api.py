@@ -71,6 +71,14 @@ def test_the_regressor_fits_sequences_as_the_trainer_does() -> None:
     np.testing.assert_array_equal(est.predict(X), trainer.predict(X).reshape(3, -1))
     with pytest.raises(DataError, match="7 target columns; the spec's output layer expects 8"):
         SymbpRegressor(spec=data).fit(X, np.zeros((3, 7)))
+    steps, features = X.shape[1:]
+    assert steps != features
+    swapped = np.swapaxes(X, 1, 2)  # (n, features, steps): the right count, the wrong order
+    shape = rf"\({steps}, {features}\) .* found examples of shape \({features}, {steps}\)"
+    with pytest.raises(ValueError, match=shape):
+        est.predict(swapped)
+    with pytest.raises(ValueError, match=shape):
+        SymbpRegressor(spec=data, epochs=1).fit(swapped, T.reshape(3, -1))
 
 
 @pytest.mark.extras

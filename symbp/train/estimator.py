@@ -99,7 +99,7 @@ from .convergence import Monitor
 from .estimator_spec import DEFAULT_MAX_BATCH, activation_name, fit_spec, output_size
 from .metrics import accuracy, predicted_index, probabilities
 from .prepare import encode_targets
-from .sequences import columns_in, columns_out
+from .sequences import columns_in, columns_out, sample_shape
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -109,14 +109,25 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(*args, **kwargs)
 
 
-def _rows(X: Any) -> Any:
+def _rows(X: Any, spec: Spec | None = None) -> Any:
     """Feature maps ``(n, C, H, W)`` (a conv net's input) as rows ``(n, C·H·W)`` in
     ``(c, i, j)`` order, sequences ``(n, steps, features)`` (a recurrent net's) as rows
     ``(n, steps·features)`` step by step (:mod:`.sequences`), the 2-D array scikit-learn's
-    checks take; anything else as is."""
+    checks take; anything else as is. Where ``spec`` is known, an example's shape must be
+    the spec's (:func:`.sequences.sample_shape`), or its rows."""
     if getattr(X, "ndim", None) in (3, 4):
+        _check_sample_shape(X.shape[1:], spec)
         return np.reshape(X, (X.shape[0], -1))
     return X
+
+
+def _check_sample_shape(shape: tuple[int, ...], spec: Spec | None) -> None:
+    """Refuse examples shaped otherwise than ``spec``'s input (nothing to check without it)."""
+    if spec is not None and tuple(shape) != sample_shape(spec):
+        raise ValueError(
+            f"X: expected examples of shape {sample_shape(spec)} (the spec's input) or "
+            f"rows of {columns_in(spec)} values, found examples of shape {tuple(shape)}"
+        )
 
 
 SpecArg = Spec | str | Path | dict[str, Any] | None
@@ -248,6 +259,12 @@ class _SymbpEstimator(BaseEstimator):
         self.spec_ = spec
         self.trainer_ = trainer
 
+    def _rows(self, X: Any) -> Any:
+        """:func:`_rows` of the training data, its examples' shape kept for
+        :meth:`_fit_arrays` to check against the spec (known only there)."""
+        self._example_shape = tuple(np.shape(X)[1:])
+        return _rows(X)
+
     def _fit_arrays(
         self,
         spec: Spec,
@@ -258,6 +275,8 @@ class _SymbpEstimator(BaseEstimator):
         *,
         incremental: bool = False,
     ) -> None:
+        if len(getattr(self, "_example_shape", ())) > 1:
+            _check_sample_shape(self._example_shape, spec)
         if X.shape[1] != columns_in(spec):
             raise DataError(
                 f"{X.shape[1]} features per example; the spec's input layer expects "
@@ -385,7 +404,7 @@ class _SymbpEstimator(BaseEstimator):
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "trainer_")
-        X = validate_data(self, _rows(X), reset=False, dtype=np.float64)
+        X = validate_data(self, _rows(X, self.spec_), reset=False, dtype=np.float64)
         return np.asarray(self.trainer_.predict(self._transform(X))).reshape(len(X), -1)
 
 
@@ -470,7 +489,7 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbpClassifier:
         """Fit to features ``X`` ``(n, d)`` and class labels ``y`` ``(n,)``."""
         continuing = self._continuing(False)
-        X, y = validate_data(self, _rows(X), y, dtype=np.float64, reset=not continuing)
+        X, y = validate_data(self, self._rows(X), y, dtype=np.float64, reset=not continuing)
         check_classification_targets(y)
         weights = self._row_weights(X, sample_weight, y)
         present = np.unique(y if weights is None else y[weights > 0])
@@ -492,7 +511,7 @@ class SymbpClassifier(ClassifierMixin, _SymbpEstimator):
         """One epoch on ``X``, ``y``, continuing the fitted state; ``classes`` (every
         label there will be) is needed on the first call."""
         first = not hasattr(self, "trainer_")
-        X, y = validate_data(self, _rows(X), y, dtype=np.float64, reset=first)
+        X, y = validate_data(self, self._rows(X), y, dtype=np.float64, reset=first)
         check_classification_targets(y)
         if first and hasattr(self, "classes_"):
             del self.classes_  # a failed first call: start over
@@ -564,7 +583,7 @@ class SymbpRegressor(RegressorMixin, _SymbpEstimator):
         continuing = self._continuing(incremental)
         X, y = validate_data(
             self,
-            _rows(X),
+            self._rows(X),
             y,
             dtype=np.float64,
             multi_output=True,

@@ -13,6 +13,13 @@ from __future__ import annotations
 from ..spec import Spec
 
 
+def sample_shape(spec: Spec) -> tuple[int, ...]:
+    """The shape of one example's input as an array: ``(steps, features)`` for a
+    recurrent net, ``(C, H, W)`` for a conv net, ``(d,)`` for a dense one."""
+    rec = spec.recurrence
+    return tuple(spec.input_shape) if rec is None else (rec.steps, spec.input_shape[0])
+
+
 def columns_in(spec: Spec) -> int:
     """The number of values of one example's input row."""
     rec = spec.recurrence
