@@ -42,7 +42,8 @@ from ..errors import DataError, SpecError
 from ..layers import Recurrent
 from ..spec import Spec
 from .data import _finite, _numeric, check_targets
-from .trainer import Trainer, _compiling
+from .first_call import compiling as _compiling
+from .trainer import Trainer
 
 Triple = tuple[list[Any], list[Any], list[Any]]
 

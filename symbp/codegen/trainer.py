@@ -20,9 +20,7 @@ off). :meth:`Trainer.reset` returns to the starting parameters.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,6 +32,7 @@ from ..ops.batches import BatchPlan
 from ..spec import Spec
 from ..spec.preprocessing import Preprocessing
 from .data import check_inputs, check_targets, check_weights
+from .first_call import compiling as _compiling
 from .hyper import values as hyper_values
 from .runtime import (
     DIVERGED_STEP,
@@ -47,28 +46,6 @@ from .runtime import (
 )
 
 Callback = Callable[[int, "Trainer", "History"], "bool | None"]
-
-
-@contextmanager
-def _compiling(kernel: Any) -> Iterator[None]:
-    """Python's cyclic garbage collector paused while ``kernel`` compiles: around the
-    kernel's first call in this process, while it has no compiled signature.
-
-    Numba's compiler makes hundreds of thousands of short-lived objects, and each
-    collection of the oldest generation walks every object in the process (SymPy's
-    too): 0.2-0.4 s of a 1.6-2.0 s W2 compile on the benchmark machine. What garbage
-    the compiler leaves is collected when the collector runs again. A compiled kernel,
-    and one that is plain Python (``NUMBA_DISABLE_JIT``), runs with the collector as it is.
-    Threads may enter at once: only the one that paused the collector restarts it.
-    """
-    if getattr(kernel, "signatures", None) != [] or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class History:
