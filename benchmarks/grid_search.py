@@ -20,7 +20,11 @@ worker processes share the modules through the on-disk cache); MLPClassifier (``
 with momentum 0 or ``adam``, same architecture); PyTorch eager (the same network and
 loop written with ``torch.nn``). Each row runs in its own process and times the search
 only (imports excluded); "modules" counts the modules rendered into the cache (one per
-structure: the numbers are run-time arguments).
+structure: the numbers are run-time arguments); "compiles" the Numba compiles of the
+search's kernels over every process, "loads" the kernels a process loaded from Numba's
+on-disk cache instead (counted from each fit's ``train.stats``): with ``n_jobs=2`` a
+worker that starts a module another worker is compiling waits for it and loads it
+(:mod:`symbp.codegen.first_call`), so a search compiles each structure once.
 
 Target (issue 27): symbp's cold SGD search takes at most half of MLPClassifier's time.
 Figures hold for the machine they ran on; the script prints its CPU.
@@ -69,9 +73,7 @@ def _search(row: str, search: str, n_jobs: int) -> dict[str, Any]:
     X, y = digits.data / 16.0, digits.target
     grid: Any
     if row.startswith("symbp"):
-        import symbp
-
-        estimator = symbp.SymbpClassifier(epochs=EPOCHS, batch_size=BATCH, tol=None)
+        estimator = _counting_classifier()(epochs=EPOCHS, batch_size=BATCH, tol=None)
         if search == "sgd":
             grid = {
                 "spec": [
@@ -135,9 +137,53 @@ def _search(row: str, search: str, n_jobs: int) -> dict[str, Any]:
     }
 
 
+def _counting_classifier() -> type:
+    """``SymbpClassifier`` that notes, after each fit, how its process got the kernel so
+    far: Numba's compiles (cache misses) and loads from the on-disk cache (hits) of the
+    module's ``train``, one line per fit in ``$GRID_COMPILE_LOG`` (every worker of
+    ``n_jobs=2`` appends to the same file)."""
+    import symbp
+
+    class Counting(symbp.SymbpClassifier):
+        def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+            out = super().fit(X, y, sample_weight)
+            stats = self.trainer_.module.train.stats
+            line = json.dumps(
+                [
+                    os.getpid(),
+                    self.trainer_.module.__name__,
+                    sum(stats.cache_misses.values()),
+                    sum(stats.cache_hits.values()),
+                ]
+            )
+            with open(os.environ["GRID_COMPILE_LOG"], "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+            return out
+
+    return Counting
+
+
+def _compiles(log: Path) -> tuple[int, int]:
+    """Numba compiles and cache loads of the search's kernels, over every process."""
+    if not log.is_file():
+        return 0, 0
+    last: dict[tuple[int, str], tuple[int, int]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        pid, module, misses, hits = json.loads(line)
+        last[(pid, module)] = (misses, hits)  # counts grow within a process
+    return sum(m for m, _ in last.values()), sum(h for _, h in last.values())
+
+
 def _run(row: str, search: str, cache: str, n_jobs: int = 1) -> dict[str, Any]:
     """``_search`` in a new process with ``SYMBP_CACHE_DIR=cache``."""
-    env = {**os.environ, "SYMBP_CACHE_DIR": cache, "PYTHONPATH": str(HERE)}
+    log = Path(cache + "-compiles.jsonl")
+    log.unlink(missing_ok=True)  # one run's lines only (the warm row reuses the cache)
+    env = {
+        **os.environ,
+        "SYMBP_CACHE_DIR": cache,
+        "PYTHONPATH": str(HERE),
+        "GRID_COMPILE_LOG": str(log),
+    }
     args = [sys.executable, str(Path(__file__)), "--child", row, search, str(n_jobs)]
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode:
@@ -145,6 +191,7 @@ def _run(row: str, search: str, cache: str, n_jobs: int = 1) -> dict[str, Any]:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     kernels = Path(cache, "kernels")
     result["modules"] = len(list(kernels.glob("*.py"))) if kernels.is_dir() else 0
+    result["compiles"], result["loads"] = _compiles(log)
     return result
 
 
@@ -200,12 +247,18 @@ def main(argv: list[str] | None = None) -> int:
                 rows[peer] = _run(peer, search, str(Path(top, f"{search}-{peer[:3]}")))
             cold = rows["symbp cold"]["seconds"]
             print(f"\n{search.upper()} search ({rows['symbp cold']['fits']} fits)")
-            print(f"{'row':22} {'seconds':>8} {'x symbp cold':>13} {'modules':>8} {'best CV':>8}")
+            print(
+                f"{'row':22} {'seconds':>8} {'x symbp cold':>13} {'modules':>8} "
+                f"{'compiles':>8} {'loads':>6} {'best CV':>8}"
+            )
             for name, r in rows.items():
-                modules = str(r["modules"]) if name.startswith("symbp") else "-"
+                ours = name.startswith("symbp")
+                modules, compiles, loads = (
+                    (str(r["modules"]), str(r["compiles"]), str(r["loads"])) if ours else "---"
+                )
                 print(
                     f"{name:22} {r['seconds']:8.2f} {r['seconds'] / cold:13.2f} "
-                    f"{modules:>8} {r['best_score']:8.3f}"
+                    f"{modules:>8} {compiles:>8} {loads:>6} {r['best_score']:8.3f}"
                 )
             if search == "sgd":
                 ratio = rows["MLPClassifier"]["seconds"] / cold
