@@ -29,6 +29,10 @@ from symbp.errors import FormulaError, SpecError, TimeLimitExceeded, TooLargeErr
 from symbp.limits import NumberError, check_fraction, check_integer, decimal_fraction
 from symbp.ops.symbols import X
 
+#: A hang guard for refusals that must come before any work: far beyond what they
+#: take on any machine (they are not timed), short of hanging the suite.
+HANG_S = 30.0
+
 BASE: dict[str, Any] = {
     "layers": [2, 2, 1],
     "activations": "sigmoid",
@@ -97,10 +101,10 @@ def test_decimals_are_exact_within_the_limits(text: str, value: Fraction) -> Non
     ],
 )
 def test_numbers_outside_the_limits_are_refused_at_once(text: str, message: str) -> None:
-    started = time.perf_counter()
-    with pytest.raises(NumberError, match=message):
+    # refused by the limits before any arithmetic on the digits (a hang guard, not a
+    # speed claim: the budget stops a parse that would run on)
+    with budget.time_limit(HANG_S), pytest.raises(NumberError, match=message):
         decimal_fraction(text)
-    assert time.perf_counter() - started < 0.1
 
 
 def test_python_numbers_have_the_same_limits() -> None:
@@ -226,10 +230,10 @@ def test_only_regular_files_are_read(tmp_path: Path) -> None:
         (tmp_path, "a folder"),
     ]
     for path, kind in kinds:
-        started = time.perf_counter()
-        with pytest.raises(SpecError, match=f"cannot read file: it is {kind}, not a regular"):
+        # refused before it is opened: reading the pipe would block, /dev/zero never ends
+        refused = pytest.raises(SpecError, match=f"cannot read file: it is {kind}, not a regular")
+        with budget.time_limit(HANG_S), refused:
             symbp.load(path)
-        assert time.perf_counter() - started < 1
 
 
 def test_the_spec_file_has_a_size_cap(tmp_path: Path) -> None:
@@ -279,12 +283,13 @@ def _spin(seconds: float) -> None:
 
 def test_the_budget_interrupts_the_main_thread() -> None:
     before = signal.getsignal(signal.SIGALRM)
-    started = time.monotonic()
+    after_suppress = []
     with pytest.raises(TimeLimitExceeded, match=r"time limit of 0\.2 s"), budget.time_limit(0.2):
         with contextlib.suppress(Exception):  # as SymPy does: the budget passes through
             _spin(5)
+        after_suppress.append(True)
         _spin(5)
-    assert time.monotonic() - started < 2
+    assert not after_suppress  # the first spin was interrupted, through the suppress
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
