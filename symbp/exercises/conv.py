@@ -35,18 +35,17 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import DataError, quote
+from ..errors import DataError
 from ..spec import Spec
 from ..spec.exercise import ExerciseSpec
 from ..symbolic.network_plan import plan_network, shapes_of
 from ..symbolic.network_run import NetworkStep, run_network
-from ..verify.claims import MAX_STEP
 from ..verify.compare import exact
 from ..verify.network import parse_network_quantity
 from ..verify.quantities import Quantity
 from .draw import Stream
 from .drawer import RecordDrawer
-from .questions import Question, whole_number
+from .questions import Question, asked_step, parse_all
 from .roster import Student
 from .variants import variant_fields
 
@@ -84,38 +83,15 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
         raise DataError(f"{where}: {quantity.name} is not asked on sheets; ask another quantity")
     if quantity.kind == "a" and quantity.indices[0] == 0:
         raise DataError(f"{where}: {quantity.name} is an input, printed on the sheet; ask another")
-    step = 1 if quantity.is_parameter else 0
-    if raw:
-        raw = raw.strip()
-        if not whole_number(raw) or int(raw) > MAX_STEP:
-            raise DataError(
-                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw)}"
-            )
-        step = int(raw)
-    if quantity.is_parameter and (quantity.kind, quantity.indices[0]) in spec.frozen:
-        raise DataError(
-            f"{where}: {quantity.name} is frozen (never updated), so it is printed on the "
-            "sheet; ask another quantity"
-        )
-    if quantity.is_parameter and step == 0:
-        raise DataError(
-            f"{where}: {quantity.name} at step 0 is printed on the sheet; ask it after an "
-            f"update, e.g. {quantity.name}@1"
-        )
+    parameter = quantity.is_parameter
+    frozen = parameter and (quantity.kind, quantity.indices[0]) in spec.frozen
+    step = asked_step(raw.strip() if raw else None, quantity.name, parameter, frozen, where)
     return Question(number, quantity, step)
 
 
 def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[Question, ...]:
     """Every question of ``asks`` (duplicates refused), numbered from 1."""
-    if not asks:
-        raise DataError(f"{where}: expected at least one quantity to ask")
-    out: list[Question] = []
-    for i, text in enumerate(asks):
-        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
-        if any(p.quantity == q.quantity and p.step == q.step for p in out):
-            raise DataError(f"{where}: {q.ask} is asked twice")
-        out.append(q)
-    return tuple(out)
+    return parse_all(asks, spec, where, parse_ask)
 
 
 def default_asks(spec: Spec) -> list[str]:

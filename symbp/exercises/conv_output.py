@@ -119,25 +119,9 @@ def numbers(variant: Variant) -> Numbers:
 def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = None) -> bytes:
     """The conv document of ``variant`` (:data:`.sheets.KEY_STYLE`) as PDF bytes; conv
     documents take no marks yet, so the asked numbers are not marked in it."""
-    import tempfile
-    from pathlib import Path
+    from .sheets import solution_pdf as document
 
-    from ..render.document import write_document
-    from .sheets import KEY_STYLE
-
-    steps = max(1, *(a.question.step for a in variant.answers))
-    digits = min(max(3, exercises.settings.answer_decimals), 15)
-    with tempfile.TemporaryDirectory(prefix="symbp-key-") as tmp:
-        path = write_document(
-            variant.spec,
-            format="pdf",
-            steps=steps,
-            out=Path(tmp) / "solution.pdf",
-            digits=digits,
-            engine=engine,
-            style=KEY_STYLE,
-        )
-        return path.read_bytes()
+    return document(exercises, variant, engine, marked=False)
 
 
 def numbers_text(variant: Variant) -> list[str]:
@@ -160,13 +144,6 @@ def shape(spec: Spec) -> str:
 
 #: How the exercises of a conv net (any network of layer records but a recurrent one) are
 #: worded (:mod:`.map_sheet`).
-CONV = SheetKind(
-    describe=describe,
-    conventions=conventions,
-    numbers=numbers,
-    numbers_text=numbers_text,
-    shape=shape,
-    default_asks=default_asks,
-    parse_asks=parse_asks,
-    solution=solution_pdf,
+CONV = SheetKind(  # the fields' order
+    describe, conventions, numbers, numbers_text, shape, default_asks, parse_asks, solution_pdf
 )

@@ -1,5 +1,5 @@
-"""What every exercise drawer shares: the refusals of a fixed kind, the draw-check-retry
-loop and the answers of a kept draw.
+"""What the drawers of networks of layer records share: the draw-check-retry loop and the
+answers of a kept draw (which draw is kept, shared with dense nets' drawer: :mod:`.keep`).
 
 A drawer (the conv nets' :class:`.conv.NetDrawer`, the recurrent nets'
 :class:`.recurrent.RecurrentDrawer`) subclasses :class:`RecordDrawer` and says only what
@@ -17,61 +17,18 @@ differ from every earlier student's (``taken``); regenerating one sheet (``taken
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..errors import DataError
 from ..spec import Spec, load
 from ..spec.exercise import ExerciseSpec, Range
 from ..verify.compare import exact, format_decimal
 from .codes import make_code
 from .draw import Stream
+from .keep import check_fixed, first_kept, rounds_to_zero
 from .questions import Question
 from .roster import Student
 from .variants import Answer, Variant, full_text
-
-
-def check_fixed(spec: Spec, settings: ExerciseSpec) -> None:
-    """Refuse a kind kept fixed (no range) that the spec gives no numbers to keep for."""
-    s = settings
-    if (s.W is None or s.b is None) and spec.W is None:
-        kind = "W" if s.W is None else "b"
-        raise DataError(
-            f"exercise.{kind}: fixed, but the spec gives no params to keep; give params or a range"
-        )
-    if (s.x is None or s.t is None) and not spec.examples:
-        kind = "x" if s.x is None else "t"
-        raise DataError(
-            f"exercise.{kind}: fixed, but the spec gives no example to keep; "
-            "give an example or a range"
-        )
-
-
-def give_up(
-    settings: ExerciseSpec, student: Student, failures: Counter[str], saturated: str
-) -> str:
-    """The one-line refusal after ``settings.max_draws`` draws failed, each reason counted
-    (``saturated``: the words of a saturated draw, ``{limit}`` standing for ``max_abs_z``)."""
-    s = settings
-    reasons = {
-        "saturated": saturated.format(limit=float(s.max_abs_z)),
-        "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
-        "repeated": "the numbers repeated an earlier student's",
-        "diverged": "the values were not finite",
-        "skipped": "skipped",
-    }
-    told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
-    return (
-        f"exercise: no draw of {s.max_draws} satisfied the constraints for student "
-        f"{student.id} ({told}); widen or shift the ranges (exercise.W, b, x, t), "
-        "raise exercise.max_abs_z or ask other quantities"
-    )
-
-
-def rounds_to_zero(value: Any, decimals: int) -> bool:
-    """Whether ``value`` prints as 0 (or -0) at ``decimals`` decimals."""
-    return not format_decimal(exact(value), decimals).strip("-0.")
 
 
 class RecordDrawer:
@@ -150,27 +107,17 @@ class RecordDrawer:
         self, student: Student, seed: int, *, taken: set[Any] | None = None, skip: int = 0
     ) -> Variant:
         """The variant of ``student`` (``taken``/``skip`` as in :meth:`.variants.Drawer.make`)."""
-        stream = Stream(seed, student.id)
-        failures: Counter[str] = Counter()
-        passed = 0
-        for _ in range(self.settings.max_draws):
+
+        def attempt(stream: Stream) -> tuple[str | None, Any, Any]:
             drawn = self.draw(stream)
             data = self.variant_data(student, *drawn)
             steps = self.run(load(data))
-            problem = self._problem(steps)
-            key = repr(drawn)
-            if problem is None and taken is not None and key in taken:
-                problem = "repeated"
-            elif problem is None and taken is None and passed < skip:
-                problem = "skipped"
-            if problem is not None:
-                failures[problem] += 1
-                passed += problem in ("repeated", "skipped")
-                continue
-            if taken is not None:
-                taken.add(key)
-            return self._finish(student, seed, passed, data, steps)
-        raise DataError(give_up(self.settings, student, failures, self.SATURATED))
+            return self._problem(steps), repr(drawn), (data, steps)
+
+        kept, passed = first_kept(
+            self.settings, student, seed, attempt, self.SATURATED, taken=taken, skip=skip
+        )
+        return self._finish(student, seed, passed, *kept)
 
     def _finish(
         self, student: Student, seed: int, skip: int, data: dict[str, Any], steps: Sequence[Any]
@@ -196,4 +143,4 @@ class RecordDrawer:
         return Variant(student, code, data, load(data), tuple(answers), ())
 
 
-__all__ = ["RecordDrawer", "check_fixed", "give_up", "rounds_to_zero"]
+__all__ = ["RecordDrawer"]

@@ -258,13 +258,6 @@ def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = 
 
 
 #: How the exercises of a recurrent net are worded (:mod:`.map_sheet`).
-RECURRENT = SheetKind(
-    describe=describe,
-    conventions=conventions,
-    numbers=numbers,
-    numbers_text=numbers_text,
-    shape=shape,
-    default_asks=default_asks,
-    parse_asks=parse_asks,
-    solution=solution_pdf,
+RECURRENT = SheetKind(  # the fields' order
+    describe, conventions, numbers, numbers_text, shape, default_asks, parse_asks, solution_pdf
 )

@@ -172,8 +172,11 @@ def sheet_tex(
     )
 
 
-def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = None) -> bytes:
-    """The derivation document of ``variant`` as PDF bytes, the asked numbers marked."""
+def solution_pdf(
+    exercises: ExerciseSet, variant: Variant, engine: str | None = None, *, marked: bool = True
+) -> bytes:
+    """The derivation document of ``variant`` as PDF bytes, the asked numbers marked
+    (``marked=False``: not marked, for documents that take no marks: conv nets')."""
     from ..render.document import write_document
 
     marks = {
@@ -188,7 +191,7 @@ def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = 
             steps=steps,
             out=Path(tmp) / "solution.pdf",
             digits=min(digits, 15),
-            marks=marks,
+            marks=marks if marked else None,
             engine=engine,
             style=KEY_STYLE,
         )
