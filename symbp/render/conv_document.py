@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from ..layers import Dense
 from ..spec import Spec
-from ..symbolic.network_run import NetworkRun, run_network
+from ..symbolic.network_run import run_network
 from .conv_backward import backward_pieces
 from .conv_forward import forward_pieces
 from .conv_network import formulas, layers_table
 from .conv_pieces import ConvDocument, Piece, Section, para, shape_text
 from .map_diagram import MAX_SQUARES, map_layout
-from .mathtex import DIGITS, plain_number
+from .mathtex import DIGITS
 from .record_document import document, refuse_unbuilt, updates_table
 from .templating import render
 
@@ -85,17 +85,13 @@ def build_conv(
             "The backward pass",
             tuple(Piece(p.kind, p.content, True) for p in backward_pieces(spec, first, ex, digits)),
         ),
-        Section("The update", (_updates(run, digits),)),
+        Section("The update", (updates_table(run.steps, ("W", "b"), _caption, digits),)),
     ]
     return document(spec, f"Back-propagation in the network {spec.name}", sections, style)
 
 
-def _updates(run: NetworkRun, digits: int) -> Piece:
-    """Each parameter before the first update, its gradient ``∂E/∂θ`` and after it."""
-    before, after = run.steps[0].quantities(), run.steps[1].quantities()
-    lr = plain_number(run.steps[0].learning_rate, digits)
-    caption = f"The first update θ ← θ − η ∂E/∂θ, η = {lr}"
-    return updates_table(before, after, ("W", "b"), caption, digits)
+def _caption(lr: str) -> str:
+    return f"The first update θ ← θ − η ∂E/∂θ, η = {lr}"
 
 
 #: The templates of a conv network's document, by format.

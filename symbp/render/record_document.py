@@ -9,7 +9,7 @@ style leaves out every piece marked ``full_only`` (and a section left empty).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from ..spec import Spec
 from .blocks import Cell, Table
 from .conv_pieces import MAX_ROWS, ConvDocument, Piece, Section
 from .escape import Tex
-from .mathtex import number_tex
+from .mathtex import number_tex, plain_number
 
 
 def document(spec: Spec, title: str, sections: Sequence[Section], style: str) -> ConvDocument:
@@ -51,12 +51,14 @@ def textbook(name: str) -> Tex:
 
 
 def updates_table(
-    before: Mapping[str, Any], after: Mapping[str, Any], kinds: tuple[str, ...], caption: str,
-    digits: int,
-) -> Piece:  # fmt: skip
-    """Each parameter of ``kinds`` (``("W", "b")``) before the first update, its gradient
-    ``∂E/∂θ`` and after it (the first :data:`~.conv_pieces.MAX_ROWS`); ``caption`` is
-    the table's, told how many were left out."""
+    steps: Sequence[Any], kinds: tuple[str, ...], caption: Callable[[str], str], digits: int
+) -> Piece:
+    """Each parameter of ``kinds`` (``("W", "b")``) before the first update of the run's
+    ``steps``, its gradient ``∂E/∂θ`` and after it (the first
+    :data:`~.conv_pieces.MAX_ROWS`); ``caption(lr)`` is the table's caption (``lr``: the
+    learning rate's text), told how many were left out."""
+    before, after = steps[0].quantities(), steps[1].quantities()
+    lr = plain_number(steps[0].learning_rate, digits)
     params = [k for k in before if k.startswith(tuple(f"{kind}[" for kind in kinds))]
     rows = tuple(
         (
@@ -72,7 +74,7 @@ def updates_table(
         "table",
         Table(
             "updates",
-            caption + more,
+            caption(lr) + more,
             ("parameter", "before", "∂E/∂θ", "after"),
             rows,
             align="lrrr",

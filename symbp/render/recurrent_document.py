@@ -28,9 +28,9 @@ from __future__ import annotations
 from ..spec import Spec
 from ..symbolic.recurrent import derive_cell
 from ..symbolic.recurrent_parts import BpttParts, bptt_parts
-from ..symbolic.recurrent_run import RecurrentRun, run_recurrent
+from ..symbolic.recurrent_run import run_recurrent
 from .conv_pieces import ConvDocument, Piece, Section, para
-from .mathtex import DIGITS, plain_number
+from .mathtex import DIGITS
 from .record_document import document, refuse_unbuilt, updates_table
 from .recurrent_backward import (
     REACH_VALUES,
@@ -117,7 +117,7 @@ def build_recurrent(
             "Clipping and the update",
             (
                 *clipping_pieces(spec.optimizer.clip_norm, first.update, digits),
-                _updates(run, digits),
+                updates_table(run.steps, ("W", "U", "b"), _caption, digits),
             ),
         ),
     ]
@@ -125,12 +125,8 @@ def build_recurrent(
     return document(spec, title, sections, style)
 
 
-def _updates(run: RecurrentRun, digits: int) -> Piece:
-    """Each parameter before the first update, its gradient ``∂E/∂θ`` and after it."""
-    before, after = run.steps[0].quantities(), run.steps[1].quantities()
-    lr = plain_number(run.steps[0].learning_rate, digits)
-    caption = f"The first update by the spec's optimiser (learning rate {lr})"
-    return updates_table(before, after, ("W", "U", "b"), caption, digits)
+def _caption(lr: str) -> str:
+    return f"The first update by the spec's optimiser (learning rate {lr})"
 
 
 def render_recurrent(

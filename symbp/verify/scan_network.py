@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 from ..symbolic.network_plan import plan_network
 from ..symbolic.network_run import NetworkRun, NetworkStep, run_network
 from ..symbolic.network_variants import VARIANTS, applicable, variant
-from .compare import CONFIRMED, TRUNCATED, exact
+from .compare import exact
 from .quantities import Quantity
-from .scan_slips import capped, explain, leaves
+from .scan_slips import Slip, capped, explained, leaves
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -106,23 +106,18 @@ def explain_slips(
 ) -> list[NumberResult]:
     """``results`` with the numbers that a classic conv slip reproduces explained (see the
     module docstring)."""
-    open_ = [i for i, r in enumerate(results) if r.verdict not in (CONFIRMED, TRUNCATED)]
-    if not open_:
-        return results
-    truth = {e.key: e for e in entries}
-    out = list(results)
-    plans = plan_network(spec.input_shape, spec.network)
-    for key in applicable(plans):
-        if not open_:
-            break
-        slipped = network_catalogue(
-            run_network(spec, steps, variant=variant(key), plans=plans),
-            spec,
-            max_examples,
-            max_entries,
-        )
-        explain(out, open_, truth, slipped, VARIANTS[key][0], key)
-    return out
+
+    def slips() -> Iterator[Slip]:
+        plans = plan_network(spec.input_shape, spec.network)
+        for key in applicable(plans):
+
+            def slipped(key: str = key) -> list[Entry]:
+                run = run_network(spec, steps, variant=variant(key), plans=plans)
+                return network_catalogue(run, spec, max_examples, max_entries)
+
+            yield key, VARIANTS[key][0], slipped
+
+    return explained(results, entries, slips())
 
 
 __all__ = ["explain_slips", "network_catalogue"]

@@ -28,13 +28,14 @@ true quantity, ``cause`` the slip's key, ``convention`` its label); the first sl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..symbolic.recurrent_run import RecurrentRun, RecurrentStep, run_recurrent
-from .compare import CONFIRMED, TRUNCATED, exact
+from .compare import exact
 from .quantities import Quantity
 from .recurrent import SLIPS
-from .scan_slips import capped, explain, leaves
+from .scan_slips import capped, explained, leaves
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -139,22 +140,20 @@ def explain_slips(
 ) -> list[NumberResult]:
     """``results`` with the numbers that a usual BPTT slip reproduces explained (see the
     module docstring)."""
-    open_ = [i for i, r in enumerate(results) if r.verdict not in (CONFIRMED, TRUNCATED)]
     rec = spec.recurrence
-    if not open_ or rec is None:
+    if rec is None:
         return results
-    truth = {e.key: e for e in entries}
-    out = list(results)
-    for key, (label, change) in SLIPS.items():
-        if not open_:
-            break
-        if key == "full-bptt" and rec.bptt is None:
-            continue
-        slipped = recurrent_catalogue(
-            run_recurrent(spec, steps, convention=change), spec, max_examples, max_entries
-        )
-        explain(out, open_, truth, slipped, label, key)
-    return out
+
+    def slipped(change: Any) -> list[Entry]:
+        run = run_recurrent(spec, steps, convention=change)
+        return recurrent_catalogue(run, spec, max_examples, max_entries)
+
+    slips = (
+        (key, label, partial(slipped, change))
+        for key, (label, change) in SLIPS.items()
+        if not (key == "full-bptt" and rec.bptt is None)
+    )
+    return explained(results, entries, slips)
 
 
 __all__ = ["explain_slips", "recurrent_catalogue"]

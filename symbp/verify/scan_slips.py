@@ -88,4 +88,25 @@ def explain(
         open_.remove(i)
 
 
-__all__ = ["capped", "explain", "leaves"]
+#: A slip to try: its key (the cause), its label and its run's catalogue, made when tried.
+Slip = tuple[str, str, Callable[[], list["Entry"]]]
+
+
+def explained(
+    results: list[NumberResult], entries: list[Entry], slips: Iterable[Slip]
+) -> list[NumberResult]:
+    """``results`` with the numbers that a slip of ``slips`` reproduces explained (tried in
+    order until every number is confirmed or explained; ``entries``: the true run's)."""
+    open_ = [i for i, r in enumerate(results) if r.verdict not in (CONFIRMED, TRUNCATED)]
+    if not open_:
+        return results
+    truth = {e.key: e for e in entries}
+    out = list(results)
+    for cause, label, slipped in slips:
+        if not open_:
+            break
+        explain(out, open_, truth, slipped(), label, cause)
+    return out
+
+
+__all__ = ["Slip", "capped", "explain", "explained", "leaves"]
