@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
+from exercise_files import exercises_cli, needs_tex, pdf_names, pdf_text, text_file_names
 
 import symbp
 from symbp.cli import main
@@ -168,14 +167,7 @@ def test_truncated_bptt_keys_agree_with_pytorch_detach(tmp_path: Path) -> None:
 def test_same_seed_gives_byte_identical_text_outputs(elman: Any) -> None:
     first, second = text_outputs(elman), text_outputs(plan(ELMAN, count=3, seed=11))
     assert first == second
-    assert sorted(first) == [
-        "answers.csv",
-        "gift.txt",
-        "moodle.xml",
-        "variants/s01.yaml",
-        "variants/s02.yaml",
-        "variants/s03.yaml",
-    ]
+    assert sorted(first) == text_file_names(3)
     rows = list(csv.reader(io.StringIO(first["answers.csv"])))
     assert rows[2][:4] == ["s01", "Q2", "h[0][0] at t=2", "0"]
     assert rows[16][:4] == ["s01", "Q16", "W[0][0][0]", "1"]
@@ -282,41 +274,21 @@ def test_bad_questions_are_one_line_and_write_nothing(
     ask: str, message: str, tmp_path: Path, capsys: Any
 ) -> None:
     out = tmp_path / "ex"
-    code = main(["exercises", str(ELMAN), "--count", "2", "--ask", ask, "-o", str(out), "--no-pdf"])
-    captured = capsys.readouterr()
-    assert code == 2
-    assert captured.out == ""
-    assert len(captured.err.splitlines()) == 1
-    assert captured.err.startswith("symbp exercises: error: ask: ")
-    assert message in captured.err
+    args = [str(ELMAN), "--count", "2", "--ask", ask, "-o", str(out), "--no-pdf"]
+    code, printed, err = exercises_cli(args, capsys)
+    assert (code, printed, len(err.splitlines())) == (2, "", 1)
+    assert err.startswith("symbp exercises: error: ask: ")
+    assert message in err
     assert not out.exists()
 
 
-@pytest.mark.skipif(
-    shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
-    reason="TeX Live (pdflatex) and poppler-utils (pdftotext) are needed for PDF tests",
-)
+@needs_tex
 def test_sheets_and_keys_as_pdf(tmp_path: Path) -> None:
     out = tmp_path / "ex"
     asks = ["h[0][1] at t=2", "c[0][0] at t=3", "delta_h[0][1] at t=1", "U[0][2][1]@1"]
     made = make_exercises(LSTM, out, count=1, seed=5, ask=asks)
-    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert [n for n in names if n.endswith(".pdf")] == [
-        "key.pdf",
-        "key/s01.pdf",
-        "sheets.pdf",
-        "sheets/s01.pdf",
-    ]
-
-    def text(name: str) -> str:
-        return subprocess.run(
-            ["pdftotext", "-layout", str(out / name), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-
-    sheet, key = text("sheets/s01.pdf"), text("key/s01.pdf")
+    assert pdf_names(out) == ["key.pdf", "key/s01.pdf", "sheets.pdf", "sheets/s01.pdf"]
+    sheet, key = pdf_text(out / "sheets/s01.pdf"), pdf_text(out / "key/s01.pdf")
     variant = made.variants[0]
     answer = variant.answers[2]
     assert "sheet code " + variant.code.text in sheet

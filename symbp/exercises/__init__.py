@@ -22,12 +22,13 @@ rebuilds that student's sheet and key. How numbers vary is set by the spec's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from ..budget import paused
 from ..budget import time_limit as budget
 from ..spec import Spec, load
-from .output import text_outputs, write_exercises
+from .output import pdf_outputs, sheet_kind, text_outputs, write_exercises
 from .plan import ExerciseSet, plan, plan_one
 from .progress import SILENT, Progress
 
@@ -108,7 +109,7 @@ def shipped_outputs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
     sheets' LaTeX (``sheets.tex``), all byte-reproducible, so the drift check
     covers them; the PDFs are in :func:`shipped_pdfs`.
     """
-    from . import conv_output, sheets
+    from . import map_sheet, sheets
 
     out: dict[str, str | bytes] = {}
     for path, spec in _exercise_specs(spec_paths):
@@ -116,9 +117,8 @@ def shipped_outputs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
         folder = f"{SHIPPED_DIR}/{path.stem}"
         for rel, text in text_outputs(exercises).items():
             out[f"{folder}/{rel}"] = text
-        tex = sheets.sheet_tex if spec.dense_only else conv_output.sheet_tex
-        if spec.recurrence is not None:
-            from .recurrent_output import sheet_tex as tex
+        kind = sheet_kind(spec)
+        tex = sheets.sheet_tex if kind is None else partial(map_sheet.sheet_tex, kind)
         out[f"{folder}/sheets.tex"] = tex(exercises, exercises.variants)
     return out
 
@@ -126,14 +126,9 @@ def shipped_outputs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
 def shipped_pdfs(spec_paths: Sequence[Path]) -> dict[str, str | bytes]:
     """``docs/exercises/<stem>/sheets.pdf`` and ``key.pdf`` (needs TeX; not drift-checked,
     since PDF bytes depend on the TeX Live release)."""
-    from . import conv_output, sheets
-
     out: dict[str, str | bytes] = {}
     for path, spec in _exercise_specs(spec_paths):
-        make = sheets.pdf_outputs if spec.dense_only else conv_output.pdf_outputs
-        if spec.recurrence is not None:
-            from .recurrent_output import pdf_outputs as make
-        pdfs = make(plan(spec))
+        pdfs = pdf_outputs(plan(spec))
         for name in ("sheets.pdf", "key.pdf"):
             out[f"{SHIPPED_DIR}/{path.stem}/{name}"] = pdfs[name]
     return out

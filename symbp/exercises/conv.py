@@ -32,24 +32,22 @@ for it (:func:`symbp.symbolic.network_run.run_network`):
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import DataError, quote
-from ..spec import Spec, load
-from ..spec.exercise import ExerciseSpec, Range
+from ..errors import DataError
+from ..spec import Spec
+from ..spec.exercise import ExerciseSpec
 from ..symbolic.network_plan import plan_network, shapes_of
 from ..symbolic.network_run import NetworkStep, run_network
-from ..verify.claims import MAX_STEP
-from ..verify.compare import exact, format_decimal
+from ..verify.compare import exact
 from ..verify.network import parse_network_quantity
 from ..verify.quantities import Quantity
-from .codes import make_code
 from .draw import Stream
-from .questions import Question, whole_number
+from .drawer import RecordDrawer
+from .questions import Question, asked_step, parse_all
 from .roster import Student
-from .variants import Answer, Variant, full_text, variant_fields
+from .variants import variant_fields
 
 #: The kinds a sheet asks (the others are printed on it, or are the batch's bookkeeping).
 ASKED = ("a", "z", "delta", "W", "b", "grad_W", "grad_b", "grad_x", "loss")
@@ -85,38 +83,15 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
         raise DataError(f"{where}: {quantity.name} is not asked on sheets; ask another quantity")
     if quantity.kind == "a" and quantity.indices[0] == 0:
         raise DataError(f"{where}: {quantity.name} is an input, printed on the sheet; ask another")
-    step = 1 if quantity.is_parameter else 0
-    if raw:
-        raw = raw.strip()
-        if not whole_number(raw) or int(raw) > MAX_STEP:
-            raise DataError(
-                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw)}"
-            )
-        step = int(raw)
-    if quantity.is_parameter and (quantity.kind, quantity.indices[0]) in spec.frozen:
-        raise DataError(
-            f"{where}: {quantity.name} is frozen (never updated), so it is printed on the "
-            "sheet; ask another quantity"
-        )
-    if quantity.is_parameter and step == 0:
-        raise DataError(
-            f"{where}: {quantity.name} at step 0 is printed on the sheet; ask it after an "
-            f"update, e.g. {quantity.name}@1"
-        )
+    parameter = quantity.is_parameter
+    frozen = parameter and (quantity.kind, quantity.indices[0]) in spec.frozen
+    step = asked_step(raw.strip() if raw else None, quantity.name, parameter, frozen, where)
     return Question(number, quantity, step)
 
 
 def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[Question, ...]:
     """Every question of ``asks`` (duplicates refused), numbered from 1."""
-    if not asks:
-        raise DataError(f"{where}: expected at least one quantity to ask")
-    out: list[Question] = []
-    for i, text in enumerate(asks):
-        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
-        if any(p.quantity == q.quantity and p.step == q.step for p in out):
-            raise DataError(f"{where}: {q.ask} is asked twice")
-        out.append(q)
-    return tuple(out)
+    return parse_all(asks, spec, where, parse_ask)
 
 
 def default_asks(spec: Spec) -> list[str]:
@@ -146,43 +121,13 @@ def default_asks(spec: Spec) -> list[str]:
     return asks
 
 
-def value_of(steps: Sequence[NetworkStep], q: Question) -> Any:
-    """The exact value of ``q``: a parameter after ``k`` updates is the step ``k − 1``'s
-    value plus that step's update, so the run need not evaluate step ``k`` itself."""
-    name = q.quantity.name
-    if q.quantity.is_parameter:
-        before = steps[q.step - 1].quantities()
-        return before[name] + before["update_" + name]
-    return steps[q.step].quantities()[name]
-
-
-def steps_needed(questions: Sequence[Question]) -> int:
-    """The last step the run must evaluate for ``questions`` (see :func:`value_of`)."""
-    return max(q.step - 1 if q.quantity.is_parameter else q.step for q in questions)
-
-
-class NetDrawer:
+class NetDrawer(RecordDrawer):
     """Draws and checks the variants of one spec of layer records (module docstring)."""
 
     def __init__(
         self, spec: Spec, settings: ExerciseSpec, questions: Sequence[Question], asks: Sequence[str]
     ) -> None:
-        self.spec, self.settings, self.questions = spec, settings, tuple(questions)
-        self.asks = tuple(asks)
-        self.last = steps_needed(questions)
-        s = settings
-        if (s.W is None or s.b is None) and spec.W is None:
-            kind = "W" if s.W is None else "b"
-            raise DataError(
-                f"exercise.{kind}: fixed, but the spec gives no params to keep; "
-                "give params or a range"
-            )
-        if (s.x is None or s.t is None) and not spec.examples:
-            kind = "x" if s.x is None else "t"
-            raise DataError(
-                f"exercise.{kind}: fixed, but the spec gives no example to keep; "
-                "give an example or a range"
-            )
+        super().__init__(spec, settings, questions, asks)
         shapes = shapes_of(spec.input_shape, spec.network)
         self.param_shapes = [
             layer.parameter_shapes(shapes[l]) for l, layer in enumerate(spec.network)
@@ -190,14 +135,6 @@ class NetDrawer:
         self.input_shape, self.out = tuple(spec.input_shape), shapes[-1][0]
         #: Every variant has this network: its formulas are derived once.
         self.plans = plan_network(spec.input_shape, spec.network)
-
-    def _value(self, stream: Stream, r: Range | None, fixed: Any) -> Any:
-        return exact(fixed) if r is None else stream.decimal(r)
-
-    def _array(self, stream: Stream, r: Range | None, base: Any) -> Any:
-        if isinstance(base, list | tuple):
-            return [self._array(stream, r, part) for part in base]
-        return self._value(stream, r, base)
 
     def draw(self, stream: Stream) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
         """One draw: ``W`` and ``b`` (nested as the spec's, ``None`` where a layer has
@@ -217,96 +154,27 @@ class NetDrawer:
         size = math.prod(self.input_shape)
         for ex in self.spec.examples or [None]:
             flat_x = list(ex.x) if ex else [0] * size
-            x = [self._value(stream, s.x, v) for v in flat_x]
-            t = [self._value(stream, s.t, v) for v in (ex.t if ex else [0] * self.out)]
+            x = [self._array(stream, s.x, v) for v in flat_x]
+            t = [self._array(stream, s.t, v) for v in (ex.t if ex else [0] * self.out)]
             examples.append({"x": _nest(x, self.input_shape), "t": t})
         return W, b, examples
 
-    def variant_data(
-        self, student: Student, W: list[Any], b: list[Any], examples: list[Any]
-    ) -> dict[str, Any]:
-        """The variant spec's fields (claims added by :meth:`make`)."""
+    def variant_data(self, student: Student, *drawn: Any) -> dict[str, Any]:
+        """The variant spec's fields (``drawn``: ``W``, ``b``, the examples)."""
+        W, b, examples = drawn
         return variant_fields(self.spec, student, W, b, examples)
 
-    def _problem(self, steps: Sequence[NetworkStep]) -> str | None:
+    def run(self, spec: Spec) -> Sequence[NetworkStep]:
+        return run_network(spec, self.last, plans=self.plans).steps
+
+    def saturated(self, steps: Sequence[NetworkStep]) -> bool:
         limit = self.settings.max_abs_z
-        for step in steps:
-            for ex in step.evaluation.examples:
-                if any(abs(exact(z)) > limit for z in _leaves(list(ex.z))):
-                    return "saturated"
-        for q in self.questions:
-            text = format_decimal(exact(value_of(steps, q)), self.settings.answer_decimals)
-            if not text.strip("-0."):
-                return "zero"
-        return None
-
-    def make(
-        self, student: Student, seed: int, *, taken: set[Any] | None = None, skip: int = 0
-    ) -> Variant:
-        """The variant of ``student`` (``taken``/``skip`` as in :meth:`.variants.Drawer.make`)."""
-        stream = Stream(seed, student.id)
-        failures: Counter[str] = Counter()
-        passed = 0
-        for _ in range(self.settings.max_draws):
-            W, b, examples = self.draw(stream)
-            spec = load(self.variant_data(student, W, b, examples))
-            steps = run_network(spec, self.last, plans=self.plans).steps
-            problem = self._problem(steps)
-            key = repr((W, b, examples))
-            if problem is None and taken is not None and key in taken:
-                problem = "repeated"
-            elif problem is None and taken is None and passed < skip:
-                problem = "skipped"
-            if problem is not None:
-                failures[problem] += 1
-                passed += problem in ("repeated", "skipped")
-                continue
-            if taken is not None:
-                taken.add(key)
-            return self._finish(student, seed, passed, W, b, examples, steps)
-        raise DataError(self._give_up(student, failures))
-
-    def _finish(
-        self,
-        student: Student,
-        seed: int,
-        skip: int,
-        W: list[Any],
-        b: list[Any],
-        examples: list[Any],
-        steps: Sequence[NetworkStep],
-    ) -> Variant:
-        d = self.settings.answer_decimals
-        least = self.settings.quiz_tolerance
-        answers = []
-        for q in self.questions:
-            value = exact(value_of(steps, q))
-            answers.append(
-                Answer(q, value, full_text(value), format_decimal(value, d), least, False)
-            )
-        code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
-        data = self.variant_data(student, W, b, examples)
-        data["claims"] = [
-            {"of": a.question.name, "step": a.question.step, "printed": a.printed,
-             "note": f"{a.question.label} of exercise {code.text}"}
-            for a in answers
-        ]  # fmt: skip
-        return Variant(student, code, data, load(data), tuple(answers), ())
-
-    def _give_up(self, student: Student, failures: Counter[str]) -> str:
-        s = self.settings
-        reasons = {
-            "saturated": f"a pre-activation exceeded |z| > {float(s.max_abs_z):g}",
-            "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
-            "repeated": "the numbers repeated an earlier student's",
-            "skipped": "skipped",
-        }
-        told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
-        return (
-            f"exercise: no draw of {s.max_draws} satisfied the constraints for student "
-            f"{student.id} ({told}); widen or shift the ranges (exercise.W, b, x, t), "
-            "raise exercise.max_abs_z or ask other quantities"
+        return any(
+            abs(exact(z)) > limit
+            for step in steps
+            for ex in step.evaluation.examples
+            for z in _leaves(list(ex.z))
         )
 
 
-__all__ = ["ASKED", "NetDrawer", "Quantity", "default_asks", "parse_asks", "value_of"]
+__all__ = ["ASKED", "NetDrawer", "Quantity", "default_asks", "parse_asks"]

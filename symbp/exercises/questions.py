@@ -16,8 +16,9 @@ updated weight (the first weight of the first weight layer that is trained).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from ..errors import DataError, quote
 from ..ops.batches import plan_of
@@ -53,10 +54,40 @@ class Question:
         return self.quantity.name
 
     @property
+    def key(self) -> tuple[Any, ...]:
+        """What two questions asking the same thing share: the quantity and the step."""
+        return (self.quantity, self.step)
+
+    @property
     def ask(self) -> str:
         """The canonical ``--ask`` text: ``a[2][0]``, ``W[0][0][0]@1``."""
         default = 1 if self.quantity.is_parameter else 0
         return self.name if self.step == default else f"{self.name}@{self.step}"
+
+
+def asked_step(raw: str | None, name: str, parameter: bool, frozen: bool, where: str) -> int:
+    """The update step a question asks (``raw``: the text after ``@``, ``None`` where there
+    is none): by default 1 for a parameter (printed on the sheet at step 0), else 0. A
+    frozen parameter (never updated) and a parameter at step 0 are refused; ``name`` is
+    the quantity's, ``where`` the field's."""
+    step = 1 if parameter else 0
+    if raw is not None:
+        if not whole_number(raw) or int(raw) > MAX_STEP:
+            raise DataError(
+                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw)}"
+            )
+        step = int(raw)
+    if parameter and frozen:
+        raise DataError(
+            f"{where}: {name} is frozen (never updated), so it is printed on the "
+            "sheet; ask another quantity"
+        )
+    if parameter and step == 0:
+        raise DataError(
+            f"{where}: {name} at step 0 is printed on the sheet; ask it after an "
+            f"update, e.g. {name}@1"
+        )
+    return step
 
 
 def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Question:
@@ -74,24 +105,9 @@ def parse_ask(text: str, spec: Spec, number: int, where: str = "ask") -> Questio
         return _epoch_question(match.group("step"), spec, number, where, quantity)
     if quantity.kind == "a" and quantity.indices[0] == 0:
         raise DataError(f"{where}: {quantity.name} is an input, printed on the sheet; ask another")
-    raw_step = match.group("step")
-    step = 1 if quantity.is_parameter else 0
-    if raw_step is not None:
-        if not whole_number(raw_step) or int(raw_step) > MAX_STEP:
-            raise DataError(
-                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw_step)}"
-            )
-        step = int(raw_step)
-    if quantity.is_parameter and (quantity.kind, quantity.indices[0]) in spec.frozen:
-        raise DataError(
-            f"{where}: {quantity.name} is frozen (never updated), so it is printed on the "
-            "sheet; ask another quantity"
-        )
-    if quantity.is_parameter and step == 0:
-        raise DataError(
-            f"{where}: {quantity.name} at step 0 is printed on the sheet; ask it after an "
-            f"update, e.g. {quantity.name}@1"
-        )
+    parameter = quantity.is_parameter
+    frozen = parameter and (quantity.kind, quantity.indices[0]) in spec.frozen
+    step = asked_step(match.group("step"), quantity.name, parameter, frozen, where)
     return Question(number, quantity, step)
 
 
@@ -123,17 +139,29 @@ def default_asks(spec: Spec) -> list[str]:
     return asks
 
 
-def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[Question, ...]:
-    """Every question of ``asks`` (duplicates refused), numbered from 1."""
+#: A question of any net (:class:`Question`, a recurrent net's ``TimedQuestion``).
+Q = TypeVar("Q", bound=Question)
+
+
+def parse_all(
+    asks: Sequence[str], spec: Spec, where: str, parse: Callable[[str, Spec, int, str], Q]
+) -> tuple[Q, ...]:
+    """Every question of ``asks`` read by ``parse`` (a net's ``parse_ask``), numbered from 1;
+    duplicates (the same :attr:`Question.key`) refused."""
     if not asks:
         raise DataError(f"{where}: expected at least one quantity to ask")
-    out: list[Question] = []
+    out: list[Q] = []
     for i, text in enumerate(asks):
-        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
-        if any(p.quantity == q.quantity and p.step == q.step for p in out):
+        q = parse(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
+        if any(p.key == q.key for p in out):
             raise DataError(f"{where}: {q.ask} is asked twice")
         out.append(q)
     return tuple(out)
+
+
+def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[Question, ...]:
+    """Every question of ``asks`` (duplicates refused), numbered from 1."""
+    return parse_all(asks, spec, where, parse_ask)
 
 
 def _indices(q: Quantity) -> tuple[int, str]:

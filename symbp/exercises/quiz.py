@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..escape import csv_cell, gift_escape, html_escape, visible_controls, xml_text
 from .conventions import conventions
@@ -33,6 +33,8 @@ from .variants import Answer, Variant
 from .yamltext import decimal_text
 
 CSV_HEADER = ("student", "question", "quantity", "step", "value", "tolerance", "printed")
+#: A question's text or name in the quiz: ``(exercises, variant, answer) -> str``.
+Text = Callable[[ExerciseSet, Variant, Answer], str]
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -135,8 +137,10 @@ def _items(exercises: ExerciseSet) -> Iterator[tuple[Variant, Answer]]:
             yield variant, a
 
 
-def moodle_xml(exercises: ExerciseSet) -> str:
-    """``moodle.xml``: one numerical question per student and question (Moodle XML)."""
+def moodle_xml(exercises: ExerciseSet, *, html: Text = _html, name: Text = question_name) -> str:
+    """``moodle.xml``: one numerical question per student and question (Moodle XML);
+    ``html`` and ``name`` word each question's text and name (a dense net's by default,
+    a network of layer records' in :mod:`.map_quiz`)."""
     quiz = ET.Element("quiz")
     current = None
     for variant, a in _items(exercises):
@@ -145,8 +149,8 @@ def moodle_xml(exercises: ExerciseSet) -> str:
             category = ET.SubElement(quiz, "question", {"type": "category"})
             _text(category, "category", _category(exercises, variant))
         q = ET.SubElement(quiz, "question", {"type": "numerical"})
-        _text(q, "name", question_name(exercises, variant, a))
-        _text(q, "questiontext", _html(exercises, variant, a), format="html")
+        _text(q, "name", name(exercises, variant, a))
+        _text(q, "questiontext", html(exercises, variant, a), format="html")
         _text(q, "generalfeedback", f"<p>{html_escape(a.printed)}</p>", format="html")
         ET.SubElement(q, "defaultgrade").text = "1"
         ET.SubElement(q, "penalty").text = "0"
@@ -161,7 +165,7 @@ def moodle_xml(exercises: ExerciseSet) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-def gift(exercises: ExerciseSet) -> str:
+def gift(exercises: ExerciseSet, *, html: Text = _html, name: Text = question_name) -> str:
     """``gift.txt``: the questions of :func:`moodle_xml` in GIFT format."""
     lines = [f"// symbp exercises of {gift_escape(exercises.spec.name)}, seed {exercises.seed}", ""]
     current = None
@@ -170,7 +174,7 @@ def gift(exercises: ExerciseSet) -> str:
             current = variant
             # a category line is taken as it reads (no GIFT escapes): _category is one line
             lines += [f"$CATEGORY: {_category(exercises, variant)}", ""]
-        name = gift_escape(question_name(exercises, variant, a))
-        text = gift_escape(_html(exercises, variant, a))
-        lines += [f"::{name}::[html]{text}{{#{a.full}:{a.tolerance_text}}}", ""]
+        title = gift_escape(name(exercises, variant, a))
+        text = gift_escape(html(exercises, variant, a))
+        lines += [f"::{title}::[html]{text}{{#{a.full}:{a.tolerance_text}}}", ""]
     return "\n".join(lines)

@@ -33,17 +33,15 @@ it (:func:`symbp.symbolic.recurrent_run.run_recurrent`):
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import DataError
-from ..spec import Spec, load
-from ..spec.exercise import ExerciseSpec, Range
+from ..spec import Spec
+from ..spec.exercise import ExerciseSpec
 from ..symbolic.recurrent_run import RecurrentStep, run_recurrent
-from ..verify.compare import exact, format_decimal
-from .codes import make_code
 from .draw import Stream
+from .drawer import RecordDrawer
+from .questions import Question
 from .recurrent_questions import (
     PARAMETERS,
     TimedQuestion,
@@ -53,30 +51,17 @@ from .recurrent_questions import (
     parse_asks,
 )
 from .roster import Student
-from .variants import Answer, Variant, full_text, variant_fields
-
-
-def value_of(steps: Sequence[RecurrentStep], q: TimedQuestion) -> Any:
-    """The exact value of ``q``: a parameter after ``k`` updates is the step ``k − 1``'s
-    value plus that step's update."""
-    name = q.quantity.name
-    if base_kind(q.quantity) in PARAMETERS:
-        before = steps[q.step - 1].quantities()
-        return before[name] + before["update_" + name]
-    return steps[q.step].quantities(q.time)[name]
-
-
-def steps_needed(questions: Sequence[TimedQuestion]) -> int:
-    """The last step the run must evaluate for ``questions``."""
-    return max(q.step - 1 if base_kind(q.quantity) in PARAMETERS else q.step for q in questions)
+from .variants import variant_fields
 
 
 def _zeros(shape: Sequence[int]) -> Any:
     return 0 if not shape else [_zeros(shape[1:]) for _ in range(shape[0])]
 
 
-class RecurrentDrawer:
+class RecurrentDrawer(RecordDrawer):
     """Draws and checks the variants of one recurrent spec (module docstring)."""
+
+    SATURATED = "a sum W x_t + U h_(t-1) + b or a dense z exceeded |z| > {limit:g}"
 
     def __init__(
         self,
@@ -85,25 +70,10 @@ class RecurrentDrawer:
         questions: Sequence[TimedQuestion],
         asks: Sequence[str],
     ) -> None:
-        self.spec, self.settings, self.questions = spec, settings, tuple(questions)
-        self.asks = tuple(asks)
-        self.last = steps_needed(questions)
+        super().__init__(spec, settings, questions, asks)
         rec = spec.recurrence
         assert rec is not None
         self.rec = rec
-        s = settings
-        if (s.W is None or s.b is None) and spec.W is None:
-            kind = "W" if s.W is None else "b"
-            raise DataError(
-                f"exercise.{kind}: fixed, but the spec gives no params to keep; "
-                "give params or a range"
-            )
-        if (s.x is None or s.t is None) and not spec.examples:
-            kind = "x" if s.x is None else "t"
-            raise DataError(
-                f"exercise.{kind}: fixed, but the spec gives no example to keep; "
-                "give an example or a range"
-            )
         shape: tuple[int, ...] = tuple(spec.input_shape)
         self.param_shapes = []
         for layer in spec.network:
@@ -111,10 +81,16 @@ class RecurrentDrawer:
             shape = layer.output_shape(shape)
         self.out = shape[0]
 
-    def _array(self, stream: Stream, r: Range | None, base: Any) -> Any:
-        if isinstance(base, list | tuple):
-            return [self._array(stream, r, part) for part in base]
-        return exact(base) if r is None else stream.decimal(r)
+    def is_parameter(self, q: Question) -> bool:
+        return base_kind(q.quantity) in PARAMETERS
+
+    def step_value(self, steps: Sequence[RecurrentStep], q: Question) -> Any:
+        assert isinstance(q, TimedQuestion)
+        return steps[q.step].quantities(q.time)[q.quantity.name]
+
+    def claim_fields(self, q: Question) -> dict[str, Any]:
+        assert isinstance(q, TimedQuestion)
+        return {} if q.time is None else {"time": q.time}
 
     def draw(self, stream: Stream) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """One draw: ``W``, ``U``, ``b`` (``None`` where a layer has none) and the examples
@@ -143,10 +119,10 @@ class RecurrentDrawer:
             examples.append({"x": x, "t": t_field})
         return drawn["W"], drawn["U"], drawn["b"], examples
 
-    def variant_data(
-        self, student: Student, W: list[Any], U: list[Any], b: list[Any], examples: list[Any]
-    ) -> dict[str, Any]:
-        """The variant spec's fields: the spec's own, the drawn numbers, its initial states."""
+    def variant_data(self, student: Student, *drawn: Any) -> dict[str, Any]:
+        """The variant spec's fields: the spec's own, the drawn numbers (``W``, ``U``,
+        ``b``, the examples), its initial states."""
+        W, U, b, examples = drawn
         data = variant_fields(self.spec, student, W, b, examples)
         given = self.spec.data.get("params")
         params: dict[str, Any] = {"W": W, "U": U, "b": b}
@@ -155,7 +131,10 @@ class RecurrentDrawer:
         data["params"] = params
         return data
 
-    def _problem(self, steps: Sequence[RecurrentStep]) -> str | None:
+    def run(self, spec: Spec) -> Sequence[RecurrentStep]:
+        return run_recurrent(spec, self.last).steps
+
+    def saturated(self, steps: Sequence[RecurrentStep]) -> bool:
         limit = float(self.settings.max_abs_z)
         for step in steps:
             W: Any = step.params["W"][0]
@@ -169,88 +148,12 @@ class RecurrentDrawer:
                         z = sum(float(w) * v for w, v in zip(W[r], x, strict=True))
                         z += sum(float(u) * v for u, v in zip(U[r], prev, strict=True))
                         if abs(z + float(b[r])) > limit:
-                            return "saturated"
+                            return True
                     heads = [row[k] for k in row if k.startswith("z[") and k != "z[0]"]
                     if any(abs(float(v)) > limit for z in heads for v in z):
-                        return "saturated"
+                        return True
                     prev = [float(v) for v in row["h[0]"]]
-        for q in self.questions:
-            text = format_decimal(exact(value_of(steps, q)), self.settings.answer_decimals)
-            if not text.strip("-0."):
-                return "zero"
-        return None
-
-    def make(
-        self, student: Student, seed: int, *, taken: set[Any] | None = None, skip: int = 0
-    ) -> Variant:
-        """The variant of ``student`` (``taken``/``skip`` as in :meth:`.variants.Drawer.make`)."""
-        stream = Stream(seed, student.id)
-        failures: Counter[str] = Counter()
-        passed = 0
-        for _ in range(self.settings.max_draws):
-            W, U, b, examples = self.draw(stream)
-            data = self.variant_data(student, W, U, b, examples)
-            steps = run_recurrent(load(data), self.last).steps
-            problem = self._problem(steps)
-            key = repr((W, U, b, examples))
-            if problem is None and taken is not None and key in taken:
-                problem = "repeated"
-            elif problem is None and taken is None and passed < skip:
-                problem = "skipped"
-            if problem is not None:
-                failures[problem] += 1
-                passed += problem in ("repeated", "skipped")
-                continue
-            if taken is not None:
-                taken.add(key)
-            return self._finish(student, seed, passed, data, steps)
-        raise DataError(self._give_up(student, failures))
-
-    def _finish(
-        self,
-        student: Student,
-        seed: int,
-        skip: int,
-        data: dict[str, Any],
-        steps: Sequence[RecurrentStep],
-    ) -> Variant:
-        d = self.settings.answer_decimals
-        least = self.settings.quiz_tolerance
-        answers = []
-        for q in self.questions:
-            value = exact(value_of(steps, q))
-            answers.append(
-                Answer(q, value, full_text(value), format_decimal(value, d), least, False)
-            )
-        code = make_code(self.spec.hash, self.asks, student.id, seed, skip)
-        claims = []
-        for a in answers:
-            asked = a.question
-            assert isinstance(asked, TimedQuestion)
-            claim: dict[str, Any] = {"of": asked.quantity.name, "step": asked.step}
-            if asked.time is not None:
-                claim["time"] = asked.time
-            claim["printed"] = a.printed
-            claim["note"] = f"{asked.label} of exercise {code.text}"
-            claims.append(claim)
-        data["claims"] = claims
-        return Variant(student, code, data, load(data), tuple(answers), ())
-
-    def _give_up(self, student: Student, failures: Counter[str]) -> str:
-        s = self.settings
-        reasons = {
-            "saturated": f"a sum W x_t + U h_(t-1) + b or a dense z exceeded "
-            f"|z| > {float(s.max_abs_z):g}",
-            "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
-            "repeated": "the numbers repeated an earlier student's",
-            "skipped": "skipped",
-        }
-        told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
-        return (
-            f"exercise: no draw of {s.max_draws} satisfied the constraints for student "
-            f"{student.id} ({told}); widen or shift the ranges (exercise.W, b, x, t), "
-            "raise exercise.max_abs_z or ask other quantities"
-        )
+        return False
 
 
 __all__ = [
@@ -260,6 +163,4 @@ __all__ = [
     "default_asks",
     "parse_ask",
     "parse_asks",
-    "steps_needed",
-    "value_of",
 ]

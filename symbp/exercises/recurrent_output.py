@@ -1,12 +1,12 @@
-"""The files of an exercise set of a recurrent network (per-student BPTT exercises).
+"""How the exercises of a recurrent network (per-student BPTT exercises) are worded.
 
-The same files as for conv nets (:mod:`.conv_output`), from the variants of
-:mod:`.recurrent`:
+The files are those of every network of layer records (:mod:`.map_sheet`), from the
+variants of :mod:`.recurrent`; this module gives their words (:data:`RECURRENT`):
 
 - ``variants/ID.yaml``: each student's spec whose claims (with ``time:``) are the
   answers (``symbp verify variants/ID.yaml`` confirms them);
 - ``answers.csv`` (the question column names the time step: ``h[0][0] at t=2``),
-  ``moodle.xml`` and ``gift.txt`` (:mod:`.conv_quiz`, with this module's question text);
+  ``moodle.xml`` and ``gift.txt`` (:mod:`.map_quiz`, with this module's question text);
 - ``sheets/ID.pdf``, ``key/ID.pdf``, ``sheets.pdf`` and ``key.pdf``: the sheet
   (``templates/conv_exercise_sheet.tex.j2``) lists the layers, the numbers (``W[0]``,
   ``U[0]``, ``b[0]``, the dense layers', the initial states, the input ``x_t`` and target
@@ -25,7 +25,6 @@ the steps' losses (summed over the steps, or the last step's), the truncation
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ..layers import Recurrent
@@ -36,14 +35,11 @@ from ..spec import Spec
 from ..symbolic.recurrent import derive_cell
 from ..symbolic.recurrent_run import run_recurrent
 from ..symbolic.shifted_text import text as formula_text
-from .conv_output import ConvSheet, QuestionView, _matrices, _plain, _tex_matrix, layer_lines
 from .conventions import conventions as record_conventions
+from .map_sheet import Numbers, SheetKind, matrices, plain, tex_matrix
 from .plan import ExerciseSet
-from .progress import SILENT, TYPESETTING, Progress
-from .quiz import answers_csv
 from .recurrent import TimedQuestion, base_kind, default_asks, parse_asks
 from .variants import Answer, Variant
-from .yamltext import dump
 
 #: How the sheet names the quantities (the names of ``symbp eval --json``).
 NAMES = (
@@ -145,7 +141,7 @@ def describe(answer: Answer, spec: Spec) -> str:
     return f"{text}, after {q.step} update{'s' if q.step != 1 else ''}"
 
 
-def numbers(variant: Variant) -> tuple[tuple[str, tuple[Tex, ...]], ...]:
+def numbers(variant: Variant) -> Numbers:
     """The student's numbers as small matrices, by group: each layer's ``W``, ``U``, ``b``,
     the initial states, then each example's ``x_t`` (one row per step) and targets."""
     params = variant.data["params"]
@@ -158,73 +154,22 @@ def numbers(variant: Variant) -> tuple[tuple[str, tuple[Tex, ...]], ...]:
         for name in ("W", "U", "b"):
             value = params[name][l]
             if value is not None:
-                parts += [_tex_matrix(n, m) for n, m in _matrices(f"{name}[{l}]", value)]
+                parts += [tex_matrix(n, m) for n, m in matrices(f"{name}[{l}]", value)]
         rows.append((f"layer {l}", tuple(parts)))
     initial = rec.initial[0] or {}
     rows.append(
-        ("initial state", tuple(_tex_matrix(f"{s}0[0]", [list(v)]) for s, v in initial.items()))
+        ("initial state", tuple(tex_matrix(f"{s}0[0]", [list(v)]) for s, v in initial.items()))
     )
     examples = variant.data.get("examples") or [variant.data["example"]]
     for e, ex in enumerate(examples):
         t = ex["t"]
         parts = [
-            _tex_matrix("x (row t = x_t)", ex["x"]),
-            _tex_matrix("t (row t = target of step t)" if rec.output == "every_step"
+            tex_matrix("x (row t = x_t)", ex["x"]),
+            tex_matrix("t (row t = target of step t)" if rec.output == "every_step"
                         else "t (target of the last step)", t if isinstance(t[0], list) else [t]),
         ]  # fmt: skip
         rows.append((f"example {e}" if len(examples) > 1 else "the sequence", tuple(parts)))
     return tuple(rows)
-
-
-def sheet(exercises: ExerciseSet, variant: Variant, solution: str | None = None) -> ConvSheet:
-    spec, base, d = variant.spec, exercises.spec, exercises.settings.answer_decimals
-    rec = spec.recurrence
-    assert rec is not None
-    views = tuple(
-        QuestionView(
-            a.question.label,
-            a.question.name,
-            describe(a, spec),
-            Tex(a.printed),
-            Tex(a.full),
-            f"tolerance ±{a.tolerance_text}",
-        )
-        for a in variant.answers
-    )
-    return ConvSheet(
-        title=base.title or base.name,
-        student=variant.student.id,
-        name=variant.student.name,
-        code=variant.code.text,
-        input=_shape(spec),
-        layers=layer_lines(spec),
-        numbers=numbers(variant),
-        conventions=conventions(spec),
-        decimals=d,
-        questions=views,
-        solution=Tex(solution) if solution else None,  # a file name symbp chose
-    )
-
-
-def sheet_tex(
-    exercises: ExerciseSet,
-    variants: Sequence[Variant],
-    *,
-    key: bool = False,
-    solutions: Sequence[str] | None = None,
-) -> str:
-    """The LaTeX of the sheets (with ``key``: the keys' first pages) of ``variants``."""
-    return render(
-        "tex",
-        "conv_exercise_sheet.tex.j2",
-        sheets=[
-            sheet(exercises, v, solutions[i] if solutions else None) for i, v in enumerate(variants)
-        ],
-        key=key,
-        spec_file=exercises.spec_file,
-        spec_hash=exercises.spec.hash,
-        seed=exercises.seed,
-    )
 
 
 def _lines(arrays: dict[str, Any], keep: Any, digits: int) -> list[str]:
@@ -280,96 +225,39 @@ def solution_tex(exercises: ExerciseSet, variant: Variant) -> str:
     )
 
 
-def variant_yaml(exercises: ExerciseSet, variant: Variant) -> str:
-    """``variants/ID.yaml``: a spec whose claims are the student's answers."""
-    spec = exercises.spec
-    given = exercises.settings.ask or tuple(default_asks(spec))
-    default = tuple(q.ask for q in parse_asks(list(given), spec))
-    asks = "" if default == exercises.asks else "".join(f" --ask '{a}'" for a in exercises.asks)
-    header = [
-        f"Exercise variant for student {variant.student.id} (sheet code {variant.code.text}),",
-        f"made by symbp exercises from {exercises.spec_file}.",
-        f"Check it: symbp verify variants/{variant.student.id}.yaml",
-        f"Rebuild: symbp exercises {exercises.spec_file} --regenerate {variant.code.text}{asks}",
-    ]
-    return dump(variant.data, header)
-
-
-def _numbers_text(variant: Variant) -> list[str]:
+def numbers_text(variant: Variant) -> list[str]:
+    """The student's numbers as lines of text (the quiz's): each layer's ``W``, ``U``,
+    ``b``, the initial states, then each example's ``x`` (``x_1, x_2, …``) and ``t``."""
     params = variant.data["params"]
     lines = []
     for l in range(len(params["W"])):
-        parts = [f"{n}[{l}] = {_plain(params[n][l])}" for n in ("W", "U", "b")
+        parts = [f"{n}[{l}] = {plain(params[n][l])}" for n in ("W", "U", "b")
                  if params[n][l] is not None]  # fmt: skip
         lines.append(", ".join(parts))
     rec = variant.spec.recurrence
     assert rec is not None
     for s, v in (rec.initial[0] or {}).items():
-        lines.append(f"{s}0[0] = {_plain(list(v))}")
+        lines.append(f"{s}0[0] = {plain(list(v))}")
     for e, ex in enumerate(variant.data.get("examples") or [variant.data["example"]]):
-        lines.append(f"example {e}: x = {_plain(ex['x'])} (x_1, x_2, …), t = {_plain(ex['t'])}")
+        lines.append(f"example {e}: x = {plain(ex['x'])} (x_1, x_2, …), t = {plain(ex['t'])}")
     return lines
 
 
-def question_html(exercises: ExerciseSet, variant: Variant, a: Answer) -> str:
-    """The quiz question as HTML (escaped text only): the layers, the student's numbers,
-    the conventions and what to compute."""
-    from .conv_quiz import question_html as conv_html
-
-    return conv_html(
-        exercises,
-        variant,
-        a,
-        describe=describe,
-        conventions=conventions,
-        numbers=_numbers_text,
-        shape=_shape,
-    )
-
-
-def _shape(spec: Spec) -> str:
+def shape(spec: Spec) -> str:
+    """The input's shape: ``3 steps x 2 features``."""
     rec = spec.recurrence
     assert rec is not None
     return f"{rec.steps} steps x {spec.input_shape[0]} features"
 
 
-def text_outputs(exercises: ExerciseSet, *, quiz: bool = True) -> dict[str, str]:
-    """The deterministic files by relative path (``quiz=False``: the variant specs only)."""
-    out = {f"variants/{v.student.id}.yaml": variant_yaml(exercises, v) for v in exercises.variants}
-    if quiz:
-        from .conv_quiz import gift, moodle_xml
+def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = None) -> bytes:
+    """The worked solution of ``variant`` (:func:`solution_tex`) as PDF bytes."""
+    from .sheets import _pdf
 
-        out["answers.csv"] = answers_csv(exercises)
-        out["moodle.xml"] = moodle_xml(exercises, html=question_html)
-        out["gift.txt"] = gift(exercises, html=question_html)
-    return out
+    return _pdf(solution_tex(exercises, variant), None, engine)
 
 
-def pdf_outputs(
-    exercises: ExerciseSet,
-    engine: str | None = None,
-    *,
-    combined: bool = True,
-    progress: Progress = SILENT,
-) -> dict[str, bytes]:
-    """``sheets/ID.pdf`` and ``key/ID.pdf``, and with ``combined`` ``sheets.pdf`` and
-    ``key.pdf`` (as :func:`.conv_output.pdf_outputs`)."""
-    from .sheets import _part_number, _pdf, bundle_tex
-
-    out: dict[str, bytes] = {}
-    keys: list[bytes] = []
-    progress.stage(TYPESETTING, len(exercises.variants) + (1 if combined else 0))
-    for v in exercises.variants:
-        out[f"sheets/{v.student.id}.pdf"] = _pdf(sheet_tex(exercises, [v]), None, engine)
-        solution = _pdf(solution_tex(exercises, v), None, engine)
-        source = sheet_tex(exercises, [v], key=True, solutions=["part1.pdf"])
-        keys.append(_pdf(source, {"part1.pdf": solution}, engine))
-        out[f"key/{v.student.id}.pdf"] = keys[-1]
-        progress.advance()
-    if not combined:
-        return out
-    out["sheets.pdf"] = _pdf(sheet_tex(exercises, exercises.variants), None, engine)
-    parts = {f"part{i + 1}.pdf": data for i, data in enumerate(keys)}
-    out["key.pdf"] = _pdf(bundle_tex(exercises, sorted(parts, key=_part_number)), parts, engine)
-    progress.advance()
-    return out
+#: How the exercises of a recurrent net are worded (:mod:`.map_sheet`).
+RECURRENT = SheetKind(  # the fields' order
+    describe, conventions, numbers, numbers_text, shape, default_asks, parse_asks, solution_pdf
+)

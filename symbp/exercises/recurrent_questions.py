@@ -18,10 +18,9 @@ from typing import Any
 from ..errors import DataError, quote
 from ..layers import Recurrent
 from ..spec import Spec
-from ..verify.claims import MAX_STEP
 from ..verify.quantities import Quantity
 from ..verify.recurrent import parse_recurrent_quantity, quantity_shapes
-from .questions import Question, whole_number
+from .questions import Question, asked_step, parse_all, whole_number
 
 #: The parameters a sheet asks after an update (printed at step 0).
 PARAMETERS = ("W", "U", "b")
@@ -42,6 +41,11 @@ class TimedQuestion(Question):
         """``h[0][1] at t=2`` (the quantity alone where it has no time step)."""
         base = self.quantity.name
         return base if self.time is None else f"{base} at t={self.time}"
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The quantity, the step and the time step."""
+        return (self.quantity, self.step, self.time)
 
     @property
     def ask(self) -> str:
@@ -94,24 +98,8 @@ def parse_ask(text: Any, spec: Spec, number: int, where: str = "ask") -> TimedQu
             "ask another quantity"
         )
     parameter = kind in PARAMETERS
-    step = 1 if parameter else 0
-    raw_step = raw_step.strip()
-    if at:
-        if not whole_number(raw_step) or int(raw_step) > MAX_STEP:
-            raise DataError(
-                f"{where}: expected a step from 0 to {MAX_STEP} after '@', found {quote(raw_step)}"
-            )
-        step = int(raw_step)
-    if parameter and (kind, layer_of(quantity)) in spec.frozen:
-        raise DataError(
-            f"{where}: {quantity.name} is frozen (never updated), so it is printed on the "
-            "sheet; ask another quantity"
-        )
-    if parameter and step == 0:
-        raise DataError(
-            f"{where}: {quantity.name} at step 0 is printed on the sheet; ask it after an "
-            f"update, e.g. {quantity.name}@1"
-        )
+    frozen = parameter and (kind, layer_of(quantity)) in spec.frozen
+    step = asked_step(raw_step.strip() if at else None, quantity.name, parameter, frozen, where)
     return TimedQuestion(number, quantity, step, time)
 
 
@@ -149,15 +137,7 @@ def layer_of(quantity: Quantity) -> int:
 
 def parse_asks(asks: Sequence[str], spec: Spec, where: str = "ask") -> tuple[TimedQuestion, ...]:
     """Every question of ``asks`` (duplicates refused), numbered from 1."""
-    if not asks:
-        raise DataError(f"{where}: expected at least one quantity to ask")
-    out: list[TimedQuestion] = []
-    for i, text in enumerate(asks):
-        q = parse_ask(text, spec, i + 1, f"{where}[{i}]" if where != "ask" else where)
-        if any(p.quantity == q.quantity and (p.step, p.time) == (q.step, q.time) for p in out):
-            raise DataError(f"{where}: {q.ask} is asked twice")
-        out.append(q)
-    return tuple(out)
+    return parse_all(asks, spec, where, parse_ask)
 
 
 def default_asks(spec: Spec) -> list[str]:

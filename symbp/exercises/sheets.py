@@ -13,7 +13,7 @@ derivation document of the student's variant follows (``write_document`` in
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,8 +172,11 @@ def sheet_tex(
     )
 
 
-def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = None) -> bytes:
-    """The derivation document of ``variant`` as PDF bytes, the asked numbers marked."""
+def solution_pdf(
+    exercises: ExerciseSet, variant: Variant, engine: str | None = None, *, marked: bool = True
+) -> bytes:
+    """The derivation document of ``variant`` as PDF bytes, the asked numbers marked
+    (``marked=False``: not marked, for documents that take no marks: conv nets')."""
     from ..render.document import write_document
 
     marks = {
@@ -188,7 +191,7 @@ def solution_pdf(exercises: ExerciseSet, variant: Variant, engine: str | None = 
             steps=steps,
             out=Path(tmp) / "solution.pdf",
             digits=min(digits, 15),
-            marks=marks,
+            marks=marks if marked else None,
             engine=engine,
             style=KEY_STYLE,
         )
@@ -206,23 +209,28 @@ def pdf_outputs(
     *,
     combined: bool = True,
     progress: Progress = SILENT,
+    tex: Callable[..., str] = sheet_tex,
+    solution: Callable[[ExerciseSet, Variant, str | None], bytes] = solution_pdf,
 ) -> dict[str, bytes]:
     """``sheets/ID.pdf`` and ``key/ID.pdf`` as bytes, and with ``combined`` (not for
     ``--regenerate``) ``sheets.pdf`` and ``key.pdf``. ``progress`` hears of each
-    student's pair done, then of the combined pair (:mod:`.progress`)."""
+    student's pair done, then of the combined pair (:mod:`.progress`). ``tex`` (as
+    :func:`sheet_tex`) and ``solution`` (as :func:`solution_pdf`) make the sheets and the
+    worked solutions: a dense net's by default, a network of layer records' in
+    :mod:`.map_sheet`."""
     out: dict[str, bytes] = {}
     keys: list[bytes] = []
     progress.stage(TYPESETTING, len(exercises.variants) + (1 if combined else 0))
     for v in exercises.variants:
-        out[f"sheets/{v.student.id}.pdf"] = _pdf(sheet_tex(exercises, [v]), None, engine)
-        solution = solution_pdf(exercises, v, engine)
-        source = sheet_tex(exercises, [v], key=True, solutions=["part1.pdf"])
-        keys.append(_pdf(source, {"part1.pdf": solution}, engine))
+        out[f"sheets/{v.student.id}.pdf"] = _pdf(tex(exercises, [v]), None, engine)
+        worked = solution(exercises, v, engine)
+        source = tex(exercises, [v], key=True, solutions=["part1.pdf"])
+        keys.append(_pdf(source, {"part1.pdf": worked}, engine))
         out[f"key/{v.student.id}.pdf"] = keys[-1]
         progress.advance()
     if not combined:
         return out
-    out["sheets.pdf"] = _pdf(sheet_tex(exercises, exercises.variants), None, engine)
+    out["sheets.pdf"] = _pdf(tex(exercises, exercises.variants), None, engine)
     parts = {f"part{i + 1}.pdf": data for i, data in enumerate(keys)}
     out["key.pdf"] = _pdf(bundle_tex(exercises, sorted(parts, key=_part_number)), parts, engine)
     progress.advance()

@@ -19,14 +19,13 @@ engine ``symbp verify`` judges the variant spec's claims with.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-from ..errors import DataError, TrainingDiverged
+from ..errors import TrainingDiverged
 from ..spec import Spec, load
 from ..spec.exercise import ExerciseSpec, Range
 from ..symbolic.evaluate import Step, evaluate
@@ -34,6 +33,7 @@ from ..symbolic.generic import GenericModel
 from ..verify.compare import exact, format_decimal
 from .codes import Code, make_code
 from .draw import Stream
+from .keep import check_fixed, first_kept, rounds_to_zero
 from .questions import Question
 from .roster import Student
 from .tolerance import fair_tolerance, student_steps
@@ -45,6 +45,8 @@ FULL_DIGITS = 15
 _REPLACED = ("name", "title", "params", "init", "example", "examples", "claims", "exercise")
 
 Numbers = tuple[Any, ...]
+#: A saturated draw in the refusal's words (:func:`.keep.give_up`).
+_SATURATED = "a unit saturated (|z| > {limit:g})"
 
 
 def variant_fields(
@@ -138,22 +140,7 @@ class Drawer:
         self.spec, self.settings, self.questions, self.model = spec, settings, questions, model
         self.asks = tuple(asks)
         self.max_step = max(q.step for q in questions)
-        self._check_fixed()
-
-    def _check_fixed(self) -> None:
-        s = self.settings
-        if (s.W is None or s.b is None) and self.spec.W is None:
-            kind = "W" if s.W is None else "b"
-            raise DataError(
-                f"exercise.{kind}: fixed, but the spec gives no params to keep; "
-                "give params or a range"
-            )
-        if (s.x is None or s.t is None) and not self.spec.examples:
-            kind = "x" if s.x is None else "t"
-            raise DataError(
-                f"exercise.{kind}: fixed, but the spec gives no example to keep; "
-                "give an example or a range"
-            )
+        check_fixed(spec, settings)
 
     def _values(self, stream: Stream, r: Range | None, fixed: Sequence[Any]) -> list[Fraction]:
         if r is None:
@@ -189,10 +176,10 @@ class Drawer:
             for ex in step.examples:
                 if any(abs(exact(z)) > limit for layer in ex.z for z in layer):
                     return "saturated"
-        for q in self.questions:
-            text = format_decimal(exact(q.quantity.value(steps[q.step])), self._decimals)
-            if not text.strip("-0."):
-                return "zero"
+        if any(
+            rounds_to_zero(q.quantity.value(steps[q.step]), self._decimals) for q in self.questions
+        ):
+            return "zero"
         return None
 
     @property
@@ -208,32 +195,22 @@ class Drawer:
         skipped; regenerating one sheet (``taken`` is ``None``), the first ``skip``
         valid draws are passed over, as its code says.
         """
-        stream = Stream(seed, student.id)
-        failures: Counter[str] = Counter()
-        passed = 0
-        for _ in range(self.settings.max_draws):
+
+        def attempt(stream: Stream) -> tuple[str | None, Any, Any]:
             W, b, examples = self.draw(stream)
             spec = load(self.variant_data(student, W, b, examples))
             try:
                 steps = evaluate(spec, self.max_step, model=self.model).steps
             except TrainingDiverged:
-                failures["diverged"] += 1
-                continue
-            problem = self._problem(steps)
-            key = _key(W, b, examples)
-            if problem is None and taken is not None and key in taken:
-                problem = "repeated"
-            elif problem is None and taken is None and passed < skip:
-                problem = "skipped"
-            if problem is not None:
-                failures[problem] += 1
-                passed += problem in ("repeated", "skipped")
-                continue
-            if taken is not None:
-                taken.add(key)
-            answers = self._answers(spec, steps)
-            return self._finish(student, seed, passed, W, b, examples, steps, answers)
-        raise DataError(self._give_up(student, failures))
+                return "diverged", None, None
+            return self._problem(steps), _key(W, b, examples), (W, b, examples, spec, steps)
+
+        kept, passed = first_kept(
+            self.settings, student, seed, attempt, _SATURATED, taken=taken, skip=skip
+        )
+        W, b, examples, spec, steps = kept
+        answers = self._answers(spec, steps)
+        return self._finish(student, seed, passed, W, b, examples, steps, answers)
 
     def _finish(
         self,
@@ -293,22 +270,6 @@ class Drawer:
                 runs[k] = careful
             return careful
         raise ArithmeticError("the careful student's intervals are unbounded")
-
-    def _give_up(self, student: Student, failures: Counter[str]) -> str:
-        s = self.settings
-        reasons = {
-            "saturated": f"a unit saturated (|z| > {float(s.max_abs_z):g})",
-            "zero": f"an answer rounded to 0 at {s.answer_decimals} decimals",
-            "repeated": "the numbers repeated an earlier student's",
-            "diverged": "the values were not finite",
-            "skipped": "skipped",
-        }
-        told = ", ".join(f"{reasons[k]} {n} times" for k, n in failures.most_common())
-        return (
-            f"exercise: no draw of {s.max_draws} satisfied the constraints for student "
-            f"{student.id} ({told}); widen or shift the ranges (exercise.W, b, x, t), "
-            "raise exercise.max_abs_z or ask other quantities"
-        )
 
 
 def _key(W: list[Any], b: list[Any], examples: list[Any]) -> tuple:

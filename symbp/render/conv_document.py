@@ -28,21 +28,16 @@ layer kind); this module puts the sections together and renders them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .. import __version__
-from ..errors import SpecError
 from ..layers import Dense
 from ..spec import Spec
-from ..symbolic.network_run import NetworkRun, run_network
-from .blocks import Cell, Table
+from ..symbolic.network_run import run_network
 from .conv_backward import backward_pieces
 from .conv_forward import forward_pieces
 from .conv_network import formulas, layers_table
-from .conv_pieces import MAX_ROWS, ConvDocument, Piece, Section, para, shape_text
-from .escape import Tex
+from .conv_pieces import ConvDocument, Piece, Section, para, shape_text
 from .map_diagram import MAX_SQUARES, map_layout
-from .mathtex import DIGITS, number_tex, plain_number
+from .mathtex import DIGITS
+from .record_document import document, refuse_unbuilt, updates_table
 from .templating import render
 
 __all__ = ["TEMPLATES", "ConvDocument", "build_conv", "render_conv"]
@@ -90,59 +85,13 @@ def build_conv(
             "The backward pass",
             tuple(Piece(p.kind, p.content, True) for p in backward_pieces(spec, first, ex, digits)),
         ),
-        Section("The update", (_updates(run, digits),)),
+        Section("The update", (updates_table(run.steps, ("W", "b"), _caption, digits),)),
     ]
-    return ConvDocument(
-        name=spec.name,
-        title=spec.title or f"Back-propagation in the network {spec.name}",
-        source=spec.source,
-        description=spec.description,
-        spec_file=Path(spec.path).name if spec.path else None,
-        spec_hash=spec.hash,
-        version=__version__,
-        style=style,
-        sections=tuple(
-            Section(s.title, kept)
-            for s in sections
-            if (kept := tuple(p for p in s.pieces if style == "full" or not p.full_only))
-        ),
-    )
+    return document(spec, f"Back-propagation in the network {spec.name}", sections, style)
 
 
-def _textbook(name: str) -> Tex:
-    """A parameter's spec name (``W[0][1][0][2][2]``) in the textbook's notation
-    (``w^{1}_{1,0,2,2}``: layers from 1, the indices 0-based as in the maps)."""
-    base, _, rest = name.partition("[")
-    layer, _, idx = rest.partition("]")
-    indices = idx.replace("][", ",").strip("[]")
-    return Tex(rf"{base.lower()}^{{{int(layer) + 1}}}_{{{indices}}}")
-
-
-def _updates(run: NetworkRun, digits: int) -> Piece:
-    """Each parameter before the first update, its gradient ``∂E/∂θ`` and after it."""
-    before, after = run.steps[0].quantities(), run.steps[1].quantities()
-    lr = run.steps[0].learning_rate
-    params = [k for k in before if k.startswith(("W[", "b["))]
-    rows = tuple(
-        (
-            Cell(_textbook(name)),
-            Cell(number_tex(before[name], digits)),
-            Cell(number_tex(before["grad_" + name], digits)),
-            Cell(number_tex(after[name], digits)),
-        )
-        for name in params[:MAX_ROWS]
-    )
-    more = f" (the first {MAX_ROWS} of {len(params)} parameters)" if len(params) > MAX_ROWS else ""
-    return Piece(
-        "table",
-        Table(
-            "updates",
-            f"The first update θ ← θ − η ∂E/∂θ, η = {plain_number(lr, digits)}{more}",
-            ("parameter", "before", "∂E/∂θ", "after"),
-            rows,
-            align="lrrr",
-        ),
-    )
+def _caption(lr: str) -> str:
+    return f"The first update θ ← θ − η ∂E/∂θ, η = {lr}"
 
 
 #: The templates of a conv network's document, by format.
@@ -167,16 +116,7 @@ def render_conv(
 
     The ``full`` and ``handout`` styles are built; a cloze sheet, verdict marks and
     gradient chains are refused with one line (exit code 2 from the CLI)."""
-    for asked, what in ((style == "cloze", "cloze sheets"), (bool(marks), "verdict marks"),
-                        (chains, "gradient chains")):  # fmt: skip
-        if asked:
-            kinds = "/".join(
-                dict.fromkeys(l.kind for l in spec.network if not isinstance(l, Dense))
-            )
-            raise SpecError(
-                f"{what} in documents of {kinds} layers are not available yet; "
-                "the full and handout styles are",
-                file=spec.path,
-            )
+    kinds = "/".join(dict.fromkeys(l.kind for l in spec.network if not isinstance(l, Dense)))
+    refuse_unbuilt(spec, style, marks, chains, kinds)
     document = build_conv(spec, steps=steps, digits=digits, style=style)
     return render(format, TEMPLATES[format], doc=document)

@@ -25,18 +25,13 @@ draws the diagram with its own template).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .. import __version__
-from ..errors import SpecError
 from ..spec import Spec
 from ..symbolic.recurrent import derive_cell
 from ..symbolic.recurrent_parts import BpttParts, bptt_parts
-from ..symbolic.recurrent_run import RecurrentRun, run_recurrent
-from .blocks import Cell, Table
-from .conv_pieces import MAX_ROWS, ConvDocument, Piece, Section, para
-from .escape import Tex
-from .mathtex import DIGITS, number_tex, plain_number
+from ..symbolic.recurrent_run import run_recurrent
+from .conv_pieces import ConvDocument, Piece, Section, para
+from .mathtex import DIGITS
+from .record_document import document, refuse_unbuilt, updates_table
 from .recurrent_backward import (
     REACH_VALUES,
     clipping_pieces,
@@ -122,59 +117,16 @@ def build_recurrent(
             "Clipping and the update",
             (
                 *clipping_pieces(spec.optimizer.clip_norm, first.update, digits),
-                _updates(run, digits),
+                updates_table(run.steps, ("W", "U", "b"), _caption, digits),
             ),
         ),
     ]
-    return ConvDocument(
-        name=spec.name,
-        title=spec.title or f"Backpropagation through time in the network {spec.name}",
-        source=spec.source,
-        description=spec.description,
-        spec_file=Path(spec.path).name if spec.path else None,
-        spec_hash=spec.hash,
-        version=__version__,
-        style=style,
-        sections=tuple(
-            Section(s.title, kept)
-            for s in sections
-            if (kept := tuple(p for p in s.pieces if style == "full" or not p.full_only))
-        ),
-    )
+    title = f"Backpropagation through time in the network {spec.name}"
+    return document(spec, title, sections, style)
 
 
-def _textbook(name: str) -> Tex:
-    """``U[0][1][2]`` as ``u^{1}_{1,2}`` (layers from 1, the indices 0-based)."""
-    base, _, rest = name.partition("[")
-    layer, _, idx = rest.partition("]")
-    return Tex(rf"{base.lower()}^{{{int(layer) + 1}}}_{{{idx.replace('][', ',').strip('[]')}}}")
-
-
-def _updates(run: RecurrentRun, digits: int) -> Piece:
-    """Each parameter before the first update, its gradient ``∂E/∂θ`` and after it."""
-    before, after = run.steps[0].quantities(), run.steps[1].quantities()
-    params = [k for k in before if k.startswith(("W[", "U[", "b["))]
-    rows = tuple(
-        (
-            Cell(_textbook(name)),
-            Cell(number_tex(before[name], digits)),
-            Cell(number_tex(before["grad_" + name], digits)),
-            Cell(number_tex(after[name], digits)),
-        )
-        for name in params[:MAX_ROWS]
-    )
-    more = f" (the first {MAX_ROWS} of {len(params)} parameters)" if len(params) > MAX_ROWS else ""
-    lr = plain_number(run.steps[0].learning_rate, digits)
-    return Piece(
-        "table",
-        Table(
-            "updates",
-            f"The first update by the spec's optimiser (learning rate {lr}){more}",
-            ("parameter", "before", "∂E/∂θ", "after"),
-            rows,
-            align="lrrr",
-        ),
-    )
+def _caption(lr: str) -> str:
+    return f"The first update by the spec's optimiser (learning rate {lr})"
 
 
 def render_recurrent(
@@ -191,13 +143,6 @@ def render_recurrent(
 
     The ``full`` and ``handout`` styles are built; a cloze sheet, verdict marks and
     gradient chains are refused with one line (exit code 2 from the CLI)."""
-    for asked, what in ((style == "cloze", "cloze sheets"), (bool(marks), "verdict marks"),
-                        (chains, "gradient chains")):  # fmt: skip
-        if asked:
-            raise SpecError(
-                f"{what} in documents of recurrent layers are not available yet; "
-                "the full and handout styles are",
-                file=spec.path,
-            )
+    refuse_unbuilt(spec, style, marks, chains, "recurrent")
     document = build_recurrent(spec, steps=steps, digits=digits, style=style)
     return render(format, TEMPLATES[format], doc=document)

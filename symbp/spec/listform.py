@@ -15,13 +15,11 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import quote
 from ..layers import Dense
 from ..ops.activations import make_activation
-from ..yamlio import PathKey
 from .fields import FieldContext, check_targets
 from .model import Example, Spec
-from .network import as_old_form, build_network_params, flatten_values, parse_network
+from .network import as_old_form, build_network_params, example_items, flatten_values, parse_network
 from .recurrent import build_recurrent, is_recurrent
 from .schema import to_fraction
 
@@ -62,20 +60,8 @@ def _examples(
     data: Mapping[str, Any], input_shape: tuple[int, ...], spec: Spec, ctx: FieldContext
 ) -> tuple[Example, ...]:
     """``example:`` / ``examples:`` with ``x`` shaped as the input (flattened by (c, i, j))."""
-    if data.get("example") is not None and data.get("examples") is not None:
-        raise ctx.error(("examples",), "give either example or examples, not both")
-    items: list[tuple[PathKey, Any]]
-    if data.get("example") is not None:
-        items = [(("example",), data["example"])]
-    else:
-        given = data.get("examples") or []
-        if not isinstance(given, list):
-            raise ctx.error(("examples",), f"expected a list of examples, found {quote(given)}")
-        items = [(("examples", i), e) for i, e in enumerate(given)]
     out = []
-    for path, item in items:
-        if not isinstance(item, Mapping) or set(item) != {"x", "t"}:
-            raise ctx.error(path, f"expected an example {{x: ..., t: ...}}, found {quote(item)}")
+    for path, item in example_items(data, ctx):
         x = flatten_values(item["x"], input_shape, (*path, "x"), ctx)
         t_given = item["t"] if isinstance(item["t"], list) else [item["t"]]
         t = flatten_values(t_given, (spec.layers[-1],), (*path, "t"), ctx)

@@ -23,7 +23,7 @@ without parameters (:func:`build_network_params`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
@@ -238,3 +238,24 @@ def flatten_values(
 
     walk(nested)
     return tuple(out)
+
+
+def example_items(data: Mapping[str, Any], ctx: Any) -> Iterator[tuple[PathKey, Mapping[str, Any]]]:
+    """The ``example:`` or ``examples:`` entries of the list form's ``data``, each with its
+    field path, checked as they are taken; refused in one line: both given, ``examples``
+    not a list, an entry not ``{x: ..., t: ...}`` (``ctx``: the
+    :class:`~.fields.FieldContext` naming the field)."""
+    if data.get("example") is not None and data.get("examples") is not None:
+        raise ctx.error(("examples",), "give either example or examples, not both")
+    items: list[tuple[PathKey, Any]]
+    if data.get("example") is not None:
+        items = [(("example",), data["example"])]
+    else:
+        given = data.get("examples") or []
+        if not isinstance(given, list):
+            raise ctx.error(("examples",), f"expected a list of examples, found {quote(given)}")
+        items = [(("examples", i), e) for i, e in enumerate(given)]
+    for path, item in items:
+        if not isinstance(item, Mapping) or set(item) != {"x", "t"}:
+            raise ctx.error(path, f"expected an example {{x: ..., t: ...}}, found {quote(item)}")
+        yield path, item

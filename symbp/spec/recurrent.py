@@ -38,7 +38,7 @@ from ..ops.activations import make_activation
 from ..yamlio import PathKey
 from .fields import FieldContext, check_targets
 from .model import Example, Recurrence, Spec
-from .network import EntryContext, _entry, _nested, _zeros, build_network_params
+from .network import EntryContext, _entry, _nested, _zeros, build_network_params, example_items
 from .schema import to_fraction
 
 #: The values of ``output:``.
@@ -194,20 +194,8 @@ def _examples(
     ctx: Any,
     loss: Any,
 ) -> tuple[Example, ...]:
-    if data.get("example") is not None and data.get("examples") is not None:
-        raise ctx.error(("examples",), "give either example or examples, not both")
-    items: list[tuple[PathKey, Any]]
-    if data.get("example") is not None:
-        items = [(("example",), data["example"])]
-    else:
-        given = data.get("examples") or []
-        if not isinstance(given, list):
-            raise ctx.error(("examples",), f"expected a list of examples, found {quote(given)}")
-        items = [(("examples", i), e) for i, e in enumerate(given)]
     out = []
-    for path, item in items:
-        if not isinstance(item, Mapping) or set(item) != {"x", "t"}:
-            raise ctx.error(path, f"expected an example {{x: ..., t: ...}}, found {quote(item)}")
+    for path, item in example_items(data, ctx):
         x = _nested(item["x"], (steps, features), (*path, "x"), ctx)
         t_shape = (steps, outputs) if output == "every_step" else (outputs,)
         t_given = item["t"]

@@ -157,7 +157,7 @@ class NestedUpdater:
                 for i, (v, g) in enumerate(zip(value, grad, strict=True))
             ]
         g = _number(grad) if scale is None else scale * _number(grad)
-        return numeric(self.updater._one(array, pos, _number(value), g, lr, index))
+        return numeric(self.updater.element(array, pos, _number(value), g, lr, index))
 
     def _state(
         self, array: tuple[str, int], pos: tuple[int, ...], value: Nested, name: str

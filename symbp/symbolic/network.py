@@ -40,6 +40,7 @@ from ..ops.losses import Loss
 from ..ops.symbols import T, Y
 from . import notation as nt
 from .instantiate import PRECISION, Env, numeric
+from .nested import floats
 from .network_plan import MAX_EXACT_MACS, Plan, plan_network, shapes_of, step_cost
 
 __all__ = [
@@ -85,33 +86,25 @@ class NetworkEvaluation:
         parameters), nested lists of floats; ``examples`` when there are several."""
         first = self.examples[0]
         out: dict[str, Any] = {
-            "z": _floats(first.z),
-            "a": _floats(first.a),
-            "delta": _floats(first.delta),
+            "z": floats(first.z),
+            "a": floats(first.a),
+            "delta": floats(first.delta),
             "loss": float(self.loss),
-            "grad_W": _floats(self.grad_W),
-            "grad_b": _floats(self.grad_b),
-            "grad_x": _floats(self.grad_x),
+            "grad_W": floats(self.grad_W),
+            "grad_b": floats(self.grad_b),
+            "grad_x": floats(self.grad_x),
         }
         if len(self.examples) > 1:
             out["examples"] = [
                 {
-                    "z": _floats(e.z),
-                    "a": _floats(e.a),
+                    "z": floats(e.z),
+                    "a": floats(e.a),
                     "loss": float(e.loss),
-                    "grad_x": _floats(e.grad_x),
+                    "grad_x": floats(e.grad_x),
                 }
                 for e in self.examples
             ]
         return out
-
-
-def _floats(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return [_floats(v) for v in value]
-    return float(value)
 
 
 def _number(item: Any, where: str) -> sp.Expr:

@@ -24,17 +24,18 @@ update makes, and the optimiser's states after it by the record's names (``m_W[l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from ..errors import DataError, SpecError
+from ..errors import SpecError
 from ..layers.base import Layer, Shape
 from ..ops.batches import plan_of
 from ..ops.losses import Loss
 from ..ops.symbols import A, T, X, Y
+from .nested import Nested, batch_row, floats, lists, names
 from .network import NetworkEvaluation, evaluate_network
 from .network_plan import Plan, plan_network
 from .shifted import derive_layer
@@ -43,7 +44,6 @@ from .shifted_text import network_lines, recognise, text
 if TYPE_CHECKING:
     from ..spec import Spec
 
-Nested = Any
 #: A transformation of the network's plans (a variant of the derived formulas).
 Variant = Callable[[list[Plan]], list[Plan]]
 
@@ -138,14 +138,6 @@ def derive_network(spec: Spec) -> NetworkDerivation:
 # -- eval
 
 
-def _lists(value: Any) -> Nested:
-    if value is None:
-        return None
-    if isinstance(value, tuple | list):
-        return [_lists(v) for v in value]
-    return value
-
-
 def _x(spec: Spec, flat: Sequence[Any]) -> Nested:
     """An example's ``x`` (flattened by (c, i, j)) shaped as the input."""
     shape = spec.input_shape
@@ -160,22 +152,6 @@ def _x(spec: Spec, flat: Sequence[Any]) -> Nested:
         return [nest(offset + k * step, dims[1:]) for k in range(dims[0])]
 
     return nest(0, shape)
-
-
-def _names(prefix: str, value: Nested) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, list | tuple):
-        for k, part in enumerate(value):
-            yield from _names(f"{prefix}[{k}]", part)
-    else:
-        yield prefix, value
-
-
-def _floats(value: Nested) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return [_floats(v) for v in value]
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -198,11 +174,7 @@ class NetworkStep:
     states: tuple[tuple[str, Nested], ...] = ()
 
     def _row(self, example: int | None) -> int:
-        if example is None:
-            return 0
-        if example not in self.rows:
-            raise DataError(f"example {example} is not in the batch of step {self.step}")
-        return self.rows.index(example)
+        return batch_row(self.rows, example, self.step)
 
     def arrays(self, example: int | None = None) -> dict[str, Nested]:
         """Every quantity as nested lists, by its name without indices' last levels:
@@ -238,7 +210,7 @@ class NetworkStep:
         out: dict[str, Any] = {}
         for prefix, value in self.arrays(example).items():
             if value is not None:
-                out.update(_names(prefix, value))
+                out.update(names(prefix, value))
         return out
 
     def updates(self) -> tuple[list[Nested | None], list[Nested | None]]:
@@ -255,20 +227,20 @@ class NetworkStep:
             "step": self.step,
             "epoch": self.epoch,
             "rows": list(self.rows),
-            "W": _floats(self.W),
-            "b": _floats(self.b),
-            "z": _floats(first.z),
-            "a": _floats(first.a),
-            "delta": _floats(first.delta),
+            "W": floats(self.W),
+            "b": floats(self.b),
+            "z": floats(first.z),
+            "a": floats(first.a),
+            "delta": floats(first.delta),
             "loss": float(ev.loss),
-            "grad_W": _floats(ev.grad_W),
-            "grad_b": _floats(ev.grad_b),
-            "grad_x": _floats(ev.grad_x),
-            "update_W": _floats(update_W),
-            "update_b": _floats(update_b),
+            "grad_W": floats(ev.grad_W),
+            "grad_b": floats(ev.grad_b),
+            "grad_x": floats(ev.grad_x),
+            "update_W": floats(update_W),
+            "update_b": floats(update_b),
             "learning_rate": float(self.learning_rate),
             "epoch_loss": None,
-            **({"optimizer_state": {k: _floats(v) for k, v in self.states}} if self.states else {}),
+            **({"optimizer_state": {k: floats(v) for k, v in self.states}} if self.states else {}),
         }
 
 
@@ -317,7 +289,7 @@ def run_network(
         derived = variant(derived)
     examples = [(_x(spec, e.x), list(e.t)) for e in spec.examples]
     if spec.W is not None and spec.b is not None:
-        W, b = _lists(spec.W), _lists(spec.b)
+        W, b = lists(spec.W), lists(spec.b)
     else:
         from .network_init import initial_network_parameters
 

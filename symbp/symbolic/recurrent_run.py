@@ -17,15 +17,16 @@ gradients as sums over time (:mod:`.recurrent`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from ..errors import DataError, SpecError
+from ..errors import SpecError
 from ..layers import Recurrent
 from ..ops.batches import plan_of
+from .nested import Nested, batch_row, floats, lists, names
 from .nested_updates import NestedUpdater, Update
 from .recurrent import derive_cell
 from .recurrent_eval import Convention, Evaluator, SequenceEvaluation, evaluate_sequences, step_cost
@@ -33,8 +34,6 @@ from .shifted_text import text
 
 if TYPE_CHECKING:
     from ..spec import Spec
-
-Nested = Any
 
 
 @dataclass(frozen=True)
@@ -139,30 +138,6 @@ def derive_recurrent(spec: Spec) -> RecurrentDerivation:
 # -- eval
 
 
-def _lists(value: Any) -> Nested:
-    if value is None:
-        return None
-    if isinstance(value, tuple | list):
-        return [_lists(v) for v in value]
-    return value
-
-
-def _floats(value: Nested) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return [_floats(v) for v in value]
-    return float(value)
-
-
-def _names(prefix: str, value: Nested) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, list | tuple):
-        for k, part in enumerate(value):
-            yield from _names(f"{prefix}[{k}]", part)
-    else:
-        yield prefix, value
-
-
 @dataclass(frozen=True)
 class RecurrentStep:
     """The parameters before update ``step + 1``, the batch (``rows``) and its evaluation."""
@@ -177,11 +152,7 @@ class RecurrentStep:
     update: Update | None = None
 
     def _row(self, example: int | None) -> int:
-        if example is None:
-            return 0
-        if example not in self.rows:
-            raise DataError(f"example {example} is not in the batch of step {self.step}")
-        return self.rows.index(example)
+        return batch_row(self.rows, example, self.step)
 
     def arrays(self, time: int | None = None, example: int | None = None) -> dict[str, Nested]:
         """Every quantity by its name without its last indices: at ``time`` the per-step
@@ -227,7 +198,7 @@ class RecurrentStep:
         out: dict[str, Any] = {}
         for prefix, value in self.arrays(time, example).items():
             if value is not None:
-                out.update(_names(prefix, value))
+                out.update(names(prefix, value))
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -236,14 +207,14 @@ class RecurrentStep:
         ev = self.evaluation
         out: dict[str, Any] = {"step": self.step, "epoch": self.epoch, "rows": list(self.rows)}
         for name, values in self.params.items():
-            out[name] = _floats(values)
+            out[name] = floats(values)
         for name, v in self.initial.items():
-            out[f"{name}0"] = _floats(v)
+            out[f"{name}0"] = floats(v)
         out["loss"] = float(ev.loss)
         for key, value in ev.grads.items():
-            out[key] = _floats(value)
+            out[key] = floats(value)
         out["times"] = [
-            {"time": t, **{k: _floats(v) for k, v in self.arrays(t).items()}}
+            {"time": t, **{k: floats(v) for k, v in self.arrays(t).items()}}
             for t in range(1, len(ev.times) + 1)
         ]
         out["learning_rate"] = float(self.learning_rate)
@@ -252,7 +223,7 @@ class RecurrentStep:
                 if not key.endswith("]"):
                     out[key] = float(value)
             for name, values in (*self.update.deltas.items(), *self.update.states.items()):
-                out[name if name in self.update.states else f"update_{name}"] = _floats(values)
+                out[name if name in self.update.states else f"update_{name}"] = floats(values)
         return out
 
 
@@ -313,16 +284,16 @@ def run_recurrent(
     examples = [_example(spec, i) for i in range(len(spec.examples))]
     initial = dict(rec.initial[0] or {})
     params: dict[str, list[Nested | None]] = {
-        "W": list(_lists(spec.W)),
-        "U": list(_lists(rec.U)),
-        "b": list(_lists(spec.b)),
+        "W": list(lists(spec.W)),
+        "U": list(lists(rec.U)),
+        "b": list(lists(spec.b)),
     }
     out: list[RecurrentStep] = []
     for step, (epoch, rows) in enumerate(batches.steps(steps + 1)):
         ev = evaluate_sequences(evaluator, params, initial, [examples[r] for r in rows], used, cost)
         lr = updater.rate(epoch)
         update = updater.apply(params, ev.grads, step, epoch)
-        out.append(RecurrentStep(step, epoch, tuple(rows), params, _lists(initial), ev, lr, update))
+        out.append(RecurrentStep(step, epoch, tuple(rows), params, lists(initial), ev, lr, update))
         params = update.params
     return RecurrentRun(tuple(out))
 

@@ -57,7 +57,7 @@ class Updater:
             if ("W", l) in self.spec.frozen
             else tuple(
                 tuple(
-                    self._one(("W", l), (r, c), W[l][r][c], grad_W[l][r][c], lr, index)
+                    self.element(("W", l), (r, c), W[l][r][c], grad_W[l][r][c], lr, index)
                     for c in range(len(W[l][r]))
                 )
                 for r in range(len(W[l]))
@@ -68,7 +68,7 @@ class Updater:
             b[l]
             if ("b", l) in self.spec.frozen
             else tuple(
-                self._one(("b", l), (r,), b[l][r], grad_b[l][r], lr, index)
+                self.element(("b", l), (r,), b[l][r], grad_b[l][r], lr, index)
                 for r in range(len(b[l]))
             )
             for l in range(len(b))
@@ -87,25 +87,14 @@ class Updater:
         """``θ`` after update ``index + 1`` of the element at ``pos`` of ``array``
         (``("W", l)``), keeping its state (of any shape of parameter: conv kernels too).
         Frozen arrays are the caller's to skip."""
-        return self._one(array, pos, theta, g, lr, index)
-
-    def state_of(self, array: tuple[str, int], pos: tuple[int, ...]) -> dict[sp.Symbol, sp.Expr]:
-        """The optimiser state of one element after its latest update (empty before one)."""
-        return self.state.get((*array, *pos), {})  # type: ignore[arg-type]
-
-    def _one(
-        self,
-        array: tuple[str, int],
-        pos: tuple[int, ...],
-        theta: sp.Expr,
-        g: sp.Expr,
-        lr: sp.Expr,
-        index: int,
-    ) -> sp.Expr:
         state = self.state.setdefault((*array, *pos), {})  # type: ignore[arg-type]
         trace = _run(self.spec, self.program, self.hyper, state, theta, g, lr, index)
         state.update({s: v for s, v in trace.assigned if s in state})
         return trace.after
+
+    def state_of(self, array: tuple[str, int], pos: tuple[int, ...]) -> dict[sp.Symbol, sp.Expr]:
+        """The optimiser state of one element after its latest update (empty before one)."""
+        return self.state.get((*array, *pos), {})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

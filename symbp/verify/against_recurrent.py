@@ -32,6 +32,7 @@ from ..errors import DataError
 from ..layers import Recurrent
 from ..ops.symbols import T, X, Y
 from ..spec import Spec
+from ..symbolic.nested import floats, names
 from ..symbolic.recurrent_run import RecurrentRun, RecurrentStep
 from .against import RTOL, _torch, torch_function
 from .report import ClaimResult
@@ -39,18 +40,8 @@ from .report import ClaimResult
 Values = dict[tuple[int | None, int | None], dict[str, float]]
 
 
-def _f(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return [_f(v) for v in value]
-    return float(value)
-
-
 def _names(prefix: str, value: Any) -> Iterator[tuple[str, float]]:
-    if isinstance(value, list | tuple):
-        for k, part in enumerate(value):
-            yield from _names(f"{prefix}[{k}]", part)
-    else:
-        yield prefix, float(value)
+    return ((name, float(v)) for name, v in names(prefix, value))
 
 
 def check_torch_cell(spec: Spec) -> None:
@@ -86,7 +77,7 @@ class _Net:
         with torch.no_grad():
             self.rnn.weight_ih_l0.copy_(self._t(W[0]))
             self.rnn.weight_hh_l0.copy_(self._t(U[0]))
-            ih, hh = self.cell.torch_biases(np.asarray(_f(b[0]), np.float64), self.n)
+            ih, hh = self.cell.torch_biases(np.asarray(floats(b[0]), np.float64), self.n)
             self.rnn.bias_ih_l0.copy_(torch.from_numpy(ih))
             self.rnn.bias_hh_l0.copy_(torch.from_numpy(hh))
         self.head = [
@@ -103,7 +94,7 @@ class _Net:
         self.initial = [self._t(step.initial[s]).reshape(1, 1, self.n) for s in self.cell.states]
 
     def _t(self, value: Any) -> Any:
-        return self.torch.tensor(_f(value), dtype=self.torch.float64)
+        return self.torch.tensor(floats(value), dtype=self.torch.float64)
 
     def params(self) -> list[Any]:
         """``W[0]``, ``U[0]``, the biases, then each dense layer's ``W`` and ``b``."""
@@ -144,11 +135,13 @@ def _example(spec: Spec, index: int) -> tuple[list[list[float]], list[list[float
     rec = spec.recurrence
     assert rec is not None
     e, F, out = spec.examples[index], spec.input_shape[0], spec.layers[-1]
-    xs = [_f(e.x[t * F : (t + 1) * F]) for t in range(rec.steps)]
+    xs = [floats(e.x[t * F : (t + 1) * F]) for t in range(rec.steps)]
     if rec.output == "every_step":
-        ts: list[list[float] | None] = [_f(e.t[t * out : (t + 1) * out]) for t in range(rec.steps)]
+        ts: list[list[float] | None] = [
+            floats(e.t[t * out : (t + 1) * out]) for t in range(rec.steps)
+        ]
     else:
-        ts = [None] * (rec.steps - 1) + [_f(e.t)]
+        ts = [None] * (rec.steps - 1) + [floats(e.t)]
     return xs, ts
 
 

@@ -61,6 +61,7 @@ from .compare import CONFIRMED, TRUNCATED, Printed, exact, format_decimal, judge
 from .quantities import Quantity
 from .scan_runs import fill_runs
 from .scan_search import precision, refine
+from .scan_slips import capped
 
 #: The largest text ``check`` reads (2 MiB).
 MAX_TEXT_BYTES = 2 * 1024 * 1024
@@ -287,17 +288,8 @@ def catalogue(evaluation: Evaluation) -> list[Entry]:
     """Every quantity value of every step, in the identification order (module doc)."""
     spec = evaluation.spec
     examples = min(len(spec.examples), MAX_EXAMPLES)
-    entries: list[Entry] = []
-    for step in evaluation.steps:
-        for entry in _step_entries(step, spec.depth, examples):
-            entries.append(entry)
-            if len(entries) > MAX_ENTRIES:
-                raise SymbpError(
-                    f"more than {MAX_ENTRIES} quantity values over {len(evaluation.steps) - 1} "
-                    "steps; give fewer --steps",
-                    field="--steps",
-                )
-    return entries
+    steps = evaluation.steps
+    return capped(steps, lambda step: _step_entries(step, spec.depth, examples), MAX_ENTRIES)
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,14 @@ number is taken.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import SymbpError
 from ..symbolic.network_plan import plan_network
 from ..symbolic.network_run import NetworkRun, NetworkStep, run_network
 from ..symbolic.network_variants import VARIANTS, applicable, variant
-from .compare import CONFIRMED, TRUNCATED, exact, judge
+from .compare import exact
 from .quantities import Quantity
+from .scan_slips import Slip, capped, explained, leaves
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -43,14 +42,6 @@ _ORDER = ("a", "z", "delta", "grad_W", "grad_b", "grad_x", "W", "b", "update_W",
 _FORWARD = ("a", "z", "delta")
 #: The kinds of one example besides the forward values (else of the batch).
 _PER_EXAMPLE = ("loss", "grad_W", "grad_b", "grad_x")
-
-
-def _leaves(prefix: tuple[int, ...], value: Any) -> Iterator[tuple[tuple[int, ...], Any]]:
-    if isinstance(value, list | tuple):
-        for k, part in enumerate(value):
-            yield from _leaves((*prefix, k), part)
-    elif value is not None:
-        yield prefix, value
 
 
 def _step_entries(
@@ -72,13 +63,13 @@ def _step_entries(
         if kind in ("loss", "learning_rate"):
             yield Entry(Quantity(kind, ()), k, example, exact(source[kind]))
         elif kind == "grad_x":  # one example's: grad_x[e][c][i][j], as dense nets name it
-            for idx, v in _leaves((), source["grad_x"]):
+            for idx, v in leaves((), source["grad_x"]):
                 q = Quantity("grad_x", idx if example is None else (example, *idx))
                 yield Entry(q, k, None, exact(v))
         else:
             count = len(step.W) + (1 if kind == "a" else 0)
             for l in range(count):
-                for idx, v in _leaves((l,), source.get(f"{kind}[{l}]")):
+                for idx, v in leaves((l,), source.get(f"{kind}[{l}]")):
                     yield Entry(Quantity(kind, idx), k, example, exact(v))
 
     for example in picks:  # the output first, then the loss
@@ -102,17 +93,7 @@ def network_catalogue(
     examples = min(len(spec.examples), max_examples)
     states = tuple(name for name, _ in run.steps[0].states) if run.steps else ()
     depth = len(spec.network)
-    entries: list[Entry] = []
-    for step in run.steps:
-        for entry in _step_entries(step, depth, examples, states):
-            entries.append(entry)
-            if len(entries) > max_entries:
-                raise SymbpError(
-                    f"more than {max_entries} quantity values over {len(run.steps) - 1} "
-                    "steps; give fewer --steps",
-                    field="--steps",
-                )
-    return entries
+    return capped(run.steps, lambda step: _step_entries(step, depth, examples, states), max_entries)
 
 
 def explain_slips(
@@ -125,50 +106,18 @@ def explain_slips(
 ) -> list[NumberResult]:
     """``results`` with the numbers that a classic conv slip reproduces explained (see the
     module docstring)."""
-    from .scan import NEAR, _Index
 
-    open_ = [i for i, r in enumerate(results) if r.verdict not in (CONFIRMED, TRUNCATED)]
-    if not open_:
-        return results
-    truth = {(e.quantity, e.step, e.example): e for e in entries}
-    out = list(results)
-    plans = plan_network(spec.input_shape, spec.network)
-    for key in applicable(plans):
-        if not open_:
-            break
-        slipped = network_catalogue(
-            run_network(spec, steps, variant=variant(key), plans=plans),
-            spec,
-            max_examples,
-            max_entries,
-        )
-        changed = [
-            e
-            for e in slipped
-            if (t := truth.get((e.quantity, e.step, e.example))) is not None and t.value != e.value
-        ]
-        index = _Index(changed)
-        for i in list(open_):
-            printed = out[i].printed
-            reach = printed.unit
-            hits = [
-                changed[j]
-                for j in index.within(printed.value - reach, printed.value + reach)
-                if judge(changed[j].value, printed) in (CONFIRMED, TRUNCATED)
-            ]
-            if not hits:
-                continue
-            hit = hits[0]
-            out[i] = replace(
-                out[i],
-                verdict=NEAR,
-                nearest=truth[(hit.quantity, hit.step, hit.example)],
-                convention=VARIANTS[key][0],
-                cause=key,
-                explained=True,
-            )
-            open_.remove(i)
-    return out
+    def slips() -> Iterator[Slip]:
+        plans = plan_network(spec.input_shape, spec.network)
+        for key in applicable(plans):
+
+            def slipped(key: str = key) -> list[Entry]:
+                run = run_network(spec, steps, variant=variant(key), plans=plans)
+                return network_catalogue(run, spec, max_examples, max_entries)
+
+            yield key, VARIANTS[key][0], slipped
+
+    return explained(results, entries, slips())
 
 
 __all__ = ["explain_slips", "network_catalogue"]

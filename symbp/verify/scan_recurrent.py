@@ -28,14 +28,14 @@ true quantity, ``cause`` the slip's key, ``convention`` its label); the first sl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SymbpError
 from ..symbolic.recurrent_run import RecurrentRun, RecurrentStep, run_recurrent
-from .compare import CONFIRMED, TRUNCATED, exact, judge
+from .compare import exact
 from .quantities import Quantity
 from .recurrent import SLIPS
+from .scan_slips import capped, explained, leaves
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -49,14 +49,6 @@ _BACKWARD = ("delta_h", "delta_c", "delta", "grad_W", "grad_U", "grad_b")
 _WHOLE = ("grad_W", "grad_U", "grad_b", "W", "U", "b", "h0", "c0", "update_W", "update_U",
           "update_b")  # fmt: skip
 _PER_EXAMPLE = ("loss", "grad_W", "grad_U", "grad_b")
-
-
-def _leaves(prefix: tuple[int, ...], value: Any) -> Iterator[tuple[tuple[int, ...], Any]]:
-    if isinstance(value, list | tuple):
-        for k, part in enumerate(value):
-            yield from _leaves((*prefix, k), part)
-    elif value is not None:
-        yield prefix, value
 
 
 def _kind(name: str) -> str:
@@ -125,7 +117,7 @@ def _entries(
     if "[" not in name:  # loss, grad_norm, clip_scale: scalars
         yield make(Quantity(name, ()), step, example, exact(value), time)
         return
-    for idx, v in _leaves((), value):
+    for idx, v in leaves((), value):
         yield make(Quantity(name, idx), step, example, exact(v), time)
 
 
@@ -135,17 +127,7 @@ def recurrent_catalogue(
     """Every quantity value of every step and time step of ``run`` (module docstring)."""
     examples = min(len(spec.examples), max_examples)
     depth = len(spec.network)
-    entries: list[Entry] = []
-    for step in run.steps:
-        for entry in _step_entries(step, depth, examples):
-            entries.append(entry)
-            if len(entries) > max_entries:
-                raise SymbpError(
-                    f"more than {max_entries} quantity values over {len(run.steps) - 1} "
-                    "steps; give fewer --steps",
-                    field="--steps",
-                )
-    return entries
+    return capped(run.steps, lambda step: _step_entries(step, depth, examples), max_entries)
 
 
 def explain_slips(
@@ -158,44 +140,20 @@ def explain_slips(
 ) -> list[NumberResult]:
     """``results`` with the numbers that a usual BPTT slip reproduces explained (see the
     module docstring)."""
-    from .scan import NEAR, _Index
-
-    open_ = [i for i, r in enumerate(results) if r.verdict not in (CONFIRMED, TRUNCATED)]
     rec = spec.recurrence
-    if not open_ or rec is None:
+    if rec is None:
         return results
-    truth = {e.key: e for e in entries}
-    out = list(results)
-    for key, (label, change) in SLIPS.items():
-        if not open_:
-            break
-        if key == "full-bptt" and rec.bptt is None:
-            continue
-        slipped = recurrent_catalogue(
-            run_recurrent(spec, steps, convention=change), spec, max_examples, max_entries
-        )
-        changed = [e for e in slipped if (t := truth.get(e.key)) is not None and t.value != e.value]
-        index = _Index(changed)
-        for i in list(open_):
-            printed = out[i].printed
-            reach = printed.unit
-            hits = [
-                changed[j]
-                for j in index.within(printed.value - reach, printed.value + reach)
-                if judge(changed[j].value, printed) in (CONFIRMED, TRUNCATED)
-            ]
-            if not hits:
-                continue
-            out[i] = replace(
-                out[i],
-                verdict=NEAR,
-                nearest=truth[hits[0].key],
-                convention=label,
-                cause=key,
-                explained=True,
-            )
-            open_.remove(i)
-    return out
+
+    def slipped(change: Any) -> list[Entry]:
+        run = run_recurrent(spec, steps, convention=change)
+        return recurrent_catalogue(run, spec, max_examples, max_entries)
+
+    slips = (
+        (key, label, partial(slipped, change))
+        for key, (label, change) in SLIPS.items()
+        if not (key == "full-bptt" and rec.bptt is None)
+    )
+    return explained(results, entries, slips)
 
 
 __all__ = ["explain_slips", "recurrent_catalogue"]
