@@ -5,6 +5,18 @@
   ``tmp_path`` and returns its path;
 - ``rng``: a ``random.Random`` seeded per test (reproducible).
 
+Expensive set-up runs once per session, not once on each xdist worker: under
+``--dist loadgroup`` (``pyproject.toml``'s addopts) the tests of one xdist group run on
+one worker, and :func:`pytest_collection_modifyitems` groups
+
+- the tests of files that compile the same generated modules (:data:`SHARED_MODULES`),
+  so each module is compiled once (the worker's loaded module, or Numba's cache of it)
+  instead of on both workers at the same time;
+- the tests that use the shipped documents (:data:`SHARED_FIXTURES`: rendered, and
+  compiled by pdflatex, once);
+- the tests of one file that use a module-scoped fixture of that file (a trained run,
+  a demo, a mypy run, an exercises set), so the fixture is built once.
+
 ``tests/`` is on ``sys.path`` so tests can ``import catalog`` (the catalogue of
 small specs in ``tests/catalog.py``).
 """
@@ -26,6 +38,55 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 ROOT = TESTS.parent
+
+
+#: test file -> xdist group: the files whose tests compile the same modules (the small
+#: recurrent nets of ``recurrent_cases.py``, the conv nets of ``conv_kernel_cases.py``,
+#: the demo's sine RNN).
+SHARED_MODULES = {
+    "test_train_demo.py": "demo",
+    "test_train_demo_rnn.py": "demo",
+    "test_recurrent_kernel.py": "recurrent-cases",
+    "test_recurrent_kernel_torch.py": "recurrent-cases",
+    "test_recurrent_trainer_api.py": "recurrent-cases",
+    "test_conv_init.py": "conv-cases",
+    "test_conv_kernel.py": "conv-cases",
+    "test_conv_kernel_api.py": "conv-cases",
+    "test_conv_kernel_pool_route.py": "conv-cases",
+    "test_conv_kernel_torch.py": "conv-cases",
+}
+
+
+#: session fixture -> xdist group: the expensive ones (every shipped document rendered;
+#: every shipped TeX document compiled by pdflatex).
+SHARED_FIXTURES = {"shipped_pdfs": "shipped-documents", "shipped_documents": "shipped-documents"}
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The xdist group of ``item`` (None: any worker may run it)."""
+    group = SHARED_MODULES.get(item.path.name)
+    if group is not None:
+        return group
+    names = getattr(item, "fixturenames", ())
+    for name in names:
+        if name in SHARED_FIXTURES:
+            return SHARED_FIXTURES[name]
+    info = getattr(item, "_fixtureinfo", None)
+    for name in names:
+        defs = info.name2fixturedefs.get(name, ()) if info is not None else ()
+        # a module-scoped fixture of the test files (not a plugin's: their baseid is "")
+        if any(d.scope == "module" and d.baseid for d in defs):
+            return f"module:{item.path.name}"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that share expensive set-up with their xdist group."""
+    for item in items:
+        group = _group(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -324,8 +324,13 @@ def test_cached_parallel_kernels_load_in_a_new_process(tmp_path: Path) -> None:
     """Two modules with parallel regions compiled in one process, then loaded from
     Numba's cache by later processes in another order (a parallel region imported from
     another module made exactly this crash; the regions now live in each module)."""
+    import os
     import subprocess
     import sys
+
+    # Numba's cache next to the modules, where the test looks for it (whatever the
+    # session's NUMBA_CACHE_DIR)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
 
     def run(*dtypes: str) -> dict[str, str]:
         done = subprocess.run(
@@ -333,6 +338,7 @@ def test_cached_parallel_kernels_load_in_a_new_process(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=300,
+            env=env,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         return dict(line.split() for line in done.stdout.splitlines())

@@ -79,12 +79,10 @@ def test_eval_of_an_init_drawn_conv_net(tmp_path: Path, capsys: Any) -> None:
     [{"name": "xavier_uniform", "seed": 3}, {"name": "he_normal", "seed": 11}],
     ids=["xavier_uniform", "he_normal"],
 )
-def test_the_trainer_starts_where_the_exact_run_starts(
-    init: dict[str, Any], tmp_path: Path
-) -> None:
+def test_the_trainer_starts_where_the_exact_run_starts(init: dict[str, Any]) -> None:
     spec = _init_spec(init)
     exact = run_network(spec, 0).steps[0]
-    W, b = symbp.compile(spec, out_dir=tmp_path).initial_params()
+    W, b = symbp.compile(spec).initial_params()
     for l in range(len(spec.network)):
         if exact.W[l] is None:
             assert W[l] is None and b[l] is None

@@ -32,16 +32,11 @@ def _flat(W: list[Any], b: list[Any]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("conv_modules")
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_kernel_gradients_equal_the_exact_evaluator(case: Any, out_dir: Path) -> None:
+def test_kernel_gradients_equal_the_exact_evaluator(case: Any) -> None:
     data = spec_of(case)
     spec = symbp.load(data)
-    trainer = symbp.compile(spec, out_dir=out_dir)
+    trainer = symbp.compile(spec)
     X, T = inputs(data)
     grad_W, grad_b = trainer.gradients(X, T)
     exact = run_network(spec).steps[0].evaluation
@@ -62,9 +57,9 @@ def test_kernel_gradients_equal_the_exact_evaluator(case: Any, out_dir: Path) ->
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_kernel_gradients_equal_finite_differences(case: Any, out_dir: Path) -> None:
+def test_kernel_gradients_equal_finite_differences(case: Any) -> None:
     data = spec_of(case)
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     X, T = inputs(data)
     W, b = trainer.params
     grad = _flat(*trainer.gradients(X, T))
@@ -122,11 +117,11 @@ OPTIMIZERS = [
 )
 @pytest.mark.parametrize("case", CASES[:2], ids=IDS[:2])
 def test_optimisers_update_every_parameter_by_their_formula(
-    case: Any, optimizer: dict[str, Any], step: Any, n_state: int, out_dir: Path
+    case: Any, optimizer: dict[str, Any], step: Any, n_state: int
 ) -> None:
     data = spec_of(case, optimizer=optimizer)
-    trainer = symbp.compile(data, out_dir=out_dir)
-    twin = symbp.compile(data, out_dir=out_dir)  # measures the gradient at each step
+    trainer = symbp.compile(data)
+    twin = symbp.compile(data)  # measures the gradient at each step
     X, T = inputs(data)
     lr = optimizer["learning_rate"]
     theta = _flat(*trainer.params)
@@ -139,11 +134,11 @@ def test_optimisers_update_every_parameter_by_their_formula(
         np.testing.assert_allclose(_flat(*trainer.params), theta, rtol=1e-12, atol=1e-13)
 
 
-def test_plain_sgd_follows_the_exact_trajectory(out_dir: Path) -> None:
+def test_plain_sgd_follows_the_exact_trajectory() -> None:
     data = spec_of(CASES[1])  # stride 2, padding 1, average pooling
     data["training"] = {"epochs": 3, "batch_size": 2, "shuffle": False}
     spec = symbp.load(data)
-    trainer = symbp.compile(spec, out_dir=out_dir)
+    trainer = symbp.compile(spec)
     X, T = inputs(data)
     history = trainer.fit(X, T)
     run = run_network(spec, epochs=3)
@@ -159,11 +154,11 @@ def test_plain_sgd_follows_the_exact_trajectory(out_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_float32_follows_float64(case: Any, out_dir: Path) -> None:
+def test_float32_follows_float64(case: Any) -> None:
     data = spec_of(case)
     X, T = inputs(data)
-    wide = symbp.compile(data, out_dir=out_dir, dtype="float64")
-    narrow = symbp.compile(data, out_dir=out_dir, dtype="float32")
+    wide = symbp.compile(data, dtype="float64")
+    narrow = symbp.compile(data, dtype="float32")
     for trainer in (wide, narrow):
         trainer.fit(X, T, epochs=5, batch_size=2, shuffle=False)
     # 10 steps in float32 stay within 1e-5 of float64 (relative to the largest value)
@@ -182,7 +177,7 @@ from conv_kernel_cases import CASES, inputs, spec_of
 out = {{}}
 for case in CASES:
     data = spec_of(case, optimizer={{"name": "adam", "learning_rate": 0.01}})
-    trainer = symbp.compile(data, out_dir={out!r})
+    trainer = symbp.compile(data)
     X, T = inputs(data)
     history = trainer.fit(X, T, epochs=2, batch_size=2, shuffle=True, seed=3)
     W, b = trainer.params
@@ -195,9 +190,9 @@ print(json.dumps(out))
 """
 
 
-def test_reference_mode_gives_the_jitted_numbers(out_dir: Path) -> None:
+def test_reference_mode_gives_the_jitted_numbers() -> None:
     tests = str(Path(__file__).resolve().parent)
-    script = REFERENCE_SCRIPT.format(tests=tests, out=str(out_dir))
+    script = REFERENCE_SCRIPT.format(tests=tests)
     results = []
     for disable in ("1", "0"):
         env = {**os.environ, "NUMBA_DISABLE_JIT": disable}
@@ -235,12 +230,12 @@ EDGES = [
 
 
 @pytest.mark.parametrize("case", EDGES, ids=[c[0] for c in EDGES])
-def test_nets_whose_first_layer_has_no_parameters(case: Any, out_dir: Path) -> None:
+def test_nets_whose_first_layer_has_no_parameters(case: Any) -> None:
     """Flatten or pool reading the input itself (flatten copies the row; a conv after a
     pool forms the pool's delta, which nothing reads)."""
     data = spec_of(case)
     spec = symbp.load(data)
-    trainer = symbp.compile(spec, out_dir=out_dir)
+    trainer = symbp.compile(spec)
     X, T = inputs(data)
     grad_W, grad_b = trainer.gradients(X, T)
     exact = run_network(spec).steps[0].evaluation

@@ -19,14 +19,9 @@ from symbp.codegen.export import trained_spec_yaml
 from symbp.errors import DataError, SpecError
 
 
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("conv_api_modules")
-
-
-def test_params_shapes_and_the_spec_numbers(out_dir: Path) -> None:
+def test_params_shapes_and_the_spec_numbers() -> None:
     data = spec_of(CASES[2])  # conv, conv, flatten, dense, dense
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     W, b = trainer.params
     assert [None if w is None else w.shape for w in W] == [
         (2, 2, 3, 3),
@@ -44,23 +39,23 @@ def test_params_shapes_and_the_spec_numbers(out_dir: Path) -> None:
         trainer.params = ([np.zeros((2, 2, 3)), *W[1:]], b)
 
 
-def test_drawn_parameters_use_each_layers_fans(out_dir: Path) -> None:
+def test_drawn_parameters_use_each_layers_fans() -> None:
     data = spec_of(CASES[0])
     del data["params"]
     data["init"] = {"name": "he_uniform", "seed": 5}
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     W, b = trainer.params
     assert W[0].shape == (2, 1, 2, 2) and W[3].shape == (1, 8)
     assert np.abs(W[0]).max() <= np.sqrt(6 / 4)  # fan_in = C*kh*kw = 4
     assert np.abs(W[3]).max() <= np.sqrt(6 / 8)
     assert W[0].std() > 0 and b[0].tolist() == [0.0, 0.0]
-    again = symbp.compile(data, out_dir=out_dir).params[0]
+    again = symbp.compile(data).params[0]
     np.testing.assert_array_equal(again[0], W[0])  # seeded
 
 
-def test_save_load_and_pickle_keep_every_number(out_dir: Path, tmp_path: Path) -> None:
+def test_save_load_and_pickle_keep_every_number(tmp_path: Path) -> None:
     data = spec_of(CASES[1], optimizer={"name": "adam", "learning_rate": 0.01})
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     X, T = inputs(data)
     trainer.fit(X, T, epochs=2, batch_size=2)
     path = trainer.save(tmp_path / "conv.npz")
@@ -77,7 +72,7 @@ def test_save_load_and_pickle_keep_every_number(out_dir: Path, tmp_path: Path) -
     np.testing.assert_array_equal(loaded.predict(X), trainer.predict(X))
 
 
-def test_estimators_train_conv_specs_on_maps_or_rows(out_dir: Path) -> None:
+def test_estimators_train_conv_specs_on_maps_or_rows() -> None:
     pytest.importorskip("sklearn", reason="the estimators need scikit-learn")
     from sklearn.datasets import load_digits
 
@@ -121,9 +116,9 @@ def test_estimators_train_conv_specs_on_maps_or_rows(out_dir: Path) -> None:
     assert regressor.predict(X[300:]).shape == (100,)
 
 
-def test_stages_not_built_for_conv_refuse_with_one_line(out_dir: Path, tmp_path: Path) -> None:
+def test_stages_not_built_for_conv_refuse_with_one_line(tmp_path: Path) -> None:
     data = spec_of(CASES[0])
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     path = trainer.save(tmp_path / "conv.npz")
     every = "derive, eval, verify, doc, check, exercises, compile and train are"
     with pytest.raises(SpecError, match=f"ONNX exports of conv/pool/flatten layers .*; {every}"):

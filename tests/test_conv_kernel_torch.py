@@ -6,7 +6,6 @@ padding 1 follows PyTorch's loss trajectory to 1e-10 over 20 steps); ``state_dic
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,15 +69,10 @@ def _torch_params(trainer: Any) -> list[Any]:
     ]
 
 
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("conv_torch_modules")
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_kernel_gradients_equal_torch_autograd(case: Any, out_dir: Path) -> None:
+def test_kernel_gradients_equal_torch_autograd(case: Any) -> None:
     data = spec_of(case)
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     X, T = inputs(data)
     params = _torch_params(trainer)
     loss = _loss(data["loss"], _forward(data["layers"], params, torch.tensor(X)), torch.tensor(T))
@@ -93,13 +87,13 @@ def test_kernel_gradients_equal_torch_autograd(case: Any, out_dir: Path) -> None
         np.testing.assert_allclose(gb, b.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_stride_2_padding_1_follows_torch_for_20_steps(out_dir: Path) -> None:
+def test_stride_2_padding_1_follows_torch_for_20_steps() -> None:
     """Issue 28's done-when: 20 SGD steps (minibatches of 2, in order) trained by the
     generated kernel follow PyTorch's float64 loss trajectory to 1e-10."""
     data = spec_of(CASES[1], n_examples=4, optimizer={"name": "sgd", "learning_rate": 0.5})
     data["layers"][0] = {"conv": 3, "kernel": 3, "stride": 2, "padding": 1, "activation": "relu"}
     data["layers"][1] = {"pool": "max", "size": 3}
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     X, T = inputs(data)
     params = _torch_params(trainer)
     flat = [p for pair in params for p in pair if p is not None]
@@ -123,9 +117,9 @@ def test_stride_2_padding_1_follows_torch_for_20_steps(out_dir: Path) -> None:
             np.testing.assert_allclose(gb, b.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_state_dict_is_conv2d_layout_and_to_torch_predicts_the_same(out_dir: Path) -> None:
+def test_state_dict_is_conv2d_layout_and_to_torch_predicts_the_same() -> None:
     data = spec_of(CASES[0])
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     X, T = inputs(data)
     trainer.fit(X, T, epochs=3, batch_size=2, shuffle=False)
     state = trainer.state_dict()
@@ -141,14 +135,14 @@ def test_state_dict_is_conv2d_layout_and_to_torch_predicts_the_same(out_dir: Pat
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), state[key])
     # load_state_dict takes torch tensors back (a fresh trainer gets the trained numbers)
-    fresh = symbp.compile(data, out_dir=out_dir)
+    fresh = symbp.compile(data)
     fresh.load_state_dict(model.state_dict())
     np.testing.assert_array_equal(fresh.predict(X), trainer.predict(X))
     with pytest.raises(DataError, match=r"Conv2d/Linear layers: missing 4\.bias"):
         fresh.load_state_dict({k: v for k, v in state.items() if k != "4.bias"})
 
 
-def test_a_dense_tail_on_every_core_equals_torch(out_dir: Path) -> None:
+def test_a_dense_tail_on_every_core_equals_torch() -> None:
     """A dense layer after the maps large enough to run its products on every core
     (128 x 144 weights, over PARALLEL_MIN_WEIGHTS) gives PyTorch's gradients too."""
     case = (
@@ -165,7 +159,7 @@ def test_a_dense_tail_on_every_core_equals_torch(out_dir: Path) -> None:
         3,
     )
     data = spec_of(case, n_examples=5)
-    trainer = symbp.compile(data, out_dir=out_dir)
+    trainer = symbp.compile(data)
     assert "activate_4(" in trainer.module_path.read_text(encoding="utf-8")
     X, T = inputs(data)
     params = _torch_params(trainer)
