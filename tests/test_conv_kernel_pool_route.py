@@ -77,3 +77,39 @@ def test_routed_gradients_equal_the_exact_evaluator(case: Any) -> None:
         want = np.array(want, dtype=object).astype(np.float64)
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_ties_go_to_the_first_maximum_of_the_window(
+    tmp_path: Path,
+) -> None:
+    """The max-pool routes each window's delta to its first maximum, row-major: a filter
+    of zeros makes every value of its map equal (the bias), so each window's delta must
+    reach its top-left position alone.
+    Checked against the exact evaluator (whose ties tests/test_conv_torch.py checks
+    against PyTorch), 1e-12."""
+    case = (
+        "ties",
+        [1, 5, 5],
+        [
+            {"conv": 2, "kernel": 2, "stride": 1, "padding": 0, "activation": "identity"},
+            {"pool": "max", "size": 2},
+            "flatten",
+            {"dense": 2, "activation": "sigmoid"},
+        ],
+        "bce",
+        2,
+    )
+    data = spec_of(case, n_examples=2)
+    data["params"]["W"][0][0] = [[[0, 0], [0, 0]]]
+    spec = symbp.load(data)
+    trainer = symbp.compile(spec, out_dir=tmp_path)
+    X, T = inputs(data)
+    grad_W, grad_b = trainer.gradients(X, T)
+    exact = run_network(spec).steps[0].evaluation
+    for got, want in zip(grad_W + grad_b, exact.grad_W + exact.grad_b, strict=True):
+        if want is None:
+            continue
+        want = np.array(want, dtype=object).astype(np.float64)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # the zero filter's gradient is not zero: its windows' deltas reached the input
+    assert np.abs(grad_W[0][0]).max() > 1e-3
