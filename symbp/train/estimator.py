@@ -262,7 +262,8 @@ class _SymbpEstimator(BaseEstimator):
     def _rows(self, X: Any) -> Any:
         """:func:`_rows` of the training data, its examples' shape kept for
         :meth:`_fit_arrays` to check against the spec (known only there)."""
-        self._example_shape = tuple(np.shape(X)[1:])
+        # the attribute, not np.shape: an array-like may refuse NumPy's functions
+        self._example_shape = tuple(getattr(X, "shape", (0,))[1:])
         return _rows(X)
 
     def _fit_arrays(
