@@ -128,6 +128,18 @@ def inputs(spec: dict[str, Any]) -> tuple[Any, Any]:
     return X, T
 
 
+def assert_matches_exact(got: list[Any], exact: list[Any], tol: float = 1e-12) -> None:
+    """Each of the kernel's arrays equals the exact engine's to ``tol`` (relative and
+    absolute); ``None`` on both sides where a layer has no parameters."""
+    import numpy as np
+
+    for array, value in zip(got, exact, strict=True):
+        assert (array is None) == (value is None)
+        if array is not None:
+            want = np.array(value, dtype=object).astype(np.float64)
+            np.testing.assert_allclose(array, want, rtol=tol, atol=tol)
+
+
 def _floats(value: Any) -> Any:
     if isinstance(value, list):
         return [_floats(v) for v in value]
