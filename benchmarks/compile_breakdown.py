@@ -39,7 +39,7 @@ from numba.core import event
 t1 = time.perf_counter()
 spec = json.loads(sys.argv[1])
 dtype = sys.argv[2]
-trainer = symbp.compile(spec, dtype=dtype)
+trainer = symbp.compile(spec, dtype=dtype, kernel=sys.argv[3])
 t2 = time.perf_counter()
 n_in = int(np.prod(spec["input"])) if "input" in spec else spec["layers"][0]
 last = spec["layers"][-1]
@@ -84,12 +84,20 @@ PARTS = ("render", "type_inference", "llvm", "numba_other", "first_call", "total
 
 
 def cold_breakdown(
-    spec: dict, dtype: str = "float64", tries: int = 3, fresh_numba: bool = False
+    spec: dict,
+    dtype: str = "float64",
+    tries: int = 3,
+    fresh_numba: bool = False,
+    kernel: str = "auto",
 ) -> dict[str, float]:
     """The best of ``tries`` new processes of each part of :data:`SCRIPT` for ``spec``
     (a spec dict, as ``symbp.compile`` takes it) in ``dtype``, each with an empty symbp
     cache; ``first_ever``: the run before them when the Numba cache is shared (it also
-    compiles the runtime helpers), left out of the best."""
+    compiles the runtime helpers and the built-in pieces it uses), left out of the best.
+
+    ``kernel`` is ``symbp.compile``'s: ``"auto"`` (a new dense network starts on the
+    piecewise kernel, whose pieces are compiled once, like the runtime helpers) or
+    ``"generated"`` (the network's own kernel, compiled for it)."""
     best: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as top:
         runs = tries if fresh_numba else tries + 1
@@ -101,7 +109,7 @@ def cold_breakdown(
                 "NUMBA_CACHE_DIR": str(numba_dir),
             }
             done = subprocess.run(
-                [sys.executable, "-c", SCRIPT, json.dumps(spec), dtype],
+                [sys.executable, "-c", SCRIPT, json.dumps(spec), dtype, kernel],
                 env=env,
                 capture_output=True,
                 text=True,

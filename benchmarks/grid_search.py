@@ -154,6 +154,7 @@ def _counting_classifier() -> type:
                     self.trainer_.module.__name__,
                     sum(stats.cache_misses.values()),
                     sum(stats.cache_hits.values()),
+                    self.trainer_.kernel,
                 ]
             )
             with open(os.environ["GRID_COMPILE_LOG"], "a", encoding="utf-8") as log:
@@ -163,15 +164,18 @@ def _counting_classifier() -> type:
     return Counting
 
 
-def _compiles(log: Path) -> tuple[int, int]:
-    """Numba compiles and cache loads of the search's kernels, over every process."""
+def _compiles(log: Path) -> tuple[int, int, int]:
+    """Numba compiles and cache loads of the search's generated kernels, over every
+    process, and the fits that ended on the piecewise kernel (symbp.codegen.tiers)."""
     if not log.is_file():
-        return 0, 0
+        return 0, 0, 0
     last: dict[tuple[int, str], tuple[int, int]] = {}
+    piecewise = 0
     for line in log.read_text(encoding="utf-8").splitlines():
-        pid, module, misses, hits = json.loads(line)
+        pid, module, misses, hits, kernel = json.loads(line)
         last[(pid, module)] = (misses, hits)  # counts grow within a process
-    return sum(m for m, _ in last.values()), sum(h for _, h in last.values())
+        piecewise += kernel == "piecewise"
+    return sum(m for m, _ in last.values()), sum(h for _, h in last.values()), piecewise
 
 
 def _run(row: str, search: str, cache: str, n_jobs: int = 1) -> dict[str, Any]:
@@ -191,17 +195,21 @@ def _run(row: str, search: str, cache: str, n_jobs: int = 1) -> dict[str, Any]:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     kernels = Path(cache, "kernels")
     result["modules"] = len(list(kernels.glob("*.py"))) if kernels.is_dir() else 0
-    result["compiles"], result["loads"] = _compiles(log)
+    result["compiles"], result["loads"], result["piecewise"] = _compiles(log)
     return result
 
 
 def _prime(top: str) -> None:
-    """Compile symbp's runtime helpers once (what the first network after installing does)."""
+    """Compile symbp's runtime helpers, and the built-in pieces of ReLU, softmax, cross
+    entropy, SGD and Adam, once: what the first networks after installing symbp that use
+    these records do (another network than the search's: 3-40-2)."""
     code = (
         "import numpy as np, symbp\n"
-        "tr = symbp.compile({'layers': [3, 40, 2], 'activations': ['relu', 'softmax'], "
-        "'loss': 'cross_entropy', 'init': {'name': 'he_uniform', 'seed': 0}})\n"
-        "tr.fit(np.zeros((4, 3)), np.eye(2)[[0, 1, 0, 1]], epochs=1, batch_size=2)\n"
+        "for opt in ('sgd', 'adam'):\n"
+        "    tr = symbp.compile({'layers': [3, 40, 2], 'activations': ['relu', 'softmax'], "
+        "'loss': 'cross_entropy', 'optimizer': {'name': opt, 'learning_rate': 0.01}, "
+        "'init': {'name': 'he_uniform', 'seed': 0}})\n"
+        "    tr.fit(np.zeros((4, 3)), np.eye(2)[[0, 1, 0, 1]], epochs=1, batch_size=2)\n"
     )
     env = {**os.environ, "SYMBP_CACHE_DIR": str(Path(top, "prime"))}
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
@@ -249,16 +257,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{search.upper()} search ({rows['symbp cold']['fits']} fits)")
             print(
                 f"{'row':22} {'seconds':>8} {'x symbp cold':>13} {'modules':>8} "
-                f"{'compiles':>8} {'loads':>6} {'best CV':>8}"
+                f"{'compiles':>8} {'loads':>6} {'piecewise':>9} {'best CV':>8}"
             )
             for name, r in rows.items():
                 ours = name.startswith("symbp")
-                modules, compiles, loads = (
-                    (str(r["modules"]), str(r["compiles"]), str(r["loads"])) if ours else "---"
+                modules, compiles, loads, piecewise = (
+                    (str(r["modules"]), str(r["compiles"]), str(r["loads"]), str(r["piecewise"]))
+                    if ours
+                    else ("-", "-", "-", "-")
                 )
                 print(
                     f"{name:22} {r['seconds']:8.2f} {r['seconds'] / cold:13.2f} "
-                    f"{modules:>8} {compiles:>8} {loads:>6} {r['best_score']:8.3f}"
+                    f"{modules:>8} {compiles:>8} {loads:>6} {piecewise:>9} {r['best_score']:8.3f}"
                 )
             if search == "sgd":
                 ratio = rows["MLPClassifier"]["seconds"] / cold

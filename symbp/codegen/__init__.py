@@ -114,13 +114,24 @@ def write_module(
 
 
 def compile(
-    spec: SpecLike, *, out_dir: str | Path | None = None, dtype: str | None = None
+    spec: SpecLike,
+    *,
+    out_dir: str | Path | None = None,
+    dtype: str | None = None,
+    kernel: str = "auto",
 ) -> Trainer:
     """Generate, write and import the Numba trainer of ``spec``; return a :class:`Trainer`.
 
     ``dtype`` (float64 or float32) defaults to the spec's. Kernels compile on first
-    use (and come from Numba's cache in later processes).
+    use (and come from Numba's cache in later processes). ``kernel`` ("auto",
+    "generated" or "piecewise", :mod:`.tiers`): with "auto" a dense network whose
+    kernel is not compiled yet starts at once on the piecewise kernel (pieces compiled
+    before, the same numbers bit for bit) and moves to its generated kernel when that
+    pays for its compile.
     """
+    from .tiers import check_mode
+
+    check_mode(kernel)
     spec = load_spec(spec)
     dtype = _dtype(spec, dtype)
     path, _ = _module_file(spec, dtype, Path(out_dir) if out_dir else None)
@@ -129,12 +140,13 @@ def compile(
         from .recurrent_trainer import RecurrentTrainer
 
         return RecurrentTrainer(spec, module, dtype, path)
-    return Trainer(spec, module, dtype, path)
+    return Trainer(spec, module, dtype, path, kernel)
 
 
 def shipped_outputs(spec_paths: list[Path]) -> dict[str, str]:
     """``generated/<example>.py`` -> module text, for every shipped example spec whose
-    network the trainer takes (:func:`symbp.stages.trainer_takes`)."""
+    network the trainer takes (:func:`symbp.stages.trainer_takes`), and the built-in
+    pieces of the piecewise kernel (:func:`.pieces.builtin_outputs`)."""
     out: dict[str, str] = {}
     for path in spec_paths:
         spec = load_spec(path)
@@ -142,4 +154,7 @@ def shipped_outputs(spec_paths: list[Path]) -> dict[str, str]:
             continue
         name = loader.safe_stem(Path(path).stem)
         out[f"generated/{name}.py"] = render(spec, spec.dtype, command="python -m symbp.regenerate")
+    from .pieces import builtin_outputs
+
+    out.update(builtin_outputs())
     return out

@@ -71,7 +71,7 @@ def environment() -> jinja2.Environment:
     One per process, so that the template is compiled once, not on every render (and
     its compiled form is cached on disk, see :func:`_bytecode_cache`).
     """
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -80,6 +80,19 @@ def environment() -> jinja2.Environment:
         autoescape=False,
         bytecode_cache=_bytecode_cache(),
     )
+    env.filters["reindent"] = reindent
+    return env
+
+
+def reindent(text: str, before: int, after: int) -> str:
+    """``text`` (code whose lines start at ``before`` spaces or deeper) moved to start at
+    ``after`` spaces: a kernel block rendered for a loop, as a function's body."""
+    lines = text.split("\n")
+    cut = before - after
+    for line in lines:
+        if line.strip() and not line.startswith(" " * before):
+            raise ValueError(f"internal error: {line!r} is not indented by {before}")
+    return "\n".join(line[cut:] if line.strip() else line for line in lines)
 
 
 def comment_text(text: object, limit: int = 80) -> str:

@@ -44,6 +44,7 @@ from .runtime import (
     Log,
     Net,
 )
+from .tiers import KernelChoice
 
 Callback = Callable[[int, "Trainer", "History"], "bool | None"]
 
@@ -104,10 +105,23 @@ class Trainer:
     ``fit`` changes the trainer's parameters and reuses its workspace, so one trainer
     trains in one thread at a time (copy it, e.g. by pickling, for another); ``predict``,
     ``loss`` and ``gradients`` only read the parameters and may run in threads at once.
+
+    ``kernel`` says which kernel runs the passes (:mod:`.tiers`): ``"auto"`` the
+    piecewise kernel until the generated module's kernel is compiled or pays for its
+    compile, ``"generated"`` always the module's, ``"piecewise"`` the piecewise kernel
+    wherever it takes the network. Their numbers are the same, bit for bit.
     """
 
-    def __init__(self, spec: Spec, module: ModuleType, dtype: str, module_path: Path) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        module: ModuleType,
+        dtype: str,
+        module_path: Path,
+        kernel: str = "auto",
+    ) -> None:
         self._spec = spec
+        self._choice = KernelChoice(spec, module, dtype, kernel)
         self._module = module
         self._dtype = np.dtype(dtype)
         self._path = Path(module_path)
@@ -153,6 +167,7 @@ class Trainer:
             self._module,
             self._dtype.name,
             self._path,
+            self._choice.mode,
         )
         twin._initial, twin._initial_flat = self._initial, self._initial_flat
         twin._params[:] = self._params
@@ -169,6 +184,12 @@ class Trainer:
     def module(self) -> ModuleType:
         """The generated module (its ``@njit`` kernels)."""
         return self._module
+
+    @property
+    def kernel(self) -> str:
+        """``"piecewise"`` or ``"generated"``: the kernel that runs the next pass
+        (:mod:`.tiers`)."""
+        return self._choice.name
 
     @property
     def epochs_done(self) -> int:
@@ -324,6 +345,11 @@ class Trainer:
         """The network's outputs for every row of ``X``: shape ``(n, layers[-1])``."""
         X = self._inputs(X)
         out = np.empty((X.shape[0], self._spec.layers[-1]), dtype=self._dtype)
+        piecewise = self._choice.piecewise()
+        if piecewise is not None:
+            with self._choice.timed():
+                piecewise.predict(self._params, self._module.workspace(), X, out)
+            return out
         with _compiling(self._module.train):
             self._module.predict(self._params, self._module.workspace(), X, out)
         return out
@@ -358,6 +384,11 @@ class Trainer:
         """E and its gradient over all rows (the module's ``gradients``)."""
         weights = check_weights(sample_weight, X.shape[0])
         grads = np.zeros_like(self._params)
+        piecewise = self._choice.piecewise() if weights is None else None
+        if piecewise is not None:
+            with self._choice.timed():
+                loss = piecewise.gradients(self._params, grads, self._module.workspace(), X, T)
+            return float(loss), grads
         with _compiling(self._kernel(weights)):
             loss = self._module.gradients(
                 self._params, grads, self._module.workspace(), X, T, weights
@@ -423,7 +454,9 @@ class Trainer:
             self._progress,
         )
         no_outputs = np.zeros((0, self._spec.layers[-1]), dtype=self._dtype)
-        chunk = epochs if callback is None else 1
+        # one epoch a call while the piecewise kernel runs: the generated one may take
+        # over between epochs (:mod:`.tiers`)
+        chunk = epochs if callback is None and self._choice.piecewise() is None else 1
         done_epochs = 0
         while done_epochs < epochs:
             todo = min(chunk, epochs - done_epochs)
@@ -432,9 +465,14 @@ class Trainer:
                 X, T, row_weights, order, rng, todo, batch, bool(shuffle), bool(drop_last), TRAIN
             )
             log = Log(history._steps[history.n_steps :], history._epochs[done_epochs:], no_outputs)
-            kernel = self._kernel(weights)
-            with _compiling(kernel):
-                steps = kernel(net, batches, self._hyper, log)
+            piecewise = self._choice.piecewise() if weights is None else None
+            if piecewise is not None:
+                with self._choice.timed():
+                    steps = piecewise.train(net, batches, self._hyper, log)
+            else:
+                kernel = self._kernel(weights)
+                with _compiling(kernel):
+                    steps = kernel(net, batches, self._hyper, log)
             if self._progress[DIVERGED_STEP] >= 0:
                 self._diverged(history, int(steps), done_epochs, per_epoch)
             history.n_steps += int(steps)
@@ -512,6 +550,7 @@ class Trainer:
             "optimizer_state": self.optimizer_state(),
             "counters": self._progress[[EPOCHS_DONE, UPDATES_DONE]].copy(),
             "initial": self._initial,
+            "kernel": self._choice.mode,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -520,7 +559,9 @@ class Trainer:
 
         spec, dtype = state["spec"], state["dtype"]
         path, _ = _module_file(spec, dtype, None)
-        self.__init__(spec, import_module(path), dtype, path)  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            spec, import_module(path), dtype, path, state.get("kernel", "auto")
+        )
         self._initial, self._initial_flat = state["initial"], None
         self.params = state["params"]
         self.set_optimizer_state(state["optimizer_state"])
