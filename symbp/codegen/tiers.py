@@ -30,6 +30,9 @@ MODES = ("auto", "generated", "piecewise")
 
 #: Seconds spent in the piecewise kernel, by generated module file (this process).
 _SPENT: dict[str, float] = {}
+#: The piecewise kernels by generated module file: a module holds one structure (and
+#: dtype), so the trainers of its specs share one (a search makes a trainer per fit).
+_KERNELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
@@ -71,7 +74,13 @@ class KernelChoice:
         ):
             return None
         if self._piecewise is None:
-            self._piecewise = PiecewiseKernel(self.spec, self.dtype)
+            with _LOCK:
+                kernel = _KERNELS.get(self._key)
+            if kernel is None:
+                kernel = PiecewiseKernel(self.spec, self.dtype)
+                with _LOCK:
+                    kernel = _KERNELS.setdefault(self._key, kernel)
+            self._piecewise = kernel
         return self._piecewise
 
     @property
