@@ -27,17 +27,10 @@ JIT: dict[str, Any] = {
 
 @njit(**JIT)
 def gather_rows(X, order, start, m, a_0):  # type: ignore[no-untyped-def]
-    """a_0[s] = X[order[start + s]] for s < m: the rows of this chunk."""
+    """a_0[s] = X[order[start + s]] for s < m: the rows of this chunk (on one core also
+    where the generated module copies them on every core: a copy is a copy, and beside a
+    layer on every core it takes a small part of the step)."""
     for s in range(m):
-        r = order[start + s]
-        for k in range(X.shape[1]):
-            a_0[s, k] = X[r, k]
-
-
-@njit(parallel=True, **JIT)
-def gather_rows_par(X, order, start, m, a_0):  # type: ignore[no-untyped-def]
-    """:func:`gather_rows` on every core."""
-    for s in prange(m):
         r = order[start + s]
         for k in range(X.shape[1]):
             a_0[s, k] = X[r, k]

@@ -129,7 +129,6 @@ class PiecewiseKernel:
         n = X.shape[0]
         used = n - n % batch_size if drop_last else n
         done = 0
-        gather = rt.gather_rows_par if layers[0].parallel else rt.gather_rows
         for e in range(epochs):
             if shuffle_rows:
                 shuffle(order, rng)
@@ -147,7 +146,7 @@ class PiecewiseKernel:
                 c0 = start
                 while c0 < start + m:
                     mc = min(CHUNK, start + m - c0)
-                    gather(X, order, c0, mc, w["a_0"])
+                    rt.gather_rows(X, order, c0, mc, w["a_0"])
                     self._forward(p, w, ws, mc)
                     if task == PREDICT:
                         outputs[c0 : c0 + mc] = w[f"a_{L}"][:mc]
