@@ -13,18 +13,21 @@ Two searches on scikit-learn's digits (X / 16), ``GridSearchCV`` with 3 folds, n
   units (24 fits, one structure).
 
 Rows: ``symbp cold`` (a new process with an empty ``SYMBP_CACHE_DIR``: every module is
-rendered and compiled during the search; symbp's runtime helpers were compiled once
-before, as after installing); ``symbp warm`` (a new process that finds the modules the
-cold run left); ``symbp cold n_jobs=2`` (``GridSearchCV(n_jobs=2)``, empty cache: the two
-worker processes share the modules through the on-disk cache); MLPClassifier (``sgd``
-with momentum 0 or ``adam``, same architecture); PyTorch eager (the same network and
-loop written with ``torch.nn``). Each row runs in its own process and times the search
+rendered during the search; symbp's runtime helpers and the built-in pieces of ReLU,
+softmax, cross-entropy, SGD and Adam were compiled once before, by another network, as
+after installing and a first use); ``symbp warm`` (a new process that finds the modules
+the cold run left); ``symbp cold n_jobs=2`` (``GridSearchCV(n_jobs=2)``, empty cache: the
+two worker processes share the modules through the on-disk cache); MLPClassifier
+(``sgd`` with momentum 0 or ``adam``, same architecture); PyTorch eager (the same network
+and loop written with ``torch.nn``). Each row runs in its own process and times the search
 only (imports excluded); "modules" counts the modules rendered into the cache (one per
-structure: the numbers are run-time arguments); "compiles" the Numba compiles of the
-search's kernels over every process, "loads" the kernels a process loaded from Numba's
-on-disk cache instead (counted from each fit's ``train.stats``): with ``n_jobs=2`` a
-worker that starts a module another worker is compiling waits for it and loads it
-(:mod:`symbp.codegen.first_call`), so a search compiles each structure once.
+structure: the numbers are run-time arguments); "piecewise" the fits that ran on the
+piecewise kernel (:mod:`symbp.codegen.tiers`: a new network starts on pieces compiled
+before and moves to its generated kernel once that pays); "compiles" the Numba compiles
+of the generated kernels over every process, "loads" the kernels a process loaded from
+Numba's on-disk cache instead (counted from each fit's ``train.stats``): with
+``n_jobs=2`` a worker that starts a module another worker is compiling waits for it and
+loads it (:mod:`symbp.codegen.first_call`), so a search compiles each structure once.
 
 Target (issue 27): symbp's cold SGD search takes at most half of MLPClassifier's time.
 Figures hold for the machine they ran on; the script prints its CPU.
