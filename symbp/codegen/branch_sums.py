@@ -49,7 +49,8 @@ def split_branch_sums(expr: sp.Expr) -> sp.Expr:
 
 def _has_branch_delta(expr: sp.Expr) -> bool:
     return any(
-        isinstance(e, sp.Piecewise) and e.has(sp.KroneckerDelta) for e in sp.preorder_traversal(expr)
+        isinstance(e, sp.Piecewise) and e.has(sp.KroneckerDelta)
+        for e in sp.preorder_traversal(expr)
     )
 
 
