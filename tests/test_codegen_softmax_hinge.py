@@ -180,3 +180,25 @@ def test_every_builtin_spec_lowers_to_a_plan() -> None:
         lowered.append((spec.activations[-1].name, spec.loss.name))
     assert ("softmax", "hinge") in lowered
     assert len(lowered) == len(builtin_specs()) - 1
+
+
+def test_the_classifier_learns_iris_with_the_pair() -> None:
+    pytest.importorskip("sklearn", reason="the estimators need scikit-learn")
+    from sklearn.datasets import load_iris
+
+    from symbp.train.estimator import SymbpClassifier
+
+    X, y = load_iris(return_X_y=True)
+    spec = {k: v for k, v in SPEC.items() if k not in ("params", "examples")}
+    clf = SymbpClassifier(
+        {**spec, "layers": [4, 8, 3], "optimizer": {"name": "sgd", "learning_rate": 0.1}},
+        epochs=30,
+        batch_size=16,
+        standardize=True,
+        seed=0,
+        tol=None,
+    )
+    clf.fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)  # softmax rows
+    assert clf.score(X, y) >= 0.9  # chance is 1/3
