@@ -40,6 +40,7 @@ from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
+from .branch_sums import split_branch_sums
 from .printer import Block, NumbaPrinter, block, describe, prepare, scalar_symbol
 from .update import UpdatePlan, update_plan
 
@@ -308,7 +309,7 @@ def _normalised_delta(exact: sp.Expr, spec: Spec, L: int) -> sp.Expr:
     written as ``a_k · S`` (:meth:`~symbp.ops.activations.Activation.in_outputs`)."""
     a, z = nt.activation(L), nt.preactivation(L)
     S = sp.Dummy("S", positive=True)
-    expr = spec.activations[-1].in_outputs(exact, z, a, S)
+    expr = split_branch_sums(spec.activations[-1].in_outputs(exact, z, a, S))
     expr = expr.replace(
         lambda e: isinstance(e, sp.Sum), lambda e: sp.Sum(sp.cancel(e.function), *e.limits)
     )

@@ -802,6 +802,31 @@ def output_6050387483da(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_6057896491af(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        sum_1 = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            a_times_t = a*t
+            term_part0 = (a_times_t < np.float32(1.0))
+            row_loss += ((np.float32(1.0) - a_times_t) if term_part0 else (np.float32(0.0)))
+            sum_1 += ((a_times_t) if term_part0 else (np.float32(0.0)))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            t = T[r, j]
+            a_times_t = a*t
+            d = scale * (a*sum_1 - ((a_times_t) if (a_times_t < np.float32(1.0)) else (np.float32(0.0))))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_612393c3c35b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -1757,6 +1782,7 @@ PIECES = {
     "57123d2f842f": output_57123d2f842f,
     "5e59934035bc": output_5e59934035bc,
     "6050387483da": output_6050387483da,
+    "6057896491af": output_6057896491af,
     "612393c3c35b": output_612393c3c35b,
     "638a5e875510": output_638a5e875510,
     "64ea1fc6f759": output_64ea1fc6f759,

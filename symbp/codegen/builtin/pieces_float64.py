@@ -866,6 +866,31 @@ def output_58dfd7424972(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_5938a0770620(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        sum_1 = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            a_times_t = a*t
+            term_part0 = (a_times_t < 1.0)
+            row_loss += ((1.0 - a_times_t) if term_part0 else (0.0))
+            sum_1 += ((a_times_t) if term_part0 else (0.0))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            t = T[r, j]
+            a_times_t = a*t
+            d = scale * (a*sum_1 - ((a_times_t) if (a_times_t < 1.0) else (0.0)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_5d91fb39aefc(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -1718,6 +1743,7 @@ PIECES = {
     "5493d432a5fd": output_5493d432a5fd,
     "5785d2558c91": output_5785d2558c91,
     "58dfd7424972": output_58dfd7424972,
+    "5938a0770620": output_5938a0770620,
     "5d91fb39aefc": output_5d91fb39aefc,
     "5f9b37b74a51": output_5f9b37b74a51,
     "74451dd1c2b0": output_74451dd1c2b0,
