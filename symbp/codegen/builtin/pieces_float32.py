@@ -155,6 +155,2742 @@ def activate_f90809775aa9(z_1, b_1, a_1, m, n_out):
             a_1[s, j] = tanh32(z)
 
 
+@njit(**JIT)
+def conv_backward_0a3b96f2e969(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_1827678ac4e9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_20db3378b954(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_28446431fb56(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_2be7b60c8ed2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_2ce08207b260(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_4e82a31e3cf2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_5929620930e9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_5cc1c3c33ee0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_62ad784dcbe8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_634b2ee05978(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_6e4228afeb55(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_6f8d6612d4cb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_83d7adb8d83b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_8abce3f3d682(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_90ee186b1b37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_95c26417876a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_96d86efc4919(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_976bf1ed310a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_9bbbc2966a3d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_a109af97e4d7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_a516e2c46526(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_b6180ac71d6b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_b7198e333242(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_bdc9074da4d2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_beb3e9680e78(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_beedc97a23fa(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_c85e31a9db95(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_c9128f66787b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_cf42bad0d218(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_d0d7e02dd2be(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_d9a5e99a256d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_e087d9f0bc1a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_e0c077194daa(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_e1c3f0db1aa9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_e7da556f3e83(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_e937c0dddec6(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_ee9b37c2cc0f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_f08b70bb8123(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_f4a84c2178eb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_forward_035d1276e084(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
+def conv_forward_04fc374226e3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_21175c7d18d3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_2ca58df625ca(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
+def conv_forward_346ba1cbe434(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
+def conv_forward_42691e6acd46(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
+def conv_forward_46631268ac37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_498e813a3cf3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
+def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_7025329a6ccd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_95c608eb1128(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_99820f9ec076(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
+def conv_forward_a3be02cebfc1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
+def conv_forward_bab2bb7d1743(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_c71fa93595be(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_cb4ca0391512(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_d3ef3bc525d4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_db3b48628a38(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
+def conv_forward_e77ec6c7edeb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_f9deafb8798e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
 @njit(parallel=True, **JIT)
 def derivative_0d6d168b3275(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= sigmoid'(z) for m rows of n_out values, on every core."""
@@ -256,6 +2992,32 @@ def derivative_f241ab841521(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
             z = z_1[s, k]
             d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
             delta_1[s, k] = d
+
+
+@njit(**JIT)
+def flatten_backward_a60d3126576d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of flatten layer (flatten) for the rows order[c0:c0 + mc]."""
+    n_out = geom[11]
+    n_above = geom[16]
+    for s in range(mc):
+        # layer 1: delta_1 = delta_2 W_2 (dE/da_1, the same memory as delta_0)
+        for q in range(n_out):
+            delta_1[s, q] = ZERO
+        for kk in range(n_above):
+            d = delta_2[s, kk]
+            for q in range(n_out):
+                delta_1[s, q] += d * W_2[kk, q]
+
+
+@njit(**JIT)
+def flatten_forward_5d7086ba4e9a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of flatten layer (flatten) for the rows order[c0:c0 + mc]."""
+    n_out = geom[11]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: a_1 = the input row, flattened
+        for q in range(n_out):
+            a_1[s, q] = X[r, q]
 
 
 @njit(**JIT)
@@ -1285,6 +4047,168 @@ def output_fe71e940b9fa(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def pool_backward_1ba6e26f88b8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of pool layer (max-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_in = geom[10]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: delta_0 = delta_1 routed to the first maximum of each window
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    best = a_0[s, q0]
+                    at = q0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_0[s, q0 + du * w_in + dv]
+                            if value > best:
+                                best = value
+                                at = q0 + du * w_in + dv
+
+                    delta_0[s, at] += delta_1[s, p]
+
+
+@njit(**JIT)
+def pool_backward_c563888725c4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of pool layer (avg-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_in = geom[10]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: delta_0 = delta_1 / pool_size * pool_size over each window
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    d = delta_1[s, p] / DTYPE(pool_size * pool_size)
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            delta_0[s, q0 + du * w_in + dv] += d
+
+
+@njit(**JIT)
+def pool_forward_20a40a85f45d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (max-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: a_1 = max-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    best = X[r, q0]
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = X[r, q0 + du * w_in + dv]
+                            if value > best:
+                                best = value
+
+                    a_1[s, p] = best
+
+
+@njit(**JIT)
+def pool_forward_4b2f0643866c(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (avg-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: a_1 = avg-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    total = ZERO
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            total += a_0[s, q0 + du * w_in + dv]
+                    a_1[s, p] = total / DTYPE(pool_size * pool_size)
+
+
+@njit(**JIT)
+def pool_forward_62de2df25dbe(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (max-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: a_1 = max-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    best = a_0[s, q0]
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_0[s, q0 + du * w_in + dv]
+                            if value > best:
+                                best = value
+
+                    a_1[s, p] = best
+
+
+@njit(**JIT)
+def pool_forward_b606fa6486ac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (avg-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: a_1 = avg-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    total = ZERO
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            total += X[r, q0 + du * w_in + dv]
+                    a_1[s, p] = total / DTYPE(pool_size * pool_size)
+
+
+@njit(**JIT)
 def schedule_01c718baf9b7(epoch, hyper):
     """The schedule: learning rate of epoch ``epoch`` (0-based), for the numbers ``hyper``."""
     h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps, h_gamma = hyper
@@ -1715,6 +4639,66 @@ PIECES = {
     "d0112ec45971": activate_d0112ec45971,
     "e479e151f36b": activate_e479e151f36b,
     "f90809775aa9": activate_f90809775aa9,
+    "0a3b96f2e969": conv_backward_0a3b96f2e969,
+    "1827678ac4e9": conv_backward_1827678ac4e9,
+    "20db3378b954": conv_backward_20db3378b954,
+    "28446431fb56": conv_backward_28446431fb56,
+    "2be7b60c8ed2": conv_backward_2be7b60c8ed2,
+    "2ce08207b260": conv_backward_2ce08207b260,
+    "4e82a31e3cf2": conv_backward_4e82a31e3cf2,
+    "5929620930e9": conv_backward_5929620930e9,
+    "5cc1c3c33ee0": conv_backward_5cc1c3c33ee0,
+    "62ad784dcbe8": conv_backward_62ad784dcbe8,
+    "634b2ee05978": conv_backward_634b2ee05978,
+    "6e4228afeb55": conv_backward_6e4228afeb55,
+    "6f8d6612d4cb": conv_backward_6f8d6612d4cb,
+    "83d7adb8d83b": conv_backward_83d7adb8d83b,
+    "8abce3f3d682": conv_backward_8abce3f3d682,
+    "90ee186b1b37": conv_backward_90ee186b1b37,
+    "95c26417876a": conv_backward_95c26417876a,
+    "96d86efc4919": conv_backward_96d86efc4919,
+    "976bf1ed310a": conv_backward_976bf1ed310a,
+    "9bbbc2966a3d": conv_backward_9bbbc2966a3d,
+    "a109af97e4d7": conv_backward_a109af97e4d7,
+    "a516e2c46526": conv_backward_a516e2c46526,
+    "b6180ac71d6b": conv_backward_b6180ac71d6b,
+    "b7198e333242": conv_backward_b7198e333242,
+    "bdc9074da4d2": conv_backward_bdc9074da4d2,
+    "beb3e9680e78": conv_backward_beb3e9680e78,
+    "beedc97a23fa": conv_backward_beedc97a23fa,
+    "c85e31a9db95": conv_backward_c85e31a9db95,
+    "c9128f66787b": conv_backward_c9128f66787b,
+    "cf42bad0d218": conv_backward_cf42bad0d218,
+    "d0d7e02dd2be": conv_backward_d0d7e02dd2be,
+    "d9a5e99a256d": conv_backward_d9a5e99a256d,
+    "e087d9f0bc1a": conv_backward_e087d9f0bc1a,
+    "e0c077194daa": conv_backward_e0c077194daa,
+    "e1c3f0db1aa9": conv_backward_e1c3f0db1aa9,
+    "e7da556f3e83": conv_backward_e7da556f3e83,
+    "e937c0dddec6": conv_backward_e937c0dddec6,
+    "ee9b37c2cc0f": conv_backward_ee9b37c2cc0f,
+    "f08b70bb8123": conv_backward_f08b70bb8123,
+    "f4a84c2178eb": conv_backward_f4a84c2178eb,
+    "035d1276e084": conv_forward_035d1276e084,
+    "04fc374226e3": conv_forward_04fc374226e3,
+    "21175c7d18d3": conv_forward_21175c7d18d3,
+    "2ca58df625ca": conv_forward_2ca58df625ca,
+    "346ba1cbe434": conv_forward_346ba1cbe434,
+    "42691e6acd46": conv_forward_42691e6acd46,
+    "46631268ac37": conv_forward_46631268ac37,
+    "498e813a3cf3": conv_forward_498e813a3cf3,
+    "5baea23746b1": conv_forward_5baea23746b1,
+    "7025329a6ccd": conv_forward_7025329a6ccd,
+    "95c608eb1128": conv_forward_95c608eb1128,
+    "99820f9ec076": conv_forward_99820f9ec076,
+    "a3be02cebfc1": conv_forward_a3be02cebfc1,
+    "bab2bb7d1743": conv_forward_bab2bb7d1743,
+    "c71fa93595be": conv_forward_c71fa93595be,
+    "cb4ca0391512": conv_forward_cb4ca0391512,
+    "d3ef3bc525d4": conv_forward_d3ef3bc525d4,
+    "db3b48628a38": conv_forward_db3b48628a38,
+    "e77ec6c7edeb": conv_forward_e77ec6c7edeb,
+    "f9deafb8798e": conv_forward_f9deafb8798e,
     "0d6d168b3275": derivative_0d6d168b3275,
     "0e55d0c3ceb4": derivative_0e55d0c3ceb4,
     "34e16b835e53": derivative_34e16b835e53,
@@ -1725,6 +4709,8 @@ PIECES = {
     "e9482c2732e4": derivative_e9482c2732e4,
     "ece1a4dafb8e": derivative_ece1a4dafb8e,
     "f241ab841521": derivative_f241ab841521,
+    "a60d3126576d": flatten_backward_a60d3126576d,
+    "5d7086ba4e9a": flatten_forward_5d7086ba4e9a,
     "0dc6b3dec3c0": fold_0dc6b3dec3c0,
     "b6fe42df3602": fold_b6fe42df3602,
     "c0976032a1ed": fold_c0976032a1ed,
@@ -1780,6 +4766,12 @@ PIECES = {
     "e909f70117fe": output_e909f70117fe,
     "f8fb69bb0915": output_f8fb69bb0915,
     "fe71e940b9fa": output_fe71e940b9fa,
+    "1ba6e26f88b8": pool_backward_1ba6e26f88b8,
+    "c563888725c4": pool_backward_c563888725c4,
+    "20a40a85f45d": pool_forward_20a40a85f45d,
+    "4b2f0643866c": pool_forward_4b2f0643866c,
+    "62de2df25dbe": pool_forward_62de2df25dbe,
+    "b606fa6486ac": pool_forward_b606fa6486ac,
     "01c718baf9b7": schedule_01c718baf9b7,
     "0a8c12f92ceb": schedule_0a8c12f92ceb,
     "0f6cd2850c9b": schedule_0f6cd2850c9b,

@@ -156,6 +156,2742 @@ def activate_d85de25367b3(z_1, b_1, a_1, m, n_out):
 
 
 @njit(**JIT)
+def conv_backward_025bc6327bf7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_159c6b7a7b45(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_1978481839ab(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_29730056287e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_2afa96a1b5a2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_324fe311afc9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_37ac9884be4e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_3db5dcd23095(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_44f9e4f77798(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_49fc56641657(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_4c2d896f4749(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_59ae680da637(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_6e5ea37dbf5f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_6f1317148cf6(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_8111ab99cf72(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_83bf180076c5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_8da38f0c2779(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_8f5c21b156b8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_90a47b0fd535(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_92227e5d5d19(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_95f5dba7572e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_9d97dd812c4d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_a4ac38b841fc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_b8e4d47da8fb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_bd52c861f3d0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_bea4bbef2e6d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_c23ce1feb8ac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_c41d6bd1ab38(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_caf9a1ea75dd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_ccc9908553c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_cd4e916a8afd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * a_0[s, t0 + taps[k]]
+                        for k in range(n_taps):
+                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_d65646d36775(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_da540e66e834(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_da8036db1273(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_df36b0d61626(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    n_in = geom[10]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * a_0[s, q]
+                                    delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_e357c6905f67(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_f6c329b5339b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_f8044c419e68(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        grad_b_1[oc] += d
+                        for ch in range(c_in):
+                            for du in range(kh):
+                                row = stride * i + du - padding
+                                if row < 0 or row >= h_in:
+                                    continue
+                                for dv in range(kw):
+                                    col = stride * j + dv - padding
+                                    if col < 0 or col >= w_in:
+                                        continue
+                                    q = ch * h_in * w_in + row * w_in + col
+                                    qw = ch * kh * kw + du * kw + dv
+                                    grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_f8c6852957c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_fe295c417260(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_taps = geom[17]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    g_taps = np.zeros(n_taps, DTYPE)
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            for k in range(n_taps):
+                g_taps[k] = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        for k in range(n_taps):
+                            g_taps[k] += d * X[r, t0 + taps[k]]
+            grad_b_1[oc] += gb
+            for k in range(n_taps):
+                grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_forward_04fc374226e3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_099755f83471(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_2820cc00b268(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_3c1bc4114c7a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_3c758c9c5aa1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_46631268ac37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_49213b973a68(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_701b8f72f970(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_7025329a6ccd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_8c1150335181(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_95c608eb1128(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_bab2bb7d1743(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_e308be5712c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_e77ec6c7edeb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_ed70dc74bc7c(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_f335da97bc47(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * a_0[s, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_f4a88b25b0f0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_f9deafb8798e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_taps = geom[17]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    for k in range(n_taps):
+                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_fe24bb352dfd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    padding = geom[9]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    z = b_1[oc]
+                    for ch in range(c_in):
+                        for du in range(kh):
+                            row = stride * i + du - padding
+                            if row < 0 or row >= h_in:
+                                continue
+                            for dv in range(kw):
+                                col = stride * j + dv - padding
+                                if col < 0 or col >= w_in:
+                                    continue
+                                q = ch * h_in * w_in + row * w_in + col
+                                qw = ch * kh * kw + du * kw + dv
+                                z += W_1[oc, qw] * X[r, q]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
+
+
+@njit(**JIT)
 def derivative_10912e690085(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= identity'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
@@ -256,6 +2992,32 @@ def derivative_b15559bc4c5a(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
         for k in range(n_out):
             d = delta_1[s, k] * (1.0)
             delta_1[s, k] = d
+
+
+@njit(**JIT)
+def flatten_backward_a60d3126576d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of flatten layer (flatten) for the rows order[c0:c0 + mc]."""
+    n_out = geom[11]
+    n_above = geom[16]
+    for s in range(mc):
+        # layer 1: delta_1 = delta_2 W_2 (dE/da_1, the same memory as delta_0)
+        for q in range(n_out):
+            delta_1[s, q] = ZERO
+        for kk in range(n_above):
+            d = delta_2[s, kk]
+            for q in range(n_out):
+                delta_1[s, q] += d * W_2[kk, q]
+
+
+@njit(**JIT)
+def flatten_forward_5d7086ba4e9a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of flatten layer (flatten) for the rows order[c0:c0 + mc]."""
+    n_out = geom[11]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: a_1 = the input row, flattened
+        for q in range(n_out):
+            a_1[s, q] = X[r, q]
 
 
 @njit(**JIT)
@@ -1285,6 +4047,168 @@ def output_e781a00b676d(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def pool_backward_1ba6e26f88b8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of pool layer (max-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_in = geom[10]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: delta_0 = delta_1 routed to the first maximum of each window
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    best = a_0[s, q0]
+                    at = q0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_0[s, q0 + du * w_in + dv]
+                            if value > best:
+                                best = value
+                                at = q0 + du * w_in + dv
+
+                    delta_0[s, at] += delta_1[s, p]
+
+
+@njit(**JIT)
+def pool_backward_c563888725c4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of pool layer (avg-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    n_in = geom[10]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: delta_0 = delta_1 / pool_size * pool_size over each window
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    d = delta_1[s, p] / DTYPE(pool_size * pool_size)
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            delta_0[s, q0 + du * w_in + dv] += d
+
+
+@njit(**JIT)
+def pool_forward_20a40a85f45d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (max-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: a_1 = max-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    best = X[r, q0]
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = X[r, q0 + du * w_in + dv]
+                            if value > best:
+                                best = value
+
+                    a_1[s, p] = best
+
+
+@njit(**JIT)
+def pool_forward_4b2f0643866c(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (avg-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: a_1 = avg-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    total = ZERO
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            total += a_0[s, q0 + du * w_in + dv]
+                    a_1[s, p] = total / DTYPE(pool_size * pool_size)
+
+
+@njit(**JIT)
+def pool_forward_62de2df25dbe(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (max-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        # layer 1: a_1 = max-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    best = a_0[s, q0]
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_0[s, q0 + du * w_in + dv]
+                            if value > best:
+                                best = value
+
+                    a_1[s, p] = best
+
+
+@njit(**JIT)
+def pool_forward_b606fa6486ac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of pool layer (avg-pool) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    h_in = geom[1]
+    w_in = geom[2]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    pool_size = geom[15]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: a_1 = avg-pool pool_sizexpool_size of a_0, stride stride
+        for ch in range(c_in):
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = ch * h_out * w_out + i * w_out + j
+                    q0 = ch * h_in * w_in + stride * i * w_in + stride * j
+                    total = ZERO
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            total += X[r, q0 + du * w_in + dv]
+                    a_1[s, p] = total / DTYPE(pool_size * pool_size)
+
+
+@njit(**JIT)
 def schedule_01c718baf9b7(epoch, hyper):
     """The schedule: learning rate of epoch ``epoch`` (0-based), for the numbers ``hyper``."""
     h_lr0, h_weight_decay, h_beta1, h_beta2, h_eps, h_gamma = hyper
@@ -1673,6 +4597,66 @@ PIECES = {
     "a9e3367c22e8": activate_a9e3367c22e8,
     "b7588c976ec1": activate_b7588c976ec1,
     "d85de25367b3": activate_d85de25367b3,
+    "025bc6327bf7": conv_backward_025bc6327bf7,
+    "159c6b7a7b45": conv_backward_159c6b7a7b45,
+    "1978481839ab": conv_backward_1978481839ab,
+    "29730056287e": conv_backward_29730056287e,
+    "2afa96a1b5a2": conv_backward_2afa96a1b5a2,
+    "324fe311afc9": conv_backward_324fe311afc9,
+    "37ac9884be4e": conv_backward_37ac9884be4e,
+    "3db5dcd23095": conv_backward_3db5dcd23095,
+    "44f9e4f77798": conv_backward_44f9e4f77798,
+    "49fc56641657": conv_backward_49fc56641657,
+    "4c2d896f4749": conv_backward_4c2d896f4749,
+    "59ae680da637": conv_backward_59ae680da637,
+    "6e5ea37dbf5f": conv_backward_6e5ea37dbf5f,
+    "6f1317148cf6": conv_backward_6f1317148cf6,
+    "8111ab99cf72": conv_backward_8111ab99cf72,
+    "83bf180076c5": conv_backward_83bf180076c5,
+    "8da38f0c2779": conv_backward_8da38f0c2779,
+    "8f5c21b156b8": conv_backward_8f5c21b156b8,
+    "90a47b0fd535": conv_backward_90a47b0fd535,
+    "92227e5d5d19": conv_backward_92227e5d5d19,
+    "95f5dba7572e": conv_backward_95f5dba7572e,
+    "9d97dd812c4d": conv_backward_9d97dd812c4d,
+    "a4ac38b841fc": conv_backward_a4ac38b841fc,
+    "b8e4d47da8fb": conv_backward_b8e4d47da8fb,
+    "bd52c861f3d0": conv_backward_bd52c861f3d0,
+    "bea4bbef2e6d": conv_backward_bea4bbef2e6d,
+    "c23ce1feb8ac": conv_backward_c23ce1feb8ac,
+    "c41d6bd1ab38": conv_backward_c41d6bd1ab38,
+    "caf9a1ea75dd": conv_backward_caf9a1ea75dd,
+    "ccc9908553c1": conv_backward_ccc9908553c1,
+    "cd4e916a8afd": conv_backward_cd4e916a8afd,
+    "d65646d36775": conv_backward_d65646d36775,
+    "da540e66e834": conv_backward_da540e66e834,
+    "da8036db1273": conv_backward_da8036db1273,
+    "df36b0d61626": conv_backward_df36b0d61626,
+    "e357c6905f67": conv_backward_e357c6905f67,
+    "f6c329b5339b": conv_backward_f6c329b5339b,
+    "f8044c419e68": conv_backward_f8044c419e68,
+    "f8c6852957c1": conv_backward_f8c6852957c1,
+    "fe295c417260": conv_backward_fe295c417260,
+    "04fc374226e3": conv_forward_04fc374226e3,
+    "099755f83471": conv_forward_099755f83471,
+    "2820cc00b268": conv_forward_2820cc00b268,
+    "3c1bc4114c7a": conv_forward_3c1bc4114c7a,
+    "3c758c9c5aa1": conv_forward_3c758c9c5aa1,
+    "46631268ac37": conv_forward_46631268ac37,
+    "49213b973a68": conv_forward_49213b973a68,
+    "5baea23746b1": conv_forward_5baea23746b1,
+    "701b8f72f970": conv_forward_701b8f72f970,
+    "7025329a6ccd": conv_forward_7025329a6ccd,
+    "8c1150335181": conv_forward_8c1150335181,
+    "95c608eb1128": conv_forward_95c608eb1128,
+    "bab2bb7d1743": conv_forward_bab2bb7d1743,
+    "e308be5712c1": conv_forward_e308be5712c1,
+    "e77ec6c7edeb": conv_forward_e77ec6c7edeb,
+    "ed70dc74bc7c": conv_forward_ed70dc74bc7c,
+    "f335da97bc47": conv_forward_f335da97bc47,
+    "f4a88b25b0f0": conv_forward_f4a88b25b0f0,
+    "f9deafb8798e": conv_forward_f9deafb8798e,
+    "fe24bb352dfd": conv_forward_fe24bb352dfd,
     "10912e690085": derivative_10912e690085,
     "47d8afaeef40": derivative_47d8afaeef40,
     "4a2bb9ad8ed5": derivative_4a2bb9ad8ed5,
@@ -1683,6 +4667,8 @@ PIECES = {
     "a7b8a95b7fbc": derivative_a7b8a95b7fbc,
     "abfe9acf58ea": derivative_abfe9acf58ea,
     "b15559bc4c5a": derivative_b15559bc4c5a,
+    "a60d3126576d": flatten_backward_a60d3126576d,
+    "5d7086ba4e9a": flatten_forward_5d7086ba4e9a,
     "44db20cf1ac1": fold_44db20cf1ac1,
     "6deff9d8d1ce": fold_6deff9d8d1ce,
     "85def995fe7b": fold_85def995fe7b,
@@ -1738,6 +4724,12 @@ PIECES = {
     "e5c2f5fd3956": output_e5c2f5fd3956,
     "e6d3b086d2d5": output_e6d3b086d2d5,
     "e781a00b676d": output_e781a00b676d,
+    "1ba6e26f88b8": pool_backward_1ba6e26f88b8,
+    "c563888725c4": pool_backward_c563888725c4,
+    "20a40a85f45d": pool_forward_20a40a85f45d,
+    "4b2f0643866c": pool_forward_4b2f0643866c,
+    "62de2df25dbe": pool_forward_62de2df25dbe,
+    "b606fa6486ac": pool_forward_b606fa6486ac,
     "01c718baf9b7": schedule_01c718baf9b7,
     "0a8c12f92ceb": schedule_0a8c12f92ceb,
     "0f6cd2850c9b": schedule_0f6cd2850c9b,
