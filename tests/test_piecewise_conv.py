@@ -83,6 +83,20 @@ CASES = {
         [_conv(9, 3, "identity", stride=1, padding=1), AVG2, {"pool": "max", "size": 5}],
         [{"dense": 12, "activation": "softmax"}],
     ),
+    # a dense layer of 676 x 256 weights: its products and activations run on every core
+    "parallel-dense-tail": _spec(
+        [1, 28, 28],
+        [_conv(4, 3, "relu"), MAX2],
+        [{"dense": 256, "activation": "relu"}, {"dense": 10, "activation": "softmax"}],
+    ),
+    # frozen biases (the conv layer's too): the step leaves them, the gradients still flow
+    "frozen-biases-rprop": _spec(
+        [2, 8, 8],
+        [_conv(4, 3, "tanh"), MAX2],
+        SOFTMAX10,
+        frozen=["b"],
+        optimizer={"name": "rprop", "learning_rate": 0.01},
+    ),
     # no parameters before the dense layers: the front has a forward pass only
     "pool-only-front": _spec([2, 8, 8], [AVG2], SOFTMAX10),
 }
@@ -207,3 +221,26 @@ def test_builtin_pieces_cover_the_digits_conv_net(monkeypatch, tmp_path) -> None
         builtin = pieces._builtin(dtype)
         assert all(p.key in builtin for p in pieces.plan_pieces(plan).values())
     assert not list(tmp_path.rglob("pieces_*.py"))
+
+
+def test_auto_starts_a_new_conv_net_piecewise_and_moves_to_its_kernel(monkeypatch, tmp_path):
+    """In "auto" a new conv net starts on the piecewise kernel (nothing compiled for it)
+    and moves to its generated kernel once the piecewise passes took TIER_UP_S; the run
+    equals a generated-only one, bit for bit."""
+    from symbp.codegen import piecewise, tiers
+
+    monkeypatch.setenv("SYMBP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    monkeypatch.setattr(tiers, "_SPENT", {})
+    spec = _spec([1, 6, 6], [_conv(3, 3, "sigmoid"), AVG2], [{"dense": 9, "activation": "softmax"}])
+    X, T = _data(spec, 50, "float64")
+    auto = symbp.compile(spec)
+    assert auto.kernel == "piecewise"
+    monkeypatch.setattr(piecewise, "TIER_UP_S", 0.0)
+    seen: list[str] = []
+    auto.fit(X, T, epochs=3, batch_size=8, callback=lambda e, t, h: seen.append(t.kernel))
+    assert seen == ["generated"] * 3  # the first epoch ran piecewise, then it tiered up
+    reference = symbp.compile(spec, kernel="generated")
+    history = reference.fit(X, T, epochs=3, batch_size=8)
+    _assert_same(auto.params, reference.params)
+    assert history.n_steps == 21
