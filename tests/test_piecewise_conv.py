@@ -83,6 +83,13 @@ CASES = {
         [_conv(9, 3, "identity", stride=1, padding=1), AVG2, {"pool": "max", "size": 5}],
         [{"dense": 12, "activation": "softmax"}],
     ),
+    # one input channel: the module's unrolled sums (4 taps on the input, then 9 taps
+    # below a max-pool), built in
+    "unrolled-4-and-9-taps": _spec(
+        [1, 9, 9],
+        [{**_conv(1, 2, "sigmoid")}, _conv(3, 3, "tanh"), MAX2],
+        SOFTMAX10,
+    ),
     # a dense layer of 676 x 256 weights: its products and activations run on every core
     "parallel-dense-tail": _spec(
         [1, 28, 28],
@@ -188,28 +195,37 @@ def test_networks_it_does_not_take_run_the_generated_kernel() -> None:
     assert takes(symbp.load(CASES["digits-taps-relu-max"]))
 
 
+def _front(spec: dict) -> dict:
+    plan = make_map_plan(symbp.load(spec), "float64")
+    kinds = ("conv", "pool", "flatten")
+    return {k: v for k, v in pieces.plan_pieces(plan).items() if k[0].startswith(kinds)}
+
+
 def test_one_piece_serves_every_geometry() -> None:
     """The pieces' text holds no size: the digits net and a net of other sizes, stride
-    and channels with the same kinds share every front piece."""
-    a = make_map_plan(symbp.load(CASES["digits-taps-relu-max"]), "float64")
-    other = _spec([3, 17, 17], [_conv(6, 2, "relu", stride=3), {"pool": "max", "size": 3}],
+    and channels with the same kinds share every front piece; a conv layer of 9 taps (a
+    3x3 kernel on one channel) takes the module's unrolled sums, built in, one of 12 taps
+    the sums over the run-time offsets, shared by every number of taps."""
+    digits = _front(CASES["digits-taps-relu-max"])
+    assert sorted(digits) == [
+        ("conv_backward", 1),
+        ("conv_forward", 1),
+        ("flatten_backward", 3),
+        ("pool_forward", 2),
+    ]
+    other = _spec([1, 18, 18], [_conv(6, 3, "relu", stride=3), {"pool": "max", "size": 3}],
                   [{"dense": 7, "activation": "softmax"}])  # fmt: skip
-    b = make_map_plan(symbp.load(other), "float64")
-    front_a = {
-        k: v
-        for k, v in pieces.plan_pieces(a).items()
-        if k[0].startswith(("conv", "pool", "flatten"))
-    }
-    front_b = {
-        k: v
-        for k, v in pieces.plan_pieces(b).items()
-        if k[0].startswith(("conv", "pool", "flatten"))
-    }
-    assert sorted(front_a) == [("conv_backward", 1), ("conv_forward", 1), ("flatten_backward", 3),
-                               ("pool_forward", 2)]  # fmt: skip
-    assert front_a == front_b
-    assert stand_in(a, a.front[0]).taps == "taps"
-    assert "range(c_out)" in front_a["conv_forward", 1].text
+    assert _front(other) == digits
+    text = digits["conv_forward", 1].text
+    assert "range(c_out)" in text and "z += X[r, t0 + tap_8] * w_8" in text
+    assert all(p.key in pieces._builtin("float64") for p in digits.values())
+    # 12 and 18 taps: one piece, its sums loop over the offsets
+    twelve = _spec([3, 7, 7], [_conv(4, 2, "relu"), MAX2], SOFTMAX10)
+    eighteen = _spec([2, 8, 8], [_conv(4, 3, "relu"), MAX2], SOFTMAX10)
+    assert _front(twelve) == _front(eighteen)
+    assert "for k in range(n_taps):" in _front(twelve)["conv_forward", 1].text
+    plan = make_map_plan(symbp.load(twelve), "float64")
+    assert stand_in(plan, plan.front[0]).taps == "taps"
 
 
 def test_builtin_pieces_cover_the_digits_conv_net(monkeypatch, tmp_path) -> None:

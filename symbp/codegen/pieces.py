@@ -121,7 +121,7 @@ def plan_pieces(plan: KernelPlan) -> dict[tuple[str, int], Piece]:
     if plan.front:  # conv, pool, flatten before the dense layers
         from .piecewise_front import front_pieces
 
-        out.update(front_pieces(plan))
+        out.update(front_pieces(plan, _builtin(plan.dtype)))
     dtype = plan.dtype
     for lay in plan.layers:
         stand_in = _stand_in(lay)
@@ -229,10 +229,11 @@ def builtin_pieces(dtype: str) -> list[Piece]:
             for piece in plan_pieces(plan).values():
                 found.setdefault(piece.name, piece)
     from .front import make_map_plan
-    from .piecewise_front import builtin_specs as front_specs
+    from .front_builtin import builtin_specs as front_specs
+    from .piecewise_front import every_front_piece
 
     for raw in front_specs():  # the conv, pool and flatten layers' pieces
-        for piece in plan_pieces(make_map_plan(load_spec(raw), dtype)).values():
+        for piece in every_front_piece(make_map_plan(load_spec(raw), dtype)):
             found.setdefault(piece.name, piece)
     return list(found.values())
 

@@ -24,7 +24,7 @@ A network with feature maps (conv, pool and flatten layers before the dense ones
 plan's ``front``) runs them from pieces too (:mod:`.piecewise_front`: one call per front
 layer and chunk, before the dense layers and, for the backward pass, after them); it is
 taken when its dense layers are (none small). On the digits conv net a step takes about
-3.5x the compiled kernel's time (the conv loops read their sizes and kernel offsets at
+3.2x the compiled kernel's time (the conv loops read their sizes and kernel offsets at
 run time); a new one starts in under a second instead of the kernel's 4 s compile.
 """
 

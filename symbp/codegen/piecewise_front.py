@@ -16,17 +16,21 @@ that layer's block for every row of the chunk (``for s in range(mc)`` around the
   and no other layer writes that sum. The numbers are the generated kernel's bit for bit.
 - **Where the module unrolls.** A conv layer without padding and with at most
   :data:`.front.MAX_TAPS` weights per output channel keeps its kernel in registers in
-  the module (``MapPlan.taps``); its piece reads the same offsets from the array ``taps``
-  and sums the kernel's gradient in the array ``g_taps``: the same sums in the same order
-  (each sum in the module's own type, the dtype). A conv layer with padding checks its
-  bounds; the module's blocks without padding do not, and the checks never fire there.
+  the module (``MapPlan.taps``). For 4 or 9 taps (:data:`UNROLLED_TAPS`: 2x2 and 3x3 on
+  one channel) its pieces are the module's own unrolled sums, the offsets read once from
+  the array ``taps`` (a piece per number of taps, built in); for any other number they
+  sum over ``taps`` at run time and keep the kernel's gradient in the array ``g_taps``:
+  the same sums in the same order (each in the module's own type, the dtype), so the
+  choice (:func:`front_pieces`) changes the speed, not a number. A conv layer with
+  padding checks its bounds; the module's blocks without padding do not, and the checks
+  never fire there.
 - **Which pieces.** A block that renders no statement (flatten's forward above a layer,
   its backward on the input, a max-pool whose backward the conv block below does) has no
   piece; the driver skips it. The front's backward runs only where a front layer has
   parameters, as in the module.
 
 The pieces' names are the hash of their text (:class:`.pieces.Piece`); the built-in
-records' ship in ``symbp/codegen/builtin`` with the dense pieces (:func:`.pieces.builtin_specs`).
+records' ship in ``symbp/codegen/builtin`` with the dense pieces (:mod:`.front_builtin`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Container
 from typing import Any
 
 import numpy as np
@@ -142,8 +147,12 @@ def takes_front(spec: Any) -> bool:
     return all(tail.layers[l] * tail.layers[l + 1] > SMALL_MAX_WEIGHTS for l in range(tail.depth))
 
 
-def stand_in(plan: KernelPlan, lay: MapPlan) -> StandIn:
-    """``lay`` as layer 1 of a piece: its kind's blocks, with names for its sizes."""
+def stand_in(plan: KernelPlan, lay: MapPlan, unrolled: bool = False) -> StandIn:
+    """``lay`` as layer 1 of a piece: its kind's blocks, with names for its sizes.
+
+    ``unrolled`` (a conv layer with taps): the module's own unrolled sums, the kernel in
+    registers and the offsets ``tap_0``, ``tap_1`` ... read from ``taps`` (a piece per
+    number of taps); otherwise the sums loop over ``taps`` at run time (one piece)."""
     common: dict[str, Any] = {"kind": lay.kind, "kernel": lay.kernel, "first": lay.first}
     if lay.has_params:
         record = plan.spec.network[lay.index - 1]
@@ -162,7 +171,9 @@ def stand_in(plan: KernelPlan, lay: MapPlan) -> StandIn:
                 stride=_n("pool_stride"),
                 routed_below=True,
             )
-        taps = "taps" if lay.taps else ()
+        taps: Any = "taps" if lay.taps else ()
+        if lay.taps and unrolled:
+            taps = tuple(Name(f"tap_{k}") for k in range(len(lay.taps)))
         return StandIn(
             **common,
             channels=_n("c_out"),
@@ -218,18 +229,51 @@ def _above(lay: StandIn) -> StandIn:
     return StandIn(kind="dense", kernel="", first=False, index=2, n_out=_n("n_above"))
 
 
-def front_pieces(plan: KernelPlan) -> dict[tuple[str, int], Any]:
+#: Numbers of taps (weights per output channel: in-channels x kh x kw) whose unrolled
+#: conv pieces ship built in (2x2 and 3x3 kernels on one input channel).
+UNROLLED_TAPS = (4, 9)
+
+
+def front_pieces(plan: KernelPlan, builtin: Container[str] = ()) -> dict[tuple[str, int], Any]:
     """The pieces of ``plan``'s front layers by ``(kind_pass, layer)``: ``conv_forward``,
-    ``pool_backward`` ...; blocks without statements have none."""
+    ``pool_backward`` ...; blocks without statements have none.
+
+    A conv layer with taps takes its unrolled pieces (the module's sums, about 3x faster)
+    where their keys are in ``builtin`` (the built-in module's), else the pieces whose
+    sums loop over the taps: both run the same operations in the same order, so the
+    choice changes the speed, never a number, and no new network compiles a piece for it.
+    """
     from .pieces import Piece
 
     out: dict[tuple[str, int], Piece] = {}
     for lay in plan.front:
-        standin = stand_in(plan, lay)
-        for which in PASSES:
-            piece = _render(f"{lay.kind}_{which}", which, plan.dtype, standin)
-            if piece is not None:
-                out[piece.kind, lay.index] = piece
+        for piece in _layer_pieces(plan, lay, unrolled=False):
+            out[piece.kind, lay.index] = piece
+        if lay.taps:
+            fast = _layer_pieces(plan, lay, unrolled=True)
+            if all(piece.key in builtin for piece in fast):
+                for piece in fast:
+                    out[piece.kind, lay.index] = piece
+    return out
+
+
+def every_front_piece(plan: KernelPlan) -> list[Any]:
+    """Every piece :func:`front_pieces` may choose for ``plan`` (the built-in module's:
+    the unrolled ones for :data:`UNROLLED_TAPS`)."""
+    out = [piece for lay in plan.front for piece in _layer_pieces(plan, lay, unrolled=False)]
+    for lay in plan.front:
+        if len(lay.taps) in UNROLLED_TAPS:
+            out += _layer_pieces(plan, lay, unrolled=True)
+    return out
+
+
+def _layer_pieces(plan: KernelPlan, lay: MapPlan, unrolled: bool) -> list[Any]:
+    standin = stand_in(plan, lay, unrolled)
+    out = []
+    for which in PASSES:
+        piece = _render(f"{lay.kind}_{which}", which, plan.dtype, standin)
+        if piece is not None:
+            out.append(piece)
     return out
 
 
@@ -353,45 +397,3 @@ class FrontPasses:
             return  # no parameter below the dense layers: the module has no such pass
         for lay in reversed(self.plan.front):
             self._call("backward", lay, X, order, c0, mc, beta, p, g, w)
-
-
-def builtin_specs() -> list[dict[str, Any]]:
-    """Conv networks whose front pieces together are every conv layer's variant (input or
-    not, kernel in taps or loops with padding, below a max-pool or not) for each built-in
-    activation, and every pool and flatten block (:func:`.pieces.builtin_pieces`)."""
-    from ..ops.activations import ACTIVATIONS
-
-    def net(shape: list[int], front: list[Any]) -> dict[str, Any]:
-        return {
-            "name": "pieces",
-            "input": shape,
-            "layers": [*front, "flatten", {"dense": 10, "activation": "softmax"}],
-            "loss": "cross_entropy",
-            "optimizer": {"name": "sgd", "learning_rate": 0.1},
-        }
-
-    def conv(act: str, kernel: int, padding: int = 0) -> dict[str, Any]:
-        return {"conv": 2, "kernel": kernel, "padding": padding, "activation": act}
-
-    maxpool, avgpool = {"pool": "max", "size": 2}, {"pool": "avg", "size": 2}
-    out = []
-    for act in sorted(
-        n for n, (make, _) in ACTIVATIONS.items() if n != "linear" and make().elementwise
-    ):
-        taps, loops = conv(act, 3), conv(act, 3, 1)
-        out += [
-            net([1, 6, 6], [taps, maxpool]),  # input, taps, below a max-pool
-            net([1, 6, 6], [loops, maxpool]),  # input, loops, below a max-pool
-            net([1, 6, 6], [loops, avgpool]),  # input, loops
-            net([1, 7, 7], [conv(act, 2), loops, maxpool]),  # taps; not input, loops, max
-            net([1, 7, 7], [loops, conv(act, 2), avgpool]),  # not input: taps
-            net([1, 6, 6], [conv(act, 2), conv(act, 2), maxpool]),  # not input: taps, max
-            net([1, 8, 8], [taps, conv(act, 3, 1), avgpool]),  # not input: loops
-        ]
-    out += [
-        net([2, 8, 8], [maxpool, conv("relu", 2)]),  # max-pool on the input
-        net([2, 8, 8], [avgpool, conv("relu", 2)]),  # average pool on the input
-        net([4, 10, 10], [conv("relu", 3), avgpool, maxpool]),  # max-pool above a pool
-        {**net([2, 6, 6], []), "layers": ["flatten", {"dense": 10, "activation": "softmax"}]},
-    ]
-    return out

@@ -158,6 +158,57 @@ def activate_f90809775aa9(z_1, b_1, a_1, m, n_out):
 
 
 @njit(**JIT)
+def conv_backward_0039826b0404(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_0a3b96f2e969(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -216,6 +267,196 @@ def conv_backward_0a3b96f2e969(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_16444b750159(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_17f2f0b45dfa(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_1827678ac4e9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -265,6 +506,82 @@ def conv_backward_1827678ac4e9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_1e7456fe2892(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_20db3378b954(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -308,6 +625,107 @@ def conv_backward_20db3378b954(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_23a03967b11b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_23ca8923b52f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -478,6 +896,566 @@ def conv_backward_2ce08207b260(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_2ff9a8502376(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_34bbad357fbf(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_37c6222e4d81(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_3e344f9637c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_44338780c798(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_471257939bd3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_48586074c430(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_48ad9ae5314a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_4e82a31e3cf2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -524,6 +1502,168 @@ def conv_backward_4e82a31e3cf2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * a_0[s, q]
                                     delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_5188a89b8fc7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_566d5c5235c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -609,6 +1749,173 @@ def conv_backward_5cc1c3c33ee0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_5fdb436f4eb0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_60e392febfa2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -704,6 +2011,178 @@ def conv_backward_634b2ee05978(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_65b81d7f0984(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_6c6aad3c49ac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_6e4228afeb55(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -761,6 +2240,92 @@ def conv_backward_6e4228afeb55(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_6e61c0051739(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -826,6 +2391,157 @@ def conv_backward_6f8d6612d4cb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_7565d59d3284(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_783bccd1e34d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_83d7adb8d83b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -884,6 +2600,112 @@ def conv_backward_83d7adb8d83b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_85bde263180a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -992,6 +2814,183 @@ def conv_backward_90ee186b1b37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_914ce9a5c36f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_91e2ba8dd04e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -1229,6 +3228,96 @@ def conv_backward_9bbbc2966a3d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_9c4431b9a762(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_a109af97e4d7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1347,6 +3436,204 @@ def conv_backward_a516e2c46526(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_a7b001666396(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_a92f99931abb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_ad5254163878(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_b6180ac71d6b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1448,6 +3735,57 @@ def conv_backward_b7198e333242(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_bbcf87dcacfc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -1704,6 +4042,171 @@ def conv_backward_c9128f66787b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_cabe26182000(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_cf189f2d9710(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_cf42bad0d218(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1874,6 +4377,80 @@ def conv_backward_d9a5e99a256d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_dc06418c0518(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (np.float32(1.0))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_e087d9f0bc1a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2027,6 +4604,77 @@ def conv_backward_e1c3f0db1aa9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_e4965e4bcbac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_e7da556f3e83(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2131,6 +4779,82 @@ def conv_backward_e937c0dddec6(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_ea94109196df(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_ee9b37c2cc0f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2192,6 +4916,112 @@ def conv_backward_ee9b37c2cc0f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_f012f121188b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_f08b70bb8123(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2232,6 +5062,72 @@ def conv_backward_f08b70bb8123(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_f29ee2cbdec5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(np.float32(1.0) - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -2296,6 +5192,138 @@ def conv_backward_f4a84c2178eb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_f5249a6559ad(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_fc5b3d165832(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (np.float32(1.0) - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_forward_035d1276e084(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2357,6 +5385,136 @@ def conv_forward_04fc374226e3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_0c56838aac1a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_1e35c4b505de(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_20b7437379bf(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
 def conv_forward_21175c7d18d3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2389,6 +5547,54 @@ def conv_forward_21175c7d18d3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                                 z += W_1[oc, qw] * a_0[s, q]
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_25d3e3ea3410(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
 
 
 @njit(**JIT)
@@ -2454,6 +5660,89 @@ def conv_forward_346ba1cbe434(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_3733d4ad36a3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_3e9805c58460(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
 def conv_forward_42691e6acd46(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -2502,6 +5791,54 @@ def conv_forward_46631268ac37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_46dc5c792b48(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
 def conv_forward_498e813a3cf3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2538,6 +5875,187 @@ def conv_forward_498e813a3cf3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_51b4c1f3872a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
+def conv_forward_54a965839b69(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_555ac844c651(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_5b6c3d9168bc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
 def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -2557,6 +6075,39 @@ def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     z = bias
                     for k in range(n_taps):
                         z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_5c05be0bdd20(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
 
@@ -2595,6 +6146,75 @@ def conv_forward_7025329a6ccd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                                 z += W_1[oc, qw] * X[r, q]
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_767fcd0fb68d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
+def conv_forward_8a9e05559758(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(**JIT)
@@ -2654,6 +6274,40 @@ def conv_forward_99820f9ec076(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     p = oc * h_out * w_out + i * w_out + j
                     z_1[s, p] = z
                     a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
+def conv_forward_99e003674e3d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
 
 
 @njit(**JIT)
@@ -2812,6 +6466,90 @@ def conv_forward_d3ef3bc525d4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_d80629f609e0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_db3996da9049(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
+
+
+@njit(**JIT)
 def conv_forward_db3b48628a38(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -2833,6 +6571,55 @@ def conv_forward_db3b48628a38(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     p = oc * h_out * w_out + i * w_out + j
                     z_1[s, p] = z
                     a_1[s, p] = maximum(z, np.float32(0.0))
+
+
+@njit(**JIT)
+def conv_forward_e2105f97b3bc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
 
 
 @njit(**JIT)
@@ -2868,6 +6655,75 @@ def conv_forward_e77ec6c7edeb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                                 z += W_1[oc, qw] * a_0[s, q]
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_edc6fb8afc9e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (np.float32(1.0)/((np.float32(1.0) + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_f470089bbdd0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, np.float32(0.0))
 
 
 @njit(**JIT)
@@ -4641,65 +8497,125 @@ PIECES = {
     "d0112ec45971": activate_d0112ec45971,
     "e479e151f36b": activate_e479e151f36b,
     "f90809775aa9": activate_f90809775aa9,
+    "0039826b0404": conv_backward_0039826b0404,
     "0a3b96f2e969": conv_backward_0a3b96f2e969,
+    "16444b750159": conv_backward_16444b750159,
+    "17f2f0b45dfa": conv_backward_17f2f0b45dfa,
     "1827678ac4e9": conv_backward_1827678ac4e9,
+    "1e7456fe2892": conv_backward_1e7456fe2892,
     "20db3378b954": conv_backward_20db3378b954,
+    "23a03967b11b": conv_backward_23a03967b11b,
+    "23ca8923b52f": conv_backward_23ca8923b52f,
     "28446431fb56": conv_backward_28446431fb56,
     "2be7b60c8ed2": conv_backward_2be7b60c8ed2,
     "2ce08207b260": conv_backward_2ce08207b260,
+    "2ff9a8502376": conv_backward_2ff9a8502376,
+    "34bbad357fbf": conv_backward_34bbad357fbf,
+    "37c6222e4d81": conv_backward_37c6222e4d81,
+    "3e344f9637c1": conv_backward_3e344f9637c1,
+    "44338780c798": conv_backward_44338780c798,
+    "471257939bd3": conv_backward_471257939bd3,
+    "48586074c430": conv_backward_48586074c430,
+    "48ad9ae5314a": conv_backward_48ad9ae5314a,
     "4e82a31e3cf2": conv_backward_4e82a31e3cf2,
+    "5188a89b8fc7": conv_backward_5188a89b8fc7,
+    "566d5c5235c1": conv_backward_566d5c5235c1,
     "5929620930e9": conv_backward_5929620930e9,
     "5cc1c3c33ee0": conv_backward_5cc1c3c33ee0,
+    "5fdb436f4eb0": conv_backward_5fdb436f4eb0,
+    "60e392febfa2": conv_backward_60e392febfa2,
     "62ad784dcbe8": conv_backward_62ad784dcbe8,
     "634b2ee05978": conv_backward_634b2ee05978,
+    "65b81d7f0984": conv_backward_65b81d7f0984,
+    "6c6aad3c49ac": conv_backward_6c6aad3c49ac,
     "6e4228afeb55": conv_backward_6e4228afeb55,
+    "6e61c0051739": conv_backward_6e61c0051739,
     "6f8d6612d4cb": conv_backward_6f8d6612d4cb,
+    "7565d59d3284": conv_backward_7565d59d3284,
+    "783bccd1e34d": conv_backward_783bccd1e34d,
     "83d7adb8d83b": conv_backward_83d7adb8d83b,
+    "85bde263180a": conv_backward_85bde263180a,
     "8abce3f3d682": conv_backward_8abce3f3d682,
     "90ee186b1b37": conv_backward_90ee186b1b37,
+    "914ce9a5c36f": conv_backward_914ce9a5c36f,
+    "91e2ba8dd04e": conv_backward_91e2ba8dd04e,
     "95c26417876a": conv_backward_95c26417876a,
     "96d86efc4919": conv_backward_96d86efc4919,
     "976bf1ed310a": conv_backward_976bf1ed310a,
     "9bbbc2966a3d": conv_backward_9bbbc2966a3d,
+    "9c4431b9a762": conv_backward_9c4431b9a762,
     "a109af97e4d7": conv_backward_a109af97e4d7,
     "a516e2c46526": conv_backward_a516e2c46526,
+    "a7b001666396": conv_backward_a7b001666396,
+    "a92f99931abb": conv_backward_a92f99931abb,
+    "ad5254163878": conv_backward_ad5254163878,
     "b6180ac71d6b": conv_backward_b6180ac71d6b,
     "b7198e333242": conv_backward_b7198e333242,
+    "bbcf87dcacfc": conv_backward_bbcf87dcacfc,
     "bdc9074da4d2": conv_backward_bdc9074da4d2,
     "beb3e9680e78": conv_backward_beb3e9680e78,
     "beedc97a23fa": conv_backward_beedc97a23fa,
     "c85e31a9db95": conv_backward_c85e31a9db95,
     "c9128f66787b": conv_backward_c9128f66787b,
+    "cabe26182000": conv_backward_cabe26182000,
+    "cf189f2d9710": conv_backward_cf189f2d9710,
     "cf42bad0d218": conv_backward_cf42bad0d218,
     "d0d7e02dd2be": conv_backward_d0d7e02dd2be,
     "d9a5e99a256d": conv_backward_d9a5e99a256d,
+    "dc06418c0518": conv_backward_dc06418c0518,
     "e087d9f0bc1a": conv_backward_e087d9f0bc1a,
     "e0c077194daa": conv_backward_e0c077194daa,
     "e1c3f0db1aa9": conv_backward_e1c3f0db1aa9,
+    "e4965e4bcbac": conv_backward_e4965e4bcbac,
     "e7da556f3e83": conv_backward_e7da556f3e83,
     "e937c0dddec6": conv_backward_e937c0dddec6,
+    "ea94109196df": conv_backward_ea94109196df,
     "ee9b37c2cc0f": conv_backward_ee9b37c2cc0f,
+    "f012f121188b": conv_backward_f012f121188b,
     "f08b70bb8123": conv_backward_f08b70bb8123,
+    "f29ee2cbdec5": conv_backward_f29ee2cbdec5,
     "f4a84c2178eb": conv_backward_f4a84c2178eb,
+    "f5249a6559ad": conv_backward_f5249a6559ad,
+    "fc5b3d165832": conv_backward_fc5b3d165832,
     "035d1276e084": conv_forward_035d1276e084,
     "04fc374226e3": conv_forward_04fc374226e3,
+    "0c56838aac1a": conv_forward_0c56838aac1a,
+    "1e35c4b505de": conv_forward_1e35c4b505de,
+    "20b7437379bf": conv_forward_20b7437379bf,
     "21175c7d18d3": conv_forward_21175c7d18d3,
+    "25d3e3ea3410": conv_forward_25d3e3ea3410,
     "2ca58df625ca": conv_forward_2ca58df625ca,
     "346ba1cbe434": conv_forward_346ba1cbe434,
+    "3733d4ad36a3": conv_forward_3733d4ad36a3,
+    "3e9805c58460": conv_forward_3e9805c58460,
     "42691e6acd46": conv_forward_42691e6acd46,
     "46631268ac37": conv_forward_46631268ac37,
+    "46dc5c792b48": conv_forward_46dc5c792b48,
     "498e813a3cf3": conv_forward_498e813a3cf3,
+    "51b4c1f3872a": conv_forward_51b4c1f3872a,
+    "54a965839b69": conv_forward_54a965839b69,
+    "555ac844c651": conv_forward_555ac844c651,
+    "5b6c3d9168bc": conv_forward_5b6c3d9168bc,
     "5baea23746b1": conv_forward_5baea23746b1,
+    "5c05be0bdd20": conv_forward_5c05be0bdd20,
     "7025329a6ccd": conv_forward_7025329a6ccd,
+    "767fcd0fb68d": conv_forward_767fcd0fb68d,
+    "8a9e05559758": conv_forward_8a9e05559758,
     "95c608eb1128": conv_forward_95c608eb1128,
     "99820f9ec076": conv_forward_99820f9ec076,
+    "99e003674e3d": conv_forward_99e003674e3d,
     "a3be02cebfc1": conv_forward_a3be02cebfc1,
     "bab2bb7d1743": conv_forward_bab2bb7d1743,
     "c71fa93595be": conv_forward_c71fa93595be,
     "cb4ca0391512": conv_forward_cb4ca0391512,
     "d3ef3bc525d4": conv_forward_d3ef3bc525d4,
+    "d80629f609e0": conv_forward_d80629f609e0,
+    "db3996da9049": conv_forward_db3996da9049,
     "db3b48628a38": conv_forward_db3b48628a38,
+    "e2105f97b3bc": conv_forward_e2105f97b3bc,
     "e77ec6c7edeb": conv_forward_e77ec6c7edeb,
+    "edc6fb8afc9e": conv_forward_edc6fb8afc9e,
+    "f470089bbdd0": conv_forward_f470089bbdd0,
     "f9deafb8798e": conv_forward_f9deafb8798e,
     "0d6d168b3275": derivative_0d6d168b3275,
     "0e55d0c3ceb4": derivative_0e55d0c3ceb4,

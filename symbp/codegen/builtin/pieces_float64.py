@@ -158,6 +158,97 @@ def activate_d85de25367b3(z_1, b_1, a_1, m, n_out):
 
 
 @njit(**JIT)
+def conv_backward_02303e28eb01(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_025bc6327bf7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -213,6 +304,345 @@ def conv_backward_025bc6327bf7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_098cf5ab2180(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_0a0b88014126(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_0aacc695d58a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_12a4bbb74849(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_130020bb0e0c(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -323,6 +753,287 @@ def conv_backward_1978481839ab(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * a_0[s, q]
                                     delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_1d020a48cccd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_2354e90f9438(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_26236c9bce06(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_28d5cf7ed7aa(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -537,6 +1248,92 @@ def conv_backward_37ac9884be4e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_3b19812df5d0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_3db5dcd23095(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -601,6 +1398,92 @@ def conv_backward_3db5dcd23095(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_4038dfc03aab(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
 def conv_backward_44f9e4f77798(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -662,6 +1545,112 @@ def conv_backward_44f9e4f77798(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * a_0[s, q]
                                     delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_48a28d994e54(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -776,6 +1765,72 @@ def conv_backward_4c2d896f4749(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_58646c1926a4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_59ae680da637(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -819,6 +1874,57 @@ def conv_backward_59ae680da637(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_5b53f11a1ad8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -927,6 +2033,229 @@ def conv_backward_6f1317148cf6(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_7761065455fe(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_79d744b935e2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_7b56858bbddc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -1050,6 +2379,229 @@ def conv_backward_83bf180076c5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_8a5b58518977(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_8b7b13d1318b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_8d3d3d35132d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -1248,6 +2800,277 @@ def conv_backward_92227e5d5d19(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_93f2d5d2d322(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_950a9ab9f40b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_95c0b933c714(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_95f5dba7572e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1353,6 +3176,56 @@ def conv_backward_9d97dd812c4d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_9f22ed0ef670(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_a4ac38b841fc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (identity, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1412,6 +3285,323 @@ def conv_backward_a4ac38b841fc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * a_0[s, q]
                                     delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_a6a97785cc1e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_b0f39060b997(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_b1a19c990da7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_b7dfa5bb17e0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -1565,6 +3755,173 @@ def conv_backward_bea4bbef2e6d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_bf28aefe12fc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_c08c5264734d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -1844,6 +4201,146 @@ def conv_backward_cd4e916a8afd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_cf5df0386d80(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
+def conv_backward_d41ea8fd2776(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * sigmoid'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (a*(1.0 - a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_d65646d36775(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1899,6 +4396,92 @@ def conv_backward_d65646d36775(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
+
+
+@njit(**JIT)
+def conv_backward_d6a7bfae1f2a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -1996,6 +4579,57 @@ def conv_backward_da8036db1273(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_dac45ea49ec4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_df36b0d61626(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2042,6 +4676,153 @@ def conv_backward_df36b0d61626(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * a_0[s, q]
                                     delta_0[s, q] += d * W_1[oc, qw]
+
+
+@njit(**JIT)
+def conv_backward_e1b8df2dcab5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_1 * tanh'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            g_4 = ZERO
+            g_5 = ZERO
+            g_6 = ZERO
+            g_7 = ZERO
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    a = a_1[s, p]
+                    d = d * (1.0 - (a*a))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+                        g_4 += d * X[r, t0 + tap_4]
+                        g_5 += d * X[r, t0 + tap_5]
+                        g_6 += d * X[r, t0 + tap_6]
+                        g_7 += d * X[r, t0 + tap_7]
+                        g_8 += d * X[r, t0 + tap_8]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_e218f589f35f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -2103,6 +4884,187 @@ def conv_backward_e357c6905f67(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
+
+
+@njit(**JIT)
+def conv_backward_e81959dc96bc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * identity'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    d = d * (1.0)
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
+
+
+@njit(**JIT)
+def conv_backward_f2c979af9a50(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    n_in = geom[10]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
+        for q in range(n_in):
+            delta_0[s, q] = ZERO
+        for oc in range(c_out):
+            w_0 = W_1[oc, 0]
+            g_0 = ZERO
+            w_1 = W_1[oc, 1]
+            g_1 = ZERO
+            w_2 = W_1[oc, 2]
+            g_2 = ZERO
+            w_3 = W_1[oc, 3]
+            g_3 = ZERO
+            w_4 = W_1[oc, 4]
+            g_4 = ZERO
+            w_5 = W_1[oc, 5]
+            g_5 = ZERO
+            w_6 = W_1[oc, 6]
+            g_6 = ZERO
+            w_7 = W_1[oc, 7]
+            g_7 = ZERO
+            w_8 = W_1[oc, 8]
+            g_8 = ZERO
+            gb = ZERO
+            for i in range(h_out):
+                for j in range(w_out):
+                    p = oc * h_out * w_out + i * w_out + j
+                    d = delta_1[s, p]
+                    if d == ZERO:
+                        continue  # adds nothing
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.01)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * a_0[s, t0 + tap_0]
+                        g_1 += d * a_0[s, t0 + tap_1]
+                        g_2 += d * a_0[s, t0 + tap_2]
+                        g_3 += d * a_0[s, t0 + tap_3]
+                        g_4 += d * a_0[s, t0 + tap_4]
+                        g_5 += d * a_0[s, t0 + tap_5]
+                        g_6 += d * a_0[s, t0 + tap_6]
+                        g_7 += d * a_0[s, t0 + tap_7]
+                        g_8 += d * a_0[s, t0 + tap_8]
+                        delta_0[s, t0 + tap_0] += d * w_0
+                        delta_0[s, t0 + tap_1] += d * w_1
+                        delta_0[s, t0 + tap_2] += d * w_2
+                        delta_0[s, t0 + tap_3] += d * w_3
+                        delta_0[s, t0 + tap_4] += d * w_4
+                        delta_0[s, t0 + tap_5] += d * w_5
+                        delta_0[s, t0 + tap_6] += d * w_6
+                        delta_0[s, t0 + tap_7] += d * w_7
+                        delta_0[s, t0 + tap_8] += d * w_8
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+            grad_W_1[oc, 4] += g_4
+            grad_W_1[oc, 5] += g_5
+            grad_W_1[oc, 6] += g_6
+            grad_W_1[oc, 7] += g_7
+            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -2253,6 +5215,72 @@ def conv_backward_f8c6852957c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
+def conv_backward_fe1c4ee39fac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    c_in = geom[0]
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    kh = geom[6]
+    kw = geom[7]
+    stride = geom[8]
+    h_pool = geom[12]
+    w_pool = geom[13]
+    pool_stride = geom[14]
+    pool_size = geom[15]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
+        for oc in range(c_out):
+            grad_b_1[oc] = ZERO
+            for qw in range(c_in * kh * kw):
+                grad_W_1[oc, qw] = ZERO
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: d = delta_2 routed to the first maximum * relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
+        for oc in range(c_out):
+            g_0 = ZERO
+            g_1 = ZERO
+            g_2 = ZERO
+            g_3 = ZERO
+            gb = ZERO
+            for pi in range(h_pool):
+                for pj in range(w_pool):
+                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
+                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
+                    best = a_1[s, q0]
+                    at_u = 0
+                    at_v = 0
+                    for du in range(pool_size):
+                        for dv in range(pool_size):
+                            value = a_1[s, q0 + du * w_out + dv]
+                            if value > best:
+                                best = value
+                                at_u = du
+                                at_v = dv
+                    i = pool_stride * pi + at_u
+                    j = pool_stride * pj + at_v
+                    p = q0 + at_u * w_out + at_v
+                    z = z_1[s, p]
+                    d = d * (((1.0) if (z > 0.0) else (0.0)))
+                    if d != ZERO:
+                        gb += d
+                        t0 = stride * w_in * i + stride * j
+                        g_0 += d * X[r, t0 + tap_0]
+                        g_1 += d * X[r, t0 + tap_1]
+                        g_2 += d * X[r, t0 + tap_2]
+                        g_3 += d * X[r, t0 + tap_3]
+            grad_b_1[oc] += gb
+            grad_W_1[oc, 0] += g_0
+            grad_W_1[oc, 1] += g_1
+            grad_W_1[oc, 2] += g_2
+            grad_W_1[oc, 3] += g_3
+
+
+@njit(**JIT)
 def conv_backward_fe295c417260(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2345,6 +5373,137 @@ def conv_forward_099755f83471(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_1f1b759929d5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_221f5b71595b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_25d3e3ea3410(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
 def conv_forward_2820cc00b268(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2379,6 +5538,40 @@ def conv_forward_2820cc00b268(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     p = oc * h_out * w_out + i * w_out + j
                     z_1[s, p] = z
                     a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_3733d4ad36a3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
 
 
 @njit(**JIT)
@@ -2465,6 +5658,54 @@ def conv_forward_46631268ac37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_46dc5c792b48(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
 def conv_forward_49213b973a68(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -2490,6 +5731,137 @@ def conv_forward_49213b973a68(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_51f4e81b1878(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_54a965839b69(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
+def conv_forward_555ac844c651(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = tanh(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = np.tanh(z)
+
+
+@njit(**JIT)
 def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -2509,6 +5881,39 @@ def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     z = bias
                     for k in range(n_taps):
                         z += X[r, t0 + taps[k]] * W_1[oc, k]
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_5c05be0bdd20(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
 
@@ -2574,6 +5979,139 @@ def conv_forward_7025329a6ccd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_8505cd53d701(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_88b4e021312e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_89cf3c4434c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
+
+
+@njit(**JIT)
 def conv_forward_8c1150335181(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2608,6 +6146,40 @@ def conv_forward_8c1150335181(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     p = oc * h_out * w_out + i * w_out + j
                     z_1[s, p] = z
                     a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_8ce596f8b5af(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
 
 
 @njit(**JIT)
@@ -2682,6 +6254,241 @@ def conv_forward_bab2bb7d1743(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
+def conv_forward_c008f5f0f7b8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_c12ba91307ed(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = maximum(z, 0.0)
+
+
+@njit(**JIT)
+def conv_forward_cd8f5ecbc68f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += a_0[s, t0 + tap_0] * w_0
+                    z += a_0[s, t0 + tap_1] * w_1
+                    z += a_0[s, t0 + tap_2] * w_2
+                    z += a_0[s, t0 + tap_3] * w_3
+                    z += a_0[s, t0 + tap_4] * w_4
+                    z += a_0[s, t0 + tap_5] * w_5
+                    z += a_0[s, t0 + tap_6] * w_6
+                    z += a_0[s, t0 + tap_7] * w_7
+                    z += a_0[s, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
+
+
+@njit(**JIT)
+def conv_forward_d075e859498f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    z_1[s, p] = z
+                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
+
+
+@njit(**JIT)
+def conv_forward_d80629f609e0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_e2105f97b3bc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = identity(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = z
+
+
+@njit(**JIT)
 def conv_forward_e308be5712c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2749,6 +6556,55 @@ def conv_forward_e77ec6c7edeb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                                 z += W_1[oc, qw] * a_0[s, q]
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
+
+
+@njit(**JIT)
+def conv_forward_eb11cfdb977a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
+    """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
+    w_in = geom[2]
+    c_out = geom[3]
+    h_out = geom[4]
+    w_out = geom[5]
+    stride = geom[8]
+    tap_0 = taps[0]
+    tap_1 = taps[1]
+    tap_2 = taps[2]
+    tap_3 = taps[3]
+    tap_4 = taps[4]
+    tap_5 = taps[5]
+    tap_6 = taps[6]
+    tap_7 = taps[7]
+    tap_8 = taps[8]
+    for s in range(mc):
+        r = order[c0 + s]
+        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = sigmoid(z_1)
+        for oc in range(c_out):
+            # the kernel of channel oc in registers; the input at offsets t0 + tap
+            w_0 = W_1[oc, 0]
+            w_1 = W_1[oc, 1]
+            w_2 = W_1[oc, 2]
+            w_3 = W_1[oc, 3]
+            w_4 = W_1[oc, 4]
+            w_5 = W_1[oc, 5]
+            w_6 = W_1[oc, 6]
+            w_7 = W_1[oc, 7]
+            w_8 = W_1[oc, 8]
+            bias = b_1[oc]
+            for i in range(h_out):
+                for j in range(w_out):
+                    t0 = stride * w_in * i + stride * j
+                    z = bias
+                    z += X[r, t0 + tap_0] * w_0
+                    z += X[r, t0 + tap_1] * w_1
+                    z += X[r, t0 + tap_2] * w_2
+                    z += X[r, t0 + tap_3] * w_3
+                    z += X[r, t0 + tap_4] * w_4
+                    z += X[r, t0 + tap_5] * w_5
+                    z += X[r, t0 + tap_6] * w_6
+                    z += X[r, t0 + tap_7] * w_7
+                    z += X[r, t0 + tap_8] * w_8
+                    p = oc * h_out * w_out + i * w_out + j
+                    a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
 
 
 @njit(**JIT)
@@ -4599,61 +8455,121 @@ PIECES = {
     "a9e3367c22e8": activate_a9e3367c22e8,
     "b7588c976ec1": activate_b7588c976ec1,
     "d85de25367b3": activate_d85de25367b3,
+    "02303e28eb01": conv_backward_02303e28eb01,
     "025bc6327bf7": conv_backward_025bc6327bf7,
+    "098cf5ab2180": conv_backward_098cf5ab2180,
+    "0a0b88014126": conv_backward_0a0b88014126,
+    "0aacc695d58a": conv_backward_0aacc695d58a,
+    "12a4bbb74849": conv_backward_12a4bbb74849,
+    "130020bb0e0c": conv_backward_130020bb0e0c,
     "159c6b7a7b45": conv_backward_159c6b7a7b45,
     "1978481839ab": conv_backward_1978481839ab,
+    "1d020a48cccd": conv_backward_1d020a48cccd,
+    "2354e90f9438": conv_backward_2354e90f9438,
+    "26236c9bce06": conv_backward_26236c9bce06,
+    "28d5cf7ed7aa": conv_backward_28d5cf7ed7aa,
     "29730056287e": conv_backward_29730056287e,
     "2afa96a1b5a2": conv_backward_2afa96a1b5a2,
     "324fe311afc9": conv_backward_324fe311afc9,
     "37ac9884be4e": conv_backward_37ac9884be4e,
+    "3b19812df5d0": conv_backward_3b19812df5d0,
     "3db5dcd23095": conv_backward_3db5dcd23095,
+    "4038dfc03aab": conv_backward_4038dfc03aab,
     "44f9e4f77798": conv_backward_44f9e4f77798,
+    "48a28d994e54": conv_backward_48a28d994e54,
     "49fc56641657": conv_backward_49fc56641657,
     "4c2d896f4749": conv_backward_4c2d896f4749,
+    "58646c1926a4": conv_backward_58646c1926a4,
     "59ae680da637": conv_backward_59ae680da637,
+    "5b53f11a1ad8": conv_backward_5b53f11a1ad8,
     "6e5ea37dbf5f": conv_backward_6e5ea37dbf5f,
     "6f1317148cf6": conv_backward_6f1317148cf6,
+    "7761065455fe": conv_backward_7761065455fe,
+    "79d744b935e2": conv_backward_79d744b935e2,
+    "7b56858bbddc": conv_backward_7b56858bbddc,
     "8111ab99cf72": conv_backward_8111ab99cf72,
     "83bf180076c5": conv_backward_83bf180076c5,
+    "8a5b58518977": conv_backward_8a5b58518977,
+    "8b7b13d1318b": conv_backward_8b7b13d1318b,
+    "8d3d3d35132d": conv_backward_8d3d3d35132d,
     "8da38f0c2779": conv_backward_8da38f0c2779,
     "8f5c21b156b8": conv_backward_8f5c21b156b8,
     "90a47b0fd535": conv_backward_90a47b0fd535,
     "92227e5d5d19": conv_backward_92227e5d5d19,
+    "93f2d5d2d322": conv_backward_93f2d5d2d322,
+    "950a9ab9f40b": conv_backward_950a9ab9f40b,
+    "95c0b933c714": conv_backward_95c0b933c714,
     "95f5dba7572e": conv_backward_95f5dba7572e,
     "9d97dd812c4d": conv_backward_9d97dd812c4d,
+    "9f22ed0ef670": conv_backward_9f22ed0ef670,
     "a4ac38b841fc": conv_backward_a4ac38b841fc,
+    "a6a97785cc1e": conv_backward_a6a97785cc1e,
+    "b0f39060b997": conv_backward_b0f39060b997,
+    "b1a19c990da7": conv_backward_b1a19c990da7,
+    "b7dfa5bb17e0": conv_backward_b7dfa5bb17e0,
     "b8e4d47da8fb": conv_backward_b8e4d47da8fb,
     "bd52c861f3d0": conv_backward_bd52c861f3d0,
     "bea4bbef2e6d": conv_backward_bea4bbef2e6d,
+    "bf28aefe12fc": conv_backward_bf28aefe12fc,
+    "c08c5264734d": conv_backward_c08c5264734d,
     "c23ce1feb8ac": conv_backward_c23ce1feb8ac,
     "c41d6bd1ab38": conv_backward_c41d6bd1ab38,
     "caf9a1ea75dd": conv_backward_caf9a1ea75dd,
     "ccc9908553c1": conv_backward_ccc9908553c1,
     "cd4e916a8afd": conv_backward_cd4e916a8afd,
+    "cf5df0386d80": conv_backward_cf5df0386d80,
+    "d41ea8fd2776": conv_backward_d41ea8fd2776,
     "d65646d36775": conv_backward_d65646d36775,
+    "d6a7bfae1f2a": conv_backward_d6a7bfae1f2a,
     "da540e66e834": conv_backward_da540e66e834,
     "da8036db1273": conv_backward_da8036db1273,
+    "dac45ea49ec4": conv_backward_dac45ea49ec4,
     "df36b0d61626": conv_backward_df36b0d61626,
+    "e1b8df2dcab5": conv_backward_e1b8df2dcab5,
+    "e218f589f35f": conv_backward_e218f589f35f,
     "e357c6905f67": conv_backward_e357c6905f67,
+    "e81959dc96bc": conv_backward_e81959dc96bc,
+    "f2c979af9a50": conv_backward_f2c979af9a50,
     "f6c329b5339b": conv_backward_f6c329b5339b,
     "f8044c419e68": conv_backward_f8044c419e68,
     "f8c6852957c1": conv_backward_f8c6852957c1,
+    "fe1c4ee39fac": conv_backward_fe1c4ee39fac,
     "fe295c417260": conv_backward_fe295c417260,
     "04fc374226e3": conv_forward_04fc374226e3,
     "099755f83471": conv_forward_099755f83471,
+    "1f1b759929d5": conv_forward_1f1b759929d5,
+    "221f5b71595b": conv_forward_221f5b71595b,
+    "25d3e3ea3410": conv_forward_25d3e3ea3410,
     "2820cc00b268": conv_forward_2820cc00b268,
+    "3733d4ad36a3": conv_forward_3733d4ad36a3,
     "3c1bc4114c7a": conv_forward_3c1bc4114c7a,
     "3c758c9c5aa1": conv_forward_3c758c9c5aa1,
     "46631268ac37": conv_forward_46631268ac37,
+    "46dc5c792b48": conv_forward_46dc5c792b48,
     "49213b973a68": conv_forward_49213b973a68,
+    "51f4e81b1878": conv_forward_51f4e81b1878,
+    "54a965839b69": conv_forward_54a965839b69,
+    "555ac844c651": conv_forward_555ac844c651,
     "5baea23746b1": conv_forward_5baea23746b1,
+    "5c05be0bdd20": conv_forward_5c05be0bdd20,
     "701b8f72f970": conv_forward_701b8f72f970,
     "7025329a6ccd": conv_forward_7025329a6ccd,
+    "8505cd53d701": conv_forward_8505cd53d701,
+    "88b4e021312e": conv_forward_88b4e021312e,
+    "89cf3c4434c1": conv_forward_89cf3c4434c1,
     "8c1150335181": conv_forward_8c1150335181,
+    "8ce596f8b5af": conv_forward_8ce596f8b5af,
     "95c608eb1128": conv_forward_95c608eb1128,
     "bab2bb7d1743": conv_forward_bab2bb7d1743,
+    "c008f5f0f7b8": conv_forward_c008f5f0f7b8,
+    "c12ba91307ed": conv_forward_c12ba91307ed,
+    "cd8f5ecbc68f": conv_forward_cd8f5ecbc68f,
+    "d075e859498f": conv_forward_d075e859498f,
+    "d80629f609e0": conv_forward_d80629f609e0,
+    "e2105f97b3bc": conv_forward_e2105f97b3bc,
     "e308be5712c1": conv_forward_e308be5712c1,
     "e77ec6c7edeb": conv_forward_e77ec6c7edeb,
+    "eb11cfdb977a": conv_forward_eb11cfdb977a,
     "ed70dc74bc7c": conv_forward_ed70dc74bc7c,
     "f335da97bc47": conv_forward_f335da97bc47,
     "f4a88b25b0f0": conv_forward_f4a88b25b0f0,
