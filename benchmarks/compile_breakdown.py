@@ -139,6 +139,7 @@ if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
     from conv_workload import SPEC
 
-    for fresh in (True, False):
-        got = cold_breakdown(SPEC, tries=1, fresh_numba=fresh)
-        print(f"digits conv, fresh Numba cache {fresh}: {breakdown_line(got)}")
+    for kernel in ("generated", "auto"):  # auto: a new conv net starts piecewise
+        for fresh in (True, False):
+            got = cold_breakdown(SPEC, tries=1, fresh_numba=fresh, kernel=kernel)
+            print(f"digits conv {kernel}, fresh Numba cache {fresh}: {breakdown_line(got)}")

@@ -124,7 +124,8 @@ def compile(
 
     ``dtype`` (float64 or float32) defaults to the spec's. Kernels compile on first
     use (and come from Numba's cache in later processes). ``kernel`` ("auto",
-    "generated" or "piecewise", :mod:`.tiers`): with "auto" a dense network whose
+    "generated" or "piecewise", :mod:`.tiers`): with "auto" a network of dense layers
+    (after conv, pool and flatten layers or not) whose
     kernel is not compiled yet starts at once on the piecewise kernel (pieces compiled
     before, the same numbers bit for bit) and moves to its generated kernel when that
     pays for its compile.

@@ -115,9 +115,13 @@ def _render(kind: str, dtype: str, context: dict[str, Any]) -> Piece:
 def plan_pieces(plan: KernelPlan) -> dict[tuple[str, int], Piece]:
     """The pieces of ``plan``'s network by ``(kind, layer)`` (layer 0 for the pieces of
     the whole network: output rows, optimiser step, schedule, state, fold)."""
-    if plan.front or any(lay.small for lay in plan.layers):
+    if any(lay.small for lay in plan.layers):
         raise ValueError("internal error: the piecewise kernel takes dense layers, none small")
     out: dict[tuple[str, int], Piece] = {}
+    if plan.front:  # conv, pool, flatten before the dense layers
+        from .piecewise_front import front_pieces
+
+        out.update(front_pieces(plan, _builtin(plan.dtype)))
     dtype = plan.dtype
     for lay in plan.layers:
         stand_in = _stand_in(lay)
@@ -224,6 +228,13 @@ def builtin_pieces(dtype: str) -> list[Piece]:
                 break
             for piece in plan_pieces(plan).values():
                 found.setdefault(piece.name, piece)
+    from .front import make_map_plan
+    from .front_builtin import builtin_specs as front_specs
+    from .piecewise_front import every_front_piece
+
+    for raw in front_specs():  # the conv, pool and flatten layers' pieces
+        for piece in every_front_piece(make_map_plan(load_spec(raw), dtype)):
+            found.setdefault(piece.name, piece)
     return list(found.values())
 
 

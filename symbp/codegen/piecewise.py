@@ -19,6 +19,13 @@ It takes the networks whose layers are all dense and not small (more than
 :data:`~.plan.SMALL_MAX_WEIGHTS` weights each: a small layer's generated loops are
 unrolled, with a different order of operations) and rows without weights
 (:func:`takes`); the others run the generated kernel only.
+
+A network with feature maps (conv, pool and flatten layers before the dense ones, its
+plan's ``front``) runs them from pieces too (:mod:`.piecewise_front`: one call per front
+layer and chunk, before the dense layers and, for the backward pass, after them); it is
+taken when its dense layers are (none small). On the digits conv net a step takes about
+3.2x the compiled kernel's time (the conv loops read their sizes and kernel offsets at
+run time); a new one starts in under a second instead of the kernel's 4 s compile.
 """
 
 from __future__ import annotations
@@ -59,8 +66,12 @@ def takes(spec: Spec) -> bool:
     recurrence), none of them small."""
     from .plan import SMALL_MAX_WEIGHTS
 
-    if not spec.dense_only or spec.recurrence is not None:
+    if spec.recurrence is not None:
         return False
+    if not spec.dense_only:
+        from .piecewise_front import takes_front
+
+        return takes_front(spec)
     return all(
         spec.layers[l] * spec.layers[l + 1] > SMALL_MAX_WEIGHTS for l in range(spec.depth)
     )
@@ -77,6 +88,10 @@ class PiecewiseKernel:
     def __init__(self, spec: Spec, dtype: str, plan: KernelPlan | None = None) -> None:
         from .pieces import load
 
+        if plan is None and not spec.dense_only:
+            from .front import make_map_plan
+
+            plan = make_map_plan(spec, dtype)
         self.plan = plan or make_plan(spec, dtype)
         self.dtype = np.dtype(dtype)
         self._scalar = self.dtype.type
@@ -87,6 +102,11 @@ class PiecewiseKernel:
         self._fold_segments = _segments(self.plan.fold_segments)
         self._any_fold = any(lay.fold for lay in self.plan.layers)
         self.n_params = self.plan.n_params
+        self._front = None
+        if self.plan.front:  # conv, pool, flatten layers before the dense ones
+            from .piecewise_front import FrontPasses
+
+            self._front = FrontPasses(self.plan, self._fns)
 
     # -- views ---------------------------------------------------------------
 
@@ -98,6 +118,8 @@ class PiecewiseKernel:
                 lay.n_in, lay.n_out
             )
             out[f"{prefix}b_{lay.index}"] = flat[lay.b_offset : lay.b_offset + lay.n_out]
+        if self._front is not None:
+            out.update(self._front.params(flat, prefix))
         return out
 
     def _work(self, ws: np.ndarray) -> dict[str, np.ndarray]:
@@ -146,7 +168,10 @@ class PiecewiseKernel:
                 c0 = start
                 while c0 < start + m:
                     mc = min(CHUNK, start + m - c0)
-                    rt.gather_rows(X, order, c0, mc, w["a_0"])
+                    if self._front is not None:
+                        self._front.forward(X, order, c0, mc, p, w)
+                    else:
+                        rt.gather_rows(X, order, c0, mc, w["a_0"])
                     self._forward(p, w, ws, mc)
                     if task == PREDICT:
                         outputs[c0 : c0 + mc] = w[f"a_{L}"][:mc]
@@ -164,6 +189,8 @@ class PiecewiseKernel:
                     alpha_W = fold_alpha if fold else one
                     beta_W = fold_beta if fold else keep
                     self._backward(p, g, w, mc, beta, keep, fold, alpha_W, beta_W)
+                    if self._front is not None:
+                        self._front.backward(X, order, c0, mc, beta, p, g, w)
                     c0 += mc
                 step_losses[done] = loss / m
                 if not math.isfinite(loss):
