@@ -26,6 +26,7 @@ from .fields import (
 from .listform import build_list_form
 from .model import Spec, TrainingSpec
 from .names import build_names
+from .output_range import check_output_range
 from .preprocessing import build as build_preprocessing
 from .schema import RawSpec
 from .source import default_name, read_spec_yaml
@@ -97,6 +98,7 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
     loss = build_loss(raw.loss, ctx)
     if loss.name == "cross_entropy" and activations[-1].name != "softmax" and layers[-1] > 1:
         pass  # allowed: cross-entropy over any outputs, stated in the document
+    check_output_range(activations[-1], loss, layers[-1], ctx)
     optimizer = build_optimizer(raw.optimizer, dict(data.get("optimizer") or {}), ctx)
     W, b = build_params(raw.params, layers, ctx)
     init = build_init(raw.init, ctx)
