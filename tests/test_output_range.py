@@ -21,7 +21,7 @@ from sympy.calculus.util import continuous_domain, function_range
 
 import symbp
 from symbp.cli import main
-from symbp.errors import SpecError
+from symbp.errors import SpecError, TrainingDiverged
 from symbp.ops import ranges
 from symbp.ops.activations import make_activation
 from symbp.ops.losses import LOSSES, make_loss
@@ -345,3 +345,67 @@ def test_every_command_exits_2_with_one_line(
         assert "Traceback" not in err
         assert not out.exists(), command
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "spec.yaml"]
+
+
+# -- a formula the records cannot judge: the NaN names the output as its likely cause -----
+
+FORMULA_OUT = {
+    "name": "formula-out",
+    "layers": [1, 1],
+    "activations": {"formula": "x"},
+    "loss": "bce",
+    "optimizer": {"name": "sgd", "learning_rate": 0.1},
+    "params": {"W": [[[-1]]], "b": [[0]]},
+    "example": {"x": [1], "t": [1]},
+}
+FORMULA_HINT = (
+    "the output activation (formula 'x') may give values that bce cannot take "
+    "(it takes outputs in (0, 1))"
+)
+
+
+def test_evaluator_names_the_output_at_step_0() -> None:
+    with pytest.raises(TrainingDiverged) as err:
+        evaluate(symbp.load(FORMULA_OUT), 1)
+    assert str(err.value) == (
+        "the loss or a gradient is not a finite real number at step 0 (last finite loss: none); "
+        + FORMULA_HINT
+    )
+
+
+def test_evaluator_says_nothing_of_the_output_where_the_loss_takes_every_value() -> None:
+    spec = {**FORMULA_OUT, "activations": {"formula": "sqrt(x)"}, "loss": "half_sse"}
+    with pytest.raises(TrainingDiverged) as err:
+        evaluate(symbp.load(spec), 1)
+    assert str(err.value) == (
+        "the loss or a gradient is not a finite real number at step 0 (last finite loss: none)"
+    )
+
+
+def test_trainer_names_the_output_not_the_learning_rate_before_any_update() -> None:
+    trainer = symbp.compile(FORMULA_OUT)
+    X_, T_ = np.array([[1.0], [2.0]]), np.array([[1.0], [0.0]])
+    with pytest.raises(TrainingDiverged) as err:
+        trainer.fit(X_, T_, epochs=2, batch_size=2)
+    message = str(err.value)
+    assert message == (
+        "the loss became nan at epoch 1, step 1 (update 1); last finite loss: none "
+        f"(the first step). {FORMULA_HINT[0].upper()}{FORMULA_HINT[1:]}; "
+        "else standardise the inputs"
+    )
+    assert "learning rate" not in message
+
+
+def test_evaluator_names_a_loss_formula_that_the_output_may_leave() -> None:
+    spec = {
+        **FORMULA_OUT,
+        "activations": "tanh",
+        "loss": {"formula": "-t*log(y)"},
+        "example": {"x": [1], "t": [1]},
+    }
+    with pytest.raises(TrainingDiverged) as err:
+        evaluate(symbp.load(spec), 1)
+    assert str(err.value).endswith(
+        "; the output activation (tanh) may give values at which the loss formula "
+        "'-t*log(y)' is not finite"
+    )

@@ -58,3 +58,22 @@ def _activations_within(domain: sp.Set, n: int) -> list[str]:
 def _losses_taking(values: sp.Set) -> list[str]:
     """The built-in losses (default options) that take every value of ``values``."""
     return [name for name in LOSSES if ranges.within(values, make_loss(name, {}).output_domain)]
+
+
+def first_loss_hint(activation: Activation, loss: Loss, n: int) -> str | None:
+    """Where the loss may have no finite value before any update because of the output
+    activation: one clause naming both (the spec refuses the pairs the records rule out,
+    so this is for a formula, whose values or domain are unknown), else ``None``."""
+    domain = loss.output_domain
+    if domain == ranges.REALS or ranges.within(activation.output_values(n), domain):
+        return None
+    output = f"formula {activation.source!r}" if activation.source is not None else activation.name
+    if domain is None:
+        return (
+            f"the output activation ({output}) may give values at which the loss formula "
+            f"{loss.source!r} is not finite"
+        )
+    return (
+        f"the output activation ({output}) may give values that {loss.name} cannot take "
+        f"(it takes outputs in {ranges.shown(domain)})"
+    )
