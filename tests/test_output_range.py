@@ -27,6 +27,7 @@ from symbp.ops.activations import make_activation
 from symbp.ops.losses import LOSSES, make_loss
 from symbp.ops.symbols import X, Y
 from symbp.symbolic.evaluate import evaluate
+from symbp.verify import verify
 
 TANH_BCE = (
     "loss: bce takes outputs in (0, 1); the output activation tanh gives values in (-1, 1): "
@@ -409,3 +410,41 @@ def test_evaluator_names_a_loss_formula_that_the_output_may_leave() -> None:
         "; the output activation (tanh) may give values at which the loss formula "
         "'-t*log(y)' is not finite"
     )
+
+
+# -- the convention search -----------------------------------------------------------
+
+
+def test_convention_search_still_evaluates_tanh_at_a_bce_output() -> None:
+    """The spec refuses tanh + bce, but a text that printed tanh at a sigmoid output is a
+    slip the convention search names (the variant is evaluated where tanh(z) is in (0, 1),
+    which bce takes), as it names the swap in a hidden layer."""
+    W = [np.array([[0.15, -0.2], [0.25, 0.3]]), np.array([[0.4, -0.45], [0.5, 0.55]])]
+    b = [np.array([0.1, -0.1]), np.array([0.2, 0.05])]
+    x = np.array([0.5, -0.3])
+
+    def sigma(z: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-z))
+
+    hidden_tanh = sigma(W[1] @ np.tanh(W[0] @ x + b[0]) + b[1])
+    z_out = W[1] @ sigma(W[0] @ x + b[0]) + b[1]
+    assert (z_out > 0).all()  # tanh(z) in (0, 1): bce of it is finite
+    spec = {
+        "name": "swap",
+        "layers": [2, 2, 2],
+        "activations": "sigmoid",
+        "loss": "bce",
+        "optimizer": {"name": "sgd", "learning_rate": 0.5},
+        "params": {"W": [w.tolist() for w in W], "b": [v.tolist() for v in b]},
+        "example": {"x": x.tolist(), "t": [1, 0]},
+        "claims": [
+            {"of": "y[0]", "printed": f"{hidden_tanh[0]:.6f}"},
+            {"of": "y[1]", "printed": f"{np.tanh(z_out[1]):.6f}"},
+        ],
+    }
+    report = verify(spec)
+    assert "tanh instead of sigmoid in layer 1" in [f.label for f in report.results[0].findings]
+    assert [f.label for f in report.results[1].findings] == ["tanh instead of sigmoid in layer 2"]
+    with pytest.raises(SpecError) as err:
+        symbp.load({**spec, "activations": ["sigmoid", "tanh"]})
+    assert err.value.field == "loss"
