@@ -134,6 +134,12 @@ class Activation:
     elementwise: bool = True
     output_only: bool = False
     source: str | None = None
+    #: The values ``f`` takes on the reals (:mod:`.ranges`: sigmoid ``(0, 1)``, ReLU
+    #: ``[0, inf)``); ``None``: unknown (a formula). A normalised activation's are those
+    #: of one output of a layer of more than one.
+    output_range: sp.Set | None = None
+    #: The sum of a layer's outputs where it is fixed (softmax: 1), else ``None``.
+    output_total: sp.Expr | None = None
     #: ``log f(X)`` written overflow-free in ``X`` (the pre-activation), where the
     #: kernels compute a loss's ``log a`` that way: sigmoid ``-softplus(-X)``, softmax
     #: ``X - log Σ`` (:data:`~.stable.LOG_NORMALISER`); ``None``: ``log`` of the value.
@@ -143,12 +149,6 @@ class Activation:
     #: PyTorch's spelling: the ``torch.nn`` module's name and its keyword arguments
     #: (``("LeakyReLU", {"negative_slope": alpha})``); ``None``: none (a formula).
     torch_module: tuple[str, Mapping[str, object]] | None = None
-    #: The values ``f`` takes on the reals (:mod:`.ranges`: sigmoid ``(0, 1)``, ReLU
-    #: ``[0, inf)``); ``None``: unknown (a formula). A normalised activation's are those
-    #: of one output of a layer of more than one.
-    output_range: sp.Set | None = None
-    #: The sum of a layer's outputs where it is fixed (softmax: 1), else ``None``.
-    output_total: sp.Expr | None = None
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -247,6 +247,7 @@ def _record(
     formula: sp.Expr,
     derivative: Callable[[type], sp.Expr] | None = None,
     from_output: sp.Expr | None = None,
+    output_range: sp.Set | None = None,
     params: Mapping[str, Fraction] | None = None,
     source: str | None = None,
     cls_name: str | None = None,
@@ -254,7 +255,6 @@ def _record(
     log_complement: sp.Expr | None = None,
     torch_module: tuple[str, Mapping[str, object]] | None = None,
     pretty: str | None = None,
-    output_range: sp.Set | None = None,
 ) -> Activation:
     cls = _function_class(cls_name or name, formula, derivative, label, pretty)
     return Activation(
@@ -266,10 +266,10 @@ def _record(
         derivative_from_output=from_output,
         params=dict(params or {}),
         source=source,
+        output_range=output_range,
         log_output=log_output,
         log_complement=log_complement,
         torch_module=torch_module,
-        output_range=output_range,
     )
 
 
@@ -319,11 +319,11 @@ def leaky_relu(alpha: Fraction = Fraction(1, 100)) -> Activation:
         r"\operatorname{LeakyReLU}",
         sp.Piecewise((X, X > 0), (a * X, True)),
         derivative=lambda f: sp.Piecewise((1, X > 0), (a, True)),
+        # alpha x for x <= 0 is >= 0 where alpha <= 0: then the values are ReLU's
+        output_range=ranges.REALS if alpha > 0 else ranges.NON_NEGATIVE,
         params={"alpha": alpha},
         cls_name=f"leaky_relu_{alpha.numerator}_{alpha.denominator}",
         torch_module=("LeakyReLU", {"negative_slope": float(alpha)}),
-        # alpha x for x <= 0 is >= 0 where alpha <= 0: then the values are ReLU's
-        output_range=ranges.REALS if alpha > 0 else ranges.NON_NEGATIVE,
     )
 
 
