@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import DataError, TrainingDiverged
 from ..ops.batches import BatchPlan
 from ..spec import Spec
+from ..spec.output_range import first_loss_hint
 from ..spec.preprocessing import Preprocessing
 from .data import check_inputs, check_targets, check_weights
 from .first_call import compiling as _compiling
@@ -495,10 +496,16 @@ class Trainer:
         history.n_epochs = epoch - 1
         finite = history.step_losses[np.isfinite(history.step_losses)]
         last = f"{finite[-1]:.6g}" if finite.size else "none (the first step)"
+        advice = "Lower the learning rate or standardise the inputs"
+        spec = self._spec
+        hint = None
+        if self.steps_done == 0:  # no update ran yet: the learning rate is not the cause
+            hint = first_loss_hint(spec.activations[-1], spec.loss, spec.layers[-1])
+        if hint is not None:
+            advice = f"{hint[0].upper()}{hint[1:]}; else standardise the inputs"
         err = TrainingDiverged(
             f"the loss became {value} at epoch {epoch}, step {step_in_epoch + 1} "
-            f"(update {self.steps_done + 1}); last finite loss: {last}. "
-            "Lower the learning rate or standardise the inputs"
+            f"(update {self.steps_done + 1}); last finite loss: {last}. {advice}"
         )
         err.history = history  # type: ignore[attr-defined]
         err.epoch = epoch  # type: ignore[attr-defined]

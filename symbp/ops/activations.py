@@ -10,6 +10,10 @@ Conventions: ``relu'(0) = 0`` and ``leaky_relu'(0) = alpha`` (as PyTorch).
 ``softmax`` is the one vector activation: ``a_i = exp(z_i) / sum_k exp(z_k)``,
 allowed on the output layer only; its Jacobian is ``a_i (δ_ij - a_j)``.
 
+Each built-in record states the values it takes (:attr:`Activation.output_range`:
+sigmoid and softmax ``(0, 1)``, softmax's summing to 1, tanh ``(-1, 1)``, ReLU
+``[0, inf)``, identity and leaky ReLU every real); a formula's are unknown.
+
 To add an activation, add a builder to :data:`ACTIVATIONS`.
 """
 
@@ -25,7 +29,7 @@ import mpmath
 import sympy as sp
 
 from ..errors import quote
-from . import bounded
+from . import bounded, ranges
 from .shortest import shortest_form
 from .stable import LOG_NORMALISER, softplus
 from .symbols import A, X
@@ -130,6 +134,12 @@ class Activation:
     elementwise: bool = True
     output_only: bool = False
     source: str | None = None
+    #: The values ``f`` takes on the reals (:mod:`.ranges`: sigmoid ``(0, 1)``, ReLU
+    #: ``[0, inf)``); ``None``: unknown (a formula). A normalised activation's are those
+    #: of one output of a layer of more than one.
+    output_range: sp.Set | None = None
+    #: The sum of a layer's outputs where it is fixed (softmax: 1), else ``None``.
+    output_total: sp.Expr | None = None
     #: ``log f(X)`` written overflow-free in ``X`` (the pre-activation), where the
     #: kernels compute a loss's ``log a`` that way: sigmoid ``-softplus(-X)``, softmax
     #: ``X - log Σ`` (:data:`~.stable.LOG_NORMALISER`); ``None``: ``log`` of the value.
@@ -142,6 +152,16 @@ class Activation:
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
+
+    def output_values(self, n: int) -> sp.Set | None:
+        """The values one output of a layer of ``n`` takes (``None``: unknown).
+
+        A layer of one output whose sum is fixed takes only that sum (softmax of one
+        output is 1); otherwise :attr:`output_range`.
+        """
+        if n == 1 and self.output_total is not None:
+            return sp.FiniteSet(self.output_total)
+        return self.output_range
 
     def layer_value(self, z: sp.IndexedBase, index: sp.Expr, k: sp.Symbol, n: sp.Expr) -> sp.Expr:
         """``a_index`` in the pre-activations ``z`` of a layer of ``n`` values.
@@ -227,6 +247,7 @@ def _record(
     formula: sp.Expr,
     derivative: Callable[[type], sp.Expr] | None = None,
     from_output: sp.Expr | None = None,
+    output_range: sp.Set | None = None,
     params: Mapping[str, Fraction] | None = None,
     source: str | None = None,
     cls_name: str | None = None,
@@ -245,6 +266,7 @@ def _record(
         derivative_from_output=from_output,
         params=dict(params or {}),
         source=source,
+        output_range=output_range,
         log_output=log_output,
         log_complement=log_complement,
         torch_module=torch_module,
@@ -262,6 +284,7 @@ def sigmoid() -> Activation:
         log_complement=-softplus(X),
         torch_module=("Sigmoid", {}),
         pretty="σ",
+        output_range=ranges.UNIT,
     )
 
 
@@ -274,6 +297,7 @@ def tanh() -> Activation:
         derivative=1 - sp.tanh(X) ** 2,
         derivative_from_output=1 - A**2,
         torch_module=("Tanh", {}),
+        output_range=sp.Interval.open(-1, 1),
     )
 
 
@@ -284,6 +308,7 @@ def relu() -> Activation:
         sp.Max(0, X),
         derivative=lambda f: sp.Heaviside(X, 0),
         torch_module=("ReLU", {}),
+        output_range=ranges.NON_NEGATIVE,
     )
 
 
@@ -294,6 +319,8 @@ def leaky_relu(alpha: Fraction = Fraction(1, 100)) -> Activation:
         r"\operatorname{LeakyReLU}",
         sp.Piecewise((X, X > 0), (a * X, True)),
         derivative=lambda f: sp.Piecewise((1, X > 0), (a, True)),
+        # alpha x for x <= 0 is >= 0 where alpha <= 0: then the values are ReLU's
+        output_range=ranges.REALS if alpha > 0 else ranges.NON_NEGATIVE,
         params={"alpha": alpha},
         cls_name=f"leaky_relu_{alpha.numerator}_{alpha.denominator}",
         torch_module=("LeakyReLU", {"negative_slope": float(alpha)}),
@@ -309,6 +336,7 @@ def identity() -> Activation:
         derivative=sp.Integer(1),
         derivative_from_output=sp.Integer(1),
         torch_module=("Identity", {}),
+        output_range=ranges.REALS,
     )
 
 
@@ -329,6 +357,8 @@ def softmax() -> Activation:
         output_only=True,
         log_output=X - LOG_NORMALISER,
         torch_module=("Softmax", {"dim": -1}),
+        output_range=ranges.UNIT,
+        output_total=sp.Integer(1),
     )
 
 

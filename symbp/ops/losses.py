@@ -21,6 +21,11 @@ name               per-example loss L                         targets
 At the hinge's kink (``t y = 1``) its derivative is taken as 0, the same
 convention as ``relu'(0) = 0``.
 
+*Outputs taken.* :attr:`Loss.output_domain` is the set of outputs ``y`` at which the
+term is a finite real: ``bce`` ``(0, 1)``, ``cross_entropy`` ``(0, inf)`` (whatever the
+targets or the logarithm), the others every real. The spec refuses an output
+activation whose values leave it (:mod:`symbp.spec.output_range`).
+
 ``bce`` and ``cross_entropy`` take ``log_base`` (``e`` by default; ``2`` or
 ``10`` reproduce texts that use another logarithm). To add a loss, add a
 builder to :data:`LOSSES`.
@@ -41,6 +46,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from . import ranges
 from .stable import LOG_Y
 from .symbols import T, Y
 
@@ -57,6 +63,10 @@ class Loss:
     target_domain: str = "real"
     params: Mapping[str, object] = field(default_factory=dict)
     source: str | None = None
+    #: The outputs ``y`` at which the term is a finite real for every target
+    #: (:mod:`.ranges`: ``bce`` ``(0, 1)``, ``cross_entropy`` ``(0, inf)``, the others
+    #: all reals); ``None``: unknown (a formula).
+    output_domain: sp.Set | None = None
 
     @property
     def derivative(self) -> sp.Expr:
@@ -131,6 +141,7 @@ def half_sse() -> Loss:
         (Y - T) ** 2 / 2,
         "sum",
         "one half of the sum of squared errors over the outputs",
+        output_domain=ranges.REALS,
     )
 
 
@@ -141,12 +152,18 @@ def sse() -> Loss:
         (Y - T) ** 2,
         "sum",
         "the sum of squared errors over the outputs (no factor 1/2)",
+        output_domain=ranges.REALS,
     )
 
 
 def mse() -> Loss:
     return Loss(
-        "mse", r"\mathrm{MSE}", (Y - T) ** 2, "mean", "the mean of squared errors over the outputs"
+        "mse",
+        r"\mathrm{MSE}",
+        (Y - T) ** 2,
+        "mean",
+        "the mean of squared errors over the outputs",
+        output_domain=ranges.REALS,
     )
 
 
@@ -157,6 +174,7 @@ def mae() -> Loss:
         sp.Abs(Y - T),
         "mean",
         "the mean of absolute errors over the outputs",
+        output_domain=ranges.REALS,
     )
 
 
@@ -178,6 +196,7 @@ def bce(log_base: object = "e", soft_targets: bool = False) -> Loss:
         + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
         target_domain="real" if soft_targets else "unit_interval",
         params=_entropy_params(log_base, soft_targets),
+        output_domain=ranges.UNIT,  # log y and log(1 - y)
     )
 
 
@@ -192,6 +211,7 @@ def cross_entropy(log_base: object = "e", soft_targets: bool = False) -> Loss:
         + ("" if log_base in (None, "e") else f", logarithm to base {log_base}"),
         target_domain="real" if soft_targets else "unit_interval",
         params=_entropy_params(log_base, soft_targets),
+        output_domain=ranges.POSITIVE,  # log y
     )
 
 
@@ -225,6 +245,7 @@ def hinge() -> Loss:
         "sum",
         "the hinge loss max(0, 1 - t y) summed over the outputs (targets -1 or 1)",
         target_domain="sign",
+        output_domain=ranges.REALS,
     )
 
 

@@ -26,6 +26,7 @@ from .fields import (
 from .listform import build_list_form
 from .model import Spec, TrainingSpec
 from .names import build_names
+from .output_range import check_output_range
 from .preprocessing import build as build_preprocessing
 from .schema import RawSpec
 from .source import default_name, read_spec_yaml
@@ -48,13 +49,24 @@ def load(source: str | Path | Mapping[str, Any] | Spec) -> Spec:
 
 
 def build(
-    data: Mapping[str, Any], *, lines: Mapping[PathKey, int] | None = None, file: str | None = None
+    data: Mapping[str, Any],
+    *,
+    lines: Mapping[PathKey, int] | None = None,
+    file: str | None = None,
+    check_outputs: bool = True,
 ) -> Spec:
-    """Validate spec ``data`` (a mapping) that came from ``file`` with YAML ``lines``."""
-    return _build(data, lines=lines or {}, file=file)
+    """Validate spec ``data`` (a mapping) that came from ``file`` with YAML ``lines``.
+
+    ``check_outputs=False`` lets an output activation give values the loss cannot take
+    (:mod:`.output_range`): for the convention search's variants only, which evaluate a
+    text's possible slip (tanh printed at a BCE output) exactly, where it has a value.
+    """
+    return _build(data, lines=lines or {}, file=file, check_outputs=check_outputs)
 
 
-def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec:
+def _build(
+    data: Any, *, lines: Mapping[PathKey, int], file: str | None, check_outputs: bool = True
+) -> Spec:
     ctx = FieldContext(lines, file)
     if not isinstance(data, Mapping):
         raise ctx.error((), f"expected a mapping of spec fields, found {type(data).__name__}")
@@ -62,7 +74,11 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
         if not isinstance(key, str):
             raise ctx.error((), f"field names must be strings, found {quote(key)}")
     if "input" in data:  # the list form: one entry per layer, read by its kind's record
-        return build_list_form(data, ctx, lambda old: _build(old, lines=lines, file=file))
+        return build_list_form(
+            data,
+            ctx,
+            lambda old: _build(old, lines=lines, file=file, check_outputs=check_outputs),
+        )
     try:
         raw = RawSpec.model_validate(dict(data))
     except ValidationError as exc:
@@ -97,6 +113,8 @@ def _build(data: Any, *, lines: Mapping[PathKey, int], file: str | None) -> Spec
     loss = build_loss(raw.loss, ctx)
     if loss.name == "cross_entropy" and activations[-1].name != "softmax" and layers[-1] > 1:
         pass  # allowed: cross-entropy over any outputs, stated in the document
+    if check_outputs:
+        check_output_range(activations[-1], loss, layers[-1], ctx)
     optimizer = build_optimizer(raw.optimizer, dict(data.get("optimizer") or {}), ctx)
     W, b = build_params(raw.params, layers, ctx)
     init = build_init(raw.init, ctx)

@@ -29,6 +29,7 @@ import sympy as sp
 from ..errors import TooLargeError, TrainingDiverged
 from ..ops.batches import plan_of
 from ..spec import Spec
+from ..spec.output_range import first_loss_hint
 from .generic import GenericModel, derive_generic
 from .instantiate import PRECISION, numeric
 from .records import Evaluation, ExampleValues, Matrix, Number, Rows, Step, Vector
@@ -119,9 +120,12 @@ def evaluate(
                 f"a value overflowed at step {index} (last finite loss: {_last_loss(records)})"
             ) from None
         if not all(finite(v) for v in flatten(loss, grad_W, grad_b)):
+            hint = None
+            if index == 0:  # before any update: maybe outputs the loss cannot take
+                hint = first_loss_hint(spec.activations[-1], spec.loss, spec.layers[-1])
             raise TrainingDiverged(
                 f"the loss or a gradient is not a finite real number at step {index}"
-                f" (last finite loss: {_last_loss(records)})"
+                f" (last finite loss: {_last_loss(records)})" + (f"; {hint}" if hint else "")
             )
         lr = runner.rate(epoch)
         new_W, new_b = runner.apply(index, epoch, W, b, grad_W, grad_b)

@@ -7089,48 +7089,6 @@ def output_08dddf128f93(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_0c54ddacb753(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (-t*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0)))/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_16bed0953384(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (np.float32(1.0) - t)*math.log(np.float32(1.0) - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((np.float32(1.0) - t)/(np.float32(1.0) - a) - t/a)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_1ab98cdddf53(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7146,27 +7104,6 @@ def output_1ab98cdddf53(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (a - t)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_23458d55ff6a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (np.float32(1.0) - t)*math.log(np.float32(1.0) - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((np.float32(1.0) - t)/(np.float32(1.0) - a) - t/a)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7530,26 +7467,6 @@ def output_698e47dd85f1(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_71a74e70071c(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (np.float32(1.0) - t)*math.log(np.float32(1.0) - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * ((np.float32(1.0) - t)/(np.float32(1.0) - a) - t/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_78d10d96313b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7676,47 +7593,6 @@ def output_98f703bb86d8(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_9cb62d2c3a11(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (np.float32(1.0) - t)*math.log(np.float32(1.0) - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * ((a + np.float32(1.0))*(a - t)/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_a72638744375(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (-t*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01)))/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7762,26 +7638,6 @@ def output_c9951ab34fec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_ca1d8992d79b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * (a*t - t/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_cc0759930702(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7819,26 +7675,6 @@ def output_d66dbab79693(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * ((np.float32(0.1111111111111111))*a*(a + np.float32(-1.0))*((np.float32(1.0)) if (a_minus_t < np.float32(0.0)) else (np.float32(-1.0)) if (a_minus_t > np.float32(0.0)) else (np.float32(0.0))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_d77df4963ba4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * (-t/a)
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -8671,10 +8507,7 @@ PIECES = {
     "00d1ebd7fa26": output_00d1ebd7fa26,
     "025b4799df3d": output_025b4799df3d,
     "08dddf128f93": output_08dddf128f93,
-    "0c54ddacb753": output_0c54ddacb753,
-    "16bed0953384": output_16bed0953384,
     "1ab98cdddf53": output_1ab98cdddf53,
-    "23458d55ff6a": output_23458d55ff6a,
     "2b6da53106d2": output_2b6da53106d2,
     "2f552c09ae0a": output_2f552c09ae0a,
     "3e14a5a3ca56": output_3e14a5a3ca56,
@@ -8691,21 +8524,16 @@ PIECES = {
     "638a5e875510": output_638a5e875510,
     "64ea1fc6f759": output_64ea1fc6f759,
     "698e47dd85f1": output_698e47dd85f1,
-    "71a74e70071c": output_71a74e70071c,
     "78d10d96313b": output_78d10d96313b,
     "87527bc05d63": output_87527bc05d63,
     "89ff39b8e152": output_89ff39b8e152,
     "93fff45652ec": output_93fff45652ec,
     "97eb96ffebb7": output_97eb96ffebb7,
     "98f703bb86d8": output_98f703bb86d8,
-    "9cb62d2c3a11": output_9cb62d2c3a11,
-    "a72638744375": output_a72638744375,
     "b78def40171a": output_b78def40171a,
     "c9951ab34fec": output_c9951ab34fec,
-    "ca1d8992d79b": output_ca1d8992d79b,
     "cc0759930702": output_cc0759930702,
     "d66dbab79693": output_d66dbab79693,
-    "d77df4963ba4": output_d77df4963ba4,
     "da35bf94bf03": output_da35bf94bf03,
     "e909f70117fe": output_e909f70117fe,
     "f8fb69bb0915": output_f8fb69bb0915,

@@ -7111,27 +7111,6 @@ def output_16d88116011b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_1d46489cfdb8(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (1.0 - t)*math.log(1.0 - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((1.0 - t)/(1.0 - a) - t/a)*((1.0) if (z > 0.0) else (0.01)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_281980b74df4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7244,27 +7223,6 @@ def output_3d310a6ee1a6(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_3ee7d408d6e3(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (-t*((1.0) if (z > 0.0) else (0.01))/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_427ad715666d(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7342,27 +7300,6 @@ def output_46f2cbf18291(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_48c646933d98(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (-t*((1.0) if (z > 0.0) else (0.0))/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_49cddd025943(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7377,26 +7314,6 @@ def output_49cddd025943(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (2.0*a - 2.0*t)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_4fb5ddc40cbd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (1.0 - t)*math.log(1.0 - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * ((1.0 - t)/(1.0 - a) - t/a)
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7418,27 +7335,6 @@ def output_531cf1d608c0(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * (-0.1111111111111111*((1.0) if (a_minus_t < 0.0) else (-1.0) if (a_minus_t > 0.0) else (0.0)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_5493d432a5fd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (1.0 - t)*math.log(1.0 - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((1.0 - t)/(1.0 - a) - t/a)*((1.0) if (z > 0.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7725,46 +7621,6 @@ def output_c1d17c987062(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_ca1d8992d79b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * (a*t - t/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_cc28203695f5(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (1.0 - t)*math.log(1.0 - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * ((a + 1.0)*(a - t)/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_ce0a503b670f(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7801,26 +7657,6 @@ def output_cf5cfc1626fd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * ((0.1111111111111111)*((1.0) if (z > 0.0) else (0.0))*((1.0) if (a_minus_t > 0.0) else (-1.0) if (a_minus_t < 0.0) else (0.0)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_d77df4963ba4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            t = T[r, j]
-            d = scale * (-t/a)
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -8630,21 +8466,16 @@ PIECES = {
     "127bec36e969": output_127bec36e969,
     "16cd782a1c33": output_16cd782a1c33,
     "16d88116011b": output_16d88116011b,
-    "1d46489cfdb8": output_1d46489cfdb8,
     "281980b74df4": output_281980b74df4,
     "2a2225dfef6c": output_2a2225dfef6c,
     "2f7c2dc142a7": output_2f7c2dc142a7,
     "3452d3d87bed": output_3452d3d87bed,
     "3d310a6ee1a6": output_3d310a6ee1a6,
-    "3ee7d408d6e3": output_3ee7d408d6e3,
     "427ad715666d": output_427ad715666d,
     "464cf4c3a3f3": output_464cf4c3a3f3,
     "46f2cbf18291": output_46f2cbf18291,
-    "48c646933d98": output_48c646933d98,
     "49cddd025943": output_49cddd025943,
-    "4fb5ddc40cbd": output_4fb5ddc40cbd,
     "531cf1d608c0": output_531cf1d608c0,
-    "5493d432a5fd": output_5493d432a5fd,
     "5785d2558c91": output_5785d2558c91,
     "58dfd7424972": output_58dfd7424972,
     "5938a0770620": output_5938a0770620,
@@ -8658,11 +8489,8 @@ PIECES = {
     "acf330d142ae": output_acf330d142ae,
     "b78def40171a": output_b78def40171a,
     "c1d17c987062": output_c1d17c987062,
-    "ca1d8992d79b": output_ca1d8992d79b,
-    "cc28203695f5": output_cc28203695f5,
     "ce0a503b670f": output_ce0a503b670f,
     "cf5cfc1626fd": output_cf5cfc1626fd,
-    "d77df4963ba4": output_d77df4963ba4,
     "e2d232fd4f56": output_e2d232fd4f56,
     "e3ec8d1d8c0b": output_e3ec8d1d8c0b,
     "e5c2f5fd3956": output_e5c2f5fd3956,
