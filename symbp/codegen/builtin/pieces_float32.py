@@ -60,6 +60,16 @@ def activate_0b5804d0b49c(z_1, b_1, a_1, m, n_out):
             a_1[s, j] = maximum(z, np.float32(0.0))
 
 
+@njit(parallel=True, **JIT)
+def activate_34f63432c971(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
+    for s in prange(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > np.float32(0.0)) else (act_alpha*z))
+
+
 @njit(**JIT)
 def activate_568db9fd3bd3(z_1, b_1, a_1, m, n_out):
     """z += b, a = tanh(z) for m rows of n_out values."""
@@ -86,16 +96,6 @@ def activate_622d92ab8492(z_1, b_1, a_1, m, n_out):
             z = z_1[s, j] + b_1[j]
             z_1[s, j] = z
             a_1[s, j] = (np.float32(1.0)/((np.float32(1.0) + exp32(-z))))
-
-
-@njit(parallel=True, **JIT)
-def activate_6753ac0cd7e6(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
-    for s in prange(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(parallel=True, **JIT)
@@ -126,16 +126,6 @@ def activate_a9e3367c22e8(z_1, b_1, a_1, m, n_out):
             a_1[s, j] = z
 
 
-@njit(**JIT)
-def activate_d0112ec45971(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values."""
-    for s in range(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
-
-
 @njit(parallel=True, **JIT)
 def activate_e479e151f36b(z_1, b_1, a_1, m, n_out):
     """z += b, a = sigmoid(z) for m rows of n_out values, on every core."""
@@ -144,6 +134,16 @@ def activate_e479e151f36b(z_1, b_1, a_1, m, n_out):
             z = z_1[s, j] + b_1[j]
             z_1[s, j] = z
             a_1[s, j] = (np.float32(1.0)/((np.float32(1.0) + exp32(-z))))
+
+
+@njit(**JIT)
+def activate_ea2f24fe3194(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values."""
+    for s in range(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > np.float32(0.0)) else (act_alpha*z))
 
 
 @njit(parallel=True, **JIT)
@@ -185,6 +185,17 @@ def derivative_34e16b835e53(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(**JIT)
+def derivative_57f4b9ec9602(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
+    """delta *= leaky_relu'(z) for m rows of n_out values (and grad_b summed)."""
+    for s in range(m):
+        for k in range(n_out):
+            z = z_1[s, k]
+            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
+            delta_1[s, k] = d
+            grad_b_1[k] = d if s == 0 and beta == 0 else grad_b_1[k] + d
+
+
+@njit(**JIT)
 def derivative_8ade9965fb11(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= sigmoid'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
@@ -207,17 +218,6 @@ def derivative_8b532a0d3c90(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(**JIT)
-def derivative_bebe7d561a35(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
-    """delta *= leaky_relu'(z) for m rows of n_out values (and grad_b summed)."""
-    for s in range(m):
-        for k in range(n_out):
-            z = z_1[s, k]
-            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-            delta_1[s, k] = d
-            grad_b_1[k] = d if s == 0 and beta == 0 else grad_b_1[k] + d
-
-
-@njit(**JIT)
 def derivative_c87d2b22af10(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= relu'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
@@ -229,12 +229,12 @@ def derivative_c87d2b22af10(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(parallel=True, **JIT)
-def derivative_e9482c2732e4(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
+def derivative_d5c8cc017ce6(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
     """delta *= leaky_relu'(z) for m rows of n_out values, on every core."""
     for s in prange(m):
         for k in range(n_out):
             z = z_1[s, k]
-            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
             delta_1[s, k] = d
 
 
@@ -490,6 +490,28 @@ def output_0c54ddacb753(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_0fcfd34c9d92(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_abs_a_minus_t = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_abs_a_minus_t += abs(a - t)
+        loss += (np.float32(0.1111111111111111))*sum_abs_a_minus_t
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            a_minus_t = a - t
+            d = scale * (-np.float32(0.1111111111111111)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha))*((np.float32(1.0)) if (a_minus_t < np.float32(0.0)) else (np.float32(-1.0)) if (a_minus_t > np.float32(0.0)) else (np.float32(0.0))))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_16bed0953384(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -532,7 +554,7 @@ def output_1ab98cdddf53(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_23458d55ff6a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
+def output_29235ca781ce(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
         r = order[c0 + s]
@@ -540,13 +562,14 @@ def output_23458d55ff6a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
         for i in range(n_out):
             a = a_1[s, i]
             t = T[r, i]
-            row_loss += -t*math.log(a) - (np.float32(1.0) - t)*math.log(np.float32(1.0) - a)
+            a_times_t = a*t
+            row_loss += ((np.float32(1.0) - a_times_t) if (a_times_t < np.float32(1.0)) else (np.float32(0.0)))
         loss += row_loss
         for j in range(n_out):
             a = a_1[s, j]
             z = z_1[s, j]
             t = T[r, j]
-            d = scale * (((np.float32(1.0) - t)/(np.float32(1.0) - a) - t/a)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+            d = scale * (((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha))*((-t) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -591,6 +614,27 @@ def output_2f552c09ae0a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * ((a*a) - a*sum_a_squared + a*sum_a_times_t - a*t)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_3d7ab0cf0744(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += -t*math.log(a) - (np.float32(1.0) - t)*math.log(np.float32(1.0) - a)
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (((np.float32(1.0) - t)/(np.float32(1.0) - a) - t/a)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -781,27 +825,6 @@ def output_5e59934035bc(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_6050387483da(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        sum_a_minus_t_squared = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            sum_a_minus_t_squared += ((a - t)*(a - t))
-        loss += (np.float32(0.1111111111111111))*sum_a_minus_t_squared
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * ((np.float32(0.2222222222222222))*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_612393c3c35b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -838,27 +861,6 @@ def output_638a5e875510(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             z = z_1[s, j]
             t = T[r, j]
             d = scale * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0)))*((-t) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_64ea1fc6f759(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += (np.float32(0.5))*((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * ((a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -971,6 +973,27 @@ def output_89ff39b8e152(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_8a5d2b1e4a37(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_a_minus_t_squared = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_a_minus_t_squared += ((a - t)*(a - t))
+        loss += (np.float32(0.1111111111111111))*sum_a_minus_t_squared
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((np.float32(0.2222222222222222))*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_93fff45652ec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -985,6 +1008,27 @@ def output_93fff45652ec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * ((np.float32(0.1111111111111111))*(np.float32(1.0) - (a*a))*(np.float32(2.0)*a - np.float32(2.0)*t))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_943c2c947961(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += ((a - t)*(a - t))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (np.float32(2.0)*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1051,7 +1095,7 @@ def output_9cb62d2c3a11(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_a72638744375(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
+def output_b1117e3eb3c3(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
         r = order[c0 + s]
@@ -1065,7 +1109,28 @@ def output_a72638744375(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             z = z_1[s, j]
             t = T[r, j]
-            d = scale * (-t*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01)))/a)
+            d = scale * (-t*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha))/a)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_b3ed4f6828cd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += (np.float32(0.5))*((a - t)*(a - t))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1089,28 +1154,6 @@ def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (a*sum_t - t)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_c9951ab34fec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        sum_abs_a_minus_t = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            sum_abs_a_minus_t += abs(a - t)
-        loss += (np.float32(0.1111111111111111))*sum_abs_a_minus_t
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            a_minus_t = a - t
-            d = scale * (-np.float32(0.1111111111111111)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01)))*((np.float32(1.0)) if (a_minus_t < np.float32(0.0)) else (np.float32(-1.0)) if (a_minus_t > np.float32(0.0)) else (np.float32(0.0))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1215,49 +1258,6 @@ def output_da35bf94bf03(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (((t*((a*a) + np.float32(-1.0))) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_e909f70117fe(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += ((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (np.float32(2.0)*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_f8fb69bb0915(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            a_times_t = a*t
-            row_loss += ((np.float32(1.0) - a_times_t) if (a_times_t < np.float32(1.0)) else (np.float32(0.0)))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01)))*((-t) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1705,24 +1705,24 @@ def step_fa882d85cfbd(params, grads, state, progress, segments_given, lr, hyper)
 PIECES = {
     "02dfb7fd1e8e": activate_02dfb7fd1e8e,
     "0b5804d0b49c": activate_0b5804d0b49c,
+    "34f63432c971": activate_34f63432c971,
     "568db9fd3bd3": activate_568db9fd3bd3,
     "5e434e2cd489": activate_5e434e2cd489,
     "622d92ab8492": activate_622d92ab8492,
-    "6753ac0cd7e6": activate_6753ac0cd7e6,
     "6eff4ffa36f8": activate_6eff4ffa36f8,
     "a37c0b475329": activate_a37c0b475329,
     "a9e3367c22e8": activate_a9e3367c22e8,
-    "d0112ec45971": activate_d0112ec45971,
     "e479e151f36b": activate_e479e151f36b,
+    "ea2f24fe3194": activate_ea2f24fe3194,
     "f90809775aa9": activate_f90809775aa9,
     "0d6d168b3275": derivative_0d6d168b3275,
     "0e55d0c3ceb4": derivative_0e55d0c3ceb4,
     "34e16b835e53": derivative_34e16b835e53,
+    "57f4b9ec9602": derivative_57f4b9ec9602,
     "8ade9965fb11": derivative_8ade9965fb11,
     "8b532a0d3c90": derivative_8b532a0d3c90,
-    "bebe7d561a35": derivative_bebe7d561a35,
     "c87d2b22af10": derivative_c87d2b22af10,
-    "e9482c2732e4": derivative_e9482c2732e4,
+    "d5c8cc017ce6": derivative_d5c8cc017ce6,
     "ece1a4dafb8e": derivative_ece1a4dafb8e,
     "f241ab841521": derivative_f241ab841521,
     "0dc6b3dec3c0": fold_0dc6b3dec3c0,
@@ -1743,11 +1743,13 @@ PIECES = {
     "025b4799df3d": output_025b4799df3d,
     "08dddf128f93": output_08dddf128f93,
     "0c54ddacb753": output_0c54ddacb753,
+    "0fcfd34c9d92": output_0fcfd34c9d92,
     "16bed0953384": output_16bed0953384,
     "1ab98cdddf53": output_1ab98cdddf53,
-    "23458d55ff6a": output_23458d55ff6a,
+    "29235ca781ce": output_29235ca781ce,
     "2b6da53106d2": output_2b6da53106d2,
     "2f552c09ae0a": output_2f552c09ae0a,
+    "3d7ab0cf0744": output_3d7ab0cf0744,
     "3e14a5a3ca56": output_3e14a5a3ca56,
     "408656821ed8": output_408656821ed8,
     "446267a6e739": output_446267a6e739,
@@ -1756,29 +1758,27 @@ PIECES = {
     "5446f0af29a8": output_5446f0af29a8,
     "57123d2f842f": output_57123d2f842f,
     "5e59934035bc": output_5e59934035bc,
-    "6050387483da": output_6050387483da,
     "612393c3c35b": output_612393c3c35b,
     "638a5e875510": output_638a5e875510,
-    "64ea1fc6f759": output_64ea1fc6f759,
     "698e47dd85f1": output_698e47dd85f1,
     "71a74e70071c": output_71a74e70071c,
     "78d10d96313b": output_78d10d96313b,
     "87527bc05d63": output_87527bc05d63,
     "89ff39b8e152": output_89ff39b8e152,
+    "8a5d2b1e4a37": output_8a5d2b1e4a37,
     "93fff45652ec": output_93fff45652ec,
+    "943c2c947961": output_943c2c947961,
     "97eb96ffebb7": output_97eb96ffebb7,
     "98f703bb86d8": output_98f703bb86d8,
     "9cb62d2c3a11": output_9cb62d2c3a11,
-    "a72638744375": output_a72638744375,
+    "b1117e3eb3c3": output_b1117e3eb3c3,
+    "b3ed4f6828cd": output_b3ed4f6828cd,
     "b78def40171a": output_b78def40171a,
-    "c9951ab34fec": output_c9951ab34fec,
     "ca1d8992d79b": output_ca1d8992d79b,
     "cc0759930702": output_cc0759930702,
     "d66dbab79693": output_d66dbab79693,
     "d77df4963ba4": output_d77df4963ba4,
     "da35bf94bf03": output_da35bf94bf03,
-    "e909f70117fe": output_e909f70117fe,
-    "f8fb69bb0915": output_f8fb69bb0915,
     "fe71e940b9fa": output_fe71e940b9fa,
     "01c718baf9b7": schedule_01c718baf9b7,
     "0a8c12f92ceb": schedule_0a8c12f92ceb,

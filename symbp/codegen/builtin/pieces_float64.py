@@ -52,6 +52,16 @@ def activate_0976509fec59(z_1, b_1, a_1, m, n_out):
 
 
 @njit(parallel=True, **JIT)
+def activate_0c803fc3d493(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
+    for s in prange(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > 0.0) else (act_alpha*z))
+
+
+@njit(parallel=True, **JIT)
 def activate_489b036d5e88(z_1, b_1, a_1, m, n_out):
     """z += b, a = tanh(z) for m rows of n_out values, on every core."""
     for s in prange(m):
@@ -67,16 +77,6 @@ def activate_491bb5658169(z_1, b_1, a_1, m, n_out):
         for j in range(n_out):
             z = z_1[s, j] + b_1[j]
             a_1[s, j] = tanh64(z)
-
-
-@njit(**JIT)
-def activate_5dcc90aa7fed(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values."""
-    for s in range(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > 0.0) else ((0.01)*z))
 
 
 @njit(**JIT)
@@ -118,6 +118,16 @@ def activate_9005e199aa87(z_1, b_1, a_1, m, n_out):
 
 
 @njit(**JIT)
+def activate_9e28505d7682(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values."""
+    for s in range(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > 0.0) else (act_alpha*z))
+
+
+@njit(**JIT)
 def activate_a37c0b475329(z_1, b_1, a_1, m, n_out):
     """z += b, a = identity(z) for m rows of n_out values."""
     for s in range(m):
@@ -143,16 +153,6 @@ def activate_b7588c976ec1(z_1, b_1, a_1, m, n_out):
             z = z_1[s, j] + b_1[j]
             z_1[s, j] = z
             a_1[s, j] = (1.0/((1.0 + exp64(-z))))
-
-
-@njit(parallel=True, **JIT)
-def activate_d85de25367b3(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
-    for s in prange(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > 0.0) else ((0.01)*z))
 
 
 @njit(**JIT)
@@ -219,16 +219,6 @@ def derivative_6c418eaf6107(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(parallel=True, **JIT)
-def derivative_722f987e6cc7(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
-    """delta *= leaky_relu'(z) for m rows of n_out values, on every core."""
-    for s in prange(m):
-        for k in range(n_out):
-            z = z_1[s, k]
-            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (0.01)))
-            delta_1[s, k] = d
-
-
-@njit(parallel=True, **JIT)
 def derivative_a7b8a95b7fbc(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= tanh'(z) for m rows of n_out values, on every core."""
     for s in prange(m):
@@ -239,12 +229,12 @@ def derivative_a7b8a95b7fbc(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(**JIT)
-def derivative_abfe9acf58ea(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
+def derivative_a7e66d6d3303(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
     """delta *= leaky_relu'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
         for k in range(n_out):
             z = z_1[s, k]
-            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (0.01)))
+            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, k] = d
             grad_b_1[k] = d if s == 0 and beta == 0 else grad_b_1[k] + d
 
@@ -255,6 +245,16 @@ def derivative_b15559bc4c5a(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     for s in prange(m):
         for k in range(n_out):
             d = delta_1[s, k] * (1.0)
+            delta_1[s, k] = d
+
+
+@njit(parallel=True, **JIT)
+def derivative_ba06ea010796(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
+    """delta *= leaky_relu'(z) for m rows of n_out values, on every core."""
+    for s in prange(m):
+        for k in range(n_out):
+            z = z_1[s, k]
+            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, k] = d
 
 
@@ -407,21 +407,43 @@ def normalise_afe51223e996(z_1, b_1, a_1, lse_buf, norm_buf, ws, m, n_out):
 
 
 @njit(**JIT)
-def output_10d5bd9eff0d(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
+def output_007aaaa5babf(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
         r = order[c0 + s]
-        sum_a_minus_t_squared = ZERO
+        row_loss = ZERO
         for i in range(n_out):
             a = a_1[s, i]
             t = T[r, i]
-            sum_a_minus_t_squared += ((a - t)*(a - t))
-        loss += (0.1111111111111111)*sum_a_minus_t_squared
+            row_loss += ((a - t)*(a - t))
+        loss += row_loss
         for j in range(n_out):
             a = a_1[s, j]
             z = z_1[s, j]
             t = T[r, j]
-            d = scale * ((0.2222222222222222)*(a - t)*((1.0) if (z > 0.0) else (0.01)))
+            d = scale * (2.0*(a - t)*((1.0) if (z > 0.0) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_0a138fc6dddd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_abs_a_minus_t = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_abs_a_minus_t += abs(a - t)
+        loss += (0.1111111111111111)*sum_abs_a_minus_t
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            a_minus_t = a - t
+            d = scale * (-0.1111111111111111*((1.0) if (z > 0.0) else (act_alpha))*((1.0) if (a_minus_t < 0.0) else (-1.0) if (a_minus_t > 0.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -491,27 +513,6 @@ def output_16d88116011b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_1d46489cfdb8(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a) - (1.0 - t)*math.log(1.0 - a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((1.0 - t)/(1.0 - a) - t/a)*((1.0) if (z > 0.0) else (0.01)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_281980b74df4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -531,28 +532,6 @@ def output_281980b74df4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             delta_part0 = (0.2222222222222222)*a
             d = scale * ((0.2222222222222222)*(a*a) - delta_part0*sum_a_squared + delta_part0*sum_a_times_t - delta_part0*t)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_2a2225dfef6c(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            a_times_t = a*t
-            row_loss += ((1.0 - a_times_t) if (a_times_t < 1.0) else (0.0))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((1.0) if (z > 0.0) else (0.01))*((-t) if (a*t < 1.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -597,48 +576,6 @@ def output_3452d3d87bed(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * (-0.1111111111111111*a*sum_a_times_sign_a_minus_t + (0.1111111111111111)*a*((1.0) if (a_minus_t > 0.0) else (-1.0) if (a_minus_t < 0.0) else (0.0)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_3d310a6ee1a6(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += (0.5)*((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * ((a - t)*((1.0) if (z > 0.0) else (0.01)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_3ee7d408d6e3(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += -t*math.log(a)
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (-t*((1.0) if (z > 0.0) else (0.01))/a)
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -783,6 +720,28 @@ def output_4fb5ddc40cbd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_5180864ea837(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            a_times_t = a*t
+            row_loss += ((1.0 - a_times_t) if (a_times_t < 1.0) else (0.0))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (((1.0) if (z > 0.0) else (act_alpha))*((-t) if (a*t < 1.0) else (0.0)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_531cf1d608c0(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -907,6 +866,27 @@ def output_5f9b37b74a51(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_638744b36ac9(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += -t*math.log(a) - (1.0 - t)*math.log(1.0 - a)
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (((1.0 - t)/(1.0 - a) - t/a)*((1.0) if (z > 0.0) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_74451dd1c2b0(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -945,27 +925,6 @@ def output_7e176391026b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * ((a*a) - a*sum_a_squared + a*sum_a_times_t - a*t)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_91111d158632(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += ((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (2.0*(a - t)*((1.0) if (z > 0.0) else (0.01)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1015,6 +974,27 @@ def output_a6aecb971000(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_a7ec9e8f40ac(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += -t*math.log(a)
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (-t*((1.0) if (z > 0.0) else (act_alpha))/a)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_acf330d142ae(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -1030,6 +1010,27 @@ def output_acf330d142ae(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * (-0.1111111111111111*(1.0 - (a*a))*((1.0) if (a_minus_t < 0.0) else (-1.0) if (a_minus_t > 0.0) else (0.0)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_aec6049a08a8(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += (0.5)*((a - t)*(a - t))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((a - t)*((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1053,6 +1054,27 @@ def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (a*sum_t - t)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_bfddc3de5336(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_a_minus_t_squared = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_a_minus_t_squared += ((a - t)*(a - t))
+        loss += (0.1111111111111111)*sum_a_minus_t_squared
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((0.2222222222222222)*(a - t)*((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1176,28 +1198,6 @@ def output_d77df4963ba4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (-t/a)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_e2d232fd4f56(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        sum_abs_a_minus_t = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            sum_abs_a_minus_t += abs(a - t)
-        loss += (0.1111111111111111)*sum_abs_a_minus_t
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            a_minus_t = a - t
-            d = scale * (-0.1111111111111111*((1.0) if (z > 0.0) else (0.01))*((1.0) if (a_minus_t < 0.0) else (-1.0) if (a_minus_t > 0.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -1662,27 +1662,27 @@ def step_eeea354683fe(params, grads, state, progress, segments_given, lr, hyper)
 #: The pieces by the hash of their text.
 PIECES = {
     "0976509fec59": activate_0976509fec59,
+    "0c803fc3d493": activate_0c803fc3d493,
     "489b036d5e88": activate_489b036d5e88,
     "491bb5658169": activate_491bb5658169,
-    "5dcc90aa7fed": activate_5dcc90aa7fed,
     "68a8711b6f3f": activate_68a8711b6f3f,
     "69858bbf90b5": activate_69858bbf90b5,
     "796eee9e69aa": activate_796eee9e69aa,
     "9005e199aa87": activate_9005e199aa87,
+    "9e28505d7682": activate_9e28505d7682,
     "a37c0b475329": activate_a37c0b475329,
     "a9e3367c22e8": activate_a9e3367c22e8,
     "b7588c976ec1": activate_b7588c976ec1,
-    "d85de25367b3": activate_d85de25367b3,
     "10912e690085": derivative_10912e690085,
     "47d8afaeef40": derivative_47d8afaeef40,
     "4a2bb9ad8ed5": derivative_4a2bb9ad8ed5,
     "53ccd5b2d994": derivative_53ccd5b2d994,
     "679f5c6791d4": derivative_679f5c6791d4,
     "6c418eaf6107": derivative_6c418eaf6107,
-    "722f987e6cc7": derivative_722f987e6cc7,
     "a7b8a95b7fbc": derivative_a7b8a95b7fbc,
-    "abfe9acf58ea": derivative_abfe9acf58ea,
+    "a7e66d6d3303": derivative_a7e66d6d3303,
     "b15559bc4c5a": derivative_b15559bc4c5a,
+    "ba06ea010796": derivative_ba06ea010796,
     "44db20cf1ac1": fold_44db20cf1ac1,
     "6deff9d8d1ce": fold_6deff9d8d1ce,
     "85def995fe7b": fold_85def995fe7b,
@@ -1697,43 +1697,43 @@ PIECES = {
     "f86bffada110": init_state_f86bffada110,
     "6c39d7f0751e": normalise_6c39d7f0751e,
     "afe51223e996": normalise_afe51223e996,
-    "10d5bd9eff0d": output_10d5bd9eff0d,
+    "007aaaa5babf": output_007aaaa5babf,
+    "0a138fc6dddd": output_0a138fc6dddd,
     "127bec36e969": output_127bec36e969,
     "16cd782a1c33": output_16cd782a1c33,
     "16d88116011b": output_16d88116011b,
-    "1d46489cfdb8": output_1d46489cfdb8,
     "281980b74df4": output_281980b74df4,
-    "2a2225dfef6c": output_2a2225dfef6c,
     "2f7c2dc142a7": output_2f7c2dc142a7,
     "3452d3d87bed": output_3452d3d87bed,
-    "3d310a6ee1a6": output_3d310a6ee1a6,
-    "3ee7d408d6e3": output_3ee7d408d6e3,
     "427ad715666d": output_427ad715666d,
     "464cf4c3a3f3": output_464cf4c3a3f3,
     "46f2cbf18291": output_46f2cbf18291,
     "48c646933d98": output_48c646933d98,
     "49cddd025943": output_49cddd025943,
     "4fb5ddc40cbd": output_4fb5ddc40cbd,
+    "5180864ea837": output_5180864ea837,
     "531cf1d608c0": output_531cf1d608c0,
     "5493d432a5fd": output_5493d432a5fd,
     "5785d2558c91": output_5785d2558c91,
     "58dfd7424972": output_58dfd7424972,
     "5d91fb39aefc": output_5d91fb39aefc,
     "5f9b37b74a51": output_5f9b37b74a51,
+    "638744b36ac9": output_638744b36ac9,
     "74451dd1c2b0": output_74451dd1c2b0,
     "7e176391026b": output_7e176391026b,
-    "91111d158632": output_91111d158632,
     "a4f73d665ecd": output_a4f73d665ecd,
     "a6aecb971000": output_a6aecb971000,
+    "a7ec9e8f40ac": output_a7ec9e8f40ac,
     "acf330d142ae": output_acf330d142ae,
+    "aec6049a08a8": output_aec6049a08a8,
     "b78def40171a": output_b78def40171a,
+    "bfddc3de5336": output_bfddc3de5336,
     "c1d17c987062": output_c1d17c987062,
     "ca1d8992d79b": output_ca1d8992d79b,
     "cc28203695f5": output_cc28203695f5,
     "ce0a503b670f": output_ce0a503b670f,
     "cf5cfc1626fd": output_cf5cfc1626fd,
     "d77df4963ba4": output_d77df4963ba4,
-    "e2d232fd4f56": output_e2d232fd4f56,
     "e3ec8d1d8c0b": output_e3ec8d1d8c0b,
     "e5c2f5fd3956": output_e5c2f5fd3956,
     "e6d3b086d2d5": output_e6d3b086d2d5,
