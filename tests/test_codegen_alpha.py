@@ -179,3 +179,35 @@ def test_a_conv_layers_alpha_is_a_run_time_number(cache: Path) -> None:
         grads.append(gW[0].copy())
     assert len(modules) == 1
     assert not np.array_equal(grads[0], grads[1])
+
+
+def test_a_recurrent_network_keeps_alpha_compiled_in(cache: Path) -> None:
+    """The recurrent kernel reads no activation numbers at run time (not written for it):
+    alpha stays in its blocks and its structure key, and the kernel follows the exact
+    evaluator for an alpha other than the default."""
+
+    def elman(alpha: float) -> dict[str, Any]:
+        return {
+            "name": "leaky elman",
+            "input": {"steps": 3, "features": 1},
+            "layers": [
+                {"recurrent": 2, "cell": "elman", "activation": "tanh"},
+                {"dense": 2, "activation": {"name": "leaky_relu", "alpha": alpha}},
+            ],
+            "output": "every_step",
+            "loss": "half_sse",
+            "optimizer": {"name": "sgd", "learning_rate": 0.1},
+            "init": {"name": "xavier_uniform", "seed": 2},
+        }
+
+    specs = [symbp.load(elman(alpha)) for alpha in (0.2, 0.4)]
+    assert hyper.structure_key(specs[0]) != hyper.structure_key(specs[1])
+    assert hyper.activation_slots(specs[0]) == ()
+    trainer = symbp.compile(specs[0])
+    assert "alpha" not in " ".join(trainer.module.HYPER)
+    X = np.array([[[1.0], [-0.5], [2.0]], [[-1.0], [0.25], [-2.0]]])
+    T = np.array([[[0.5, -0.2], [-0.3, 0.1], [0.2, 0.4]], [[-0.5, 0.2], [0.3, -0.1], [0.1, 0.0]]])
+    out = [symbp.compile(spec).predict(X) for spec in specs]
+    assert not np.array_equal(out[0], out[1])
+    trainer.fit(X, T, epochs=2, batch_size=2)
+    assert np.isfinite(trainer.loss(X, T))
