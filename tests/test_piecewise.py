@@ -68,6 +68,17 @@ CASES = {
         },
     ),
     "frozen-biases-rprop": _spec(frozen=["b"], optimizer={"name": "rprop", "learning_rate": 0.01}),
+    # alpha is a run-time number: the built-in leaky pieces take it as an argument
+    "leaky-alphas-hidden-and-output-half_sse": _spec(
+        layers=[12, 16, 12, 7],
+        activations=[
+            {"name": "leaky_relu", "alpha": 0.2},
+            "tanh",
+            {"name": "leaky_relu", "alpha": 0.3},
+        ],
+        loss="half_sse",
+        optimizer={"name": "momentum", "learning_rate": 0.05},
+    ),
 }
 
 
@@ -208,8 +219,12 @@ def test_builtin_pieces_cover_the_benchmark_networks(monkeypatch, tmp_path) -> N
     for raw, dtype in (
         (_spec(layers=[64, 64, 10]), "float32"),
         (_spec(layers=[784, 256, 256, 10], activations=["relu", "relu", "softmax"]), "float64"),
-        (_spec(optimizer={"name": "adam", "learning_rate": 0.01}, activations=["relu", "softmax"]),
-         "float64"),
+        (
+            _spec(
+                optimizer={"name": "adam", "learning_rate": 0.01}, activations=["relu", "softmax"]
+            ),
+            "float64",
+        ),
     ):
         plan = make_plan(symbp.load(raw), dtype)
         builtin = pieces._builtin(dtype)

@@ -72,9 +72,9 @@ def _module_file(spec: Spec, dtype: str, out_dir: Path | None) -> tuple[Path, st
     """The module file for ``spec`` (rendering only when the cache index has no entry).
 
     In the compile cache a module serves every spec of its structure
-    (:func:`.hyper.structure_key`: the numbers of the optimiser and the schedule, the
-    name, seeds, starting parameters and examples are not part of it), so a grid over
-    learning rates compiles one module. A spec's ``preprocessing`` is not part of its
+    (:func:`.hyper.structure_key`: the numbers of the optimiser, the schedule and the
+    activations, the name, seeds, starting parameters and examples are not part of it),
+    so a grid over learning rates compiles one module. A spec's ``preprocessing`` is not part of its
     module either: a trained model and its network share one module file (and Numba's
     cache of it).
     """

@@ -16,6 +16,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -28,7 +29,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "trainer.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 16
+TEMPLATE_VERSION = 17
 #: Rows per chunk of a batch: buffers hold at most this many examples.
 CHUNK = 256
 #: Every buffer starts this many bytes into the (equally aligned) workspace.
@@ -124,6 +125,20 @@ def numbers_text(names: tuple[str, ...], values: tuple[float, ...] | None) -> st
             "Its numbers are the argument ``hyper`` of ``train``; "
             f"the spec gave {given} (DEFAULTS)."
         )
+    return textwrap.fill(text, 88)
+
+
+def act_numbers_text(slots: tuple[Any, ...]) -> str:
+    """The module docstring's sentence on the activations' run-time numbers ("" if none)."""
+    import textwrap
+
+    if not slots:
+        return ""
+    each = "; ".join(f"{s.name} is the {s.meaning}" for s in slots)
+    text = (
+        f"Of these, {each}: a layer's blocks read its number as act_<option> "
+        "(act_alpha), set from ``hyper`` before them."
+    )
     return textwrap.fill(text, 88)
 
 
@@ -280,7 +295,8 @@ def render(
         "spec_name_literal": repr("" if cache else str(spec.name)),
         "command": command or (CACHE_COMMAND if cache else default_command(spec, dtype)),
         "defaults": None if cache else [repr(v) for v in hyper_values(spec)],
-        "numbers_text": numbers_text(plan.update.hyper, None if cache else hyper_values(spec)),
+        "numbers_text": numbers_text(plan.hyper, None if cache else hyper_values(spec)),
+        "act_numbers_text": act_numbers_text(plan.act_hyper),
         "loss_name": spec.loss.name,
         "optimizer_name": spec.optimizer.name,
         "buffers": bufs,

@@ -30,7 +30,8 @@ from ..errors import SpecError
 from ..layers import Dense
 from ..ops.symbols import A, X
 from ..spec import Spec
-from .plan import A_, Z_, KernelPlan, _merge, make_plan
+from .hyper import activation_local, activation_slots
+from .plan import A_, Z_, KernelPlan, _merge, make_plan, number_bindings
 from .printer import Block, NumbaPrinter, block
 
 Shape3 = tuple[int, int, int]
@@ -77,8 +78,14 @@ class MapPlan:
     #: A conv layer below a max-pool: that pool layer, whose backward (routing dE/da_l to
     #: each window's first maximum) the conv block does, visiting the maxima only.
     pooled_by: MapPlan | None = None
+    #: The activation's numeric options read at run time (see :class:`.plan.LayerPlan`).
+    numbers: tuple[str, ...] = ()
     #: A max-pool layer above a conv layer: its backward is done by that layer's block.
     routed_below: bool = False
+
+    def bindings(self, dtype: str) -> tuple[tuple[str, str], ...]:
+        """The statements that give this layer's blocks its activation's numbers."""
+        return number_bindings(self.index, self.numbers, dtype)
 
     @property
     def has_params(self) -> bool:
@@ -174,6 +181,7 @@ def _activation_blocks(
     layer: object, printer: NumbaPrinter, l: int
 ) -> tuple[str, Block, Block, bool]:
     activation = layer.activation  # type: ignore[attr-defined]
+    activation = activation.with_numbers({o: activation_local(o) for o in activation.params})
     act = block(printer, [activation.formula.xreplace({X: Z_})], f"f{l}_part")
     if activation.derivative_from_output is not None:
         factor = activation.derivative_from_output.xreplace({A: A_})
@@ -225,6 +233,7 @@ def make_map_plan(spec: Spec, dtype: str) -> KernelPlan:
                 "act": act,
                 "dact": dact,
                 "needs_z": needs_z,
+                "numbers": tuple(sorted(spec.activations[position].params)),
                 "W_offset": offset,
                 "b_offset": offset + n_w,
                 "frozen_W": frozen_W,
@@ -278,4 +287,5 @@ def make_map_plan(spec: Spec, dtype: str) -> KernelPlan:
         segments=_merge(trainable + shifted(tail.segments)),
         fold_segments=_merge(trainable + shifted(tail.fold_segments)),
         runtime=tuple(sorted(set(tail.runtime) | printer.used)),
+        act_hyper=activation_slots(spec),
     )

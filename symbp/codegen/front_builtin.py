@@ -33,7 +33,9 @@ def builtin_specs() -> list[dict[str, Any]]:
     maxpool, avgpool = {"pool": "max", "size": 2}, {"pool": "avg", "size": 2}
     out = []
     for act in sorted(
-        n for n, (make, _) in ACTIVATIONS.items() if n != "linear" and make().elementwise
+        n
+        for n, (make, _) in ACTIVATIONS.items()
+        if n != "linear" and make().elementwise and not make().params  # see takes_front
     ):
         taps, loops = conv(act, 3), conv(act, 3, 1)
         out += [

@@ -15,6 +15,15 @@ value (``float(Fraction)``, correctly rounded); a float32 kernel casts the per-s
 factors computed from them to float32, as it cast the literals it used to print.
 Weight decay is always an argument (``0`` gives the plain update, bit for bit: the
 decay term adds an exact zero).
+
+The activations' numeric options (leaky ReLU's ``alpha``) are run-time numbers too
+(:func:`activation_slots`): ``alpha_l`` is layer ``l``'s, after the optimiser's and
+the schedule's numbers in ``HYPER`` (and after ``clip_norm``), by layer, then by option
+name. The kernel's blocks read them as ``act_alpha`` (:func:`activation_local`), bound
+to layer ``l``'s value in the kernel's dtype before each of that layer's blocks, so a
+block's text names no layer (the piecewise kernel's pieces are shared by every layer).
+A recurrent network keeps them compiled in (its kernel is not written for them yet):
+there they are part of the structure key.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
@@ -32,7 +42,8 @@ from .printer import scalar_symbol
 #: The kernel's name of the base learning rate and of the weight decay.
 LR0_NAME = "lr0"
 WEIGHT_DECAY_NAME = "weight_decay"
-#: The kernel's name of the clipping threshold (last in ``HYPER``, with ``clip_norm`` only).
+#: The kernel's name of the clipping threshold (after the optimiser's and schedule's
+#: numbers in ``HYPER``, with ``clip_norm`` only).
 CLIP_NAME = "clip_norm"
 #: The symbol the optimiser program is given for the weight decay.
 WEIGHT_DECAY = sp.Symbol("lambda_wd", nonnegative=True)
@@ -91,6 +102,43 @@ def slots(spec: Spec) -> tuple[HyperSlot, ...]:
     return tuple(out)
 
 
+def activation_local(option: str) -> sp.Symbol:
+    """The symbol a kernel block reads for its layer's activation option ``option``
+    (``act_alpha``): the same name in every layer's block."""
+    return scalar_symbol(f"act_{option}")
+
+
+def run_time_numbers(spec: Spec) -> bool:
+    """Whether ``spec``'s kernel takes its activations' numbers at run time (every
+    network but a recurrent one)."""
+    return spec.recurrence is None
+
+
+def activation_slots(spec: Spec) -> tuple[HyperSlot, ...]:
+    """The activations' numbers of ``spec``'s kernel: ``<option>_<l>`` for each numeric
+    option of layer ``l``'s activation (``alpha_1``), by layer, then by option name."""
+    if not run_time_numbers(spec):
+        return ()
+    out = []
+    for l, activation in enumerate(spec.activations, start=1):
+        for option in sorted(activation.params):
+            out.append(
+                HyperSlot(
+                    f"{option}_{l}",
+                    activation_local(option),
+                    scalar_symbol(f"h_{option}_{l}"),
+                    f"layer {l} {activation.name} {option}",
+                )
+            )
+    return tuple(out)
+
+
+def all_slots(spec: Spec) -> tuple[HyperSlot, ...]:
+    """Every run-time number of ``spec``'s kernel, in ``HYPER`` order: :func:`slots`
+    (the update's), then :func:`activation_slots`."""
+    return slots(spec) + activation_slots(spec)
+
+
 def exact_values(spec: Spec) -> tuple[sp.Rational, ...]:
     """The spec's exact value of every slot, in ``HYPER`` order."""
     opt = spec.optimizer
@@ -101,7 +149,10 @@ def exact_values(spec: Spec) -> tuple[sp.Rational, ...]:
         **dict(opt.schedule_options),
         CLIP_NAME: opt.clip_norm,
     }
-    return tuple(sp.Rational(given[s.name]) for s in slots(spec))
+    for l, activation in enumerate(spec.activations, start=1):
+        for option, value in activation.params.items():
+            given[f"{option}_{l}"] = value
+    return tuple(sp.Rational(given[s.name]) for s in all_slots(spec))
 
 
 def values(spec: Spec) -> tuple[float, ...]:
@@ -111,14 +162,26 @@ def values(spec: Spec) -> tuple[float, ...]:
 
 def structure_key(spec: Spec) -> str:
     """SHA-256 (16 hex digits) of what a generated module compiles in: the sizes, each
-    activation (with its options), the loss (with its options), the optimiser and
-    schedule kinds and the frozen parameters; not the numbers (:func:`values`), the
-    name, the seeds, the starting parameters, the examples or the training options."""
+    activation's kind (its numeric options are run-time numbers, except in a recurrent
+    network), the loss (with its options), the optimiser and schedule kinds and the
+    frozen parameters; not the numbers (:func:`values`), the name, the seeds, the
+    starting parameters, the examples or the training options."""
     from ..spec.dump import _activation, _loss, canonical
+
+    def kind(activation: Any) -> Any:
+        if activation.params and run_time_numbers(spec):
+            return {"name": activation.name, "run_time": sorted(activation.params)}
+        return _activation(activation)
+
+    def entry(layer: Any) -> dict[str, Any]:
+        out = layer.to_entry()
+        if "activation" in out and hasattr(layer, "activation"):
+            out["activation"] = kind(layer.activation)
+        return out
 
     data = {
         "layers": list(spec.layers),
-        "activations": [_activation(a) for a in spec.activations],
+        "activations": [kind(a) for a in spec.activations],
         "loss": _loss(spec.loss),
         "optimizer": spec.optimizer.name,
         "schedule": spec.optimizer.schedule.name,
@@ -126,7 +189,7 @@ def structure_key(spec: Spec) -> str:
     }
     if not spec.dense_only:  # feature maps: the input's shape and every layer's entry
         data["input"] = list(spec.input_shape)
-        data["network"] = [layer.to_entry() for layer in spec.network]
+        data["network"] = [entry(layer) for layer in spec.network]
     rec = spec.recurrence
     if rec is not None:  # sequences: what the recurrent kernel compiles in
         data["recurrence"] = [rec.steps, rec.output, rec.bptt, spec.optimizer.clip_norm is not None]

@@ -132,7 +132,9 @@ def plan_pieces(plan: KernelPlan) -> dict[tuple[str, int], Piece]:
             out["derivative", lay.index] = _render(
                 "derivative", dtype, {"lay": stand_in, "plan": sums}
             )
-    out["output", 0] = _render("output", dtype, {"out": plan.output})
+    # the output layer's activation numbers (act_alpha), arguments after the sizes
+    numbers = [local for local, _ in plan.layers[-1].bindings(dtype)]
+    out["output", 0] = _render("output", dtype, {"out": plan.output, "numbers": numbers})
     update = {"update": plan.update}
     out["step", 0] = _render("step", dtype, update)
     out["schedule", 0] = _render("schedule", dtype, update)
@@ -150,19 +152,23 @@ def module_text(pieces: Iterable[Piece], dtype: str, *, origin: str, command: st
     unique = sorted({p.name: p for p in pieces}.values(), key=lambda p: p.name)
     texts = [p.text for p in unique]
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(texts)))
-    return environment().get_template("pieces.py.j2").render(
-        version=__version__,
-        origin=origin,
-        template_version=TEMPLATE_VERSION,
-        runtime_hash=RUNTIME_HASH,
-        command=command,
-        dtype=dtype,
-        chunk=CHUNK,
-        runtime_imports=[n for n in _RUNTIME_NAMES if n in words],
-        uses_math="math" in words,
-        uses_prange="prange" in words,
-        functions=texts,
-        names=[(p.key, p.name) for p in unique],
+    return (
+        environment()
+        .get_template("pieces.py.j2")
+        .render(
+            version=__version__,
+            origin=origin,
+            template_version=TEMPLATE_VERSION,
+            runtime_hash=RUNTIME_HASH,
+            command=command,
+            dtype=dtype,
+            chunk=CHUNK,
+            runtime_imports=[n for n in _RUNTIME_NAMES if n in words],
+            uses_math="math" in words,
+            uses_prange="prange" in words,
+            functions=texts,
+            names=[(p.key, p.name) for p in unique],
+        )
     )
 
 

@@ -72,9 +72,7 @@ def takes(spec: Spec) -> bool:
         from .piecewise_front import takes_front
 
         return takes_front(spec)
-    return all(
-        spec.layers[l] * spec.layers[l + 1] > SMALL_MAX_WEIGHTS for l in range(spec.depth)
-    )
+    return all(spec.layers[l] * spec.layers[l + 1] > SMALL_MAX_WEIGHTS for l in range(spec.depth))
 
 
 class PiecewiseKernel:
@@ -139,6 +137,7 @@ class PiecewiseKernel:
         params, state, grads, ws, progress = net
         X, T, _, order, rng, epochs, batch_size, shuffle_rows, drop_last, task = batches
         step_losses, epoch_losses, outputs = log
+        hyper, numbers = self._split_hyper(hyper)
         fns, plan, dt = self._fns, self.plan, self._scalar
         one = dt(1.0)
         p, g, w = self._params(params, ""), self._params(grads, "grad_"), self._work(ws)
@@ -172,7 +171,7 @@ class PiecewiseKernel:
                         self._front.forward(X, order, c0, mc, p, w)
                     else:
                         rt.gather_rows(X, order, c0, mc, w["a_0"])
-                    self._forward(p, w, ws, mc)
+                    self._forward(p, w, ws, mc, numbers)
                     if task == PREDICT:
                         outputs[c0 : c0 + mc] = w[f"a_{L}"][:mc]
                         c0 += mc
@@ -181,14 +180,14 @@ class PiecewiseKernel:
                     loss = fns["output", 0](
                         w[f"z_{L}"], w[f"a_{L}"], w[f"delta_{L}"], g[f"grad_b_{L}"],
                         w["lse_buf"], w["norm_buf"], T, order, c0, mc, beta, scale, loss,
-                        layers[-1].n_out,
+                        layers[-1].n_out, *numbers[L],
                     )  # fmt: skip
                     if not math.isfinite(loss):
                         break
                     keep = dt(beta)
                     alpha_W = fold_alpha if fold else one
                     beta_W = fold_beta if fold else keep
-                    self._backward(p, g, w, mc, beta, keep, fold, alpha_W, beta_W)
+                    self._backward(p, g, w, mc, beta, keep, fold, alpha_W, beta_W, numbers)
                     if self._front is not None:
                         self._front.backward(X, order, c0, mc, beta, p, g, w)
                     c0 += mc
@@ -211,8 +210,27 @@ class PiecewiseKernel:
                 progress[EPOCHS_DONE] += 1
         return done
 
+    def _split_hyper(
+        self, hyper: tuple[float, ...]
+    ) -> tuple[tuple[float, ...], dict[int, tuple[Any, ...]]]:
+        """The update's numbers (what the step, schedule, state and fold pieces take), and
+        each layer's activation numbers in the kernel's dtype (the pieces' trailing
+        arguments ``act_<option>``, as the module binds them: ``DTYPE(h_alpha_l)``)."""
+        n = len(self.plan.update.hyper)
+        values = dict(zip((s.name for s in self.plan.act_hyper), hyper[n:], strict=True))
+        numbers = {
+            lay.index: tuple(self._scalar(values[f"{o}_{lay.index}"]) for o in lay.numbers)
+            for lay in self.plan.layers
+        }
+        return tuple(hyper[:n]), numbers
+
     def _forward(
-        self, p: dict[str, np.ndarray], w: dict[str, np.ndarray], ws: np.ndarray, mc: int
+        self,
+        p: dict[str, np.ndarray],
+        w: dict[str, np.ndarray],
+        ws: np.ndarray,
+        mc: int,
+        numbers: dict[int, tuple[Any, ...]],
     ) -> None:
         """a_l of every layer for the chunk's mc rows (the module's forward blocks,
         kernels/dense.py.j2 ``forward``)."""
@@ -226,7 +244,7 @@ class PiecewiseKernel:
                 flat = ws[self._buffers[f"a_{l}"].offset :]
                 fns["normalise", l](z, b, a, w["lse_buf"], w["norm_buf"], flat, mc, lay.n_out)
             else:
-                fns["activate", l](z, b, a, mc, lay.n_out)
+                fns["activate", l](z, b, a, mc, lay.n_out, *numbers[l])
 
     def _backward(
         self,
@@ -239,6 +257,7 @@ class PiecewiseKernel:
         fold: bool,
         alpha_W: Any,
         beta_W: Any,
+        numbers: dict[int, tuple[Any, ...]],
     ) -> None:
         """delta_l and the gradients of every layer, from the output down (the module's
         backward blocks, kernels/dense.py.j2 ``backward``)."""
@@ -252,7 +271,7 @@ class PiecewiseKernel:
                 product(w[f"delta_{l}"], w[f"W_{l}"], below, mc, lay.n_in, lay.n_out, one, zero)
                 fns["derivative", l - 1](
                     below, w[f"z_{l - 1}"], w[f"a_{l - 1}"], g[f"grad_b_{l - 1}"], beta, mc,
-                    prev.n_out,
+                    prev.n_out, *numbers[l - 1],
                 )  # fmt: skip
             if not plan.sums_bias_with_delta(lay):
                 rt.bias_sum(w[f"delta_{l}"], g[f"grad_b_{l}"], beta, mc, lay.n_out)
@@ -274,20 +293,34 @@ class PiecewiseKernel:
     # -- the module's one-batch passes ----------------------------------------
 
     def gradients(
-        self, params: np.ndarray, grads: np.ndarray, ws: np.ndarray, X: np.ndarray, T: np.ndarray
+        self,
+        params: np.ndarray,
+        grads: np.ndarray,
+        ws: np.ndarray,
+        X: np.ndarray,
+        T: np.ndarray,
+        hyper: tuple[float, ...] | None = None,
     ) -> float:
-        """The module's ``gradients`` (rows without weights)."""
+        """The module's ``gradients`` (rows without weights; ``hyper``: the run's numbers,
+        which the activations' numbers are read from)."""
         losses = np.zeros(1)
         no_outputs = np.zeros((0, T.shape[1]), self.dtype)
-        self._one_batch(params, grads, ws, X, T, GRADIENT, losses, no_outputs)
+        self._one_batch(params, grads, ws, X, T, GRADIENT, losses, no_outputs, hyper)
         return float(losses[0])
 
-    def predict(self, params: np.ndarray, ws: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
-        """The module's ``predict``."""
+    def predict(
+        self,
+        params: np.ndarray,
+        ws: np.ndarray,
+        X: np.ndarray,
+        out: np.ndarray,
+        hyper: tuple[float, ...] | None = None,
+    ) -> None:
+        """The module's ``predict`` (``hyper`` as in :meth:`gradients`)."""
         n_out = self.plan.layers[-1].n_out
         T = np.zeros((0, n_out), self.dtype)
         grads = np.zeros(self.n_params, self.dtype)
-        self._one_batch(params, grads, ws, X, T, PREDICT, np.zeros(1), out)
+        self._one_batch(params, grads, ws, X, T, PREDICT, np.zeros(1), out, hyper)
 
     def _one_batch(
         self,
@@ -299,6 +332,7 @@ class PiecewiseKernel:
         task: int,
         losses: np.ndarray,
         out: np.ndarray,
+        hyper: tuple[float, ...] | None = None,
     ) -> None:
         n = X.shape[0]
         state = np.zeros((len(self.plan.update.state), self.n_params), self.dtype)
@@ -307,7 +341,10 @@ class PiecewiseKernel:
         batches = Batches(
             X, T, np.zeros(0), order, np.zeros(1, np.uint64), 1, max(n, 1), False, False, task
         )
-        hyper = (1.0,) * len(self.plan.update.hyper)
+        if hyper is None:  # placeholders: nothing reads them, unless an activation's
+            if self.plan.act_hyper:
+                raise ValueError("internal error: the activations' numbers are needed")
+            hyper = (1.0,) * len(self.plan.update.hyper)
         self.train(net, batches, hyper, Log(losses, np.zeros(1), out))
 
 

@@ -131,6 +131,11 @@ class StandIn:
     def source(self) -> str:
         return "X[r, " if self.first else f"a_{self.index - 1}[s, "
 
+    def bindings(self, dtype: str) -> tuple[tuple[str, str], ...]:
+        """No run-time numbers: a front activation with some runs the generated kernel
+        (:func:`takes_front`)."""
+        return ()
+
 
 def takes_front(spec: Any) -> bool:
     """Whether the piecewise kernel runs ``spec``'s network with feature maps: a front
@@ -141,8 +146,12 @@ def takes_front(spec: Any) -> bool:
     from .plan import SMALL_MAX_WEIGHTS
 
     try:
-        _, tail = split(spec)
+        k, tail = split(spec)
     except SpecError:
+        return False
+    if any(spec.activations[position].params for position in range(k)):
+        # a front activation with run-time numbers (leaky ReLU's alpha): its conv blocks
+        # read them from the kernel; the front pieces do not take them (yet)
         return False
     return all(tail.layers[l] * tail.layers[l + 1] > SMALL_MAX_WEIGHTS for l in range(tail.depth))
 

@@ -30,6 +30,7 @@ product ``a_{l-1} WT_l`` reads row by row (and ``grad_WT_l = a_{l-1}ᵀ delta_l`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,9 @@ from ..ops.symbols import X
 from ..spec import Spec
 from ..symbolic import notation as nt
 from ..symbolic.generic import GenericModel, derive_generic, pull_out
+from . import hyper
 from .branch_sums import split_branch_sums
+from .hyper import activation_local
 from .printer import Block, NumbaPrinter, block, describe, prepare, scalar_symbol
 from .update import UpdatePlan, update_plan
 
@@ -76,6 +79,15 @@ class LayerPlan:
     stored_T: bool  # W_l stored transposed, as WT_l (n_in, n_out): layers not small
     keep_W: bool  # keep a copy W_l = WT_l^T for back-propagation in the broadcast form
     kernel: str  # the template of the layer kind's blocks (its record's kernel_block)
+    #: The activation's numeric options read at run time (``("alpha",)``): the blocks
+    #: read ``act_<option>``, bound to this layer's number before them (:meth:`bindings`).
+    numbers: tuple[str, ...] = ()
+
+    def bindings(self, dtype: str) -> tuple[tuple[str, str], ...]:
+        """``(local, code)`` for each of :attr:`numbers`: the blocks' local
+        (``act_alpha``) and this layer's run-time number in the kernel's dtype
+        (``h_alpha_2``, ``DTYPE(h_alpha_2)`` in float32)."""
+        return number_bindings(self.index, self.numbers, dtype)
 
     @property
     def fused(self) -> bool:
@@ -91,6 +103,37 @@ class LayerPlan:
     @property
     def n_weights(self) -> int:
         return self.n_in * self.n_out
+
+
+def number_bindings(
+    index: int, numbers: tuple[str, ...], dtype: str
+) -> tuple[tuple[str, str], ...]:
+    """``(act_<option>, h_<option>_<index>)`` for each option (cast to DTYPE in float32):
+    the statements that give layer ``index``'s blocks its activation's numbers."""
+    out = []
+    for option in numbers:
+        source = str(slot_local(option, index))
+        out.append(
+            (str(activation_local(option)), source if dtype == "float64" else f"DTYPE({source})")
+        )
+    return tuple(out)
+
+
+def slot_local(option: str, index: int) -> sp.Symbol:
+    """The kernel's float64 local of layer ``index``'s option (``h_alpha_1``)."""
+    return scalar_symbol(f"h_{option}_{index}")
+
+
+def with_number_symbols(spec: Spec) -> Spec:
+    """``spec`` with each activation's numeric options written as the blocks' locals
+    (``act_alpha``, :meth:`~symbp.ops.activations.Activation.with_numbers`): the spec
+    whose derivation the kernel prints when the numbers are run-time arguments."""
+    activations = tuple(
+        a.with_numbers({o: activation_local(o) for o in a.params}) for a in spec.activations
+    )
+    if activations == spec.activations:
+        return spec
+    return dataclasses.replace(spec, activations=activations)
 
 
 @dataclass(frozen=True)
@@ -120,6 +163,19 @@ class KernelPlan:
     runtime: tuple[str, ...]
     #: The layers before the dense ones (conv, pool, flatten: :mod:`.front`), in order.
     front: tuple[Any, ...] = ()
+    #: The activations' run-time numbers (:func:`.hyper.activation_slots`), after the
+    #: update's in ``HYPER``.
+    act_hyper: tuple[Any, ...] = ()
+
+    @property
+    def hyper(self) -> tuple[str, ...]:
+        """The names of ``HYPER``: the update's numbers, then the activations'."""
+        return self.update.hyper + tuple(s.name for s in self.act_hyper)
+
+    @property
+    def hyper_locals(self) -> tuple[str, ...]:
+        """The kernel's locals of :attr:`hyper` (``h_lr0``, …, ``h_alpha_1``)."""
+        return self.update.hyper_locals + tuple(str(s.local) for s in self.act_hyper)
 
     @property
     def depth(self) -> int:
@@ -150,11 +206,18 @@ def make_plan(
     model: GenericModel | None = None,
     *,
     parallel_min_weights: int = PARALLEL_MIN_WEIGHTS,
+    run_time_numbers: bool | None = None,
 ) -> KernelPlan:
     """Lower ``spec``'s derivation to a :class:`KernelPlan` for ``dtype``.
 
     Layers with at least ``parallel_min_weights`` weights run their products on every core.
+    With ``run_time_numbers`` (default: :func:`.hyper.run_time_numbers`) the activations'
+    numeric options are read from ``hyper`` (``model``, when given, must be the
+    derivation of :func:`with_number_symbols`'s spec); else they are literals.
     """
+    numbers = hyper.run_time_numbers(spec) if run_time_numbers is None else run_time_numbers
+    source = spec
+    spec = with_number_symbols(spec) if numbers else spec
     model = model or derive_generic(spec)
     printer = NumbaPrinter(dtype)
     scalar_printer = NumbaPrinter(dtype, scalar=True)  # the loops of small layers
@@ -215,6 +278,7 @@ def make_plan(
                 stored_T=not small,
                 keep_W=not small and l > 1,
                 kernel=spec.network[l - 1].kernel_block,
+                numbers=tuple(sorted(source.activations[l - 1].params)) if numbers else (),
             )
         )
     trainable, foldable = [], []
@@ -228,7 +292,7 @@ def make_plan(
                 if not folded:
                     foldable.append((lo, hi))
     return KernelPlan(
-        spec=spec,
+        spec=source,
         dtype=dtype,
         layers=tuple(layers),
         output=output.plan,
@@ -237,6 +301,7 @@ def make_plan(
         segments=_merge(trainable),
         fold_segments=_merge(foldable),
         runtime=tuple(sorted(printer.used | scalar_printer.used)),
+        act_hyper=hyper.activation_slots(source) if numbers else (),
     )
 
 

@@ -19,7 +19,7 @@ from .runtime import RUNTIME_HASH
 
 TEMPLATE = "kernels/recurrent.py.j2"
 #: Bump when the template changes in a way the text does not show (it is in the header).
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 
 
 def render(spec: Spec, dtype: str, *, command: str | None = None, cache: bool = False) -> str:

@@ -150,7 +150,7 @@ def make_recurrent_plan(spec: Spec, dtype: str) -> RecurrentPlan:
     def slots(symbol: sp.Symbol) -> tuple[Slot, ...]:
         return tuple(slot_of[(s, symbol)] for s in cell.states if (s, symbol) in slot_of)
 
-    head = make_plan(head_spec(spec), dtype, parallel_min_weights=2**62)
+    head = make_plan(head_spec(spec), dtype, parallel_min_weights=2**62, run_time_numbers=False)
     G, B = len(cell.gates), len(cell.biases)
     offsets: dict[str, int] = {"W_0": 0, "U_0": G * n * F, "b_0": G * n * (F + n)}
     offset = offsets["b_0"] + B * n

@@ -349,10 +349,10 @@ class Trainer:
         piecewise = self._choice.piecewise()
         if piecewise is not None:
             with self._choice.timed():
-                piecewise.predict(self._params, self._module.workspace(), X, out)
+                piecewise.predict(self._params, self._module.workspace(), X, out, self._hyper)
             return out
         with _compiling(self._module.train):
-            self._module.predict(self._params, self._module.workspace(), X, out)
+            self._module.predict(self._params, self._module.workspace(), X, out, self._hyper)
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -388,11 +388,13 @@ class Trainer:
         piecewise = self._choice.piecewise() if weights is None else None
         if piecewise is not None:
             with self._choice.timed():
-                loss = piecewise.gradients(self._params, grads, self._module.workspace(), X, T)
+                loss = piecewise.gradients(
+                    self._params, grads, self._module.workspace(), X, T, self._hyper
+                )
             return float(loss), grads
         with _compiling(self._kernel(weights)):
             loss = self._module.gradients(
-                self._params, grads, self._module.workspace(), X, T, weights
+                self._params, grads, self._module.workspace(), X, T, weights, self._hyper
             )
         return float(loss), grads
 

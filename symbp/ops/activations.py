@@ -149,6 +149,19 @@ class Activation:
     #: PyTorch's spelling: the ``torch.nn`` module's name and its keyword arguments
     #: (``("LeakyReLU", {"negative_slope": alpha})``); ``None``: none (a formula).
     torch_module: tuple[str, Mapping[str, object]] | None = None
+    #: The record's builder with its numeric options (:attr:`params`) as SymPy expressions
+    #: (a module-level function, so records compare by value): what
+    #: :meth:`with_numbers` calls; ``None``: the record has no numeric options.
+    numbers_builder: Callable[..., Activation] | None = None
+
+    def with_numbers(self, numbers: Mapping[str, sp.Expr]) -> Activation:
+        """This activation with each numeric option (``alpha``) written as the expression
+        ``numbers[name]`` instead of its value: a kernel's run-time variable, so that one
+        compiled kernel serves every value (:mod:`symbp.codegen.hyper`). The record itself
+        where it has no numeric options."""
+        if self.numbers_builder is None or not self.params:
+            return self
+        return self.numbers_builder(**{name: numbers[name] for name in sorted(self.params)})
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -255,6 +268,7 @@ def _record(
     log_complement: sp.Expr | None = None,
     torch_module: tuple[str, Mapping[str, object]] | None = None,
     pretty: str | None = None,
+    numbers_builder: Callable[..., Activation] | None = None,
 ) -> Activation:
     cls = _function_class(cls_name or name, formula, derivative, label, pretty)
     return Activation(
@@ -270,6 +284,7 @@ def _record(
         log_output=log_output,
         log_complement=log_complement,
         torch_module=torch_module,
+        numbers_builder=numbers_builder,
     )
 
 
@@ -324,6 +339,20 @@ def leaky_relu(alpha: Fraction = Fraction(1, 100)) -> Activation:
         params={"alpha": alpha},
         cls_name=f"leaky_relu_{alpha.numerator}_{alpha.denominator}",
         torch_module=("LeakyReLU", {"negative_slope": float(alpha)}),
+        numbers_builder=leaky_relu_with,
+    )
+
+
+@functools.cache
+def leaky_relu_with(alpha: sp.Expr) -> Activation:
+    """Leaky ReLU with the slope ``alpha`` an expression (a kernel's symbol ``act_alpha``):
+    the same formula and derivative as :func:`leaky_relu`'s, ``alpha`` not a number."""
+    return _record(
+        "leaky_relu",
+        r"\operatorname{LeakyReLU}",
+        sp.Piecewise((X, X > 0), (alpha * X, True)),
+        derivative=lambda f: sp.Piecewise((1, X > 0), (alpha, True)),
+        cls_name=f"leaky_relu_{alpha}",
     )
 
 

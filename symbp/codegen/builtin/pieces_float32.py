@@ -62,6 +62,16 @@ def activate_0b5804d0b49c(z_1, b_1, a_1, m, n_out):
             a_1[s, j] = maximum(z, np.float32(0.0))
 
 
+@njit(parallel=True, **JIT)
+def activate_34f63432c971(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
+    for s in prange(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > np.float32(0.0)) else (act_alpha*z))
+
+
 @njit(**JIT)
 def activate_568db9fd3bd3(z_1, b_1, a_1, m, n_out):
     """z += b, a = tanh(z) for m rows of n_out values."""
@@ -88,16 +98,6 @@ def activate_622d92ab8492(z_1, b_1, a_1, m, n_out):
             z = z_1[s, j] + b_1[j]
             z_1[s, j] = z
             a_1[s, j] = (np.float32(1.0)/((np.float32(1.0) + exp32(-z))))
-
-
-@njit(parallel=True, **JIT)
-def activate_6753ac0cd7e6(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
-    for s in prange(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(parallel=True, **JIT)
@@ -128,16 +128,6 @@ def activate_a9e3367c22e8(z_1, b_1, a_1, m, n_out):
             a_1[s, j] = z
 
 
-@njit(**JIT)
-def activate_d0112ec45971(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values."""
-    for s in range(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
-
-
 @njit(parallel=True, **JIT)
 def activate_e479e151f36b(z_1, b_1, a_1, m, n_out):
     """z += b, a = sigmoid(z) for m rows of n_out values, on every core."""
@@ -146,6 +136,16 @@ def activate_e479e151f36b(z_1, b_1, a_1, m, n_out):
             z = z_1[s, j] + b_1[j]
             z_1[s, j] = z
             a_1[s, j] = (np.float32(1.0)/((np.float32(1.0) + exp32(-z))))
+
+
+@njit(**JIT)
+def activate_ea2f24fe3194(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values."""
+    for s in range(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > np.float32(0.0)) else (act_alpha*z))
 
 
 @njit(parallel=True, **JIT)
@@ -206,64 +206,6 @@ def conv_backward_0039826b0404(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 1] += g_1
             grad_W_1[oc, 2] += g_2
             grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
-def conv_backward_0a3b96f2e969(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * X[r, t0 + taps[k]]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
 
 
 @njit(**JIT)
@@ -457,55 +399,6 @@ def conv_backward_17f2f0b45dfa(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_1827678ac4e9(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    n_in = geom[10]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * a_0[s, q]
-                                    delta_0[s, q] += d * W_1[oc, qw]
-
-
-@njit(**JIT)
 def conv_backward_1e7456fe2892(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -579,52 +472,6 @@ def conv_backward_1e7456fe2892(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 1] += g_1
             grad_W_1[oc, 2] += g_2
             grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
-def conv_backward_20db3378b954(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * X[r, q]
 
 
 @njit(**JIT)
@@ -893,77 +740,6 @@ def conv_backward_2ce08207b260(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
-
-
-@njit(**JIT)
-def conv_backward_2ff9a8502376(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            g_4 = ZERO
-            g_5 = ZERO
-            g_6 = ZERO
-            g_7 = ZERO
-            g_8 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-                        g_4 += d * X[r, t0 + tap_4]
-                        g_5 += d * X[r, t0 + tap_5]
-                        g_6 += d * X[r, t0 + tap_6]
-                        g_7 += d * X[r, t0 + tap_7]
-                        g_8 += d * X[r, t0 + tap_8]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -1274,97 +1050,6 @@ def conv_backward_471257939bd3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_48586074c430(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            w_4 = W_1[oc, 4]
-            g_4 = ZERO
-            w_5 = W_1[oc, 5]
-            g_5 = ZERO
-            w_6 = W_1[oc, 6]
-            g_6 = ZERO
-            w_7 = W_1[oc, 7]
-            g_7 = ZERO
-            w_8 = W_1[oc, 8]
-            g_8 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        g_4 += d * a_0[s, t0 + tap_4]
-                        g_5 += d * a_0[s, t0 + tap_5]
-                        g_6 += d * a_0[s, t0 + tap_6]
-                        g_7 += d * a_0[s, t0 + tap_7]
-                        g_8 += d * a_0[s, t0 + tap_8]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-                        delta_0[s, t0 + tap_4] += d * w_4
-                        delta_0[s, t0 + tap_5] += d * w_5
-                        delta_0[s, t0 + tap_6] += d * w_6
-                        delta_0[s, t0 + tap_7] += d * w_7
-                        delta_0[s, t0 + tap_8] += d * w_8
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
 def conv_backward_48ad9ae5314a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1502,168 +1187,6 @@ def conv_backward_4e82a31e3cf2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * a_0[s, q]
                                     delta_0[s, q] += d * W_1[oc, qw]
-
-
-@njit(**JIT)
-def conv_backward_5188a89b8fc7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            g_4 = ZERO
-            g_5 = ZERO
-            g_6 = ZERO
-            g_7 = ZERO
-            g_8 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-                        g_4 += d * X[r, t0 + tap_4]
-                        g_5 += d * X[r, t0 + tap_5]
-                        g_6 += d * X[r, t0 + tap_6]
-                        g_7 += d * X[r, t0 + tap_7]
-                        g_8 += d * X[r, t0 + tap_8]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
-def conv_backward_566d5c5235c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -2603,112 +2126,6 @@ def conv_backward_83d7adb8d83b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_85bde263180a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            w_4 = W_1[oc, 4]
-            g_4 = ZERO
-            w_5 = W_1[oc, 5]
-            g_5 = ZERO
-            w_6 = W_1[oc, 6]
-            g_6 = ZERO
-            w_7 = W_1[oc, 7]
-            g_7 = ZERO
-            w_8 = W_1[oc, 8]
-            g_8 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        g_4 += d * a_0[s, t0 + tap_4]
-                        g_5 += d * a_0[s, t0 + tap_5]
-                        g_6 += d * a_0[s, t0 + tap_6]
-                        g_7 += d * a_0[s, t0 + tap_7]
-                        g_8 += d * a_0[s, t0 + tap_8]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-                        delta_0[s, t0 + tap_4] += d * w_4
-                        delta_0[s, t0 + tap_5] += d * w_5
-                        delta_0[s, t0 + tap_6] += d * w_6
-                        delta_0[s, t0 + tap_7] += d * w_7
-                        delta_0[s, t0 + tap_8] += d * w_8
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
 def conv_backward_8abce3f3d682(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2752,68 +2169,6 @@ def conv_backward_8abce3f3d682(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
-
-
-@njit(**JIT)
-def conv_backward_90ee186b1b37(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * a_0[s, t0 + taps[k]]
-                        for k in range(n_taps):
-                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
 
 
 @njit(**JIT)
@@ -3102,70 +2457,6 @@ def conv_backward_96d86efc4919(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_976bf1ed310a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * a_0[s, q]
-                                    delta_0[s, q] += d * W_1[oc, qw]
-
-
-@njit(**JIT)
 def conv_backward_9bbbc2966a3d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -3436,67 +2727,6 @@ def conv_backward_a516e2c46526(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_a7b001666396(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
 def conv_backward_a92f99931abb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -3735,57 +2965,6 @@ def conv_backward_b7198e333242(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                                     q = ch * h_in * w_in + row * w_in + col
                                     qw = ch * kh * kw + du * kw + dv
                                     grad_W_1[oc, qw] += d * X[r, q]
-
-
-@njit(**JIT)
-def conv_backward_bbcf87dcacfc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
 
 
 @njit(**JIT)
@@ -4266,53 +3445,6 @@ def conv_backward_cf42bad0d218(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_d0d7e02dd2be(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * a_0[s, t0 + taps[k]]
-                        for k in range(n_taps):
-                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
-
-
-@njit(**JIT)
 def conv_backward_d9a5e99a256d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (sigmoid, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -4672,110 +3804,6 @@ def conv_backward_e4965e4bcbac(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 6] += g_6
             grad_W_1[oc, 7] += g_7
             grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
-def conv_backward_e7da556f3e83(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * X[r, t0 + taps[k]]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
-
-
-@njit(**JIT)
-def conv_backward_e937c0dddec6(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * X[r, q]
 
 
 @njit(**JIT)
@@ -5192,72 +4220,6 @@ def conv_backward_f4a84c2178eb(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_f5249a6559ad(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
 def conv_backward_fc5b3d165832(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -5321,43 +4283,6 @@ def conv_backward_fc5b3d165832(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 1] += g_1
             grad_W_1[oc, 2] += g_2
             grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
-def conv_forward_035d1276e084(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    z = b_1[oc]
-                    for ch in range(c_in):
-                        for du in range(kh):
-                            row = stride * i + du - padding
-                            if row < 0 or row >= h_in:
-                                continue
-                            for dv in range(kw):
-                                col = stride * j + dv - padding
-                                if col < 0 or col >= w_in:
-                                    continue
-                                q = ch * h_in * w_in + row * w_in + col
-                                qw = ch * kh * kw + du * kw + dv
-                                z += W_1[oc, qw] * X[r, q]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(**JIT)
@@ -5595,31 +4520,6 @@ def conv_forward_25d3e3ea3410(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     z += a_0[s, t0 + tap_8] * w_8
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
-
-
-@njit(**JIT)
-def conv_forward_2ca58df625ca(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    n_taps = geom[17]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    for k in range(n_taps):
-                        z += X[r, t0 + taps[k]] * W_1[oc, k]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(**JIT)
@@ -6007,55 +4907,6 @@ def conv_forward_555ac844c651(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_5b6c3d9168bc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            w_4 = W_1[oc, 4]
-            w_5 = W_1[oc, 5]
-            w_6 = W_1[oc, 6]
-            w_7 = W_1[oc, 7]
-            w_8 = W_1[oc, 8]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += a_0[s, t0 + tap_0] * w_0
-                    z += a_0[s, t0 + tap_1] * w_1
-                    z += a_0[s, t0 + tap_2] * w_2
-                    z += a_0[s, t0 + tap_3] * w_3
-                    z += a_0[s, t0 + tap_4] * w_4
-                    z += a_0[s, t0 + tap_5] * w_5
-                    z += a_0[s, t0 + tap_6] * w_6
-                    z += a_0[s, t0 + tap_7] * w_7
-                    z += a_0[s, t0 + tap_8] * w_8
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
-
-
-@njit(**JIT)
 def conv_forward_5baea23746b1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -6149,75 +5000,6 @@ def conv_forward_7025329a6ccd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_767fcd0fb68d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += a_0[s, t0 + tap_0] * w_0
-                    z += a_0[s, t0 + tap_1] * w_1
-                    z += a_0[s, t0 + tap_2] * w_2
-                    z += a_0[s, t0 + tap_3] * w_3
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
-
-
-@njit(**JIT)
-def conv_forward_8a9e05559758(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += X[r, t0 + tap_0] * w_0
-                    z += X[r, t0 + tap_1] * w_1
-                    z += X[r, t0 + tap_2] * w_2
-                    z += X[r, t0 + tap_3] * w_3
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
-
-
-@njit(**JIT)
 def conv_forward_95c608eb1128(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -6253,30 +5035,6 @@ def conv_forward_95c608eb1128(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_99820f9ec076(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    n_taps = geom[17]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    for k in range(n_taps):
-                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
-
-
-@njit(**JIT)
 def conv_forward_99e003674e3d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -6308,42 +5066,6 @@ def conv_forward_99e003674e3d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     p = oc * h_out * w_out + i * w_out + j
                     z_1[s, p] = z
                     a_1[s, p] = maximum(z, np.float32(0.0))
-
-
-@njit(**JIT)
-def conv_forward_a3be02cebfc1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    z = b_1[oc]
-                    for ch in range(c_in):
-                        for du in range(kh):
-                            row = stride * i + du - padding
-                            if row < 0 or row >= h_in:
-                                continue
-                            for dv in range(kw):
-                                col = stride * j + dv - padding
-                                if col < 0 or col >= w_in:
-                                    continue
-                                q = ch * h_in * w_in + row * w_in + col
-                                qw = ch * kh * kw + du * kw + dv
-                                z += W_1[oc, qw] * a_0[s, q]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(**JIT)
@@ -6497,56 +5219,6 @@ def conv_forward_d80629f609e0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     z += X[r, t0 + tap_3] * w_3
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = z
-
-
-@njit(**JIT)
-def conv_forward_db3996da9049(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            w_4 = W_1[oc, 4]
-            w_5 = W_1[oc, 5]
-            w_6 = W_1[oc, 6]
-            w_7 = W_1[oc, 7]
-            w_8 = W_1[oc, 8]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += X[r, t0 + tap_0] * w_0
-                    z += X[r, t0 + tap_1] * w_1
-                    z += X[r, t0 + tap_2] * w_2
-                    z += X[r, t0 + tap_3] * w_3
-                    z += X[r, t0 + tap_4] * w_4
-                    z += X[r, t0 + tap_5] * w_5
-                    z += X[r, t0 + tap_6] * w_6
-                    z += X[r, t0 + tap_7] * w_7
-                    z += X[r, t0 + tap_8] * w_8
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > np.float32(0.0)) else ((np.float32(0.01))*z))
 
 
 @njit(**JIT)
@@ -6779,6 +5451,17 @@ def derivative_34e16b835e53(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(**JIT)
+def derivative_57f4b9ec9602(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
+    """delta *= leaky_relu'(z) for m rows of n_out values (and grad_b summed)."""
+    for s in range(m):
+        for k in range(n_out):
+            z = z_1[s, k]
+            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
+            delta_1[s, k] = d
+            grad_b_1[k] = d if s == 0 and beta == 0 else grad_b_1[k] + d
+
+
+@njit(**JIT)
 def derivative_8ade9965fb11(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= sigmoid'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
@@ -6801,17 +5484,6 @@ def derivative_8b532a0d3c90(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(**JIT)
-def derivative_bebe7d561a35(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
-    """delta *= leaky_relu'(z) for m rows of n_out values (and grad_b summed)."""
-    for s in range(m):
-        for k in range(n_out):
-            z = z_1[s, k]
-            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-            delta_1[s, k] = d
-            grad_b_1[k] = d if s == 0 and beta == 0 else grad_b_1[k] + d
-
-
-@njit(**JIT)
 def derivative_c87d2b22af10(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= relu'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
@@ -6823,12 +5495,12 @@ def derivative_c87d2b22af10(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(parallel=True, **JIT)
-def derivative_e9482c2732e4(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
+def derivative_d5c8cc017ce6(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
     """delta *= leaky_relu'(z) for m rows of n_out values, on every core."""
     for s in prange(m):
         for k in range(n_out):
             z = z_1[s, k]
-            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
+            d = delta_1[s, k] * (((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
             delta_1[s, k] = d
 
 
@@ -7089,6 +5761,28 @@ def output_08dddf128f93(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_0fcfd34c9d92(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_abs_a_minus_t = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_abs_a_minus_t += abs(a - t)
+        loss += (np.float32(0.1111111111111111))*sum_abs_a_minus_t
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            a_minus_t = a - t
+            d = scale * (-np.float32(0.1111111111111111)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha))*((np.float32(1.0)) if (a_minus_t < np.float32(0.0)) else (np.float32(-1.0)) if (a_minus_t > np.float32(0.0)) else (np.float32(0.0))))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_1ab98cdddf53(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7104,6 +5798,28 @@ def output_1ab98cdddf53(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (a - t)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_29235ca781ce(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            a_times_t = a*t
+            row_loss += ((np.float32(1.0) - a_times_t) if (a_times_t < np.float32(1.0)) else (np.float32(0.0)))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha))*((-t) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7338,27 +6054,6 @@ def output_5e59934035bc(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_6050387483da(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        sum_a_minus_t_squared = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            sum_a_minus_t_squared += ((a - t)*(a - t))
-        loss += (np.float32(0.1111111111111111))*sum_a_minus_t_squared
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * ((np.float32(0.2222222222222222))*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_6057896491af(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7420,27 +6115,6 @@ def output_638a5e875510(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             z = z_1[s, j]
             t = T[r, j]
             d = scale * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.0)))*((-t) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_64ea1fc6f759(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += (np.float32(0.5))*((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * ((a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7533,6 +6207,27 @@ def output_89ff39b8e152(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_8a5d2b1e4a37(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_a_minus_t_squared = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_a_minus_t_squared += ((a - t)*(a - t))
+        loss += (np.float32(0.1111111111111111))*sum_a_minus_t_squared
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((np.float32(0.2222222222222222))*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_93fff45652ec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7547,6 +6242,27 @@ def output_93fff45652ec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * ((np.float32(0.1111111111111111))*(np.float32(1.0) - (a*a))*(np.float32(2.0)*a - np.float32(2.0)*t))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_943c2c947961(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += ((a - t)*(a - t))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (np.float32(2.0)*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7593,6 +6309,27 @@ def output_98f703bb86d8(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_b3ed4f6828cd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += (np.float32(0.5))*((a - t)*(a - t))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7610,28 +6347,6 @@ def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (a*sum_t - t)
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_c9951ab34fec(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        sum_abs_a_minus_t = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            sum_abs_a_minus_t += abs(a - t)
-        loss += (np.float32(0.1111111111111111))*sum_abs_a_minus_t
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            a_minus_t = a - t
-            d = scale * (-np.float32(0.1111111111111111)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01)))*((np.float32(1.0)) if (a_minus_t < np.float32(0.0)) else (np.float32(-1.0)) if (a_minus_t > np.float32(0.0)) else (np.float32(0.0))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7696,49 +6411,6 @@ def output_da35bf94bf03(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (((t*((a*a) + np.float32(-1.0))) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_e909f70117fe(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += ((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (np.float32(2.0)*(a - t)*((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01))))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_f8fb69bb0915(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            a_times_t = a*t
-            row_loss += ((np.float32(1.0) - a_times_t) if (a_times_t < np.float32(1.0)) else (np.float32(0.0)))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((np.float32(1.0)) if (z > np.float32(0.0)) else (np.float32(0.01)))*((-t) if (a*t < np.float32(1.0)) else (np.float32(0.0))))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -8348,39 +7020,32 @@ def step_fa882d85cfbd(params, grads, state, progress, segments_given, lr, hyper)
 PIECES = {
     "02dfb7fd1e8e": activate_02dfb7fd1e8e,
     "0b5804d0b49c": activate_0b5804d0b49c,
+    "34f63432c971": activate_34f63432c971,
     "568db9fd3bd3": activate_568db9fd3bd3,
     "5e434e2cd489": activate_5e434e2cd489,
     "622d92ab8492": activate_622d92ab8492,
-    "6753ac0cd7e6": activate_6753ac0cd7e6,
     "6eff4ffa36f8": activate_6eff4ffa36f8,
     "a37c0b475329": activate_a37c0b475329,
     "a9e3367c22e8": activate_a9e3367c22e8,
-    "d0112ec45971": activate_d0112ec45971,
     "e479e151f36b": activate_e479e151f36b,
+    "ea2f24fe3194": activate_ea2f24fe3194,
     "f90809775aa9": activate_f90809775aa9,
     "0039826b0404": conv_backward_0039826b0404,
-    "0a3b96f2e969": conv_backward_0a3b96f2e969,
     "16444b750159": conv_backward_16444b750159,
     "17f2f0b45dfa": conv_backward_17f2f0b45dfa,
-    "1827678ac4e9": conv_backward_1827678ac4e9,
     "1e7456fe2892": conv_backward_1e7456fe2892,
-    "20db3378b954": conv_backward_20db3378b954,
     "23a03967b11b": conv_backward_23a03967b11b,
     "23ca8923b52f": conv_backward_23ca8923b52f,
     "28446431fb56": conv_backward_28446431fb56,
     "2be7b60c8ed2": conv_backward_2be7b60c8ed2,
     "2ce08207b260": conv_backward_2ce08207b260,
-    "2ff9a8502376": conv_backward_2ff9a8502376,
     "34bbad357fbf": conv_backward_34bbad357fbf,
     "37c6222e4d81": conv_backward_37c6222e4d81,
     "3e344f9637c1": conv_backward_3e344f9637c1,
     "44338780c798": conv_backward_44338780c798,
     "471257939bd3": conv_backward_471257939bd3,
-    "48586074c430": conv_backward_48586074c430,
     "48ad9ae5314a": conv_backward_48ad9ae5314a,
     "4e82a31e3cf2": conv_backward_4e82a31e3cf2,
-    "5188a89b8fc7": conv_backward_5188a89b8fc7,
-    "566d5c5235c1": conv_backward_566d5c5235c1,
     "5929620930e9": conv_backward_5929620930e9,
     "5cc1c3c33ee0": conv_backward_5cc1c3c33ee0,
     "5fdb436f4eb0": conv_backward_5fdb436f4eb0,
@@ -8395,24 +7060,19 @@ PIECES = {
     "7565d59d3284": conv_backward_7565d59d3284,
     "783bccd1e34d": conv_backward_783bccd1e34d,
     "83d7adb8d83b": conv_backward_83d7adb8d83b,
-    "85bde263180a": conv_backward_85bde263180a,
     "8abce3f3d682": conv_backward_8abce3f3d682,
-    "90ee186b1b37": conv_backward_90ee186b1b37,
     "914ce9a5c36f": conv_backward_914ce9a5c36f,
     "91e2ba8dd04e": conv_backward_91e2ba8dd04e,
     "95c26417876a": conv_backward_95c26417876a,
     "96d86efc4919": conv_backward_96d86efc4919,
-    "976bf1ed310a": conv_backward_976bf1ed310a,
     "9bbbc2966a3d": conv_backward_9bbbc2966a3d,
     "9c4431b9a762": conv_backward_9c4431b9a762,
     "a109af97e4d7": conv_backward_a109af97e4d7,
     "a516e2c46526": conv_backward_a516e2c46526,
-    "a7b001666396": conv_backward_a7b001666396,
     "a92f99931abb": conv_backward_a92f99931abb,
     "ad5254163878": conv_backward_ad5254163878,
     "b6180ac71d6b": conv_backward_b6180ac71d6b,
     "b7198e333242": conv_backward_b7198e333242,
-    "bbcf87dcacfc": conv_backward_bbcf87dcacfc,
     "bdc9074da4d2": conv_backward_bdc9074da4d2,
     "beb3e9680e78": conv_backward_beb3e9680e78,
     "beedc97a23fa": conv_backward_beedc97a23fa,
@@ -8421,31 +7081,25 @@ PIECES = {
     "cabe26182000": conv_backward_cabe26182000,
     "cf189f2d9710": conv_backward_cf189f2d9710,
     "cf42bad0d218": conv_backward_cf42bad0d218,
-    "d0d7e02dd2be": conv_backward_d0d7e02dd2be,
     "d9a5e99a256d": conv_backward_d9a5e99a256d,
     "dc06418c0518": conv_backward_dc06418c0518,
     "e087d9f0bc1a": conv_backward_e087d9f0bc1a,
     "e0c077194daa": conv_backward_e0c077194daa,
     "e1c3f0db1aa9": conv_backward_e1c3f0db1aa9,
     "e4965e4bcbac": conv_backward_e4965e4bcbac,
-    "e7da556f3e83": conv_backward_e7da556f3e83,
-    "e937c0dddec6": conv_backward_e937c0dddec6,
     "ea94109196df": conv_backward_ea94109196df,
     "ee9b37c2cc0f": conv_backward_ee9b37c2cc0f,
     "f012f121188b": conv_backward_f012f121188b,
     "f08b70bb8123": conv_backward_f08b70bb8123,
     "f29ee2cbdec5": conv_backward_f29ee2cbdec5,
     "f4a84c2178eb": conv_backward_f4a84c2178eb,
-    "f5249a6559ad": conv_backward_f5249a6559ad,
     "fc5b3d165832": conv_backward_fc5b3d165832,
-    "035d1276e084": conv_forward_035d1276e084,
     "04fc374226e3": conv_forward_04fc374226e3,
     "0c56838aac1a": conv_forward_0c56838aac1a,
     "1e35c4b505de": conv_forward_1e35c4b505de,
     "20b7437379bf": conv_forward_20b7437379bf,
     "21175c7d18d3": conv_forward_21175c7d18d3,
     "25d3e3ea3410": conv_forward_25d3e3ea3410,
-    "2ca58df625ca": conv_forward_2ca58df625ca,
     "346ba1cbe434": conv_forward_346ba1cbe434,
     "3733d4ad36a3": conv_forward_3733d4ad36a3,
     "3e9805c58460": conv_forward_3e9805c58460,
@@ -8456,22 +7110,16 @@ PIECES = {
     "51b4c1f3872a": conv_forward_51b4c1f3872a,
     "54a965839b69": conv_forward_54a965839b69,
     "555ac844c651": conv_forward_555ac844c651,
-    "5b6c3d9168bc": conv_forward_5b6c3d9168bc,
     "5baea23746b1": conv_forward_5baea23746b1,
     "5c05be0bdd20": conv_forward_5c05be0bdd20,
     "7025329a6ccd": conv_forward_7025329a6ccd,
-    "767fcd0fb68d": conv_forward_767fcd0fb68d,
-    "8a9e05559758": conv_forward_8a9e05559758,
     "95c608eb1128": conv_forward_95c608eb1128,
-    "99820f9ec076": conv_forward_99820f9ec076,
     "99e003674e3d": conv_forward_99e003674e3d,
-    "a3be02cebfc1": conv_forward_a3be02cebfc1,
     "bab2bb7d1743": conv_forward_bab2bb7d1743,
     "c71fa93595be": conv_forward_c71fa93595be,
     "cb4ca0391512": conv_forward_cb4ca0391512,
     "d3ef3bc525d4": conv_forward_d3ef3bc525d4,
     "d80629f609e0": conv_forward_d80629f609e0,
-    "db3996da9049": conv_forward_db3996da9049,
     "db3b48628a38": conv_forward_db3b48628a38,
     "e2105f97b3bc": conv_forward_e2105f97b3bc,
     "e77ec6c7edeb": conv_forward_e77ec6c7edeb,
@@ -8481,11 +7129,11 @@ PIECES = {
     "0d6d168b3275": derivative_0d6d168b3275,
     "0e55d0c3ceb4": derivative_0e55d0c3ceb4,
     "34e16b835e53": derivative_34e16b835e53,
+    "57f4b9ec9602": derivative_57f4b9ec9602,
     "8ade9965fb11": derivative_8ade9965fb11,
     "8b532a0d3c90": derivative_8b532a0d3c90,
-    "bebe7d561a35": derivative_bebe7d561a35,
     "c87d2b22af10": derivative_c87d2b22af10,
-    "e9482c2732e4": derivative_e9482c2732e4,
+    "d5c8cc017ce6": derivative_d5c8cc017ce6,
     "ece1a4dafb8e": derivative_ece1a4dafb8e,
     "f241ab841521": derivative_f241ab841521,
     "a60d3126576d": flatten_backward_a60d3126576d,
@@ -8507,7 +7155,9 @@ PIECES = {
     "00d1ebd7fa26": output_00d1ebd7fa26,
     "025b4799df3d": output_025b4799df3d,
     "08dddf128f93": output_08dddf128f93,
+    "0fcfd34c9d92": output_0fcfd34c9d92,
     "1ab98cdddf53": output_1ab98cdddf53,
+    "29235ca781ce": output_29235ca781ce,
     "2b6da53106d2": output_2b6da53106d2,
     "2f552c09ae0a": output_2f552c09ae0a,
     "3e14a5a3ca56": output_3e14a5a3ca56,
@@ -8518,25 +7168,23 @@ PIECES = {
     "5446f0af29a8": output_5446f0af29a8,
     "57123d2f842f": output_57123d2f842f,
     "5e59934035bc": output_5e59934035bc,
-    "6050387483da": output_6050387483da,
     "6057896491af": output_6057896491af,
     "612393c3c35b": output_612393c3c35b,
     "638a5e875510": output_638a5e875510,
-    "64ea1fc6f759": output_64ea1fc6f759,
     "698e47dd85f1": output_698e47dd85f1,
     "78d10d96313b": output_78d10d96313b,
     "87527bc05d63": output_87527bc05d63,
     "89ff39b8e152": output_89ff39b8e152,
+    "8a5d2b1e4a37": output_8a5d2b1e4a37,
     "93fff45652ec": output_93fff45652ec,
+    "943c2c947961": output_943c2c947961,
     "97eb96ffebb7": output_97eb96ffebb7,
     "98f703bb86d8": output_98f703bb86d8,
+    "b3ed4f6828cd": output_b3ed4f6828cd,
     "b78def40171a": output_b78def40171a,
-    "c9951ab34fec": output_c9951ab34fec,
     "cc0759930702": output_cc0759930702,
     "d66dbab79693": output_d66dbab79693,
     "da35bf94bf03": output_da35bf94bf03,
-    "e909f70117fe": output_e909f70117fe,
-    "f8fb69bb0915": output_f8fb69bb0915,
     "fe71e940b9fa": output_fe71e940b9fa,
     "1ba6e26f88b8": pool_backward_1ba6e26f88b8,
     "c563888725c4": pool_backward_c563888725c4,

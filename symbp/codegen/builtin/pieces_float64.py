@@ -54,6 +54,16 @@ def activate_0976509fec59(z_1, b_1, a_1, m, n_out):
 
 
 @njit(parallel=True, **JIT)
+def activate_0c803fc3d493(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
+    for s in prange(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > 0.0) else (act_alpha*z))
+
+
+@njit(parallel=True, **JIT)
 def activate_489b036d5e88(z_1, b_1, a_1, m, n_out):
     """z += b, a = tanh(z) for m rows of n_out values, on every core."""
     for s in prange(m):
@@ -69,16 +79,6 @@ def activate_491bb5658169(z_1, b_1, a_1, m, n_out):
         for j in range(n_out):
             z = z_1[s, j] + b_1[j]
             a_1[s, j] = tanh64(z)
-
-
-@njit(**JIT)
-def activate_5dcc90aa7fed(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values."""
-    for s in range(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > 0.0) else ((0.01)*z))
 
 
 @njit(**JIT)
@@ -120,6 +120,16 @@ def activate_9005e199aa87(z_1, b_1, a_1, m, n_out):
 
 
 @njit(**JIT)
+def activate_9e28505d7682(z_1, b_1, a_1, m, n_out, act_alpha):
+    """z += b, a = leaky_relu(z) for m rows of n_out values."""
+    for s in range(m):
+        for j in range(n_out):
+            z = z_1[s, j] + b_1[j]
+            z_1[s, j] = z
+            a_1[s, j] = ((z) if (z > 0.0) else (act_alpha*z))
+
+
+@njit(**JIT)
 def activate_a37c0b475329(z_1, b_1, a_1, m, n_out):
     """z += b, a = identity(z) for m rows of n_out values."""
     for s in range(m):
@@ -145,16 +155,6 @@ def activate_b7588c976ec1(z_1, b_1, a_1, m, n_out):
             z = z_1[s, j] + b_1[j]
             z_1[s, j] = z
             a_1[s, j] = (1.0/((1.0 + exp64(-z))))
-
-
-@njit(parallel=True, **JIT)
-def activate_d85de25367b3(z_1, b_1, a_1, m, n_out):
-    """z += b, a = leaky_relu(z) for m rows of n_out values, on every core."""
-    for s in prange(m):
-        for j in range(n_out):
-            z = z_1[s, j] + b_1[j]
-            z_1[s, j] = z
-            a_1[s, j] = ((z) if (z > 0.0) else ((0.01)*z))
 
 
 @njit(**JIT)
@@ -246,64 +246,6 @@ def conv_backward_02303e28eb01(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 6] += g_6
             grad_W_1[oc, 7] += g_7
             grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
-def conv_backward_025bc6327bf7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * X[r, t0 + taps[k]]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
 
 
 @njit(**JIT)
@@ -456,67 +398,6 @@ def conv_backward_0a0b88014126(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                         g_1 += d * X[r, t0 + tap_1]
                         g_2 += d * X[r, t0 + tap_2]
                         g_3 += d * X[r, t0 + tap_3]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
-def conv_backward_0aacc695d58a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
             grad_b_1[oc] += gb
             grad_W_1[oc, 0] += g_0
             grad_W_1[oc, 1] += g_1
@@ -1037,55 +918,6 @@ def conv_backward_28d5cf7ed7aa(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_29730056287e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    n_in = geom[10]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * a_0[s, q]
-                                    delta_0[s, q] += d * W_1[oc, qw]
-
-
-@njit(**JIT)
 def conv_backward_2afa96a1b5a2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1331,70 +1163,6 @@ def conv_backward_3b19812df5d0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 6] += g_6
             grad_W_1[oc, 7] += g_7
             grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
-def conv_backward_3db5dcd23095(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * a_0[s, q]
-                                    delta_0[s, q] += d * W_1[oc, qw]
 
 
 @njit(**JIT)
@@ -1718,53 +1486,6 @@ def conv_backward_49fc56641657(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_4c2d896f4749(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * a_0[s, t0 + taps[k]]
-                        for k in range(n_taps):
-                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
-
-
-@njit(**JIT)
 def conv_backward_58646c1926a4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -1828,52 +1549,6 @@ def conv_backward_58646c1926a4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 1] += g_1
             grad_W_1[oc, 2] += g_2
             grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
-def conv_backward_59ae680da637(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * X[r, q]
 
 
 @njit(**JIT)
@@ -2036,158 +1711,6 @@ def conv_backward_6f1317148cf6(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_7761065455fe(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            g_4 = ZERO
-            g_5 = ZERO
-            g_6 = ZERO
-            g_7 = ZERO
-            g_8 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-                        g_4 += d * X[r, t0 + tap_4]
-                        g_5 += d * X[r, t0 + tap_5]
-                        g_6 += d * X[r, t0 + tap_6]
-                        g_7 += d * X[r, t0 + tap_7]
-                        g_8 += d * X[r, t0 + tap_8]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
-def conv_backward_79d744b935e2(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
 def conv_backward_7b56858bbddc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -2318,67 +1841,6 @@ def conv_backward_8111ab99cf72(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
-
-
-@njit(**JIT)
-def conv_backward_83bf180076c5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        grad_b_1[oc] += d
-                        for ch in range(c_in):
-                            for du in range(kh):
-                                row = stride * i + du - padding
-                                if row < 0 or row >= h_in:
-                                    continue
-                                for dv in range(kw):
-                                    col = stride * j + dv - padding
-                                    if col < 0 or col >= w_in:
-                                        continue
-                                    q = ch * h_in * w_in + row * w_in + col
-                                    qw = ch * kh * kw + du * kw + dv
-                                    grad_W_1[oc, qw] += d * X[r, q]
 
 
 @njit(**JIT)
@@ -2800,112 +2262,6 @@ def conv_backward_92227e5d5d19(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_93f2d5d2d322(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            w_4 = W_1[oc, 4]
-            g_4 = ZERO
-            w_5 = W_1[oc, 5]
-            g_5 = ZERO
-            w_6 = W_1[oc, 6]
-            g_6 = ZERO
-            w_7 = W_1[oc, 7]
-            g_7 = ZERO
-            w_8 = W_1[oc, 8]
-            g_8 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        g_4 += d * a_0[s, t0 + tap_4]
-                        g_5 += d * a_0[s, t0 + tap_5]
-                        g_6 += d * a_0[s, t0 + tap_6]
-                        g_7 += d * a_0[s, t0 + tap_7]
-                        g_8 += d * a_0[s, t0 + tap_8]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-                        delta_0[s, t0 + tap_4] += d * w_4
-                        delta_0[s, t0 + tap_5] += d * w_5
-                        delta_0[s, t0 + tap_6] += d * w_6
-                        delta_0[s, t0 + tap_7] += d * w_7
-                        delta_0[s, t0 + tap_8] += d * w_8
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
 def conv_backward_950a9ab9f40b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (identity, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -3127,49 +2483,6 @@ def conv_backward_95f5dba7572e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                             g_taps[k] += d * a_0[s, t0 + taps[k]]
                         for k in range(n_taps):
                             delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
-
-
-@njit(**JIT)
-def conv_backward_9d97dd812c4d(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * X[r, t0 + taps[k]]
             grad_b_1[oc] += gb
             for k in range(n_taps):
                 grad_W_1[oc, k] += g_taps[k]
@@ -3467,77 +2780,6 @@ def conv_backward_b0f39060b997(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
             grad_W_1[oc, 1] += g_1
             grad_W_1[oc, 2] += g_2
             grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
-def conv_backward_b1a19c990da7(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            g_4 = ZERO
-            g_5 = ZERO
-            g_6 = ZERO
-            g_7 = ZERO
-            g_8 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-                        g_4 += d * X[r, t0 + tap_4]
-                        g_5 += d * X[r, t0 + tap_5]
-                        g_6 += d * X[r, t0 + tap_6]
-                        g_7 += d * X[r, t0 + tap_7]
-                        g_8 += d * X[r, t0 + tap_8]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
 
 
 @njit(**JIT)
@@ -4030,68 +3272,6 @@ def conv_backward_c41d6bd1ab38(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_caf9a1ea75dd(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    n_taps = geom[17]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    g_taps = np.zeros(n_taps, DTYPE)
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            for k in range(n_taps):
-                g_taps[k] = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        for k in range(n_taps):
-                            g_taps[k] += d * a_0[s, t0 + taps[k]]
-                        for k in range(n_taps):
-                            delta_0[s, t0 + taps[k]] += d * W_1[oc, k]
-            grad_b_1[oc] += gb
-            for k in range(n_taps):
-                grad_W_1[oc, k] += g_taps[k]
-
-
-@njit(**JIT)
 def conv_backward_ccc9908553c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -4579,57 +3759,6 @@ def conv_backward_da8036db1273(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_dac45ea49ec4(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d
-        for oc in range(c_out):
-            g_0 = ZERO
-            g_1 = ZERO
-            g_2 = ZERO
-            g_3 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * X[r, t0 + tap_0]
-                        g_1 += d * X[r, t0 + tap_1]
-                        g_2 += d * X[r, t0 + tap_2]
-                        g_3 += d * X[r, t0 + tap_3]
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
 def conv_backward_df36b0d61626(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (relu, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -4750,82 +3879,6 @@ def conv_backward_e1b8df2dcab5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
 
 
 @njit(**JIT)
-def conv_backward_e218f589f35f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    h_pool = geom[12]
-    w_pool = geom[13]
-    pool_stride = geom[14]
-    pool_size = geom[15]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_2 routed to the first maximum * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            gb = ZERO
-            for pi in range(h_pool):
-                for pj in range(w_pool):
-                    d = delta_2[s, oc * h_pool * w_pool + pi * w_pool + pj]
-                    q0 = oc * h_out * w_out + pool_stride * pi * w_out + pool_stride * pj
-                    best = a_1[s, q0]
-                    at_u = 0
-                    at_v = 0
-                    for du in range(pool_size):
-                        for dv in range(pool_size):
-                            value = a_1[s, q0 + du * w_out + dv]
-                            if value > best:
-                                best = value
-                                at_u = du
-                                at_v = dv
-                    i = pool_stride * pi + at_u
-                    j = pool_stride * pj + at_v
-                    p = q0 + at_u * w_out + at_v
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-
-
-@njit(**JIT)
 def conv_backward_e357c6905f67(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Backward block of conv layer (tanh, loops) for the rows order[c0:c0 + mc]."""
     c_in = geom[0]
@@ -4943,97 +3996,6 @@ def conv_backward_e81959dc96bc(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, d
                     if d == ZERO:
                         continue  # adds nothing
                     d = d * (1.0)
-                    if d != ZERO:
-                        gb += d
-                        t0 = stride * w_in * i + stride * j
-                        g_0 += d * a_0[s, t0 + tap_0]
-                        g_1 += d * a_0[s, t0 + tap_1]
-                        g_2 += d * a_0[s, t0 + tap_2]
-                        g_3 += d * a_0[s, t0 + tap_3]
-                        g_4 += d * a_0[s, t0 + tap_4]
-                        g_5 += d * a_0[s, t0 + tap_5]
-                        g_6 += d * a_0[s, t0 + tap_6]
-                        g_7 += d * a_0[s, t0 + tap_7]
-                        g_8 += d * a_0[s, t0 + tap_8]
-                        delta_0[s, t0 + tap_0] += d * w_0
-                        delta_0[s, t0 + tap_1] += d * w_1
-                        delta_0[s, t0 + tap_2] += d * w_2
-                        delta_0[s, t0 + tap_3] += d * w_3
-                        delta_0[s, t0 + tap_4] += d * w_4
-                        delta_0[s, t0 + tap_5] += d * w_5
-                        delta_0[s, t0 + tap_6] += d * w_6
-                        delta_0[s, t0 + tap_7] += d * w_7
-                        delta_0[s, t0 + tap_8] += d * w_8
-            grad_b_1[oc] += gb
-            grad_W_1[oc, 0] += g_0
-            grad_W_1[oc, 1] += g_1
-            grad_W_1[oc, 2] += g_2
-            grad_W_1[oc, 3] += g_3
-            grad_W_1[oc, 4] += g_4
-            grad_W_1[oc, 5] += g_5
-            grad_W_1[oc, 6] += g_6
-            grad_W_1[oc, 7] += g_7
-            grad_W_1[oc, 8] += g_8
-
-
-@njit(**JIT)
-def conv_backward_f2c979af9a50(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Backward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    n_in = geom[10]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    if beta == 0:  # the batch's first chunk: layer 1's gradients start at zero
-        for oc in range(c_out):
-            grad_b_1[oc] = ZERO
-            for qw in range(c_in * kh * kw):
-                grad_W_1[oc, qw] = ZERO
-    for s in range(mc):
-        # layer 1: d = delta_1 * leaky_relu'(z_1); grad_W_1 += d (x) a_0, grad_b_1 += d, delta_0 += W_1^T (x) d
-        for q in range(n_in):
-            delta_0[s, q] = ZERO
-        for oc in range(c_out):
-            w_0 = W_1[oc, 0]
-            g_0 = ZERO
-            w_1 = W_1[oc, 1]
-            g_1 = ZERO
-            w_2 = W_1[oc, 2]
-            g_2 = ZERO
-            w_3 = W_1[oc, 3]
-            g_3 = ZERO
-            w_4 = W_1[oc, 4]
-            g_4 = ZERO
-            w_5 = W_1[oc, 5]
-            g_5 = ZERO
-            w_6 = W_1[oc, 6]
-            g_6 = ZERO
-            w_7 = W_1[oc, 7]
-            g_7 = ZERO
-            w_8 = W_1[oc, 8]
-            g_8 = ZERO
-            gb = ZERO
-            for i in range(h_out):
-                for j in range(w_out):
-                    p = oc * h_out * w_out + i * w_out + j
-                    d = delta_1[s, p]
-                    if d == ZERO:
-                        continue  # adds nothing
-                    z = z_1[s, p]
-                    d = d * (((1.0) if (z > 0.0) else (0.01)))
                     if d != ZERO:
                         gb += d
                         t0 = stride * w_in * i + stride * j
@@ -5348,80 +4310,6 @@ def conv_forward_04fc374226e3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_099755f83471(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    n_taps = geom[17]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    for k in range(n_taps):
-                        z += X[r, t0 + taps[k]] * W_1[oc, k]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(**JIT)
-def conv_forward_1f1b759929d5(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            w_4 = W_1[oc, 4]
-            w_5 = W_1[oc, 5]
-            w_6 = W_1[oc, 6]
-            w_7 = W_1[oc, 7]
-            w_8 = W_1[oc, 8]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += a_0[s, t0 + tap_0] * w_0
-                    z += a_0[s, t0 + tap_1] * w_1
-                    z += a_0[s, t0 + tap_2] * w_2
-                    z += a_0[s, t0 + tap_3] * w_3
-                    z += a_0[s, t0 + tap_4] * w_4
-                    z += a_0[s, t0 + tap_5] * w_5
-                    z += a_0[s, t0 + tap_6] * w_6
-                    z += a_0[s, t0 + tap_7] * w_7
-                    z += a_0[s, t0 + tap_8] * w_8
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(**JIT)
 def conv_forward_221f5b71595b(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -5504,43 +4392,6 @@ def conv_forward_25d3e3ea3410(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_2820cc00b268(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    z = b_1[oc]
-                    for ch in range(c_in):
-                        for du in range(kh):
-                            row = stride * i + du - padding
-                            if row < 0 or row >= h_in:
-                                continue
-                            for dv in range(kw):
-                                col = stride * j + dv - padding
-                                if col < 0 or col >= w_in:
-                                    continue
-                                q = ch * h_in * w_in + row * w_in + col
-                                qw = ch * kh * kw + du * kw + dv
-                                z += W_1[oc, qw] * X[r, q]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(**JIT)
 def conv_forward_3733d4ad36a3(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (tanh, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -5608,30 +4459,6 @@ def conv_forward_3c1bc4114c7a(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     p = oc * h_out * w_out + i * w_out + j
                     z_1[s, p] = z
                     a_1[s, p] = maximum(z, 0.0)
-
-
-@njit(**JIT)
-def conv_forward_3c758c9c5aa1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    n_taps = geom[17]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    for k in range(n_taps):
-                        z += a_0[s, t0 + taps[k]] * W_1[oc, k]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
 
 
 @njit(**JIT)
@@ -6029,56 +4856,6 @@ def conv_forward_8505cd53d701(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_88b4e021312e(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    tap_4 = taps[4]
-    tap_5 = taps[5]
-    tap_6 = taps[6]
-    tap_7 = taps[7]
-    tap_8 = taps[8]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            w_4 = W_1[oc, 4]
-            w_5 = W_1[oc, 5]
-            w_6 = W_1[oc, 6]
-            w_7 = W_1[oc, 7]
-            w_8 = W_1[oc, 8]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += X[r, t0 + tap_0] * w_0
-                    z += X[r, t0 + tap_1] * w_1
-                    z += X[r, t0 + tap_2] * w_2
-                    z += X[r, t0 + tap_3] * w_3
-                    z += X[r, t0 + tap_4] * w_4
-                    z += X[r, t0 + tap_5] * w_5
-                    z += X[r, t0 + tap_6] * w_6
-                    z += X[r, t0 + tap_7] * w_7
-                    z += X[r, t0 + tap_8] * w_8
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(**JIT)
 def conv_forward_89cf3c4434c1(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -6254,40 +5031,6 @@ def conv_forward_bab2bb7d1743(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_c008f5f0f7b8(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += a_0[s, t0 + tap_0] * w_0
-                    z += a_0[s, t0 + tap_1] * w_1
-                    z += a_0[s, t0 + tap_2] * w_2
-                    z += a_0[s, t0 + tap_3] * w_3
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(**JIT)
 def conv_forward_c12ba91307ed(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -6368,41 +5111,6 @@ def conv_forward_cd8f5ecbc68f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
                     z += a_0[s, t0 + tap_8] * w_8
                     p = oc * h_out * w_out + i * w_out + j
                     a_1[s, p] = (1.0/((1.0 + np.exp(-z))))
-
-
-@njit(**JIT)
-def conv_forward_d075e859498f(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    stride = geom[8]
-    tap_0 = taps[0]
-    tap_1 = taps[1]
-    tap_2 = taps[2]
-    tap_3 = taps[3]
-    for s in range(mc):
-        r = order[c0 + s]
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            # the kernel of channel oc in registers; the input at offsets t0 + tap
-            w_0 = W_1[oc, 0]
-            w_1 = W_1[oc, 1]
-            w_2 = W_1[oc, 2]
-            w_3 = W_1[oc, 3]
-            bias = b_1[oc]
-            for i in range(h_out):
-                for j in range(w_out):
-                    t0 = stride * w_in * i + stride * j
-                    z = bias
-                    z += X[r, t0 + tap_0] * w_0
-                    z += X[r, t0 + tap_1] * w_1
-                    z += X[r, t0 + tap_2] * w_2
-                    z += X[r, t0 + tap_3] * w_3
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
 
 
 @njit(**JIT)
@@ -6631,42 +5339,6 @@ def conv_forward_ed70dc74bc7c(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, de
 
 
 @njit(**JIT)
-def conv_forward_f335da97bc47(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
-    """Forward block of conv layer (leaky_relu, loops) for the rows order[c0:c0 + mc]."""
-    c_in = geom[0]
-    h_in = geom[1]
-    w_in = geom[2]
-    c_out = geom[3]
-    h_out = geom[4]
-    w_out = geom[5]
-    kh = geom[6]
-    kw = geom[7]
-    stride = geom[8]
-    padding = geom[9]
-    for s in range(mc):
-        # layer 1: z_1 = conv(a_0, W_1) + b_1, a_1 = leaky_relu(z_1)
-        for oc in range(c_out):
-            for i in range(h_out):
-                for j in range(w_out):
-                    z = b_1[oc]
-                    for ch in range(c_in):
-                        for du in range(kh):
-                            row = stride * i + du - padding
-                            if row < 0 or row >= h_in:
-                                continue
-                            for dv in range(kw):
-                                col = stride * j + dv - padding
-                                if col < 0 or col >= w_in:
-                                    continue
-                                q = ch * h_in * w_in + row * w_in + col
-                                qw = ch * kh * kw + du * kw + dv
-                                z += W_1[oc, qw] * a_0[s, q]
-                    p = oc * h_out * w_out + i * w_out + j
-                    z_1[s, p] = z
-                    a_1[s, p] = ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(**JIT)
 def conv_forward_f4a88b25b0f0(X, order, c0, mc, beta, a_0, z_1, a_1, delta_0, delta_1, delta_2, W_1, b_1, grad_W_1, grad_b_1, W_2, taps, geom):
     """Forward block of conv layer (sigmoid, kernel offsets in taps) for the rows order[c0:c0 + mc]."""
     w_in = geom[2]
@@ -6813,16 +5485,6 @@ def derivative_6c418eaf6107(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(parallel=True, **JIT)
-def derivative_722f987e6cc7(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
-    """delta *= leaky_relu'(z) for m rows of n_out values, on every core."""
-    for s in prange(m):
-        for k in range(n_out):
-            z = z_1[s, k]
-            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (0.01)))
-            delta_1[s, k] = d
-
-
-@njit(parallel=True, **JIT)
 def derivative_a7b8a95b7fbc(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     """delta *= tanh'(z) for m rows of n_out values, on every core."""
     for s in prange(m):
@@ -6833,12 +5495,12 @@ def derivative_a7b8a95b7fbc(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
 
 
 @njit(**JIT)
-def derivative_abfe9acf58ea(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
+def derivative_a7e66d6d3303(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
     """delta *= leaky_relu'(z) for m rows of n_out values (and grad_b summed)."""
     for s in range(m):
         for k in range(n_out):
             z = z_1[s, k]
-            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (0.01)))
+            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, k] = d
             grad_b_1[k] = d if s == 0 and beta == 0 else grad_b_1[k] + d
 
@@ -6849,6 +5511,16 @@ def derivative_b15559bc4c5a(delta_1, z_1, a_1, grad_b_1, beta, m, n_out):
     for s in prange(m):
         for k in range(n_out):
             d = delta_1[s, k] * (1.0)
+            delta_1[s, k] = d
+
+
+@njit(parallel=True, **JIT)
+def derivative_ba06ea010796(delta_1, z_1, a_1, grad_b_1, beta, m, n_out, act_alpha):
+    """delta *= leaky_relu'(z) for m rows of n_out values, on every core."""
+    for s in prange(m):
+        for k in range(n_out):
+            z = z_1[s, k]
+            d = delta_1[s, k] * (((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, k] = d
 
 
@@ -7027,21 +5699,43 @@ def normalise_afe51223e996(z_1, b_1, a_1, lse_buf, norm_buf, ws, m, n_out):
 
 
 @njit(**JIT)
-def output_10d5bd9eff0d(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
+def output_007aaaa5babf(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
         r = order[c0 + s]
-        sum_a_minus_t_squared = ZERO
+        row_loss = ZERO
         for i in range(n_out):
             a = a_1[s, i]
             t = T[r, i]
-            sum_a_minus_t_squared += ((a - t)*(a - t))
-        loss += (0.1111111111111111)*sum_a_minus_t_squared
+            row_loss += ((a - t)*(a - t))
+        loss += row_loss
         for j in range(n_out):
             a = a_1[s, j]
             z = z_1[s, j]
             t = T[r, j]
-            d = scale * ((0.2222222222222222)*(a - t)*((1.0) if (z > 0.0) else (0.01)))
+            d = scale * (2.0*(a - t)*((1.0) if (z > 0.0) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_0a138fc6dddd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_abs_a_minus_t = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_abs_a_minus_t += abs(a - t)
+        loss += (0.1111111111111111)*sum_abs_a_minus_t
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            a_minus_t = a - t
+            d = scale * (-0.1111111111111111*((1.0) if (z > 0.0) else (act_alpha))*((1.0) if (a_minus_t < 0.0) else (-1.0) if (a_minus_t > 0.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7136,28 +5830,6 @@ def output_281980b74df4(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_2a2225dfef6c(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            a_times_t = a*t
-            row_loss += ((1.0 - a_times_t) if (a_times_t < 1.0) else (0.0))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (((1.0) if (z > 0.0) else (0.01))*((-t) if (a*t < 1.0) else (0.0)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_2f7c2dc142a7(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7196,27 +5868,6 @@ def output_3452d3d87bed(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * (-0.1111111111111111*a*sum_a_times_sign_a_minus_t + (0.1111111111111111)*a*((1.0) if (a_minus_t > 0.0) else (-1.0) if (a_minus_t < 0.0) else (0.0)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_3d310a6ee1a6(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += (0.5)*((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * ((a - t)*((1.0) if (z > 0.0) else (0.01)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7314,6 +5965,28 @@ def output_49cddd025943(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (2.0*a - 2.0*t)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_5180864ea837(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            a_times_t = a*t
+            row_loss += ((1.0 - a_times_t) if (a_times_t < 1.0) else (0.0))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * (((1.0) if (z > 0.0) else (act_alpha))*((-t) if (a*t < 1.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7492,27 +6165,6 @@ def output_7e176391026b(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
-def output_91111d158632(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        row_loss = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            row_loss += ((a - t)*(a - t))
-        loss += row_loss
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            d = scale * (2.0*(a - t)*((1.0) if (z > 0.0) else (0.01)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
 def output_a4f73d665ecd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7577,6 +6229,27 @@ def output_acf330d142ae(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
 
 
 @njit(**JIT)
+def output_aec6049a08a8(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        row_loss = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            row_loss += (0.5)*((a - t)*(a - t))
+        loss += row_loss
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((a - t)*((1.0) if (z > 0.0) else (act_alpha)))
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
 def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
     """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
     for s in range(mc):
@@ -7594,6 +6267,27 @@ def output_b78def40171a(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             a = a_1[s, j]
             t = T[r, j]
             d = scale * (a*sum_t - t)
+            delta_1[s, j] = d
+            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
+    return loss
+
+
+@njit(**JIT)
+def output_bfddc3de5336(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out, act_alpha):
+    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
+    for s in range(mc):
+        r = order[c0 + s]
+        sum_a_minus_t_squared = ZERO
+        for i in range(n_out):
+            a = a_1[s, i]
+            t = T[r, i]
+            sum_a_minus_t_squared += ((a - t)*(a - t))
+        loss += (0.1111111111111111)*sum_a_minus_t_squared
+        for j in range(n_out):
+            a = a_1[s, j]
+            z = z_1[s, j]
+            t = T[r, j]
+            d = scale * ((0.2222222222222222)*(a - t)*((1.0) if (z > 0.0) else (act_alpha)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -7657,28 +6351,6 @@ def output_cf5cfc1626fd(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order
             t = T[r, j]
             a_minus_t = a - t
             d = scale * ((0.1111111111111111)*((1.0) if (z > 0.0) else (0.0))*((1.0) if (a_minus_t > 0.0) else (-1.0) if (a_minus_t < 0.0) else (0.0)))
-            delta_1[s, j] = d
-            grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
-    return loss
-
-
-@njit(**JIT)
-def output_e2d232fd4f56(z_1, a_1, delta_1, grad_b_1, lse_buf, norm_buf, T, order, c0, mc, beta, scale, loss, n_out):
-    """The loss of rows order[c0:c0 + mc] added to ``loss`` (returned), delta = scale * dL/dz."""
-    for s in range(mc):
-        r = order[c0 + s]
-        sum_abs_a_minus_t = ZERO
-        for i in range(n_out):
-            a = a_1[s, i]
-            t = T[r, i]
-            sum_abs_a_minus_t += abs(a - t)
-        loss += (0.1111111111111111)*sum_abs_a_minus_t
-        for j in range(n_out):
-            a = a_1[s, j]
-            z = z_1[s, j]
-            t = T[r, j]
-            a_minus_t = a - t
-            d = scale * (-0.1111111111111111*((1.0) if (z > 0.0) else (0.01))*((1.0) if (a_minus_t < 0.0) else (-1.0) if (a_minus_t > 0.0) else (0.0)))
             delta_1[s, j] = d
             grad_b_1[j] = d if s == 0 and beta == 0 else grad_b_1[j] + d
     return loss
@@ -8305,22 +6977,20 @@ def step_eeea354683fe(params, grads, state, progress, segments_given, lr, hyper)
 #: The pieces by the hash of their text.
 PIECES = {
     "0976509fec59": activate_0976509fec59,
+    "0c803fc3d493": activate_0c803fc3d493,
     "489b036d5e88": activate_489b036d5e88,
     "491bb5658169": activate_491bb5658169,
-    "5dcc90aa7fed": activate_5dcc90aa7fed,
     "68a8711b6f3f": activate_68a8711b6f3f,
     "69858bbf90b5": activate_69858bbf90b5,
     "796eee9e69aa": activate_796eee9e69aa,
     "9005e199aa87": activate_9005e199aa87,
+    "9e28505d7682": activate_9e28505d7682,
     "a37c0b475329": activate_a37c0b475329,
     "a9e3367c22e8": activate_a9e3367c22e8,
     "b7588c976ec1": activate_b7588c976ec1,
-    "d85de25367b3": activate_d85de25367b3,
     "02303e28eb01": conv_backward_02303e28eb01,
-    "025bc6327bf7": conv_backward_025bc6327bf7,
     "098cf5ab2180": conv_backward_098cf5ab2180,
     "0a0b88014126": conv_backward_0a0b88014126,
-    "0aacc695d58a": conv_backward_0aacc695d58a,
     "12a4bbb74849": conv_backward_12a4bbb74849,
     "130020bb0e0c": conv_backward_130020bb0e0c,
     "159c6b7a7b45": conv_backward_159c6b7a7b45,
@@ -8329,27 +6999,20 @@ PIECES = {
     "2354e90f9438": conv_backward_2354e90f9438,
     "26236c9bce06": conv_backward_26236c9bce06,
     "28d5cf7ed7aa": conv_backward_28d5cf7ed7aa,
-    "29730056287e": conv_backward_29730056287e,
     "2afa96a1b5a2": conv_backward_2afa96a1b5a2,
     "324fe311afc9": conv_backward_324fe311afc9,
     "37ac9884be4e": conv_backward_37ac9884be4e,
     "3b19812df5d0": conv_backward_3b19812df5d0,
-    "3db5dcd23095": conv_backward_3db5dcd23095,
     "4038dfc03aab": conv_backward_4038dfc03aab,
     "44f9e4f77798": conv_backward_44f9e4f77798,
     "48a28d994e54": conv_backward_48a28d994e54,
     "49fc56641657": conv_backward_49fc56641657,
-    "4c2d896f4749": conv_backward_4c2d896f4749,
     "58646c1926a4": conv_backward_58646c1926a4,
-    "59ae680da637": conv_backward_59ae680da637,
     "5b53f11a1ad8": conv_backward_5b53f11a1ad8,
     "6e5ea37dbf5f": conv_backward_6e5ea37dbf5f,
     "6f1317148cf6": conv_backward_6f1317148cf6,
-    "7761065455fe": conv_backward_7761065455fe,
-    "79d744b935e2": conv_backward_79d744b935e2,
     "7b56858bbddc": conv_backward_7b56858bbddc,
     "8111ab99cf72": conv_backward_8111ab99cf72,
-    "83bf180076c5": conv_backward_83bf180076c5,
     "8a5b58518977": conv_backward_8a5b58518977,
     "8b7b13d1318b": conv_backward_8b7b13d1318b,
     "8d3d3d35132d": conv_backward_8d3d3d35132d,
@@ -8357,16 +7020,13 @@ PIECES = {
     "8f5c21b156b8": conv_backward_8f5c21b156b8,
     "90a47b0fd535": conv_backward_90a47b0fd535,
     "92227e5d5d19": conv_backward_92227e5d5d19,
-    "93f2d5d2d322": conv_backward_93f2d5d2d322,
     "950a9ab9f40b": conv_backward_950a9ab9f40b,
     "95c0b933c714": conv_backward_95c0b933c714,
     "95f5dba7572e": conv_backward_95f5dba7572e,
-    "9d97dd812c4d": conv_backward_9d97dd812c4d,
     "9f22ed0ef670": conv_backward_9f22ed0ef670,
     "a4ac38b841fc": conv_backward_a4ac38b841fc,
     "a6a97785cc1e": conv_backward_a6a97785cc1e,
     "b0f39060b997": conv_backward_b0f39060b997,
-    "b1a19c990da7": conv_backward_b1a19c990da7,
     "b7dfa5bb17e0": conv_backward_b7dfa5bb17e0,
     "b8e4d47da8fb": conv_backward_b8e4d47da8fb,
     "bd52c861f3d0": conv_backward_bd52c861f3d0,
@@ -8375,7 +7035,6 @@ PIECES = {
     "c08c5264734d": conv_backward_c08c5264734d,
     "c23ce1feb8ac": conv_backward_c23ce1feb8ac,
     "c41d6bd1ab38": conv_backward_c41d6bd1ab38,
-    "caf9a1ea75dd": conv_backward_caf9a1ea75dd,
     "ccc9908553c1": conv_backward_ccc9908553c1,
     "cd4e916a8afd": conv_backward_cd4e916a8afd,
     "cf5df0386d80": conv_backward_cf5df0386d80,
@@ -8384,27 +7043,20 @@ PIECES = {
     "d6a7bfae1f2a": conv_backward_d6a7bfae1f2a,
     "da540e66e834": conv_backward_da540e66e834,
     "da8036db1273": conv_backward_da8036db1273,
-    "dac45ea49ec4": conv_backward_dac45ea49ec4,
     "df36b0d61626": conv_backward_df36b0d61626,
     "e1b8df2dcab5": conv_backward_e1b8df2dcab5,
-    "e218f589f35f": conv_backward_e218f589f35f,
     "e357c6905f67": conv_backward_e357c6905f67,
     "e81959dc96bc": conv_backward_e81959dc96bc,
-    "f2c979af9a50": conv_backward_f2c979af9a50,
     "f6c329b5339b": conv_backward_f6c329b5339b,
     "f8044c419e68": conv_backward_f8044c419e68,
     "f8c6852957c1": conv_backward_f8c6852957c1,
     "fe1c4ee39fac": conv_backward_fe1c4ee39fac,
     "fe295c417260": conv_backward_fe295c417260,
     "04fc374226e3": conv_forward_04fc374226e3,
-    "099755f83471": conv_forward_099755f83471,
-    "1f1b759929d5": conv_forward_1f1b759929d5,
     "221f5b71595b": conv_forward_221f5b71595b,
     "25d3e3ea3410": conv_forward_25d3e3ea3410,
-    "2820cc00b268": conv_forward_2820cc00b268,
     "3733d4ad36a3": conv_forward_3733d4ad36a3,
     "3c1bc4114c7a": conv_forward_3c1bc4114c7a,
-    "3c758c9c5aa1": conv_forward_3c758c9c5aa1,
     "46631268ac37": conv_forward_46631268ac37,
     "46dc5c792b48": conv_forward_46dc5c792b48,
     "49213b973a68": conv_forward_49213b973a68,
@@ -8416,23 +7068,19 @@ PIECES = {
     "701b8f72f970": conv_forward_701b8f72f970,
     "7025329a6ccd": conv_forward_7025329a6ccd,
     "8505cd53d701": conv_forward_8505cd53d701,
-    "88b4e021312e": conv_forward_88b4e021312e,
     "89cf3c4434c1": conv_forward_89cf3c4434c1,
     "8c1150335181": conv_forward_8c1150335181,
     "8ce596f8b5af": conv_forward_8ce596f8b5af,
     "95c608eb1128": conv_forward_95c608eb1128,
     "bab2bb7d1743": conv_forward_bab2bb7d1743,
-    "c008f5f0f7b8": conv_forward_c008f5f0f7b8,
     "c12ba91307ed": conv_forward_c12ba91307ed,
     "cd8f5ecbc68f": conv_forward_cd8f5ecbc68f,
-    "d075e859498f": conv_forward_d075e859498f,
     "d80629f609e0": conv_forward_d80629f609e0,
     "e2105f97b3bc": conv_forward_e2105f97b3bc,
     "e308be5712c1": conv_forward_e308be5712c1,
     "e77ec6c7edeb": conv_forward_e77ec6c7edeb,
     "eb11cfdb977a": conv_forward_eb11cfdb977a,
     "ed70dc74bc7c": conv_forward_ed70dc74bc7c,
-    "f335da97bc47": conv_forward_f335da97bc47,
     "f4a88b25b0f0": conv_forward_f4a88b25b0f0,
     "f9deafb8798e": conv_forward_f9deafb8798e,
     "fe24bb352dfd": conv_forward_fe24bb352dfd,
@@ -8442,10 +7090,10 @@ PIECES = {
     "53ccd5b2d994": derivative_53ccd5b2d994,
     "679f5c6791d4": derivative_679f5c6791d4,
     "6c418eaf6107": derivative_6c418eaf6107,
-    "722f987e6cc7": derivative_722f987e6cc7,
     "a7b8a95b7fbc": derivative_a7b8a95b7fbc,
-    "abfe9acf58ea": derivative_abfe9acf58ea,
+    "a7e66d6d3303": derivative_a7e66d6d3303,
     "b15559bc4c5a": derivative_b15559bc4c5a,
+    "ba06ea010796": derivative_ba06ea010796,
     "a60d3126576d": flatten_backward_a60d3126576d,
     "5d7086ba4e9a": flatten_forward_5d7086ba4e9a,
     "44db20cf1ac1": fold_44db20cf1ac1,
@@ -8462,19 +7110,19 @@ PIECES = {
     "f86bffada110": init_state_f86bffada110,
     "6c39d7f0751e": normalise_6c39d7f0751e,
     "afe51223e996": normalise_afe51223e996,
-    "10d5bd9eff0d": output_10d5bd9eff0d,
+    "007aaaa5babf": output_007aaaa5babf,
+    "0a138fc6dddd": output_0a138fc6dddd,
     "127bec36e969": output_127bec36e969,
     "16cd782a1c33": output_16cd782a1c33,
     "16d88116011b": output_16d88116011b,
     "281980b74df4": output_281980b74df4,
-    "2a2225dfef6c": output_2a2225dfef6c,
     "2f7c2dc142a7": output_2f7c2dc142a7,
     "3452d3d87bed": output_3452d3d87bed,
-    "3d310a6ee1a6": output_3d310a6ee1a6,
     "427ad715666d": output_427ad715666d,
     "464cf4c3a3f3": output_464cf4c3a3f3,
     "46f2cbf18291": output_46f2cbf18291,
     "49cddd025943": output_49cddd025943,
+    "5180864ea837": output_5180864ea837,
     "531cf1d608c0": output_531cf1d608c0,
     "5785d2558c91": output_5785d2558c91,
     "58dfd7424972": output_58dfd7424972,
@@ -8483,15 +7131,15 @@ PIECES = {
     "5f9b37b74a51": output_5f9b37b74a51,
     "74451dd1c2b0": output_74451dd1c2b0,
     "7e176391026b": output_7e176391026b,
-    "91111d158632": output_91111d158632,
     "a4f73d665ecd": output_a4f73d665ecd,
     "a6aecb971000": output_a6aecb971000,
     "acf330d142ae": output_acf330d142ae,
+    "aec6049a08a8": output_aec6049a08a8,
     "b78def40171a": output_b78def40171a,
+    "bfddc3de5336": output_bfddc3de5336,
     "c1d17c987062": output_c1d17c987062,
     "ce0a503b670f": output_ce0a503b670f,
     "cf5cfc1626fd": output_cf5cfc1626fd,
-    "e2d232fd4f56": output_e2d232fd4f56,
     "e3ec8d1d8c0b": output_e3ec8d1d8c0b,
     "e5c2f5fd3956": output_e5c2f5fd3956,
     "e6d3b086d2d5": output_e6d3b086d2d5,
