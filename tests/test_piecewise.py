@@ -12,6 +12,7 @@ import pickle
 
 import numpy as np
 import pytest
+from bitwise import assert_same
 
 import symbp
 from symbp.codegen import loader, pieces
@@ -98,34 +99,19 @@ def _train_both(
     return trainers[0], trainers[1], runs[0], runs[1]
 
 
-def _assert_same(a: object, b: object) -> None:
-    if isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _assert_same(x, y)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys()
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif a is None:
-        assert b is None
-    else:
-        assert np.array_equal(np.asarray(a), np.asarray(b)), (a, b)
-
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_piecewise_equals_generated_bit_for_bit(case: str, dtype: str) -> None:
     spec = CASES[case]
     generated, piecewise, run_g, run_p = _train_both(spec, dtype)
     assert run_g[0].size == 3 * 6
-    _assert_same(run_g, run_p)
-    _assert_same(generated.params, piecewise.params)
-    _assert_same(generated.optimizer_state(), piecewise.optimizer_state())
+    assert_same(run_g, run_p)
+    assert_same(generated.params, piecewise.params)
+    assert_same(generated.optimizer_state(), piecewise.optimizer_state())
     assert generated.steps_done == piecewise.steps_done == 18
     X, T = _data(40, spec["layers"][0], spec["layers"][-1], dtype, seed=1)
-    _assert_same(generated.predict(X), piecewise.predict(X))
-    _assert_same(generated.gradients(X, T), piecewise.gradients(X, T))
+    assert_same(generated.predict(X), piecewise.predict(X))
+    assert_same(generated.gradients(X, T), piecewise.gradients(X, T))
     assert generated.loss(X, T) == piecewise.loss(X, T)
     # the numbers moved: a wrong optimiser step could not pass as "equal"
     assert not np.array_equal(generated.params[0][0], generated.initial_params()[0][0])
@@ -136,7 +122,7 @@ def test_batches_larger_than_a_chunk_and_drop_last() -> None:
     across them; drop_last leaves out the last, smaller batch."""
     _, _, run_g, run_p = _train_both(_spec(), "float64", n=700, batch=300, drop_last=True)
     assert run_g[0].size == 3 * 2
-    _assert_same(run_g, run_p)
+    assert_same(run_g, run_p)
 
 
 def test_layers_on_every_core_equal_their_generated_module(tmp_path) -> None:
@@ -164,7 +150,7 @@ def test_layers_on_every_core_equal_their_generated_module(tmp_path) -> None:
         batches = Batches(X, T, np.zeros(0), order, rng, 2, 16, True, False, TRAIN)
         done = train(net, batches, (0.1, 0.0), Log(steps, epochs, np.zeros((0, 7))))
         results.append((params, steps[:done], epochs, order))
-    _assert_same(results[0], results[1])
+    assert_same(results[0], results[1])
 
 
 def test_divergence_stops_at_the_same_step() -> None:
@@ -179,7 +165,7 @@ def test_divergence_stops_at_the_same_step() -> None:
             trainer.fit(X * 1e3, T, epochs=5, batch_size=8)
         errors.append((str(info.value), trainer.params))
     assert errors[0][0] == errors[1][0]
-    _assert_same(errors[0][1], errors[1][1])
+    assert_same(errors[0][1], errors[1][1])
 
 
 def test_auto_moves_to_the_generated_kernel_between_epochs(monkeypatch, tmp_path) -> None:
@@ -201,7 +187,7 @@ def test_auto_moves_to_the_generated_kernel_between_epochs(monkeypatch, tmp_path
     assert auto.module.train.signatures  # compiled once
     reference = symbp.compile(spec, kernel="generated")
     history = reference.fit(X, T, epochs=3, batch_size=8)
-    _assert_same(auto.params, reference.params)
+    assert_same(auto.params, reference.params)
     assert history.n_steps == 24
 
 

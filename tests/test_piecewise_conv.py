@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from bitwise import assert_same
 
 import symbp
 from symbp.codegen import pieces
@@ -123,21 +124,6 @@ def _data(spec: dict, n: int, dtype: str, seed: int = 0, binary: bool = False) -
     return X, T
 
 
-def _assert_same(a: object, b: object) -> None:
-    if isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _assert_same(x, y)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys()
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif a is None:
-        assert b is None
-    else:
-        assert np.array_equal(np.asarray(a), np.asarray(b)), (a, b)
-
-
 def _train_both(
     spec: dict, dtype: str, *, n: int = 90, batch: int = 16, epochs: int = 3,
     binary: bool = False, **fit: object,
@@ -167,13 +153,13 @@ def test_piecewise_conv_equals_generated_bit_for_bit(case: str, dtype: str) -> N
     assert takes(symbp.load(spec))
     generated, piecewise, run_g, run_p = _train_both(spec, dtype, binary=binary)
     assert run_g[0].size == 3 * 6
-    _assert_same(run_g, run_p)
-    _assert_same(generated.params, piecewise.params)
-    _assert_same(generated.optimizer_state(), piecewise.optimizer_state())
+    assert_same(run_g, run_p)
+    assert_same(generated.params, piecewise.params)
+    assert_same(generated.optimizer_state(), piecewise.optimizer_state())
     assert generated.steps_done == piecewise.steps_done == 18
     X, T = _data(spec, 40, dtype, seed=1, binary=binary)
-    _assert_same(generated.predict(X), piecewise.predict(X))
-    _assert_same(generated.gradients(X, T), piecewise.gradients(X, T))
+    assert_same(generated.predict(X), piecewise.predict(X))
+    assert_same(generated.gradients(X, T), piecewise.gradients(X, T))
     assert generated.loss(X, T) == piecewise.loss(X, T)
     # the first layer with weights moved: a wrong backward could not pass as "equal"
     first = next(k for k, W in enumerate(generated.params[0]) if W is not None)
@@ -187,7 +173,7 @@ def test_batches_larger_than_a_chunk(dtype: str) -> None:
     spec = CASES["two-convs-sigmoid-relu-momentum"]
     _, _, run_g, run_p = _train_both(spec, dtype, n=700, batch=300, drop_last=True)
     assert run_g[0].size == 3 * 2
-    _assert_same(run_g, run_p)
+    assert_same(run_g, run_p)
 
 
 def test_networks_it_does_not_take_run_the_generated_kernel() -> None:
@@ -267,5 +253,5 @@ def test_auto_starts_a_new_conv_net_piecewise_and_moves_to_its_kernel(monkeypatc
     assert seen == ["generated"] * 3  # the first epoch ran piecewise, then it tiered up
     reference = symbp.compile(spec, kernel="generated")
     history = reference.fit(X, T, epochs=3, batch_size=8)
-    _assert_same(auto.params, reference.params)
+    assert_same(auto.params, reference.params)
     assert history.n_steps == 21
