@@ -159,6 +159,21 @@ def test_compile_cache_is_keyed_by_content(tmp_path: Path, monkeypatch: pytest.M
     assert newer.loss(X, T) == first.loss(X, T)
 
 
+def test_the_index_key_covers_every_template_a_module_is_rendered_from() -> None:
+    """A template that trainer.py.j2 or a kernel block imports or includes is part of
+    the compile cache's index key (loader.KERNEL_BLOCKS): else a changed template would
+    leave an old module in the index for a new symbp."""
+    from jinja2 import meta
+
+    env = emit.environment()
+    keyed = {emit.TEMPLATE, *loader.KERNEL_BLOCKS}
+    for name in sorted(keyed):
+        source = env.loader.get_source(env, name)[0]
+        used = set(meta.find_referenced_templates(env.parse(source))) - {None}
+        assert used <= keyed, (name, used - keyed)
+    assert "kernels/passes.py.j2" in keyed
+
+
 def test_cli_compile_writes_the_module(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     spec = ROOT / "examples" / "seed000_forward.yaml"
     assert main(["compile", str(spec), "-o", str(tmp_path)]) == 0

@@ -69,9 +69,11 @@ def _generator_hash() -> str:
 
 
 _GENERATOR_HASH: str | None = None
-#: The templates of the layer kinds' blocks (``templates/kernels/``).
+#: The templates of the layer kinds' blocks (``templates/kernels/``), and the passes
+#: that ``trainer.py.j2`` imports (the output rows, the optimiser step): every template a
+#: generated module is rendered from is part of its index key.
 KERNEL_BLOCKS = tuple(
-    f"kernels/{kind}.py.j2" for kind in ("dense", "conv", "pool", "flatten", "recurrent")
+    f"kernels/{name}.py.j2" for name in ("dense", "conv", "pool", "flatten", "recurrent", "passes")
 )
 
 
